@@ -1,0 +1,87 @@
+# tprof — a plain GNU Makefile (redis style): objects in build/, -MMD deps.
+#   make            build ./tprof
+#   make check      install what is missing, build, run unit (ASan+UBSan) and e2e tests
+#   make demo       install what is missing, build, record the bundled workload
+#   make bench      overhead against the unprofiled run and perf's pipeline
+#   make format     clang-format every source file
+
+CC      ?= cc
+WERROR  ?= -Werror
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -Wall -Wextra $(WERROR) -Iinclude -D_GNU_SOURCE -MMD -MP
+LDLIBS  = -lunwind-x86_64 -lunwind -ldw -lelf -liberty -lm
+
+BUILD   = build
+SRCS    = $(wildcard src/*/*.c)
+OBJS    = $(SRCS:%.c=$(BUILD)/%.o)
+MAIN    = $(BUILD)/src/main.o
+
+ASAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+ASAN_OBJS  = $(SRCS:%.c=$(BUILD)/asan/%.o)
+UNIT_SRCS  = $(wildcard tests/unit/test_*.c)
+UNIT_BINS  = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
+
+PROG_SRCS  = $(wildcard tests/e2e/progs/*.c tests/e2e/progs/*.cpp)
+PROG_BINS  = $(patsubst tests/e2e/progs/%,$(BUILD)/progs/%,$(basename $(PROG_SRCS)))
+
+.PHONY: all deps check unit e2e progs demo bench format clean
+all: tprof
+
+deps:
+	@sh scripts/install-deps.sh
+
+tprof: $(OBJS) $(MAIN)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/asan/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(ASAN_FLAGS) -c -o $@ $<
+
+$(BUILD)/unit/%: tests/unit/%.c $(ASAN_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(ASAN_FLAGS) -o $@ $< $(ASAN_OBJS) $(LDLIBS) -lcmocka
+
+# Test programs: -O2 without frame pointers, as real distribution code is.
+PROG_CFLAGS = -O2 -g -fomit-frame-pointer -Wall -Wextra $(WERROR)
+$(BUILD)/progs/%: tests/e2e/progs/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PROG_CFLAGS) -o $@ $< -lpthread -ldl -lm
+$(BUILD)/progs/%: tests/e2e/progs/%.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(PROG_CFLAGS) -o $@ $<
+$(BUILD)/progs/libplugin.so: tests/e2e/progs/plugin/plugin.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PROG_CFLAGS) -fPIC -shared -o $@ $<
+
+progs: $(PROG_BINS) $(BUILD)/progs/libplugin.so
+
+unit: $(UNIT_BINS)
+	@sh tests/unit/run.sh $(UNIT_BINS)
+
+e2e: tprof progs
+	@sh tests/e2e/run.sh
+
+check: deps
+	@$(MAKE) --no-print-directory tprof progs $(UNIT_BINS)
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory e2e
+
+demo: deps
+	@$(MAKE) --no-print-directory tprof progs
+	@sh scripts/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory tprof $(BUILD)/progs/bench_cpu
+	@sh bench/run.sh
+
+format:
+	clang-format -i $(SRCS) src/main.c include/tprof/*.h tests/unit/*.c tests/e2e/progs/*.c*
+
+clean:
+	rm -rf $(BUILD) tprof
+
+-include $(OBJS:.o=.d) $(MAIN:.o=.d) $(ASAN_OBJS:.o=.d)

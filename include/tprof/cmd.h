@@ -1,0 +1,30 @@
+/* cmd: the commands, each joining the stages (record -> unwind -> symbols ->
+ * profile -> formats). main.c parses arguments and calls one of these. */
+#ifndef TPROF_CMD_H
+#define TPROF_CMD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tprof/perf.h"
+
+#define TPROF_VERSION "0.1.0"
+#define TPROF_DEFAULT_OUTPUT "tprof.folded"
+
+struct record_opts {
+    char **argv;          /* program and arguments */
+    unsigned freq;        /* -F */
+    enum perf_callgraph callgraph;
+    uint32_t stack_size;  /* --stack-size */
+    const char *output;   /* -o, NULL: TPROF_DEFAULT_OUTPUT */
+    double duration;      /* --duration, 0: until the program exits */
+    bool threads;         /* --threads: a root frame per thread */
+    bool pid_roots;       /* --pid-roots: a root frame per process */
+    bool quiet;           /* -q */
+};
+
+/* Record a launched program headless and write the folded profile. Returns
+ * the exit status tprof should exit with. */
+int cmd_record(const struct record_opts *o);
+
+#endif

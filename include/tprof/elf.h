@@ -1,0 +1,53 @@
+/* elf: one ELF file (a "dso") opened through libelf, with its symbols, load
+ * segments and unwind table; and a cache of them keyed by path and build-id. */
+#ifndef TPROF_ELF_H
+#define TPROF_ELF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct dso;
+struct dso_cache;
+
+struct dso_cache *dso_cache_new(void);
+void dso_cache_free(struct dso_cache *c);
+
+/* The dso for PATH (with the build-id from the MMAP2 record, if any). Never
+ * NULL: a file that cannot be read gives a dso for which dso_ok() is false.
+ * "[vdso]" is served from tprof's own vDSO, which is the same kernel's. */
+struct dso *dso_cache_get(struct dso_cache *c, const char *path, const uint8_t *build_id,
+                          size_t build_id_size);
+
+bool dso_ok(const struct dso *d);
+const char *dso_path(const struct dso *d);
+const char *dso_basename(const struct dso *d);
+/* Why the dso is not usable ("" when it is). */
+const char *dso_error(const struct dso *d);
+
+/* The bytes of the file, whole. */
+const uint8_t *dso_image(const struct dso *d, size_t *size);
+
+/* File offset -> the ELF virtual address it is loaded at (PT_LOAD math). */
+int dso_offset_to_vaddr(const struct dso *d, uint64_t off, uint64_t *vaddr);
+
+/* .eh_frame_hdr: its vaddr, the offset of its search table within it and the
+ * number of table entries. -1 when the file has no usable one. */
+int dso_eh_frame_hdr(const struct dso *d, uint64_t *hdr_vaddr, uint64_t *table_off,
+                     uint64_t *fde_count);
+
+/* The function symbol covering VADDR: its raw (mangled) name and start, or
+ * NULL when no symbol covers it (an address past a symbol's size is not that
+ * symbol). Loads the symbol table on first use: .symtab, else a debug file
+ * found by build-id or .gnu_debuglink, else .dynsym. */
+const char *dso_symbol(struct dso *d, uint64_t vaddr, uint64_t *start);
+
+/* The [start, end) of the CFI (FDE) range containing VADDR: the bounds of the
+ * function even when it has no symbol. -1 when none. */
+int dso_fde_range(struct dso *d, uint64_t vaddr, uint64_t *start, uint64_t *end);
+
+/* How many symbols were loaded, and from which file ("" before loading). */
+size_t dso_symbol_count(struct dso *d);
+const char *dso_symbol_source(const struct dso *d);
+
+#endif

@@ -1,0 +1,38 @@
+/* frames: interned frame names shared by every node of a profile. */
+#ifndef TPROF_FRAMES_H
+#define TPROF_FRAMES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum frame_kind {
+    FRAME_USER = 0, /* native code of the program or a library */
+    FRAME_KERNEL,   /* folded suffix _[k] */
+    FRAME_JIT,      /* folded suffix _[j] */
+    FRAME_ROOT,     /* process / thread root (comm) */
+};
+
+struct frame {
+    const char *name;   /* folded-safe: no ';', no control chars, no trailing space */
+    const char *module; /* basename of the module, "" when unknown */
+    enum frame_kind kind;
+};
+
+struct frames;
+
+struct frames *frames_new(void);
+void frames_free(struct frames *fr);
+
+/* Intern NAME (LEN bytes) of KIND; returns its id. The name is cleaned to be
+ * folded-safe: ';' becomes ':', control characters become ' ', trailing
+ * whitespace is dropped and an empty name becomes "[unknown]". The module of
+ * the first interning is kept. */
+uint32_t frames_intern(struct frames *fr, const char *name, size_t len, enum frame_kind kind,
+                       const char *module);
+const struct frame *frames_get(const struct frames *fr, uint32_t id);
+size_t frames_count(const struct frames *fr);
+
+/* Suffix the folded format gives to frames of KIND ("_[k]", "_[j]" or ""). */
+const char *frames_kind_suffix(enum frame_kind kind);
+
+#endif

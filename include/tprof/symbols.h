@@ -1,0 +1,54 @@
+/* symbols: addresses of sampled processes to function names. Owns the
+ * address spaces (maps), the ELF files (dsos), JIT maps and kernel symbols. */
+#ifndef TPROF_SYMBOLS_H
+#define TPROF_SYMBOLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tprof/maps.h"
+
+enum sym_kind { SYM_USER, SYM_KERNEL, SYM_JIT };
+
+/* A resolved function. Stable for the life of the symbols object; COOKIE is
+ * free for the caller (tprof keeps the interned frame id there). */
+struct symref {
+    const char *name;   /* demangled, no parameter list */
+    const char *module; /* basename of the file, "[kernel.kallsyms]", "[jit]", "" */
+    enum sym_kind kind;
+    uint32_t cookie;    /* starts as UINT32_MAX */
+};
+
+struct symbols_opts {
+    const char *perfmap_dir;   /* "/tmp" */
+    const char *kallsyms_path; /* "/proc/kallsyms" */
+};
+
+struct symbols;
+
+struct symbols *symbols_new(const struct symbols_opts *opts);
+void symbols_free(struct symbols *s);
+
+/* Side-band: an mmap of PID (from MMAP2 or /proc/PID/maps). */
+void symbols_mmap(struct symbols *s, uint32_t pid, uint64_t addr, uint64_t len, uint64_t pgoff,
+                  uint32_t prot, const char *filename, const uint8_t *build_id,
+                  size_t build_id_size);
+void symbols_fork(struct symbols *s, uint32_t ppid, uint32_t pid);
+void symbols_exec(struct symbols *s, uint32_t pid);
+void symbols_exit(struct symbols *s, uint32_t pid);
+
+/* The mapping of PID containing ADDR, or NULL (the unwinder reads through it). */
+const struct map *symbols_find_map(struct symbols *s, uint32_t pid, uint64_t addr);
+
+/* Resolve a user address of PID. CALLER: IP is a return address, so the call
+ * instruction is at IP-1 (false for the sampled leaf and signal frames). */
+const struct symref *symbols_user(struct symbols *s, uint32_t pid, uint64_t ip, bool caller);
+/* Resolve a kernel address. */
+const struct symref *symbols_kernel(struct symbols *s, uint64_t ip);
+
+/* A one-line note worth showing once (an untrusted perf map...) into BUF;
+ * false when there is none. */
+bool symbols_take_warning(struct symbols *s, char *buf, size_t len);
+
+#endif

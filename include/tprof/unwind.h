@@ -1,0 +1,57 @@
+/* unwind: DWARF unwinding of a sampled user stack with libunwind's remote API. */
+#ifndef TPROF_UNWIND_H
+#define TPROF_UNWIND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* What the unwinder needs to know about the mapping containing an address:
+ * the bytes behind it and where the file's unwind table is. The caller owns
+ * the address spaces; the unwinder only asks (so it never depends on how
+ * mappings are tracked). */
+struct unwind_mapping {
+    uint64_t start, end;  /* [start, end) in the process */
+    const uint8_t *data;  /* bytes backing START.., NULL when none (anonymous) */
+    uint64_t data_size;   /* valid bytes of DATA */
+    uint64_t bias;        /* process address = ELF vaddr + bias */
+    bool has_table;       /* .eh_frame_hdr search table present */
+    uint64_t hdr_vaddr;   /* its ELF vaddr */
+    uint64_t table_off;   /* offset of the table within it */
+    uint64_t fde_count;   /* entries in the table */
+};
+
+typedef int (*unwind_find_fn)(void *ctx, uint32_t pid, uint64_t addr, struct unwind_mapping *out);
+
+struct unwind_frame {
+    uint64_t ip;
+    bool exact; /* IP is the exact instruction (leaf, signal frame, or the
+                   frame a signal interrupted), not a return address */
+};
+
+struct unwind_sample {
+    uint32_t pid;
+    const uint64_t *regs;  /* perf's sampled user registers (PERF_REGS_MASK) */
+    const uint8_t *stack;  /* copy of the user stack from SP upwards */
+    size_t stack_size;
+};
+
+enum unwind_end {
+    UNWIND_ROOT,      /* the CFI says this is the outermost frame (_start, clone) */
+    UNWIND_TRUNCATED, /* ran out of stack copy, unwind info or frames */
+};
+
+struct unwind;
+
+struct unwind *unwind_new(unwind_find_fn find, void *ctx);
+void unwind_free(struct unwind *u);
+
+/* Drop what is cached for PID (after exec or exit). */
+void unwind_flush(struct unwind *u, uint32_t pid);
+
+/* Unwind S into OUT (leaf first, at most MAX frames); returns the number of
+ * frames and how the walk ended through END. */
+size_t unwind_sample(struct unwind *u, const struct unwind_sample *s, struct unwind_frame *out,
+                     size_t max, enum unwind_end *end);
+
+#endif

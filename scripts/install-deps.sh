@@ -1,0 +1,25 @@
+#!/bin/sh
+# Install the Debian packages tprof needs to build and test, if missing.
+# As root it runs apt-get; otherwise it prints the exact command to run.
+set -e
+PKGS="gcc make pkg-config libunwind-dev libelf-dev libdw-dev libiberty-dev zlib1g-dev \
+libncurses-dev uthash-dev libcmocka-dev libc6-dbg linux-perf tmux python3 g++ binutils"
+
+missing=""
+for p in $PKGS; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+    echo "tprof: missing packages:$missing" >&2
+    echo "tprof: run as root: apt-get update && apt-get install -y$missing" >&2
+    exit 1
+fi
+echo "tprof: installing:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq $missing >/dev/null

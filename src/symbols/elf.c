@@ -1,0 +1,631 @@
+/*
+ * elf: what tprof needs from one ELF file, read with libelf and libdw.
+ *
+ * A dso is opened once per (path, build-id) and kept mapped for the whole
+ * run: the unwinder reads .eh_frame_hdr and .eh_frame straight from the
+ * mapped image (libunwind's access_mem serves file bytes), and symbols are
+ * loaded lazily on the first lookup, so libraries that are mapped but never
+ * sampled cost one open and one mmap.
+ *
+ * Symbol choice follows ENGINE-NOTES: STT_FUNC and STT_GNU_IFUNC with their
+ * sizes; aliases at one address are resolved deterministically (global over
+ * weak over local, then fewer leading underscores, then shorter, then byte
+ * order), so qsort_r always wins over __GI___qsort_r.
+ */
+#include <elfutils/libdw.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <uthash.h>
+
+#include "tprof/elf.h"
+#include "tprof/xalloc.h"
+
+struct sym {
+    uint64_t addr, size;
+    char *name;
+    int rank; /* lower is preferred among aliases */
+};
+
+struct load_seg {
+    uint64_t offset, vaddr, filesz;
+};
+
+struct dso {
+    UT_hash_handle hh;
+    char *key;
+    char *path;
+    const char *base;
+    char error[128];
+    bool ok;
+    bool loaded; /* opened on first use: many mappings are never sampled */
+    uint8_t want_bid[20];
+    size_t want_bid_size;
+    bool is_copy; /* image is malloc'd (vDSO), not mmap'd */
+    uint8_t *image;
+    size_t image_size;
+    Elf *elf;
+    uint8_t build_id[20];
+    size_t build_id_size;
+    VEC(struct load_seg) loads;
+    bool have_hdr;
+    uint64_t hdr_vaddr, hdr_table_off, fde_count;
+    /* symbols, loaded on first use */
+    bool syms_loaded;
+    VEC(struct sym) syms;
+    char *sym_source;
+    /* CFI from .eh_frame via libdw, opened on first use */
+    bool cfi_tried;
+    Dwarf_CFI *cfi;
+};
+
+struct dso_cache {
+    struct dso *by_key;
+};
+
+struct dso_cache *dso_cache_new(void)
+{
+    elf_version(EV_CURRENT);
+    return xcalloc(1, sizeof(struct dso_cache));
+}
+
+static void dso_free(struct dso *d)
+{
+    if (d->cfi)
+        dwarf_cfi_end(d->cfi);
+    if (d->elf)
+        elf_end(d->elf);
+    if (d->image) {
+        if (d->is_copy)
+            free(d->image);
+        else
+            munmap(d->image, d->image_size);
+    }
+    for (size_t i = 0; i < d->syms.n; i++)
+        free(d->syms.v[i].name);
+    VEC_FREE(d->syms);
+    VEC_FREE(d->loads);
+    free(d->sym_source);
+    free(d->path);
+    free(d->key);
+    free(d);
+}
+
+void dso_cache_free(struct dso_cache *c)
+{
+    if (!c)
+        return;
+    struct dso *d, *tmp;
+    HASH_ITER(hh, c->by_key, d, tmp)
+    {
+        HASH_DEL(c->by_key, d);
+        dso_free(d);
+    }
+    free(c);
+}
+
+/* ----- opening ----- */
+
+/* The NT_GNU_BUILD_ID of ELF into OUT; its length, 0 when none. */
+static size_t read_build_id(Elf *elf, uint8_t out[20])
+{
+    size_t phnum;
+    if (elf_getphdrnum(elf, &phnum) == 0) {
+        for (size_t i = 0; i < phnum; i++) {
+            GElf_Phdr ph;
+            if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_NOTE)
+                continue;
+            Elf_Data *data = elf_getdata_rawchunk(elf, (int64_t)ph.p_offset, ph.p_filesz,
+                                                  ELF_T_NHDR);
+            if (!data)
+                continue;
+            GElf_Nhdr nh;
+            size_t off = 0, noff, doff;
+            while ((off = gelf_getnote(data, off, &nh, &noff, &doff)) > 0) {
+                if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+                    memcmp((char *)data->d_buf + noff, "GNU", 4) == 0) {
+                    size_t n = nh.n_descsz > 20 ? 20 : nh.n_descsz;
+                    memcpy(out, (char *)data->d_buf + doff, n);
+                    return n;
+                }
+            }
+        }
+    }
+    /* Separate debug files keep the note only as a section. */
+    Elf_Scn *scn = NULL;
+    while ((scn = elf_nextscn(elf, scn))) {
+        GElf_Shdr sh;
+        if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
+            continue;
+        Elf_Data *data = elf_getdata(scn, NULL);
+        if (!data)
+            continue;
+        GElf_Nhdr nh;
+        size_t off = 0, noff, doff;
+        while ((off = gelf_getnote(data, off, &nh, &noff, &doff)) > 0) {
+            if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+                memcmp((char *)data->d_buf + noff, "GNU", 4) == 0) {
+                size_t n = nh.n_descsz > 20 ? 20 : nh.n_descsz;
+                memcpy(out, (char *)data->d_buf + doff, n);
+                return n;
+            }
+        }
+    }
+    return 0;
+}
+
+static Elf_Scn *find_section(Elf *elf, const char *want, GElf_Shdr *out)
+{
+    size_t shstrndx;
+    if (elf_getshdrstrndx(elf, &shstrndx) != 0)
+        return NULL;
+    Elf_Scn *scn = NULL;
+    while ((scn = elf_nextscn(elf, scn))) {
+        GElf_Shdr sh;
+        if (!gelf_getshdr(scn, &sh))
+            continue;
+        const char *name = elf_strptr(elf, shstrndx, sh.sh_name);
+        if (name && strcmp(name, want) == 0) {
+            *out = sh;
+            return scn;
+        }
+    }
+    return NULL;
+}
+
+/* Read .eh_frame_hdr's layout: version 1, then eh_frame_ptr and fde_count in
+ * the encodings every toolchain emits (pcrel|sdata4, udata4), then the
+ * (datarel|sdata4) search table libunwind binary-searches. */
+static void read_eh_frame_hdr(struct dso *d)
+{
+    GElf_Shdr sh;
+    uint64_t off, vaddr, size;
+    if (find_section(d->elf, ".eh_frame_hdr", &sh) && sh.sh_type != SHT_NOBITS) {
+        off = sh.sh_offset;
+        vaddr = sh.sh_addr;
+        size = sh.sh_size;
+    } else {
+        /* Section headers may be stripped; PT_GNU_EH_FRAME always points at it. */
+        size_t phnum;
+        bool found = false;
+        if (elf_getphdrnum(d->elf, &phnum) == 0)
+            for (size_t i = 0; i < phnum && !found; i++) {
+                GElf_Phdr ph;
+                if (gelf_getphdr(d->elf, (int)i, &ph) && ph.p_type == PT_GNU_EH_FRAME) {
+                    off = ph.p_offset;
+                    vaddr = ph.p_vaddr;
+                    size = ph.p_filesz;
+                    found = true;
+                }
+            }
+        if (!found)
+            return;
+    }
+    if (off + 12 > d->image_size || size < 12)
+        return;
+    const uint8_t *h = d->image + off;
+    /* version 1; eh_frame_ptr pcrel|sdata4 (0x1b); fde_count udata4 (0x03);
+     * table datarel|sdata4 (0x3b) */
+    if (h[0] != 1 || h[1] != 0x1b || h[2] != 0x03 || h[3] != 0x3b)
+        return;
+    uint32_t count;
+    memcpy(&count, h + 8, 4);
+    if (12 + (uint64_t)count * 8 > size)
+        return;
+    d->have_hdr = true;
+    d->hdr_vaddr = vaddr;
+    d->hdr_table_off = 12;
+    d->fde_count = count;
+}
+
+static int open_image(struct dso *d)
+{
+    if (strcmp(d->path, "[vdso]") == 0) {
+        /* Same kernel, same vDSO: read tprof's own (its size from the ELF). */
+        unsigned long base = getauxval(AT_SYSINFO_EHDR);
+        if (!base) {
+            snprintf(d->error, sizeof(d->error), "no vDSO");
+            return -1;
+        }
+        const Elf64_Ehdr *eh = (const void *)base;
+        size_t size = eh->e_shoff + (size_t)eh->e_shnum * eh->e_shentsize;
+        if (size < 4096)
+            size = 4096;
+        d->image = xmalloc(size);
+        memcpy(d->image, (const void *)base, size);
+        d->image_size = size;
+        d->is_copy = true;
+        return 0;
+    }
+    int fd = open(d->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(d->error, sizeof(d->error), "%s", strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < (off_t)sizeof(Elf64_Ehdr)) {
+        snprintf(d->error, sizeof(d->error), "not a regular ELF file");
+        close(fd);
+        return -1;
+    }
+    void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (m == MAP_FAILED) {
+        snprintf(d->error, sizeof(d->error), "mmap: %s", strerror(errno));
+        return -1;
+    }
+    d->image = m;
+    d->image_size = (size_t)st.st_size;
+    return 0;
+}
+
+static void dso_load(struct dso *d, const uint8_t *want_bid, size_t want_bid_size)
+{
+    if (open_image(d) < 0)
+        return;
+    d->elf = elf_memory((char *)d->image, d->image_size);
+    if (!d->elf || elf_kind(d->elf) != ELF_K_ELF) {
+        snprintf(d->error, sizeof(d->error), "not an ELF file");
+        return;
+    }
+    d->build_id_size = read_build_id(d->elf, d->build_id);
+    if (want_bid_size && d->build_id_size &&
+        (want_bid_size != d->build_id_size || memcmp(want_bid, d->build_id, want_bid_size))) {
+        /* The file on disk is not the one that was mapped (replaced since). */
+        snprintf(d->error, sizeof(d->error), "build-id differs from the mapped file");
+        return;
+    }
+    size_t phnum;
+    if (elf_getphdrnum(d->elf, &phnum) != 0) {
+        snprintf(d->error, sizeof(d->error), "no program headers");
+        return;
+    }
+    for (size_t i = 0; i < phnum; i++) {
+        GElf_Phdr ph;
+        if (gelf_getphdr(d->elf, (int)i, &ph) && ph.p_type == PT_LOAD) {
+            struct load_seg s = {ph.p_offset, ph.p_vaddr, ph.p_filesz};
+            VEC_PUSH(d->loads, s);
+        }
+    }
+    read_eh_frame_hdr(d);
+    d->ok = true;
+}
+
+struct dso *dso_cache_get(struct dso_cache *c, const char *path, const uint8_t *build_id,
+                          size_t build_id_size)
+{
+    char key[4096 + 48];
+    size_t n = (size_t)snprintf(key, sizeof(key), "%s", path);
+    for (size_t i = 0; i < build_id_size && n + 3 < sizeof(key); i++)
+        n += (size_t)snprintf(key + n, sizeof(key) - n, "%s%02x", i ? "" : "@", build_id[i]);
+    struct dso *d;
+    HASH_FIND_STR(c->by_key, key, d);
+    if (d)
+        return d;
+    d = xcalloc(1, sizeof(*d));
+    d->key = xstrdup(key);
+    d->path = xstrdup(path);
+    const char *slash = strrchr(d->path, '/');
+    d->base = slash ? slash + 1 : d->path;
+    d->want_bid_size = build_id_size > 20 ? 20 : build_id_size;
+    memcpy(d->want_bid, build_id, d->want_bid_size);
+    HASH_ADD_KEYPTR(hh, c->by_key, d->key, strlen(d->key), d);
+    return d;
+}
+
+static void ensure(const struct dso *cd)
+{
+    struct dso *d = (struct dso *)cd; /* loading is invisible to callers */
+    if (!d->loaded) {
+        d->loaded = true;
+        dso_load(d, d->want_bid, d->want_bid_size);
+    }
+}
+
+bool dso_ok(const struct dso *d)
+{
+    ensure(d);
+    return d->ok;
+}
+
+const char *dso_path(const struct dso *d)
+{
+    return d->path;
+}
+
+const char *dso_basename(const struct dso *d)
+{
+    return d->base;
+}
+
+const char *dso_error(const struct dso *d)
+{
+    ensure(d);
+    return d->error;
+}
+
+const uint8_t *dso_image(const struct dso *d, size_t *size)
+{
+    ensure(d);
+    *size = d->ok ? d->image_size : 0;
+    return d->ok ? d->image : NULL;
+}
+
+int dso_offset_to_vaddr(const struct dso *d, uint64_t off, uint64_t *vaddr)
+{
+    ensure(d);
+    for (size_t i = 0; i < d->loads.n; i++) {
+        const struct load_seg *s = &d->loads.v[i];
+        /* A mapping's pgoff is page-aligned, so it may start before p_offset
+         * in the same page: accept the page containing the segment start. */
+        uint64_t lo = s->offset & ~(uint64_t)4095;
+        if (off >= lo && off < s->offset + s->filesz) {
+            *vaddr = off - s->offset + s->vaddr;
+            return 0;
+        }
+    }
+    if (d->loads.n) {
+        /* Past every segment: use the first one's mapping (like perf). */
+        *vaddr = off - d->loads.v[0].offset + d->loads.v[0].vaddr;
+        return 0;
+    }
+    return -1;
+}
+
+int dso_eh_frame_hdr(const struct dso *d, uint64_t *hdr_vaddr, uint64_t *table_off,
+                     uint64_t *fde_count)
+{
+    ensure(d);
+    if (!d->ok || !d->have_hdr)
+        return -1;
+    *hdr_vaddr = d->hdr_vaddr;
+    *table_off = d->hdr_table_off;
+    *fde_count = d->fde_count;
+    return 0;
+}
+
+/* ----- symbols ----- */
+
+static int leading_underscores(const char *s)
+{
+    int n = 0;
+    while (s[n] == '_')
+        n++;
+    return n;
+}
+
+static int cmp_sym(const void *a, const void *b)
+{
+    const struct sym *x = a, *y = b;
+    if (x->addr != y->addr)
+        return x->addr < y->addr ? -1 : 1;
+    /* Preferred alias first: sized, then rank, underscores, length, bytes. */
+    if ((x->size == 0) != (y->size == 0))
+        return x->size == 0 ? 1 : -1;
+    if (x->rank != y->rank)
+        return x->rank - y->rank;
+    int ux = leading_underscores(x->name), uy = leading_underscores(y->name);
+    if (ux != uy)
+        return ux - uy;
+    size_t lx = strlen(x->name), ly = strlen(y->name);
+    if (lx != ly)
+        return lx < ly ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+/* Add the function symbols of ELF's section of TYPE; returns how many. */
+static size_t add_symbols(struct dso *d, Elf *elf, Elf64_Word type)
+{
+    size_t added = 0;
+    Elf_Scn *scn = NULL;
+    while ((scn = elf_nextscn(elf, scn))) {
+        GElf_Shdr sh;
+        if (!gelf_getshdr(scn, &sh) || sh.sh_type != type || sh.sh_entsize == 0)
+            continue;
+        Elf_Data *data = elf_getdata(scn, NULL);
+        if (!data)
+            continue;
+        size_t count = sh.sh_size / sh.sh_entsize;
+        for (size_t i = 0; i < count; i++) {
+            GElf_Sym s;
+            if (!gelf_getsym(data, (int)i, &s))
+                continue;
+            int t = GELF_ST_TYPE(s.st_info);
+            if ((t != STT_FUNC && t != STT_GNU_IFUNC) || s.st_shndx == SHN_UNDEF ||
+                s.st_value == 0)
+                continue;
+            const char *name = elf_strptr(elf, sh.sh_link, s.st_name);
+            if (!name || !*name)
+                continue;
+            int b = GELF_ST_BIND(s.st_info);
+            /* Debug files name versioned symbols "f@@GLIBC_2.34": drop the version. */
+            const char *at = strchr(name + 1, '@');
+            struct sym sy = {s.st_value, s.st_size,
+                             at ? xstrndup(name, (size_t)(at - name)) : xstrdup(name),
+                             b == STB_GLOBAL ? 0 : b == STB_WEAK ? 1 : 2};
+            VEC_PUSH(d->syms, sy);
+            added++;
+        }
+    }
+    return added;
+}
+
+/* A separate debug file for D with a .symtab, found by build-id, then by
+ * .gnu_debuglink. Returns its Elf (and mapping, to unmap) or NULL. */
+static Elf *open_debug_file(struct dso *d, void **map, size_t *maplen, char **where)
+{
+    char *cand[4];
+    int nc = 0;
+    if (d->build_id_size >= 2) {
+        char hex[41];
+        for (size_t i = 1; i < d->build_id_size; i++)
+            snprintf(hex + 2 * (i - 1), 3, "%02x", d->build_id[i]);
+        cand[nc++] = xasprintf("/usr/lib/debug/.build-id/%02x/%s.debug", d->build_id[0], hex);
+    }
+    GElf_Shdr sh;
+    Elf_Scn *scn = find_section(d->elf, ".gnu_debuglink", &sh);
+    if (scn) {
+        Elf_Data *data = elf_getdata(scn, NULL);
+        if (data && data->d_size > 0 && memchr(data->d_buf, '\0', data->d_size)) {
+            const char *link = data->d_buf;
+            char *dir = xstrdup(d->path);
+            char *slash = strrchr(dir, '/');
+            if (slash)
+                *slash = '\0';
+            cand[nc++] = xasprintf("%s/.debug/%s", slash ? dir : ".", link);
+            cand[nc++] = xasprintf("/usr/lib/debug%s/%s", slash ? dir : "", link);
+            cand[nc++] = xasprintf("%s/%s", slash ? dir : ".", link);
+            free(dir);
+        }
+    }
+    Elf *found = NULL;
+    for (int i = 0; i < nc && !found; i++) {
+        if (strcmp(cand[i], d->path) == 0)
+            continue;
+        int fd = open(cand[i], O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        struct stat st;
+        void *m = MAP_FAILED;
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+            m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        close(fd);
+        if (m == MAP_FAILED)
+            continue;
+        Elf *e = elf_memory(m, (size_t)st.st_size);
+        uint8_t bid[20];
+        size_t bl = e ? read_build_id(e, bid) : 0;
+        /* A debug file for another build would name the wrong functions. */
+        if (e && elf_kind(e) == ELF_K_ELF &&
+            (!d->build_id_size || (bl == d->build_id_size && !memcmp(bid, d->build_id, bl)))) {
+            *map = m;
+            *maplen = (size_t)st.st_size;
+            *where = xstrdup(cand[i]);
+            found = e;
+            break;
+        }
+        if (e)
+            elf_end(e);
+        munmap(m, (size_t)st.st_size);
+    }
+    for (int i = 0; i < nc; i++)
+        free(cand[i]);
+    return found;
+}
+
+static void load_symbols(struct dso *d)
+{
+    ensure(d);
+    d->syms_loaded = true;
+    if (!d->ok)
+        return;
+    GElf_Shdr sh;
+    if (find_section(d->elf, ".symtab", &sh) && add_symbols(d, d->elf, SHT_SYMTAB)) {
+        d->sym_source = xstrdup(d->path);
+    } else {
+        void *map = NULL;
+        size_t len = 0;
+        char *where = NULL;
+        Elf *dbg = open_debug_file(d, &map, &len, &where);
+        if (dbg && add_symbols(d, dbg, SHT_SYMTAB)) {
+            d->sym_source = where;
+            where = NULL;
+        }
+        free(where);
+        if (dbg) {
+            elf_end(dbg);
+            munmap(map, len);
+        }
+        if (!d->syms.n) {
+            add_symbols(d, d->elf, SHT_DYNSYM);
+            d->sym_source = xstrdup(d->path);
+        }
+    }
+    qsort(d->syms.v, d->syms.n, sizeof(struct sym), cmp_sym);
+    /* Keep the preferred alias per address (it sorts first). */
+    size_t w = 0;
+    for (size_t i = 0; i < d->syms.n; i++) {
+        if (w > 0 && d->syms.v[w - 1].addr == d->syms.v[i].addr) {
+            free(d->syms.v[i].name);
+            continue;
+        }
+        d->syms.v[w++] = d->syms.v[i];
+    }
+    d->syms.n = w;
+}
+
+const char *dso_symbol(struct dso *d, uint64_t vaddr, uint64_t *start)
+{
+    if (!d->syms_loaded)
+        load_symbols(d);
+    size_t lo = 0, hi = d->syms.n;
+    while (lo < hi) { /* first symbol with addr > vaddr */
+        size_t mid = (lo + hi) / 2;
+        if (d->syms.v[mid].addr <= vaddr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0)
+        return NULL;
+    const struct sym *s = &d->syms.v[lo - 1];
+    if (s->size > 0) {
+        if (vaddr >= s->addr + s->size)
+            return NULL;
+    } else {
+        /* An unsized symbol (hand-written assembly) counts only when the CFI
+         * says a function starts exactly there and covers VADDR. */
+        uint64_t fs, fe;
+        if (dso_fde_range(d, vaddr, &fs, &fe) < 0 || fs != s->addr)
+            return NULL;
+    }
+    if (start)
+        *start = s->addr;
+    return s->name;
+}
+
+int dso_fde_range(struct dso *d, uint64_t vaddr, uint64_t *start, uint64_t *end)
+{
+    ensure(d);
+    if (!d->ok)
+        return -1;
+    if (!d->cfi_tried) {
+        d->cfi_tried = true;
+        d->cfi = dwarf_getcfi_elf(d->elf);
+    }
+    if (!d->cfi)
+        return -1;
+    Dwarf_Frame *frame = NULL;
+    if (dwarf_cfi_addrframe(d->cfi, vaddr, &frame) != 0)
+        return -1;
+    Dwarf_Addr s, e;
+    bool sig;
+    int rc = dwarf_frame_info(frame, &s, &e, &sig) < 0 ? -1 : 0;
+    free(frame);
+    if (rc == 0) {
+        *start = s;
+        *end = e;
+    }
+    return rc;
+}
+
+size_t dso_symbol_count(struct dso *d)
+{
+    if (!d->syms_loaded)
+        load_symbols(d);
+    return d->syms.n;
+}
+
+const char *dso_symbol_source(const struct dso *d)
+{
+    return d->sym_source ? d->sym_source : "";
+}

@@ -1,0 +1,143 @@
+/*
+ * perfmap: the perf map files JIT runtimes write (node --perf-basic-prof,
+ * python -X perf): one "START SIZE name" line per compiled function. The
+ * file grows while the program runs, so it is re-read when a lookup misses
+ * and the file is larger than when last read. Like perf, a file owned by
+ * someone other than the current user or root is not trusted.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tprof/perfmap.h"
+#include "tprof/xalloc.h"
+
+struct entry {
+    uint64_t start, end;
+    char *name;
+};
+
+struct perfmap {
+    char *path;
+    off_t read_size;
+    VEC(struct entry) v;
+    char error[160];
+};
+
+int perfmap_parse_line(const char *line, uint64_t *start, uint64_t *size, const char **name)
+{
+    char *end;
+    errno = 0;
+    unsigned long long s = strtoull(line, &end, 16);
+    if (end == line || *end != ' ' || errno)
+        return -1;
+    const char *p = end + 1;
+    unsigned long long z = strtoull(p, &end, 16);
+    if (end == p || *end != ' ' || errno || z == 0)
+        return -1;
+    *start = s;
+    *size = z;
+    *name = end + 1;
+    return 0;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+    const struct entry *x = a, *y = b;
+    return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static void load(struct perfmap *pm)
+{
+    struct stat st;
+    if (stat(pm->path, &st) < 0 || st.st_size == pm->read_size)
+        return;
+    if (st.st_uid != 0 && st.st_uid != geteuid()) {
+        snprintf(pm->error, sizeof(pm->error), "%s is not owned by the current user or root",
+                 pm->path);
+        pm->read_size = st.st_size;
+        return;
+    }
+    FILE *f = fopen(pm->path, "re");
+    if (!f)
+        return;
+    for (size_t i = 0; i < pm->v.n; i++)
+        free(pm->v.v[i].name);
+    pm->v.n = 0;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    while ((len = getline(&line, &cap, f)) > 0) {
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        uint64_t s, z;
+        const char *name;
+        if (perfmap_parse_line(line, &s, &z, &name) == 0) {
+            struct entry e = {s, s + z, xstrdup(name)};
+            VEC_PUSH(pm->v, e);
+        }
+    }
+    free(line);
+    fclose(f);
+    /* Later entries for the same start win (code can be recompiled). */
+    qsort(pm->v.v, pm->v.n, sizeof(struct entry), cmp_entry);
+    pm->read_size = st.st_size;
+}
+
+struct perfmap *perfmap_new(uint32_t pid, const char *dir)
+{
+    struct perfmap *pm = xcalloc(1, sizeof(*pm));
+    pm->path = xasprintf("%s/perf-%" PRIu32 ".map", dir, pid);
+    pm->read_size = -1;
+    load(pm);
+    return pm;
+}
+
+void perfmap_free(struct perfmap *pm)
+{
+    if (!pm)
+        return;
+    for (size_t i = 0; i < pm->v.n; i++)
+        free(pm->v.v[i].name);
+    VEC_FREE(pm->v);
+    free(pm->path);
+    free(pm);
+}
+
+static const char *find(struct perfmap *pm, uint64_t addr)
+{
+    size_t lo = 0, hi = pm->v.n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (pm->v.v[mid].start <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    /* Entries may overlap (recompiled code): look back a little. */
+    for (size_t i = lo; i > 0 && lo - i < 8; i--) {
+        if (addr >= pm->v.v[i - 1].start && addr < pm->v.v[i - 1].end) {
+            return pm->v.v[i - 1].name;
+        }
+    }
+    return NULL;
+}
+
+const char *perfmap_lookup(struct perfmap *pm, uint64_t addr)
+{
+    const char *n = find(pm, addr);
+    if (!n) {
+        load(pm);
+        n = find(pm, addr);
+    }
+    return n;
+}
+
+const char *perfmap_error(const struct perfmap *pm)
+{
+    return pm->error;
+}

@@ -1,0 +1,272 @@
+/*
+ * symbols: the resolver. An address goes pid -> mapping (maps) -> file
+ * offset -> ELF vaddr (PT_LOAD math, the same for PIE, shared objects and
+ * fixed executables) -> symbol. Every answer is cached per (dso, vaddr), so
+ * the per-sample cost after warm-up is a map lookup and one hash probe.
+ *
+ * What an address is called when no symbol covers it matters: a stripped
+ * library's internal functions are not the exported symbol before them. Such
+ * an address is named "module+0xSTART" with START the function start from
+ * the .eh_frame CFI (so its samples still aggregate per function), or the
+ * address itself when even the CFI does not cover it.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <uthash.h>
+
+#include "tprof/demangle.h"
+#include "tprof/elf.h"
+#include "tprof/kallsyms.h"
+#include "tprof/perfmap.h"
+#include "tprof/symbols.h"
+#include "tprof/xalloc.h"
+
+struct addr_key {
+    const void *dso;
+    uint64_t vaddr;
+};
+
+struct addr_entry {
+    UT_hash_handle hh;
+    struct addr_key key;
+    struct symref *ref;
+};
+
+struct name_entry { /* JIT and kernel names, and fixed names */
+    UT_hash_handle hh;
+    struct symref *ref;
+    char key[];
+};
+
+struct pid_perfmap {
+    UT_hash_handle hh;
+    uint32_t pid;
+    struct perfmap *pm;
+};
+
+struct symbols {
+    struct symbols_opts opts;
+    struct maps *maps;
+    struct dso_cache *dsos;
+    struct kallsyms *kallsyms;
+    struct addr_entry *by_addr;
+    struct name_entry *by_name;
+    struct pid_perfmap *perfmaps;
+    VEC(struct symref *) refs; /* all, for freeing */
+    char warning[256];
+    bool warned_perfmap;
+};
+
+struct symbols *symbols_new(const struct symbols_opts *opts)
+{
+    struct symbols *s = xcalloc(1, sizeof(*s));
+    s->opts.perfmap_dir = opts && opts->perfmap_dir ? opts->perfmap_dir : "/tmp";
+    s->opts.kallsyms_path = opts && opts->kallsyms_path ? opts->kallsyms_path : "/proc/kallsyms";
+    s->maps = maps_new();
+    s->dsos = dso_cache_new();
+    return s;
+}
+
+void symbols_free(struct symbols *s)
+{
+    if (!s)
+        return;
+    struct addr_entry *a, *atmp;
+    HASH_ITER(hh, s->by_addr, a, atmp)
+    {
+        HASH_DEL(s->by_addr, a);
+        free(a);
+    }
+    struct name_entry *n, *ntmp;
+    HASH_ITER(hh, s->by_name, n, ntmp)
+    {
+        HASH_DEL(s->by_name, n);
+        free(n);
+    }
+    struct pid_perfmap *p, *ptmp;
+    HASH_ITER(hh, s->perfmaps, p, ptmp)
+    {
+        HASH_DEL(s->perfmaps, p);
+        perfmap_free(p->pm);
+        free(p);
+    }
+    for (size_t i = 0; i < s->refs.n; i++) {
+        free((char *)s->refs.v[i]->name);
+        free(s->refs.v[i]);
+    }
+    VEC_FREE(s->refs);
+    kallsyms_free(s->kallsyms);
+    dso_cache_free(s->dsos);
+    maps_free(s->maps);
+    free(s);
+}
+
+static struct symref *new_ref(struct symbols *s, char *name, const char *module,
+                              enum sym_kind kind)
+{
+    struct symref *r = xmalloc(sizeof(*r));
+    r->name = name;
+    r->module = module;
+    r->kind = kind;
+    r->cookie = UINT32_MAX;
+    VEC_PUSH(s->refs, r);
+    return r;
+}
+
+/* The symref named NAME of KIND, shared by every address that gets it. */
+static struct symref *named_ref(struct symbols *s, const char *name, const char *module,
+                                enum sym_kind kind)
+{
+    size_t len = strlen(name);
+    char key[len + 2];
+    key[0] = (char)('0' + kind);
+    memcpy(key + 1, name, len + 1);
+    struct name_entry *e;
+    HASH_FIND(hh, s->by_name, key, len + 1, e);
+    if (e)
+        return e->ref;
+    e = xmalloc(sizeof(*e) + len + 2);
+    memcpy(e->key, key, len + 2);
+    e->ref = new_ref(s, xstrdup(name), module, kind);
+    HASH_ADD(hh, s->by_name, key, len + 1, e);
+    return e->ref;
+}
+
+void symbols_mmap(struct symbols *s, uint32_t pid, uint64_t addr, uint64_t len, uint64_t pgoff,
+                  uint32_t prot, const char *filename, const uint8_t *build_id,
+                  size_t build_id_size)
+{
+    struct map m = {.start = addr, .end = addr + len, .pgoff = pgoff, .prot = prot};
+    if (strcmp(filename, "[vdso]") == 0) {
+        m.kind = MAPPING_VDSO;
+        m.dso = dso_cache_get(s->dsos, "[vdso]", NULL, 0);
+    } else if (filename[0] == '/' && strncmp(filename, "//anon", 6) != 0 &&
+               strncmp(filename, "/memfd:", 7) != 0 && strncmp(filename, "/dev/", 5) != 0 &&
+               strncmp(filename, "/SYSV", 5) != 0) {
+        m.kind = MAPPING_FILE;
+        m.dso = dso_cache_get(s->dsos, filename, build_id, build_id_size);
+    } else {
+        m.kind = MAPPING_ANON;
+    }
+    maps_add(s->maps, pid, &m);
+}
+
+void symbols_fork(struct symbols *s, uint32_t ppid, uint32_t pid)
+{
+    maps_fork(s->maps, ppid, pid);
+}
+
+void symbols_exec(struct symbols *s, uint32_t pid)
+{
+    maps_clear(s->maps, pid);
+    struct pid_perfmap *p;
+    HASH_FIND(hh, s->perfmaps, &pid, sizeof(pid), p);
+    if (p) {
+        HASH_DEL(s->perfmaps, p);
+        perfmap_free(p->pm);
+        free(p);
+    }
+}
+
+void symbols_exit(struct symbols *s, uint32_t pid)
+{
+    symbols_exec(s, pid);
+}
+
+const struct map *symbols_find_map(struct symbols *s, uint32_t pid, uint64_t addr)
+{
+    return maps_find(s->maps, pid, addr);
+}
+
+static const struct symref *resolve_jit(struct symbols *s, uint32_t pid, uint64_t ip)
+{
+    struct pid_perfmap *p;
+    HASH_FIND(hh, s->perfmaps, &pid, sizeof(pid), p);
+    if (!p) {
+        p = xcalloc(1, sizeof(*p));
+        p->pid = pid;
+        p->pm = perfmap_new(pid, s->opts.perfmap_dir);
+        HASH_ADD(hh, s->perfmaps, pid, sizeof(pid), p);
+    }
+    const char *name = perfmap_lookup(p->pm, ip);
+    if (*perfmap_error(p->pm) && !s->warned_perfmap) {
+        s->warned_perfmap = true;
+        snprintf(s->warning, sizeof(s->warning), "ignoring %s", perfmap_error(p->pm));
+    }
+    if (!name)
+        return NULL;
+    return named_ref(s, name, "[jit]", SYM_JIT);
+}
+
+static struct symref *resolve_in_dso(struct symbols *s, struct dso *d, uint64_t vaddr)
+{
+    uint64_t start;
+    const char *raw = dso_symbol(d, vaddr, &start);
+    if (raw) {
+        char *dm = demangle(raw);
+        return new_ref(s, dm ? dm : xstrdup(raw), dso_basename(d), SYM_USER);
+    }
+    uint64_t fs, fe;
+    if (dso_fde_range(d, vaddr, &fs, &fe) == 0)
+        start = fs;
+    else
+        start = vaddr;
+    return new_ref(s, xasprintf("%s+0x%" PRIx64, dso_basename(d), start), dso_basename(d),
+                   SYM_USER);
+}
+
+const struct symref *symbols_user(struct symbols *s, uint32_t pid, uint64_t ip, bool caller)
+{
+    uint64_t addr = caller && ip > 0 ? ip - 1 : ip;
+    const struct map *m = maps_find(s->maps, pid, addr);
+    if (!m)
+        return named_ref(s, "[unknown]", "", SYM_USER);
+    if (m->kind == MAPPING_ANON) {
+        if (m->prot & PROT_EXEC) {
+            const struct symref *r = resolve_jit(s, pid, addr);
+            if (r)
+                return r;
+        }
+        return named_ref(s, "[unknown]", "", SYM_USER);
+    }
+    struct dso *d = m->dso;
+    if (!dso_ok(d)) {
+        char buf[300];
+        snprintf(buf, sizeof(buf), "[%s]", dso_basename(d));
+        return named_ref(s, buf, dso_basename(d), SYM_USER);
+    }
+    uint64_t vaddr;
+    if (dso_offset_to_vaddr(d, addr - m->start + m->pgoff, &vaddr) < 0)
+        vaddr = addr - m->start + m->pgoff;
+    struct addr_key key = {d, vaddr};
+    struct addr_entry *e;
+    HASH_FIND(hh, s->by_addr, &key, sizeof(key), e);
+    if (e)
+        return e->ref;
+    e = xcalloc(1, sizeof(*e));
+    e->key = key;
+    e->ref = resolve_in_dso(s, d, vaddr);
+    HASH_ADD(hh, s->by_addr, key, sizeof(key), e);
+    return e->ref;
+}
+
+const struct symref *symbols_kernel(struct symbols *s, uint64_t ip)
+{
+    if (!s->kallsyms)
+        s->kallsyms = kallsyms_new(s->opts.kallsyms_path);
+    const char *name = kallsyms_lookup(s->kallsyms, ip);
+    return named_ref(s, name ? name : "[kernel]", "[kernel.kallsyms]", SYM_KERNEL);
+}
+
+bool symbols_take_warning(struct symbols *s, char *buf, size_t len)
+{
+    if (!s->warning[0])
+        return false;
+    snprintf(buf, len, "%s", s->warning);
+    s->warning[0] = '\0';
+    return true;
+}
