@@ -57,7 +57,17 @@ $(BUILD)/progs/libplugin.so: tests/e2e/progs/plugin/plugin.c
 	@mkdir -p $(dir $@)
 	$(CC) $(PROG_CFLAGS) -fPIC -shared -o $@ $<
 
-progs: $(PROG_BINS) $(BUILD)/progs/libplugin.so
+# The same code with an unstripped copy (for the expected answer) and a stripped one.
+$(BUILD)/progs/libstripped.so: tests/e2e/progs/plugin/stripped.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PROG_CFLAGS) -fPIC -shared -o $(BUILD)/progs/libstripped.debug.so $<
+	strip --strip-all -o $@ $(BUILD)/progs/libstripped.debug.so
+# hot.c again, with frame pointers, for -g fp.
+$(BUILD)/progs/hot_fp: tests/e2e/progs/hot.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -fno-omit-frame-pointer -Wall -Wextra $(WERROR) -o $@ $<
+
+progs: $(PROG_BINS) $(BUILD)/progs/libplugin.so $(BUILD)/progs/libstripped.so $(BUILD)/progs/hot_fp
 
 unit: $(UNIT_BINS)
 	@sh tests/unit/run.sh $(UNIT_BINS)

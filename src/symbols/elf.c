@@ -8,9 +8,10 @@
  * sampled cost one open and one mmap.
  *
  * Symbol choice follows ENGINE-NOTES: STT_FUNC and STT_GNU_IFUNC with their
- * sizes; aliases at one address are resolved deterministically (global over
- * weak over local, then fewer leading underscores, then shorter, then byte
- * order), so qsort_r always wins over __GI___qsort_r.
+ * sizes; aliases at one address are resolved deterministically: global over
+ * weak over local (the name a user calls: qsort_r, not perf's pick
+ * __GI___qsort_r), then fewer leading underscores, then the longer name (as
+ * perf: __memmove_avx512_unaligned_erms over its __memcpy_ alias), then bytes.
  */
 #include <elfutils/libdw.h>
 #include <errno.h>
@@ -417,8 +418,8 @@ static int cmp_sym(const void *a, const void *b)
     if (ux != uy)
         return ux - uy;
     size_t lx = strlen(x->name), ly = strlen(y->name);
-    if (lx != ly)
-        return lx < ly ? -1 : 1;
+    if (lx != ly) /* the longer, more specific name (perf's rule) */
+        return lx > ly ? -1 : 1;
     return strcmp(x->name, y->name);
 }
 

@@ -4,7 +4,7 @@
  * hides the addresses (all zero), nothing resolves and kernel frames show as
  * "[kernel]".
  */
-#include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,19 +14,54 @@
 
 struct ksym {
     uint64_t addr;
-    char *name;
+    uint32_t name; /* offset into names */
 };
 
 struct kallsyms {
     VEC(struct ksym) v;
+    VEC(char) names;
 };
+
+static const struct kallsyms *sort_ctx;
 
 static int cmp_ksym(const void *a, const void *b)
 {
     const struct ksym *x = a, *y = b;
     if (x->addr != y->addr)
         return x->addr < y->addr ? -1 : 1;
-    return strcmp(x->name, y->name);
+    return strcmp(sort_ctx->names.v + x->name, sort_ctx->names.v + y->name);
+}
+
+/* Parse "ADDR TYPE NAME [module]" by hand: the file has ~120,000 lines, and
+ * with sscanf and a string per name loading took 0.11 s of CPU (now 0.06 s,
+ * most of it the kernel generating the file). */
+static void parse_line(struct kallsyms *k, const char *p, const char *end)
+{
+    uint64_t addr = 0;
+    int digits = 0;
+    for (; p < end && *p != ' '; p++, digits++) {
+        int c = *p, v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (v < 0)
+            return;
+        addr = addr << 4 | (uint64_t)v;
+    }
+    if (!digits || addr == 0 || end - p < 4 || p[2] != ' ')
+        return;
+    char type = p[1];
+    if (type != 't' && type != 'T' && type != 'w' && type != 'W')
+        return;
+    const char *name = p + 3, *ne = name;
+    while (ne < end && *ne != ' ' && *ne != '\t')
+        ne++;
+    if (ne == name)
+        return;
+    struct ksym s = {addr, (uint32_t)k->names.n};
+    size_t len = (size_t)(ne - name);
+    VEC_RESERVE(k->names, k->names.n + len + 1);
+    memcpy(k->names.v + k->names.n, name, len);
+    k->names.v[k->names.n + len] = '\0';
+    k->names.n += len + 1;
+    VEC_PUSH(k->v, s);
 }
 
 struct kallsyms *kallsyms_new(const char *path)
@@ -35,19 +70,20 @@ struct kallsyms *kallsyms_new(const char *path)
     FILE *f = fopen(path, "re");
     if (!f)
         return k;
-    char line[512];
-    while (fgets(line, sizeof(line), f)) {
-        uint64_t addr;
-        char type, name[256];
-        if (sscanf(line, "%" SCNx64 " %c %255s", &addr, &type, name) != 3 || addr == 0)
-            continue;
-        if (type != 't' && type != 'T' && type != 'w' && type != 'W')
-            continue;
-        struct ksym s = {addr, xstrdup(name)};
-        VEC_PUSH(k->v, s);
-    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    while ((len = getline(&line, &cap, f)) > 0)
+        parse_line(k, line, line + len - (line[len - 1] == '\n'));
+    free(line);
     fclose(f);
-    qsort(k->v.v, k->v.n, sizeof(struct ksym), cmp_ksym);
+    bool sorted = true;
+    for (size_t i = 1; i < k->v.n && sorted; i++)
+        sorted = k->v.v[i - 1].addr <= k->v.v[i].addr;
+    if (!sorted) {
+        sort_ctx = k;
+        qsort(k->v.v, k->v.n, sizeof(struct ksym), cmp_ksym);
+    }
     return k;
 }
 
@@ -55,9 +91,8 @@ void kallsyms_free(struct kallsyms *k)
 {
     if (!k)
         return;
-    for (size_t i = 0; i < k->v.n; i++)
-        free(k->v.v[i].name);
     VEC_FREE(k->v);
+    VEC_FREE(k->names);
     free(k);
 }
 
@@ -73,5 +108,5 @@ const char *kallsyms_lookup(const struct kallsyms *k, uint64_t addr)
     }
     if (lo == 0 || lo == k->v.n) /* before the first, or past the last symbol */
         return NULL;
-    return k->v.v[lo - 1].name;
+    return k->names.v + k->v.v[lo - 1].name;
 }

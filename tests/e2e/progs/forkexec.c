@@ -1,20 +1,14 @@
 /* forkexec: the parent forks a child that computes in child_work, then execs
  * the program given in argv[2..] (e.g. hot); the parent computes in
- * parent_work meanwhile and waits. */
+ * parent_work meanwhile and waits. The work is fixed (parent 2, child 1;
+ * argv[1] scales it, 1.0 is about 2 s of CPU here), so shares do not depend
+ * on scheduling. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 static volatile uint64_t sink;
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 __attribute__((noinline)) static uint64_t churn(uint64_t n, uint64_t x)
 {
@@ -23,33 +17,31 @@ __attribute__((noinline)) static uint64_t churn(uint64_t n, uint64_t x)
     return x;
 }
 
-__attribute__((noinline)) void parent_work(double secs)
+__attribute__((noinline)) void parent_work(long reps)
 {
-    double end = now() + secs;
-    while (now() < end)
-        sink += churn(200000, 1);
+    for (long i = 0; i < reps; i++)
+        sink += churn(200000, (uint64_t)i);
 }
 
-__attribute__((noinline)) void child_work(double secs)
+__attribute__((noinline)) void child_work(long reps)
 {
-    double end = now() + secs;
-    while (now() < end)
-        sink += churn(200000, 2);
+    for (long i = 0; i < reps; i++)
+        sink += churn(200000, (uint64_t)i + 7);
 }
 
 int main(int argc, char **argv)
 {
-    double secs = argc > 1 ? atof(argv[1]) : 1.0;
+    long reps = (long)((argc > 1 ? atof(argv[1]) : 1.0) * 6000);
     pid_t pid = fork();
     if (pid == 0) {
-        child_work(secs / 2);
+        child_work(reps / 2);
         if (argc > 2) {
             execv(argv[2], argv + 2);
             _exit(127);
         }
         _exit(0);
     }
-    parent_work(secs);
+    parent_work(reps);
     int st;
     waitpid(pid, &st, 0);
     return 0;

@@ -1,0 +1,24 @@
+# Helpers for the e2e tests: each test script sources this, then calls
+# pass/fail/skip once per check. The runner tallies $E2E_RESULTS.
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+TPROF="$ROOT/tprof"
+PROGS="$ROOT/build/progs"
+SHARED="$ROOT/../shared"
+STATS="python3 $ROOT/tests/e2e/stackstats.py"
+TMP=$(mktemp -d /tmp/tprof-e2e.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+: "${E2E_RESULTS:=/dev/null}"
+
+pass() { echo "ok   $1"; echo "pass" >>"$E2E_RESULTS"; }
+fail() { echo "FAIL $1: $2"; echo "fail" >>"$E2E_RESULTS"; }
+skip() { echo "skip $1: $2"; echo "skip" >>"$E2E_RESULTS"; }
+
+# expect NAME COND-EXIT-STATUS MESSAGE: pass when the previous command's test held
+check() { if [ "$2" -eq 0 ]; then pass "$1"; else fail "$1" "$3"; fi; }
+
+# Record PROGRAM with perf (dwarf) into $TMP/NAME.perf.txt (perf script text).
+perf_record() {
+    name=$1; shift
+    perf record -q -F 999 --call-graph=dwarf -o "$TMP/$name.data" -- "$@" >/dev/null 2>"$TMP/$name.perf.err" &&
+        perf script --no-inline -i "$TMP/$name.data" >"$TMP/$name.perf.txt" 2>/dev/null
+}

@@ -1,0 +1,17 @@
+#!/bin/sh
+# Run every tests/e2e/test_*.sh; each prints one line per check. Ends with
+# the line "N passed, N failed, N skipped". Set E2E_ONLY=name to run one.
+cd "$(dirname "$0")" || exit 1
+E2E_RESULTS=$(mktemp /tmp/tprof-e2e-results.XXXXXX)
+export E2E_RESULTS
+for t in test_*.sh; do
+    case "$t" in *"${E2E_ONLY:-}"*) ;; *) continue ;; esac
+    echo "== $t"
+    bash "$t"
+done
+passed=$(grep -c '^pass$' "$E2E_RESULTS")
+failed=$(grep -c '^fail$' "$E2E_RESULTS")
+skipped=$(grep -c '^skip$' "$E2E_RESULTS")
+rm -f "$E2E_RESULTS"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

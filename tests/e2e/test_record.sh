@@ -1,0 +1,91 @@
+# The recorder as a command: output file, exit statuses, signals, errors.
+. "$(dirname "$0")/lib.sh"
+cd "$TMP" || exit 1
+
+# A plain recording writes a sorted folded file and one summary line.
+"$TPROF" -o out.folded -- "$PROGS/hot" 0.5 >/dev/null 2>err.txt
+rc=$?
+check "record exits with the program's status 0" $rc "got $rc"
+grep -q '^hot;_start;__libc_start_main;__libc_start_call_main;main;work;alpha;spin [0-9]*$' out.folded
+check "folded stack from comm through main to spin" $? "$(head -3 out.folded)"
+LC_ALL=C sort -c -t' ' -k1,1 out.folded 2>/dev/null
+check "folded lines are sorted by stack" $? "not sorted"
+[ "$(wc -l <err.txt)" -eq 1 ] && grep -Eq '^tprof: [0-9.]+ s, [0-9]+ samples .*, [0-9]+ lost, .*% unwound short of a root, tprof CPU [0-9.]+ s .*wrote [0-9]+ stacks to out.folded$' err.txt
+check "one summary line with samples, lost, unwind failures, CPU" $? "$(cat err.txt)"
+awk '{ if ($0 !~ /^[^ ;][^;]*(;[^;]+)* [0-9]+$/ || $0 ~ /[ \t];/) bad++ } END { exit bad > 0 }' out.folded
+check "every line is 'frame;...;frame COUNT' with no blank frame ends" $? "$(head -3 out.folded)"
+
+# Exit statuses, as a shell gives them.
+"$TPROF" -q -o x.folded -- "$PROGS/hot" 0.1 7 >/dev/null
+rc=$?; [ $rc -eq 7 ]; check "exit code of the program (7) is tprof's" $? "got $rc"
+"$TPROF" -q -o x.folded -- sh -c 'kill -SEGV $$' 2>/dev/null
+rc=$?; [ $rc -eq 139 ]; check "killed by SIGSEGV gives 128+11" $? "got $rc"
+"$TPROF" -o nf.folded -- no-such-program-xyz 2>err.txt
+rc=$?; [ $rc -eq 127 ] && grep -q 'no-such-program-xyz: command not found' err.txt && [ ! -e nf.folded ]
+check "missing program: 127, shell-like message, no file" $? "rc=$rc $(cat err.txt)"
+printf 'not a program\n' >notexec.sh; chmod -x notexec.sh
+"$TPROF" -o ne.folded -- ./notexec.sh 2>err.txt
+rc=$?; [ $rc -eq 126 ] && grep -q 'Permission denied' err.txt
+check "non-executable program: 126" $? "rc=$rc $(cat err.txt)"
+"$TPROF" --freq abc -- true 2>err.txt
+rc=$?; [ $rc -eq 2 ] && [ "$(wc -l <err.txt)" -eq 1 ]
+check "usage error: exit 2, one line" $? "rc=$rc $(cat err.txt)"
+"$TPROF" -g lbr -- true 2>/dev/null; rc=$?; [ $rc -eq 2 ]
+check "unknown call-graph mode is a usage error" $? "rc=$rc"
+"$TPROF" --stack-size 100 -- true 2>/dev/null; rc=$?; [ $rc -eq 2 ]
+check "stack size not a multiple of 8 is a usage error" $? "rc=$rc"
+"$TPROF" 2>/dev/null; rc=$?; [ $rc -eq 2 ]
+check "no program is a usage error" $? "rc=$rc"
+"$TPROF" --help | grep -q -- '--stack-size'
+check "--help documents the options" $? "no --stack-size in help"
+
+# Without -o: the documented default name, announced.
+mkdir -p dflt && (cd dflt && "$TPROF" -- "$PROGS/hot" 0.2 >/dev/null 2>err.txt)
+[ -s dflt/tprof.folded ] && grep -q 'wrote [0-9]* stacks to tprof.folded' dflt/err.txt
+check "default output tprof.folded, announced" $? "$(cat dflt/err.txt)"
+
+# SIGINT/SIGTERM/SIGHUP stop the program; the profile so far is written.
+for sig in INT TERM HUP; do
+    "$TPROF" -o sig.folded -- "$PROGS/hot" 30 >/dev/null 2>err.txt &
+    tp=$!
+    sleep 1.5
+    kill -$sig $tp
+    wait $tp
+    rc=$?
+    n=$(awk '{s+=$NF} END {print s+0}' sig.folded 2>/dev/null)
+    [ "${n:-0}" -gt 500 ] && [ $rc -ge 129 ] && ! pgrep -f "$PROGS/hot 30" >/dev/null
+    check "SIG$sig stops the program and keeps $n samples (exit $rc)" $? "rc=$rc n=$n"
+    rm -f sig.folded
+done
+
+# --duration ends the program after the given time.
+"$TPROF" --duration 0.5 -o dur.folded -- "$PROGS/hot" 30 >/dev/null 2>err.txt
+rc=$?; [ $rc -eq 143 ] && [ -s dur.folded ]
+check "--duration stops the program (SIGTERM, 143) and writes the profile" $? "rc=$rc"
+
+# perf_event_open refused: one line naming the cause, no crash, no file.
+"$PROGS/noperf" "$TPROF" -o np.folded -- "$PROGS/hot" 0.2 >/dev/null 2>err.txt
+rc=$?
+[ $rc -eq 1 ] && [ "$(wc -l <err.txt)" -eq 1 ] && grep -q 'perf_event_open' err.txt && [ ! -e np.folded ] &&
+    ! pgrep -f "$PROGS/hot 0.2" >/dev/null
+check "perf_event_open refused: one-line cause, exit 1, no file, no orphan" $? "rc=$rc $(cat err.txt)"
+
+# The output is written atomically: an unwritable place leaves nothing.
+mkdir ro && chmod 500 ro
+if [ "$(id -u)" = 0 ]; then
+    # root ignores permissions: use a path under a regular file instead
+    "$TPROF" -o out.folded/x -- "$PROGS/hot" 0.2 >/dev/null 2>err.txt
+else
+    "$TPROF" -o ro/x.folded -- "$PROGS/hot" 0.2 >/dev/null 2>err.txt
+fi
+rc=$?; [ $rc -eq 1 ] && grep -q "cannot write" err.txt && [ -z "$(ls ro)" ]
+check "unwritable output: one-line error, exit 1, no stray file" $? "rc=$rc $(cat err.txt)"
+"$TPROF" -o "$TMP" -- "$PROGS/hot" 0.1 >/dev/null 2>err.txt
+rc=$?; [ $rc -eq 1 ] && grep -q "Is a directory" err.txt
+check "output is a directory: clear error" $? "rc=$rc $(cat err.txt)"
+ls "$TMP" | grep -q '\.tmp\.' && fail "no temporary files left behind" "$(ls "$TMP")" || pass "no temporary files left behind"
+
+# A program too short to be sampled: said, nothing written.
+"$TPROF" -o short.folded -- true 2>err.txt
+rc=$?; [ $rc -eq 0 ] && { [ -e short.folded ] || grep -q 'no samples' err.txt; }
+check "a too-short program: exit 0 and no empty file" $? "$(cat err.txt)"
