@@ -2,7 +2,7 @@
 # Install the Debian packages tprof needs to build and test, if missing.
 # As root it runs apt-get; otherwise it prints the exact command to run.
 set -e
-PKGS="gcc make pkg-config libunwind-dev libelf-dev libdw-dev libiberty-dev zlib1g-dev \
+PKGS="gcc make pkg-config libunwind-dev libelf-dev libiberty-dev zlib1g-dev \
 libncurses-dev uthash-dev libcmocka-dev libc6-dbg linux-perf tmux python3 g++ binutils"
 
 missing=""

@@ -42,8 +42,8 @@ int dso_eh_frame_hdr(const struct dso *d, uint64_t *hdr_vaddr, uint64_t *table_o
  * found by build-id or .gnu_debuglink, else .dynsym. */
 const char *dso_symbol(struct dso *d, uint64_t vaddr, uint64_t *start);
 
-/* The [start, end) of the CFI (FDE) range containing VADDR: the bounds of the
- * function even when it has no symbol. -1 when none. */
+/* The [start, end) of the FDE (unwind info) containing VADDR: the bounds of
+ * the function even when it has no symbol. -1 when none. */
 int dso_fde_range(struct dso *d, uint64_t vaddr, uint64_t *start, uint64_t *end);
 
 /* How many symbols were loaded, and from which file ("" before loading). */

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "tprof/maps.h"
+#include "tprof/unwind.h"
 
 enum sym_kind { SYM_USER, SYM_KERNEL, SYM_JIT };
 
@@ -38,8 +39,16 @@ void symbols_fork(struct symbols *s, uint32_t ppid, uint32_t pid);
 void symbols_exec(struct symbols *s, uint32_t pid);
 void symbols_exit(struct symbols *s, uint32_t pid);
 
-/* The mapping of PID containing ADDR, or NULL (the unwinder reads through it). */
+/* Read /proc/PID/maps (a process that was running before tprof saw its
+ * MMAP2 records). -1 with ERR when it cannot be read. */
+int symbols_load_proc_maps(struct symbols *s, uint32_t pid, char *err, size_t errlen);
+
+/* The mapping of PID containing ADDR, or NULL. */
 const struct map *symbols_find_map(struct symbols *s, uint32_t pid, uint64_t addr);
+
+/* An unwind_find_fn (CTX is the struct symbols): the bytes and unwind table
+ * behind ADDR in PID, so the unwinder can read files it never opened. */
+int symbols_unwind_find(void *ctx, uint32_t pid, uint64_t addr, struct unwind_mapping *out);
 
 /* Resolve a user address of PID. CALLER: IP is a return address, so the call
  * instruction is at IP-1 (false for the sampled leaf and signal frames). */

@@ -24,7 +24,6 @@
 #include <uthash.h>
 
 #include "tprof/cmd.h"
-#include "tprof/elf.h"
 #include "tprof/folded.h"
 #include "tprof/launch.h"
 #include "tprof/perf.h"
@@ -85,36 +84,6 @@ static uint32_t task_root(struct rec *r, struct task *t)
         t->root = frames_intern(profile_frames(r->prof), buf, strlen(buf), FRAME_ROOT, "");
     }
     return t->root;
-}
-
-/* ----- the unwinder's view of the address spaces ----- */
-
-static int find_mapping(void *ctx, uint32_t pid, uint64_t addr, struct unwind_mapping *out)
-{
-    struct rec *r = ctx;
-    const struct map *m = symbols_find_map(r->sym, pid, addr);
-    if (!m)
-        return -1;
-    memset(out, 0, sizeof(*out));
-    out->start = m->start;
-    out->end = m->end;
-    if (!m->dso || !dso_ok(m->dso))
-        return 0;
-    size_t size;
-    const uint8_t *img = dso_image(m->dso, &size);
-    if (m->pgoff < size) {
-        out->data = img + m->pgoff;
-        out->data_size = size - m->pgoff;
-        if (out->data_size > m->end - m->start)
-            out->data_size = m->end - m->start;
-    }
-    uint64_t vaddr;
-    if (dso_offset_to_vaddr(m->dso, m->pgoff, &vaddr) == 0) {
-        out->bias = m->start - vaddr;
-        out->has_table = dso_eh_frame_hdr(m->dso, &out->hdr_vaddr, &out->table_off,
-                                          &out->fde_count) == 0;
-    }
-    return 0;
 }
 
 /* ----- samples ----- */
@@ -291,7 +260,7 @@ int cmd_record(const struct record_opts *o)
     snprintf(r.default_comm, 16, "%s", base ? base + 1 : o->argv[0]);
     r.prof = profile_new();
     r.sym = symbols_new(NULL);
-    r.unw = unwind_new(find_mapping, &r);
+    r.unw = unwind_new(symbols_unwind_find, r.sym);
 
     double t0 = now_s(), cpu0 = self_cpu_s();
     int exec_errno = launch_go(&l);

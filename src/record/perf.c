@@ -40,7 +40,8 @@ struct pending {
     uint64_t time;
     uint64_t seq;
     uint32_t size;
-    uint8_t rec[]; /* the raw record, 8-byte aligned */
+    uint32_t pad;  /* keeps rec 8-byte aligned: records hold u64 arrays */
+    uint8_t rec[];
 };
 
 struct perf_session {

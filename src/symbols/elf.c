@@ -1,5 +1,5 @@
 /*
- * elf: what tprof needs from one ELF file, read with libelf and libdw.
+ * elf: what tprof needs from one ELF file, read with libelf.
  *
  * A dso is opened once per (path, build-id) and kept mapped for the whole
  * run: the unwinder reads .eh_frame_hdr and .eh_frame straight from the
@@ -8,12 +8,12 @@
  * sampled cost one open and one mmap.
  *
  * Symbol choice follows ENGINE-NOTES: STT_FUNC and STT_GNU_IFUNC with their
- * sizes; aliases at one address are resolved deterministically: global over
- * weak over local (the name a user calls: qsort_r, not perf's pick
- * __GI___qsort_r), then fewer leading underscores, then the longer name (as
- * perf: __memmove_avx512_unaligned_erms over its __memcpy_ alias), then bytes.
+ * sizes; aliases at one address are resolved deterministically, preferring
+ * the name a user calls: exported (global or weak) over local, then fewer
+ * leading underscores (getpid, not __getpid; qsort_r, not perf's pick
+ * __GI___qsort_r), then the longer name (as perf: the memmove over the memcpy
+ * alias of __memmove_avx512_unaligned_erms), then byte order.
  */
-#include <elfutils/libdw.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -64,9 +64,6 @@ struct dso {
     bool syms_loaded;
     VEC(struct sym) syms;
     char *sym_source;
-    /* CFI from .eh_frame via libdw, opened on first use */
-    bool cfi_tried;
-    Dwarf_CFI *cfi;
 };
 
 struct dso_cache {
@@ -81,8 +78,6 @@ struct dso_cache *dso_cache_new(void)
 
 static void dso_free(struct dso *d)
 {
-    if (d->cfi)
-        dwarf_cfi_end(d->cfi);
     if (d->elf)
         elf_end(d->elf);
     if (d->image) {
@@ -318,7 +313,8 @@ struct dso *dso_cache_get(struct dso_cache *c, const char *path, const uint8_t *
     const char *slash = strrchr(d->path, '/');
     d->base = slash ? slash + 1 : d->path;
     d->want_bid_size = build_id_size > 20 ? 20 : build_id_size;
-    memcpy(d->want_bid, build_id, d->want_bid_size);
+    if (d->want_bid_size)
+        memcpy(d->want_bid, build_id, d->want_bid_size);
     HASH_ADD_KEYPTR(hh, c->by_key, d->key, strlen(d->key), d);
     return d;
 }
@@ -452,7 +448,7 @@ static size_t add_symbols(struct dso *d, Elf *elf, Elf64_Word type)
             const char *at = strchr(name + 1, '@');
             struct sym sy = {s.st_value, s.st_size,
                              at ? xstrndup(name, (size_t)(at - name)) : xstrdup(name),
-                             b == STB_GLOBAL ? 0 : b == STB_WEAK ? 1 : 2};
+                             b == STB_GLOBAL || b == STB_WEAK ? 0 : 1};
             VEC_PUSH(d->syms, sy);
             added++;
         }
@@ -594,29 +590,67 @@ const char *dso_symbol(struct dso *d, uint64_t vaddr, uint64_t *start)
     return s->name;
 }
 
+/* File offset of VADDR, through the PT_LOAD that contains it. */
+static int vaddr_to_offset(const struct dso *d, uint64_t vaddr, uint64_t *off)
+{
+    for (size_t i = 0; i < d->loads.n; i++) {
+        const struct load_seg *s = &d->loads.v[i];
+        if (vaddr >= s->vaddr && vaddr < s->vaddr + s->filesz) {
+            *off = vaddr - s->vaddr + s->offset;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int32_t read_s32(const uint8_t *p)
+{
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* The FDE covering VADDR, found with .eh_frame_hdr's sorted table (the same
+ * search libunwind does): the entry with the greatest initial location not
+ * above VADDR, then that FDE's pc_begin and pc_range. The FDE is trusted only
+ * when its pc_begin (pcrel|sdata4, what GCC and clang emit) agrees with the
+ * table, so another encoding gives "unknown", never a wrong range. */
 int dso_fde_range(struct dso *d, uint64_t vaddr, uint64_t *start, uint64_t *end)
 {
     ensure(d);
-    if (!d->ok)
+    uint64_t hdr_off;
+    if (!d->ok || !d->have_hdr || vaddr_to_offset(d, d->hdr_vaddr, &hdr_off) < 0 ||
+        hdr_off + d->hdr_table_off + d->fde_count * 8 > d->image_size)
         return -1;
-    if (!d->cfi_tried) {
-        d->cfi_tried = true;
-        d->cfi = dwarf_getcfi_elf(d->elf);
+    const uint8_t *table = d->image + hdr_off + d->hdr_table_off;
+    size_t lo = 0, hi = d->fde_count;
+    while (lo < hi) { /* first entry whose start is above VADDR */
+        size_t mid = (lo + hi) / 2;
+        if (d->hdr_vaddr + (uint64_t)(int64_t)read_s32(table + mid * 8) <= vaddr)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
-    if (!d->cfi)
+    if (lo == 0)
         return -1;
-    Dwarf_Frame *frame = NULL;
-    if (dwarf_cfi_addrframe(d->cfi, vaddr, &frame) != 0)
+    uint64_t init = d->hdr_vaddr + (uint64_t)(int64_t)read_s32(table + (lo - 1) * 8);
+    uint64_t fde = d->hdr_vaddr + (uint64_t)(int64_t)read_s32(table + (lo - 1) * 8 + 4);
+    uint64_t fde_off;
+    if (vaddr_to_offset(d, fde, &fde_off) < 0 || fde_off + 16 > d->image_size)
         return -1;
-    Dwarf_Addr s, e;
-    bool sig;
-    int rc = dwarf_frame_info(frame, &s, &e, &sig) < 0 ? -1 : 0;
-    free(frame);
-    if (rc == 0) {
-        *start = s;
-        *end = e;
-    }
-    return rc;
+    const uint8_t *f = d->image + fde_off;
+    uint32_t len;
+    memcpy(&len, f, 4);
+    if (len == 0xffffffffu || len < 12)
+        return -1;
+    uint64_t pc_begin = fde + 8 + (uint64_t)(int64_t)read_s32(f + 8);
+    uint32_t pc_range;
+    memcpy(&pc_range, f + 12, 4);
+    if (pc_begin != init || vaddr >= init + pc_range)
+        return -1;
+    *start = init;
+    *end = init + pc_range;
+    return 0;
 }
 
 size_t dso_symbol_count(struct dso *d)

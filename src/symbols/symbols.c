@@ -10,6 +10,7 @@
  * the .eh_frame CFI (so its samples still aggregate per function), or the
  * address itself when even the CFI does not cover it.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -180,6 +181,65 @@ void symbols_exit(struct symbols *s, uint32_t pid)
 const struct map *symbols_find_map(struct symbols *s, uint32_t pid, uint64_t addr)
 {
     return maps_find(s->maps, pid, addr);
+}
+
+int symbols_load_proc_maps(struct symbols *s, uint32_t pid, char *err, size_t errlen)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%" PRIu32 "/maps", pid);
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        return -1;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    while (getline(&line, &cap, f) > 0) {
+        uint64_t start, end, off;
+        char perms[8];
+        int name_at = 0;
+        /* 7f1c0a000000-7f1c0a022000 r--p 00000000 08:01 1234   /usr/lib/libc.so.6 */
+        if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %*s %*u %n", &start, &end, perms,
+                   &off, &name_at) < 4)
+            continue;
+        char *name = line + name_at;
+        name[strcspn(name, "\n")] = '\0';
+        uint32_t prot = (perms[0] == 'r' ? PROT_READ : 0) | (perms[1] == 'w' ? PROT_WRITE : 0) |
+                        (perms[2] == 'x' ? PROT_EXEC : 0);
+        /* " (deleted)" files are gone from disk: nothing to read. */
+        symbols_mmap(s, pid, start, end - start, off, prot, name, NULL, 0);
+    }
+    free(line);
+    fclose(f);
+    return 0;
+}
+
+int symbols_unwind_find(void *ctx, uint32_t pid, uint64_t addr, struct unwind_mapping *out)
+{
+    struct symbols *s = ctx;
+    const struct map *m = maps_find(s->maps, pid, addr);
+    if (!m)
+        return -1;
+    memset(out, 0, sizeof(*out));
+    out->start = m->start;
+    out->end = m->end;
+    if (!m->dso || !dso_ok(m->dso))
+        return 0;
+    size_t size;
+    const uint8_t *img = dso_image(m->dso, &size);
+    if (m->pgoff < size) {
+        out->data = img + m->pgoff;
+        out->data_size = size - m->pgoff;
+        if (out->data_size > m->end - m->start)
+            out->data_size = m->end - m->start;
+    }
+    uint64_t vaddr;
+    if (dso_offset_to_vaddr(m->dso, m->pgoff, &vaddr) == 0) {
+        out->bias = m->start - vaddr;
+        out->has_table =
+            dso_eh_frame_hdr(m->dso, &out->hdr_vaddr, &out->table_off, &out->fde_count) == 0;
+    }
+    return 0;
 }
 
 static const struct symref *resolve_jit(struct symbols *s, uint32_t pid, uint64_t ip)

@@ -1,0 +1,69 @@
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "tprof/atomicfile.h"
+
+static int entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+static void test_commit_and_abort(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/tprof-unit.XXXXXX", path[256], err[256], line[32];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/f.txt", dir);
+    FILE *f = fopen(path, "w");
+    fputs("old\n", f);
+    fclose(f);
+
+    /* Until commit, the old file is what readers see. */
+    struct atomicfile *af = atomicfile_open(path, err, sizeof(err));
+    assert_non_null(af);
+    fputs("new\n", atomicfile_stream(af));
+    fflush(atomicfile_stream(af));
+    f = fopen(path, "r");
+    assert_non_null(fgets(line, sizeof(line), f));
+    fclose(f);
+    assert_string_equal(line, "old\n");
+    assert_int_equal(entries(dir), 2);
+    assert_int_equal(atomicfile_commit(af, err, sizeof(err)), 0);
+    f = fopen(path, "r");
+    assert_non_null(fgets(line, sizeof(line), f));
+    fclose(f);
+    assert_string_equal(line, "new\n");
+    assert_int_equal(entries(dir), 1);
+
+    /* Abort leaves the old file and no temporary. */
+    af = atomicfile_open(path, err, sizeof(err));
+    fputs("half", atomicfile_stream(af));
+    atomicfile_abort(af);
+    atomicfile_abort(NULL);
+    assert_int_equal(entries(dir), 1);
+    unlink(path);
+    rmdir(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_commit_and_abort),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

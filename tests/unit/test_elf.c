@@ -1,0 +1,166 @@
+#include <dlfcn.h>
+#include <link.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "tprof/elf.h"
+
+/* A function of known size followed by 32 bytes no symbol covers. */
+__asm__(".text\n"
+        ".globl sized_fn\n.type sized_fn,@function\n"
+        "sized_fn:\n ret\n nop\n nop\n nop\n.size sized_fn, 4\n"
+        ".skip 32, 0x90\n"
+        ".globl after_gap\n.type after_gap,@function\n"
+        "after_gap:\n ret\n.size after_gap, 1\n");
+void sized_fn(void);
+void after_gap(void);
+
+__attribute__((noinline)) int elf_probe_fn(int x)
+{
+    return x * 3 + 1;
+}
+
+static char exe[4096];
+static uintptr_t exe_base;
+
+static int first_object(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    (void)data;
+    exe_base = info->dlpi_addr; /* the main program comes first */
+    return 1;
+}
+
+static uint64_t vaddr_of(const void *fn)
+{
+    return (uint64_t)(uintptr_t)fn - exe_base;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    exe[n > 0 ? n : 0] = '\0';
+    dl_iterate_phdr(first_object, NULL);
+    return 0;
+}
+
+static void test_symbols_of_own_executable(void **state)
+{
+    (void)state;
+    struct dso_cache *c = dso_cache_new();
+    struct dso *d = dso_cache_get(c, exe, NULL, 0);
+    assert_true(dso_ok(d));
+    assert_string_equal(dso_basename(d), "test_elf");
+    uint64_t start, v = vaddr_of((void *)elf_probe_fn);
+    assert_string_equal(dso_symbol(d, v, &start), "elf_probe_fn");
+    assert_int_equal(start, v);
+    assert_string_equal(dso_symbol(d, v + 2, NULL), "elf_probe_fn");
+    assert_true(dso_symbol_count(d) > 10);
+    assert_string_equal(dso_symbol_source(d), exe);
+    /* Same path, same dso. */
+    assert_ptr_equal(dso_cache_get(c, exe, NULL, 0), d);
+    dso_cache_free(c);
+}
+
+static void test_address_past_symbol_size_is_not_that_symbol(void **state)
+{
+    (void)state;
+    struct dso_cache *c = dso_cache_new();
+    struct dso *d = dso_cache_get(c, exe, NULL, 0);
+    uint64_t v = vaddr_of((void *)sized_fn);
+    assert_string_equal(dso_symbol(d, v + 3, NULL), "sized_fn");
+    assert_null(dso_symbol(d, v + 4, NULL));
+    assert_null(dso_symbol(d, v + 35, NULL));
+    assert_string_equal(dso_symbol(d, vaddr_of((void *)after_gap), NULL), "after_gap");
+    dso_cache_free(c);
+}
+
+static void test_unwind_tables(void **state)
+{
+    (void)state;
+    struct dso_cache *c = dso_cache_new();
+    struct dso *d = dso_cache_get(c, exe, NULL, 0);
+    uint64_t hdr, off, count;
+    assert_int_equal(dso_eh_frame_hdr(d, &hdr, &off, &count), 0);
+    assert_true(count > 10);
+    assert_int_equal(off, 12);
+    uint64_t s, e, v = vaddr_of((void *)elf_probe_fn);
+    assert_int_equal(dso_fde_range(d, v + 1, &s, &e), 0);
+    assert_int_equal(s, v);
+    assert_true(e > v + 4);
+    assert_int_equal(dso_fde_range(d, e - 1, &s, &e), 0);
+    assert_int_equal(s, v);
+    assert_int_equal(dso_fde_range(d, vaddr_of((void *)sized_fn), &s, &e), -1); /* no CFI */
+    uint64_t va;
+    assert_int_equal(dso_offset_to_vaddr(d, 0, &va), 0);
+    assert_int_equal(va, 0); /* PIE: first segment at 0 */
+    dso_cache_free(c);
+}
+
+static void test_unusable_files(void **state)
+{
+    (void)state;
+    struct dso_cache *c = dso_cache_new();
+    struct dso *d = dso_cache_get(c, "/nonexistent/lib.so", NULL, 0);
+    assert_false(dso_ok(d));
+    assert_non_null(strstr(dso_error(d), "No such file"));
+    assert_null(dso_symbol(d, 0x1000, NULL));
+    d = dso_cache_get(c, "/etc/hostname", NULL, 0);
+    assert_false(dso_ok(d));
+    /* A file replaced since it was mapped: the build-id says so. */
+    uint8_t wrong[20] = {1, 2, 3};
+    d = dso_cache_get(c, exe, wrong, 20);
+    assert_false(dso_ok(d));
+    assert_non_null(strstr(dso_error(d), "build-id"));
+    dso_cache_free(c);
+}
+
+static void test_vdso(void **state)
+{
+    (void)state;
+    struct dso_cache *c = dso_cache_new();
+    struct dso *d = dso_cache_get(c, "[vdso]", NULL, 0);
+    assert_true(dso_ok(d));
+    assert_true(dso_symbol_count(d) > 0);
+    dso_cache_free(c);
+}
+
+/* libc: getpid (weak) wins over __getpid (global) and __GI___getpid (local).
+ * (Not qsort: AddressSanitizer interposes its own.) */
+static void test_libc_aliases(void **state)
+{
+    (void)state;
+    Dl_info info;
+    void *fn = dlsym(RTLD_DEFAULT, "getpid");
+    assert_non_null(fn);
+    assert_true(dladdr(fn, &info) != 0);
+    struct dso_cache *c = dso_cache_new();
+    struct dso *d = dso_cache_get(c, info.dli_fname, NULL, 0);
+    uint64_t v = (uint64_t)((uintptr_t)fn - (uintptr_t)info.dli_fbase);
+    assert_string_equal(dso_symbol(d, v, NULL), "getpid");
+    if (strstr(dso_symbol_source(d), "/usr/lib/debug"))
+        assert_true(dso_symbol_count(d) > 3000); /* .dynsym has 2834; the debug .symtab more */
+    dso_cache_free(c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_symbols_of_own_executable),
+        cmocka_unit_test(test_address_past_symbol_size_is_not_that_symbol),
+        cmocka_unit_test(test_unwind_tables),
+        cmocka_unit_test(test_unusable_files),
+        cmocka_unit_test(test_vdso),
+        cmocka_unit_test(test_libc_aliases),
+    };
+    return cmocka_run_group_tests(tests, setup, NULL);
+}

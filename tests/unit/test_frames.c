@@ -1,0 +1,59 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "tprof/frames.h"
+
+static void test_intern_dedups_by_name_and_kind(void **state)
+{
+    (void)state;
+    struct frames *fr = frames_new();
+    uint32_t a = frames_intern(fr, "read", 4, FRAME_USER, "libc.so.6");
+    uint32_t b = frames_intern(fr, "read", 4, FRAME_USER, "other");
+    uint32_t k = frames_intern(fr, "read", 4, FRAME_KERNEL, "[kernel.kallsyms]");
+    assert_int_equal(a, b);
+    assert_int_not_equal(a, k);
+    assert_string_equal(frames_get(fr, a)->module, "libc.so.6"); /* first one kept */
+    assert_int_equal(frames_get(fr, k)->kind, FRAME_KERNEL);
+    assert_int_equal(frames_count(fr), 2);
+    assert_null(frames_get(fr, 99));
+    frames_free(fr);
+}
+
+static void test_names_are_cleaned_for_folded(void **state)
+{
+    (void)state;
+    struct frames *fr = frames_new();
+    const char *raw = "a;b\tc\n  ";
+    uint32_t id = frames_intern(fr, raw, strlen(raw), FRAME_USER, NULL);
+    assert_string_equal(frames_get(fr, id)->name, "a:b c");
+    assert_string_equal(frames_get(fr, id)->module, "");
+    uint32_t e = frames_intern(fr, "   ", 3, FRAME_USER, "");
+    assert_string_equal(frames_get(fr, e)->name, "[unknown]");
+    /* The cleaned form is the identity: "a:b c" is the same frame. */
+    assert_int_equal(frames_intern(fr, "a:b c", 5, FRAME_USER, ""), id);
+    frames_free(fr);
+}
+
+static void test_suffixes(void **state)
+{
+    (void)state;
+    assert_string_equal(frames_kind_suffix(FRAME_KERNEL), "_[k]");
+    assert_string_equal(frames_kind_suffix(FRAME_JIT), "_[j]");
+    assert_string_equal(frames_kind_suffix(FRAME_USER), "");
+    assert_string_equal(frames_kind_suffix(FRAME_ROOT), "");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_intern_dedups_by_name_and_kind),
+        cmocka_unit_test(test_names_are_cleaned_for_folded),
+        cmocka_unit_test(test_suffixes),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

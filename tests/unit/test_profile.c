@@ -1,0 +1,86 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "tprof/profile.h"
+
+static uint32_t F(struct profile *p, const char *name)
+{
+    return frames_intern(profile_frames(p), name, strlen(name), FRAME_USER, "");
+}
+
+/* The child of PARENT with frame FRAME, or PROFILE_NONE. */
+static uint32_t child(const struct profile *p, uint32_t parent, uint32_t frame)
+{
+    for (uint32_t c = profile_node(p, parent)->first_child; c != PROFILE_NONE;
+         c = profile_node(p, c)->next_sibling)
+        if (profile_node(p, c)->frame == frame)
+            return c;
+    return PROFILE_NONE;
+}
+
+static void test_self_and_total(void **state)
+{
+    (void)state;
+    struct profile *p = profile_new();
+    uint32_t m = F(p, "main"), a = F(p, "a"), b = F(p, "b");
+    profile_add_stack(p, (uint32_t[]){m, a}, 2, 3);
+    profile_add_stack(p, (uint32_t[]){m, b}, 2, 1);
+    profile_add_stack(p, (uint32_t[]){m}, 1, 2);
+    profile_add_stack(p, (uint32_t[]){m, a, b}, 3, 0.5);
+
+    assert_true(profile_total(p) == 6.5);
+    uint32_t nm = child(p, PROFILE_ROOT, m);
+    uint32_t na = child(p, nm, a);
+    uint32_t nb = child(p, nm, b);
+    uint32_t nab = child(p, na, b);
+    assert_true(profile_node(p, nm)->total == 6.5);
+    assert_true(profile_node(p, nm)->self == 2);
+    assert_true(profile_node(p, na)->total == 3.5);
+    assert_true(profile_node(p, na)->self == 3);
+    assert_true(profile_node(p, nb)->total == 1);
+    assert_true(profile_node(p, nab)->self == 0.5);
+    assert_int_equal(profile_node(p, nab)->parent, na);
+    assert_int_equal(profile_node_count(p), 5); /* root, main, a, b, a;b */
+    assert_int_equal(profile_stacks_added(p), 4);
+    profile_free(p);
+}
+
+static void test_hit_child_moves_to_front(void **state)
+{
+    (void)state;
+    struct profile *p = profile_new();
+    uint32_t x = F(p, "x"), y = F(p, "y");
+    profile_add_stack(p, &x, 1, 1);
+    profile_add_stack(p, &y, 1, 1); /* y is now first */
+    assert_int_equal(profile_node(p, profile_node(p, PROFILE_ROOT)->first_child)->frame, y);
+    profile_add_stack(p, &x, 1, 1);
+    assert_int_equal(profile_node(p, profile_node(p, PROFILE_ROOT)->first_child)->frame, x);
+    assert_int_equal(profile_node_count(p), 3);
+    profile_free(p);
+}
+
+static void test_empty_stack_stays_on_root(void **state)
+{
+    (void)state;
+    struct profile *p = profile_new();
+    profile_add_stack(p, NULL, 0, 4);
+    assert_true(profile_node(p, PROFILE_ROOT)->self == 4);
+    assert_true(profile_total(p) == 4);
+    assert_int_equal(profile_node(p, PROFILE_ROOT)->first_child, PROFILE_NONE);
+    profile_free(p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_self_and_total),
+        cmocka_unit_test(test_hit_child_moves_to_front),
+        cmocka_unit_test(test_empty_stack_stays_on_root),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,107 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "tprof/symbols.h"
+
+__attribute__((noinline)) int symbols_probe_fn(int x)
+{
+    return x * 5 + 2;
+}
+
+static void test_own_process_from_proc_maps(void **state)
+{
+    (void)state;
+    struct symbols *s = symbols_new(NULL);
+    char err[256];
+    uint32_t pid = (uint32_t)getpid();
+    assert_int_equal(symbols_load_proc_maps(s, pid, err, sizeof(err)), 0);
+    uint64_t ip = (uint64_t)(uintptr_t)symbols_probe_fn;
+    const struct symref *r = symbols_user(s, pid, ip, false);
+    assert_string_equal(r->name, "symbols_probe_fn");
+    assert_string_equal(r->module, "test_symbols");
+    assert_int_equal(r->kind, SYM_USER);
+    assert_int_equal(r->cookie, UINT32_MAX);
+    /* A return address just past the function's start is still inside. */
+    assert_ptr_equal(symbols_user(s, pid, ip + 1, true), r);
+    /* The same answer is the same object (cached). */
+    assert_ptr_equal(symbols_user(s, pid, ip, false), r);
+    /* (not qsort: AddressSanitizer interposes its own) */
+    const struct symref *q = symbols_user(s, pid, (uint64_t)(uintptr_t)getpid, false);
+    assert_string_equal(q->module, "libc.so.6");
+    assert_string_equal(symbols_user(s, pid, 0x10, false)->name, "[unknown]");
+    assert_int_equal(symbols_load_proc_maps(s, 999999999, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "/proc/999999999/maps"));
+    symbols_free(s);
+}
+
+static void test_unwind_find_serves_file_bytes(void **state)
+{
+    (void)state;
+    struct symbols *s = symbols_new(NULL);
+    char err[256];
+    uint32_t pid = (uint32_t)getpid();
+    assert_int_equal(symbols_load_proc_maps(s, pid, err, sizeof(err)), 0);
+    struct unwind_mapping m;
+    uint64_t ip = (uint64_t)(uintptr_t)symbols_probe_fn;
+    assert_int_equal(symbols_unwind_find(s, pid, ip, &m), 0);
+    assert_true(m.has_table);
+    assert_non_null(m.data);
+    /* The bytes served are the code that runs. */
+    assert_memory_equal(m.data + (ip - m.start), (const void *)symbols_probe_fn, 8);
+    assert_int_equal(symbols_unwind_find(s, pid, 0x10, &m), -1);
+    symbols_free(s);
+}
+
+static void test_jit_and_kernel(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/tprof-unit.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof(path), "%s/perf-77.map", dir);
+    FILE *f = fopen(path, "w");
+    fprintf(f, "10000 100 LazyCompile:*hot app.js:3\n");
+    fclose(f);
+    snprintf(path, sizeof(path), "%s/kallsyms", dir);
+    f = fopen(path, "w");
+    fprintf(f, "ffffffff81000000 T vfs_read\nffffffff81001000 T vfs_write\n");
+    fclose(f);
+    struct symbols_opts o = {.perfmap_dir = dir, .kallsyms_path = path};
+    struct symbols *s = symbols_new(&o);
+    symbols_mmap(s, 77, 0x10000, 0x1000, 0, PROT_READ | PROT_EXEC, "//anon", NULL, 0);
+    const struct symref *r = symbols_user(s, 77, 0x10010, false);
+    assert_string_equal(r->name, "LazyCompile:*hot app.js:3");
+    assert_int_equal(r->kind, SYM_JIT);
+    assert_string_equal(symbols_user(s, 77, 0x10200, false)->name, "[unknown]");
+    const struct symref *k = symbols_kernel(s, 0xffffffff81000010);
+    assert_string_equal(k->name, "vfs_read");
+    assert_int_equal(k->kind, SYM_KERNEL);
+    assert_string_equal(symbols_kernel(s, 0x10)->name, "[kernel]");
+    /* exec forgets the old address space */
+    symbols_exec(s, 77);
+    assert_string_equal(symbols_user(s, 77, 0x10010, false)->name, "[unknown]");
+    symbols_free(s);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/perf-77.map", dir);
+    unlink(path);
+    rmdir(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_own_process_from_proc_maps),
+        cmocka_unit_test(test_unwind_find_serves_file_bytes),
+        cmocka_unit_test(test_jit_and_kernel),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
