@@ -84,8 +84,12 @@ demo: deps
 	@$(MAKE) --no-print-directory tprof progs
 	@sh scripts/demo.sh
 
+$(BUILD)/bench/workload: bench/workload.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PROG_CFLAGS) -o $@ $<
+
 bench: deps
-	@$(MAKE) --no-print-directory tprof $(BUILD)/progs/bench_cpu
+	@$(MAKE) --no-print-directory tprof $(BUILD)/bench/workload
 	@sh bench/run.sh
 
 format:

@@ -111,50 +111,43 @@ void dso_cache_free(struct dso_cache *c)
 
 /* ----- opening ----- */
 
+/* The GNU build-id note in DATA (a run of notes) into OUT; its length or 0. */
+static size_t build_id_note(Elf_Data *data, uint8_t out[20])
+{
+    GElf_Nhdr nh;
+    size_t off = 0, noff, doff;
+    while (data && (off = gelf_getnote(data, off, &nh, &noff, &doff)) > 0) {
+        if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+            memcmp((char *)data->d_buf + noff, "GNU", 4) == 0) {
+            size_t n = nh.n_descsz > 20 ? 20 : nh.n_descsz;
+            memcpy(out, (char *)data->d_buf + doff, n);
+            return n;
+        }
+    }
+    return 0;
+}
+
 /* The NT_GNU_BUILD_ID of ELF into OUT; its length, 0 when none. */
 static size_t read_build_id(Elf *elf, uint8_t out[20])
 {
-    size_t phnum;
+    size_t phnum, n;
     if (elf_getphdrnum(elf, &phnum) == 0) {
         for (size_t i = 0; i < phnum; i++) {
             GElf_Phdr ph;
-            if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_NOTE)
-                continue;
-            Elf_Data *data = elf_getdata_rawchunk(elf, (int64_t)ph.p_offset, ph.p_filesz,
-                                                  ELF_T_NHDR);
-            if (!data)
-                continue;
-            GElf_Nhdr nh;
-            size_t off = 0, noff, doff;
-            while ((off = gelf_getnote(data, off, &nh, &noff, &doff)) > 0) {
-                if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
-                    memcmp((char *)data->d_buf + noff, "GNU", 4) == 0) {
-                    size_t n = nh.n_descsz > 20 ? 20 : nh.n_descsz;
-                    memcpy(out, (char *)data->d_buf + doff, n);
-                    return n;
-                }
-            }
+            if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_NOTE &&
+                (n = build_id_note(elf_getdata_rawchunk(elf, (int64_t)ph.p_offset, ph.p_filesz,
+                                                        ELF_T_NHDR),
+                                   out)))
+                return n;
         }
     }
     /* Separate debug files keep the note only as a section. */
     Elf_Scn *scn = NULL;
     while ((scn = elf_nextscn(elf, scn))) {
         GElf_Shdr sh;
-        if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
-            continue;
-        Elf_Data *data = elf_getdata(scn, NULL);
-        if (!data)
-            continue;
-        GElf_Nhdr nh;
-        size_t off = 0, noff, doff;
-        while ((off = gelf_getnote(data, off, &nh, &noff, &doff)) > 0) {
-            if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
-                memcmp((char *)data->d_buf + noff, "GNU", 4) == 0) {
-                size_t n = nh.n_descsz > 20 ? 20 : nh.n_descsz;
-                memcpy(out, (char *)data->d_buf + doff, n);
-                return n;
-            }
-        }
+        if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_NOTE &&
+            (n = build_id_note(elf_getdata(scn, NULL), out)))
+            return n;
     }
     return 0;
 }
