@@ -51,7 +51,7 @@ struct dso {
     bool loaded; /* opened on first use: many mappings are never sampled */
     uint8_t want_bid[20];
     size_t want_bid_size;
-    bool is_copy; /* image is malloc'd (vDSO), not mmap'd */
+    bool is_vdso; /* the vDSO: image is a malloc'd copy, not mmap'd */
     uint8_t *image;
     size_t image_size;
     Elf *elf;
@@ -81,7 +81,7 @@ static void dso_free(struct dso *d)
     if (d->elf)
         elf_end(d->elf);
     if (d->image) {
-        if (d->is_copy)
+        if (d->is_vdso)
             free(d->image);
         else
             munmap(d->image, d->image_size);
@@ -232,7 +232,7 @@ static int open_image(struct dso *d)
         d->image = xmalloc(size);
         memcpy(d->image, (const void *)base, size);
         d->image_size = size;
-        d->is_copy = true;
+        d->is_vdso = true;
         return 0;
     }
     int fd = open(d->path, O_RDONLY | O_CLOEXEC);
@@ -439,9 +439,13 @@ static size_t add_symbols(struct dso *d, Elf *elf, Elf64_Word type)
             int b = GELF_ST_BIND(s.st_info);
             /* Debug files name versioned symbols "f@@GLIBC_2.34": drop the version. */
             const char *at = strchr(name + 1, '@');
+            int rank = b == STB_GLOBAL || b == STB_WEAK ? 0 : 1;
+            /* In the vDSO, __vdso_clock_gettime says where the time went;
+             * its alias clock_gettime would read as libc's wrapper twice. */
+            if (d->is_vdso && strncmp(name, "__vdso_", 7) != 0)
+                rank = 2;
             struct sym sy = {s.st_value, s.st_size,
-                             at ? xstrndup(name, (size_t)(at - name)) : xstrdup(name),
-                             b == STB_GLOBAL || b == STB_WEAK ? 0 : 1};
+                             at ? xstrndup(name, (size_t)(at - name)) : xstrdup(name), rank};
             VEC_PUSH(d->syms, sy);
             added++;
         }
