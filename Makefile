@@ -62,12 +62,16 @@ $(BUILD)/progs/libstripped.so: tests/e2e/progs/plugin/stripped.c
 	@mkdir -p $(dir $@)
 	$(CC) $(PROG_CFLAGS) -fPIC -shared -o $(BUILD)/progs/libstripped.debug.so $<
 	strip --strip-all -o $@ $(BUILD)/progs/libstripped.debug.so
+$(BUILD)/progs/libnoperf.so: tests/e2e/progs/plugin/noperf_preload.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PROG_CFLAGS) -fPIC -shared -o $@ $< -ldl
 # hot.c again, with frame pointers, for -g fp.
 $(BUILD)/progs/hot_fp: tests/e2e/progs/hot.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -fno-omit-frame-pointer -Wall -Wextra $(WERROR) -o $@ $<
 
-progs: $(PROG_BINS) $(BUILD)/progs/libplugin.so $(BUILD)/progs/libstripped.so $(BUILD)/progs/hot_fp
+progs: $(PROG_BINS) $(BUILD)/progs/libplugin.so $(BUILD)/progs/libstripped.so \
+       $(BUILD)/progs/hot_fp $(BUILD)/progs/libnoperf.so
 
 unit: $(UNIT_BINS)
 	@sh tests/unit/run.sh $(UNIT_BINS)
