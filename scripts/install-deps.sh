@@ -2,8 +2,14 @@
 # Install the Debian packages tprof needs to build and test, if missing.
 # As root it runs apt-get; otherwise it prints the exact command to run.
 set -e
+# build: compiler, libunwind, libelf, libiberty (demangling), zlib, ncurses, uthash
+# tests: cmocka; libc6-dbg (libc's debug symbols); perf, the reference; tmux
+# (TUI tests); python3 (stackstats.py); g++ (a C++ test program); binutils
+# (strip, nm); nodejs (JIT frames via --perf-basic-prof); man-db (the man
+# page renders); procps (pgrep, sysctl)
 PKGS="gcc make pkg-config libunwind-dev libelf-dev libiberty-dev zlib1g-dev \
-libncurses-dev uthash-dev libcmocka-dev libc6-dbg linux-perf tmux python3 g++ binutils"
+libncurses-dev uthash-dev libcmocka-dev libc6-dbg linux-perf tmux python3 g++ binutils \
+nodejs man-db procps"
 
 missing=""
 for p in $PKGS; do
