@@ -14,11 +14,16 @@
 
 static const char usage_text[] =
     "usage: tprof [OPTIONS] [--] PROGRAM [ARG...]\n"
+    "       tprof view [OPTIONS] FILE\n"
+    "       tprof report [OPTIONS] FILE\n"
     "\n"
     "Run PROGRAM, sample its call stacks (threads, children and exec'd programs\n"
-    "included) and write them as a collapsed-stack (folded) profile.\n"
+    "included) and write them as a collapsed-stack (folded) profile. 'view'\n"
+    "explores a folded profile in the terminal (icicle, tree, top functions,\n"
+    "callers/callees; '?' lists the keys); 'report' prints the same views as text.\n"
+    "FILE may be '-' for standard input.\n"
     "\n"
-    "Options:\n"
+    "Recording options:\n"
     "  -o, --output FILE      write the folded profile to FILE (default: " TPROF_DEFAULT_OUTPUT ")\n"
     "  -F, --freq HZ          samples per second (default 999)\n"
     "  -g, --call-graph MODE  dwarf (default): unwind a copy of the user stack with its\n"
@@ -33,6 +38,18 @@ static const char usage_text[] =
     "  -q, --quiet            no summary line\n"
     "  -h, --help             show this help\n"
     "  -V, --version          show the version\n"
+    "\n"
+    "view and report options:\n"
+    "      --focus RE         keep only stacks through a frame matching RE\n"
+    "      --hide RE          drop frames matching RE (their samples go to the caller)\n"
+    "      --invert           bottom-up: leaf functions become the roots\n"
+    "report only:\n"
+    "      --icicle           the icicle (default: icicle and the top 20 functions)\n"
+    "      --tree             the call tree, indented\n"
+    "      --top N            the N functions with the most self samples\n"
+    "      --width COLS       output width (default: $COLUMNS, else 100)\n"
+    "      --min-percent P    leave out frames under P% of the samples (tree\n"
+    "                         default 1; in the icicle they join the filler)\n"
     "\n"
     "Exit status: the program's (128+N when killed by signal N; 127 when it cannot\n"
     "be found, 126 when it cannot be executed), 2 for usage errors, 1 when tprof\n"
@@ -58,7 +75,97 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
     return 0;
 }
 
-enum { OPT_STACK_SIZE = 256, OPT_DURATION, OPT_THREADS, OPT_PID_ROOTS, OPT_NO_TUI };
+enum {
+    OPT_STACK_SIZE = 256, OPT_DURATION, OPT_THREADS, OPT_PID_ROOTS, OPT_NO_TUI, OPT_FOCUS,
+    OPT_HIDE, OPT_INVERT, OPT_ICICLE, OPT_TREE, OPT_TOP, OPT_WIDTH, OPT_MIN_PERCENT,
+};
+
+/* tprof view|report [OPTIONS] FILE */
+static int main_view_report(int argc, char **argv, bool report)
+{
+    static const struct option longopts[] = {
+        {"focus", required_argument, NULL, OPT_FOCUS},
+        {"hide", required_argument, NULL, OPT_HIDE},
+        {"invert", no_argument, NULL, OPT_INVERT},
+        {"icicle", no_argument, NULL, OPT_ICICLE},
+        {"tree", no_argument, NULL, OPT_TREE},
+        {"top", required_argument, NULL, OPT_TOP},
+        {"width", required_argument, NULL, OPT_WIDTH},
+        {"min-percent", required_argument, NULL, OPT_MIN_PERCENT},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct report_opts r = {.mode = REPORT_DEFAULT, .min_percent = -1};
+    const char *cmd = report ? "report" : "view";
+    unsigned long v;
+    int c;
+    optind = 0; /* 0, not 1: GNU getopt then forgets the first parse */
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        if (!report && (c == OPT_ICICLE || c == OPT_TREE || c == OPT_TOP || c == OPT_WIDTH ||
+                        c == OPT_MIN_PERCENT))
+            return usage_error("%s is an option of 'tprof report'", argv[optind - 1]);
+        switch (c) {
+        case OPT_FOCUS:
+            r.focus = optarg;
+            break;
+        case OPT_HIDE:
+            r.hide = optarg;
+            break;
+        case OPT_INVERT:
+            r.invert = true;
+            break;
+        case OPT_ICICLE:
+            r.mode = REPORT_ICICLE;
+            break;
+        case OPT_TREE:
+            r.mode = REPORT_TREE;
+            break;
+        case OPT_TOP:
+            if (parse_uint(optarg, 1000000, &v) < 0 || v == 0)
+                return usage_error("invalid --top '%s' (a count, 1 or more)", optarg);
+            r.mode = REPORT_TOP;
+            r.top = (int)v;
+            break;
+        case OPT_WIDTH:
+            if (parse_uint(optarg, 10000, &v) < 0 || v < 20)
+                return usage_error("invalid --width '%s' (20 to 10000 columns)", optarg);
+            r.width = (int)v;
+            break;
+        case OPT_MIN_PERCENT: {
+            char *end;
+            double d = strtod(optarg, &end);
+            if (!*optarg || *end || !(d >= 0 && d <= 100))
+                return usage_error("invalid --min-percent '%s' (0 to 100)", optarg);
+            r.min_percent = d;
+            break;
+        }
+        case 'h':
+            fputs(usage_text, stdout);
+            return 0;
+        default:
+            return usage_error("unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind >= argc)
+        return usage_error(report ? "%sreport needs a FILE ('-' for standard input)"
+                                  : "%sview needs a FILE ('-' for standard input)",
+                           "");
+    if (argc - optind > 1) {
+        if (argc - optind == 2)
+            return usage_error("%scomparing two profiles is not implemented yet; give one FILE",
+                               "");
+        return usage_error("too many arguments to '%s'", cmd);
+    }
+    r.path = argv[optind];
+    if (report) {
+        if (r.min_percent < 0)
+            r.min_percent = r.mode == REPORT_TREE ? 1.0 : 0.0;
+        return cmd_report(&r);
+    }
+    struct view_opts vo = {.path = r.path, .focus = r.focus, .hide = r.hide, .invert = r.invert};
+    return cmd_view(&vo);
+}
 
 int main(int argc, char **argv)
 {
@@ -145,12 +252,11 @@ int main(int argc, char **argv)
         return usage_error("%sno program to profile: tprof [OPTIONS] -- PROGRAM [ARG...]", "");
     const char *first = argv[optind];
     bool dashdash = strcmp(argv[optind - 1], "--") == 0; /* "tprof -- view" runs ./view */
-    if (!dashdash && (strcmp(first, "view") == 0 || strcmp(first, "report") == 0 ||
-        strcmp(first, "convert") == 0)) {
-        fprintf(stderr,
-                "tprof: '%s' is not implemented in this version yet (only recording is); run "
-                "a program with 'tprof -- PROGRAM'\n",
-                first);
+    if (!dashdash && optind == 1 && (strcmp(first, "view") == 0 || strcmp(first, "report") == 0))
+        return main_view_report(argc - optind, argv + optind, first[0] == 'r');
+    if (!dashdash && optind == 1 && strcmp(first, "convert") == 0) {
+        fprintf(stderr, "tprof: 'convert' is not implemented in this version yet; folded is "
+                        "the only format\n");
         return 2;
     }
     o.argv = argv + optind;

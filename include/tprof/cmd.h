@@ -23,6 +23,30 @@ struct record_opts {
     bool quiet;           /* -q */
 };
 
+enum report_mode { REPORT_DEFAULT, REPORT_ICICLE, REPORT_TREE, REPORT_TOP };
+
+struct report_opts {
+    const char *path;     /* folded file, "-" for stdin */
+    enum report_mode mode;
+    int top;              /* rows of the top table */
+    int width;            /* columns; 0: $COLUMNS or 100 */
+    const char *focus;    /* --focus RE */
+    const char *hide;     /* --hide RE */
+    bool invert;
+    double min_percent;   /* frames below this share are merged / left out */
+};
+
+struct view_opts {
+    const char *path;
+    const char *focus, *hide;
+    bool invert;
+};
+
+/* Print a saved profile as text. Returns the exit status. */
+int cmd_report(const struct report_opts *o);
+/* The interactive viewer on a saved profile. Returns the exit status. */
+int cmd_view(const struct view_opts *o);
+
 /* Record a launched program headless and write the folded profile. Returns
  * the exit status tprof should exit with. */
 int cmd_record(const struct record_opts *o);

@@ -13,4 +13,23 @@ long folded_write(const struct profile *p, FILE *f);
 /* Same, to PATH atomically. -1 and ERR on failure. */
 long folded_write_file(const struct profile *p, const char *path, char *err, size_t errlen);
 
+struct folded_stats {
+    uint64_t lines;     /* lines read */
+    uint64_t stacks;    /* lines that added a stack */
+    uint64_t blank;     /* empty or all-blank lines */
+    uint64_t malformed; /* lines with no valid count */
+};
+
+/* Read a folded profile from PATH ("-" is stdin). Accepts what any folded
+ * writer produces: a space or tab before the count, CRLF, fractional counts;
+ * blank and malformed lines are skipped and counted in ST. Kernel (_[k]) and
+ * JIT (_[j]) suffixes become frame kinds. NULL with ERR when the file cannot
+ * be read or holds no valid line. */
+struct profile *folded_read(const char *path, struct folded_stats *st, char *err,
+                            size_t errlen);
+
+/* Parse one line (without its newline) into its stack (LEN bytes) and count.
+ * 0 when valid, 1 when blank, -1 when malformed. */
+int folded_parse_line(const char *line, size_t len, size_t *stack_len, double *count);
+
 #endif

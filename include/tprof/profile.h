@@ -31,6 +31,18 @@ const struct frames *profile_frames_const(const struct profile *p);
  * (the weight then stays on the root). */
 void profile_add_stack(struct profile *p, const uint32_t *stack, size_t n, double weight);
 
+/* The child of PARENT for FRAME, created (with zero weight) when missing. */
+uint32_t profile_child(struct profile *p, uint32_t parent, uint32_t frame);
+/* Add WEIGHT to NODE's self and to the total of NODE and its ancestors. */
+void profile_add_at(struct profile *p, uint32_t node, double weight);
+
+/* Order every sibling list by total, heaviest first (ties by name), as the
+ * views show them. */
+void profile_sort_children(struct profile *p);
+
+/* Depth of NODE (the root is 0). */
+unsigned profile_depth(const struct profile *p, uint32_t node);
+
 const struct profile_node *profile_node(const struct profile *p, uint32_t idx);
 size_t profile_node_count(const struct profile *p);
 double profile_total(const struct profile *p);

@@ -3,6 +3,7 @@
 #define TPROF_XALLOC_H
 
 #include <stddef.h>
+#include <stdlib.h>
 
 void *xmalloc(size_t size);
 void *xcalloc(size_t n, size_t size);

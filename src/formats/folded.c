@@ -4,8 +4,20 @@
  * buffer; every node with self weight becomes one line. Lines are then sorted
  * by their stack (not by the whole line: a count digit may sort before a name
  * character), as stackcollapse-perf.pl sorts its keys.
+ *
+ * The reader is built for files of hundreds of megabytes: it reads in large
+ * blocks, and because folded files are (nearly always) sorted, a line shares
+ * most of its frames with the line before; those frames reuse the previous
+ * line's tree nodes after a memcmp, and only the frames that differ are
+ * hashed and looked up.
  */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <fcntl.h>
 #include <math.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -117,4 +129,215 @@ long folded_write_file(const struct profile *p, const char *path, char *err, siz
     if (atomicfile_commit(af, err, errlen) < 0)
         return -1;
     return n;
+}
+
+/* ----- reading ----- */
+
+int folded_parse_line(const char *line, size_t len, size_t *stack_len, double *count)
+{
+    while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t'))
+        len--;
+    if (len == 0)
+        return 1;
+    size_t sep = len;
+    while (sep > 0 && line[sep - 1] != ' ' && line[sep - 1] != '\t')
+        sep--;
+    if (sep == 0)
+        return -1; /* no separator: a stack without a count */
+    /* The count: digits with an optional fraction ("12", "1.5", "3."). */
+    const char *c = line + sep, *end = line + len;
+    double v = 0, scale = 0;
+    bool digits = false;
+    for (; c < end; c++) {
+        if (*c >= '0' && *c <= '9') {
+            digits = true;
+            if (scale == 0) {
+                v = v * 10 + (*c - '0');
+            } else {
+                v += (*c - '0') * scale;
+                scale /= 10;
+            }
+        } else if (*c == '.' && scale == 0) {
+            scale = 0.1;
+        } else {
+            return -1;
+        }
+    }
+    if (!digits)
+        return -1;
+    size_t st = sep - 1;
+    while (st > 0 && (line[st - 1] == ' ' || line[st - 1] == '\t'))
+        st--;
+    if (st == 0)
+        return -1; /* a count without a stack */
+    *stack_len = st;
+    *count = v;
+    return 0;
+}
+
+struct u32vec {
+    uint32_t *v;
+    size_t n, cap;
+};
+
+struct reader {
+    struct profile *p;
+    struct frames *fr;
+    struct folded_stats *st;
+    /* The previous line: its stack bytes, the start of each frame in them
+     * (plus one entry past the end) and the tree node of each frame. */
+    struct strbuf prev;
+    struct u32vec prev_off, prev_node;
+    struct u32vec cur_off, cur_node;
+};
+
+static uint32_t intern_frame(struct frames *fr, const char *s, size_t n)
+{
+    enum frame_kind kind = FRAME_USER;
+    if (n > 4 && s[n - 4] == '_' && s[n - 3] == '[' && s[n - 1] == ']') {
+        if (s[n - 2] == 'k') {
+            kind = FRAME_KERNEL;
+            n -= 4;
+        } else if (s[n - 2] == 'j') {
+            kind = FRAME_JIT;
+            n -= 4;
+        }
+    }
+    return frames_intern(fr, s, n, kind, "");
+}
+
+static void add_line(struct reader *r, const char *stack, size_t len, double count)
+{
+    size_t pos = 0, depth = 0;
+    uint32_t node = PROFILE_ROOT;
+    bool same = true;
+    r->cur_off.n = r->cur_node.n = 0;
+    for (;;) {
+        const char *f = stack + pos;
+        const char *semi = memchr(f, ';', len - pos);
+        size_t flen = semi ? (size_t)(semi - f) : len - pos;
+        if (same && depth < r->prev_node.n) {
+            size_t ps = r->prev_off.v[depth];
+            size_t pl = r->prev_off.v[depth + 1] - 1 - ps;
+            if (pl == flen && memcmp(r->prev.v + ps, f, flen) == 0)
+                node = r->prev_node.v[depth];
+            else
+                same = false;
+        } else {
+            same = false;
+        }
+        if (!same)
+            node = profile_child(r->p, node, intern_frame(r->fr, f, flen));
+        VEC_PUSH(r->cur_off, (uint32_t)pos);
+        VEC_PUSH(r->cur_node, node);
+        depth++;
+        if (!semi)
+            break;
+        pos += flen + 1;
+    }
+    VEC_PUSH(r->cur_off, (uint32_t)(len + 1));
+    profile_add_at(r->p, node, count);
+
+    VEC_RESERVE(r->prev, len);
+    memcpy(r->prev.v, stack, len);
+    r->prev.n = len;
+    struct u32vec t = r->prev_off;
+    r->prev_off = r->cur_off;
+    r->cur_off = t;
+    t = r->prev_node;
+    r->prev_node = r->cur_node;
+    r->cur_node = t;
+}
+
+static void take_line(struct reader *r, const char *line, size_t len)
+{
+    size_t sl;
+    double count;
+    r->st->lines++;
+    int rc = folded_parse_line(line, len, &sl, &count);
+    if (rc == 1) {
+        r->st->blank++;
+    } else if (rc < 0 || sl > UINT32_MAX / 2) {
+        r->st->malformed++;
+    } else if (count > 0) {
+        add_line(r, line, sl, count);
+        r->st->stacks++;
+    }
+}
+
+struct profile *folded_read(const char *path, struct folded_stats *st, char *err,
+                            size_t errlen)
+{
+    struct folded_stats dummy;
+    if (!st)
+        st = &dummy;
+    memset(st, 0, sizeof(*st));
+    bool is_stdin = strcmp(path, "-") == 0;
+    const char *name = is_stdin ? "standard input" : path;
+    int fd = is_stdin ? 0 : open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot open '%s': %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat sb;
+    if (fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        snprintf(err, errlen, "cannot read '%s': Is a directory", path);
+        if (!is_stdin)
+            close(fd);
+        return NULL;
+    }
+    struct reader r = {.p = profile_new(), .st = st};
+    r.fr = profile_frames(r.p);
+    size_t cap = 1 << 20, have = 0;
+    char *buf = xmalloc(cap);
+    int rerr = 0;
+    for (;;) {
+        if (have == cap) { /* a line longer than the buffer */
+            cap *= 2;
+            buf = xrealloc(buf, cap);
+        }
+        ssize_t n = read(fd, buf + have, cap - have);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            rerr = errno;
+            break;
+        }
+        if (n == 0)
+            break;
+        have += (size_t)n;
+        size_t start = 0;
+        for (;;) {
+            char *nl = memchr(buf + start, '\n', have - start);
+            if (!nl)
+                break;
+            take_line(&r, buf + start, (size_t)(nl - (buf + start)));
+            start = (size_t)(nl - buf) + 1;
+        }
+        memmove(buf, buf + start, have - start);
+        have -= start;
+    }
+    if (have > 0 && !rerr)
+        take_line(&r, buf, have); /* last line without a newline */
+    if (!is_stdin)
+        close(fd);
+    free(buf);
+    VEC_FREE(r.prev);
+    VEC_FREE(r.prev_off);
+    VEC_FREE(r.prev_node);
+    VEC_FREE(r.cur_off);
+    VEC_FREE(r.cur_node);
+    if (rerr) {
+        snprintf(err, errlen, "cannot read '%s': %s", name, strerror(rerr));
+        profile_free(r.p);
+        return NULL;
+    }
+    if (st->stacks == 0) {
+        snprintf(err, errlen,
+                 "no stacks in '%s' (%" PRIu64 " lines, none of the form 'frame;frame COUNT')",
+                 name, st->lines);
+        profile_free(r.p);
+        return NULL;
+    }
+    return r.p;
 }

@@ -7,6 +7,7 @@
  * step or two even under wide parents.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "tprof/profile.h"
 #include "tprof/xalloc.h"
@@ -66,6 +67,62 @@ static uint32_t child_of(struct profile *p, uint32_t parent, uint32_t frame)
     VEC_PUSH(p->nodes, n);
     p->nodes.v[parent].first_child = idx;
     return idx;
+}
+
+uint32_t profile_child(struct profile *p, uint32_t parent, uint32_t frame)
+{
+    return child_of(p, parent, frame);
+}
+
+void profile_add_at(struct profile *p, uint32_t node, double weight)
+{
+    struct profile_node *nodes = p->nodes.v;
+    nodes[node].self += weight;
+    for (uint32_t n = node; n != PROFILE_NONE; n = nodes[n].parent)
+        nodes[n].total += weight;
+    p->stacks++;
+}
+
+unsigned profile_depth(const struct profile *p, uint32_t node)
+{
+    unsigned d = 0;
+    for (uint32_t n = p->nodes.v[node].parent; n != PROFILE_NONE; n = p->nodes.v[n].parent)
+        d++;
+    return d;
+}
+
+/* ----- ordering ----- */
+
+static const struct profile *sort_p;
+
+static int cmp_heaviest(const void *a, const void *b)
+{
+    const struct profile_node *x = &sort_p->nodes.v[*(const uint32_t *)a];
+    const struct profile_node *y = &sort_p->nodes.v[*(const uint32_t *)b];
+    if (x->total != y->total)
+        return x->total > y->total ? -1 : 1;
+    return strcmp(frames_get(sort_p->frames, x->frame)->name,
+                  frames_get(sort_p->frames, y->frame)->name);
+}
+
+void profile_sort_children(struct profile *p)
+{
+    VEC(uint32_t) kids = {0};
+    sort_p = p;
+    for (size_t i = 0; i < p->nodes.n; i++) {
+        kids.n = 0;
+        for (uint32_t c = p->nodes.v[i].first_child; c != PROFILE_NONE;
+             c = p->nodes.v[c].next_sibling)
+            VEC_PUSH(kids, c);
+        if (kids.n < 2)
+            continue;
+        qsort(kids.v, kids.n, sizeof(uint32_t), cmp_heaviest);
+        p->nodes.v[i].first_child = kids.v[0];
+        for (size_t k = 0; k + 1 < kids.n; k++)
+            p->nodes.v[kids.v[k]].next_sibling = kids.v[k + 1];
+        p->nodes.v[kids.v[kids.n - 1]].next_sibling = PROFILE_NONE;
+    }
+    VEC_FREE(kids);
 }
 
 void profile_add_stack(struct profile *p, const uint32_t *stack, size_t n, double weight)

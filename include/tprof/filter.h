@@ -1,0 +1,33 @@
+/* filter: transforms of a profile (focus, hide, invert), applied in order. */
+#ifndef TPROF_FILTER_H
+#define TPROF_FILTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "tprof/profile.h"
+
+enum filter_kind {
+    FILTER_FOCUS,  /* keep only stacks through a frame matching the pattern */
+    FILTER_HIDE,   /* drop matching frames; their samples go to the caller */
+    FILTER_INVERT, /* bottom-up: every stack reversed, leaves become roots */
+};
+
+struct filter;
+
+/* A transform. PATTERN is a POSIX extended regex unless EXACT (then a whole
+ * frame name). NULL and ERR for a bad regex. INVERT takes no pattern. */
+struct filter *filter_new(enum filter_kind kind, const char *pattern, bool exact, char *err,
+                          size_t errlen);
+void filter_free(struct filter *f);
+/* "focus main", "hide ^std::", "invert" — for the transform stack on screen. */
+const char *filter_label(const struct filter *f);
+
+/* A new profile: SRC with FILTERS[0..N) applied in order. Children come out
+ * sorted heaviest first. */
+struct profile *filter_apply(const struct profile *src, struct filter *const *filters, size_t n);
+
+/* Does frame NAME match F's pattern? */
+bool filter_matches(const struct filter *f, const char *name);
+
+#endif

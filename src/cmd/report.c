@@ -1,0 +1,186 @@
+/*
+ * report: the viewer's renderings as plain text, for pipes and CI. Each view
+ * is drawn into a canvas exactly as the viewer draws it, and the canvas is
+ * printed; escape codes only when stdout is a terminal and NO_COLOR is unset.
+ */
+#include <locale.h>
+#include <langinfo.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tprof/cmd.h"
+#include "tprof/filter.h"
+#include "tprof/folded.h"
+#include "tprof/icicle.h"
+#include "tprof/views.h"
+#include "tprof/xalloc.h"
+
+/* ANSI SGR for a cell's style. */
+static void sgr(FILE *out, const struct cell *cl)
+{
+    static const int fg_code[COLOR_COUNT] = {39, 31, 32, 33, 34, 35, 36, 37, 33, 90};
+    static const int bg_code[COLOR_COUNT] = {49, 41, 42, 43, 44, 45, 46, 47, 43, 100};
+    fprintf(out, "\033[0");
+    if (cl->attr & CANVAS_BOLD)
+        fprintf(out, ";1");
+    if (cl->attr & CANVAS_DIM)
+        fprintf(out, ";2");
+    if (cl->attr & CANVAS_UNDERLINE)
+        fprintf(out, ";4");
+    if (cl->attr & CANVAS_REVERSE)
+        fprintf(out, ";7");
+    if (cl->bg && cl->bg < COLOR_COUNT)
+        fprintf(out, ";30;%d", bg_code[cl->bg]);
+    else if (cl->fg && cl->fg < COLOR_COUNT)
+        fprintf(out, ";%d", fg_code[cl->fg]);
+    fputc('m', out);
+}
+
+/* Print rows [0, ROWS) of C, with colour when ANSI. */
+static void print_canvas(const struct canvas *c, int rows, bool ansi, FILE *out)
+{
+    char *line = xmalloc((size_t)c->w * 4 + 2);
+    for (int y = 0; y < rows; y++) {
+        if (!ansi) {
+            canvas_row_text(c, y, line, (size_t)c->w * 4 + 2);
+            fprintf(out, "%s\n", line);
+            continue;
+        }
+        struct cell prev = {0, 255, 255, 255};
+        for (int x = 0; x < c->w; x++) {
+            const struct cell *cl = &c->cells[y * c->w + x];
+            if (cl->fg != prev.fg || cl->bg != prev.bg || cl->attr != prev.attr)
+                sgr(out, cl);
+            prev = *cl;
+            char u[5] = {0};
+            uint32_t cp = cl->ch;
+            if (cp < 0x80)
+                u[0] = (char)cp;
+            else if (cp < 0x800)
+                u[0] = (char)(0xc0 | cp >> 6), u[1] = (char)(0x80 | (cp & 0x3f));
+            else
+                u[0] = (char)(0xe0 | cp >> 12), u[1] = (char)(0x80 | (cp >> 6 & 0x3f)),
+                u[2] = (char)(0x80 | (cp & 0x3f));
+            fputs(u, out);
+        }
+        fputs("\033[0m\n", out);
+    }
+    free(line);
+}
+
+/* Rows of C that hold anything. */
+static int used_rows(const struct canvas *c)
+{
+    int rows = 0;
+    for (int y = 0; y < c->h; y++)
+        for (int x = 0; x < c->w; x++)
+            if (c->cells[y * c->w + x].ch != ' ') {
+                rows = y + 1;
+                break;
+            }
+    return rows;
+}
+
+int cmd_report(const struct report_opts *o)
+{
+    char err[512];
+    struct folded_stats st;
+    struct profile *loaded = folded_read(o->path, &st, err, sizeof(err));
+    if (!loaded) {
+        fprintf(stderr, "tprof: %s\n", err);
+        return 1;
+    }
+    if (st.malformed || st.blank)
+        fprintf(stderr, "tprof: %s: ignored %llu malformed and %llu blank lines\n",
+                strcmp(o->path, "-") ? o->path : "standard input",
+                (unsigned long long)st.malformed, (unsigned long long)st.blank);
+
+    struct filter *filters[3];
+    size_t nf = 0;
+    if (o->focus)
+        filters[nf++] = filter_new(FILTER_FOCUS, o->focus, false, err, sizeof(err));
+    if (nf && !filters[nf - 1])
+        goto bad_regex;
+    if (o->hide)
+        filters[nf++] = filter_new(FILTER_HIDE, o->hide, false, err, sizeof(err));
+    if (nf && !filters[nf - 1])
+        goto bad_regex;
+    if (o->invert)
+        filters[nf++] = filter_new(FILTER_INVERT, NULL, false, err, sizeof(err));
+    struct profile *p = filter_apply(loaded, filters, nf);
+    profile_free(loaded);
+
+    setlocale(LC_CTYPE, "");
+    bool utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+    bool ansi = isatty(1) && !getenv("NO_COLOR");
+    int w = o->width;
+    if (w <= 0) {
+        const char *cols = getenv("COLUMNS");
+        w = cols && atoi(cols) > 20 ? atoi(cols) : 100;
+    }
+    FILE *out = stdout;
+    double all = profile_total(p);
+    fprintf(out, "%s: %.0f samples, %llu stacks, %zu functions", o->path, all,
+            (unsigned long long)st.stacks, frames_count(profile_frames_const(p)));
+    for (size_t i = 0; i < nf; i++)
+        fprintf(out, "%s%s", i ? ", " : "; ", filter_label(filters[i]));
+    fputc('\n', out);
+    if (all <= 0) {
+        fprintf(out, "(no samples left after the transforms)\n");
+    } else {
+        bool icicle = o->mode == REPORT_ICICLE || o->mode == REPORT_DEFAULT;
+        bool top = o->mode == REPORT_TOP || o->mode == REPORT_DEFAULT;
+        if (icicle) {
+            struct canvas *c = canvas_new(w, 256, utf8);
+            struct icicle_opts io = {.zoom = PROFILE_ROOT,
+                                     .selected = PROFILE_NONE,
+                                     .color = ansi,
+                                     .min_fraction = o->min_percent / 100.0};
+            icicle_render(p, &io, c, 0, 0, w, c->h, NULL);
+            fputc('\n', out);
+            print_canvas(c, used_rows(c), ansi, out);
+            canvas_free(c);
+        }
+        if (o->mode == REPORT_TREE) {
+            struct tree_view t = {.min_fraction = o->min_percent / 100.0};
+            tree_init(&t, p);
+            tree_set_all(&t, true);
+            tree_rebuild(&t);
+            struct canvas *c = canvas_new(w, (int)t.nrows + 1, utf8);
+            t.list.selected = LIST_NONE;
+            t.list.top = 0;
+            tree_render(&t, c, 0, 0, w, c->h);
+            fputc('\n', out);
+            print_canvas(c, c->h, ansi, out);
+            canvas_free(c);
+            tree_free(&t);
+        }
+        if (top) {
+            struct table_view t = {0};
+            table_build(&t, p, PROFILE_ROOT, STATS_BY_SELF);
+            size_t n = o->top > 0 ? (size_t)o->top : 20;
+            if (n > t.list.count)
+                n = t.list.count;
+            struct canvas *c = canvas_new(w, (int)n + 1, utf8);
+            t.list.selected = LIST_NONE;
+            table_render(&t, c, 0, 0, w, c->h);
+            fputc('\n', out);
+            print_canvas(c, c->h, ansi, out);
+            canvas_free(c);
+            table_free(&t);
+        }
+    }
+    for (size_t i = 0; i < nf; i++)
+        filter_free(filters[i]);
+    profile_free(p);
+    return ferror(out) ? 1 : 0;
+
+bad_regex:
+    fprintf(stderr, "tprof: %s\n", err);
+    for (size_t i = 0; i + 1 < nf; i++)
+        filter_free(filters[i]);
+    profile_free(loaded);
+    return 2;
+}

@@ -1,0 +1,160 @@
+/*
+ * filter: profile transforms. Each one is a rewrite of every stack: the
+ * source tree is walked, each node with self weight yields its stack (root
+ * first), the stack is rewritten (kept or dropped, frames removed, reversed)
+ * and added to a new tree. Rebuilding from the original each time keeps undo
+ * trivial: drop the last transform and apply the rest again.
+ */
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tprof/filter.h"
+#include "tprof/xalloc.h"
+
+struct filter {
+    enum filter_kind kind;
+    bool exact;
+    char *pattern;
+    regex_t re;
+    bool have_re;
+    char label[160];
+};
+
+struct filter *filter_new(enum filter_kind kind, const char *pattern, bool exact, char *err,
+                          size_t errlen)
+{
+    struct filter *f = xcalloc(1, sizeof(*f));
+    f->kind = kind;
+    f->exact = exact;
+    if (kind != FILTER_INVERT) {
+        f->pattern = xstrdup(pattern ? pattern : "");
+        if (!exact) {
+            int rc = regcomp(&f->re, f->pattern, REG_EXTENDED | REG_NOSUB);
+            if (rc != 0) {
+                char msg[128];
+                regerror(rc, &f->re, msg, sizeof(msg));
+                snprintf(err, errlen, "bad regular expression '%s': %s", f->pattern, msg);
+                free(f->pattern);
+                free(f);
+                return NULL;
+            }
+            f->have_re = true;
+        }
+    }
+    snprintf(f->label, sizeof(f->label), "%s%s%s",
+             kind == FILTER_FOCUS ? "focus" : kind == FILTER_HIDE ? "hide" : "invert",
+             f->pattern ? " " : "", f->pattern ? f->pattern : "");
+    return f;
+}
+
+void filter_free(struct filter *f)
+{
+    if (!f)
+        return;
+    if (f->have_re)
+        regfree(&f->re);
+    free(f->pattern);
+    free(f);
+}
+
+const char *filter_label(const struct filter *f)
+{
+    return f->label;
+}
+
+bool filter_matches(const struct filter *f, const char *name)
+{
+    if (f->exact)
+        return strcmp(name, f->pattern) == 0;
+    return f->have_re && regexec(&f->re, name, 0, NULL, 0) == 0;
+}
+
+/* Per source frame id: does filter F match it? (regexec once per frame,
+ * not once per stack entry) */
+static bool *match_table(const struct profile *src, const struct filter *f)
+{
+    const struct frames *fr = profile_frames_const(src);
+    size_t n = frames_count(fr);
+    bool *m = xcalloc(n + 1, sizeof(bool));
+    for (size_t i = 0; i < n; i++)
+        m[i] = filter_matches(f, frames_get(fr, (uint32_t)i)->name);
+    return m;
+}
+
+struct profile *filter_apply(const struct profile *src, struct filter *const *filters, size_t n)
+{
+    const struct frames *sfr = profile_frames_const(src);
+    struct profile *dst = profile_new();
+    struct frames *dfr = profile_frames(dst);
+    size_t nframes = frames_count(sfr);
+
+    /* Source frame id -> destination frame id, interned on first use. */
+    uint32_t *remap = xmalloc((nframes + 1) * sizeof(uint32_t));
+    for (size_t i = 0; i < nframes; i++)
+        remap[i] = PROFILE_NONE;
+    bool **match = xcalloc(n + 1, sizeof(bool *));
+    for (size_t k = 0; k < n; k++)
+        if (filters[k]->kind != FILTER_INVERT)
+            match[k] = match_table(src, filters[k]);
+
+    VEC(uint32_t) stack = {0};
+    VEC(uint32_t) tmp = {0};
+    size_t nodes = profile_node_count(src);
+    for (uint32_t i = 1; i < nodes; i++) {
+        const struct profile_node *node = profile_node(src, i);
+        if (node->self <= 0)
+            continue;
+        stack.n = 0;
+        for (uint32_t c = i; c != PROFILE_ROOT; c = profile_node(src, c)->parent)
+            VEC_PUSH(stack, profile_node(src, c)->frame);
+        /* stack is leaf first; make it root first */
+        for (size_t a = 0, b = stack.n - 1; a < b; a++, b--) {
+            uint32_t t = stack.v[a];
+            stack.v[a] = stack.v[b];
+            stack.v[b] = t;
+        }
+        bool keep = true;
+        for (size_t k = 0; k < n && keep; k++) {
+            const struct filter *f = filters[k];
+            if (f->kind == FILTER_FOCUS) {
+                keep = false;
+                for (size_t j = 0; j < stack.n && !keep; j++)
+                    keep = match[k][stack.v[j]];
+            } else if (f->kind == FILTER_HIDE) {
+                size_t w = 0;
+                for (size_t j = 0; j < stack.n; j++)
+                    if (!match[k][stack.v[j]])
+                        stack.v[w++] = stack.v[j];
+                stack.n = w;
+            } else {
+                for (size_t a = 0, b = stack.n ? stack.n - 1 : 0; a < b; a++, b--) {
+                    uint32_t t = stack.v[a];
+                    stack.v[a] = stack.v[b];
+                    stack.v[b] = t;
+                }
+            }
+        }
+        if (!keep)
+            continue;
+        tmp.n = 0;
+        for (size_t j = 0; j < stack.n; j++) {
+            uint32_t s = stack.v[j];
+            if (remap[s] == PROFILE_NONE) {
+                const struct frame *fr = frames_get(sfr, s);
+                remap[s] = frames_intern(dfr, fr->name, strlen(fr->name), fr->kind, fr->module);
+            }
+            VEC_PUSH(tmp, remap[s]);
+        }
+        profile_add_stack(dst, tmp.v, tmp.n, node->self);
+    }
+    profile_sort_children(dst);
+    for (size_t k = 0; k < n; k++)
+        free(match[k]);
+    free(match);
+    free(remap);
+    VEC_FREE(stack);
+    VEC_FREE(tmp);
+    return dst;
+}

@@ -1,0 +1,149 @@
+/*
+ * tree: the call tree as an expandable outline. Rows are the visible nodes
+ * in depth-first order (children heaviest first); they are recomputed only
+ * when something is expanded or collapsed, so moving the selection is cheap.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tprof/icicle.h"
+#include "tprof/views.h"
+#include "tprof/xalloc.h"
+
+bool tree_is_open(const struct tree_view *t, uint32_t node)
+{
+    return node < t->nexpanded && t->expanded[node];
+}
+
+void tree_set(struct tree_view *t, uint32_t node, bool open)
+{
+    if (node < t->nexpanded)
+        t->expanded[node] = open;
+}
+
+void tree_set_all(struct tree_view *t, bool open)
+{
+    memset(t->expanded, open, t->nexpanded);
+    if (!open)
+        t->expanded[PROFILE_ROOT] = 1;
+}
+
+static void push_row(struct tree_view *t, uint32_t node, int depth)
+{
+    if (t->nrows == t->caprows) {
+        t->caprows = t->caprows ? t->caprows * 2 : 256;
+        t->rows = xrealloc(t->rows, t->caprows * sizeof(*t->rows));
+    }
+    t->rows[t->nrows++] = (struct tree_row){node, depth};
+}
+
+void tree_rebuild(struct tree_view *t)
+{
+    uint32_t sel = t->nrows ? tree_selected_node(t) : PROFILE_ROOT;
+    t->nrows = 0;
+    double min_w = t->min_fraction * profile_total(t->p);
+    /* explicit DFS: (node, depth) */
+    VEC(struct tree_row) todo = {0};
+    struct tree_row r0 = {PROFILE_ROOT, 0};
+    VEC_PUSH(todo, r0);
+    while (todo.n) {
+        struct tree_row r = todo.v[--todo.n];
+        push_row(t, r.node, r.depth);
+        if (!tree_is_open(t, r.node))
+            continue;
+        size_t mark = todo.n;
+        for (uint32_t c = profile_node(t->p, r.node)->first_child; c != PROFILE_NONE;
+             c = profile_node(t->p, c)->next_sibling) {
+            if (profile_node(t->p, c)->total < min_w)
+                continue;
+            struct tree_row cr = {c, r.depth + 1};
+            VEC_PUSH(todo, cr);
+        }
+        for (size_t a = mark, b = todo.n ? todo.n - 1 : 0; a < b; a++, b--) {
+            struct tree_row tmp = todo.v[a];
+            todo.v[a] = todo.v[b];
+            todo.v[b] = tmp;
+        }
+    }
+    VEC_FREE(todo);
+    t->list.count = t->nrows;
+    t->list.selected = 0;
+    for (size_t i = 0; i < t->nrows; i++)
+        if (t->rows[i].node == sel)
+            t->list.selected = i;
+}
+
+void tree_init(struct tree_view *t, const struct profile *p)
+{
+    free(t->expanded);
+    free(t->rows);
+    double keep_min = t->min_fraction;
+    memset(t, 0, sizeof(*t));
+    t->min_fraction = keep_min;
+    t->p = p;
+    t->nexpanded = profile_node_count(p);
+    t->expanded = xcalloc(t->nexpanded, 1);
+    /* the root and the heaviest path, a few levels down */
+    uint32_t n = PROFILE_ROOT;
+    for (int d = 0; d < 6 && n != PROFILE_NONE; d++) {
+        t->expanded[n] = 1;
+        n = profile_node(p, n)->first_child;
+    }
+    tree_rebuild(t);
+}
+
+void tree_free(struct tree_view *t)
+{
+    free(t->expanded);
+    free(t->rows);
+    t->expanded = NULL;
+    t->rows = NULL;
+    t->nrows = t->caprows = 0;
+}
+
+uint32_t tree_selected_node(const struct tree_view *t)
+{
+    return t->nrows ? t->rows[t->list.selected < t->nrows ? t->list.selected : 0].node
+                    : PROFILE_ROOT;
+}
+
+void tree_reveal(struct tree_view *t, uint32_t node)
+{
+    for (uint32_t a = profile_node(t->p, node)->parent; a != PROFILE_NONE;
+         a = profile_node(t->p, a)->parent)
+        tree_set(t, a, true);
+    tree_rebuild(t);
+    for (size_t i = 0; i < t->nrows; i++)
+        if (t->rows[i].node == node)
+            t->list.selected = i;
+}
+
+static void tree_row_draw(void *ctx, size_t i, struct canvas *c, int x, int y, int w, bool sel)
+{
+    struct tree_view *t = ctx;
+    const struct tree_row *r = &t->rows[i];
+    const struct profile_node *n = profile_node(t->p, r->node);
+    double all = profile_total(t->p);
+    uint8_t attr = sel ? CANVAS_REVERSE : 0;
+    canvas_fill(c, x, y, w, ' ', 0, 0, attr);
+    int k = canvas_printf(c, x, y, w, 0, 0, attr, "%7.2f%% %7.2f%%  ",
+                          all > 0 ? 100 * n->total / all : 0, all > 0 ? 100 * n->self / all : 0);
+    int indent = r->depth * 2;
+    if (indent > w / 2)
+        indent = w / 2;
+    k += indent;
+    const char *mark = n->first_child == PROFILE_NONE ? "  "
+                       : tree_is_open(t, r->node)     ? (c->utf8 ? "\u25be " : "- ")
+                                                      : (c->utf8 ? "\u25b8 " : "+ ");
+    k += canvas_text(c, x + k, y, w - k, mark, 0, 0, attr);
+    canvas_text(c, x + k, y, w - k, icicle_label(t->p, r->node), 0, 0, attr);
+}
+
+void tree_render(struct tree_view *t, struct canvas *c, int x, int y, int w, int h)
+{
+    if (h <= 0)
+        return;
+    canvas_printf(c, x, y, w, 0, 0, CANVAS_BOLD, "%7s %8s  %s", "total%", "self%", "function");
+    list_render(&t->list, c, x, y + 1, w, h - 1, tree_row_draw, t);
+}
