@@ -17,10 +17,10 @@
 /* Colours: 0 is the terminal's default; the rest are tprof's palette,
  * which ui/term.c maps to whatever the terminal has. */
 enum canvas_color {
-    COLOR_DEFAULT = 0,
-    COLOR_RED, COLOR_GREEN, COLOR_YELLOW, COLOR_BLUE, COLOR_MAGENTA, COLOR_CYAN, COLOR_WHITE,
-    COLOR_ORANGE, COLOR_GREY,
-    COLOR_COUNT
+    CC_DEFAULT = 0,
+    CC_RED, CC_GREEN, CC_YELLOW, CC_BLUE, CC_MAGENTA, CC_CYAN, CC_WHITE,
+    CC_ORANGE, CC_GREY,
+    CC_COUNT
 };
 
 struct cell {

@@ -20,8 +20,8 @@
 /* ANSI SGR for a cell's style. */
 static void sgr(FILE *out, const struct cell *cl)
 {
-    static const int fg_code[COLOR_COUNT] = {39, 31, 32, 33, 34, 35, 36, 37, 33, 90};
-    static const int bg_code[COLOR_COUNT] = {49, 41, 42, 43, 44, 45, 46, 47, 43, 100};
+    static const int fg_code[CC_COUNT] = {39, 31, 32, 33, 34, 35, 36, 37, 33, 90};
+    static const int bg_code[CC_COUNT] = {49, 41, 42, 43, 44, 45, 46, 47, 43, 100};
     fprintf(out, "\033[0");
     if (cl->attr & CANVAS_BOLD)
         fprintf(out, ";1");
@@ -31,9 +31,9 @@ static void sgr(FILE *out, const struct cell *cl)
         fprintf(out, ";4");
     if (cl->attr & CANVAS_REVERSE)
         fprintf(out, ";7");
-    if (cl->bg && cl->bg < COLOR_COUNT)
+    if (cl->bg && cl->bg < CC_COUNT)
         fprintf(out, ";30;%d", bg_code[cl->bg]);
-    else if (cl->fg && cl->fg < COLOR_COUNT)
+    else if (cl->fg && cl->fg < CC_COUNT)
         fprintf(out, ";%d", fg_code[cl->fg]);
     fputc('m', out);
 }

@@ -35,26 +35,26 @@ uint8_t icicle_color(const struct profile *p, uint32_t node, const struct icicle
     if (o->heat) {
         double zt = profile_node(p, o->zoom)->total;
         double share = zt > 0 ? n->self / zt : 0;
-        return share >= 0.20   ? COLOR_RED
-               : share >= 0.08 ? COLOR_ORANGE
-               : share >= 0.02 ? COLOR_YELLOW
-               : share > 0     ? COLOR_GREEN
-                               : COLOR_BLUE;
+        return share >= 0.20   ? CC_RED
+               : share >= 0.08 ? CC_ORANGE
+               : share >= 0.02 ? CC_YELLOW
+               : share > 0     ? CC_GREEN
+                               : CC_BLUE;
     }
     if (n->frame == PROFILE_NONE)
-        return COLOR_GREY;
+        return CC_GREY;
     const struct frame *f = frames_get(profile_frames_const(p), n->frame);
     if (f->kind == FRAME_KERNEL)
-        return COLOR_ORANGE;
+        return CC_ORANGE;
     if (f->kind == FRAME_JIT)
-        return COLOR_GREEN;
+        return CC_GREEN;
     if (f->kind == FRAME_ROOT)
-        return COLOR_GREY;
+        return CC_GREY;
     /* By module when known (program, each library), else by name: warm
      * colours as flamegraph.pl, so neighbours differ. */
-    static const uint8_t by_module[] = {COLOR_YELLOW, COLOR_CYAN, COLOR_MAGENTA, COLOR_BLUE,
-                                        COLOR_GREEN, COLOR_RED};
-    static const uint8_t by_name[] = {COLOR_RED, COLOR_YELLOW, COLOR_ORANGE};
+    static const uint8_t by_module[] = {CC_YELLOW, CC_CYAN, CC_MAGENTA, CC_BLUE,
+                                        CC_GREEN, CC_RED};
+    static const uint8_t by_name[] = {CC_RED, CC_YELLOW, CC_ORANGE};
     if (f->module[0])
         return by_module[hash_str(f->module) % sizeof(by_module)];
     return by_name[hash_str(f->name) % sizeof(by_name)];
@@ -103,7 +103,7 @@ int icicle_render(const struct profile *p, const struct icicle_opts *o, struct c
             uint8_t attr = (sel ? CANVAS_REVERSE | CANVAS_BOLD : 0) |
                            (matched ? CANVAS_UNDERLINE | CANVAS_BOLD : 0);
             if (matched && o->color)
-                bg = COLOR_MAGENTA;
+                bg = CC_MAGENTA;
             canvas_fill(c, x + cs, y + row, ce - cs, ' ', 0, bg, attr);
             canvas_fill(c, x + cs, y + row, 1, boundary, 0, bg, attr);
             canvas_text(c, x + cs + 1, y + row, ce - cs - 1, icicle_label(p, it.node), 0, bg,
@@ -139,7 +139,7 @@ int icicle_render(const struct profile *p, const struct icicle_opts *o, struct c
                 double end = narrow ? off : off - cw;
                 int fs = col_of(run_start, total, w), fe = col_of(end, total, w);
                 if (crow >= 0 && crow < h && fe > fs) {
-                    canvas_fill(c, x + fs, y + crow, fe - fs, shade, COLOR_GREY, 0, CANVAS_DIM);
+                    canvas_fill(c, x + fs, y + crow, fe - fs, shade, CC_GREY, 0, CANVAS_DIM);
                     if (hit)
                         for (int i = fs; i < fe; i++)
                             hit[crow * w + i] = it.node;

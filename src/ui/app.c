@@ -1,0 +1,933 @@
+/*
+ * app: the viewer. It holds the loaded profile, the stack of transforms and
+ * the profile they produce, the zoom and selection, and one state per view.
+ * Keys go through one table (key, views, handler, help); a handler changes
+ * state and returns what must happen (redraw, quit), never draws. Drawing
+ * renders everything into a canvas that term.c copies to the screen, so the
+ * whole viewer runs in tests with no terminal.
+ *
+ * Selection and zoom are kept as nodes of the current profile; when a
+ * transform rebuilds the profile they are carried over by their path of
+ * frame names from the root.
+ */
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tprof/app.h"
+#include "tprof/icicle.h"
+#include "tprof/stats.h"
+#include "tprof/views.h"
+#include "tprof/xalloc.h"
+
+#define MAX_FILTERS 32
+
+enum view { VIEW_ICICLE, VIEW_TREE, VIEW_TOP, VIEW_CALLERS, VIEW_COUNT };
+static const char *const view_names[VIEW_COUNT] = {"icicle", "tree", "top", "callers"};
+
+enum prompt { PROMPT_NONE, PROMPT_SEARCH, PROMPT_HIDE };
+
+struct app {
+    char *title;
+    struct profile *orig; /* as loaded */
+    struct profile *cur;  /* orig with the filters applied */
+    struct filter *filters[MAX_FILTERS];
+    size_t nfilters;
+
+    enum view view;
+    uint32_t zoom, sel;
+    int first_depth; /* icicle vertical scroll */
+    bool heat, color, help;
+
+    /* search */
+    char *pattern;
+    bool *match; /* per frame of cur */
+    double match_all, match_zoom;
+    uint32_t match_zoom_of; /* zoom node match_zoom was computed for */
+
+    /* the prompt on the bottom line */
+    enum prompt prompt;
+    char input[256];
+    size_t ninput;
+    char msg[512];
+
+    /* views */
+    struct table_view table; /* the icicle's table and the top view */
+    enum stats_order order;
+    bool table_dirty;
+    struct tree_view tree;
+    bool tree_dirty;
+    struct callers_view callers;
+    uint32_t callers_frame;
+
+    /* the icicle's place on the last drawn screen, for the mouse */
+    int icicle_y, icicle_h, list_y, list_h, screen_w;
+    uint32_t *hit;
+    size_t hit_cap;
+};
+
+/* ----- model ----- */
+
+static void set_msg(struct app *a, const char *fmt, const char *arg)
+{
+    snprintf(a->msg, sizeof(a->msg), fmt, arg);
+}
+
+static void recompute_match(struct app *a)
+{
+    free(a->match);
+    a->match = NULL;
+    a->match_all = a->match_zoom = 0;
+    if (!a->pattern)
+        return;
+    char err[256];
+    struct filter *f = filter_new(FILTER_FOCUS, a->pattern, false, err, sizeof(err));
+    if (!f)
+        return;
+    const struct frames *fr = profile_frames_const(a->cur);
+    size_t n = frames_count(fr);
+    a->match = xcalloc(n + 1, sizeof(bool));
+    for (size_t i = 0; i < n; i++)
+        a->match[i] = filter_matches(f, frames_get(fr, (uint32_t)i)->name);
+    filter_free(f);
+    a->match_all = stats_match_total(a->cur, PROFILE_ROOT, a->match);
+    a->match_zoom_of = PROFILE_NONE;
+}
+
+static void update_match_zoom(struct app *a)
+{
+    if (a->match && a->match_zoom_of != a->zoom) {
+        a->match_zoom = stats_match_total(a->cur, a->zoom, a->match);
+        a->match_zoom_of = a->zoom;
+    }
+}
+
+/* Frame names from the root to NODE, as a list, to find it again. */
+static size_t path_of(const struct profile *p, uint32_t node, const char ***out)
+{
+    size_t n = 0;
+    for (uint32_t c = node; c != PROFILE_ROOT && c != PROFILE_NONE; c = profile_node(p, c)->parent)
+        n++;
+    const char **v = xcalloc(n + 1, sizeof(char *));
+    size_t i = n;
+    for (uint32_t c = node; c != PROFILE_ROOT && c != PROFILE_NONE;
+         c = profile_node(p, c)->parent)
+        v[--i] = icicle_label(p, c);
+    *out = v;
+    return n;
+}
+
+/* The deepest node of P along PATH. */
+static uint32_t find_path(const struct profile *p, const char **path, size_t n)
+{
+    uint32_t cur = PROFILE_ROOT;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t next = PROFILE_NONE;
+        for (uint32_t c = profile_node(p, cur)->first_child; c != PROFILE_NONE;
+             c = profile_node(p, c)->next_sibling)
+            if (strcmp(icicle_label(p, c), path[i]) == 0) {
+                next = c;
+                break;
+            }
+        if (next == PROFILE_NONE)
+            break;
+        cur = next;
+    }
+    return cur;
+}
+
+static void invalidate_views(struct app *a)
+{
+    a->table_dirty = true;
+    a->tree_dirty = true;
+    a->callers_frame = PROFILE_NONE;
+}
+
+/* Rebuild cur from orig and the filters; keep zoom and selection by path. */
+static void rebuild(struct app *a)
+{
+    const char **zp, **sp;
+    size_t zn = path_of(a->cur, a->zoom, &zp), sn = path_of(a->cur, a->sel, &sp);
+    /* The names must outlive the old profile. */
+    for (size_t i = 0; i < zn; i++)
+        zp[i] = xstrdup(zp[i]);
+    for (size_t i = 0; i < sn; i++)
+        sp[i] = xstrdup(sp[i]);
+    struct profile *next = filter_apply(a->orig, a->filters, a->nfilters);
+    profile_free(a->cur);
+    a->cur = next;
+    a->zoom = find_path(a->cur, zp, zn);
+    a->sel = find_path(a->cur, sp, sn);
+    /* the selection must be inside the zoom */
+    bool inside = false;
+    for (uint32_t c = a->sel; c != PROFILE_NONE; c = profile_node(a->cur, c)->parent)
+        inside |= c == a->zoom;
+    if (!inside)
+        a->sel = a->zoom;
+    for (size_t i = 0; i < zn; i++)
+        free((char *)zp[i]);
+    for (size_t i = 0; i < sn; i++)
+        free((char *)sp[i]);
+    free(zp);
+    free(sp);
+    a->first_depth = 0;
+    recompute_match(a);
+    invalidate_views(a);
+}
+
+struct app *app_new(struct profile *profile, const char *title)
+{
+    struct app *a = xcalloc(1, sizeof(*a));
+    a->title = xstrdup(title);
+    a->orig = profile;
+    a->cur = filter_apply(profile, NULL, 0);
+    a->zoom = a->sel = PROFILE_ROOT;
+    a->order = STATS_BY_SELF;
+    a->color = true;
+    a->callers_frame = PROFILE_NONE;
+    invalidate_views(a);
+    return a;
+}
+
+void app_free(struct app *a)
+{
+    if (!a)
+        return;
+    for (size_t i = 0; i < a->nfilters; i++)
+        filter_free(a->filters[i]);
+    table_free(&a->table);
+    tree_free(&a->tree);
+    callers_free(&a->callers);
+    profile_free(a->cur);
+    profile_free(a->orig);
+    free(a->match);
+    free(a->pattern);
+    free(a->hit);
+    free(a->title);
+    free(a);
+}
+
+void app_message(struct app *a, const char *text)
+{
+    set_msg(a, "%s", text);
+}
+
+void app_push_filter(struct app *a, struct filter *f)
+{
+    if (a->nfilters == MAX_FILTERS) {
+        filter_free(f);
+        set_msg(a, "%s", "too many transforms; undo one with u");
+        return;
+    }
+    a->filters[a->nfilters++] = f;
+    rebuild(a);
+}
+
+/* ----- navigation ----- */
+
+static uint32_t prev_sibling(const struct profile *p, uint32_t n)
+{
+    uint32_t parent = profile_node(p, n)->parent;
+    if (parent == PROFILE_NONE)
+        return n;
+    uint32_t prev = n;
+    for (uint32_t c = profile_node(p, parent)->first_child; c != n && c != PROFILE_NONE;
+         c = profile_node(p, c)->next_sibling)
+        prev = c;
+    return prev;
+}
+
+static bool in_subtree(const struct profile *p, uint32_t n, uint32_t top)
+{
+    for (uint32_t c = n; c != PROFILE_NONE; c = profile_node(p, c)->parent)
+        if (c == top)
+            return true;
+    return false;
+}
+
+static void select_node(struct app *a, uint32_t n)
+{
+    a->sel = n;
+    if (!in_subtree(a->cur, n, a->zoom)) {
+        a->zoom = PROFILE_ROOT;
+        a->table_dirty = true;
+    }
+}
+
+/* The next (DIR > 0) or previous node in depth-first order whose frame
+ * matches the search. */
+static uint32_t next_match(struct app *a, int dir)
+{
+    size_t n = profile_node_count(a->cur);
+    if (!a->match || n < 2)
+        return PROFILE_NONE;
+    /* depth-first order is the order of a walk; node ids are creation order,
+     * so walk explicitly from the selection */
+    VEC(uint32_t) order = {0};
+    uint32_t c = PROFILE_ROOT;
+    for (;;) {
+        VEC_PUSH(order, c);
+        const struct profile_node *nd = profile_node(a->cur, c);
+        if (nd->first_child != PROFILE_NONE) {
+            c = nd->first_child;
+            continue;
+        }
+        while (c != PROFILE_NONE && profile_node(a->cur, c)->next_sibling == PROFILE_NONE)
+            c = profile_node(a->cur, c)->parent;
+        if (c == PROFILE_NONE)
+            break;
+        c = profile_node(a->cur, c)->next_sibling;
+    }
+    size_t at = 0;
+    for (size_t i = 0; i < order.n; i++)
+        if (order.v[i] == a->sel)
+            at = i;
+    uint32_t found = PROFILE_NONE;
+    for (size_t k = 1; k <= order.n && found == PROFILE_NONE; k++) {
+        size_t i = dir > 0 ? (at + k) % order.n : (at + order.n - k % order.n) % order.n;
+        uint32_t f = profile_node(a->cur, order.v[i])->frame;
+        if (f != PROFILE_NONE && a->match[f])
+            found = order.v[i];
+    }
+    VEC_FREE(order);
+    return found;
+}
+
+/* The frame the views treat as "selected function". */
+static uint32_t selected_frame(struct app *a)
+{
+    if (a->view == VIEW_TOP && a->table.rows && a->table.list.count)
+        return a->table.rows[a->table.list.selected].frame;
+    if (a->view == VIEW_TREE && a->tree.nrows)
+        return profile_node(a->cur, tree_selected_node(&a->tree))->frame;
+    if (a->view == VIEW_CALLERS && a->callers_frame != PROFILE_NONE)
+        return callers_selected_frame(&a->callers);
+    return profile_node(a->cur, a->sel)->frame;
+}
+
+static void open_callers(struct app *a, uint32_t frame)
+{
+    if (frame == PROFILE_NONE) {
+        set_msg(a, "%s", "select a function first");
+        return;
+    }
+    callers_build(&a->callers, a->cur, frame);
+    a->callers_frame = frame;
+    a->view = VIEW_CALLERS;
+}
+
+/* ----- actions ----- */
+
+enum action {
+    ACT_QUIT, ACT_HELP, ACT_LEFT, ACT_RIGHT, ACT_UP, ACT_DOWN, ACT_ENTER, ACT_BACK, ACT_RESET,
+    ACT_NEXT_VIEW, ACT_PREV_VIEW, ACT_SEARCH, ACT_NEXT_MATCH, ACT_PREV_MATCH, ACT_FOCUS,
+    ACT_HIDE, ACT_INVERT, ACT_UNDO, ACT_COLOR, ACT_SORT_SELF, ACT_SORT_TOTAL, ACT_SORT_NAME,
+    ACT_EXPAND, ACT_COLLAPSE, ACT_EXPAND_ALL, ACT_COLLAPSE_ALL, ACT_PGUP, ACT_PGDN, ACT_HOME,
+    ACT_END, ACT_CALLERS,
+};
+
+#define ALL_VIEWS 0xf
+#define V(x) (1u << (x))
+
+struct binding {
+    int key;
+    unsigned views;
+    enum action act;
+    const char *keyname; /* NULL: same help as the binding before */
+    const char *help;
+};
+
+static const struct binding bindings[] = {
+    {'q', ALL_VIEWS, ACT_QUIT, "q", "quit"},
+    {'?', ALL_VIEWS, ACT_HELP, "?", "this help (any key closes it)"},
+    {TK_LEFT, ALL_VIEWS, ACT_LEFT, "\xe2\x86\x90 h", "icicle: previous sibling; tree: collapse / parent"},
+    {'h', ALL_VIEWS, ACT_LEFT, NULL, NULL},
+    {TK_RIGHT, ALL_VIEWS, ACT_RIGHT, "\xe2\x86\x92 l", "icicle: next sibling; tree: expand"},
+    {'l', ALL_VIEWS, ACT_RIGHT, NULL, NULL},
+    {TK_UP, ALL_VIEWS, ACT_UP, "\xe2\x86\x91 k", "icicle: parent; lists: previous row"},
+    {'k', ALL_VIEWS, ACT_UP, NULL, NULL},
+    {TK_DOWN, ALL_VIEWS, ACT_DOWN, "\xe2\x86\x93 j", "icicle: heaviest child; lists: next row"},
+    {'j', ALL_VIEWS, ACT_DOWN, NULL, NULL},
+    {TK_ENTER, ALL_VIEWS, ACT_ENTER, "Enter",
+     "icicle: zoom in; tree: expand/collapse; top: callers/callees; callers: follow"},
+    {TK_BACKSPACE, ALL_VIEWS, ACT_BACK, "Backspace Esc", "zoom out one level / back"},
+    {TK_ESC, ALL_VIEWS, ACT_BACK, NULL, NULL},
+    {'r', ALL_VIEWS, ACT_RESET, "r", "reset the zoom"},
+    {TK_TAB, ALL_VIEWS, ACT_NEXT_VIEW, "Tab S-Tab", "next / previous view: icicle, tree, top, callers"},
+    {TK_BTAB, ALL_VIEWS, ACT_PREV_VIEW, NULL, NULL},
+    {'/', ALL_VIEWS, ACT_SEARCH, "/", "search (regex); empty clears"},
+    {'n', ALL_VIEWS, ACT_NEXT_MATCH, "n N", "next / previous match"},
+    {'N', ALL_VIEWS, ACT_PREV_MATCH, NULL, NULL},
+    {'f', ALL_VIEWS, ACT_FOCUS, "f", "focus: keep only stacks through the selected function"},
+    {'x', ALL_VIEWS, ACT_HIDE, "x", "hide frames matching a regex (time goes to the caller)"},
+    {'i', ALL_VIEWS, ACT_INVERT, "i", "invert (bottom-up)"},
+    {'u', ALL_VIEWS, ACT_UNDO, "u", "undo the last transform"},
+    {'c', ALL_VIEWS, ACT_COLOR, "c", "colour by module/name or by heat"},
+    {'1', V(VIEW_TOP) | V(VIEW_ICICLE), ACT_SORT_SELF, "1 2 3", "top table: sort by self, total, name"},
+    {'2', V(VIEW_TOP) | V(VIEW_ICICLE), ACT_SORT_TOTAL, NULL, NULL},
+    {'3', V(VIEW_TOP) | V(VIEW_ICICLE), ACT_SORT_NAME, NULL, NULL},
+    {'+', V(VIEW_TREE), ACT_EXPAND, "+ -", "tree: expand / collapse"},
+    {'-', V(VIEW_TREE), ACT_COLLAPSE, NULL, NULL},
+    {'E', V(VIEW_TREE), ACT_EXPAND_ALL, "E C", "tree: expand all / collapse all"},
+    {'C', V(VIEW_TREE), ACT_COLLAPSE_ALL, NULL, NULL},
+    {TK_PGUP, ALL_VIEWS, ACT_PGUP, "PgUp PgDn", "page up / down (icicle: scroll)"},
+    {TK_PGDN, ALL_VIEWS, ACT_PGDN, NULL, NULL},
+    {TK_HOME, ALL_VIEWS, ACT_HOME, "Home End", "first / last row"},
+    {TK_END, ALL_VIEWS, ACT_END, NULL, NULL},
+    {'o', ALL_VIEWS, ACT_CALLERS, "o", "callers/callees of the selected function"},
+};
+
+static struct list *current_list(struct app *a)
+{
+    switch (a->view) {
+    case VIEW_TREE: return &a->tree.list;
+    case VIEW_TOP: return &a->table.list;
+    case VIEW_CALLERS: return &a->callers.list;
+    default: return NULL;
+    }
+}
+
+static void ensure_views(struct app *a)
+{
+    if (a->table_dirty) {
+        table_build(&a->table, a->cur, a->view == VIEW_TOP ? PROFILE_ROOT : a->zoom, a->order);
+        a->table_dirty = false;
+    }
+    if (a->tree_dirty && a->view == VIEW_TREE) {
+        tree_init(&a->tree, a->cur);
+        tree_reveal(&a->tree, a->sel);
+        a->tree_dirty = false;
+    }
+}
+
+static void switch_view(struct app *a, enum view v)
+{
+    if (v == VIEW_CALLERS) {
+        uint32_t f = selected_frame(a);
+        open_callers(a, f);
+        if (a->view != VIEW_CALLERS)
+            return;
+    }
+    /* Carry the selection: the tree opens at the icicle's node. */
+    if (a->view == VIEW_TREE && a->tree.nrows)
+        a->sel = tree_selected_node(&a->tree);
+    a->view = v;
+    a->table_dirty = true;
+    if (v == VIEW_TREE) {
+        if (a->tree_dirty) {
+            tree_init(&a->tree, a->cur);
+            a->tree_dirty = false;
+        }
+        tree_reveal(&a->tree, a->sel);
+    }
+}
+
+static void push(struct app *a, enum filter_kind k, const char *pattern, bool exact)
+{
+    char err[256];
+    struct filter *f = filter_new(k, pattern, exact, err, sizeof(err));
+    if (!f) {
+        set_msg(a, "%s", err);
+        return;
+    }
+    app_push_filter(a, f);
+    if (profile_total(a->cur) <= 0)
+        set_msg(a, "%s", "no samples left: u undoes the transform");
+}
+
+static enum app_result act(struct app *a, enum action ac)
+{
+    const struct profile *p = a->cur;
+    struct list *l = current_list(a);
+    uint32_t n;
+    switch (ac) {
+    case ACT_QUIT:
+        return APP_QUIT;
+    case ACT_HELP:
+        a->help = true;
+        break;
+    case ACT_LEFT:
+        if (a->view == VIEW_TREE) {
+            uint32_t t = tree_selected_node(&a->tree);
+            if (tree_is_open(&a->tree, t) && profile_node(p, t)->first_child != PROFILE_NONE) {
+                tree_set(&a->tree, t, false);
+                tree_rebuild(&a->tree);
+            } else if (profile_node(p, t)->parent != PROFILE_NONE) {
+                tree_reveal(&a->tree, profile_node(p, t)->parent);
+            }
+        } else if (a->view == VIEW_ICICLE && a->sel != a->zoom) {
+            a->sel = prev_sibling(p, a->sel);
+        }
+        break;
+    case ACT_RIGHT:
+        if (a->view == VIEW_TREE) {
+            tree_set(&a->tree, tree_selected_node(&a->tree), true);
+            tree_rebuild(&a->tree);
+        } else if (a->view == VIEW_ICICLE && a->sel != a->zoom) {
+            n = profile_node(p, a->sel)->next_sibling;
+            if (n != PROFILE_NONE)
+                a->sel = n;
+        }
+        break;
+    case ACT_UP:
+        if (l) {
+            list_move(l, -1);
+        } else if (a->sel != a->zoom) {
+            a->sel = profile_node(p, a->sel)->parent;
+        } else if (a->zoom != PROFILE_ROOT) { /* at the top: zoom out */
+            a->zoom = a->sel = profile_node(p, a->zoom)->parent;
+            a->table_dirty = true;
+        }
+        break;
+    case ACT_DOWN:
+        if (l) {
+            list_move(l, 1);
+        } else {
+            n = profile_node(p, a->sel)->first_child;
+            if (n != PROFILE_NONE)
+                a->sel = n;
+        }
+        break;
+    case ACT_ENTER:
+        if (a->view == VIEW_ICICLE) {
+            if (a->zoom != a->sel) {
+                a->zoom = a->sel;
+                a->first_depth = 0;
+                a->table_dirty = true;
+            }
+        } else if (a->view == VIEW_TREE) {
+            uint32_t t = tree_selected_node(&a->tree);
+            tree_set(&a->tree, t, !tree_is_open(&a->tree, t));
+            tree_rebuild(&a->tree);
+        } else if (a->view == VIEW_TOP) {
+            open_callers(a, selected_frame(a));
+        } else if (a->view == VIEW_CALLERS) {
+            open_callers(a, callers_selected_frame(&a->callers));
+        }
+        break;
+    case ACT_BACK:
+        if (a->view == VIEW_ICICLE && a->zoom != PROFILE_ROOT) {
+            a->zoom = profile_node(p, a->zoom)->parent;
+            a->first_depth = 0;
+            a->table_dirty = true;
+        } else if (a->view != VIEW_ICICLE) {
+            switch_view(a, VIEW_ICICLE);
+        }
+        break;
+    case ACT_RESET:
+        a->zoom = PROFILE_ROOT;
+        a->first_depth = 0;
+        a->table_dirty = true;
+        break;
+    case ACT_NEXT_VIEW:
+    case ACT_PREV_VIEW:
+        switch_view(a, (enum view)((a->view + (ac == ACT_NEXT_VIEW ? 1 : VIEW_COUNT - 1)) %
+                                   VIEW_COUNT));
+        break;
+    case ACT_SEARCH:
+    case ACT_HIDE:
+        a->prompt = ac == ACT_SEARCH ? PROMPT_SEARCH : PROMPT_HIDE;
+        a->ninput = 0;
+        a->input[0] = '\0';
+        break;
+    case ACT_NEXT_MATCH:
+    case ACT_PREV_MATCH:
+        if (!a->match) {
+            set_msg(a, "%s", "no search: / searches");
+            break;
+        }
+        n = next_match(a, ac == ACT_NEXT_MATCH ? 1 : -1);
+        if (n == PROFILE_NONE) {
+            set_msg(a, "no frame matches %s", a->pattern);
+            break;
+        }
+        select_node(a, n);
+        if (a->view == VIEW_TREE)
+            tree_reveal(&a->tree, n);
+        break;
+    case ACT_FOCUS: {
+        uint32_t f = selected_frame(a);
+        if (f == PROFILE_NONE) {
+            set_msg(a, "%s", "select a function to focus on");
+            break;
+        }
+        push(a, FILTER_FOCUS, frames_get(profile_frames_const(p), f)->name, true);
+        break;
+    }
+    case ACT_INVERT:
+        push(a, FILTER_INVERT, NULL, false);
+        break;
+    case ACT_UNDO:
+        if (!a->nfilters) {
+            set_msg(a, "%s", "nothing to undo");
+            break;
+        }
+        filter_free(a->filters[--a->nfilters]);
+        rebuild(a);
+        break;
+    case ACT_COLOR:
+        a->heat = !a->heat;
+        set_msg(a, "colour by %s", a->heat ? "heat (self share)" : "module/name");
+        break;
+    case ACT_SORT_SELF:
+    case ACT_SORT_TOTAL:
+    case ACT_SORT_NAME:
+        a->order = ac == ACT_SORT_SELF    ? STATS_BY_SELF
+                   : ac == ACT_SORT_TOTAL ? STATS_BY_TOTAL
+                                          : STATS_BY_NAME;
+        stats_sort(a->table.p, a->table.rows, a->table.list.count, a->order);
+        a->table.order = a->order;
+        break;
+    case ACT_EXPAND:
+    case ACT_COLLAPSE:
+        tree_set(&a->tree, tree_selected_node(&a->tree), ac == ACT_EXPAND);
+        tree_rebuild(&a->tree);
+        break;
+    case ACT_EXPAND_ALL:
+    case ACT_COLLAPSE_ALL:
+        tree_set_all(&a->tree, ac == ACT_EXPAND_ALL);
+        tree_rebuild(&a->tree);
+        break;
+    case ACT_PGUP:
+    case ACT_PGDN:
+        if (l)
+            list_move(l, (ac == ACT_PGUP ? -1 : 1) * (long)(a->list_h > 2 ? a->list_h - 1 : 1));
+        else
+            a->first_depth += ac == ACT_PGUP ? -(a->icicle_h / 2) : a->icicle_h / 2;
+        if (a->first_depth < 0)
+            a->first_depth = 0;
+        break;
+    case ACT_HOME:
+    case ACT_END:
+        if (l)
+            list_select(l, ac == ACT_HOME ? 0 : (l->count ? l->count - 1 : 0));
+        break;
+    case ACT_CALLERS:
+        switch_view(a, VIEW_CALLERS);
+        break;
+    }
+    return APP_REDRAW;
+}
+
+/* A key while the prompt is open: edit, Enter applies, Esc cancels. */
+static enum app_result prompt_key(struct app *a, int key)
+{
+    if (key == TK_ESC) {
+        a->prompt = PROMPT_NONE;
+    } else if (key == TK_BACKSPACE) {
+        if (a->ninput) {
+            /* remove one UTF-8 code point */
+            do
+                a->ninput--;
+            while (a->ninput && ((unsigned char)a->input[a->ninput] & 0xc0) == 0x80);
+            a->input[a->ninput] = '\0';
+        }
+    } else if (key == TK_ENTER) {
+        enum prompt pr = a->prompt;
+        a->prompt = PROMPT_NONE;
+        if (pr == PROMPT_SEARCH) {
+            free(a->pattern);
+            a->pattern = NULL;
+            if (a->ninput) {
+                regex_t re;
+                if (regcomp(&re, a->input, REG_EXTENDED | REG_NOSUB) != 0) {
+                    set_msg(a, "bad regular expression: %s", a->input);
+                    return APP_REDRAW;
+                }
+                regfree(&re);
+                a->pattern = xstrdup(a->input);
+            }
+            recompute_match(a);
+            if (a->pattern && a->match_all <= 0)
+                set_msg(a, "no frame matches %s", a->pattern);
+        } else if (a->ninput) {
+            push(a, FILTER_HIDE, a->input, false);
+        }
+    } else if (key >= 0x20 && key < 0x110000 && a->ninput + 5 < sizeof(a->input)) {
+        /* append the code point as UTF-8 */
+        uint32_t cp = (uint32_t)key;
+        char *o = a->input + a->ninput;
+        if (cp < 0x80) {
+            *o++ = (char)cp;
+        } else if (cp < 0x800) {
+            *o++ = (char)(0xc0 | cp >> 6);
+            *o++ = (char)(0x80 | (cp & 0x3f));
+        } else {
+            *o++ = (char)(0xe0 | cp >> 12);
+            *o++ = (char)(0x80 | (cp >> 6 & 0x3f));
+            *o++ = (char)(0x80 | (cp & 0x3f));
+        }
+        a->ninput = (size_t)(o - a->input);
+        a->input[a->ninput] = '\0';
+    }
+    return APP_REDRAW;
+}
+
+static enum app_result mouse(struct app *a, const struct term_mouse *m)
+{
+    struct list *l = current_list(a);
+    if (m->wheel_up || m->wheel_down) {
+        if (l) {
+            list_move(l, m->wheel_up ? -3 : 3);
+        } else {
+            a->first_depth += m->wheel_up ? -1 : 1;
+            if (a->first_depth < 0)
+                a->first_depth = 0;
+        }
+        return APP_REDRAW;
+    }
+    if (a->view == VIEW_ICICLE && m->y >= a->icicle_y && m->y < a->icicle_y + a->icicle_h &&
+        a->hit && m->x < a->screen_w) {
+        uint32_t n = a->hit[(m->y - a->icicle_y) * a->screen_w + m->x];
+        if (n != PROFILE_NONE) {
+            a->sel = n;
+            if (m->double_click && n != a->zoom) {
+                a->zoom = n;
+                a->first_depth = 0;
+                a->table_dirty = true;
+            }
+        }
+        return APP_REDRAW;
+    }
+    if (l && m->y >= a->list_y && m->y < a->list_y + a->list_h) {
+        list_select(l, l->top + (size_t)(m->y - a->list_y));
+        if (m->double_click)
+            return act(a, ACT_ENTER);
+    }
+    return APP_REDRAW;
+}
+
+enum app_result app_key(struct app *a, int key, const struct term_mouse *m)
+{
+    a->msg[0] = '\0';
+    if (a->help) {
+        a->help = false;
+        return key == 'q' ? APP_QUIT : APP_REDRAW;
+    }
+    if (a->prompt != PROMPT_NONE)
+        return prompt_key(a, key);
+    if (key == TK_MOUSE && m)
+        return mouse(a, m);
+    if (key == TK_RESIZE)
+        return APP_REDRAW;
+    if (key == TK_INTERRUPT)
+        return APP_QUIT;
+    ensure_views(a);
+    for (size_t i = 0; i < sizeof(bindings) / sizeof(bindings[0]); i++)
+        if (bindings[i].key == key && (bindings[i].views & V(a->view)))
+            return act(a, bindings[i].act);
+    return APP_NOTHING;
+}
+
+/* ----- drawing ----- */
+
+static void draw_header(struct app *a, struct canvas *c)
+{
+    int w = c->w, x = 0;
+    canvas_fill(c, 0, 0, w, ' ', 0, 0, CANVAS_REVERSE);
+    x += canvas_printf(c, x, 0, w - x, 0, 0, CANVAS_REVERSE | CANVAS_BOLD, " tprof ");
+    x += canvas_printf(c, x, 0, w - x, 0, 0, CANVAS_REVERSE, "%s  %.0f samples  ", a->title,
+                       profile_total(a->orig));
+    for (int v = 0; v < VIEW_COUNT; v++)
+        x += canvas_printf(c, x, 0, w - x, 0, 0,
+                           CANVAS_REVERSE | (v == (int)a->view ? CANVAS_BOLD | CANVAS_UNDERLINE : 0),
+                           v == (int)a->view ? "[%s]" : " %s ", view_names[v]);
+    if (a->nfilters) {
+        x += canvas_text(c, x, 0, w - x, "  ", 0, 0, CANVAS_REVERSE);
+        for (size_t i = 0; i < a->nfilters && x < w; i++)
+            x += canvas_printf(c, x, 0, w - x, 0, 0, CANVAS_REVERSE | CANVAS_BOLD, "[%s] ",
+                               filter_label(a->filters[i]));
+    }
+}
+
+static void draw_breadcrumb(struct app *a, struct canvas *c, int y)
+{
+    const char **path;
+    size_t n = path_of(a->cur, a->zoom, &path);
+    const char *sep = c->utf8 ? " \xe2\x80\xba " : " > ";
+    /* Show the tail when it is too long: "... > b > c". */
+    int width = 3;
+    size_t first = 0;
+    for (size_t i = n; i > 0; i--) {
+        width += canvas_text_width(path[i - 1]) + 3;
+        if (width > c->w - 8) {
+            first = i;
+            break;
+        }
+    }
+    int x = canvas_text(c, 0, y, c->w, first ? "\xe2\x80\xa6" : "all", 0, 0, CANVAS_BOLD);
+    if (!c->utf8 && first)
+        x = canvas_text(c, 0, y, c->w, "...", 0, 0, CANVAS_BOLD);
+    for (size_t i = first; i < n && x < c->w; i++) {
+        x += canvas_text(c, x, y, c->w - x, sep, 0, 0, 0);
+        x += canvas_text(c, x, y, c->w - x, path[i], 0, 0, i + 1 == n ? CANVAS_BOLD : 0);
+    }
+    free(path);
+}
+
+static void draw_status(struct app *a, struct canvas *c, int y)
+{
+    const struct profile_node *n = profile_node(a->cur, a->sel);
+    double all = profile_total(a->cur), z = profile_node(a->cur, a->zoom)->total;
+    const char *module = n->frame != PROFILE_NONE
+                             ? frames_get(profile_frames_const(a->cur), n->frame)->module
+                             : "";
+    canvas_fill(c, 0, y, c->w, ' ', 0, 0, CANVAS_REVERSE);
+    int x = canvas_text(c, 0, y, c->w / 2, icicle_label(a->cur, a->sel), 0, 0,
+                        CANVAS_REVERSE | CANVAS_BOLD);
+    if (*module)
+        x += canvas_printf(c, x, y, c->w - x, 0, 0, CANVAS_REVERSE, " (%s)", module);
+    canvas_printf(c, x, y, c->w - x, 0, 0, CANVAS_REVERSE,
+                  "  self %.0f  total %.0f  %.2f%% of all  %.2f%% of zoom", n->self, n->total,
+                  all > 0 ? 100 * n->total / all : 0, z > 0 ? 100 * n->total / z : 0);
+}
+
+static void draw_bottom(struct app *a, struct canvas *c, int y)
+{
+    if (a->prompt != PROMPT_NONE) {
+        int x = canvas_text(c, 0, y, c->w,
+                            a->prompt == PROMPT_SEARCH ? "search (regex): " : "hide (regex): ", 0,
+                            0, CANVAS_BOLD);
+        x += canvas_text(c, x, y, c->w - x, a->input, 0, 0, 0);
+        canvas_fill(c, x, y, 1, '_', 0, 0, CANVAS_BOLD);
+        return;
+    }
+    if (a->msg[0]) {
+        canvas_text(c, 0, y, c->w, a->msg, 0, 0, CANVAS_BOLD);
+        return;
+    }
+    if (a->pattern) {
+        update_match_zoom(a);
+        double all = profile_total(a->cur), z = profile_node(a->cur, a->zoom)->total;
+        canvas_printf(c, 0, y, c->w, 0, 0, CANVAS_BOLD,
+                      "/%s: %.0f samples, %.2f%% of all, %.2f%% of zoomed   n/N next/prev",
+                      a->pattern, a->match_all, all > 0 ? 100 * a->match_all / all : 0,
+                      z > 0 ? 100 * a->match_zoom / z : 0);
+        return;
+    }
+    canvas_text(c, 0, y, c->w,
+                "? help  q quit  Enter zoom  Bksp out  Tab views  / search  f focus  x hide  "
+                "i invert  u undo",
+                0, 0, CANVAS_DIM);
+}
+
+static void draw_help(struct canvas *c)
+{
+    canvas_clear(c);
+    canvas_text(c, 0, 0, c->w, "tprof keys (any key closes this)", 0, 0, CANVAS_BOLD);
+    int y = 2, col = 0, colw = c->w >= 100 ? c->w / 2 : c->w;
+    for (size_t i = 0; i < sizeof(bindings) / sizeof(bindings[0]); i++) {
+        if (!bindings[i].keyname)
+            continue;
+        if (y >= c->h - 1) {
+            if (colw == c->w)
+                break;
+            y = 2;
+            col += colw;
+        }
+        canvas_text(c, col + 1, y, 14, bindings[i].keyname, 0, 0, CANVAS_BOLD);
+        canvas_text(c, col + 16, y, colw - 17, bindings[i].help, 0, 0, 0);
+        y++;
+    }
+    canvas_text(c, 0, c->h - 1, c->w,
+                "Mouse: click selects, double-click zooms, wheel scrolls. NO_COLOR turns colour off.",
+                0, 0, CANVAS_DIM);
+}
+
+void app_draw(struct app *a, struct canvas *c)
+{
+    canvas_clear(c);
+    if (a->help) {
+        draw_help(c);
+        return;
+    }
+    ensure_views(a);
+    int w = c->w, h = c->h;
+    draw_header(a, c);
+    draw_breadcrumb(a, c, 1);
+    a->screen_w = w;
+    a->list_y = a->list_h = a->icicle_h = 0;
+    if (a->view == VIEW_ICICLE) {
+        int table_h = h >= 20 ? (h - 4) / 3 : h >= 12 ? 3 : 0;
+        int ih = h - 2 - 1 - table_h - 1;
+        if (ih < 1)
+            ih = 1;
+        a->icicle_y = 2;
+        a->icicle_h = ih;
+        size_t need = (size_t)w * (size_t)ih;
+        if (need > a->hit_cap) {
+            a->hit = xrealloc(a->hit, need * sizeof(uint32_t));
+            a->hit_cap = need;
+        }
+        /* keep the selection's row on screen */
+        int sel_depth = (int)profile_depth(a->cur, a->sel) - (int)profile_depth(a->cur, a->zoom);
+        if (sel_depth < a->first_depth)
+            a->first_depth = sel_depth;
+        if (sel_depth >= a->first_depth + ih)
+            a->first_depth = sel_depth - ih + 1;
+        struct icicle_opts o = {.zoom = a->zoom,
+                                .selected = a->sel,
+                                .first_depth = a->first_depth,
+                                .color = a->color,
+                                .heat = a->heat,
+                                .match = a->match};
+        icicle_render(a->cur, &o, c, 0, 2, w, ih, a->hit);
+        draw_status(a, c, 2 + ih);
+        if (table_h > 0) {
+            a->table.list.selected = LIST_NONE;
+            a->table.list.top = 0;
+            table_render(&a->table, c, 0, 3 + ih, w, table_h);
+        }
+    } else {
+        int lh = h - 4;
+        a->list_y = 3;
+        a->list_h = lh - 1;
+        if (a->view == VIEW_TREE)
+            tree_render(&a->tree, c, 0, 2, w, lh);
+        else if (a->view == VIEW_TOP) {
+            if (a->table.list.selected == LIST_NONE)
+                a->table.list.selected = 0;
+            table_render(&a->table, c, 0, 2, w, lh);
+        } else if (a->view == VIEW_CALLERS)
+            callers_render(&a->callers, c, 0, 2, w, lh);
+        if (a->view == VIEW_TREE && a->tree.nrows)
+            a->sel = tree_selected_node(&a->tree);
+        draw_status(a, c, h - 2);
+    }
+    draw_bottom(a, c, h - 1);
+}
+
+/* ----- the loop ----- */
+
+int app_run(struct app *a, char *err, size_t errlen)
+{
+    if (term_init(err, errlen) < 0)
+        return -1;
+    a->color = term_colors();
+    int w, h;
+    term_size(&w, &h);
+    struct canvas *c = canvas_new(w, h, term_utf8());
+    app_draw(a, c);
+    term_draw(c);
+    for (;;) {
+        struct term_mouse m;
+        int key = term_key(-1, &m);
+        if (key == TK_NONE)
+            continue;
+        enum app_result r = app_key(a, key, &m);
+        if (r == APP_QUIT)
+            break;
+        if (key == TK_RESIZE) {
+            term_size(&w, &h);
+            canvas_resize(c, w, h);
+        }
+        if (r == APP_REDRAW || key == TK_RESIZE) {
+            app_draw(a, c);
+            term_draw(c);
+        }
+    }
+    canvas_free(c);
+    term_end();
+    return 0;
+}
