@@ -722,23 +722,27 @@ enum app_result app_key(struct app *a, int key, const struct term_mouse *m)
 
 /* ----- drawing ----- */
 
+/* Header: the views, then the transform stack, then the file and sample
+ * count with what room is left (transforms matter more than the name). */
 static void draw_header(struct app *a, struct canvas *c)
 {
     int w = c->w, x = 0;
-    canvas_fill(c, 0, 0, w, ' ', 0, 0, CANVAS_REVERSE);
-    x += canvas_printf(c, x, 0, w - x, 0, 0, CANVAS_REVERSE | CANVAS_BOLD, " tprof ");
-    x += canvas_printf(c, x, 0, w - x, 0, 0, CANVAS_REVERSE, "%s  %.0f samples  ", a->title,
-                       profile_total(a->orig));
+    const uint8_t rv = CANVAS_REVERSE;
+    canvas_fill(c, 0, 0, w, ' ', 0, 0, rv);
+    x += canvas_text(c, x, 0, w - x, " tprof ", 0, 0, rv | CANVAS_BOLD);
     for (int v = 0; v < VIEW_COUNT; v++)
-        x += canvas_printf(c, x, 0, w - x, 0, 0,
-                           CANVAS_REVERSE | (v == (int)a->view ? CANVAS_BOLD | CANVAS_UNDERLINE : 0),
+        x += canvas_printf(c, x, 0, w - x, 0, 0, rv | (v == (int)a->view ? CANVAS_BOLD : 0),
                            v == (int)a->view ? "[%s]" : " %s ", view_names[v]);
-    if (a->nfilters) {
-        x += canvas_text(c, x, 0, w - x, "  ", 0, 0, CANVAS_REVERSE);
-        for (size_t i = 0; i < a->nfilters && x < w; i++)
-            x += canvas_printf(c, x, 0, w - x, 0, 0, CANVAS_REVERSE | CANVAS_BOLD, "[%s] ",
-                               filter_label(a->filters[i]));
-    }
+    for (size_t i = 0; i < a->nfilters && x < w; i++)
+        x += canvas_printf(c, x, 0, w - x, 0, 0, rv | CANVAS_BOLD, " [%s]",
+                           filter_label(a->filters[i]));
+    char right[300];
+    snprintf(right, sizeof(right), "  %s  %.0f samples ", a->title, profile_total(a->orig));
+    int rw = canvas_text_width(right);
+    if (x + rw <= w)
+        canvas_text(c, w - rw, 0, rw, right, 0, 0, rv);
+    else if (w - x > 8)
+        canvas_text(c, x, 0, w - x, right, 0, 0, rv);
 }
 
 static void draw_breadcrumb(struct app *a, struct canvas *c, int y)

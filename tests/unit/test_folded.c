@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -125,6 +126,91 @@ static void test_write_file_is_atomic(void **state)
     profile_free(p);
 }
 
+/* ----- reading ----- */
+
+static struct profile *read_text(const char *text, struct folded_stats *st, char *err)
+{
+    char path[] = "/tmp/tprof-unit-read.XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+    close(fd);
+    struct profile *p = folded_read(path, st, err, 256);
+    unlink(path);
+    return p;
+}
+
+static void test_read_accepts_what_writers_produce(void **state)
+{
+    (void)state;
+    struct folded_stats st;
+    char err[256];
+    struct profile *p = read_text("a;b 5\r\n"     /* CRLF */
+                                  "a;c\t2\n"      /* tab before the count */
+                                  "a;d 1.5\n"      /* fractional */
+                                  "\n   \n"       /* blank */
+                                  "a;e\n"          /* no count */
+                                  "a;f x1\n"       /* not a number */
+                                  " 7\n"           /* no stack */
+                                  "a;k_[k];j_[j] 1", /* suffixes; no final newline */
+                                  &st, err);
+    assert_non_null(p);
+    assert_int_equal(st.lines, 9);
+    assert_int_equal(st.stacks, 4);
+    assert_int_equal(st.blank, 2);
+    assert_int_equal(st.malformed, 3);
+    assert_true(profile_total(p) == 9.5);
+    long n;
+    char *out = render(p, &n);
+    assert_string_equal(out, "a;b 5\na;c 2\na;d 1.5\na;k_[k];j_[j] 1\n");
+    free(out);
+    const struct frames *fr = profile_frames_const(p);
+    bool saw_k = false;
+    for (uint32_t i = 0; i < frames_count(fr); i++)
+        if (!strcmp(frames_get(fr, i)->name, "k"))
+            saw_k = frames_get(fr, i)->kind == FRAME_KERNEL;
+    assert_true(saw_k);
+    profile_free(p);
+}
+
+static void test_read_unsorted_and_shared_prefixes(void **state)
+{
+    (void)state;
+    /* the prefix reuse must not confuse "a;bc" with "a;b;c" or reorderings */
+    char err[256];
+    struct profile *p = read_text("a;b;c 1\na;bc 2\na;b;c 3\nz 1\na;b 4\na;b;c;d 5\n", NULL, err);
+    long n;
+    char *out = render(p, &n);
+    assert_string_equal(out, "a;b 4\na;b;c 4\na;b;c;d 5\na;bc 2\nz 1\n");
+    free(out);
+    profile_free(p);
+}
+
+static void test_read_errors(void **state)
+{
+    (void)state;
+    char err[256];
+    struct folded_stats st;
+    assert_null(read_text("\n\nnot folded at all\n", &st, err));
+    assert_non_null(strstr(err, "no stacks in"));
+    assert_null(folded_read("/nonexistent/x.folded", &st, err, sizeof(err)));
+    assert_non_null(strstr(err, "cannot open '/nonexistent/x.folded': No such file"));
+    assert_null(folded_read("/tmp", &st, err, sizeof(err)));
+    assert_non_null(strstr(err, "Is a directory"));
+}
+
+static void test_write_read_roundtrip(void **state)
+{
+    (void)state;
+    const char *text = "comm;main;a 10\ncomm;main;a;b_[k] 3\ncomm;main;c:d 2\n";
+    char err[256];
+    struct profile *p = read_text(text, NULL, err);
+    long n;
+    char *out = render(p, &n);
+    assert_string_equal(out, text);
+    free(out);
+    profile_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -132,6 +218,10 @@ int main(void)
         cmocka_unit_test(test_suffixes_and_counts),
         cmocka_unit_test(test_deep_and_wide_tree_roundtrip),
         cmocka_unit_test(test_write_file_is_atomic),
+        cmocka_unit_test(test_read_accepts_what_writers_produce),
+        cmocka_unit_test(test_read_unsorted_and_shared_prefixes),
+        cmocka_unit_test(test_read_errors),
+        cmocka_unit_test(test_write_read_roundtrip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,196 @@
+/* The viewer driven by keys, drawn into an 80x24 canvas: no terminal. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "helpers.h"
+#include "tprof/app.h"
+
+static const char *const P = "prog;main;parse;lex 40\n"
+                             "prog;main;parse 10\n"
+                             "prog;main;eval;lookup 30\n"
+                             "prog;main;eval 15\n"
+                             "prog;main;init 5\n";
+
+static struct canvas *C;
+
+static struct app *start(void)
+{
+    C = canvas_new(80, 24, false);
+    struct app *a = app_new(profile_from(P), "test.folded");
+    app_draw(a, C);
+    return a;
+}
+
+static void keys(struct app *a, const char *ks)
+{
+    for (const char *k = ks; *k; k++)
+        app_key(a, *k == '\n' ? TK_ENTER : *k == '\b' ? TK_BACKSPACE : *k == '\t' ? TK_TAB : *k,
+                NULL);
+    app_draw(a, C);
+}
+
+static bool screen_has(const char *text)
+{
+    char *t = canvas_to_text(C);
+    bool yes = strstr(t, text) != NULL;
+    if (!yes)
+        fprintf(stderr, "screen:\n%s\nwanted: %s\n", t, text);
+    free(t);
+    return yes;
+}
+
+static bool screen_lacks(const char *text)
+{
+    char *t = canvas_to_text(C);
+    bool no = strstr(t, text) == NULL;
+    free(t);
+    return no;
+}
+
+static void finish(struct app *a)
+{
+    app_free(a);
+    canvas_free(C);
+}
+
+static void test_first_screen(void **state)
+{
+    (void)state;
+    struct app *a = start();
+    assert_string_equal(row(C, 0),
+                        " tprof [icicle] tree  top  callers                     test.folded  100 samples");
+    assert_string_equal(row(C, 1), "all");
+    assert_string_equal(row(C, 2), "|all");
+    /* 80 columns: parse 50% = 40, eval 45% = 36, init 5% = 4 ("in~") */
+    assert_string_equal(row(C, 5), "|parse                                  |eval                               |in~");
+    /* parse's own time (the rest of its 40 columns) is left blank below it */
+    assert_string_equal(row(C, 6), "|lex                                    |lookup");
+    assert_true(screen_has("all  self 0  total 100  100.00% of all  100.00% of zoom"));
+    assert_true(screen_has(" 40.00%    40.00%          40         40  lex"));
+    assert_true(screen_has("? help  q quit"));
+    finish(a);
+}
+
+static void test_navigate_zoom_and_breadcrumb(void **state)
+{
+    (void)state;
+    struct app *a = start();
+    keys(a, "jjj"); /* all > prog > main > parse (heaviest) */
+    assert_true(screen_has("parse  self 10  total 50  50.00% of all  50.00% of zoom"));
+    keys(a, "l"); /* next sibling */
+    assert_true(screen_has("eval  self 15  total 45  45.00% of all"));
+    keys(a, "\n"); /* zoom into eval */
+    assert_string_equal(row(C, 1), "all > prog > main > eval");
+    assert_string_equal(row(C, 2), "|eval");
+    assert_true(screen_has("eval  self 15  total 45  45.00% of all  100.00% of zoom"));
+    assert_true(screen_has(" 30.00%    30.00%          30         30  lookup")); /* table of the zoom */
+    assert_true(screen_lacks("  lex"));
+    keys(a, "j");
+    assert_true(screen_has("lookup  self 30  total 30  30.00% of all  66.67% of zoom"));
+    keys(a, "\b"); /* zoom out one level */
+    assert_string_equal(row(C, 1), "all > prog > main");
+    keys(a, "r");
+    assert_string_equal(row(C, 1), "all");
+    assert_int_equal(app_key(a, 'q', NULL), APP_QUIT);
+    finish(a);
+}
+
+static void test_search_percentages(void **state)
+{
+    (void)state;
+    struct app *a = start();
+    keys(a, "/l.x\n");
+    assert_true(screen_has("/l.x: 40 samples, 40.00% of all, 40.00% of zoomed"));
+    keys(a, "n");
+    assert_true(screen_has("lex  self 40"));
+    keys(a, "k\n"); /* zoom into parse: lex is all of the matches, 80% of it */
+    assert_true(screen_has("/l.x: 40 samples, 40.00% of all, 80.00% of zoomed"));
+    keys(a, "/zzz\n");
+    assert_true(screen_has("no frame matches zzz"));
+    keys(a, "/(\n");
+    assert_true(screen_has("bad regular expression: ("));
+    finish(a);
+}
+
+static void test_focus_hide_invert_undo(void **state)
+{
+    (void)state;
+    struct app *a = start();
+    keys(a, "jjjlj"); /* lookup */
+    keys(a, "f");
+    assert_true(screen_has("[focus lookup]"));
+    assert_string_equal(row(C, 5), "|eval");
+    assert_true(screen_has("lookup  self 30  total 30  100.00% of all"));
+    keys(a, "u");
+    assert_true(screen_lacks("[focus"));
+    keys(a, "x^(parse|eval)$\n");
+    assert_true(screen_has("[hide ^(parse|eval)$]"));
+    /* parse's and eval's time went to main (self 25) */
+    assert_string_equal(row(C, 5), "|lex                            |lookup                 |in~");
+    keys(a, "i");
+    assert_true(screen_has("[hide ^(parse|eval)$] [invert]"));
+    assert_string_equal(row(C, 3), "|lex                            |lookup                 |main               |in~");
+    keys(a, "uu");
+    assert_true(screen_lacks("[hide"));
+    keys(a, "u");
+    assert_true(screen_has("nothing to undo"));
+    finish(a);
+}
+
+static void test_views_and_help(void **state)
+{
+    (void)state;
+    struct app *a = start();
+    keys(a, "jjj\t");
+    assert_true(screen_has(" icicle [tree] top  callers"));
+    assert_true(screen_has("  - parse"));
+    keys(a, "\t");
+    assert_true(screen_has("[self%]   total%"));
+    keys(a, "3");
+    assert_true(screen_has("[function]"));
+    keys(a, "2\n"); /* callers/callees of the selected (heaviest total) row */
+    assert_true(screen_has("[callers]"));
+    assert_true(screen_has("Callers and callees of main")); /* main, prog tie: by name */
+    app_key(a, '?', NULL);
+    app_draw(a, C);
+    assert_true(screen_has("tprof keys (any key closes this)"));
+    assert_true(screen_has("invert (bottom-up)"));
+    keys(a, "x"); /* closes help, does nothing else */
+    assert_true(screen_has("[callers]"));
+    keys(a, "\t");
+    assert_true(screen_has("[icicle]"));
+    finish(a);
+}
+
+static void test_small_and_ascii(void **state)
+{
+    (void)state;
+    struct app *a = app_new(profile_from(P), "t");
+    C = canvas_new(30, 8, false);
+    app_draw(a, C);
+    assert_string_equal(row(C, 2), "|all");
+    assert_true(strlen(row(C, 0)) <= 30);
+    canvas_resize(C, 120, 40);
+    app_key(a, TK_RESIZE, NULL);
+    app_draw(a, C);
+    assert_true(screen_has("|lex"));
+    finish(a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_first_screen),
+        cmocka_unit_test(test_navigate_zoom_and_breadcrumb),
+        cmocka_unit_test(test_search_percentages),
+        cmocka_unit_test(test_focus_hide_invert_undo),
+        cmocka_unit_test(test_views_and_help),
+        cmocka_unit_test(test_small_and_ascii),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

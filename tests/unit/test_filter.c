@@ -1,0 +1,92 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "helpers.h"
+#include "tprof/filter.h"
+
+static char *folded(const struct profile *p)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    folded_write(p, f);
+    fclose(f);
+    return buf;
+}
+
+static const char *const P = "main;a;lock;spin 4\nmain;b;lock;spin 2\nmain;b;work 3\nmain;c 1\n";
+
+static void check(struct filter **f, size_t n, const char *want)
+{
+    struct profile *p = profile_from(P);
+    struct profile *q = filter_apply(p, f, n);
+    char *got = folded(q);
+    assert_string_equal(got, want);
+    free(got);
+    profile_free(q);
+    profile_free(p);
+}
+
+static void test_focus_hide_invert(void **state)
+{
+    (void)state;
+    char err[128];
+    struct filter *focus = filter_new(FILTER_FOCUS, "^lock$", false, err, sizeof(err));
+    struct filter *hide = filter_new(FILTER_HIDE, "lock|spin", false, err, sizeof(err));
+    struct filter *inv = filter_new(FILTER_INVERT, NULL, false, err, sizeof(err));
+    struct filter *exact = filter_new(FILTER_FOCUS, "b", true, err, sizeof(err));
+    assert_string_equal(filter_label(focus), "focus ^lock$");
+    assert_string_equal(filter_label(inv), "invert");
+
+    check(&focus, 1, "main;a;lock;spin 4\nmain;b;lock;spin 2\n");
+    check(&hide, 1, "main;a 4\nmain;b 2\nmain;b;work 3\nmain;c 1\n");
+    check(&inv, 1, "c;main 1\nspin;lock;a;main 4\nspin;lock;b;main 2\nwork;b;main 3\n");
+    check(&exact, 1, "main;b;lock;spin 2\nmain;b;work 3\n");
+    struct filter *both[] = {focus, inv};
+    check(both, 2, "spin;lock;a;main 4\nspin;lock;b;main 2\n");
+    /* order matters: hide, then focus on what is left */
+    struct filter *hf[] = {hide, exact};
+    check(hf, 2, "main;b 2\nmain;b;work 3\n");
+
+    filter_free(focus);
+    filter_free(hide);
+    filter_free(inv);
+    filter_free(exact);
+    filter_free(NULL);
+}
+
+static void test_bad_regex(void **state)
+{
+    (void)state;
+    char err[128];
+    assert_null(filter_new(FILTER_HIDE, "a(", false, err, sizeof(err)));
+    assert_non_null(strstr(err, "bad regular expression 'a('"));
+}
+
+static void test_result_is_sorted_heaviest_first(void **state)
+{
+    (void)state;
+    struct profile *p = profile_from("m;light 1\nm;heavy 9\n");
+    struct profile *q = filter_apply(p, NULL, 0);
+    uint32_t m = profile_node(q, PROFILE_ROOT)->first_child;
+    uint32_t first = profile_node(q, m)->first_child;
+    assert_string_equal(frames_get(profile_frames_const(q), profile_node(q, first)->frame)->name,
+                        "heavy");
+    profile_free(q);
+    profile_free(p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_focus_hide_invert),
+        cmocka_unit_test(test_bad_regex),
+        cmocka_unit_test(test_result_is_sorted_heaviest_first),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

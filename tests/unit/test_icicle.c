@@ -1,0 +1,121 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "helpers.h"
+#include "tprof/icicle.h"
+
+static const char *const PROFILE =
+    "main;a;x 60\n"
+    "main;a 15\n"
+    "main;b 20\n"
+    "main;tiny1 2\n"
+    "main;tiny2 2\n"
+    "main;averyveryverylongfunctionname 1\n";
+
+static struct icicle_opts opts(uint32_t zoom)
+{
+    struct icicle_opts o = {.zoom = zoom, .selected = PROFILE_NONE};
+    return o;
+}
+
+static void test_proportions_filler_and_truncation(void **state)
+{
+    (void)state;
+    struct profile *p = profile_from(PROFILE);
+    struct canvas *c = canvas_new(40, 5, false);
+    struct icicle_opts o = opts(PROFILE_ROOT);
+    uint32_t hit[40 * 5];
+    int depth = icicle_render(p, &o, c, 0, 0, 40, 5, hit);
+    assert_int_equal(depth, 4); /* all, main, a|b, x */
+    assert_string_equal(row(c, 0), "|all");
+    assert_string_equal(row(c, 1), "|main");
+    /* a = 75% -> 30 columns, b = 20% -> 8, then 5% of tiny frames (each
+     * under a cell) as one 2-column filler */
+    assert_string_equal(row(c, 2), "|a                            |b      ::");
+    assert_string_equal(row(c, 3), "|x");
+    /* the hit map knows which node each cell is */
+    uint32_t a = hit[2 * 40 + 5], b = hit[2 * 40 + 31];
+    assert_string_equal(icicle_label(p, a), "a");
+    assert_string_equal(icicle_label(p, b), "b");
+    assert_int_equal(hit[3 * 40 + 35], PROFILE_NONE);
+    canvas_free(c);
+
+    /* 10 columns: a = 7.5 cells -> [0,8), b -> [8,10), the 0.5-cell filler
+     * rounds away */
+    c = canvas_new(10, 3, true);
+    icicle_render(p, &o, c, 0, 0, 10, 3, NULL);
+    assert_string_equal(row(c, 2), "\xe2\x96\x8f" "a      \xe2\x96\x8f" "b");
+    canvas_free(c);
+
+    /* labels too long for their frame end in an ellipsis */
+    struct profile *q = profile_from("main;averyveryverylongfunctionname 3\nmain;b 1\n");
+    c = canvas_new(16, 3, true);
+    icicle_render(q, &o, c, 0, 0, 16, 3, NULL);
+    assert_string_equal(row(c, 2), "\xe2\x96\x8f" "averyveryv\xe2\x80\xa6\xe2\x96\x8f" "b");
+    profile_free(q);
+    canvas_free(c);
+    profile_free(p);
+}
+
+static void test_zoom_selection_and_scroll(void **state)
+{
+    (void)state;
+    struct profile *p = profile_from(PROFILE);
+    uint32_t main_ = profile_node(p, PROFILE_ROOT)->first_child;
+    uint32_t a = profile_node(p, main_)->first_child;
+    struct canvas *c = canvas_new(20, 3, false);
+    struct icicle_opts o = opts(a);
+    o.selected = profile_node(p, a)->first_child;
+    icicle_render(p, &o, c, 0, 0, 20, 3, NULL);
+    /* a spans the width; x is 60/75 of it = 16 columns */
+    assert_string_equal(row(c, 0), "|a");
+    assert_string_equal(row(c, 1), "|x");
+    assert_int_equal(canvas_at(c, 0, 1)->attr & CANVAS_REVERSE, CANVAS_REVERSE);
+    assert_int_equal(canvas_at(c, 15, 1)->attr & CANVAS_REVERSE, CANVAS_REVERSE);
+    assert_int_equal(canvas_at(c, 16, 1)->attr & CANVAS_REVERSE, 0);
+    canvas_clear(c);
+    o.first_depth = 1; /* scrolled one level down */
+    icicle_render(p, &o, c, 0, 0, 20, 3, NULL);
+    assert_string_equal(row(c, 0), "|x");
+    canvas_free(c);
+    profile_free(p);
+}
+
+static void test_search_highlight_and_min_fraction(void **state)
+{
+    (void)state;
+    struct profile *p = profile_from(PROFILE);
+    size_t nf = frames_count(profile_frames_const(p));
+    bool *match = calloc(nf, sizeof(bool));
+    for (size_t i = 0; i < nf; i++)
+        match[i] = strcmp(frames_get(profile_frames_const(p), (uint32_t)i)->name, "b") == 0;
+    struct canvas *c = canvas_new(40, 4, false);
+    struct icicle_opts o = opts(PROFILE_ROOT);
+    o.match = match;
+    o.min_fraction = 0.25; /* b (20%) joins the filler */
+    icicle_render(p, &o, c, 0, 0, 40, 4, NULL);
+    assert_string_equal(row(c, 2), "|a                            ::::::::::");
+    canvas_clear(c);
+    o.min_fraction = 0;
+    icicle_render(p, &o, c, 0, 0, 40, 4, NULL);
+    assert_true(canvas_at(c, 31, 2)->attr & CANVAS_UNDERLINE);
+    assert_false(canvas_at(c, 5, 2)->attr & CANVAS_UNDERLINE);
+    canvas_free(c);
+    free(match);
+    profile_free(p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_proportions_filler_and_truncation),
+        cmocka_unit_test(test_zoom_selection_and_scroll),
+        cmocka_unit_test(test_search_highlight_and_min_fraction),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,132 @@
+/* The list views (ui/table.c, ui/tree.c) and the generic list (ui/list.c). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "helpers.h"
+#include "tprof/views.h"
+
+static const char *const P = "main;a;x 6\nmain;a;y 1\nmain;b 3\n";
+
+static void test_table_sorting(void **state)
+{
+    (void)state;
+    struct profile *p = profile_from(P);
+    struct table_view t = {0};
+    table_build(&t, p, PROFILE_ROOT, STATS_BY_SELF);
+    struct canvas *c = canvas_new(60, 4, false);
+    table_render(&t, c, 0, 0, 60, 4);
+    assert_string_equal(row(c, 0), "[self%]   total%         self      total  function");
+    assert_string_equal(row(c, 1), " 60.00%    60.00%           6          6  x");
+    assert_string_equal(row(c, 2), " 30.00%    30.00%           3          3  b");
+    assert_true(canvas_at(c, 0, 1)->attr & CANVAS_REVERSE); /* selected row */
+    stats_sort(p, t.rows, t.list.count, STATS_BY_NAME);
+    t.order = STATS_BY_NAME;
+    canvas_clear(c);
+    table_render(&t, c, 0, 0, 60, 4);
+    assert_string_equal(row(c, 1), "  0.00%    70.00%           0          7  a");
+    canvas_free(c);
+    table_free(&t);
+    profile_free(p);
+}
+
+static void test_tree_expansion(void **state)
+{
+    (void)state;
+    struct profile *p = profile_from(P);
+    struct tree_view t = {0};
+    tree_init(&t, p); /* root and the heaviest path open */
+    struct canvas *c = canvas_new(40, 8, false);
+    tree_render(&t, c, 0, 0, 40, 8);
+    assert_string_equal(row(c, 0), " total%    self%  function");
+    assert_string_equal(row(c, 1), " 100.00%    0.00%  - all");
+    assert_string_equal(row(c, 2), " 100.00%    0.00%    - main");
+    assert_string_equal(row(c, 3), "  70.00%    0.00%      - a");
+    assert_string_equal(row(c, 4), "  60.00%   60.00%          x");
+    assert_string_equal(row(c, 6), "  30.00%   30.00%        b");
+    tree_set(&t, profile_node(p, profile_node(p, PROFILE_ROOT)->first_child)->first_child, false);
+    tree_rebuild(&t);
+    assert_int_equal(t.nrows, 4);
+    canvas_clear(c);
+    tree_render(&t, c, 0, 0, 40, 8);
+    assert_string_equal(row(c, 3), "  70.00%    0.00%      + a");
+    tree_set_all(&t, false); /* the root stays open: its children show */
+    tree_rebuild(&t);
+    assert_int_equal(t.nrows, 2);
+    tree_set_all(&t, true);
+    tree_rebuild(&t);
+    assert_int_equal(t.nrows, 6);
+    /* reveal opens the ancestors and selects */
+    tree_set_all(&t, false);
+    tree_rebuild(&t);
+    uint32_t y = profile_node(p, profile_node(p, profile_node(p, profile_node(p, PROFILE_ROOT)
+        ->first_child)->first_child)->first_child)->next_sibling;
+    tree_reveal(&t, y);
+    assert_int_equal(tree_selected_node(&t), y);
+    canvas_free(c);
+    tree_free(&t);
+    profile_free(p);
+}
+
+static void test_callers_view(void **state)
+{
+    (void)state;
+    struct profile *p = profile_from("main;a;x 6\nmain;b;x 2\nmain;x 1\n");
+    uint32_t x = PROFILE_NONE;
+    for (uint32_t i = 0; i < frames_count(profile_frames_const(p)); i++)
+        if (!strcmp(frames_get(profile_frames_const(p), i)->name, "x"))
+            x = i;
+    struct callers_view v = {0};
+    callers_build(&v, p, x);
+    assert_int_equal(callers_selected_frame(&v), x);
+    struct canvas *c = canvas_new(60, 6, false);
+    callers_render(&v, c, 0, 0, 60, 6);
+    assert_string_equal(row(c, 1), "    66.67%           6   caller   a");
+    assert_string_equal(row(c, 4), "   100.00%           9   self 100.00%  x");
+    list_move(&v.list, -3);
+    assert_string_equal(frames_get(profile_frames_const(p), callers_selected_frame(&v))->name, "a");
+    canvas_free(c);
+    callers_free(&v);
+    profile_free(p);
+}
+
+static void draw_index(void *ctx, size_t i, struct canvas *c, int x, int y, int w, bool sel)
+{
+    (void)ctx;
+    canvas_printf(c, x, y, w, 0, 0, sel ? CANVAS_REVERSE : 0, "row %zu", i);
+}
+
+static void test_list_scrolls_to_selection(void **state)
+{
+    (void)state;
+    struct list l = {.count = 10};
+    struct canvas *c = canvas_new(10, 3, false);
+    list_select(&l, 7);
+    list_render(&l, c, 0, 0, 10, 3, draw_index, NULL);
+    assert_string_equal(row(c, 2), "row 7");
+    assert_int_equal(l.top, 5);
+    list_move(&l, -100);
+    assert_int_equal(l.selected, 0);
+    list_move(&l, 100);
+    assert_int_equal(l.selected, 9);
+    l.selected = LIST_NONE;
+    canvas_clear(c);
+    list_render(&l, c, 0, 0, 10, 3, draw_index, NULL);
+    assert_false(canvas_at(c, 0, 0)->attr & CANVAS_REVERSE);
+    canvas_free(c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_table_sorting),
+        cmocka_unit_test(test_tree_expansion),
+        cmocka_unit_test(test_callers_view),
+        cmocka_unit_test(test_list_scrolls_to_selection),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
