@@ -92,9 +92,18 @@ $(BUILD)/bench/workload: bench/workload.c
 	@mkdir -p $(dir $@)
 	$(CC) $(PROG_CFLAGS) -o $@ $<
 
+$(BUILD)/bench/genfolded: bench/genfolded.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Wextra $(WERROR) -o $@ $<
+$(BUILD)/bench/viewbench: bench/viewbench.c $(OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(OBJS) $(LDLIBS)
+
 bench: deps
-	@$(MAKE) --no-print-directory tprof $(BUILD)/bench/workload
+	@$(MAKE) --no-print-directory tprof $(BUILD)/bench/workload $(BUILD)/bench/genfolded \
+		$(BUILD)/bench/viewbench
 	@sh bench/run.sh
+	@sh bench/view.sh
 
 format:
 	clang-format -i $(SRCS) src/main.c include/tprof/*.h tests/unit/*.c tests/e2e/progs/*.c*

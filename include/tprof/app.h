@@ -30,6 +30,13 @@ enum app_result app_key(struct app *a, int key, const struct term_mouse *m);
 /* Draw the whole screen into C (sized to the terminal). */
 void app_draw(struct app *a, struct canvas *c);
 
+/* Deferred mode (what app_run uses): work that walks the whole tree waits
+ * for app_idle instead of delaying the redraw of a key. Off by default. */
+void app_set_deferred(struct app *a, bool on);
+/* Is deferred work waiting? Do one piece of it (true when there was some). */
+bool app_busy(const struct app *a);
+bool app_idle(struct app *a);
+
 /* Run the viewer on the terminal until the user quits. 0, or -1 with ERR. */
 int app_run(struct app *a, char *err, size_t errlen);
 

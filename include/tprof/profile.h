@@ -33,6 +33,9 @@ void profile_add_stack(struct profile *p, const uint32_t *stack, size_t n, doubl
 
 /* The child of PARENT for FRAME, created (with zero weight) when missing. */
 uint32_t profile_child(struct profile *p, uint32_t parent, uint32_t frame);
+/* A new child of PARENT for FRAME, without looking for an existing one: for
+ * builders that know it is new (stacks inserted in sorted order). */
+uint32_t profile_new_child(struct profile *p, uint32_t parent, uint32_t frame);
 /* Add WEIGHT to NODE's self and to the total of NODE and its ancestors. */
 void profile_add_at(struct profile *p, uint32_t node, double weight);
 

@@ -109,8 +109,13 @@ int cmd_report(const struct report_opts *o)
         goto bad_regex;
     if (o->invert)
         filters[nf++] = filter_new(FILTER_INVERT, NULL, false, err, sizeof(err));
-    struct profile *p = filter_apply(loaded, filters, nf);
-    profile_free(loaded);
+    struct profile *p = loaded;
+    if (nf) {
+        p = filter_apply(loaded, filters, nf);
+        profile_free(loaded);
+    } else {
+        profile_sort_children(p);
+    }
 
     setlocale(LC_CTYPE, "");
     bool utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;

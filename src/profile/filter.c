@@ -83,6 +83,27 @@ static bool *match_table(const struct profile *src, const struct filter *f)
     return m;
 }
 
+/* One rewritten stack: FLAT[off, off+len) root first, and its weight. */
+struct rec {
+    size_t off;
+    uint32_t len;
+    double weight;
+};
+
+static const uint32_t *sort_flat;
+
+static int cmp_rec(const void *a, const void *b)
+{
+    const struct rec *x = a, *y = b;
+    uint32_t n = x->len < y->len ? x->len : y->len;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t p = sort_flat[x->off + i], q = sort_flat[y->off + i];
+        if (p != q)
+            return p < q ? -1 : 1;
+    }
+    return x->len < y->len ? -1 : x->len > y->len;
+}
+
 struct profile *filter_apply(const struct profile *src, struct filter *const *filters, size_t n)
 {
     const struct frames *sfr = profile_frames_const(src);
@@ -99,10 +120,12 @@ struct profile *filter_apply(const struct profile *src, struct filter *const *fi
         if (filters[k]->kind != FILTER_INVERT)
             match[k] = match_table(src, filters[k]);
 
+    /* 1. Rewrite every stack into one flat array. */
+    VEC(uint32_t) flat = {0};
+    VEC(struct rec) recs = {0};
     VEC(uint32_t) stack = {0};
-    VEC(uint32_t) tmp = {0};
     size_t nodes = profile_node_count(src);
-    for (uint32_t i = 1; i < nodes; i++) {
+    for (uint32_t i = 0; i < nodes; i++) {
         const struct profile_node *node = profile_node(src, i);
         if (node->self <= 0)
             continue;
@@ -110,7 +133,7 @@ struct profile *filter_apply(const struct profile *src, struct filter *const *fi
         for (uint32_t c = i; c != PROFILE_ROOT; c = profile_node(src, c)->parent)
             VEC_PUSH(stack, profile_node(src, c)->frame);
         /* stack is leaf first; make it root first */
-        for (size_t a = 0, b = stack.n - 1; a < b; a++, b--) {
+        for (size_t a = 0, b = stack.n ? stack.n - 1 : 0; a < b; a++, b--) {
             uint32_t t = stack.v[a];
             stack.v[a] = stack.v[b];
             stack.v[b] = t;
@@ -138,16 +161,41 @@ struct profile *filter_apply(const struct profile *src, struct filter *const *fi
         }
         if (!keep)
             continue;
-        tmp.n = 0;
+        struct rec r = {flat.n, (uint32_t)stack.n, node->self};
         for (size_t j = 0; j < stack.n; j++) {
             uint32_t s = stack.v[j];
             if (remap[s] == PROFILE_NONE) {
                 const struct frame *fr = frames_get(sfr, s);
                 remap[s] = frames_intern(dfr, fr->name, strlen(fr->name), fr->kind, fr->module);
             }
-            VEC_PUSH(tmp, remap[s]);
+            VEC_PUSH(flat, remap[s]);
         }
-        profile_add_stack(dst, tmp.v, tmp.n, node->self);
+        VEC_PUSH(recs, r);
+    }
+
+    /* 2. Sorted, stacks that share a prefix are neighbours: each one reuses
+     * the previous one's nodes for the common prefix, and everything after
+     * it is new (no sibling search: inverting a profile makes parents with
+     * thousands of children, where searching cost seconds). */
+    sort_flat = flat.v;
+    qsort(recs.v, recs.n, sizeof(struct rec), cmp_rec);
+    VEC(uint32_t) path = {0}; /* nodes of the previous stack */
+    const uint32_t *prev = NULL;
+    uint32_t prev_len = 0;
+    for (size_t r = 0; r < recs.n; r++) {
+        const uint32_t *cur = flat.v + recs.v[r].off;
+        uint32_t len = recs.v[r].len, common = 0;
+        while (common < len && common < prev_len && cur[common] == prev[common])
+            common++;
+        VEC_RESERVE(path, (size_t)len + 1);
+        uint32_t node = common ? path.v[common - 1] : PROFILE_ROOT;
+        for (uint32_t d = common; d < len; d++) {
+            node = profile_new_child(dst, node, cur[d]);
+            path.v[d] = node;
+        }
+        profile_add_at(dst, node, recs.v[r].weight);
+        prev = cur;
+        prev_len = len;
     }
     profile_sort_children(dst);
     for (size_t k = 0; k < n; k++)
@@ -155,6 +203,8 @@ struct profile *filter_apply(const struct profile *src, struct filter *const *fi
     free(match);
     free(remap);
     VEC_FREE(stack);
-    VEC_FREE(tmp);
+    VEC_FREE(flat);
+    VEC_FREE(recs);
+    VEC_FREE(path);
     return dst;
 }

@@ -1,10 +1,11 @@
 /*
- * profile: a call tree stored as one array of nodes linked by index (parent,
- * first child, next sibling). Indices instead of pointers keep a node at 32
- * bytes and let the array grow by realloc. Adding a stack walks down from the
- * root, finding or creating each child; a found child is moved to the front
- * of its sibling list, so the hot paths of a profile are found after a
- * step or two even under wide parents.
+ * profile: a call tree of nodes linked by index (parent, first child, next
+ * sibling). Indices instead of pointers keep a node at 32 bytes. Nodes live
+ * in fixed chunks of 65536: growing never copies, so a 6-million-node tree
+ * never holds two copies of itself (realloc doubling did, and set the peak
+ * memory). Adding a stack walks down from the root, finding or creating each
+ * child; a found child is moved to the front of its sibling list, so the hot
+ * paths of a profile are found after a step or two even under wide parents.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,18 +13,48 @@
 #include "tprof/profile.h"
 #include "tprof/xalloc.h"
 
+#define CHUNK_SHIFT 16
+#define CHUNK_SIZE (1u << CHUNK_SHIFT)
+
 struct profile {
     struct frames *frames;
-    VEC(struct profile_node) nodes;
+    struct profile_node **chunks;
+    size_t nchunks;
+    size_t n; /* nodes in use */
     uint64_t stacks;
 };
+
+/* Node I (no bounds check: the hot path). */
+static inline struct profile_node *N(const struct profile *p, uint32_t i)
+{
+    return &p->chunks[i >> CHUNK_SHIFT][i & (CHUNK_SIZE - 1)];
+}
+
+static uint32_t new_node(struct profile *p, uint32_t frame, uint32_t parent)
+{
+    if (p->n == p->nchunks * CHUNK_SIZE) {
+        p->chunks = xrealloc(p->chunks, (p->nchunks + 1) * sizeof(*p->chunks));
+        p->chunks[p->nchunks++] = xmalloc(CHUNK_SIZE * sizeof(struct profile_node));
+    }
+    uint32_t idx = (uint32_t)p->n++;
+    struct profile_node *n = N(p, idx);
+    n->frame = frame;
+    n->parent = parent;
+    n->first_child = PROFILE_NONE;
+    n->next_sibling = PROFILE_NONE;
+    n->self = n->total = 0;
+    if (parent != PROFILE_NONE) {
+        n->next_sibling = N(p, parent)->first_child;
+        N(p, parent)->first_child = idx;
+    }
+    return idx;
+}
 
 struct profile *profile_new(void)
 {
     struct profile *p = xcalloc(1, sizeof(*p));
     p->frames = frames_new();
-    struct profile_node root = {PROFILE_NONE, PROFILE_NONE, PROFILE_NONE, PROFILE_NONE, 0, 0};
-    VEC_PUSH(p->nodes, root);
+    new_node(p, PROFILE_NONE, PROFILE_NONE);
     return p;
 }
 
@@ -32,7 +63,9 @@ void profile_free(struct profile *p)
     if (!p)
         return;
     frames_free(p->frames);
-    VEC_FREE(p->nodes);
+    for (size_t i = 0; i < p->nchunks; i++)
+        free(p->chunks[i]);
+    free(p->chunks);
     free(p);
 }
 
@@ -49,24 +82,24 @@ const struct frames *profile_frames_const(const struct profile *p)
 /* Find PARENT's child for FRAME, creating it; moves it to the front. */
 static uint32_t child_of(struct profile *p, uint32_t parent, uint32_t frame)
 {
-    struct profile_node *nodes = p->nodes.v;
     uint32_t prev = PROFILE_NONE;
-    for (uint32_t c = nodes[parent].first_child; c != PROFILE_NONE; c = nodes[c].next_sibling) {
-        if (nodes[c].frame == frame) {
+    for (uint32_t c = N(p, parent)->first_child; c != PROFILE_NONE; c = N(p, c)->next_sibling) {
+        if (N(p, c)->frame == frame) {
             if (prev != PROFILE_NONE) {
-                nodes[prev].next_sibling = nodes[c].next_sibling;
-                nodes[c].next_sibling = nodes[parent].first_child;
-                nodes[parent].first_child = c;
+                N(p, prev)->next_sibling = N(p, c)->next_sibling;
+                N(p, c)->next_sibling = N(p, parent)->first_child;
+                N(p, parent)->first_child = c;
             }
             return c;
         }
         prev = c;
     }
-    uint32_t idx = (uint32_t)p->nodes.n;
-    struct profile_node n = {frame, parent, PROFILE_NONE, nodes[parent].first_child, 0, 0};
-    VEC_PUSH(p->nodes, n);
-    p->nodes.v[parent].first_child = idx;
-    return idx;
+    return new_node(p, frame, parent);
+}
+
+uint32_t profile_new_child(struct profile *p, uint32_t parent, uint32_t frame)
+{
+    return new_node(p, frame, parent);
 }
 
 uint32_t profile_child(struct profile *p, uint32_t parent, uint32_t frame)
@@ -76,17 +109,16 @@ uint32_t profile_child(struct profile *p, uint32_t parent, uint32_t frame)
 
 void profile_add_at(struct profile *p, uint32_t node, double weight)
 {
-    struct profile_node *nodes = p->nodes.v;
-    nodes[node].self += weight;
-    for (uint32_t n = node; n != PROFILE_NONE; n = nodes[n].parent)
-        nodes[n].total += weight;
+    N(p, node)->self += weight;
+    for (uint32_t n = node; n != PROFILE_NONE; n = N(p, n)->parent)
+        N(p, n)->total += weight;
     p->stacks++;
 }
 
 unsigned profile_depth(const struct profile *p, uint32_t node)
 {
     unsigned d = 0;
-    for (uint32_t n = p->nodes.v[node].parent; n != PROFILE_NONE; n = p->nodes.v[n].parent)
+    for (uint32_t n = N(p, node)->parent; n != PROFILE_NONE; n = N(p, n)->parent)
         d++;
     return d;
 }
@@ -97,8 +129,8 @@ static const struct profile *sort_p;
 
 static int cmp_heaviest(const void *a, const void *b)
 {
-    const struct profile_node *x = &sort_p->nodes.v[*(const uint32_t *)a];
-    const struct profile_node *y = &sort_p->nodes.v[*(const uint32_t *)b];
+    const struct profile_node *x = N(sort_p, *(const uint32_t *)a);
+    const struct profile_node *y = N(sort_p, *(const uint32_t *)b);
     if (x->total != y->total)
         return x->total > y->total ? -1 : 1;
     return strcmp(frames_get(sort_p->frames, x->frame)->name,
@@ -109,18 +141,18 @@ void profile_sort_children(struct profile *p)
 {
     VEC(uint32_t) kids = {0};
     sort_p = p;
-    for (size_t i = 0; i < p->nodes.n; i++) {
-        kids.n = 0;
-        for (uint32_t c = p->nodes.v[i].first_child; c != PROFILE_NONE;
-             c = p->nodes.v[c].next_sibling)
-            VEC_PUSH(kids, c);
-        if (kids.n < 2)
+    for (uint32_t i = 0; i < p->n; i++) {
+        uint32_t c = N(p, i)->first_child;
+        if (c == PROFILE_NONE || N(p, c)->next_sibling == PROFILE_NONE)
             continue;
+        kids.n = 0;
+        for (; c != PROFILE_NONE; c = N(p, c)->next_sibling)
+            VEC_PUSH(kids, c);
         qsort(kids.v, kids.n, sizeof(uint32_t), cmp_heaviest);
-        p->nodes.v[i].first_child = kids.v[0];
+        N(p, i)->first_child = kids.v[0];
         for (size_t k = 0; k + 1 < kids.n; k++)
-            p->nodes.v[kids.v[k]].next_sibling = kids.v[k + 1];
-        p->nodes.v[kids.v[kids.n - 1]].next_sibling = PROFILE_NONE;
+            N(p, kids.v[k])->next_sibling = kids.v[k + 1];
+        N(p, kids.v[kids.n - 1])->next_sibling = PROFILE_NONE;
     }
     VEC_FREE(kids);
 }
@@ -128,28 +160,28 @@ void profile_sort_children(struct profile *p)
 void profile_add_stack(struct profile *p, const uint32_t *stack, size_t n, double weight)
 {
     uint32_t cur = PROFILE_ROOT;
-    p->nodes.v[cur].total += weight;
+    N(p, cur)->total += weight;
     for (size_t i = 0; i < n; i++) {
         cur = child_of(p, cur, stack[i]);
-        p->nodes.v[cur].total += weight;
+        N(p, cur)->total += weight;
     }
-    p->nodes.v[cur].self += weight;
+    N(p, cur)->self += weight;
     p->stacks++;
 }
 
 const struct profile_node *profile_node(const struct profile *p, uint32_t idx)
 {
-    return idx < p->nodes.n ? &p->nodes.v[idx] : NULL;
+    return idx < p->n ? N(p, idx) : NULL;
 }
 
 size_t profile_node_count(const struct profile *p)
 {
-    return p->nodes.n;
+    return p->n;
 }
 
 double profile_total(const struct profile *p)
 {
-    return p->nodes.v[PROFILE_ROOT].total;
+    return N(p, PROFILE_ROOT)->total;
 }
 
 uint64_t profile_stacks_added(const struct profile *p)

@@ -34,6 +34,13 @@ static void test_names_are_cleaned_for_folded(void **state)
     assert_string_equal(frames_get(fr, id)->module, "");
     uint32_t e = frames_intern(fr, "   ", 3, FRAME_USER, "");
     assert_string_equal(frames_get(fr, e)->name, "[unknown]");
+    /* UTF-8 and long names (the word-at-a-time check) pass unchanged */
+    const char *u = "caf\xc3\xa9::\xe2\x86\x92::a_long_name_of_more_than_8_bytes";
+    uint32_t uid = frames_intern(fr, u, strlen(u), FRAME_USER, "");
+    assert_string_equal(frames_get(fr, uid)->name, u);
+    const char *semi9 = "abcdefgh;";
+    uint32_t s9 = frames_intern(fr, semi9, 9, FRAME_USER, "");
+    assert_string_equal(frames_get(fr, s9)->name, "abcdefgh:");
     /* The cleaned form is the identity: "a:b c" is the same frame. */
     assert_int_equal(frames_intern(fr, "a:b c", 5, FRAME_USER, ""), id);
     frames_free(fr);
