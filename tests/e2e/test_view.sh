@@ -1,0 +1,164 @@
+# tprof view in a real terminal: tmux runs it, send-keys types, capture-pane
+# reads the screen (tmux's own regress/ style). A private tmux server.
+. "$(dirname "$0")/lib.sh"
+cd "$TMP" || exit 1
+if ! command -v tmux >/dev/null 2>&1; then
+    skip "tprof view in tmux" "tmux is not installed"
+    exit 0
+fi
+SOCK="tprof-e2e-$$"
+T="tmux -L $SOCK -f /dev/null"
+trap '$T kill-server 2>/dev/null; rm -rf "$TMP"' EXIT
+
+cat >p.folded <<'P'
+prog;main;parse;lex 40
+prog;main;parse 10
+prog;main;eval;lookup 30
+prog;main;eval 15
+prog;main;init 5
+P
+
+screen() { $T capture-pane -p -t v; }
+# wait_for TEXT: poll the screen (not a timing assertion: up to 10 s)
+wait_for() {
+    i=0
+    while [ $i -lt 100 ]; do
+        screen | grep -qF -- "$1" && return 0
+        sleep 0.1
+        i=$((i + 1))
+    done
+    return 1
+}
+keys() { $T send-keys -t v "$@"; }
+
+# A UTF-8 terminal, 80x24; after the viewer, the shell reports the exit
+# status and whether the terminal modes came back.
+$T new-session -d -s v -x 80 -y 24 \
+    "env LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=screen '$TPROF' view p.folded; echo EXIT=\$?; stty -a; sleep 60"
+wait_for "[icicle]"
+check "view opens: icicle, header, status and table" $? "$(screen)"
+screen | grep -q "^▏all" && screen | grep -q "^▏parse .*▏eval .*▏in…" && wait_for " 40.00%    40.00%          40         40  lex"
+check "frames are as wide as their share, labels cut with an ellipsis" $? "$(screen)"
+
+keys j j j
+wait_for "parse  self 10  total 50  50.00% of all  50.00% of zoom"
+check "arrows/vim keys move the selection (j: heaviest child)" $? "$(screen | tail -12)"
+keys l
+wait_for "eval  self 15  total 45"
+check "l: next sibling" $? "$(screen | tail -12)"
+keys Enter
+wait_for "all › prog › main › eval"
+check "Enter zooms in; the breadcrumb shows the path" $? "$(screen | head -3)"
+keys BSpace
+wait_for "all › prog › main"
+screen | sed -n 2p | grep -qv "eval"
+check "Backspace zooms out one level" $? "$(screen | head -3)"
+
+keys / l . x Enter
+wait_for "/l.x: 40 samples, 40.00% of all, 40.00% of zoomed"
+check "/ search: samples and percentages of all and of the zoom" $? "$(screen | tail -2)"
+keys n
+wait_for "lex  self 40"
+check "n jumps to the next match" $? "$(screen | tail -10)"
+
+keys f
+wait_for "[focus lex]"
+check "f focuses on the selected function; the transform shows" $? "$(screen | head -2)"
+keys i
+wait_for "[focus lex] [invert]"
+check "i inverts; transforms stack up" $? "$(screen | head -2)"
+keys u u
+wait_for "? help"
+screen | head -1 | grep -qv "focus"
+check "u undoes transforms" $? "$(screen | head -2)"
+
+keys Tab
+wait_for "[tree]"
+check "Tab: tree view" $? "$(screen | head -5)"
+keys Tab
+wait_for "[top]"
+check "Tab: top table" $? "$(screen | head -5)"
+keys Tab
+wait_for "Callers and callees of"
+check "Tab: callers/callees" $? "$(screen | head -5)"
+keys Tab
+wait_for "[icicle]"
+
+keys ?
+wait_for "tprof keys (any key closes this)"
+check "? lists every key" $? "$(screen | head -3)"
+keys Space
+wait_for "[icicle]"
+
+$T resize-window -t v -x 120 -y 40
+wait_for "$(printf '%*s' 1 '')100 samples"
+w=$(screen | head -1 | awk '{print length($0)}')
+[ "${w:-0}" -ge 110 ]
+check "resizing redraws at the new size (header $w columns)" $? "$(screen | head -1)"
+
+keys q
+wait_for "EXIT=0"
+check "q quits with status 0" $? "$(screen | tail -5)"
+screen | grep -q -- " icanon" && screen | grep -q -- " echo "
+check "the terminal is restored (icanon, echo)" $? "$(screen | grep -o -- '.icanon\|.echo ' | head)"
+$T kill-session -t v
+
+# A plain terminal: no UTF-8, no colours.
+$T new-session -d -s v -x 80 -y 24 \
+    "env LANG=C LC_ALL=C NO_COLOR=1 TERM=screen '$TPROF' view p.folded; echo EXIT=\$?; sleep 60"
+wait_for "[icicle]"
+screen | grep -q "^|all" && screen | grep -q "|in~"
+check "ASCII terminal: '|' borders and '~' for cut labels" $? "$(screen | head -8)"
+keys q
+wait_for "EXIT=0"
+$T kill-session -t v
+
+# The profile from standard input; keys still come from the terminal.
+$T new-session -d -s v -x 80 -y 24 \
+    "cat p.folded | env LANG=C.UTF-8 TERM=screen '$TPROF' view -; echo EXIT=\$?; sleep 60"
+wait_for "standard input"
+check "view - reads the profile from stdin" $? "$(screen | head -2)"
+keys j Enter
+wait_for "all › prog"
+check "keys work while the profile came from stdin" $? "$(screen | head -2)"
+keys q
+wait_for "EXIT=0"
+$T kill-session -t v
+
+# Mouse: a click (an xterm SGR mouse report, press then release, as
+# Debian's xterm terminfo expects) selects the frame under it, a double
+# click zooms.
+$T new-session -d -s v -x 80 -y 24 \
+    "env LANG=C.UTF-8 TERM=xterm '$TPROF' view p.folded; echo EXIT=\$?; sleep 60"
+wait_for "[icicle]"
+click() { # column, row (0-based)
+    keys -l "$(printf '\033[<0;%d;%dM' $(($1 + 1)) $(($2 + 1)))"
+    keys -l "$(printf '\033[<0;%d;%dm' $(($1 + 1)) $(($2 + 1)))"
+}
+click 50 5
+if wait_for "eval  self 15"; then
+    pass "mouse: a click selects the frame under it"
+    click 50 5; click 50 5
+    wait_for "all › prog › main › eval"
+    check "mouse: a double click zooms" $? "$(screen | head -3)"
+else
+    fail "mouse: a click selects the frame under it" "$(screen | tail -12)"
+fi
+keys q
+wait_for "EXIT=0"
+$T kill-session -t v
+
+# Errors: one line, non-zero, no terminal left in a state.
+"$TPROF" view nothere.folded 2>err.txt </dev/null
+rc=$?; [ $rc -eq 1 ] && [ "$(wc -l <err.txt)" -eq 1 ] && grep -q "cannot open 'nothere.folded'" err.txt
+check "view of a missing file: one line, exit 1" $? "rc=$rc $(cat err.txt)"
+"$TPROF" view "$TMP" 2>err.txt </dev/null
+rc=$?; [ $rc -eq 1 ] && grep -q "Is a directory" err.txt
+check "view of a directory: one line, exit 1" $? "rc=$rc $(cat err.txt)"
+printf 'nothing here\n\n' >bad.folded
+"$TPROF" view bad.folded 2>err.txt </dev/null
+rc=$?; [ $rc -eq 1 ] && grep -q "no stacks in 'bad.folded'" err.txt
+check "view of a file with no valid line: one line, exit 1" $? "rc=$rc $(cat err.txt)"
+setsid "$TPROF" view p.folded </dev/null >out.txt 2>err.txt
+rc=$?; [ $rc -eq 1 ] && grep -q "no terminal" err.txt
+check "view with no terminal: says so, exit 1" $? "rc=$rc $(cat err.txt)"
