@@ -37,7 +37,8 @@ void app_set_deferred(struct app *a, bool on);
 bool app_busy(const struct app *a);
 bool app_idle(struct app *a);
 
-/* Run the viewer on the terminal until the user quits. 0, or -1 with ERR. */
+/* Run the viewer on the terminal until the user quits: 0; the signal number
+ * when SIGINT, SIGTERM or SIGHUP ended it; -1 with ERR without a terminal. */
 int app_run(struct app *a, char *err, size_t errlen);
 
 #endif

@@ -31,6 +31,8 @@ void term_size(int *w, int *h);
 bool term_utf8(void);
 bool term_colors(void); /* has colours and NO_COLOR is unset */
 void term_draw(const struct canvas *c);
+/* The signal (SIGINT, SIGTERM, SIGHUP) behind the last TK_INTERRUPT, or 0. */
+int term_signal(void);
 /* A key, or TK_NONE after TIMEOUT_MS (-1: wait). TK_MOUSE fills M. */
 int term_key(int timeout_ms, struct term_mouse *m);
 

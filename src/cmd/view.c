@@ -50,5 +50,5 @@ int cmd_view(const struct view_opts *o)
     }
     if (note[0])
         fprintf(stderr, "tprof: %s\n", note);
-    return 0;
+    return rc > 0 ? 128 + rc : 0; /* ended by a signal: as a shell reports it */
 }

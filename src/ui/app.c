@@ -987,6 +987,7 @@ int app_run(struct app *a, char *err, size_t errlen)
         return -1;
     a->color = term_colors();
     a->deferred = true;
+    int interrupted_by = 0;
     int w, h;
     term_size(&w, &h);
     struct canvas *c = canvas_new(w, h, term_utf8());
@@ -1003,6 +1004,10 @@ int app_run(struct app *a, char *err, size_t errlen)
             }
             continue;
         }
+        if (key == TK_INTERRUPT) {
+            interrupted_by = term_signal();
+            break;
+        }
         enum app_result r = app_key(a, key, &m);
         if (r == APP_QUIT)
             break;
@@ -1017,5 +1022,5 @@ int app_run(struct app *a, char *err, size_t errlen)
     }
     canvas_free(c);
     term_end();
-    return 0;
+    return interrupted_by;
 }

@@ -49,10 +49,17 @@ static void fatal_signal(int sig)
     raise(sig);
 }
 
+static volatile sig_atomic_t last_signal;
+
 static void soft_signal(int sig)
 {
-    (void)sig;
     interrupted = 1;
+    last_signal = sig;
+}
+
+int term_signal(void)
+{
+    return (int)last_signal;
 }
 
 int term_init(char *err, size_t errlen)

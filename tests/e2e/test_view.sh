@@ -113,6 +113,17 @@ keys q
 wait_for "EXIT=0"
 $T kill-session -t v
 
+# A signal ends the viewer cleanly: terminal restored, 128+N.
+$T new-session -d -s v -x 80 -y 24 \
+    "env LANG=C.UTF-8 TERM=screen '$TPROF' view p.folded; echo EXIT=\$?; stty -a; sleep 60"
+wait_for "[icicle]"
+pkill -TERM -f "$TPROF view p.folded"
+wait_for "EXIT=143"
+r=$?
+screen | grep -q -- " icanon" && [ $r -eq 0 ]
+check "SIGTERM: the viewer exits 143 with the terminal restored" $? "$(screen | tail -4)"
+$T kill-session -t v
+
 # The profile from standard input; keys still come from the terminal.
 $T new-session -d -s v -x 80 -y 24 \
     "cat p.folded | env LANG=C.UTF-8 TERM=screen '$TPROF' view -; echo EXIT=\$?; sleep 60"
