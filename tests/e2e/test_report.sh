@@ -4,13 +4,7 @@
 cd "$TMP" || exit 1
 export LC_ALL=C # ASCII drawing, for exact comparisons (UTF-8 is checked once below)
 
-cat >p.folded <<'P'
-prog;main;parse;lex 40
-prog;main;parse 10
-prog;main;eval;lookup 30
-prog;main;eval 15
-prog;main;init 5
-P
+cp "$ROOT/tests/e2e/fixtures/small.folded" p.folded
 
 "$TPROF" report --width 80 p.folded >out.txt 2>err.txt
 rc=$?

@@ -10,13 +10,7 @@ SOCK="tprof-e2e-$$"
 T="tmux -L $SOCK -f /dev/null"
 trap '$T kill-server 2>/dev/null; rm -rf "$TMP"' EXIT
 
-cat >p.folded <<'P'
-prog;main;parse;lex 40
-prog;main;parse 10
-prog;main;eval;lookup 30
-prog;main;eval 15
-prog;main;init 5
-P
+cp "$ROOT/tests/e2e/fixtures/small.folded" p.folded
 
 screen() { $T capture-pane -p -t v; }
 # wait_for TEXT: poll the screen (not a timing assertion: up to 10 s)
@@ -30,12 +24,17 @@ wait_for() {
     return 1
 }
 keys() { $T send-keys -t v "$@"; }
+# session ENV...: tprof view p.folded in a new 80x24 window with ENV; the
+# shell then prints the exit status and the terminal modes
+session() {
+    $T new-session -d -s v -x 80 -y 24 \
+        "env $* '$TPROF' view p.folded; echo EXIT=\$?; stty -a; sleep 60"
+    wait_for "[icicle]"
+}
 
 # A UTF-8 terminal, 80x24; after the viewer, the shell reports the exit
 # status and whether the terminal modes came back.
-$T new-session -d -s v -x 80 -y 24 \
-    "env LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=screen '$TPROF' view p.folded; echo EXIT=\$?; stty -a; sleep 60"
-wait_for "[icicle]"
+session LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=screen
 check "view opens: icicle, header, status and table" $? "$(screen)"
 screen | grep -q "^▏all" && screen | grep -q "^▏parse .*▏eval .*▏in…" && wait_for " 40.00%    40.00%          40         40  lex"
 check "frames are as wide as their share, labels cut with an ellipsis" $? "$(screen)"
@@ -104,9 +103,7 @@ check "the terminal is restored (icanon, echo)" $? "$(screen | grep -o -- '.ican
 $T kill-session -t v
 
 # A plain terminal: no UTF-8, no colours.
-$T new-session -d -s v -x 80 -y 24 \
-    "env LANG=C LC_ALL=C NO_COLOR=1 TERM=screen '$TPROF' view p.folded; echo EXIT=\$?; sleep 60"
-wait_for "[icicle]"
+session LANG=C LC_ALL=C NO_COLOR=1 TERM=screen
 screen | grep -q "^|all" && screen | grep -q "|in~"
 check "ASCII terminal: '|' borders and '~' for cut labels" $? "$(screen | head -8)"
 keys q
@@ -114,9 +111,7 @@ wait_for "EXIT=0"
 $T kill-session -t v
 
 # A signal ends the viewer cleanly: terminal restored, 128+N.
-$T new-session -d -s v -x 80 -y 24 \
-    "env LANG=C.UTF-8 TERM=screen '$TPROF' view p.folded; echo EXIT=\$?; stty -a; sleep 60"
-wait_for "[icicle]"
+session LANG=C.UTF-8 TERM=screen
 pkill -TERM -f "$TPROF view p.folded"
 wait_for "EXIT=143"
 r=$?
@@ -139,9 +134,7 @@ $T kill-session -t v
 # Mouse: a click (an xterm SGR mouse report, press then release, as
 # Debian's xterm terminfo expects) selects the frame under it, a double
 # click zooms.
-$T new-session -d -s v -x 80 -y 24 \
-    "env LANG=C.UTF-8 TERM=xterm '$TPROF' view p.folded; echo EXIT=\$?; sleep 60"
-wait_for "[icicle]"
+session LANG=C.UTF-8 TERM=xterm
 click() { # column, row (0-based)
     keys -l "$(printf '\033[<0;%d;%dM' $(($1 + 1)) $(($2 + 1)))"
     keys -l "$(printf '\033[<0;%d;%dm' $(($1 + 1)) $(($2 + 1)))"
