@@ -119,6 +119,16 @@ screen | grep -q -- " icanon" && [ $r -eq 0 ]
 check "SIGTERM: the viewer exits 143 with the terminal restored" $? "$(screen | tail -4)"
 $T kill-session -t v
 
+# A crash (SIGSEGV) still leaves the terminal usable: the handler restores
+# it, then the signal kills the viewer as it would have.
+session LANG=C.UTF-8 TERM=screen
+pkill -SEGV -f "$TPROF view p.folded"
+wait_for "EXIT=139"
+r=$?
+screen | grep -q -- " icanon" && [ $r -eq 0 ]
+check "SIGSEGV: the terminal is restored before the crash is reported (139)" $? "$(screen | tail -4)"
+$T kill-session -t v
+
 # The profile from standard input; keys still come from the terminal.
 $T new-session -d -s v -x 80 -y 24 \
     "cat p.folded | env LANG=C.UTF-8 TERM=screen '$TPROF' view -; echo EXIT=\$?; sleep 60"

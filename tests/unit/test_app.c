@@ -182,6 +182,34 @@ static void test_small_and_ascii(void **state)
     finish(a);
 }
 
+static void test_mouse(void **state)
+{
+    (void)state;
+    struct app *a = start();
+    /* row 5 is depth 3 (parse | eval | init); column 50 is in eval */
+    struct term_mouse m = {.x = 50, .y = 5, .click = true};
+    app_key(a, TK_MOUSE, &m);
+    app_draw(a, C);
+    assert_true(screen_has("eval  self 15  total 45"));
+    m.click = false;
+    m.double_click = true;
+    app_key(a, TK_MOUSE, &m);
+    app_draw(a, C);
+    assert_string_equal(row(C, 1), "all > prog > main > eval");
+    /* the wheel scrolls lists */
+    app_key(a, TK_TAB, NULL);
+    app_key(a, TK_TAB, NULL); /* top table */
+    app_draw(a, C);
+    struct term_mouse wheel = {.wheel_down = true};
+    app_key(a, TK_MOUSE, &wheel);
+    app_draw(a, C);
+    /* rows from y=3: lex, lookup, eval, parse; three notches select parse */
+    assert_non_null(strstr(row(C, 6), "parse"));
+    assert_true(canvas_at(C, 0, 6)->attr & CANVAS_REVERSE);
+    assert_false(canvas_at(C, 0, 3)->attr & CANVAS_REVERSE);
+    finish(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -191,6 +219,7 @@ int main(void)
         cmocka_unit_test(test_focus_hide_invert_undo),
         cmocka_unit_test(test_views_and_help),
         cmocka_unit_test(test_small_and_ascii),
+        cmocka_unit_test(test_mouse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
