@@ -14,17 +14,23 @@
 
 static const char usage_text[] =
     "usage: tprof [OPTIONS] [--] PROGRAM [ARG...]\n"
+    "       tprof [OPTIONS] -p PID[,PID...]\n"
     "       tprof view [OPTIONS] FILE\n"
     "       tprof report [OPTIONS] FILE\n"
     "\n"
-    "Run PROGRAM, sample its call stacks (threads, children and exec'd programs\n"
-    "included) and write them as a collapsed-stack (folded) profile. 'view'\n"
+    "Run PROGRAM (or attach to running processes with -p), sample its call\n"
+    "stacks (threads, children and exec'd programs included) and show them live\n"
+    "in the viewer when on a terminal; write them as a collapsed-stack (folded)\n"
+    "profile with -o, or always when headless. 'view'\n"
     "explores a folded profile in the terminal (icicle, tree, top functions,\n"
     "callers/callees; '?' lists the keys); 'report' prints the same views as text.\n"
     "FILE may be '-' for standard input.\n"
     "\n"
     "Recording options:\n"
-    "  -o, --output FILE      write the folded profile to FILE (default: " TPROF_DEFAULT_OUTPUT ")\n"
+    "  -p, --pid PID[,PID]    attach to running processes (all their threads, and\n"
+    "                         children made later); q or Ctrl-C detaches, they go on\n"
+    "  -o, --output FILE      write the folded profile to FILE (headless default:\n"
+    "                         " TPROF_DEFAULT_OUTPUT "; live: only with -o)\n"
     "  -F, --freq HZ          samples per second (default 999)\n"
     "  -g, --call-graph MODE  dwarf (default): unwind a copy of the user stack with its\n"
     "                         DWARF CFI; fp: follow frame pointers (cheaper, but code\n"
@@ -34,7 +40,9 @@ static const char usage_text[] =
     "      --duration SECS    stop after SECS seconds (the program gets SIGTERM)\n"
     "      --threads          a root frame per thread (comm-PID/TID)\n"
     "      --pid-roots        a root frame per process (comm-PID)\n"
-    "      --no-tui           record without the viewer (the only mode in this version)\n"
+    "      --no-tui           record without the viewer (the default when stdin or\n"
+    "                         stdout is not a terminal); the program keeps its stdin\n"
+    "      --refresh HZ       live redraws per second (default 2)\n"
     "  -q, --quiet            no summary line\n"
     "  -h, --help             show this help\n"
     "  -V, --version          show the version\n"
@@ -76,7 +84,7 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 }
 
 enum {
-    OPT_STACK_SIZE = 256, OPT_DURATION, OPT_THREADS, OPT_PID_ROOTS, OPT_NO_TUI, OPT_FOCUS,
+    OPT_STACK_SIZE = 256, OPT_REFRESH, OPT_DURATION, OPT_THREADS, OPT_PID_ROOTS, OPT_NO_TUI, OPT_FOCUS,
     OPT_HIDE, OPT_INVERT, OPT_ICICLE, OPT_TREE, OPT_TOP, OPT_WIDTH, OPT_MIN_PERCENT,
 };
 
@@ -178,17 +186,20 @@ int main(int argc, char **argv)
         {"threads", no_argument, NULL, OPT_THREADS},
         {"pid-roots", no_argument, NULL, OPT_PID_ROOTS},
         {"no-tui", no_argument, NULL, OPT_NO_TUI},
+        {"refresh", required_argument, NULL, OPT_REFRESH},
+        {"pid", required_argument, NULL, 'p'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     struct record_opts o = {
-        .freq = 999, .callgraph = PERF_CG_DWARF, .stack_size = 16384};
+        .freq = 999, .callgraph = PERF_CG_DWARF, .stack_size = 16384, .refresh = 2};
+    pid_t pids[64];
     unsigned long v;
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+o:F:g:qhV", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+o:F:g:p:qhV", longopts, NULL)) != -1) {
         switch (c) {
         case 'o':
             if (!*optarg)
@@ -230,7 +241,31 @@ int main(int argc, char **argv)
             o.pid_roots = true;
             break;
         case OPT_NO_TUI:
+            o.no_tui = true;
             break;
+        case OPT_REFRESH: {
+            char *end;
+            double d = strtod(optarg, &end);
+            if (!*optarg || *end || !(d >= 0.1 && d <= 60))
+                return usage_error("invalid refresh rate '%s' (0.1 to 60 per second)", optarg);
+            o.refresh = d;
+            break;
+        }
+        case 'p': {
+            char *save = NULL, *list = optarg;
+            for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+                unsigned long v;
+                if (parse_uint(tok, 4194304, &v) < 0 || v == 0)
+                    return usage_error("invalid process id '%s'", tok);
+                if (o.npids == sizeof(pids) / sizeof(pids[0]))
+                    return usage_error("%stoo many processes for -p (64 at most)", "");
+                pids[o.npids++] = (pid_t)v;
+            }
+            if (!o.npids)
+                return usage_error("%s-p needs a process id", "");
+            o.pids = pids;
+            break;
+        }
         case 'q':
             o.quiet = true;
             break;
@@ -247,6 +282,11 @@ int main(int argc, char **argv)
                                    (char[]){(char)optopt, 0});
             return usage_error("unknown option '%s'", argv[optind - 1]);
         }
+    }
+    if (o.npids) {
+        if (optind < argc)
+            return usage_error("%s-p attaches to running processes: give no PROGRAM", "");
+        return cmd_record(&o);
     }
     if (optind >= argc)
         return usage_error("%sno program to profile: tprof [OPTIONS] -- PROGRAM [ARG...]", "");

@@ -41,4 +41,32 @@ bool app_idle(struct app *a);
  * when SIGINT, SIGTERM or SIGHUP ended it; -1 with ERR without a terminal. */
 int app_run(struct app *a, char *err, size_t errlen);
 
+/* ----- live mode: the recorder's loop drives the viewer ----- */
+
+struct linebuf;
+
+/* The header text in place of the file name (elapsed time, samples, rate,
+ * how the program ended...). */
+void app_set_status(struct app *a, const char *text);
+/* The profile grew (the caller added stacks): re-sort, recompute what is
+ * shown; zoom and selection stay on their nodes. */
+void app_profile_changed(struct app *a);
+/* p: while paused, the caller keeps sampling but does not change the profile. */
+bool app_paused(const struct app *a);
+/* o: the program's captured output (not owned). */
+void app_set_log(struct app *a, const struct linebuf *log);
+/* e: write the profile so far; FN returns 0 and fills MSG with where. */
+typedef int (*app_export_fn)(void *ctx, char *msg, size_t len);
+void app_set_export(struct app *a, app_export_fn fn, void *ctx);
+
+/* Start on the terminal and draw; -1 with ERR when there is none. */
+int app_start(struct app *a, char *err, size_t errlen);
+/* The terminal's input fd, to poll() with the rest. */
+int app_input_fd(const struct app *a);
+/* Handle the keys waiting (never blocks) and redraw if needed; deferred work
+ * runs here when no key waits. APP_QUIT when the user quit. */
+enum app_result app_pump(struct app *a);
+void app_redraw(struct app *a);
+void app_stop(struct app *a);
+
 #endif

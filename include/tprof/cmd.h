@@ -4,7 +4,9 @@
 #define TPROF_CMD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "tprof/perf.h"
 
@@ -12,7 +14,9 @@
 #define TPROF_DEFAULT_OUTPUT "tprof.folded"
 
 struct record_opts {
-    char **argv;          /* program and arguments */
+    char **argv;          /* program and arguments (NULL when attaching) */
+    const pid_t *pids;    /* -p: processes to attach to */
+    size_t npids;
     unsigned freq;        /* -F */
     enum perf_callgraph callgraph;
     uint32_t stack_size;  /* --stack-size */
@@ -21,6 +25,8 @@ struct record_opts {
     bool threads;         /* --threads: a root frame per thread */
     bool pid_roots;       /* --pid-roots: a root frame per process */
     bool quiet;           /* -q */
+    bool no_tui;          /* --no-tui: headless even on a terminal */
+    double refresh;       /* --refresh: live redraws per second */
 };
 
 enum report_mode { REPORT_DEFAULT, REPORT_ICICLE, REPORT_TREE, REPORT_TOP };
@@ -47,8 +53,9 @@ int cmd_report(const struct report_opts *o);
 /* The interactive viewer on a saved profile. Returns the exit status. */
 int cmd_view(const struct view_opts *o);
 
-/* Record a launched program headless and write the folded profile. Returns
- * the exit status tprof should exit with. */
+/* Record a launched program (or attach to running ones), live in the viewer
+ * when on a terminal, else headless; write the folded profile. Returns the
+ * exit status tprof should exit with. */
 int cmd_record(const struct record_opts *o);
 
 #endif

@@ -11,6 +11,8 @@ enum perf_callgraph { PERF_CG_DWARF, PERF_CG_FP };
 
 struct perf_config {
     pid_t pid;           /* process to sample (with its threads and children) */
+    const pid_t *tids;   /* attaching: every existing thread (then PID is unused) */
+    size_t ntids;
     bool enable_on_exec; /* launched program: start counting at its exec */
     unsigned freq;       /* samples per second */
     enum perf_callgraph callgraph;

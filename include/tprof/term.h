@@ -28,6 +28,8 @@ int term_init(char *err, size_t errlen);
 void term_end(void);
 
 void term_size(int *w, int *h);
+/* The terminal's input fd (for poll), -1 when not started. */
+int term_fd(void);
 bool term_utf8(void);
 bool term_colors(void); /* has colours and NO_COLOR is unset */
 void term_draw(const struct canvas *c);

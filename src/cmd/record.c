@@ -1,11 +1,21 @@
 /*
- * record: the headless recorder. It launches the program corked, opens the
- * perf events on it, lets it exec, and then runs one poll loop over the ring
- * buffers and a signalfd until the program ends. Each record is handed over
- * in time order: side-band records update the address spaces, samples are
+ * record: `tprof -- PROGRAM` and `tprof -p PID`. It launches the program
+ * corked (or attaches to running processes), opens the perf events, and runs
+ * ONE poll loop over the ring buffers, a signalfd, a timerfd, and in live mode
+ * the terminal and the program's output pipes. Each record is handed over in
+ * time order: side-band records update the address spaces, samples are
  * unwound (DWARF or frame pointers), symbolised and added to the call tree,
  * one at a time, so memory stays bounded by the tree, not the run length.
- * At the end the tree is written as a folded file, atomically.
+ *
+ * Live, samples are collected as stacks of frame ids and added to the tree at
+ * each refresh (about twice a second), so between refreshes the viewer looks
+ * at a tree that does not change under it, and pausing the display is just
+ * not applying them yet. The tree still grows incrementally: nothing is
+ * rebuilt. Sampling never waits for drawing: a redraw is one pass over the
+ * screen, and whole-tree work runs only when nothing else is ready.
+ *
+ * At the end the tree is written as a folded file, atomically, and in live
+ * mode the program's captured output is written through.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -16,15 +26,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <uthash.h>
 
+#include "tprof/app.h"
 #include "tprof/cmd.h"
 #include "tprof/folded.h"
+#include "tprof/linebuf.h"
 #include "tprof/launch.h"
 #include "tprof/perf.h"
 #include "tprof/profile.h"
@@ -42,6 +57,16 @@ struct task {
     uint32_t root; /* frame id of this task's root frame, PROFILE_NONE: stale */
 };
 
+struct pending {
+    size_t off;
+    uint32_t len;
+};
+
+struct pidvec {
+    pid_t *v;
+    size_t n, cap;
+};
+
 struct rec {
     const struct record_opts *o;
     struct profile *prof;
@@ -52,7 +77,21 @@ struct rec {
     uint64_t samples, truncated;
     struct unwind_frame frames[MAX_FRAMES];
     uint32_t stack[MAX_FRAMES * 2 + 2];
+    /* live: stacks waiting for the next refresh */
+    bool buffering;
+    VEC(uint32_t) pend_frames;
+    VEC(struct pending) pend;
+    unsigned exports;
 };
+
+/* Add the buffered stacks to the tree. */
+static void flush_pending(struct rec *r)
+{
+    for (size_t i = 0; i < r->pend.n; i++)
+        profile_add_stack(r->prof, r->pend_frames.v + r->pend.v[i].off, r->pend.v[i].len, 1.0);
+    r->pend.n = 0;
+    r->pend_frames.n = 0;
+}
 
 /* ----- tasks and their names ----- */
 
@@ -148,7 +187,15 @@ static void on_sample(struct rec *r, const struct perf_sample *s)
     r->samples++;
     if (!complete)
         r->truncated++;
-    profile_add_stack(r->prof, r->stack, n, 1.0);
+    if (r->buffering) {
+        struct pending pd = {r->pend_frames.n, (uint32_t)n};
+        VEC_RESERVE(r->pend_frames, r->pend_frames.n + n);
+        memcpy(r->pend_frames.v + r->pend_frames.n, r->stack, n * sizeof(uint32_t));
+        r->pend_frames.n += n;
+        VEC_PUSH(r->pend, pd);
+    } else {
+        profile_add_stack(r->prof, r->stack, n, 1.0);
+    }
 }
 
 static void on_event(void *arg, const struct perf_ev *ev)
@@ -215,11 +262,353 @@ static double self_cpu_s(void)
            (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
+/* The program's stdout or stderr, captured in live mode: every byte goes to
+ * an unlinked temporary file (written through at the end, nothing lost) and
+ * to the log pane's ring of lines. */
+struct capture {
+    int fd;        /* read end of the pipe, -1 when closed */
+    FILE *keep;    /* everything, for the write-through */
+    const char *prefix;
+};
+
+struct run {
+    struct rec r;
+    const struct record_opts *o;
+    struct perf_session *ps;
+    struct launch l;
+    bool launched, exited, perf_done, quitting;
+    int wstatus, stop_signal;
+    double t0, cpu0, t_end, kill_at;
+    bool stopping;
+    int sfd, tfd;
+    /* live */
+    struct app *app;
+    struct linebuf *log;
+    struct capture out, err;
+    char title[160];
+};
+
+static void status_text(struct run *u, char *buf, size_t len)
+{
+    double el = (u->exited || u->perf_done ? u->t_end : now_s()) - u->t0;
+    const struct perf_stats *st = u->ps ? perf_get_stats(u->ps) : NULL;
+    double cpu = self_cpu_s() - u->cpu0;
+    char how[96] = "";
+    if (u->exited) {
+        if (WIFSIGNALED(u->wstatus))
+            snprintf(how, sizeof(how), "killed by SIG%s", sigabbrev_np(WTERMSIG(u->wstatus)));
+        else
+            snprintf(how, sizeof(how), "exited %d", launch_exit_status(u->wstatus));
+    } else if (u->perf_done) {
+        snprintf(how, sizeof(how), "detached");
+    } else {
+        snprintf(how, sizeof(how), "running");
+    }
+    snprintf(buf, len, "%s  %.1fs  %" PRIu64 " samples %.0f/s  lost %" PRIu64
+                       "  unwind-fail %.1f%%  tprof-cpu %.1f%%",
+             how, el, u->r.samples, el > 0 ? (double)u->r.samples / el : 0,
+             st ? st->lost : 0,
+             u->r.samples ? 100.0 * (double)u->r.truncated / (double)u->r.samples : 0,
+             el > 0 ? 100.0 * cpu / el : 0);
+}
+
+static void refresh_view(struct run *u)
+{
+    if (!u->app)
+        return;
+    if (!app_paused(u->app)) {
+        flush_pending(&u->r);
+        app_profile_changed(u->app);
+    }
+    char st[300];
+    status_text(u, st, sizeof(st));
+    app_set_status(u->app, st);
+    app_redraw(u->app);
+}
+
+/* e: the profile so far, to a new file in the current directory. */
+static int export_now(void *ctx, char *msg, size_t len)
+{
+    struct run *u = ctx;
+    flush_pending(&u->r);
+    app_profile_changed(u->app);
+    char path[96], err[300];
+    snprintf(path, sizeof(path), "tprof-%d-%u.folded", (int)getpid(), ++u->r.exports);
+    long n = folded_write_file(u->r.prof, path, err, sizeof(err));
+    if (n < 0) {
+        snprintf(msg, len, "export failed: %s", err);
+        return -1;
+    }
+    snprintf(msg, len, "exported %ld stacks (%.0f samples) to %s", n, profile_total(u->r.prof),
+             path);
+    return 0;
+}
+
+static void capture_read(struct run *u, struct capture *c)
+{
+    char buf[65536];
+    for (;;) {
+        ssize_t n = read(c->fd, buf, sizeof(buf));
+        if (n > 0) {
+            fwrite(buf, 1, (size_t)n, c->keep);
+            linebuf_append(u->log, buf, (size_t)n, c->prefix);
+            continue;
+        }
+        if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+            close(c->fd);
+            c->fd = -1;
+        }
+        break;
+    }
+}
+
+/* Copy what a stream captured to FD (the write-through at the end). */
+static void capture_flush(struct capture *c, int fd)
+{
+    if (!c->keep)
+        return;
+    rewind(c->keep);
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), c->keep)) > 0) {
+        size_t off = 0;
+        while (off < n) {
+            ssize_t w = write(fd, buf + off, n - off);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                return;
+            off += (size_t)w;
+        }
+    }
+    fclose(c->keep);
+    c->keep = NULL;
+}
+
+/* ----- attaching ----- */
+
+static int read_small(const char *path, char *buf, size_t len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, len - 1);
+    close(fd);
+    if (n < 0)
+        return -1;
+    buf[n] = '\0';
+    buf[strcspn(buf, "\n")] = '\0';
+    return 0;
+}
+
+/* Threads, address space and names of the processes to attach to. */
+static int attach_prepare(struct run *u, struct pidvec *tids, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < u->o->npids; i++) {
+        pid_t pid = u->o->pids[i];
+        char path[64], comm[16];
+        snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+        DIR *d = opendir(path);
+        if (!d) {
+            if (errno == ENOENT)
+                snprintf(err, errlen, "no process %d", (int)pid);
+            else
+                snprintf(err, errlen, "cannot read /proc/%d: %s", (int)pid, strerror(errno));
+            return -1;
+        }
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            if (e->d_name[0] < '0' || e->d_name[0] > '9')
+                continue;
+            pid_t tid = (pid_t)atoi(e->d_name);
+            VEC_PUSH(*tids, tid);
+            snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", (int)pid, (int)tid);
+            if (read_small(path, comm, sizeof(comm)) == 0) {
+                struct task *t = task_get(&u->r, (uint32_t)pid, (uint32_t)tid);
+                snprintf(t->comm, sizeof(t->comm), "%s", comm);
+            }
+        }
+        closedir(d);
+        if (symbols_load_proc_maps(u->r.sym, (uint32_t)pid, err, errlen) < 0)
+            return -1;
+        if (i == 0) {
+            snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+            if (read_small(path, comm, sizeof(comm)) == 0)
+                snprintf(u->r.default_comm, 16, "%s", comm);
+        }
+    }
+    return 0;
+}
+
+static bool attached_alive(const struct run *u)
+{
+    for (size_t i = 0; i < u->o->npids; i++)
+        if (kill(u->o->pids[i], 0) == 0 || errno == EPERM)
+            return true;
+    return false;
+}
+
+/* ----- the loop ----- */
+
+/* Stop sampling: drain the buffers, close the events. */
+static void perf_finish(struct run *u)
+{
+    if (u->perf_done)
+        return;
+    perf_read(u->ps, true, on_event, &u->r);
+    u->perf_done = true;
+    u->t_end = now_s();
+}
+
+static void child_exited(struct run *u, int wstatus)
+{
+    u->exited = true;
+    u->wstatus = wstatus;
+    perf_finish(u);
+    refresh_view(u);
+}
+
+/* Ask the launched program to end: the signal now, SIGKILL after 2 s. */
+static void stop_program(struct run *u, int sig)
+{
+    if (!u->launched || u->exited)
+        return;
+    kill(u->l.pid, sig);
+    if (!u->stopping) {
+        u->stopping = true;
+        u->kill_at = now_s() + 2.0;
+    }
+}
+
+static void handle_signals(struct run *u)
+{
+    struct signalfd_siginfo si;
+    while (read(u->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+        if (si.ssi_signo == SIGCHLD)
+            continue;
+        if (!u->stop_signal)
+            u->stop_signal = (int)si.ssi_signo;
+        if (u->launched)
+            stop_program(u, (int)si.ssi_signo == SIGQUIT ? SIGTERM : (int)si.ssi_signo);
+        else
+            u->quitting = true; /* attached: detach */
+        if (u->app)
+            u->quitting = true;
+    }
+}
+
+static void loop(struct run *u)
+{
+    int fds[256];
+    size_t nperf = perf_fds(u->ps, fds, 250);
+    for (;;) {
+        struct pollfd pfd[264];
+        size_t n = 0;
+        if (!u->perf_done)
+            for (size_t i = 0; i < nperf; i++)
+                pfd[n++] = (struct pollfd){.fd = fds[i], .events = POLLIN};
+        pfd[n++] = (struct pollfd){.fd = u->sfd, .events = POLLIN};
+        pfd[n++] = (struct pollfd){.fd = u->tfd, .events = POLLIN};
+        if (u->app)
+            pfd[n++] = (struct pollfd){.fd = app_input_fd(u->app), .events = POLLIN};
+        if (u->out.fd >= 0)
+            pfd[n++] = (struct pollfd){.fd = u->out.fd, .events = POLLIN};
+        if (u->err.fd >= 0)
+            pfd[n++] = (struct pollfd){.fd = u->err.fd, .events = POLLIN};
+        int timeout = u->app && app_busy(u->app) ? 0 : 100;
+        if (poll(pfd, n, timeout) < 0 && errno != EINTR)
+            break;
+
+        if (!u->perf_done)
+            perf_read(u->ps, false, on_event, &u->r);
+        if (u->out.fd >= 0)
+            capture_read(u, &u->out);
+        if (u->err.fd >= 0)
+            capture_read(u, &u->err);
+        handle_signals(u);
+
+        uint64_t ticks;
+        bool tick = read(u->tfd, &ticks, sizeof(ticks)) == (ssize_t)sizeof(ticks);
+        double now = now_s();
+        if (!u->perf_done && u->o->duration > 0 && now - u->t0 >= u->o->duration) {
+            if (u->launched)
+                stop_program(u, SIGTERM);
+            else {
+                perf_finish(u);
+                if (!u->app)
+                    u->quitting = true;
+                refresh_view(u);
+            }
+        }
+        if (u->stopping && u->kill_at > 0 && now >= u->kill_at && !u->exited) {
+            kill(u->l.pid, SIGKILL); /* it ignored the polite signal */
+            u->kill_at = 0;
+        }
+        if (u->launched && !u->exited) {
+            int st;
+            if (waitpid(u->l.pid, &st, WNOHANG) == u->l.pid)
+                child_exited(u, st);
+        }
+        if (!u->launched && !u->perf_done && !attached_alive(u)) {
+            perf_finish(u);
+            if (!u->app)
+                u->quitting = true;
+            refresh_view(u);
+        }
+        if (u->app) {
+            if (app_pump(u->app) == APP_QUIT)
+                u->quitting = true;
+            if (tick)
+                refresh_view(u);
+        }
+        /* Done: headless when the program ended (or we were told to stop and
+         * it has); live when the user quit. */
+        if (!u->app && u->launched && u->exited)
+            break;
+        if (!u->app && !u->launched && u->quitting)
+            break;
+        if (u->app && u->quitting) {
+            /* Leave the screen at once; end or detach from the program. */
+            app_stop(u->app);
+            if (u->launched && !u->exited) {
+                stop_program(u, SIGTERM);
+                while (!u->exited) {
+                    int st;
+                    pid_t w = waitpid(u->l.pid, &st, WNOHANG);
+                    if (w == u->l.pid) {
+                        u->exited = true;
+                        u->wstatus = st;
+                        break;
+                    }
+                    perf_read(u->ps, false, on_event, &u->r);
+                    if (u->out.fd >= 0)
+                        capture_read(u, &u->out);
+                    if (u->err.fd >= 0)
+                        capture_read(u, &u->err);
+                    if (u->kill_at > 0 && now_s() >= u->kill_at) {
+                        kill(u->l.pid, SIGKILL);
+                        u->kill_at = 0;
+                    }
+                    poll(NULL, 0, 20);
+                }
+            }
+            perf_finish(u);
+            break;
+        }
+    }
+}
+
 int cmd_record(const struct record_opts *o)
 {
     char err[512], warn[256];
     int errnum = 0;
-    const char *output = o->output ? o->output : TPROF_DEFAULT_OUTPUT;
+    struct run run, *u = &run;
+    memset(u, 0, sizeof(*u));
+    u->o = o;
+    u->out.fd = u->err.fd = -1;
+    u->r.o = o;
+    bool live = !o->no_tui && isatty(0) && isatty(1);
+    bool attach = o->npids > 0;
 
     sigset_t mask, old;
     sigemptyset(&mask);
@@ -229,121 +618,150 @@ int cmd_record(const struct record_opts *o)
     sigaddset(&mask, SIGCHLD);
     sigaddset(&mask, SIGQUIT);
     sigprocmask(SIG_BLOCK, &mask, &old);
-    int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-    if (sfd < 0) {
-        fprintf(stderr, "tprof: signalfd: %s\n", strerror(errno));
+    u->sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+    u->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    if (u->sfd < 0 || u->tfd < 0) {
+        fprintf(stderr, "tprof: signalfd/timerfd: %s\n", strerror(errno));
         return 1;
     }
     signal(SIGPIPE, SIG_IGN);
 
-    struct launch l;
-    if (launch_start(&l, o->argv, NULL, err, sizeof(err)) < 0) {
-        fprintf(stderr, "tprof: %s\n", err);
-        return 1;
-    }
-    struct perf_config pc = {.pid = l.pid,
-                             .enable_on_exec = true,
-                             .freq = o->freq,
-                             .callgraph = o->callgraph,
+    u->r.prof = profile_new();
+    u->r.sym = symbols_new(NULL);
+    u->r.unw = unwind_new(symbols_unwind_find, u->r.sym);
+    int status = 1;
+    struct pidvec tids = {0};
+    struct perf_config pc = {.freq = o->freq, .callgraph = o->callgraph,
                              .stack_size = o->stack_size};
-    struct perf_session *ps = perf_open(&pc, err, sizeof(err), &errnum, warn, sizeof(warn));
-    if (!ps) {
-        launch_abort(&l);
+
+    if (attach) {
+        if (attach_prepare(u, &tids, err, sizeof(err)) < 0) {
+            fprintf(stderr, "tprof: %s\n", err);
+            goto out;
+        }
+        pc.tids = tids.v;
+        pc.ntids = tids.n;
+        snprintf(u->title, sizeof(u->title), "%.32s (pid %d%s)", u->r.default_comm, (int)o->pids[0],
+                 o->npids > 1 ? ", ..." : "");
+    } else {
+        const char *base = strrchr(o->argv[0], '/');
+        snprintf(u->r.default_comm, 16, "%s", base ? base + 1 : o->argv[0]);
+        snprintf(u->title, sizeof(u->title), "%.32s", u->r.default_comm);
+        struct launch_opts lo = {-1, -1, -1};
+        int op[2] = {-1, -1}, ep[2] = {-1, -1};
+        if (live) {
+            /* The program must not draw over the viewer: its stdin is
+             * /dev/null and its output goes to pipes shown in the log pane. */
+            lo.stdin_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+            if (pipe2(op, O_CLOEXEC) < 0 || pipe2(ep, O_CLOEXEC) < 0) {
+                fprintf(stderr, "tprof: pipe: %s\n", strerror(errno));
+                goto out;
+            }
+            lo.stdout_fd = op[1];
+            lo.stderr_fd = ep[1];
+        }
+        int rc = launch_start(&u->l, o->argv, &lo, err, sizeof(err));
+        if (live) {
+            close(lo.stdin_fd);
+            close(op[1]);
+            close(ep[1]);
+            u->out = (struct capture){op[0], tmpfile(), ""};
+            u->err = (struct capture){ep[0], tmpfile(), "! "};
+            fcntl(op[0], F_SETFL, O_NONBLOCK);
+            fcntl(ep[0], F_SETFL, O_NONBLOCK);
+        }
+        if (rc < 0) {
+            fprintf(stderr, "tprof: %s\n", err);
+            goto out;
+        }
+        u->launched = true;
+        pc.pid = u->l.pid;
+        pc.enable_on_exec = true;
+    }
+
+    u->ps = perf_open(&pc, err, sizeof(err), &errnum, warn, sizeof(warn));
+    if (!u->ps) {
+        if (u->launched)
+            launch_abort(&u->l);
         fprintf(stderr, "tprof: %s\n", err);
-        return 1;
+        goto out;
     }
     if (warn[0] && !o->quiet)
         fprintf(stderr, "tprof: %s\n", warn);
 
-    struct rec r = {.o = o};
-    const char *base = strrchr(o->argv[0], '/');
-    snprintf(r.default_comm, 16, "%s", base ? base + 1 : o->argv[0]);
-    r.prof = profile_new();
-    r.sym = symbols_new(NULL);
-    r.unw = unwind_new(symbols_unwind_find, r.sym);
-
-    double t0 = now_s(), cpu0 = self_cpu_s();
-    int exec_errno = launch_go(&l);
-    if (exec_errno) {
-        launch_exec_failure_message(o->argv[0], exec_errno, err, sizeof(err));
-        fprintf(stderr, "tprof: %s\n", err);
-        int st;
-        while (waitpid(l.pid, &st, 0) < 0 && errno == EINTR)
-            ;
-        perf_close(ps);
-        unwind_free(r.unw);
-        symbols_free(r.sym);
-        profile_free(r.prof);
-        close(sfd);
-        sigprocmask(SIG_SETMASK, &old, NULL);
-        return launch_exec_failure_status(exec_errno);
+    u->t0 = now_s();
+    u->cpu0 = self_cpu_s();
+    if (u->launched) {
+        int exec_errno = launch_go(&u->l);
+        if (exec_errno) {
+            launch_exec_failure_message(o->argv[0], exec_errno, err, sizeof(err));
+            fprintf(stderr, "tprof: %s\n", err);
+            int st;
+            while (waitpid(u->l.pid, &st, 0) < 0 && errno == EINTR)
+                ;
+            status = launch_exec_failure_status(exec_errno);
+            goto out;
+        }
+    } else if (perf_enable(u->ps) < 0) {
+        fprintf(stderr, "tprof: cannot enable sampling: %s\n", strerror(errno));
+        goto out;
     }
 
-    int fds[256];
-    size_t nfd = perf_fds(ps, fds, 255);
-    struct pollfd pfd[256];
-    for (size_t i = 0; i < nfd; i++)
-        pfd[i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
-    pfd[nfd] = (struct pollfd){.fd = sfd, .events = POLLIN};
-
-    int wstatus = 0;
-    bool exited = false, stopping = false;
-    double kill_at = 0;
-    int stop_signal = 0;
-    while (!exited) {
-        double now = now_s();
-        if (o->duration > 0 && !stopping && now - t0 >= o->duration) {
-            kill(l.pid, SIGTERM);
-            stopping = true;
-            kill_at = now + 2.0;
-        }
-        if (stopping && kill_at > 0 && now >= kill_at) {
-            kill(l.pid, SIGKILL); /* it ignored the polite signal */
-            kill_at = 0;
-        }
-        int rc = poll(pfd, nfd + 1, 100);
-        if (rc < 0 && errno != EINTR) {
-            fprintf(stderr, "tprof: poll: %s\n", strerror(errno));
-            break;
-        }
-        perf_read(ps, false, on_event, &r);
-        struct signalfd_siginfo si;
-        while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-            if (si.ssi_signo == SIGCHLD)
-                continue;
-            /* Stop the program; the profile so far is still written. */
-            if (!stop_signal)
-                stop_signal = (int)si.ssi_signo;
-            kill(l.pid, (int)si.ssi_signo == SIGQUIT ? SIGTERM : (int)si.ssi_signo);
-            if (!stopping) {
-                stopping = true;
-                kill_at = now_s() + 2.0;
+    if (live) {
+        u->app = app_new(u->r.prof, u->title);
+        u->log = linebuf_new(2000, 400);
+        if (u->launched)
+            app_set_log(u->app, u->log);
+        app_set_export(u->app, export_now, u);
+        u->r.buffering = true;
+        char st[300];
+        status_text(u, st, sizeof(st));
+        app_set_status(u->app, st);
+        if (app_start(u->app, err, sizeof(err)) < 0) {
+            fprintf(stderr, "tprof: %s\n", err);
+            app_free(u->app);
+            u->app = NULL;
+            u->r.prof = NULL; /* the app owned it */
+            if (u->launched) {
+                kill(u->l.pid, SIGKILL);
+                waitpid(u->l.pid, NULL, 0);
             }
+            goto out;
         }
-        pid_t w = waitpid(l.pid, &wstatus, WNOHANG);
-        if (w == l.pid)
-            exited = true;
     }
-    double elapsed = now_s() - t0;
-    perf_read(ps, true, on_event, &r); /* what the buffers still hold */
-    struct perf_stats st = *perf_get_stats(ps);
-    perf_close(ps);
-    double cpu = self_cpu_s() - cpu0;
+    double period = 1.0 / (o->refresh > 0 ? o->refresh : 2.0);
+    struct itimerspec its = {{(time_t)period, (long)((period - (time_t)period) * 1e9)},
+                             {(time_t)period, (long)((period - (time_t)period) * 1e9)}};
+    timerfd_settime(u->tfd, 0, &its, NULL);
 
-    int status = exited ? launch_exit_status(wstatus) : 1;
-    if (exited && WIFSIGNALED(wstatus) && !o->quiet && !stop_signal)
-        fprintf(stderr, "tprof: %s killed by signal %d (%s)\n", o->argv[0], WTERMSIG(wstatus),
-                strsignal(WTERMSIG(wstatus)));
+    loop(u);
+    flush_pending(&u->r);
+    if (!u->perf_done)
+        perf_finish(u);
+
+    double elapsed = u->t_end - u->t0;
+    struct perf_stats st = *perf_get_stats(u->ps);
+    double cpu = self_cpu_s() - u->cpu0;
+    status = u->launched ? (u->exited ? launch_exit_status(u->wstatus) : 1) : 0;
+    if (u->launched && u->exited && WIFSIGNALED(u->wstatus) && !o->quiet && !u->stop_signal &&
+        !u->app)
+        fprintf(stderr, "tprof: %s killed by signal %d (%s)\n", o->argv[0],
+                WTERMSIG(u->wstatus), strsignal(WTERMSIG(u->wstatus)));
+
+    /* What the program printed while the viewer had the screen. */
+    capture_flush(&u->out, 1);
+    capture_flush(&u->err, 2);
 
     char note[256];
-    if (symbols_take_warning(r.sym, note, sizeof(note)) && !o->quiet)
+    if (symbols_take_warning(u->r.sym, note, sizeof(note)) && !o->quiet)
         fprintf(stderr, "tprof: %s\n", note);
 
     char written[600] = "";
-    if (r.samples == 0) {
+    const char *output = o->output ? o->output : live ? NULL : TPROF_DEFAULT_OUTPUT;
+    if (u->r.samples == 0) {
         snprintf(written, sizeof(written), "; no samples, so nothing written");
-    } else {
-        long lines = folded_write_file(r.prof, output, err, sizeof(err));
+    } else if (output) {
+        long lines = folded_write_file(u->r.prof, output, err, sizeof(err));
         if (lines < 0) {
             fprintf(stderr, "tprof: %s\n", err);
             status = 1;
@@ -352,24 +770,41 @@ int cmd_record(const struct record_opts *o)
         }
     }
     if (!o->quiet) {
-        double trunc = r.samples ? 100.0 * (double)r.truncated / (double)r.samples : 0;
+        double trunc = u->r.samples ? 100.0 * (double)u->r.truncated / (double)u->r.samples : 0;
         fprintf(stderr,
                 "tprof: %.2f s, %" PRIu64 " samples (%.0f/s), %" PRIu64 " lost, %" PRIu64
                 " throttled, %.1f%% unwound short of a root, tprof CPU %.2f s (%.1f%%)%s\n",
-                elapsed, r.samples, elapsed > 0 ? (double)r.samples / elapsed : 0, st.lost,
+                elapsed, u->r.samples, elapsed > 0 ? (double)u->r.samples / elapsed : 0, st.lost,
                 st.throttled, trunc, cpu, elapsed > 0 ? 100.0 * cpu / elapsed : 0, written);
     }
 
+out:
+    if (u->ps)
+        perf_close(u->ps); /* attached processes just stop being sampled */
+    for (struct capture *c = &u->out; c; c = c == &u->out ? &u->err : NULL) {
+        if (c->fd >= 0)
+            close(c->fd);
+        if (c->keep)
+            fclose(c->keep);
+    }
     struct task *t, *tmp;
-    HASH_ITER(hh, r.tasks, t, tmp)
+    HASH_ITER(hh, u->r.tasks, t, tmp)
     {
-        HASH_DEL(r.tasks, t);
+        HASH_DEL(u->r.tasks, t);
         free(t);
     }
-    unwind_free(r.unw);
-    symbols_free(r.sym);
-    profile_free(r.prof);
-    close(sfd);
+    if (u->app)
+        app_free(u->app); /* frees the profile */
+    else
+        profile_free(u->r.prof);
+    linebuf_free(u->log);
+    unwind_free(u->r.unw);
+    symbols_free(u->r.sym);
+    VEC_FREE(u->r.pend_frames);
+    VEC_FREE(u->r.pend);
+    VEC_FREE(tids);
+    close(u->sfd);
+    close(u->tfd);
     sigprocmask(SIG_SETMASK, &old, NULL);
     return status;
 }

@@ -4,6 +4,11 @@
  * with its own ring buffer. Reading follows the kernel's protocol: load
  * data_head with acquire, parse [tail, head), store data_tail with release.
  *
+ * Attaching to a running process opens one event per existing thread and
+ * CPU (inherit only covers threads created after the open); the events of
+ * one CPU share that CPU's ring through PERF_EVENT_IOC_SET_OUTPUT, as perf
+ * does, so the number of buffers stays the number of CPUs.
+ *
  * Records from different CPU buffers interleave in time, and a sample must
  * be processed after the MMAP2 record that maps its code, so records are
  * copied into a pending queue and handed out in timestamp order in rounds,
@@ -46,6 +51,7 @@ struct pending {
 
 struct perf_session {
     VEC(struct ring) rings;
+    VEC(int) extra_fds; /* events whose records go to another event's ring */
     VEC(struct pending *) queue;
     uint64_t sample_type;
     uint64_t regs_mask;
@@ -210,47 +216,66 @@ struct perf_session *perf_open(const struct perf_config *cfg, char *err, size_t 
     if (pages > 2048)
         pages = 2048;
 
+    size_t ntargets = cfg->ntids ? cfg->ntids : 1;
     for (int cpu = 0; cpu < n; cpu++) {
-        struct perf_event_attr attr;
-        int fd;
-        for (;;) {
-            fill_attr(&attr, cfg, excl_kernel, build_id);
-            /* Wake poll() when a quarter of the buffer is used. */
-            attr.wakeup_watermark = (uint32_t)(pages * 4096 / 4);
-            fd = (int)sys_perf_event_open(&attr, cfg->pid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
-            if (fd >= 0)
+        int ring_fd = -1;
+        for (size_t t = 0; t < ntargets; t++) {
+            pid_t target = cfg->ntids ? cfg->tids[t] : cfg->pid;
+            struct perf_event_attr attr;
+            int fd;
+            for (;;) {
+                fill_attr(&attr, cfg, excl_kernel, build_id);
+                /* Wake poll() when a quarter of the buffer is used. */
+                attr.wakeup_watermark = (uint32_t)(pages * 4096 / 4);
+                fd = (int)sys_perf_event_open(&attr, target, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+                if (fd >= 0)
+                    break;
+                if (errno == EINVAL && build_id) {
+                    build_id = false; /* kernel older than 5.12 */
+                    continue;
+                }
+                if ((errno == EACCES || errno == EPERM) && !excl_kernel && opened == 0) {
+                    excl_kernel = true; /* perf_event_paranoid >= 2 without privilege */
+                    continue;
+                }
                 break;
-            if (errno == EINVAL && build_id) {
-                build_id = false; /* kernel older than 5.12 */
+            }
+            if (fd < 0) {
+                if (errno == ENODEV || errno == ENXIO) /* offline CPU */
+                    break;
+                if (errno == ESRCH && cfg->ntids) /* a thread that has just exited */
+                    continue;
+                last_errno = errno;
+                goto done;
+            }
+            if (ring_fd >= 0) {
+                if (ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, ring_fd) < 0) {
+                    last_errno = errno;
+                    close(fd);
+                    goto done;
+                }
+                VEC_PUSH(s->extra_fds, fd);
+                opened++;
                 continue;
             }
-            if ((errno == EACCES || errno == EPERM) && !excl_kernel && opened == 0) {
-                excl_kernel = true; /* perf_event_paranoid >= 2 without privilege */
-                continue;
+            struct ring r = {.fd = fd};
+            if (map_ring(&r, pages) < 0) {
+                last_errno = errno;
+                snprintf(err, errlen, "cannot map the perf ring buffer: %s; raise "
+                         "kernel.perf_event_mlock_kb or 'ulimit -l'", strerror(errno));
+                close(fd);
+                *errnum = last_errno;
+                perf_close(s);
+                return NULL;
             }
-            break;
+            VEC_PUSH(s->rings, r);
+            ring_fd = fd;
+            s->sample_type = attr.sample_type;
+            s->regs_mask = attr.sample_regs_user;
+            opened++;
         }
-        if (fd < 0) {
-            if (errno == ENODEV || errno == ENXIO) /* offline CPU */
-                continue;
-            last_errno = errno;
-            break;
-        }
-        struct ring r = {.fd = fd};
-        if (map_ring(&r, pages) < 0) {
-            last_errno = errno;
-            snprintf(err, errlen, "cannot map the perf ring buffer: %s; raise "
-                     "kernel.perf_event_mlock_kb or 'ulimit -l'", strerror(errno));
-            close(fd);
-            *errnum = last_errno;
-            perf_close(s);
-            return NULL;
-        }
-        VEC_PUSH(s->rings, r);
-        s->sample_type = attr.sample_type;
-        s->regs_mask = attr.sample_regs_user;
-        opened++;
     }
+done:
     if (opened == 0 || last_errno) {
         int e = last_errno ? last_errno : ENODEV;
         describe_open_error(e, err, errlen);
@@ -276,8 +301,11 @@ void perf_close(struct perf_session *s)
             munmap(s->rings.v[i].meta, s->rings.v[i].map_len);
         close(s->rings.v[i].fd);
     }
+    for (size_t i = 0; i < s->extra_fds.n; i++)
+        close(s->extra_fds.v[i]);
     for (size_t i = 0; i < s->queue.n; i++)
         free(s->queue.v[i]);
+    VEC_FREE(s->extra_fds);
     VEC_FREE(s->rings);
     VEC_FREE(s->queue);
     free(s);
@@ -288,6 +316,9 @@ static int ioctl_all(struct perf_session *s, unsigned long req)
     int rc = 0;
     for (size_t i = 0; i < s->rings.n; i++)
         if (ioctl(s->rings.v[i].fd, req, 0) < 0)
+            rc = -1;
+    for (size_t i = 0; i < s->extra_fds.n; i++)
+        if (ioctl(s->extra_fds.v[i], req, 0) < 0)
             rc = -1;
     return rc;
 }

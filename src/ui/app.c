@@ -23,13 +23,14 @@
 
 #include "tprof/app.h"
 #include "tprof/icicle.h"
+#include "tprof/linebuf.h"
 #include "tprof/stats.h"
 #include "tprof/views.h"
 #include "tprof/xalloc.h"
 
 #define MAX_FILTERS 32
 
-enum view { VIEW_ICICLE, VIEW_TREE, VIEW_TOP, VIEW_CALLERS, VIEW_COUNT };
+enum view { VIEW_ICICLE, VIEW_TREE, VIEW_TOP, VIEW_CALLERS, VIEW_COUNT, VIEW_LOG = VIEW_COUNT };
 static const char *const view_names[VIEW_COUNT] = {"icicle", "tree", "top", "callers"};
 
 enum prompt { PROMPT_NONE, PROMPT_SEARCH, PROMPT_HIDE };
@@ -69,6 +70,17 @@ struct app {
     struct callers_view callers;
     uint32_t callers_frame;
     uint32_t callers_pending; /* frame whose callers are still to compute */
+
+    /* live mode */
+    char *status;                /* header text instead of the title */
+    bool paused;
+    const struct linebuf *log;   /* the program's output, for o */
+    struct list log_list;
+    bool log_follow;             /* keep the newest line in view */
+    enum view before_log;
+    app_export_fn export_fn;
+    void *export_ctx;
+    struct canvas *screen;       /* app_start .. app_stop */
 
     /* the icicle's place on the last drawn screen, for the mouse */
     int icicle_y, icicle_h, list_y, list_h, screen_w;
@@ -252,7 +264,51 @@ void app_free(struct app *a)
     free(a->pattern);
     free(a->hit);
     free(a->title);
+    free(a->status);
+    canvas_free(a->screen);
     free(a);
+}
+
+void app_set_status(struct app *a, const char *text)
+{
+    free(a->status);
+    a->status = text ? xstrdup(text) : NULL;
+}
+
+void app_profile_changed(struct app *a)
+{
+    if (a->nfilters) {
+        rebuild(a); /* transforms are rebuilt from the grown original */
+    } else {
+        profile_sort_children(a->orig);
+        recompute_match(a); /* new frames: the match table must cover them */
+        a->table_dirty = true;
+        if (a->view == VIEW_TREE && a->tree.p == a->cur)
+            tree_rebuild(&a->tree);
+        else
+            a->tree_dirty = true;
+    }
+    if (a->callers_frame != PROFILE_NONE && a->callers_pending == PROFILE_NONE) {
+        a->callers_pending = a->callers_frame;
+        a->callers.list.count = 0;
+    }
+}
+
+bool app_paused(const struct app *a)
+{
+    return a->paused;
+}
+
+void app_set_log(struct app *a, const struct linebuf *log)
+{
+    a->log = log;
+    a->log_follow = true;
+}
+
+void app_set_export(struct app *a, app_export_fn fn, void *ctx)
+{
+    a->export_fn = fn;
+    a->export_ctx = ctx;
 }
 
 void app_message(struct app *a, const char *text)
@@ -388,10 +444,10 @@ enum action {
     ACT_NEXT_VIEW, ACT_PREV_VIEW, ACT_SEARCH, ACT_NEXT_MATCH, ACT_PREV_MATCH, ACT_FOCUS,
     ACT_HIDE, ACT_INVERT, ACT_UNDO, ACT_COLOR, ACT_SORT_SELF, ACT_SORT_TOTAL, ACT_SORT_NAME,
     ACT_EXPAND, ACT_COLLAPSE, ACT_EXPAND_ALL, ACT_COLLAPSE_ALL, ACT_PGUP, ACT_PGDN, ACT_HOME,
-    ACT_END, ACT_CALLERS,
+    ACT_END, ACT_LOG, ACT_PAUSE, ACT_EXPORT,
 };
 
-#define ALL_VIEWS 0xf
+#define ALL_VIEWS 0x1f
 #define V(x) (1u << (x))
 
 struct binding {
@@ -439,7 +495,9 @@ static const struct binding bindings[] = {
     {TK_PGDN, ALL_VIEWS, ACT_PGDN, NULL, NULL},
     {TK_HOME, ALL_VIEWS, ACT_HOME, "Home End", "first / last row"},
     {TK_END, ALL_VIEWS, ACT_END, NULL, NULL},
-    {'o', ALL_VIEWS, ACT_CALLERS, "o", "callers/callees of the selected function"},
+    {'o', ALL_VIEWS, ACT_LOG, "o", "live: the program's output (o again: back)"},
+    {'p', ALL_VIEWS, ACT_PAUSE, "p", "live: freeze the display (sampling goes on)"},
+    {'e', ALL_VIEWS, ACT_EXPORT, "e", "live: export the profile so far to a file"},
 };
 
 static struct list *current_list(struct app *a)
@@ -448,6 +506,7 @@ static struct list *current_list(struct app *a)
     case VIEW_TREE: return &a->tree.list;
     case VIEW_TOP: return &a->table.list;
     case VIEW_CALLERS: return &a->callers.list;
+    case VIEW_LOG: return &a->log_list;
     default: return NULL;
     }
 }
@@ -534,6 +593,8 @@ static enum app_result act(struct app *a, enum action ac)
         }
         break;
     case ACT_UP:
+        if (a->view == VIEW_LOG)
+            a->log_follow = false;
         if (l) {
             list_move(l, -1);
         } else if (a->sel != a->zoom) {
@@ -585,6 +646,8 @@ static enum app_result act(struct app *a, enum action ac)
         break;
     case ACT_NEXT_VIEW:
     case ACT_PREV_VIEW:
+        if (a->view == VIEW_LOG)
+            a->view = a->before_log;
         switch_view(a, (enum view)((a->view + (ac == ACT_NEXT_VIEW ? 1 : VIEW_COUNT - 1)) %
                                    VIEW_COUNT));
         break;
@@ -668,9 +731,36 @@ static enum app_result act(struct app *a, enum action ac)
         if (l)
             list_select(l, ac == ACT_HOME ? 0 : (l->count ? l->count - 1 : 0));
         break;
-    case ACT_CALLERS:
-        switch_view(a, VIEW_CALLERS);
+    case ACT_LOG:
+        if (!a->log) {
+            set_msg(a, "%s", "no program output: this is a saved profile");
+        } else if (a->view == VIEW_LOG) {
+            a->view = a->before_log;
+        } else {
+            a->before_log = a->view;
+            a->view = VIEW_LOG;
+            a->log_follow = true;
+        }
         break;
+    case ACT_PAUSE:
+        if (!a->status) {
+            set_msg(a, "%s", "nothing to pause: this is a saved profile");
+            break;
+        }
+        a->paused = !a->paused;
+        set_msg(a, "%s", a->paused ? "paused: sampling goes on, the display is frozen (p resumes)"
+                                   : "resumed");
+        break;
+    case ACT_EXPORT: {
+        if (!a->export_fn) {
+            set_msg(a, "%s", "nothing to export: this profile is already a file");
+            break;
+        }
+        char msg[400];
+        a->export_fn(a->export_ctx, msg, sizeof(msg));
+        set_msg(a, "%s", msg);
+        break;
+    }
     }
     return APP_REDRAW;
 }
@@ -801,11 +891,16 @@ static void draw_header(struct app *a, struct canvas *c)
     for (int v = 0; v < VIEW_COUNT; v++)
         x += canvas_printf(c, x, 0, w - x, 0, 0, rv | (v == (int)a->view ? CANVAS_BOLD : 0),
                            v == (int)a->view ? "[%s]" : " %s ", view_names[v]);
+    if (a->view == VIEW_LOG)
+        x += canvas_text(c, x, 0, w - x, "[output]", 0, 0, rv | CANVAS_BOLD);
     for (size_t i = 0; i < a->nfilters && x < w; i++)
         x += canvas_printf(c, x, 0, w - x, 0, 0, rv | CANVAS_BOLD, " [%s]",
                            filter_label(a->filters[i]));
-    char right[300];
-    snprintf(right, sizeof(right), "  %s  %.0f samples ", a->title, profile_total(a->orig));
+    char right[600];
+    if (a->status) /* live: the status has a line of its own */
+        snprintf(right, sizeof(right), "  %s%s ", a->paused ? "[paused] " : "", a->title);
+    else
+        snprintf(right, sizeof(right), "  %s  %.0f samples ", a->title, profile_total(a->orig));
     int rw = canvas_text_width(right);
     if (x + rw <= w)
         canvas_text(c, w - rw, 0, rw, right, 0, 0, rv);
@@ -887,6 +982,29 @@ static void draw_bottom(struct app *a, struct canvas *c, int y)
                 0, 0, CANVAS_DIM);
 }
 
+static void log_row(void *ctx, size_t i, struct canvas *c, int x, int y, int w, bool sel)
+{
+    const struct app *a = ctx;
+    const char *line = linebuf_line(a->log, i);
+    bool err = line[0] == '!' && line[1] == ' ';
+    canvas_text(c, x, y, w, line, err ? CC_RED : 0, 0, sel ? CANVAS_REVERSE : 0);
+}
+
+static void draw_log(struct app *a, struct canvas *c, int y, int h)
+{
+    size_t n = linebuf_count(a->log), dropped = linebuf_dropped(a->log);
+    canvas_printf(c, 0, y, c->w, 0, 0, CANVAS_BOLD,
+                  "Program output (%zu lines%s; stderr lines start with '!'; all of it is "
+                  "written out when tprof exits)",
+                  n + dropped, dropped ? ", the oldest not shown" : "");
+    a->log_list.count = n;
+    if (a->log_follow || a->log_list.selected >= n)
+        a->log_list.selected = n ? n - 1 : 0;
+    if (n == 0)
+        canvas_text(c, 2, y + 1, c->w - 2, "(nothing yet)", 0, 0, CANVAS_DIM);
+    list_render(&a->log_list, c, 0, y + 1, c->w, h - 1, log_row, a);
+}
+
 static void draw_help(struct canvas *c)
 {
     canvas_clear(c);
@@ -920,7 +1038,14 @@ void app_draw(struct app *a, struct canvas *c)
     ensure_views(a);
     int w = c->w, h = c->h;
     draw_header(a, c);
-    draw_breadcrumb(a, c, 1);
+    int top = 1; /* first row under the header */
+    if (a->status) {
+        canvas_text(c, 0, 1, w, a->status, 0, 0, a->paused ? CANVAS_BOLD : 0);
+        top = 2;
+    }
+    draw_breadcrumb(a, c, top);
+    top++;
+    h -= top - 2; /* the layout below was made for two rows on top */
     a->screen_w = w;
     a->list_y = a->list_h = a->icicle_h = 0;
     if (a->view == VIEW_ICICLE) {
@@ -928,7 +1053,7 @@ void app_draw(struct app *a, struct canvas *c)
         int ih = h - 2 - 1 - table_h - 1;
         if (ih < 1)
             ih = 1;
-        a->icicle_y = 2;
+        a->icicle_y = top;
         a->icicle_h = ih;
         size_t need = (size_t)w * (size_t)ih;
         if (need > a->hit_cap) {
@@ -947,61 +1072,116 @@ void app_draw(struct app *a, struct canvas *c)
                                 .color = a->color,
                                 .heat = a->heat,
                                 .match = a->match};
-        icicle_render(a->cur, &o, c, 0, 2, w, ih, a->hit);
-        draw_status(a, c, 2 + ih);
+        icicle_render(a->cur, &o, c, 0, top, w, ih, a->hit);
+        draw_status(a, c, top + ih);
         if (table_h > 0 && a->table_dirty) {
-            table_header(c, 0, 3 + ih, w, a->order);
-            canvas_text(c, 2, 4 + ih, w - 2, "computing...", 0, 0, CANVAS_DIM);
+            table_header(c, 0, top + 1 + ih, w, a->order);
+            canvas_text(c, 2, top + 2 + ih, w - 2, "computing...", 0, 0, CANVAS_DIM);
         } else if (table_h > 0) {
             a->table.list.selected = LIST_NONE;
             a->table.list.top = 0;
-            table_render(&a->table, c, 0, 3 + ih, w, table_h);
+            table_render(&a->table, c, 0, top + 1 + ih, w, table_h);
         }
     } else {
         int lh = h - 4;
-        a->list_y = 3;
+        a->list_y = top + 1;
         a->list_h = lh - 1;
-        if (a->view == VIEW_TREE)
-            tree_render(&a->tree, c, 0, 2, w, lh);
+        if (a->view == VIEW_LOG)
+            draw_log(a, c, top, lh);
+        else if (a->view == VIEW_TREE)
+            tree_render(&a->tree, c, 0, top, w, lh);
         else if ((a->view == VIEW_TOP && a->table_dirty) ||
                  (a->view == VIEW_CALLERS && a->callers_pending != PROFILE_NONE))
-            canvas_text(c, 2, 3, w - 2, "computing...", 0, 0, CANVAS_DIM);
+            canvas_text(c, 2, top + 1, w - 2, "computing...", 0, 0, CANVAS_DIM);
         else if (a->view == VIEW_TOP) {
             if (a->table.list.selected == LIST_NONE)
                 a->table.list.selected = 0;
-            table_render(&a->table, c, 0, 2, w, lh);
+            table_render(&a->table, c, 0, top, w, lh);
         } else if (a->view == VIEW_CALLERS)
-            callers_render(&a->callers, c, 0, 2, w, lh);
+            callers_render(&a->callers, c, 0, top, w, lh);
         if (a->view == VIEW_TREE && a->tree.nrows)
             a->sel = tree_selected_node(&a->tree);
-        draw_status(a, c, h - 2);
+        draw_status(a, c, c->h - 2);
     }
-    draw_bottom(a, c, h - 1);
+    draw_bottom(a, c, c->h - 1);
 }
 
 /* ----- the loop ----- */
 
-int app_run(struct app *a, char *err, size_t errlen)
+int app_start(struct app *a, char *err, size_t errlen)
 {
     if (term_init(err, errlen) < 0)
         return -1;
     a->color = term_colors();
     a->deferred = true;
-    int interrupted_by = 0;
     int w, h;
     term_size(&w, &h);
-    struct canvas *c = canvas_new(w, h, term_utf8());
-    app_draw(a, c);
-    term_draw(c);
+    a->screen = canvas_new(w, h, term_utf8());
+    app_redraw(a);
+    return 0;
+}
+
+int app_input_fd(const struct app *a)
+{
+    (void)a;
+    return term_fd();
+}
+
+void app_redraw(struct app *a)
+{
+    if (!a->screen)
+        return;
+    app_draw(a, a->screen);
+    term_draw(a->screen);
+}
+
+enum app_result app_pump(struct app *a)
+{
+    bool redraw = false;
+    for (;;) {
+        struct term_mouse m;
+        int key = term_key(0, &m);
+        if (key == TK_NONE)
+            break;
+        if (key == TK_INTERRUPT)
+            return APP_QUIT;
+        if (key == TK_RESIZE) {
+            int w, h;
+            term_size(&w, &h);
+            canvas_resize(a->screen, w, h);
+        }
+        enum app_result r = app_key(a, key, &m);
+        if (r == APP_QUIT)
+            return APP_QUIT;
+        redraw |= r == APP_REDRAW || key == TK_RESIZE;
+    }
+    if (!redraw && app_idle(a)) /* one piece of deferred work per pump */
+        redraw = true;
+    if (redraw)
+        app_redraw(a);
+    return redraw ? APP_REDRAW : APP_NOTHING;
+}
+
+void app_stop(struct app *a)
+{
+    canvas_free(a->screen);
+    a->screen = NULL;
+    term_end();
+}
+
+int app_run(struct app *a, char *err, size_t errlen)
+{
+    if (app_start(a, err, errlen) < 0)
+        return -1;
+    struct canvas *c = a->screen;
+    int interrupted_by = 0;
     for (;;) {
         struct term_mouse m;
         /* Pending work runs only while no key is waiting. */
         int key = term_key(app_busy(a) ? 0 : -1, &m);
         if (key == TK_NONE) {
-            if (app_idle(a)) {
-                app_draw(a, c);
-                term_draw(c);
-            }
+            if (app_idle(a))
+                app_redraw(a);
             continue;
         }
         if (key == TK_INTERRUPT) {
@@ -1012,15 +1192,13 @@ int app_run(struct app *a, char *err, size_t errlen)
         if (r == APP_QUIT)
             break;
         if (key == TK_RESIZE) {
+            int w, h;
             term_size(&w, &h);
             canvas_resize(c, w, h);
         }
-        if (r == APP_REDRAW || key == TK_RESIZE) {
-            app_draw(a, c);
-            term_draw(c);
-        }
+        if (r == APP_REDRAW || key == TK_RESIZE)
+            app_redraw(a);
     }
-    canvas_free(c);
-    term_end();
+    app_stop(a);
     return interrupted_by;
 }

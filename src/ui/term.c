@@ -120,6 +120,11 @@ int term_init(char *err, size_t errlen)
     return 0;
 }
 
+int term_fd(void)
+{
+    return tty_in ? fileno(tty_in) : -1;
+}
+
 void term_size(int *w, int *h)
 {
     getmaxyx(stdscr, *h, *w);

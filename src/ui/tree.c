@@ -40,6 +40,12 @@ static void push_row(struct tree_view *t, uint32_t node, int depth)
 
 void tree_rebuild(struct tree_view *t)
 {
+    size_t nodes = profile_node_count(t->p);
+    if (nodes > t->nexpanded) { /* a live profile grew: new nodes start closed */
+        t->expanded = xrealloc(t->expanded, nodes);
+        memset(t->expanded + t->nexpanded, 0, nodes - t->nexpanded);
+        t->nexpanded = nodes;
+    }
     uint32_t sel = t->nrows ? tree_selected_node(t) : PROFILE_ROOT;
     t->nrows = 0;
     double min_w = t->min_fraction * profile_total(t->p);

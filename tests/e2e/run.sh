@@ -7,7 +7,7 @@ export E2E_RESULTS
 for t in test_*.sh; do
     case "$t" in *"${E2E_ONLY:-}"*) ;; *) continue ;; esac
     echo "== $t"
-    bash "$t"
+    bash "$t" </dev/null
 done
 passed=$(grep -c '^pass$' "$E2E_RESULTS")
 failed=$(grep -c '^fail$' "$E2E_RESULTS")

@@ -1,0 +1,156 @@
+# Live mode: tprof -- PROGRAM and tprof -p PID in a real terminal (tmux).
+. "$(dirname "$0")/lib.sh"
+cd "$TMP" || exit 1
+if ! command -v tmux >/dev/null 2>&1; then
+    skip "live mode in tmux" "tmux is not installed"
+    exit 0
+fi
+SOCK="tprof-live-$$"
+T="tmux -L $SOCK -f /dev/null"
+BG=""
+trap '$T kill-server 2>/dev/null; [ -n "$BG" ] && kill $BG 2>/dev/null; rm -rf "$TMP"' EXIT
+$T new-session -d -s keep "sleep 600"
+$T set -g history-limit 50000
+
+screen() { $T capture-pane -p -t v; }
+wait_for() { # TEXT [TRIES]: poll the screen (up to 10 s unless told)
+    i=0
+    while [ $i -lt "${2:-100}" ]; do
+        screen | grep -qF -- "$1" && return 0
+        sleep 0.1
+        i=$((i + 1))
+    done
+    return 1
+}
+keys() { $T send-keys -t v "$@"; }
+live() { # run tprof ARGS... in an 80x24 window; the shell then says the status
+    $T new-session -d -s v -x 80 -y 24 \
+        "cd '$TMP' && env LANG=C.UTF-8 TERM=screen '$TPROF' $*; echo EXIT=\$?; sleep 600"
+}
+status_samples() { screen | sed -n 2p | sed -n 's/.* \([0-9]*\) samples.*/\1/p'; }
+
+# A live run: the hot function shows up while the program runs.
+live -o live.folded -- "$PROGS/hot" 30
+wait_for "spin"
+check "live: the hot function is on screen within seconds" $? "$(screen | head -12)"
+screen | sed -n 2p | grep -q "^running "
+check "live: the status line says running, with samples and rate" $? "$(screen | sed -n 2p)"
+
+# Drill in while it runs; the selection stays on its frame across refreshes.
+keys j j j j j j
+wait_for "work (hot)  self"
+keys Enter
+wait_for "› main › work"
+r=$?
+screen | sed -n 2p | grep -q "^running "
+check "live: drilling in while the program runs" $((r + $?)) "$(screen | head -4)"
+keys j
+wait_for "alpha (hot)  self"
+s1=$(status_samples)
+i=0; while [ $i -lt 50 ] && [ "$(status_samples)" = "$s1" ]; do sleep 0.1; i=$((i + 1)); done
+sleep 0.7 # one more refresh
+s2=$(status_samples)
+screen | grep -q "^alpha (hot)  self" && [ "${s2:-0}" -gt "${s1:-0}" ] && screen | grep -q "› work$"
+check "live: selection and zoom stay on their frames as samples arrive ($s1 -> $s2)" $? "$(screen | head -4; screen | tail -9 | head -1)"
+
+# p freezes the display while sampling goes on.
+keys p
+wait_for "[paused]"
+t1=$(screen | grep "^alpha (hot)  self")
+sleep 1.2
+t2=$(screen | grep "^alpha (hot)  self")
+s3=$(status_samples)
+sleep 0.7
+s4=$(status_samples)
+[ -n "$t1" ] && [ "$t1" = "$t2" ] && [ "${s4:-0}" -gt "${s3:-0}" ]
+check "p: the tree is frozen while the sample count goes on" $? "'$t1' vs '$t2', $s3 -> $s4"
+keys p
+wait_for "resumed"
+
+# e exports the profile so far.
+keys e
+wait_for "exported "
+f=$(screen | sed -n 's/.* to \(tprof-[0-9]*-[0-9]*\.folded\).*/\1/p' | head -1)
+[ -n "$f" ] && [ -s "$f" ] && grep -q ";spin " "$f"
+check "e: the profile so far is written to a file, and where is said" $? "file '$f': $(screen | tail -1)"
+
+# q while the program runs: it is ended (SIGTERM), -o is written, status 143.
+keys q
+wait_for "EXIT="
+screen | grep -q "EXIT=143" && [ -s live.folded ] && ! pgrep -f "$PROGS/hot 30" >/dev/null
+check "q ends the running program and leaves with its status (143), -o written" $? "$(screen | grep EXIT)"
+$T kill-session -t v
+
+# The program ends first: the header says how, the profile stays, q returns
+# the program's status.
+live -- "$PROGS/hot" 1 3
+wait_for "exited 3" 150
+check "when the program exits, the status line says how (exited 3)" $? "$(screen | sed -n 2p)"
+keys j j
+wait_for "_start (hot)  self"
+check "the final profile stays explorable" $? "$(screen | tail -8 | head -1)"
+keys q
+wait_for "EXIT=3"
+check "q leaves with the program's exit status (3)" $? "$(screen | grep EXIT)"
+$T kill-session -t v
+
+# A program that prints thousands of lines does not disturb the screen; o
+# shows its output; all of it is written through when the viewer closes.
+live -- "$PROGS/chatty" 5000 3
+wait_for "exited 0" 200
+screen | head -22 | grep -q "chatty output"
+r=$?
+[ $r -ne 0 ] && screen | grep -q "chatter_work"
+check "5000 lines of program output do not reach the screen" $? "$(screen | head -6)"
+keys o
+wait_for "Program output (5500 lines"
+r=$?
+# stdout and stderr are separate pipes: their last lines may come in either order
+screen | grep -q "of chatty output\|! err " && keys Home && wait_for "line " && [ $r -eq 0 ]
+check "o: the log pane shows the program's output (5500 lines, stderr marked '!')" $? "$(screen | head -6)"
+keys End
+keys o q
+wait_for "EXIT=0"
+n=$($T capture-pane -p -t v -S - -E - | grep -c "of chatty output")
+e=$($T capture-pane -p -t v -S - -E - | grep -c "^err [0-9]")
+[ "$n" -eq 5000 ] && [ "$e" -eq 500 ]
+check "the captured output is written through on exit, nothing lost ($n + $e lines)" $? "$n stdout, $e stderr lines"
+$T kill-session -t v
+
+# Attach: -p shows a running process live; q detaches and it runs on.
+"$PROGS/hot" 60 >/dev/null &
+BG=$!
+sleep 0.3
+live -p $BG
+wait_for "spin"
+check "-p: a running process is shown live" $? "$(screen | head -10)"
+keys q
+wait_for "EXIT=0"
+check "-p: q leaves with status 0" $? "$(screen | grep EXIT)"
+state=$(sed 's/.*) //' /proc/$BG/stat | cut -c1)
+tracer=$(awk '/TracerPid/ {print $2}' /proc/$BG/status)
+kill -0 $BG 2>/dev/null && [ "$state" != "T" ] && [ "$state" != "t" ] && [ "$tracer" = 0 ]
+check "-p: after q the process runs on, neither stopped nor traced (state $state)" $? "state=$state tracer=$tracer"
+$T kill-session -t v
+
+# Attach headless: every thread, ended by --duration; the process runs on.
+"$PROGS/threads" 20 &
+TH=$!
+sleep 0.3
+"$TPROF" -p $TH --duration 1 -o attach.folded </dev/null >/dev/null 2>err.txt
+rc=$?
+[ $rc -eq 0 ] && grep -q "^threads;clone3;start_thread;run_one;worker_one" attach.folded &&
+    grep -q "^threads;_start;.*;main;main_loop" attach.folded && kill -0 $TH
+check "-p headless: all existing threads sampled, --duration ends it, process runs on" $? "rc=$rc $(cat err.txt) $(head -3 attach.folded)"
+kill $TH 2>/dev/null
+kill $BG 2>/dev/null
+BG=""
+
+"$TPROF" -p 999999 -o x.folded </dev/null 2>err.txt
+rc=$?
+[ $rc -eq 1 ] && [ "$(wc -l <err.txt)" -eq 1 ] && grep -q "no process 999999" err.txt
+check "-p of a process that does not exist: one line, exit 1" $? "rc=$rc $(cat err.txt)"
+"$TPROF" -p 12,abc 2>err.txt
+rc=$?
+[ $rc -eq 2 ] && grep -q "invalid process id 'abc'" err.txt
+check "-p with a bad id: usage error" $? "rc=$rc $(cat err.txt)"
