@@ -14,14 +14,40 @@ TMP=$(mktemp -d /tmp/tprof-bench.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 
 now() { date +%s.%N; }
-# timed NAME CMD...: run, append the elapsed seconds to $TMP/NAME
+# timed NAME CMD...: run, append the elapsed seconds to $TMP/NAME and the
+# workload's own reported time to $TMP/NAME.self
 timed() {
     name=$1; shift
     t0=$(now)
-    "$@" >/dev/null 2>>"$TMP/$name.err" || { echo "bench: '$*' failed: $(tail -1 "$TMP/$name.err")" >&2; exit 1; }
+    "$@" >/dev/null 2>"$TMP/$name.last" || { echo "bench: '$*' failed: $(tail -1 "$TMP/$name.last")" >&2; exit 1; }
     t1=$(now)
+    cat "$TMP/$name.last" >>"$TMP/$name.err"
     echo "$t0 $t1" | awk '{printf "%.3f\n", $2 - $1}' >>"$TMP/$name"
+    sed -n 's/^workload: \([0-9.]*\) s$/\1/p' "$TMP/$name.last" >>"$TMP/$name.self"
 }
+
+# live: tprof's viewer in a tmux terminal (120x40, 2 redraws/s); the
+# workload's own time comes back through tprof's output capture after q.
+SOCK="tprof-bench-$$"
+live_run() {
+    tmux -L "$SOCK" -f /dev/null new-session -d -s b -x 120 -y 40 \
+        "env LANG=C.UTF-8 TERM=screen '$ROOT/tprof' -- '$W' '$SCALE'; sleep 600" || return 1
+    i=0
+    until tmux -L "$SOCK" capture-pane -p -t b | grep -q "exited 0"; do
+        sleep 0.2; i=$((i + 1))
+        [ $i -gt 1500 ] && { echo "bench: live run did not finish" >&2; return 1; }
+    done
+    tmux -L "$SOCK" send-keys -t b q
+    i=0
+    until tmux -L "$SOCK" capture-pane -p -t b | grep -q "^workload: "; do
+        sleep 0.1; i=$((i + 1)); [ $i -gt 100 ] && break
+    done
+    tmux -L "$SOCK" capture-pane -p -t b | sed -n 's/^workload: \([0-9.]*\) s$/\1/p' >>"$TMP/live.self"
+    tmux -L "$SOCK" capture-pane -p -t b | grep "tprof CPU" | tail -1 >"$TMP/live.err"
+    tmux -L "$SOCK" kill-server
+}
+have_tmux=1
+command -v tmux >/dev/null 2>&1 || have_tmux=0
 median() { sort -n "$1" | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 
 perf_pipeline() {
@@ -36,6 +62,7 @@ echo "workload: $W $SCALE, $RUNS runs each, $(nproc) CPUs, $(uname -r)"
 for i in $(seq "$RUNS"); do
     timed base "$W" "$SCALE"
     timed tprof "$ROOT/tprof" -o "$TMP/tprof.folded" -- "$W" "$SCALE"
+    [ $have_tmux = 1 ] && { live_run || have_tmux=0; }
     if [ $have_perf = 1 ]; then
         timed perf_record sh -c "cd '$TMP' && perf record -q -F 999 --call-graph=dwarf -o rec.data -- '$W' '$SCALE'"
         timed perf_pipeline perf_pipeline
@@ -47,6 +74,18 @@ row() { printf "  %-44s %7.2f s  %5.3fx\n" "$1" "$2" "$(echo "$2 $base" | awk '{
 echo
 printf "  %-44s %7.2f s\n" "unprofiled" "$base"
 row "tprof -F 999 -g dwarf -o (record+unwind+write)" "$(median "$TMP/tprof")"
+if [ $have_tmux = 1 ] && [ -s "$TMP/live.self" ]; then
+    bself=$(median "$TMP/base.self")
+    lself=$(median "$TMP/live.self")
+    tself=$(median "$TMP/tprof.self")
+    echo "  the workload's own wall time (printed by it; the same measure live):"
+    printf "  %-44s %7.2f s\n" "  unprofiled" "$bself"
+    printf "  %-44s %7.2f s  %5.3fx\n" "  under tprof -o (headless)" "$tself" "$(echo "$tself $bself" | awk '{print $1 / $2}')"
+    printf "  %-44s %7.2f s  %5.3fx\n" "  under tprof live (viewer, 2 redraws/s)" "$lself" "$(echo "$lself $bself" | awk '{print $1 / $2}')"
+    sed 's/^/  live summary: /' "$TMP/live.err"
+else
+    echo "  live: tmux not available, skipped"
+fi
 if [ $have_perf = 1 ]; then
     row "perf record --call-graph=dwarf (record only)" "$(median "$TMP/perf_record")"
     row "perf record + perf script report stackcollapse" "$(median "$TMP/perf_pipeline")"
