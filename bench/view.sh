@@ -9,7 +9,12 @@ F=build/bench/big.folded
 size=$(stat -c %s "$F")
 echo
 echo "viewer on $F ($(echo "$size" | awk '{printf "%.0f MB", $1 / 1e6}'))"
-build/bench/viewbench "$F" 200 50 || exit 1
+cat "$F" >/dev/null # in the page cache, as a file just written or copied is
+# three loads (the spread is part of the answer), then the full session
+for i in 1 2; do
+    build/bench/viewbench "$F" 200 50 | head -1 | sed "s/^  /  (run $i) /" || exit 1
+done
+build/bench/viewbench "$F" 200 50 | sed "1s/^  /  (run 3) /" || exit 1
 t0=$(date +%s.%N)
 ./tprof report --top 10 --width 160 "$F" >/dev/null || exit 1
 t1=$(date +%s.%N)
