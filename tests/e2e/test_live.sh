@@ -146,6 +146,16 @@ kill $TH 2>/dev/null
 kill $BG 2>/dev/null
 BG=""
 
+# Threads and children created after the attach are followed.
+"$PROGS/latefork" 0.8 1.5 &
+LF=$!
+sleep 0.2
+"$TPROF" -p $LF -o late.folded </dev/null >/dev/null 2>err.txt
+rc=$?
+[ $rc -eq 0 ] && grep -q ";late_thread_work" late.folded && grep -q ";late_child_work" late.folded
+check "-p: a thread and a child created after the attach are sampled" $? "rc=$rc $(cat err.txt) $(cat late.folded)"
+wait $LF 2>/dev/null
+
 "$TPROF" -p 999999 -o x.folded </dev/null 2>err.txt
 rc=$?
 [ $rc -eq 1 ] && [ "$(wc -l <err.txt)" -eq 1 ] && grep -q "no process 999999" err.txt
