@@ -24,8 +24,21 @@ UNIT_BINS  = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 PROG_SRCS  = $(wildcard tests/e2e/progs/*.c tests/e2e/progs/*.cpp)
 PROG_BINS  = $(patsubst tests/e2e/progs/%,$(BUILD)/progs/%,$(basename $(PROG_SRCS)))
 
-.PHONY: all deps check unit e2e progs demo bench format clean
-all: tprof
+AMQP_SRCS = $(wildcard examples/amqp-bench/*.c)
+AMQP_FLAGS = -O2 -g -Wall -Wextra $(WERROR) -D_GNU_SOURCE
+
+.PHONY: all deps check unit e2e progs demo bench format clean amqp-selftest
+all: tprof $(BUILD)/amqp-bench
+
+# The showcase workload: built -O2 -g, not stripped.
+$(BUILD)/amqp-bench: $(AMQP_SRCS) examples/amqp-bench/amqp.h
+	@mkdir -p $(dir $@)
+	$(CC) $(AMQP_FLAGS) -o $@ $(AMQP_SRCS) -lpthread
+$(BUILD)/amqp-bench-asan: $(AMQP_SRCS) examples/amqp-bench/amqp.h
+	@mkdir -p $(dir $@)
+	$(CC) $(AMQP_FLAGS) $(ASAN_FLAGS) -o $@ $(AMQP_SRCS) -lpthread
+amqp-selftest: $(BUILD)/amqp-bench-asan
+	$(BUILD)/amqp-bench-asan --selftest
 
 deps:
 	@sh scripts/install-deps.sh
@@ -76,12 +89,13 @@ progs: $(PROG_BINS) $(BUILD)/progs/libplugin.so $(BUILD)/progs/libstripped.so \
 unit: $(UNIT_BINS)
 	@sh tests/unit/run.sh $(UNIT_BINS)
 
-e2e: tprof progs
+e2e: tprof progs $(BUILD)/amqp-bench
 	@sh tests/e2e/run.sh
 
 check: deps
-	@$(MAKE) --no-print-directory tprof progs $(UNIT_BINS)
+	@$(MAKE) --no-print-directory tprof progs $(UNIT_BINS) $(BUILD)/amqp-bench
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory amqp-selftest
 	@$(MAKE) --no-print-directory e2e
 
 demo: deps
