@@ -99,7 +99,7 @@ check: deps
 	@$(MAKE) --no-print-directory e2e
 
 demo: deps
-	@$(MAKE) --no-print-directory tprof progs
+	@$(MAKE) --no-print-directory tprof $(BUILD)/amqp-bench
 	@sh scripts/demo.sh
 
 $(BUILD)/bench/workload: bench/workload.c

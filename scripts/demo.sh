@@ -1,24 +1,21 @@
 #!/bin/sh
-# make demo: record the bundled workload with tprof and print its hottest
-# functions (self and total share of samples) from the folded profile.
-# (The interactive viewer is not built yet; this is the headless demo.)
+# make demo: profile the AMQP showcase's naive codec and transport.
+# On a terminal: tprof's live viewer (drill in with the arrows and Enter,
+# Tab for the other views, ? for the keys, q to quit). Otherwise: record it
+# and print the hottest functions.
 cd "$(dirname "$0")/.." || exit 1
+if [ -t 0 ] && [ -t 1 ]; then
+    echo "\$ ./tprof -- build/amqp-bench --naive --seconds 10"
+    ./tprof -- build/amqp-bench --naive --seconds 10
+    rc=$?
+    [ $rc -eq 143 ] && rc=0 # q before the end: the benchmark was asked to stop
+    exit $rc
+fi
 out=${DEMO_OUTPUT:-demo.folded}
-echo "\$ ./tprof -o $out -- build/bench/workload 0.3"
-./tprof -o "$out" -- build/bench/workload 0.3 >/dev/null || exit 1
+echo "\$ ./tprof -o $out -- build/amqp-bench --naive --seconds 10   (no terminal: headless)"
+./tprof -o "$out" -- build/amqp-bench --naive --seconds 10 || exit 1
 echo
-echo "Hottest functions (self = samples where it is the leaf; total = on the stack):"
-awk '
-{
-    n = $NF; line = $0; sub(/ [^ ]*$/, "", line)
-    k = split(line, f, ";"); all += n
-    self[f[k]] += n
-    delete seen
-    for (i = 2; i <= k; i++) if (!(f[i] in seen)) { seen[f[i]] = 1; total[f[i]] += n }
-}
-END {
-    printf "  %6s %6s  %s\n", "self%", "total%", "function"
-    for (fn in self) printf "  %6.1f %6.1f  %s\n", 100 * self[fn] / all, 100 * total[fn] / all, fn | "sort -rn | head -12"
-}' "$out"
+echo "\$ ./tprof report --top 15 $out"
+./tprof report --top 15 --width 100 "$out"
 echo
-echo "The full profile is in $out (collapsed stacks: flamegraph.pl, speedscope, ...)."
+echo "Explore it: ./tprof view $out   (or run 'make demo' on a terminal for the live view)"

@@ -118,7 +118,7 @@ NOINLINE static int sock_write_batched(int fd, struct buf *batch)
     return rc;
 }
 
-static void *sender(void *arg)
+NOINLINE static void *sender(void *arg)
 {
     struct side *s = arg;
     uint8_t body[BODY];
@@ -205,7 +205,7 @@ static int grant(struct side *s, uint32_t credit)
     return rc;
 }
 
-static void receive_naive(struct side *s)
+NOINLINE static void receive_naive(struct side *s)
 {
     bool done = false;
     uint64_t granted = WINDOW;
@@ -263,7 +263,7 @@ NOINLINE static size_t frame_scan_batch(struct side *s, const uint8_t *p, size_t
     return off;
 }
 
-static void receive_tuned(struct side *s)
+NOINLINE static void receive_tuned(struct side *s)
 {
     size_t cap = 256 * 1024, have = 0;
     uint8_t *buf = malloc(cap);
