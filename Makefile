@@ -115,7 +115,7 @@ $(BUILD)/bench/viewbench: bench/viewbench.c $(OBJS)
 
 bench: deps
 	@$(MAKE) --no-print-directory tprof $(BUILD)/bench/workload $(BUILD)/bench/genfolded \
-		$(BUILD)/bench/viewbench
+		$(BUILD)/bench/viewbench $(BUILD)/amqp-bench
 	@sh bench/run.sh
 	@sh bench/view.sh
 

@@ -96,3 +96,10 @@ fi
 tail -1 "$TMP/tprof.err" | sed -n 's/^tprof: \([0-9.]*\) s, \([0-9]*\) samples .*tprof CPU \([0-9.]*\) s.*/\1 \2 \3/p' |
     awk '{ if ($2 > 0) printf "\n  tprof: %d samples in %.1f s; its own CPU %.2f s = %.1f us per sample (%.1f%% of one CPU)\n", $2, $1, $3, 1e6 * $3 / $2, 100 * $3 / $1 }'
 tail -1 "$TMP/tprof.err" | sed 's/^/  last summary: /'
+
+# The AMQP showcase: naive vs tuned codec (issue target: tuned >= 5x).
+if [ -x "$ROOT/build/amqp-bench" ]; then
+    echo
+    echo "amqp-bench --compare (codec path, encode + decode of a 1 KiB message):"
+    "$ROOT/build/amqp-bench" --compare --seconds 4 | sed 's/^/  /'
+fi

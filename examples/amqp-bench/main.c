@@ -2,8 +2,10 @@
  * amqp-bench: an AMQP 1.0 codec and transport, naive and tuned.
  *
  *   amqp-bench [--naive|--tuned] [--phase codec|transport|both]
- *              [--seconds S | --messages N] [--tcp] [--selftest]
+ *              [--seconds S | --messages N] [--tcp] [--selftest] [--compare]
  *
+ * --compare runs the codec phase naive and tuned and prints how far apart
+ * they are.
  * codec: encode a transfer frame for a 1 KiB message and decode it back, in
  * one thread. transport: a sender and a receiver thread over a socketpair
  * (or loopback TCP with --tcp) with link credit. Each phase prints msg/s,
@@ -25,8 +27,11 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static double last_ns; /* ns/msg of the last phase reported */
+
 static void report(const char *phase, bool tuned, uint64_t msgs, uint64_t bytes, double secs)
 {
+    last_ns = secs * 1e9 / (double)(msgs ? msgs : 1);
     printf("%-9s %-5s %9llu msgs in %5.2f s: %10.0f msg/s %8.1f MB/s %8.0f ns/msg\n", phase,
            tuned ? "tuned" : "naive", (unsigned long long)msgs, secs, msgs / secs,
            bytes / secs / 1e6, secs * 1e9 / (double)(msgs ? msgs : 1));
@@ -95,14 +100,14 @@ static int usage(const char *why)
 {
     fprintf(stderr,
             "amqp-bench: %s\nusage: amqp-bench [--naive|--tuned] [--phase codec|transport|both] "
-            "[--seconds S | --messages N] [--tcp] [--selftest]\n",
+            "[--seconds S | --messages N] [--tcp] [--selftest] [--compare]\n",
             why);
     return 2;
 }
 
 int main(int argc, char **argv)
 {
-    bool tuned = false, tcp = false;
+    bool tuned = false, tcp = false, compare = false;
     const char *phase = "both";
     double seconds = 5;
     uint64_t messages = 0;
@@ -116,6 +121,8 @@ int main(int argc, char **argv)
             tcp = true;
         else if (!strcmp(a, "--selftest"))
             return selftest();
+        else if (!strcmp(a, "--compare"))
+            compare = true;
         else if (!strcmp(a, "--phase") && i + 1 < argc)
             phase = argv[++i];
         else if (!strcmp(a, "--seconds") && i + 1 < argc && (seconds = atof(argv[++i])) > 0)
@@ -124,6 +131,14 @@ int main(int argc, char **argv)
             ;
         else
             return usage("bad argument");
+    }
+    if (compare) {
+        int rc = codec_phase(false, seconds / 2, messages);
+        double naive = last_ns;
+        rc |= codec_phase(true, seconds / 2, messages);
+        printf("codec: tuned is %.1fx naive (%.0f vs %.0f ns/msg)\n", naive / last_ns, last_ns,
+               naive);
+        return rc;
     }
     bool codec = !strcmp(phase, "codec") || !strcmp(phase, "both");
     bool transport = !strcmp(phase, "transport") || !strcmp(phase, "both");

@@ -12,6 +12,9 @@ check "transport over loopback TCP with link credit (20000 messages)" $? "$(cat 
 "$B" --naive --messages 3000 >out.txt 2>&1
 [ "$(grep -c ' msg/s .* MB/s .* ns/msg$' out.txt)" -eq 2 ]
 check "each phase prints msg/s, MB/s and ns/msg" $? "$(cat out.txt)"
+"$B" --compare --messages 2000 >out.txt 2>&1
+grep -q "^codec     naive" out.txt && grep -q "^codec     tuned" out.txt && grep -qE "^codec: tuned is [0-9.]+x naive" out.txt
+check "--compare prints both codec variants and the ratio" $? "$(cat out.txt)"
 "$B" --phase nope >/dev/null 2>&1
 [ $? -eq 2 ]
 check "bad arguments: exit 2" $? ""
