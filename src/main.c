@@ -83,6 +83,18 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
     return 0;
 }
 
+/* A number in [MIN, MAX] (no units, no trailing text). */
+static int parse_double(const char *s, double min, double max, double *out)
+{
+    char *end;
+    errno = 0;
+    double d = strtod(s, &end);
+    if (!*s || *end || errno || !(d >= min && d <= max))
+        return -1;
+    *out = d;
+    return 0;
+}
+
 enum {
     OPT_STACK_SIZE = 256, OPT_REFRESH, OPT_DURATION, OPT_THREADS, OPT_PID_ROOTS, OPT_NO_TUI, OPT_FOCUS,
     OPT_HIDE, OPT_INVERT, OPT_ICICLE, OPT_TREE, OPT_TOP, OPT_WIDTH, OPT_MIN_PERCENT,
@@ -140,14 +152,10 @@ static int main_view_report(int argc, char **argv, bool report)
                 return usage_error("invalid --width '%s' (20 to 10000 columns)", optarg);
             r.width = (int)v;
             break;
-        case OPT_MIN_PERCENT: {
-            char *end;
-            double d = strtod(optarg, &end);
-            if (!*optarg || *end || !(d >= 0 && d <= 100))
+        case OPT_MIN_PERCENT:
+            if (parse_double(optarg, 0, 100, &r.min_percent) < 0)
                 return usage_error("invalid --min-percent '%s' (0 to 100)", optarg);
-            r.min_percent = d;
             break;
-        }
         case 'h':
             fputs(usage_text, stdout);
             return 0;
@@ -225,15 +233,10 @@ int main(int argc, char **argv)
                                    optarg);
             o.stack_size = (uint32_t)v;
             break;
-        case OPT_DURATION: {
-            char *end;
-            errno = 0;
-            double d = strtod(optarg, &end);
-            if (!*optarg || *end || errno || !(d > 0) || d > 1e7)
+        case OPT_DURATION:
+            if (parse_double(optarg, 1e-3, 1e7, &o.duration) < 0)
                 return usage_error("invalid duration '%s' (seconds, > 0)", optarg);
-            o.duration = d;
             break;
-        }
         case OPT_THREADS:
             o.threads = true;
             break;
@@ -243,14 +246,10 @@ int main(int argc, char **argv)
         case OPT_NO_TUI:
             o.no_tui = true;
             break;
-        case OPT_REFRESH: {
-            char *end;
-            double d = strtod(optarg, &end);
-            if (!*optarg || *end || !(d >= 0.1 && d <= 60))
+        case OPT_REFRESH:
+            if (parse_double(optarg, 0.1, 60, &o.refresh) < 0)
                 return usage_error("invalid refresh rate '%s' (0.1 to 60 per second)", optarg);
-            o.refresh = d;
             break;
-        }
         case 'p': {
             char *save = NULL, *list = optarg;
             for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {

@@ -22,3 +22,24 @@ perf_record() {
     perf record -q -F 999 --call-graph=dwarf -o "$TMP/$name.data" -- "$@" >/dev/null 2>"$TMP/$name.perf.err" &&
         perf script --no-inline -i "$TMP/$name.data" >"$TMP/$name.perf.txt" 2>/dev/null
 }
+
+# ----- tmux: a private server per script (tmux's regress/ style) -----
+# tmux_start NAME: T runs tmux on its own socket; the server dies with the
+# script. Then screen (capture-pane of window v), wait_for TEXT [TRIES]
+# (polls, 0.1 s apart, 100 tries unless told: a wait, not a timing
+# assertion) and keys (send-keys to v).
+tmux_start() {
+    T="tmux -L tprof-$1-$$ -f /dev/null"
+    trap '$T kill-server 2>/dev/null; [ -n "${BG:-}" ] && kill $BG 2>/dev/null; rm -rf "$TMP"' EXIT
+}
+screen() { $T capture-pane -p -t v; }
+wait_for() {
+    i=0
+    while [ $i -lt "${2:-100}" ]; do
+        screen | grep -qF -- "$1" && return 0
+        sleep 0.1
+        i=$((i + 1))
+    done
+    return 1
+}
+keys() { $T send-keys -t v "$@"; }

@@ -5,24 +5,11 @@ if ! command -v tmux >/dev/null 2>&1; then
     skip "live mode in tmux" "tmux is not installed"
     exit 0
 fi
-SOCK="tprof-live-$$"
-T="tmux -L $SOCK -f /dev/null"
 BG=""
-trap '$T kill-server 2>/dev/null; [ -n "$BG" ] && kill $BG 2>/dev/null; rm -rf "$TMP"' EXIT
+tmux_start live
 $T new-session -d -s keep "sleep 600"
 $T set -g history-limit 50000
 
-screen() { $T capture-pane -p -t v; }
-wait_for() { # TEXT [TRIES]: poll the screen (up to 10 s unless told)
-    i=0
-    while [ $i -lt "${2:-100}" ]; do
-        screen | grep -qF -- "$1" && return 0
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
-keys() { $T send-keys -t v "$@"; }
 live() { # run tprof ARGS... in an 80x24 window; the shell then says the status
     $T new-session -d -s v -x 80 -y 24 \
         "cd '$TMP' && env LANG=C.UTF-8 TERM=screen '$TPROF' $*; echo EXIT=\$?; sleep 600"

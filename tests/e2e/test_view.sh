@@ -6,24 +6,10 @@ if ! command -v tmux >/dev/null 2>&1; then
     skip "tprof view in tmux" "tmux is not installed"
     exit 0
 fi
-SOCK="tprof-e2e-$$"
-T="tmux -L $SOCK -f /dev/null"
-trap '$T kill-server 2>/dev/null; rm -rf "$TMP"' EXIT
+tmux_start view
 
 cp "$ROOT/tests/e2e/fixtures/small.folded" p.folded
 
-screen() { $T capture-pane -p -t v; }
-# wait_for TEXT: poll the screen (not a timing assertion: up to 10 s)
-wait_for() {
-    i=0
-    while [ $i -lt 100 ]; do
-        screen | grep -qF -- "$1" && return 0
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
-keys() { $T send-keys -t v "$@"; }
 # session ENV...: tprof view p.folded in a new 80x24 window with ENV; the
 # shell then prints the exit status and the terminal modes
 session() {
