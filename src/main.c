@@ -43,6 +43,8 @@ static const char usage_text[] =
     "      --no-tui           record without the viewer (the default when stdin or\n"
     "                         stdout is not a terminal); the program keeps its stdin\n"
     "      --refresh HZ       live redraws per second (default 2)\n"
+    "      --backend auto|perf  how to sample: perf_event_open (ptrace: not yet)\n"
+    "      --mode cpu         on-CPU time, the default (wall: not yet)\n"
     "  -q, --quiet            no summary line\n"
     "  -h, --help             show this help\n"
     "  -V, --version          show the version\n"
@@ -96,7 +98,7 @@ static int parse_double(const char *s, double min, double max, double *out)
 }
 
 enum {
-    OPT_STACK_SIZE = 256, OPT_REFRESH, OPT_DURATION, OPT_THREADS, OPT_PID_ROOTS, OPT_NO_TUI, OPT_FOCUS,
+    OPT_STACK_SIZE = 256, OPT_REFRESH, OPT_DURATION, OPT_BACKEND, OPT_MODE, OPT_THREADS, OPT_PID_ROOTS, OPT_NO_TUI, OPT_FOCUS,
     OPT_HIDE, OPT_INVERT, OPT_ICICLE, OPT_TREE, OPT_TOP, OPT_WIDTH, OPT_MIN_PERCENT,
 };
 
@@ -195,6 +197,8 @@ int main(int argc, char **argv)
         {"pid-roots", no_argument, NULL, OPT_PID_ROOTS},
         {"no-tui", no_argument, NULL, OPT_NO_TUI},
         {"refresh", required_argument, NULL, OPT_REFRESH},
+        {"backend", required_argument, NULL, OPT_BACKEND},
+        {"mode", required_argument, NULL, OPT_MODE},
         {"pid", required_argument, NULL, 'p'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -245,6 +249,24 @@ int main(int argc, char **argv)
             break;
         case OPT_NO_TUI:
             o.no_tui = true;
+            break;
+        case OPT_BACKEND:
+            if (strcmp(optarg, "ptrace") == 0) {
+                fprintf(stderr, "tprof: --backend ptrace is not implemented in this version; "
+                                "perf_event_open is the only backend\n");
+                return 2;
+            }
+            if (strcmp(optarg, "perf") != 0 && strcmp(optarg, "auto") != 0)
+                return usage_error("invalid backend '%s' (auto, perf or ptrace)", optarg);
+            break;
+        case OPT_MODE:
+            if (strcmp(optarg, "wall") == 0) {
+                fprintf(stderr, "tprof: --mode wall is not implemented in this version; only "
+                                "on-CPU time (--mode cpu) is sampled\n");
+                return 2;
+            }
+            if (strcmp(optarg, "cpu") != 0)
+                return usage_error("invalid mode '%s' (cpu or wall)", optarg);
             break;
         case OPT_REFRESH:
             if (parse_double(optarg, 0.1, 60, &o.refresh) < 0)

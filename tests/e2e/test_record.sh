@@ -36,6 +36,15 @@ check "unknown call-graph mode is a usage error" $? "rc=$rc"
 check "stack size not a multiple of 8 is a usage error" $? "rc=$rc"
 "$TPROF" 2>/dev/null; rc=$?; [ $rc -eq 2 ]
 check "no program is a usage error" $? "rc=$rc"
+"$TPROF" --backend ptrace -- true 2>err.txt; rc=$?
+[ $rc -eq 2 ] && grep -q "ptrace is not implemented" err.txt
+check "--backend ptrace says it is not implemented (exit 2)" $? "rc=$rc $(cat err.txt)"
+"$TPROF" --mode wall -- true 2>err.txt; rc=$?
+[ $rc -eq 2 ] && grep -q "wall is not implemented" err.txt
+check "--mode wall says it is not implemented (exit 2)" $? "rc=$rc $(cat err.txt)"
+"$TPROF" -q --backend perf --mode cpu -o ok.folded -- "$PROGS/hot" 0.2 >/dev/null; rc=$?
+[ $rc -eq 0 ] && [ -s ok.folded ]
+check "--backend perf --mode cpu record as the default does" $? "rc=$rc"
 "$TPROF" --help | grep -q -- '--stack-size'
 check "--help documents the options" $? "no --stack-size in help"
 
