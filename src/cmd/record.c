@@ -350,7 +350,8 @@ static void capture_read(struct run *u, struct capture *c)
     for (;;) {
         ssize_t n = read(c->fd, buf, sizeof(buf));
         if (n > 0) {
-            fwrite(buf, 1, (size_t)n, c->keep);
+            if (c->keep)
+                fwrite(buf, 1, (size_t)n, c->keep);
             linebuf_append(u->log, buf, (size_t)n, c->prefix);
             continue;
         }
@@ -667,6 +668,9 @@ int cmd_record(const struct record_opts *o)
             close(ep[1]);
             u->out = (struct capture){op[0], tmpfile(), ""};
             u->err = (struct capture){ep[0], tmpfile(), "! "};
+            if (!u->out.keep || !u->err.keep)
+                fprintf(stderr, "tprof: cannot create a temporary file (%s): the program's "
+                                "output will only be in the log pane\n", strerror(errno));
             fcntl(op[0], F_SETFL, O_NONBLOCK);
             fcntl(ep[0], F_SETFL, O_NONBLOCK);
         }
