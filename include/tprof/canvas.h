@@ -59,6 +59,9 @@ void canvas_row_text(const struct canvas *c, int y, char *buf, size_t len);
 /* The whole canvas as text, one line per row; a new string. */
 char *canvas_to_text(const struct canvas *c);
 
+/* CP as UTF-8 into OUT; the number of bytes (1 to 4). */
+size_t canvas_utf8(uint32_t cp, char out[4]);
+
 /* Number of cells TEXT takes (code points). */
 int canvas_text_width(const char *text);
 

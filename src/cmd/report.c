@@ -54,16 +54,8 @@ static void print_canvas(const struct canvas *c, int rows, bool ansi, FILE *out)
             if (cl->fg != prev.fg || cl->bg != prev.bg || cl->attr != prev.attr)
                 sgr(out, cl);
             prev = *cl;
-            char u[5] = {0};
-            uint32_t cp = cl->ch;
-            if (cp < 0x80)
-                u[0] = (char)cp;
-            else if (cp < 0x800)
-                u[0] = (char)(0xc0 | cp >> 6), u[1] = (char)(0x80 | (cp & 0x3f));
-            else
-                u[0] = (char)(0xe0 | cp >> 12), u[1] = (char)(0x80 | (cp >> 6 & 0x3f)),
-                u[2] = (char)(0x80 | (cp & 0x3f));
-            fputs(u, out);
+            char u[4];
+            fwrite(u, 1, canvas_utf8(cl->ch, u), out);
         }
         fputs("\033[0m\n", out);
     }

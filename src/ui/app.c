@@ -803,20 +803,7 @@ static enum app_result prompt_key(struct app *a, int key)
             push(a, FILTER_HIDE, a->input, false);
         }
     } else if (key >= 0x20 && key < 0x110000 && a->ninput + 5 < sizeof(a->input)) {
-        /* append the code point as UTF-8 */
-        uint32_t cp = (uint32_t)key;
-        char *o = a->input + a->ninput;
-        if (cp < 0x80) {
-            *o++ = (char)cp;
-        } else if (cp < 0x800) {
-            *o++ = (char)(0xc0 | cp >> 6);
-            *o++ = (char)(0x80 | (cp & 0x3f));
-        } else {
-            *o++ = (char)(0xe0 | cp >> 12);
-            *o++ = (char)(0x80 | (cp >> 6 & 0x3f));
-            *o++ = (char)(0x80 | (cp & 0x3f));
-        }
-        a->ninput = (size_t)(o - a->input);
+        a->ninput += canvas_utf8((uint32_t)key, a->input + a->ninput);
         a->input[a->ninput] = '\0';
     }
     return APP_REDRAW;

@@ -147,7 +147,7 @@ int canvas_printf(struct canvas *c, int x, int y, int maxw, uint8_t fg, uint8_t 
     return canvas_text(c, x, y, maxw, buf, fg, bg, attr);
 }
 
-static size_t put_utf8(char *out, uint32_t cp)
+size_t canvas_utf8(uint32_t cp, char out[4])
 {
     if (cp < 0x80) {
         out[0] = (char)cp;
@@ -176,7 +176,7 @@ void canvas_row_text(const struct canvas *c, int y, char *buf, size_t len)
     size_t n = 0, keep = 0;
     for (int x = 0; x < c->w && n + 5 < len; x++) {
         uint32_t cp = c->cells[y * c->w + x].ch;
-        n += put_utf8(buf + n, cp);
+        n += canvas_utf8(cp, buf + n);
         if (cp != ' ')
             keep = n;
     }
