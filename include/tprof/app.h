@@ -18,6 +18,8 @@ void app_free(struct app *a);
 
 /* Push a transform (ownership passes to the app). */
 void app_push_filter(struct app *a, struct filter *f);
+/* Push N transforms at once: the profile is rebuilt once. */
+void app_push_filters(struct app *a, struct filter *const *f, size_t n);
 
 /* Show TEXT on the bottom line until the next key. */
 void app_message(struct app *a, const char *text);

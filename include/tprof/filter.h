@@ -23,6 +23,11 @@ void filter_free(struct filter *f);
 /* "focus main", "hide ^std::", "invert" — for the transform stack on screen. */
 const char *filter_label(const struct filter *f);
 
+/* The transforms --focus, --hide and --invert ask for, in that order, into
+ * OUT (room for 3). Returns how many, or -1 with ERR for a bad regex. */
+int filter_from_options(const char *focus, const char *hide, bool invert, struct filter **out,
+                        char *err, size_t errlen);
+
 /* A new profile: SRC with FILTERS[0..N) applied in order. Children come out
  * sorted heaviest first. */
 struct profile *filter_apply(const struct profile *src, struct filter *const *filters, size_t n);

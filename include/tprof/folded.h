@@ -2,6 +2,7 @@
 #ifndef TPROF_FOLDED_H
 #define TPROF_FOLDED_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -27,6 +28,10 @@ struct folded_stats {
  * be read or holds no valid line. */
 struct profile *folded_read(const char *path, struct folded_stats *st, char *err,
                             size_t errlen);
+
+/* "NAME: ignored 2 malformed and 1 blank lines" into BUF when ST skipped any
+ * line; false (BUF empty) when it did not. */
+bool folded_skipped_note(const struct folded_stats *st, const char *name, char *buf, size_t len);
 
 /* Parse one line (without its newline) into its stack (LEN bytes) and count.
  * 0 when valid, 1 when blank, -1 when malformed. */

@@ -84,23 +84,19 @@ int cmd_report(const struct report_opts *o)
         fprintf(stderr, "tprof: %s\n", err);
         return 1;
     }
-    if (st.malformed || st.blank)
-        fprintf(stderr, "tprof: %s: ignored %llu malformed and %llu blank lines\n",
-                strcmp(o->path, "-") ? o->path : "standard input",
-                (unsigned long long)st.malformed, (unsigned long long)st.blank);
+    char note[600];
+    if (folded_skipped_note(&st, strcmp(o->path, "-") ? o->path : "standard input", note,
+                            sizeof(note)))
+        fprintf(stderr, "tprof: %s\n", note);
 
     struct filter *filters[3];
-    size_t nf = 0;
-    if (o->focus)
-        filters[nf++] = filter_new(FILTER_FOCUS, o->focus, false, err, sizeof(err));
-    if (nf && !filters[nf - 1])
-        goto bad_regex;
-    if (o->hide)
-        filters[nf++] = filter_new(FILTER_HIDE, o->hide, false, err, sizeof(err));
-    if (nf && !filters[nf - 1])
-        goto bad_regex;
-    if (o->invert)
-        filters[nf++] = filter_new(FILTER_INVERT, NULL, false, err, sizeof(err));
+    int nfr = filter_from_options(o->focus, o->hide, o->invert, filters, err, sizeof(err));
+    if (nfr < 0) {
+        fprintf(stderr, "tprof: %s\n", err);
+        profile_free(loaded);
+        return 2;
+    }
+    size_t nf = (size_t)nfr;
     struct profile *p = loaded;
     if (nf) {
         p = filter_apply(loaded, filters, nf);
@@ -173,11 +169,4 @@ int cmd_report(const struct report_opts *o)
         filter_free(filters[i]);
     profile_free(p);
     return ferror(out) ? 1 : 0;
-
-bad_regex:
-    fprintf(stderr, "tprof: %s\n", err);
-    for (size_t i = 0; i + 1 < nf; i++)
-        filter_free(filters[i]);
-    profile_free(loaded);
-    return 2;
 }

@@ -7,6 +7,7 @@
 
 #include "tprof/app.h"
 #include "tprof/cmd.h"
+#include "tprof/filter.h"
 #include "tprof/folded.h"
 
 int cmd_view(const struct view_opts *o)
@@ -19,27 +20,18 @@ int cmd_view(const struct view_opts *o)
         return 1;
     }
     const char *name = strcmp(o->path, "-") ? o->path : "standard input";
-    char note[600] = "";
-    if (st.malformed || st.blank)
-        snprintf(note, sizeof(note), "%s: ignored %llu malformed and %llu blank lines", name,
-                 (unsigned long long)st.malformed, (unsigned long long)st.blank);
-    struct app *a = app_new(p, name);
-    const struct { enum filter_kind k; const char *pat; bool on; } given[] = {
-        {FILTER_FOCUS, o->focus, o->focus != NULL},
-        {FILTER_HIDE, o->hide, o->hide != NULL},
-        {FILTER_INVERT, NULL, o->invert},
-    };
-    for (size_t i = 0; i < sizeof(given) / sizeof(given[0]); i++) {
-        if (!given[i].on)
-            continue;
-        struct filter *f = filter_new(given[i].k, given[i].pat, false, err, sizeof(err));
-        if (!f) {
-            fprintf(stderr, "tprof: %s\n", err);
-            app_free(a);
-            return 2;
-        }
-        app_push_filter(a, f);
+    char note[600];
+    folded_skipped_note(&st, name, note, sizeof(note));
+    struct filter *filters[3];
+    int nf = filter_from_options(o->focus, o->hide, o->invert, filters, err, sizeof(err));
+    if (nf < 0) {
+        fprintf(stderr, "tprof: %s\n", err);
+        profile_free(p);
+        return 2;
     }
+    struct app *a = app_new(p, name);
+    if (nf)
+        app_push_filters(a, filters, (size_t)nf);
     if (note[0])
         app_message(a, note);
     int rc = app_run(a, err, sizeof(err));

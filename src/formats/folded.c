@@ -175,6 +175,16 @@ int folded_parse_line(const char *line, size_t len, size_t *stack_len, double *c
     return 0;
 }
 
+bool folded_skipped_note(const struct folded_stats *st, const char *name, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    if (!st->malformed && !st->blank)
+        return false;
+    snprintf(buf, len, "%s: ignored %" PRIu64 " malformed and %" PRIu64 " blank lines", name,
+             st->malformed, st->blank);
+    return true;
+}
+
 struct u32vec {
     uint32_t *v;
     size_t n, cap;

@@ -64,6 +64,33 @@ const char *filter_label(const struct filter *f)
     return f->label;
 }
 
+int filter_from_options(const char *focus, const char *hide, bool invert, struct filter **out,
+                        char *err, size_t errlen)
+{
+    int n = 0;
+    const struct {
+        enum filter_kind kind;
+        const char *pattern;
+        bool on;
+    } given[] = {
+        {FILTER_FOCUS, focus, focus != NULL},
+        {FILTER_HIDE, hide, hide != NULL},
+        {FILTER_INVERT, NULL, invert},
+    };
+    for (size_t i = 0; i < sizeof(given) / sizeof(given[0]); i++) {
+        if (!given[i].on)
+            continue;
+        out[n] = filter_new(given[i].kind, given[i].pattern, false, err, errlen);
+        if (!out[n]) {
+            while (n > 0)
+                filter_free(out[--n]);
+            return -1;
+        }
+        n++;
+    }
+    return n;
+}
+
 bool filter_matches(const struct filter *f, const char *name)
 {
     if (f->exact)

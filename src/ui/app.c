@@ -316,15 +316,22 @@ void app_message(struct app *a, const char *text)
     set_msg(a, "%s", text);
 }
 
-void app_push_filter(struct app *a, struct filter *f)
+void app_push_filters(struct app *a, struct filter *const *f, size_t n)
 {
-    if (a->nfilters == MAX_FILTERS) {
-        filter_free(f);
+    if (a->nfilters + n > MAX_FILTERS) {
+        for (size_t i = 0; i < n; i++)
+            filter_free(f[i]);
         set_msg(a, "%s", "too many transforms; undo one with u");
         return;
     }
-    a->filters[a->nfilters++] = f;
+    for (size_t i = 0; i < n; i++)
+        a->filters[a->nfilters++] = f[i];
     rebuild(a);
+}
+
+void app_push_filter(struct app *a, struct filter *f)
+{
+    app_push_filters(a, &f, 1);
 }
 
 /* ----- navigation ----- */
