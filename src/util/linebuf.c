@@ -16,6 +16,7 @@ struct linebuf {
     size_t first, n; /* oldest slot, lines in use */
     size_t dropped;
     bool open;       /* the newest line has no '\n' yet */
+    size_t open_len; /* its length (no strlen per appended byte) */
 };
 
 struct linebuf *linebuf_new(size_t max_lines, size_t max_len)
@@ -59,6 +60,7 @@ static void start_line(struct linebuf *b, const char *prefix)
     b->lines[slot][pl] = '\0';
     b->n++;
     b->open = true;
+    b->open_len = pl;
 }
 
 void linebuf_append(struct linebuf *b, const char *data, size_t len, const char *prefix)
@@ -70,11 +72,10 @@ void linebuf_append(struct linebuf *b, const char *data, size_t len, const char 
             b->open = false;
             continue;
         }
-        char *l = newest(b);
-        size_t ll = strlen(l);
-        if (ll < b->max_len) {
-            l[ll] = data[i] == '\t' ? ' ' : data[i];
-            l[ll + 1] = '\0';
+        if (b->open_len < b->max_len) {
+            char *l = newest(b);
+            l[b->open_len++] = data[i] == '\t' ? ' ' : data[i];
+            l[b->open_len] = '\0';
         }
     }
 }
