@@ -92,8 +92,10 @@ check "5000 lines of program output do not reach the screen" $? "$(screen | head
 keys o
 wait_for "Program output (5500 lines"
 r=$?
-# stdout and stderr are separate pipes: their last lines may come in either order
-screen | grep -q "of chatty output\|! err " && keys Home && wait_for "line " && [ $r -eq 0 ]
+# stdout and stderr are separate pipes: their last lines may come in either
+# order; the rows are waited for like the header (tmux may show a redraw
+# half written)
+{ wait_for "of chatty output" || wait_for "! err "; } && keys Home && wait_for "line " && [ $r -eq 0 ]
 check "o: the log pane shows the program's output (5500 lines, stderr marked '!')" $? "$(screen | head -6)"
 keys End
 keys o q
