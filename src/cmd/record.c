@@ -481,6 +481,32 @@ static void stop_program(struct run *u, int sig)
     }
 }
 
+/* Read what is waiting: the ring buffers and the program's output. */
+static void drain(struct run *u)
+{
+    if (!u->perf_done)
+        perf_read(u->ps, false, on_event, &u->r);
+    if (u->out.fd >= 0)
+        capture_read(u, &u->out);
+    if (u->err.fd >= 0)
+        capture_read(u, &u->err);
+}
+
+/* The launched program: SIGKILL when it ignored the polite signal for too
+ * long, and notice when it has ended. */
+static void check_program(struct run *u)
+{
+    if (!u->launched || u->exited)
+        return;
+    if (u->stopping && u->kill_at > 0 && now_s() >= u->kill_at) {
+        kill(u->l.pid, SIGKILL);
+        u->kill_at = 0;
+    }
+    int st;
+    if (waitpid(u->l.pid, &st, WNOHANG) == u->l.pid)
+        child_exited(u, st);
+}
+
 static void handle_signals(struct run *u)
 {
     struct signalfd_siginfo si;
@@ -520,12 +546,7 @@ static void loop(struct run *u)
         if (poll(pfd, n, timeout) < 0 && errno != EINTR)
             break;
 
-        if (!u->perf_done)
-            perf_read(u->ps, false, on_event, &u->r);
-        if (u->out.fd >= 0)
-            capture_read(u, &u->out);
-        if (u->err.fd >= 0)
-            capture_read(u, &u->err);
+        drain(u);
         handle_signals(u);
 
         uint64_t ticks;
@@ -541,15 +562,7 @@ static void loop(struct run *u)
                 refresh_view(u);
             }
         }
-        if (u->stopping && u->kill_at > 0 && now >= u->kill_at && !u->exited) {
-            kill(u->l.pid, SIGKILL); /* it ignored the polite signal */
-            u->kill_at = 0;
-        }
-        if (u->launched && !u->exited) {
-            int st;
-            if (waitpid(u->l.pid, &st, WNOHANG) == u->l.pid)
-                child_exited(u, st);
-        }
+        check_program(u);
         if (!u->launched && !u->perf_done && !attached_alive(u)) {
             perf_finish(u);
             if (!u->app)
@@ -573,23 +586,11 @@ static void loop(struct run *u)
             app_stop(u->app);
             if (u->launched && !u->exited) {
                 stop_program(u, SIGTERM);
-                while (!u->exited) {
-                    int st;
-                    pid_t w = waitpid(u->l.pid, &st, WNOHANG);
-                    if (w == u->l.pid) {
-                        u->exited = true;
-                        u->wstatus = st;
+                for (;;) {
+                    drain(u);
+                    check_program(u);
+                    if (u->exited)
                         break;
-                    }
-                    perf_read(u->ps, false, on_event, &u->r);
-                    if (u->out.fd >= 0)
-                        capture_read(u, &u->out);
-                    if (u->err.fd >= 0)
-                        capture_read(u, &u->err);
-                    if (u->kill_at > 0 && now_s() >= u->kill_at) {
-                        kill(u->l.pid, SIGKILL);
-                        u->kill_at = 0;
-                    }
                     poll(NULL, 0, 20);
                 }
             }
