@@ -110,6 +110,15 @@ static bool *match_table(const struct profile *src, const struct filter *f)
     return m;
 }
 
+static void reverse(uint32_t *v, size_t n)
+{
+    for (size_t a = 0, b = n ? n - 1 : 0; a < b; a++, b--) {
+        uint32_t t = v[a];
+        v[a] = v[b];
+        v[b] = t;
+    }
+}
+
 /* One rewritten stack: FLAT[off, off+len) root first, and its weight. */
 struct rec {
     size_t off;
@@ -159,12 +168,7 @@ struct profile *filter_apply(const struct profile *src, struct filter *const *fi
         stack.n = 0;
         for (uint32_t c = i; c != PROFILE_ROOT; c = profile_node(src, c)->parent)
             VEC_PUSH(stack, profile_node(src, c)->frame);
-        /* stack is leaf first; make it root first */
-        for (size_t a = 0, b = stack.n ? stack.n - 1 : 0; a < b; a++, b--) {
-            uint32_t t = stack.v[a];
-            stack.v[a] = stack.v[b];
-            stack.v[b] = t;
-        }
+        reverse(stack.v, stack.n); /* leaf first -> root first */
         bool keep = true;
         for (size_t k = 0; k < n && keep; k++) {
             const struct filter *f = filters[k];
@@ -179,11 +183,7 @@ struct profile *filter_apply(const struct profile *src, struct filter *const *fi
                         stack.v[w++] = stack.v[j];
                 stack.n = w;
             } else {
-                for (size_t a = 0, b = stack.n ? stack.n - 1 : 0; a < b; a++, b--) {
-                    uint32_t t = stack.v[a];
-                    stack.v[a] = stack.v[b];
-                    stack.v[b] = t;
-                }
+                reverse(stack.v, stack.n);
             }
         }
         if (!keep)

@@ -438,10 +438,8 @@ static void open_callers(struct app *a, uint32_t frame)
         set_msg(a, "%s", "select a function first");
         return;
     }
-    a->callers_pending = frame;
+    a->callers_pending = frame; /* built by app_idle (ensure_views when not deferred) */
     a->view = VIEW_CALLERS;
-    if (!a->deferred)
-        app_idle(a), app_idle(a), app_idle(a), app_idle(a);
 }
 
 /* ----- actions ----- */

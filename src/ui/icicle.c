@@ -66,6 +66,12 @@ struct item {
     double offset; /* weight before this node within the zoomed node */
 };
 
+/* Too narrow to draw on its own: under one cell, or under the minimum. */
+static bool too_narrow(double weight, double total, int w, double min_w)
+{
+    return weight / total * w < 1.0 || weight < min_w;
+}
+
 static int col_of(double weight, double total, int w)
 {
     return (int)floor(weight / total * w + 0.5);
@@ -122,7 +128,7 @@ int icicle_render(const struct profile *p, const struct icicle_opts *o, struct c
         for (uint32_t ch = n->first_child; ch != PROFILE_NONE;) {
             const struct profile_node *cn = profile_node(p, ch);
             double cw = cn->total;
-            bool narrow = cw / total * w < 1.0 || cw < min_w;
+            bool narrow = too_narrow(cw, total, w, min_w);
             if (narrow) {
                 if (run_start < 0)
                     run_start = off;
@@ -132,9 +138,9 @@ int icicle_render(const struct profile *p, const struct icicle_opts *o, struct c
             }
             off += cw;
             uint32_t next = cn->next_sibling;
-            bool run_ends = run_start >= 0 && (next == PROFILE_NONE || !narrow ||
-                                               !(profile_node(p, next)->total / total * w < 1.0 ||
-                                                 profile_node(p, next)->total < min_w));
+            bool run_ends =
+                run_start >= 0 && (next == PROFILE_NONE || !narrow ||
+                                   !too_narrow(profile_node(p, next)->total, total, w, min_w));
             if (run_ends) {
                 double end = narrow ? off : off - cw;
                 int fs = col_of(run_start, total, w), fe = col_of(end, total, w);
