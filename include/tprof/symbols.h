@@ -52,9 +52,9 @@ int symbols_unwind_find(void *ctx, uint32_t pid, uint64_t addr, struct unwind_ma
 
 /* Resolve a user address of PID. CALLER: IP is a return address, so the call
  * instruction is at IP-1 (false for the sampled leaf and signal frames). */
-const struct symref *symbols_user(struct symbols *s, uint32_t pid, uint64_t ip, bool caller);
+struct symref *symbols_user(struct symbols *s, uint32_t pid, uint64_t ip, bool caller);
 /* Resolve a kernel address. */
-const struct symref *symbols_kernel(struct symbols *s, uint64_t ip);
+struct symref *symbols_kernel(struct symbols *s, uint64_t ip);
 
 /* A one-line note worth showing once (an untrusted perf map...) into BUF;
  * false when there is none. */

@@ -127,14 +127,13 @@ static uint32_t task_root(struct rec *r, struct task *t)
 
 /* ----- samples ----- */
 
-static uint32_t frame_of(struct rec *r, const struct symref *s)
+static uint32_t frame_of(struct rec *r, struct symref *s)
 {
     if (s->cookie == UINT32_MAX) {
         enum frame_kind k = s->kind == SYM_KERNEL ? FRAME_KERNEL
                             : s->kind == SYM_JIT  ? FRAME_JIT
                                                   : FRAME_USER;
-        ((struct symref *)s)->cookie =
-            frames_intern(profile_frames(r->prof), s->name, strlen(s->name), k, s->module);
+        s->cookie = frames_intern(profile_frames(r->prof), s->name, strlen(s->name), k, s->module);
     }
     return s->cookie;
 }
@@ -173,7 +172,7 @@ static void on_sample(struct rec *r, const struct perf_sample *s)
     }
     for (size_t i = nf; i > 0; i--) {
         const struct unwind_frame *f = &r->frames[i - 1];
-        const struct symref *ref = symbols_user(r->sym, s->pid, f->ip, !f->exact);
+        struct symref *ref = symbols_user(r->sym, s->pid, f->ip, !f->exact);
         if (i == nf && r->o->callgraph == PERF_CG_FP)
             complete = is_root_name(ref->name);
         r->stack[n++] = frame_of(r, ref);

@@ -242,7 +242,7 @@ int symbols_unwind_find(void *ctx, uint32_t pid, uint64_t addr, struct unwind_ma
     return 0;
 }
 
-static const struct symref *resolve_jit(struct symbols *s, uint32_t pid, uint64_t ip)
+static struct symref *resolve_jit(struct symbols *s, uint32_t pid, uint64_t ip)
 {
     struct pid_perfmap *p;
     HASH_FIND(hh, s->perfmaps, &pid, sizeof(pid), p);
@@ -279,7 +279,7 @@ static struct symref *resolve_in_dso(struct symbols *s, struct dso *d, uint64_t 
                    SYM_USER);
 }
 
-const struct symref *symbols_user(struct symbols *s, uint32_t pid, uint64_t ip, bool caller)
+struct symref *symbols_user(struct symbols *s, uint32_t pid, uint64_t ip, bool caller)
 {
     uint64_t addr = caller && ip > 0 ? ip - 1 : ip;
     const struct map *m = maps_find(s->maps, pid, addr);
@@ -287,7 +287,7 @@ const struct symref *symbols_user(struct symbols *s, uint32_t pid, uint64_t ip, 
         return named_ref(s, "[unknown]", "", SYM_USER);
     if (m->kind == MAPPING_ANON) {
         if (m->prot & PROT_EXEC) {
-            const struct symref *r = resolve_jit(s, pid, addr);
+            struct symref *r = resolve_jit(s, pid, addr);
             if (r)
                 return r;
         }
@@ -314,7 +314,7 @@ const struct symref *symbols_user(struct symbols *s, uint32_t pid, uint64_t ip, 
     return e->ref;
 }
 
-const struct symref *symbols_kernel(struct symbols *s, uint64_t ip)
+struct symref *symbols_kernel(struct symbols *s, uint64_t ip)
 {
     if (!s->kallsyms)
         s->kallsyms = kallsyms_new(s->opts.kallsyms_path);
