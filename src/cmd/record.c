@@ -84,13 +84,15 @@ struct rec {
     unsigned exports;
 };
 
-/* Add the buffered stacks to the tree. */
-static void flush_pending(struct rec *r)
+/* Add the buffered stacks to the tree; false when there were none. */
+static bool flush_pending(struct rec *r)
 {
+    bool any = r->pend.n > 0;
     for (size_t i = 0; i < r->pend.n; i++)
         profile_add_stack(r->prof, r->pend_frames.v + r->pend.v[i].off, r->pend.v[i].len, 1.0);
     r->pend.n = 0;
     r->pend_frames.n = 0;
+    return any;
 }
 
 /* ----- tasks and their names ----- */
@@ -315,10 +317,10 @@ static void refresh_view(struct run *u)
 {
     if (!u->app)
         return;
-    if (!app_paused(u->app)) {
-        flush_pending(&u->r);
+    /* Re-sorting and recomputing the views only when stacks arrived: a
+     * finished program's profile stays still while it is explored. */
+    if (!app_paused(u->app) && flush_pending(&u->r))
         app_profile_changed(u->app);
-    }
     char st[300];
     status_text(u, st, sizeof(st));
     app_set_status(u->app, st);
@@ -329,8 +331,8 @@ static void refresh_view(struct run *u)
 static int export_now(void *ctx, char *msg, size_t len)
 {
     struct run *u = ctx;
-    flush_pending(&u->r);
-    app_profile_changed(u->app);
+    if (flush_pending(&u->r))
+        app_profile_changed(u->app);
     char path[96], err[300];
     snprintf(path, sizeof(path), "tprof-%d-%u.folded", (int)getpid(), ++u->r.exports);
     long n = folded_write_file(u->r.prof, path, err, sizeof(err));
