@@ -43,8 +43,14 @@ static const char usage_text[] =
     "      --no-tui           record without the viewer (the default when stdin or\n"
     "                         stdout is not a terminal); the program keeps its stdin\n"
     "      --refresh HZ       live redraws per second (default 2)\n"
-    "      --backend auto|perf  how to sample: perf_event_open (ptrace: not yet)\n"
-    "      --mode cpu         on-CPU time, the default (wall: not yet)\n"
+    "      --backend B        how to sample: perf (perf_event_open), ptrace (stop\n"
+    "                         one thread at a time: works where perf_event_open is\n"
+    "                         refused, costs more), or auto (default: perf, and\n"
+    "                         ptrace when perf_event_open is refused, said once)\n"
+    "      --mode M           cpu (default): time on CPU; wall: every thread at the\n"
+    "                         rate, running or blocked, so time waiting in recv(),\n"
+    "                         sleep() or a lock shows (blocked threads are sampled\n"
+    "                         with ptrace on either backend)\n"
     "  -q, --quiet            no summary line\n"
     "  -h, --help             show this help\n"
     "  -V, --version          show the version\n"
@@ -251,21 +257,21 @@ int main(int argc, char **argv)
             o.no_tui = true;
             break;
         case OPT_BACKEND:
-            if (strcmp(optarg, "ptrace") == 0) {
-                fprintf(stderr, "tprof: --backend ptrace is not implemented in this version; "
-                                "perf_event_open is the only backend\n");
-                return 2;
-            }
-            if (strcmp(optarg, "perf") != 0 && strcmp(optarg, "auto") != 0)
+            if (strcmp(optarg, "auto") == 0)
+                o.backend = BACKEND_AUTO;
+            else if (strcmp(optarg, "perf") == 0)
+                o.backend = BACKEND_PERF;
+            else if (strcmp(optarg, "ptrace") == 0)
+                o.backend = BACKEND_PTRACE;
+            else
                 return usage_error("invalid backend '%s' (auto, perf or ptrace)", optarg);
             break;
         case OPT_MODE:
-            if (strcmp(optarg, "wall") == 0) {
-                fprintf(stderr, "tprof: --mode wall is not implemented in this version; only "
-                                "on-CPU time (--mode cpu) is sampled\n");
-                return 2;
-            }
-            if (strcmp(optarg, "cpu") != 0)
+            if (strcmp(optarg, "cpu") == 0)
+                o.wall = false;
+            else if (strcmp(optarg, "wall") == 0)
+                o.wall = true;
+            else
                 return usage_error("invalid mode '%s' (cpu or wall)", optarg);
             break;
         case OPT_REFRESH:

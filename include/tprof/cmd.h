@@ -13,6 +13,8 @@
 #define TPROF_VERSION "0.1.0"
 #define TPROF_DEFAULT_OUTPUT "tprof.folded"
 
+enum record_backend { BACKEND_AUTO, BACKEND_PERF, BACKEND_PTRACE };
+
 struct record_opts {
     char **argv;          /* program and arguments (NULL when attaching) */
     const pid_t *pids;    /* -p: processes to attach to */
@@ -27,6 +29,8 @@ struct record_opts {
     bool quiet;           /* -q */
     bool no_tui;          /* --no-tui: headless even on a terminal */
     double refresh;       /* --refresh: live redraws per second */
+    enum record_backend backend; /* --backend */
+    bool wall;            /* --mode wall: blocked threads are sampled too */
 };
 
 enum report_mode { REPORT_DEFAULT, REPORT_ICICLE, REPORT_TREE, REPORT_TOP };

@@ -27,11 +27,22 @@ enum {
 };
 #define PERF_REGS_MASK 0xff0fffULL /* AX..SS and R8..R15 */
 
-enum perf_ev_type { PERF_EV_SAMPLE, PERF_EV_MMAP, PERF_EV_COMM, PERF_EV_FORK, PERF_EV_EXIT };
+/* PERF_EV_MAPS (ptrace only): the address space of u.task.pid changed in ways
+ * no record told, e.g. at exec; re-read /proc/PID/maps. */
+enum perf_ev_type {
+    PERF_EV_SAMPLE,
+    PERF_EV_MMAP,
+    PERF_EV_COMM,
+    PERF_EV_FORK,
+    PERF_EV_EXIT,
+    PERF_EV_MAPS
+};
 
 struct perf_sample {
     uint32_t pid, tid;
     uint64_t ip, period;
+    uint32_t weight;         /* samples this one stands for: 1, or more when
+                                the ptrace sampler came late to a tick */
     bool kernel_mode;        /* taken while the thread was in the kernel */
     uint64_t nr_kernel_ips;  /* kernel part of the callchain, leaf first */
     const uint64_t *kernel_ips;

@@ -43,6 +43,7 @@
 #include "tprof/launch.h"
 #include "tprof/perf.h"
 #include "tprof/profile.h"
+#include "tprof/ptrace.h"
 #include "tprof/symbols.h"
 #include "tprof/unwind.h"
 #include "tprof/xalloc.h"
@@ -54,12 +55,15 @@ struct task {
     uint32_t tid;
     uint32_t pid;
     char comm[32];
-    uint32_t root; /* frame id of this task's root frame, PROFILE_NONE: stale */
+    uint32_t root;    /* frame id of this task's root frame, PROFILE_NONE: stale */
+    double maps_at;   /* ptrace: when /proc/PID/maps may be re-read again (leader) */
+    double maps_wait; /* and the wait after that */
 };
 
 struct pending {
     size_t off;
     uint32_t len;
+    uint32_t weight;
 };
 
 struct pidvec {
@@ -75,6 +79,7 @@ struct rec {
     struct task *tasks;
     char default_comm[32];
     uint64_t samples, truncated;
+    bool reload_maps; /* ptrace: no MMAP records, so re-read /proc on a miss */
     struct unwind_frame frames[MAX_FRAMES];
     uint32_t stack[MAX_FRAMES * 2 + 2];
     /* live: stacks waiting for the next refresh */
@@ -89,7 +94,8 @@ static bool flush_pending(struct rec *r)
 {
     bool any = r->pend.n > 0;
     for (size_t i = 0; i < r->pend.n; i++)
-        profile_add_stack(r->prof, r->pend_frames.v + r->pend.v[i].off, r->pend.v[i].len, 1.0);
+        profile_add_stack(r->prof, r->pend_frames.v + r->pend.v[i].off, r->pend.v[i].len,
+                          r->pend.v[i].weight);
     r->pend.n = 0;
     r->pend_frames.n = 0;
     return any;
@@ -151,6 +157,39 @@ static bool is_root_name(const char *n)
     return false;
 }
 
+static double now_s(void);
+
+/* ptrace sampling sees no mmap records: when a walk met an address outside
+ * every known mapping (libc before ld.so had mapped it at exec, dlopen, a
+ * JIT), re-read /proc/PID/maps. A re-read that did not help makes the next
+ * wait twice as long (10 ms to 1 s): an address no mapping will ever hold
+ * (a wrong unwind) must not cost a read per sample. True when it was
+ * re-read and now knows the address. */
+static bool maps_missed(struct rec *r, uint32_t pid, const struct unwind_frame *f, size_t n)
+{
+    if (!r->reload_maps)
+        return false;
+    size_t i = 0;
+    while (i < n && symbols_find_map(r->sym, pid, f[i].ip))
+        i++;
+    if (i == n)
+        return false;
+    uint64_t ip = f[i].ip;
+    struct task *leader = task_get(r, pid, pid);
+    double now = now_s();
+    if (now < leader->maps_at)
+        return false;
+    char err[256];
+    bool found = symbols_load_proc_maps(r->sym, pid, err, sizeof(err)) == 0 &&
+                 symbols_find_map(r->sym, pid, ip);
+    if (found || leader->maps_wait < 0.01)
+        leader->maps_wait = 0.01;
+    else if (leader->maps_wait < 1.0)
+        leader->maps_wait *= 2;
+    leader->maps_at = now + leader->maps_wait;
+    return found;
+}
+
 static void on_sample(struct rec *r, const struct perf_sample *s)
 {
     struct task *t = task_get(r, s->pid, s->tid);
@@ -164,6 +203,8 @@ static void on_sample(struct rec *r, const struct perf_sample *s)
         enum unwind_end end;
         struct unwind_sample us = {s->pid, s->regs, s->stack, (size_t)s->stack_size};
         nf = unwind_sample(r->unw, &us, r->frames, MAX_FRAMES, &end);
+        if (end != UNWIND_ROOT && maps_missed(r, s->pid, r->frames, nf))
+            nf = unwind_sample(r->unw, &us, r->frames, MAX_FRAMES, &end);
         complete = end == UNWIND_ROOT;
     } else {
         for (uint64_t i = 0; i < s->nr_user_ips && nf < MAX_FRAMES; i++) {
@@ -172,6 +213,8 @@ static void on_sample(struct rec *r, const struct perf_sample *s)
             nf++;
         }
     }
+    if (r->o->callgraph == PERF_CG_FP)
+        maps_missed(r, s->pid, r->frames, nf);
     for (size_t i = nf; i > 0; i--) {
         const struct unwind_frame *f = &r->frames[i - 1];
         struct symref *ref = symbols_user(r->sym, s->pid, f->ip, !f->exact);
@@ -185,17 +228,17 @@ static void on_sample(struct rec *r, const struct perf_sample *s)
     if (s->kernel_mode && s->nr_kernel_ips == 0)
         r->stack[n++] = frame_of(r, symbols_kernel(r->sym, s->ip));
 
-    r->samples++;
+    r->samples += s->weight;
     if (!complete)
         r->truncated++;
     if (r->buffering) {
-        struct pending pd = {r->pend_frames.n, (uint32_t)n};
+        struct pending pd = {r->pend_frames.n, (uint32_t)n, s->weight};
         VEC_RESERVE(r->pend_frames, r->pend_frames.n + n);
         memcpy(r->pend_frames.v + r->pend_frames.n, r->stack, n * sizeof(uint32_t));
         r->pend_frames.n += n;
         VEC_PUSH(r->pend, pd);
     } else {
-        profile_add_stack(r->prof, r->stack, n, 1.0);
+        profile_add_stack(r->prof, r->stack, n, s->weight);
     }
 }
 
@@ -243,6 +286,11 @@ static void on_event(void *arg, const struct perf_ev *ev)
         }
         break;
     }
+    case PERF_EV_MAPS: {
+        char err[256];
+        symbols_load_proc_maps(r->sym, ev->u.task.pid, err, sizeof(err));
+        break;
+    }
     }
 }
 
@@ -275,9 +323,11 @@ struct capture {
 struct run {
     struct rec r;
     const struct record_opts *o;
-    struct perf_session *ps;
+    struct perf_session *ps;   /* NULL on the ptrace backend */
+    struct ptrace_session *pt; /* the ptrace backend, or wall mode's blocked threads */
+    char how[96];              /* mode and backend, for the header and the summary */
     struct launch l;
-    bool launched, exited, perf_done, quitting;
+    bool launched, exited, sampling_done, quitting;
     int wstatus, stop_signal;
     double t0, cpu0, t_end, kill_at;
     bool stopping;
@@ -286,12 +336,12 @@ struct run {
     struct app *app;
     struct linebuf *log;
     struct capture out, err;
-    char title[160];
+    char title[200];
 };
 
 static void status_text(struct run *u, char *buf, size_t len)
 {
-    double el = (u->exited || u->perf_done ? u->t_end : now_s()) - u->t0;
+    double el = (u->exited || u->sampling_done ? u->t_end : now_s()) - u->t0;
     const struct perf_stats *st = u->ps ? perf_get_stats(u->ps) : NULL;
     double cpu = self_cpu_s() - u->cpu0;
     char how[96] = "";
@@ -300,17 +350,21 @@ static void status_text(struct run *u, char *buf, size_t len)
             snprintf(how, sizeof(how), "killed by SIG%s", sigabbrev_np(WTERMSIG(u->wstatus)));
         else
             snprintf(how, sizeof(how), "exited %d", launch_exit_status(u->wstatus));
-    } else if (u->perf_done) {
+    } else if (u->sampling_done) {
         snprintf(how, sizeof(how), "detached");
     } else {
         snprintf(how, sizeof(how), "running");
     }
+    char lowered[48] = "";
+    const struct ptrace_stats *pst = u->pt ? ptrace_get_stats(u->pt) : NULL;
+    if (pst && pst->freq != u->o->freq)
+        snprintf(lowered, sizeof(lowered), "  rate lowered to %u Hz", pst->freq);
     snprintf(buf, len, "%s  %.1fs  %" PRIu64 " samples %.0f/s  lost %" PRIu64
-                       "  unwind-fail %.1f%%  tprof-cpu %.1f%%",
+                       "  unwind-fail %.1f%%  tprof-cpu %.1f%%%s",
              how, el, u->r.samples, el > 0 ? (double)u->r.samples / el : 0,
              st ? st->lost : 0,
              u->r.samples ? 100.0 * (double)u->r.truncated / (double)u->r.samples : 0,
-             el > 0 ? 100.0 * cpu / el : 0);
+             el > 0 ? 100.0 * cpu / el : 0, lowered);
 }
 
 static void refresh_view(struct run *u)
@@ -444,6 +498,8 @@ static int attach_prepare(struct run *u, struct pidvec *tids, char *err, size_t 
 
 static bool attached_alive(const struct run *u)
 {
+    if (u->pt)
+        return ptrace_threads(u->pt) > 0;
     for (size_t i = 0; i < u->o->npids; i++)
         if (kill(u->o->pids[i], 0) == 0 || errno == EPERM)
             return true;
@@ -452,13 +508,18 @@ static bool attached_alive(const struct run *u)
 
 /* ----- the loop ----- */
 
-/* Stop sampling: drain the buffers, close the events. */
-static void perf_finish(struct run *u)
+/* Stop sampling: drain the buffers, detach what ptrace still traces. */
+static void sampling_end(struct run *u)
 {
-    if (u->perf_done)
+    if (u->sampling_done)
         return;
-    perf_read(u->ps, true, on_event, &u->r);
-    u->perf_done = true;
+    if (u->ps)
+        perf_read(u->ps, true, on_event, &u->r);
+    if (u->pt) {
+        ptrace_read(u->pt, on_event, &u->r);
+        ptrace_finish(u->pt);
+    }
+    u->sampling_done = true;
     u->t_end = now_s();
 }
 
@@ -466,7 +527,7 @@ static void child_exited(struct run *u, int wstatus)
 {
     u->exited = true;
     u->wstatus = wstatus;
-    perf_finish(u);
+    sampling_end(u);
     refresh_view(u);
 }
 
@@ -485,8 +546,10 @@ static void stop_program(struct run *u, int sig)
 /* Read what is waiting: the ring buffers and the program's output. */
 static void drain(struct run *u)
 {
-    if (!u->perf_done)
+    if (!u->sampling_done && u->ps)
         perf_read(u->ps, false, on_event, &u->r);
+    if (!u->sampling_done && u->pt)
+        ptrace_read(u->pt, on_event, &u->r);
     if (u->out.fd >= 0)
         capture_read(u, &u->out);
     if (u->err.fd >= 0)
@@ -504,7 +567,8 @@ static void check_program(struct run *u)
         u->kill_at = 0;
     }
     int st;
-    if (waitpid(u->l.pid, &st, WNOHANG) == u->l.pid)
+    /* Traced, the program's end is taken by ptrace's waitpid. */
+    if (u->pt ? ptrace_exited(u->pt, &st) : waitpid(u->l.pid, &st, WNOHANG) == u->l.pid)
         child_exited(u, st);
 }
 
@@ -528,11 +592,13 @@ static void handle_signals(struct run *u)
 static void loop(struct run *u)
 {
     int fds[256];
-    size_t nperf = perf_fds(u->ps, fds, 250);
+    size_t nperf = u->ps ? perf_fds(u->ps, fds, 250) : 0;
+    if (u->pt)
+        fds[nperf++] = ptrace_fd(u->pt);
     for (;;) {
         struct pollfd pfd[264];
         size_t n = 0;
-        if (!u->perf_done)
+        if (!u->sampling_done)
             for (size_t i = 0; i < nperf; i++)
                 pfd[n++] = (struct pollfd){.fd = fds[i], .events = POLLIN};
         pfd[n++] = (struct pollfd){.fd = u->sfd, .events = POLLIN};
@@ -553,19 +619,19 @@ static void loop(struct run *u)
         uint64_t ticks;
         bool tick = read(u->tfd, &ticks, sizeof(ticks)) == (ssize_t)sizeof(ticks);
         double now = now_s();
-        if (!u->perf_done && u->o->duration > 0 && now - u->t0 >= u->o->duration) {
+        if (!u->sampling_done && u->o->duration > 0 && now - u->t0 >= u->o->duration) {
             if (u->launched)
                 stop_program(u, SIGTERM);
             else {
-                perf_finish(u);
+                sampling_end(u);
                 if (!u->app)
                     u->quitting = true;
                 refresh_view(u);
             }
         }
         check_program(u);
-        if (!u->launched && !u->perf_done && !attached_alive(u)) {
-            perf_finish(u);
+        if (!u->launched && !u->sampling_done && !attached_alive(u)) {
+            sampling_end(u);
             if (!u->app)
                 u->quitting = true;
             refresh_view(u);
@@ -595,7 +661,7 @@ static void loop(struct run *u)
                     poll(NULL, 0, 20);
                 }
             }
-            perf_finish(u);
+            sampling_end(u);
             break;
         }
     }
@@ -685,15 +751,51 @@ int cmd_record(const struct record_opts *o)
         pc.enable_on_exec = true;
     }
 
-    u->ps = perf_open(&pc, err, sizeof(err), &errnum, warn, sizeof(warn));
-    if (!u->ps) {
-        if (u->launched)
-            launch_abort(&u->l);
-        fprintf(stderr, "tprof: %s\n", err);
-        goto out;
+    /* The sampler: perf_event_open unless told otherwise or refused; ptrace
+     * instead, and in wall mode for the blocked threads perf cannot see. */
+    bool fallback = false;
+    if (o->backend != BACKEND_PTRACE) {
+        u->ps = perf_open(&pc, err, sizeof(err), &errnum, warn, sizeof(warn));
+        bool refused = errnum == EACCES || errnum == EPERM || errnum == ENOSYS || errnum == ENOENT;
+        if (!u->ps && (o->backend == BACKEND_PERF || !refused)) {
+            if (u->launched)
+                launch_abort(&u->l);
+            fprintf(stderr, "tprof: %s\n", err);
+            goto out;
+        }
+        if (!u->ps) {
+            fprintf(stderr, "tprof: %s; sampling with ptrace instead\n", err);
+            fallback = true;
+        } else if (warn[0] && !o->quiet) {
+            fprintf(stderr, "tprof: %s\n", warn);
+        }
     }
-    if (warn[0] && !o->quiet)
-        fprintf(stderr, "tprof: %s\n", warn);
+    if (!u->ps || o->wall) {
+        struct ptrace_config tc = {.pid = u->launched ? u->l.pid : 0,
+                                   .pids = o->pids,
+                                   .npids = o->npids,
+                                   .freq = o->freq,
+                                   .callgraph = o->callgraph,
+                                   .stack_size = o->stack_size,
+                                   .which = u->ps     ? PTRACE_BLOCKED
+                                            : o->wall ? PTRACE_ALL
+                                                      : PTRACE_RUNNING,
+                                   .sideband = !u->ps};
+        u->pt = ptrace_open(&tc, err, sizeof(err));
+        if (!u->pt) {
+            if (u->launched)
+                launch_abort(&u->l);
+            fprintf(stderr, "tprof: %s\n", err);
+            goto out;
+        }
+        u->r.reload_maps = !u->ps;
+    }
+    snprintf(u->how, sizeof(u->how), "%s, %s", o->wall ? "wall" : "cpu",
+             !u->pt   ? "perf"
+             : !u->ps ? (fallback ? "ptrace: perf_event_open refused" : "ptrace")
+                      : "perf + ptrace for blocked threads");
+    size_t tl = strlen(u->title);
+    snprintf(u->title + tl, sizeof(u->title) - tl, "  [%.60s]", u->how);
 
     u->t0 = now_s();
     u->cpu0 = self_cpu_s();
@@ -708,7 +810,7 @@ int cmd_record(const struct record_opts *o)
             status = launch_exec_failure_status(exec_errno);
             goto out;
         }
-    } else if (perf_enable(u->ps) < 0) {
+    } else if (u->ps && perf_enable(u->ps) < 0) {
         fprintf(stderr, "tprof: cannot enable sampling: %s\n", strerror(errno));
         goto out;
     }
@@ -742,11 +844,13 @@ int cmd_record(const struct record_opts *o)
 
     loop(u);
     flush_pending(&u->r);
-    if (!u->perf_done)
-        perf_finish(u);
+    if (!u->sampling_done)
+        sampling_end(u);
 
     double elapsed = u->t_end - u->t0;
-    struct perf_stats st = *perf_get_stats(u->ps);
+    struct perf_stats st = {0};
+    if (u->ps)
+        st = *perf_get_stats(u->ps);
     double cpu = self_cpu_s() - u->cpu0;
     status = u->launched ? (u->exited ? launch_exit_status(u->wstatus) : 1) : 0;
     if (u->launched && u->exited && WIFSIGNALED(u->wstatus) && !o->quiet && !u->stop_signal &&
@@ -760,6 +864,8 @@ int cmd_record(const struct record_opts *o)
 
     char note[256];
     if (symbols_take_warning(u->r.sym, note, sizeof(note)) && !o->quiet)
+        fprintf(stderr, "tprof: %s\n", note);
+    if (u->pt && ptrace_take_notice(u->pt, note, sizeof(note)) && !o->quiet)
         fprintf(stderr, "tprof: %s\n", note);
 
     char written[600] = "";
@@ -777,16 +883,31 @@ int cmd_record(const struct record_opts *o)
     }
     if (!o->quiet) {
         double trunc = u->r.samples ? 100.0 * (double)u->r.truncated / (double)u->r.samples : 0;
+        char stops[96] = "";
+        if (u->pt) {
+            const struct ptrace_stats *ps = ptrace_get_stats(u->pt);
+            snprintf(stops, sizeof(stops), ", threads stopped %" PRIu64 " times for %.0f us each",
+                     ps->stops, ps->stops ? ps->stop_s / (double)ps->stops * 1e6 : 0);
+        }
         fprintf(stderr,
-                "tprof: %.2f s, %" PRIu64 " samples (%.0f/s), %" PRIu64 " lost, %" PRIu64
-                " throttled, %.1f%% unwound short of a root, tprof CPU %.2f s (%.1f%%)%s\n",
-                elapsed, u->r.samples, elapsed > 0 ? (double)u->r.samples / elapsed : 0, st.lost,
-                st.throttled, trunc, cpu, elapsed > 0 ? 100.0 * cpu / elapsed : 0, written);
+                "tprof: %.2f s, %" PRIu64 " %s samples (%.0f/s) via %s, %" PRIu64 " lost, %" PRIu64
+                " throttled, %.1f%% unwound short of a root%s, tprof CPU %.2f s (%.1f%%)%s\n",
+                elapsed, u->r.samples, o->wall ? "wall-clock" : "on-CPU",
+                elapsed > 0 ? (double)u->r.samples / elapsed : 0,
+                !u->pt   ? "perf_event_open"
+                : !u->ps ? "ptrace"
+                         : "perf_event_open + ptrace",
+                st.lost, st.throttled, trunc, stops, cpu, elapsed > 0 ? 100.0 * cpu / elapsed : 0,
+                written);
     }
 
 out:
     if (u->ps)
         perf_close(u->ps); /* attached processes just stop being sampled */
+    if (u->pt) {
+        ptrace_finish(u->pt); /* nothing is left traced or stopped */
+        ptrace_close(u->pt);
+    }
     for (struct capture *c = &u->out; c; c = c == &u->out ? &u->err : NULL) {
         if (c->fd >= 0)
             close(c->fd);

@@ -400,6 +400,7 @@ int perf_parse_record(const void *recv, size_t size, uint64_t sample_type, uint6
         struct perf_sample *s = &ev->u.sample;
         uint64_t v;
         ev->type = PERF_EV_SAMPLE;
+        s->weight = 1;
         if (sample_type & PERF_SAMPLE_IP && take_u64(&c, &s->ip) < 0)
             return -1;
         if (sample_type & PERF_SAMPLE_TID) {

@@ -1,0 +1,741 @@
+/*
+ * ptrace: sampling without perf_event_open. The target's threads are seized
+ * (PTRACE_SEIZE: no stop, no signal) with the TRACECLONE/FORK/VFORK/EXEC
+ * options, so every thread and child it makes is traced from its first
+ * instruction. A timerfd ticks at the rate; each tick starts a round over
+ * the threads to sample, ONE thread at a time: PTRACE_INTERRUPT, wait for
+ * its PTRACE_EVENT_STOP, read the registers (PTRACE_GETREGSET) and the user
+ * stack (one process_vm_readv), PTRACE_CONT, interrupt the next thread, and
+ * only then unwind the copy with the same unwinder as the perf path. A
+ * thread is stopped for the copy only, and never two at once.
+ *
+ * Nothing blocks: stops arrive through SIGCHLD (tprof's signalfd wakes the
+ * poll loop) and are taken with waitpid(-1, __WALL | WNOHANG). Stops that
+ * are not ours are handled as they come: a signal is passed on with the
+ * PTRACE_CONT that resumes the thread (tprof never sends the target a
+ * signal of its own), a job-control stop is honoured with PTRACE_LISTEN,
+ * clone/fork/exec events update the threads and the address spaces.
+ *
+ * A tick that comes while the previous round is unfinished is an overrun:
+ * the target's threads take longer to stop than the rate allows. When more
+ * than a tenth of a second's ticks overrun, the rate is halved and a notice
+ * says so.
+ */
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/timerfd.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <uthash.h>
+
+#include "tprof/ptrace.h"
+#include "tprof/xalloc.h"
+
+#define MAX_FP_FRAMES 512
+#define PAGE 4096
+/* A thread that has not stopped this long after PTRACE_INTERRUPT (in an
+ * uninterruptible wait) is left to stop when it can; the round goes on. */
+#define STOP_PATIENCE_S 0.010
+
+struct thr {
+    UT_hash_handle hh;
+    pid_t tid, pid;
+    int stat_fd;      /* /proc/PID/task/TID/stat, -1 until needed */
+    bool started;     /* its first stop was taken (or it was seized running) */
+    bool announced;   /* its parent's clone/fork event was seen */
+    bool held;        /* stopped at its first stop, waiting for that event */
+    bool job_stopped; /* in a group-stop (SIGSTOP...), listening */
+    bool interrupted; /* a PTRACE_INTERRUPT of ours is outstanding */
+    double t0;        /* when it was sent */
+};
+
+struct ptrace_session {
+    struct ptrace_config cfg;
+    struct thr *threads;
+    int tfd;
+    bool active; /* sampling: after the launched program's exec */
+    bool finished;
+    pid_t main_pid; /* the launched program, 0 when attached */
+    bool main_exited;
+    int main_status;
+    /* the round */
+    VEC(pid_t) round;
+    size_t round_at;
+    bool in_round;
+    uint64_t ticks_due;   /* ticks since the last round began */
+    uint64_t round_ticks; /* ticks the round stands for: more than one when
+                             tprof was late to it or the last round overran */
+    pid_t waiting;        /* the thread interrupted, 0: none */
+    /* rate */
+    double window_t0;
+    uint64_t window_ticks, window_overruns;
+    char notice[200];
+    bool notice_new;
+    struct ptrace_stats stats;
+    /* the sample being handed out */
+    uint64_t regs[20];
+    uint8_t *stack;
+    uint64_t ips[MAX_FP_FRAMES];
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static long opts_for(const struct ptrace_session *s)
+{
+    long o = PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC;
+    if (s->main_pid) /* a launched program dies with tprof */
+        o |= PTRACE_O_EXITKILL;
+    return o;
+}
+
+/* ----- threads ----- */
+
+static struct thr *thr_find(struct ptrace_session *s, pid_t tid)
+{
+    struct thr *t;
+    HASH_FIND(hh, s->threads, &tid, sizeof(tid), t);
+    return t;
+}
+
+static struct thr *thr_add(struct ptrace_session *s, pid_t tid, pid_t pid)
+{
+    struct thr *t = thr_find(s, tid);
+    if (!t) {
+        t = xcalloc(1, sizeof(*t));
+        t->tid = tid;
+        t->stat_fd = -1;
+        HASH_ADD(hh, s->threads, tid, sizeof(tid), t);
+    }
+    t->pid = pid;
+    return t;
+}
+
+static void thr_del(struct ptrace_session *s, struct thr *t)
+{
+    if (s->waiting == t->tid)
+        s->waiting = 0;
+    if (t->stat_fd >= 0)
+        close(t->stat_fd);
+    HASH_DEL(s->threads, t);
+    free(t);
+}
+
+char ptrace_stat_state(const char *stat, size_t len)
+{
+    const char *p = NULL;
+    for (size_t i = 0; i < len; i++)
+        if (stat[i] == ')')
+            p = stat + i;
+    if (!p || p + 2 >= stat + len)
+        return 0;
+    return p[2];
+}
+
+/* The thread's state letter now, 0 when unknown. */
+static char thr_state(struct thr *t)
+{
+    if (t->stat_fd < 0) {
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)t->pid, (int)t->tid);
+        t->stat_fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (t->stat_fd < 0)
+            return 0;
+    }
+    char buf[512];
+    ssize_t n = pread(t->stat_fd, buf, sizeof(buf), 0);
+    return n > 0 ? ptrace_stat_state(buf, (size_t)n) : 0;
+}
+
+/* The process a task belongs to (Tgid in /proc/TID/status). */
+static pid_t tgid_of(pid_t tid, pid_t fallback)
+{
+    char path[64], line[128];
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return fallback;
+    pid_t pid = fallback;
+    while (fgets(line, sizeof(line), f))
+        if (strncmp(line, "Tgid:", 5) == 0) {
+            pid = (pid_t)atoi(line + 5);
+            break;
+        }
+    fclose(f);
+    return pid;
+}
+
+static void read_comm(pid_t pid, char *buf, size_t len)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+    buf[0] = '\0';
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t n = read(fd, buf, len - 1);
+    close(fd);
+    buf[n > 0 ? n : 0] = '\0';
+    buf[strcspn(buf, "\n")] = '\0';
+}
+
+/* ----- attaching ----- */
+
+/* Seize every thread of PID, again until no new one appeared meanwhile. */
+static int seize_process(struct ptrace_session *s, pid_t pid, char *err, size_t errlen)
+{
+    for (int pass = 0; pass < 100; pass++) {
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+        DIR *d = opendir(path);
+        if (!d) {
+            snprintf(err, errlen, "no process %d", (int)pid);
+            return -1;
+        }
+        bool fresh = false;
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            if (e->d_name[0] < '0' || e->d_name[0] > '9')
+                continue;
+            pid_t tid = (pid_t)atoi(e->d_name);
+            if (thr_find(s, tid))
+                continue;
+            if (ptrace(PTRACE_SEIZE, tid, 0, opts_for(s)) < 0) {
+                if (errno == ESRCH) /* exited meanwhile */
+                    continue;
+                int e2 = errno;
+                closedir(d);
+                if (e2 == EPERM)
+                    snprintf(err, errlen,
+                             "ptrace of process %d not permitted (another user's process, "
+                             "already traced, or kernel.yama.ptrace_scope); run as its user or "
+                             "as root",
+                             (int)pid);
+                else
+                    snprintf(err, errlen, "ptrace of process %d failed: %s", (int)pid,
+                             strerror(e2));
+                return -1;
+            }
+            struct thr *t = thr_add(s, tid, pid);
+            t->started = t->announced = true;
+            fresh = true;
+        }
+        closedir(d);
+        if (!fresh)
+            return 0;
+    }
+    return 0;
+}
+
+struct ptrace_session *ptrace_open(const struct ptrace_config *cfg, char *err, size_t errlen)
+{
+    struct ptrace_session *s = xcalloc(1, sizeof(*s));
+    s->cfg = *cfg;
+    s->stats.freq = cfg->freq;
+    s->stack = xmalloc(cfg->stack_size ? cfg->stack_size : 8);
+    s->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    if (s->tfd < 0) {
+        snprintf(err, errlen, "timerfd: %s", strerror(errno));
+        free(s->stack);
+        free(s);
+        return NULL;
+    }
+    if (cfg->pid) {
+        s->main_pid = cfg->pid;
+        if (ptrace(PTRACE_SEIZE, cfg->pid, 0, opts_for(s)) < 0) {
+            snprintf(err, errlen,
+                     "ptrace not permitted here (%s): neither perf_event_open nor ptrace can "
+                     "sample",
+                     strerror(errno));
+            ptrace_close(s);
+            return NULL;
+        }
+        struct thr *t = thr_add(s, cfg->pid, cfg->pid);
+        t->started = t->announced = true;
+    } else {
+        for (size_t i = 0; i < cfg->npids; i++)
+            if (seize_process(s, cfg->pids[i], err, errlen) < 0) {
+                ptrace_finish(s);
+                ptrace_close(s);
+                return NULL;
+            }
+        s->active = true;
+    }
+    double period = 1.0 / (double)cfg->freq;
+    struct itimerspec its = {{0, (long)(period * 1e9)}, {0, (long)(period * 1e9)}};
+    if (period >= 1.0)
+        its = (struct itimerspec){{1, 0}, {1, 0}};
+    timerfd_settime(s->tfd, 0, &its, NULL);
+    s->window_t0 = now_s();
+    return s;
+}
+
+int ptrace_fd(const struct ptrace_session *s)
+{
+    return s->tfd;
+}
+
+/* ----- sampling ----- */
+
+size_t ptrace_fp_walk(uint64_t ip, uint64_t bp, uint64_t sp, const uint8_t *stack, size_t size,
+                      uint64_t *ips, size_t max)
+{
+    size_t n = 0;
+    if (max == 0)
+        return 0;
+    ips[n++] = ip;
+    while (n < max && bp >= sp && bp - sp + 16 <= size && (bp & 7) == 0) {
+        uint64_t next, ret;
+        memcpy(&next, stack + (bp - sp), 8);
+        memcpy(&ret, stack + (bp - sp) + 8, 8);
+        if (!ret)
+            break;
+        ips[n++] = ret;
+        if (next <= bp)
+            break;
+        bp = next;
+    }
+    return n;
+}
+
+/* Copy up to SIZE bytes of TID's stack from SP: one process_vm_readv whose
+ * remote side is split at pages, so an unmapped page ends the copy there
+ * (transfers are partial only at element boundaries). */
+static size_t read_stack(pid_t tid, uint64_t sp, uint8_t *buf, size_t size)
+{
+    struct iovec remote[32], local = {buf, size};
+    size_t n = 0, off = 0;
+    while (off < size && n < 32) {
+        uint64_t at = sp + off;
+        size_t len = PAGE - (at % PAGE);
+        if (len > size - off)
+            len = size - off;
+        remote[n++] = (struct iovec){(void *)(uintptr_t)at, len};
+        off += len;
+    }
+    local.iov_len = off;
+    ssize_t got = process_vm_readv(tid, &local, 1, remote, n, 0);
+    return got > 0 ? (size_t)got : 0;
+}
+
+/* Pass the next thread of the round an interrupt; the round ends when none
+ * is left. */
+static void round_next(struct ptrace_session *s)
+{
+    while (s->round_at < s->round.n) {
+        pid_t tid = s->round.v[s->round_at++];
+        struct thr *t = thr_find(s, tid);
+        if (!t || !t->started || t->held || t->interrupted)
+            continue;
+        if (t->job_stopped) {
+            /* SIGCONT resumes every thread but tells only one of them */
+            char st = thr_state(t);
+            if (st == 't' || st == 'T' || st == 0)
+                continue;
+            t->job_stopped = false;
+        }
+        if (s->cfg.which != PTRACE_ALL) {
+            char st = thr_state(t);
+            bool running = st == 'R';
+            if (st == 0 || (s->cfg.which == PTRACE_RUNNING) != running)
+                continue;
+        }
+        if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0)
+            continue;
+        t->interrupted = true;
+        t->t0 = now_s();
+        s->waiting = tid;
+        return;
+    }
+    s->in_round = false;
+}
+
+static void take_sample(struct ptrace_session *s, struct thr *t, perf_event_fn cb, void *arg)
+{
+    struct user_regs_struct ur;
+    struct iovec io = {&ur, sizeof(ur)};
+    bool ok = ptrace(PTRACE_GETREGSET, t->tid, (void *)NT_PRSTATUS, &io) == 0;
+    size_t got = 0;
+    if (ok && s->cfg.stack_size)
+        got = read_stack(t->tid, ur.rsp, s->stack, s->cfg.stack_size);
+    ptrace(PTRACE_CONT, t->tid, 0, 0);
+    double held = now_s() - t->t0;
+    t->interrupted = false;
+    s->stats.stops++;
+    s->stats.stop_s += held;
+    if (s->waiting == t->tid) {
+        s->waiting = 0;
+        round_next(s); /* the next thread stops while this one is unwound */
+    }
+    if (!ok)
+        return;
+
+    /* perf's sampled-register order: AX BX CX DX SI DI BP SP IP FLAGS CS SS R8..R15 */
+    const uint64_t r[20] = {ur.rax, ur.rbx, ur.rcx,    ur.rdx, ur.rsi, ur.rdi, ur.rbp,
+                            ur.rsp, ur.rip, ur.eflags, ur.cs,  ur.ss,  ur.r8,  ur.r9,
+                            ur.r10, ur.r11, ur.r12,    ur.r13, ur.r14, ur.r15};
+    memcpy(s->regs, r, sizeof(r));
+    struct perf_ev ev = {.type = PERF_EV_SAMPLE};
+    struct perf_sample *ps = &ev.u.sample;
+    ps->pid = (uint32_t)t->pid;
+    ps->tid = (uint32_t)t->tid;
+    ps->ip = ur.rip;
+    ps->period = 1;
+    ps->weight = (uint32_t)s->round_ticks;
+    if (s->cfg.callgraph == PERF_CG_FP) {
+        ps->user_ips = s->ips;
+        ps->nr_user_ips =
+            ptrace_fp_walk(ur.rip, ur.rbp, ur.rsp, s->stack, got, s->ips, MAX_FP_FRAMES);
+    } else {
+        ps->regs = s->regs;
+        ps->stack = s->stack;
+        ps->stack_size = got;
+    }
+    s->stats.samples++;
+    cb(arg, &ev);
+}
+
+static void lower_rate(struct ptrace_session *s)
+{
+    unsigned f = s->stats.freq / 2;
+    if (f < 10)
+        return;
+    s->stats.freq = f;
+    double period = 1.0 / (double)f;
+    struct itimerspec its = {{0, (long)(period * 1e9)}, {0, (long)(period * 1e9)}};
+    timerfd_settime(s->tfd, 0, &its, NULL);
+    snprintf(s->notice, sizeof(s->notice),
+             "ptrace sampling lowered from %u to %u Hz: the target's threads could not be "
+             "stopped that often (too many runnable threads for the CPUs?)",
+             s->cfg.freq, f);
+    s->notice_new = true;
+}
+
+static void tick(struct ptrace_session *s, uint64_t n)
+{
+    double now = now_s();
+    s->window_ticks += n;
+    s->ticks_due += n;
+    if (s->in_round) {
+        s->stats.overruns += n;
+        s->window_overruns += n;
+        /* A thread in an uninterruptible wait stops when it can; do not
+         * hold the others' samples back for it. */
+        struct thr *w = s->waiting ? thr_find(s, s->waiting) : NULL;
+        if (w && now - w->t0 > STOP_PATIENCE_S) {
+            s->waiting = 0;
+            round_next(s);
+        }
+    } else if (s->active) {
+        s->round.n = 0;
+        struct thr *t, *tmp;
+        HASH_ITER(hh, s->threads, t, tmp)
+        VEC_PUSH(s->round, t->tid);
+        s->round_at = 0;
+        s->round_ticks = s->ticks_due;
+        s->ticks_due = 0;
+        s->in_round = true;
+        round_next(s);
+    }
+    if (now - s->window_t0 >= 1.0) {
+        if (s->window_overruns * 10 > s->window_ticks)
+            lower_rate(s);
+        s->window_t0 = now;
+        s->window_ticks = s->window_overruns = 0;
+    }
+}
+
+/* ----- stops ----- */
+
+static void emit_task(perf_event_fn cb, void *arg, enum perf_ev_type type, pid_t pid, pid_t tid,
+                      pid_t ppid, pid_t ptid)
+{
+    struct perf_ev ev = {.type = type};
+    ev.u.task = (struct perf_task){(uint32_t)pid, (uint32_t)ppid, (uint32_t)tid, (uint32_t)ptid};
+    cb(arg, &ev);
+}
+
+/* A clone/fork/vfork of PARENT made CHILD. */
+static void on_new_task(struct ptrace_session *s, struct thr *parent, pid_t child, int event,
+                        perf_event_fn cb, void *arg)
+{
+    pid_t pid = event == PTRACE_EVENT_CLONE ? tgid_of(child, parent->pid) : child;
+    struct thr *c = thr_find(s, child);
+    bool held = c && c->held;
+    c = thr_add(s, child, pid);
+    c->announced = true;
+    if (s->cfg.sideband)
+        emit_task(cb, arg, PERF_EV_FORK, pid, child, parent->pid, parent->tid);
+    if (held) { /* its first stop came first: now it may run */
+        c->held = false;
+        c->started = true;
+        ptrace(PTRACE_CONT, child, 0, 0);
+    }
+}
+
+static void on_exec(struct ptrace_session *s, struct thr *t, perf_event_fn cb, void *arg)
+{
+    unsigned long former = 0;
+    ptrace(PTRACE_GETEVENTMSG, t->tid, 0, &former);
+    /* Every other thread of the process is gone now; the one that called
+     * exec has taken the leader's id. */
+    struct thr *o, *tmp;
+    HASH_ITER(hh, s->threads, o, tmp)
+    if (o != t && (o->pid == t->pid || o->tid == (pid_t)former))
+        thr_del(s, o);
+    if (t->stat_fd >= 0) {
+        close(t->stat_fd);
+        t->stat_fd = -1;
+    }
+    if (t->interrupted && s->waiting == t->tid) {
+        s->waiting = 0;
+        round_next(s);
+    }
+    t->interrupted = false; /* the interrupt still comes, as a stop to resume */
+    if (s->cfg.sideband) {
+        struct perf_ev ev = {.type = PERF_EV_COMM};
+        char comm[32];
+        read_comm(t->pid, comm, sizeof(comm));
+        ev.u.comm = (struct perf_comm){(uint32_t)t->pid, (uint32_t)t->tid, comm, true};
+        cb(arg, &ev);
+        emit_task(cb, arg, PERF_EV_MAPS, t->pid, t->tid, t->pid, t->tid);
+    }
+    if (t->tid == s->main_pid)
+        s->active = true;
+}
+
+static bool is_stop_signal(int sig)
+{
+    return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+static void on_stop(struct ptrace_session *s, pid_t tid, int status, perf_event_fn cb, void *arg)
+{
+    int sig = WSTOPSIG(status);
+    int event = (unsigned)status >> 16;
+    struct thr *t = thr_find(s, tid);
+    if (!t) {
+        /* A new thread or child, stopped before its parent's event told us
+         * about it: hold it there, so that the fork is known before
+         * anything it does (an exec) is. */
+        t = thr_add(s, tid, tgid_of(tid, tid));
+        t->held = true;
+        return;
+    }
+    if (!t->started) {
+        t->started = true;
+        ptrace(PTRACE_CONT, tid, 0, 0);
+        return;
+    }
+    switch (event) {
+    case 0: /* signal-delivery-stop: pass the signal on */
+        t->job_stopped = false;
+        ptrace(PTRACE_CONT, tid, 0, sig);
+        return;
+    case PTRACE_EVENT_CLONE:
+    case PTRACE_EVENT_FORK:
+    case PTRACE_EVENT_VFORK: {
+        unsigned long child = 0;
+        if (ptrace(PTRACE_GETEVENTMSG, tid, 0, &child) == 0 && child)
+            on_new_task(s, t, (pid_t)child, event, cb, arg);
+        ptrace(PTRACE_CONT, tid, 0, 0);
+        return;
+    }
+    case PTRACE_EVENT_EXEC:
+        on_exec(s, t, cb, arg);
+        ptrace(PTRACE_CONT, tid, 0, 0);
+        return;
+    case PTRACE_EVENT_STOP:
+        if (is_stop_signal(sig)) { /* group-stop: stay stopped, as without us */
+            t->job_stopped = true;
+            if (t->interrupted) {
+                t->interrupted = false;
+                if (s->waiting == tid) {
+                    s->waiting = 0;
+                    round_next(s);
+                }
+            }
+            ptrace(PTRACE_LISTEN, tid, 0, 0);
+            return;
+        }
+        t->job_stopped = false;
+        if (t->interrupted && !s->finished) {
+            take_sample(s, t, cb, arg);
+            return;
+        }
+        t->interrupted = false;
+        ptrace(PTRACE_CONT, tid, 0, 0);
+        return;
+    default:
+        ptrace(PTRACE_CONT, tid, 0, 0);
+        return;
+    }
+}
+
+static void on_gone(struct ptrace_session *s, pid_t tid, int status, perf_event_fn cb, void *arg)
+{
+    struct thr *t = thr_find(s, tid);
+    if (tid == s->main_pid) {
+        s->main_exited = true;
+        s->main_status = status;
+    }
+    if (!t)
+        return;
+    pid_t pid = t->pid;
+    bool was_waiting = s->waiting == tid;
+    thr_del(s, t);
+    if (s->cfg.sideband && pid == tid)
+        emit_task(cb, arg, PERF_EV_EXIT, pid, tid, pid, tid);
+    if (was_waiting)
+        round_next(s);
+}
+
+static void take_stops(struct ptrace_session *s, perf_event_fn cb, void *arg)
+{
+    for (;;) {
+        int status;
+        pid_t tid = waitpid(-1, &status, __WALL | WNOHANG);
+        if (tid <= 0)
+            return;
+        if (WIFSTOPPED(status))
+            on_stop(s, tid, status, cb, arg);
+        else if (WIFEXITED(status) || WIFSIGNALED(status))
+            on_gone(s, tid, status, cb, arg);
+    }
+}
+
+void ptrace_read(struct ptrace_session *s, perf_event_fn cb, void *arg)
+{
+    take_stops(s, cb, arg);
+    uint64_t n;
+    if (!s->finished && read(s->tfd, &n, sizeof(n)) == (ssize_t)sizeof(n)) {
+        tick(s, n);
+        take_stops(s, cb, arg);
+    }
+}
+
+bool ptrace_exited(const struct ptrace_session *s, int *wstatus)
+{
+    if (s->main_exited && wstatus)
+        *wstatus = s->main_status;
+    return s->main_exited;
+}
+
+size_t ptrace_threads(const struct ptrace_session *s)
+{
+    return HASH_COUNT(s->threads);
+}
+
+/* ----- the end ----- */
+
+static void nothing(void *arg, const struct perf_ev *ev)
+{
+    (void)arg;
+    (void)ev;
+}
+
+/* Detach TID, which must be stopped, for good: wait for the stop, then
+ * PTRACE_DETACH with the signal it was about to get, if any. */
+static void detach_one(struct ptrace_session *s, struct thr *t)
+{
+    pid_t tid = t->tid;
+    if (t->held) { /* already stopped, its stop taken */
+        ptrace(PTRACE_DETACH, tid, 0, 0);
+        thr_del(s, t);
+        return;
+    }
+    if (!t->interrupted && ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0) {
+        thr_del(s, t);
+        return;
+    }
+    for (;;) {
+        int status;
+        pid_t w = waitpid(tid, &status, __WALL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 || WIFEXITED(status) || WIFSIGNALED(status)) {
+            if (w == s->main_pid) {
+                s->main_exited = true;
+                s->main_status = status;
+            }
+            break;
+        }
+        int event = (unsigned)status >> 16;
+        int sig = WSTOPSIG(status);
+        if (event == 0) { /* a signal on its way: detach with it */
+            ptrace(PTRACE_DETACH, tid, 0, sig);
+            break;
+        }
+        if (event == PTRACE_EVENT_STOP) { /* a group-stop stays stopped without us */
+            ptrace(PTRACE_DETACH, tid, 0, 0);
+            break;
+        }
+        /* a clone/fork/exec event: the new task is seized too and will be
+         * detached in turn; let this one reach the interrupt */
+        ptrace(PTRACE_CONT, tid, 0, 0);
+    }
+    thr_del(s, t);
+}
+
+void ptrace_finish(struct ptrace_session *s)
+{
+    if (s->finished)
+        return;
+    s->finished = true;
+    s->waiting = 0;
+    s->in_round = false;
+    struct itimerspec off = {{0, 0}, {0, 0}};
+    timerfd_settime(s->tfd, 0, &off, NULL);
+    /* Stops already waiting are taken first (new tasks are learnt), then
+     * every thread left is stopped and detached; tasks forked meanwhile are
+     * found by the next pass. */
+    for (int pass = 0; pass < 100 && s->threads; pass++) {
+        take_stops(s, nothing, NULL);
+        struct thr *t, *tmp;
+        HASH_ITER(hh, s->threads, t, tmp)
+        detach_one(s, t);
+    }
+}
+
+void ptrace_close(struct ptrace_session *s)
+{
+    if (!s)
+        return;
+    struct thr *t, *tmp;
+    HASH_ITER(hh, s->threads, t, tmp)
+    thr_del(s, t);
+    if (s->tfd >= 0)
+        close(s->tfd);
+    VEC_FREE(s->round);
+    free(s->stack);
+    free(s);
+}
+
+const struct ptrace_stats *ptrace_get_stats(const struct ptrace_session *s)
+{
+    return &s->stats;
+}
+
+bool ptrace_take_notice(struct ptrace_session *s, char *buf, size_t len)
+{
+    if (!s->notice_new)
+        return false;
+    s->notice_new = false;
+    snprintf(buf, len, "%s", s->notice);
+    return true;
+}
