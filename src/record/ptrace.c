@@ -52,6 +52,10 @@ struct thr {
     UT_hash_handle hh;
     pid_t tid, pid;
     int stat_fd;      /* /proc/PID/task/TID/stat, -1 until needed */
+    int sched_fd;     /* /proc/PID/task/TID/schedstat, -1 until needed */
+    uint64_t ran_ns;  /* its CPU time when last looked at, 0: never */
+    double credit;    /* cpu mode: samples its CPU time has earned, not taken */
+    uint32_t weight;  /* samples the sample being taken stands for */
     bool started;     /* its first stop was taken (or it was seized running) */
     bool announced;   /* its parent's clone/fork event was seen */
     bool held;        /* stopped at its first stop, waiting for that event */
@@ -119,7 +123,7 @@ static struct thr *thr_add(struct ptrace_session *s, pid_t tid, pid_t pid)
     if (!t) {
         t = xcalloc(1, sizeof(*t));
         t->tid = tid;
-        t->stat_fd = -1;
+        t->stat_fd = t->sched_fd = -1;
         HASH_ADD(hh, s->threads, tid, sizeof(tid), t);
     }
     t->pid = pid;
@@ -132,6 +136,8 @@ static void thr_del(struct ptrace_session *s, struct thr *t)
         s->waiting = 0;
     if (t->stat_fd >= 0)
         close(t->stat_fd);
+    if (t->sched_fd >= 0)
+        close(t->sched_fd);
     HASH_DEL(s->threads, t);
     free(t);
 }
@@ -147,19 +153,38 @@ char ptrace_stat_state(const char *stat, size_t len)
     return p[2];
 }
 
+/* Read the thread's /proc/PID/task/TID/NAME into BUF through *FD, opened
+ * once and re-read from the start; the length, or -1. */
+static ssize_t thr_proc(struct thr *t, int *fd, const char *name, char *buf, size_t len)
+{
+    if (*fd < 0) {
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/task/%d/%s", (int)t->pid, (int)t->tid, name);
+        *fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (*fd < 0)
+            return -1;
+    }
+    ssize_t n = pread(*fd, buf, len - 1, 0);
+    if (n >= 0)
+        buf[n] = '\0';
+    return n;
+}
+
 /* The thread's state letter now, 0 when unknown. */
 static char thr_state(struct thr *t)
 {
-    if (t->stat_fd < 0) {
-        char path[64];
-        snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)t->pid, (int)t->tid);
-        t->stat_fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (t->stat_fd < 0)
-            return 0;
-    }
     char buf[512];
-    ssize_t n = pread(t->stat_fd, buf, sizeof(buf), 0);
+    ssize_t n = thr_proc(t, &t->stat_fd, "stat", buf, sizeof(buf));
     return n > 0 ? ptrace_stat_state(buf, (size_t)n) : 0;
+}
+
+/* Nanoseconds the thread has run (schedstat's first field), 0 when unknown. */
+static uint64_t thr_ran(struct thr *t)
+{
+    char buf[128];
+    return thr_proc(t, &t->sched_fd, "schedstat", buf, sizeof(buf)) > 0
+               ? strtoull(buf, NULL, 10)
+               : 0;
 }
 
 /* The process a task belongs to (Tgid in /proc/TID/status). */
@@ -349,10 +374,28 @@ static void round_next(struct ptrace_session *s)
                 continue;
             t->job_stopped = false;
         }
-        if (s->cfg.which != PTRACE_ALL) {
+        /* A wall-mode sample stands for the ticks since the last round, in
+         * ticks of the rate asked for (more after the rate was lowered). */
+        t->weight = (uint32_t)(s->round_ticks * s->cfg.freq / s->stats.freq);
+        if (s->cfg.which == PTRACE_RUNNING) {
+            /* On-CPU: like perf's cpu-clock, one sample per 1/freq s of
+             * CPU time the thread has used, taken while it runs. Being
+             * runnable is not enough: with more runnable threads than CPUs,
+             * each gets a share of a CPU, not a whole one. */
+            uint64_t ran = thr_ran(t);
+            if (ran > t->ran_ns && t->ran_ns)
+                t->credit += (double)(ran - t->ran_ns) * s->cfg.freq / 1e9;
+            if (ran)
+                t->ran_ns = ran;
+            else /* no schedstat: each tick it is running counts */
+                t->credit = t->weight;
+            if (t->credit < 1 || thr_state(t) != 'R')
+                continue;
+            t->weight = (uint32_t)t->credit;
+            t->credit -= t->weight;
+        } else if (s->cfg.which == PTRACE_BLOCKED) {
             char st = thr_state(t);
-            bool running = st == 'R';
-            if (st == 0 || (s->cfg.which == PTRACE_RUNNING) != running)
+            if (st == 0 || st == 'R')
                 continue;
         }
         if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0)
@@ -396,7 +439,7 @@ static void take_sample(struct ptrace_session *s, struct thr *t, perf_event_fn c
     ps->tid = (uint32_t)t->tid;
     ps->ip = ur.rip;
     ps->period = 1;
-    ps->weight = (uint32_t)s->round_ticks;
+    ps->weight = t->weight;
     if (s->cfg.callgraph == PERF_CG_FP) {
         ps->user_ips = s->ips;
         ps->nr_user_ips =

@@ -10,7 +10,7 @@ grep -q '^hot;_start;__libc_start_main;__libc_start_call_main;main;work;alpha;sp
 check "folded stack from comm through main to spin" $? "$(head -3 out.folded)"
 LC_ALL=C sort -c -t' ' -k1,1 out.folded 2>/dev/null
 check "folded lines are sorted by stack" $? "not sorted"
-[ "$(wc -l <err.txt)" -eq 1 ] && grep -Eq '^tprof: [0-9.]+ s, [0-9]+ samples .*, [0-9]+ lost, .*% unwound short of a root, tprof CPU [0-9.]+ s .*wrote [0-9]+ stacks to out.folded$' err.txt
+[ "$(wc -l <err.txt)" -eq 1 ] && grep -Eq '^tprof: [0-9.]+ s, [0-9]+ on-CPU samples \([0-9]+/s\) via perf_event_open, [0-9]+ lost, .*% unwound short of a root, tprof CPU [0-9.]+ s .*wrote [0-9]+ stacks to out.folded$' err.txt
 check "one summary line with samples, lost, unwind failures, CPU" $? "$(cat err.txt)"
 awk '{ if ($0 !~ /^[^ ;][^;]*(;[^;]+)* [0-9]+$/ || $0 ~ /[ \t];/) bad++ } END { exit bad > 0 }' out.folded
 check "every line is 'frame;...;frame COUNT' with no blank frame ends" $? "$(head -3 out.folded)"
@@ -36,12 +36,12 @@ check "unknown call-graph mode is a usage error" $? "rc=$rc"
 check "stack size not a multiple of 8 is a usage error" $? "rc=$rc"
 "$TPROF" 2>/dev/null; rc=$?; [ $rc -eq 2 ]
 check "no program is a usage error" $? "rc=$rc"
-"$TPROF" --backend ptrace -- true 2>err.txt; rc=$?
-[ $rc -eq 2 ] && grep -q "ptrace is not implemented" err.txt
-check "--backend ptrace says it is not implemented (exit 2)" $? "rc=$rc $(cat err.txt)"
-"$TPROF" --mode wall -- true 2>err.txt; rc=$?
-[ $rc -eq 2 ] && grep -q "wall is not implemented" err.txt
-check "--mode wall says it is not implemented (exit 2)" $? "rc=$rc $(cat err.txt)"
+"$TPROF" --backend bpf -- true 2>err.txt; rc=$?
+[ $rc -eq 2 ] && grep -q "invalid backend 'bpf' (auto, perf or ptrace)" err.txt
+check "unknown backend is a usage error naming the choices" $? "rc=$rc $(cat err.txt)"
+"$TPROF" --mode offcpu -- true 2>err.txt; rc=$?
+[ $rc -eq 2 ] && grep -q "invalid mode 'offcpu' (cpu or wall)" err.txt
+check "unknown mode is a usage error naming the choices" $? "rc=$rc $(cat err.txt)"
 "$TPROF" -q --backend perf --mode cpu -o ok.folded -- "$PROGS/hot" 0.2 >/dev/null; rc=$?
 [ $rc -eq 0 ] && [ -s ok.folded ]
 check "--backend perf --mode cpu record as the default does" $? "rc=$rc"
@@ -72,12 +72,13 @@ done
 rc=$?; [ $rc -eq 143 ] && [ -s dur.folded ]
 check "--duration stops the program (SIGTERM, 143) and writes the profile" $? "rc=$rc"
 
-# perf_event_open refused: one line naming the cause, no crash, no file.
-"$PROGS/noperf" "$TPROF" -o np.folded -- "$PROGS/hot" 0.2 >/dev/null 2>err.txt
+# perf_event_open refused with --backend perf: one line naming the cause,
+# no crash, no file (auto falls back to ptrace instead: test_ptrace.sh).
+"$PROGS/noperf" "$TPROF" --backend perf -o np.folded -- "$PROGS/hot" 0.2 >/dev/null 2>err.txt
 rc=$?
-[ $rc -eq 1 ] && [ "$(wc -l <err.txt)" -eq 1 ] && grep -q 'perf_event_open' err.txt && [ ! -e np.folded ] &&
+[ $rc -eq 1 ] && [ "$(wc -l <err.txt)" -eq 1 ] && grep -q 'perf_event_open blocked by a seccomp filter' err.txt && [ ! -e np.folded ] &&
     ! pgrep -f "$PROGS/hot 0.2" >/dev/null
-check "perf_event_open refused: one-line cause, exit 1, no file, no orphan" $? "rc=$rc $(cat err.txt)"
+check "--backend perf, perf_event_open refused: one-line cause, exit 1, no file, no orphan" $? "rc=$rc $(cat err.txt)"
 
 # The output is written atomically: an unwritable place leaves nothing.
 mkdir ro && chmod 500 ro
@@ -113,7 +114,7 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1 && [ "$par" -le 2 ];
     # Debian's kernels make 3 refuse everything unprivileged; mainline treats
     # it as 2. Either way the outcome must be clean and say so.
     if sysctl -q -w kernel.perf_event_paranoid=3 2>/dev/null; then
-        (cd user && asuser "$TPROF" -o p3.folded -- "$PROGS/hot" 0.3 >/dev/null 2>err3.txt)
+        (cd user && asuser "$TPROF" --backend perf -o p3.folded -- "$PROGS/hot" 0.3 >/dev/null 2>err3.txt)
         rc=$?
         sysctl -q -w kernel.perf_event_paranoid="$par"
         if [ $rc -eq 1 ]; then
@@ -132,7 +133,7 @@ fi
 
 # perf_event_open refused without seccomp (EACCES, as paranoid gives): the
 # message names kernel.perf_event_paranoid and what to do.
-LD_PRELOAD="$PROGS/libnoperf.so" "$TPROF" -o ea.folded -- "$PROGS/hot" 0.2 >/dev/null 2>err.txt
+LD_PRELOAD="$PROGS/libnoperf.so" "$TPROF" --backend perf -o ea.folded -- "$PROGS/hot" 0.2 >/dev/null 2>err.txt
 rc=$?
 [ $rc -eq 1 ] && [ "$(wc -l <err.txt)" -eq 1 ] && grep -q "perf_event_open denied (kernel.perf_event_paranoid=$par); run as root or 'sysctl kernel.perf_event_paranoid=1'" err.txt && [ ! -e ea.folded ]
 check "EACCES: one line naming perf_event_paranoid and the fix, no file" $? "rc=$rc $(cat err.txt)"

@@ -1,0 +1,197 @@
+# The ptrace backend and wall-clock mode. perf_event_open is refused the way
+# a container's seccomp profile refuses it (progs/noperf installs such a
+# filter and runs tprof under it); tprof must fall back to ptrace, agree with
+# its perf backend, follow threads, children and execs, pass signals on, and
+# leave every target running or cleanly exited, never stopped or traced.
+. "$(dirname "$0")/lib.sh"
+cd "$TMP" || exit 1
+NOPERF="$PROGS/noperf"
+
+# Every thread of PID: not traced by anyone, not stopped ('t' or 'T').
+untraced() {
+    for st in /proc/"$1"/task/*/status; do
+        grep -q '^TracerPid:[[:space:]]*0$' "$st" || return 1
+        grep -Eq '^State:[[:space:]]*[tT]' "$st" && return 1
+    done
+    return 0
+}
+
+# A function's share of a folded file's samples (its total, in percent).
+# (GCC's clones, f.constprop.0 and the like, count as f.)
+share() {
+    $STATS folded "$1" |
+        awk -v f="$2" '($NF == f || index($NF, f ".") == 1) && !found { print int($2 + 0.5); found = 1 }
+                       END { if (!found) print 0 }'
+}
+
+# ----- the fallback -----
+"$NOPERF" "$TPROF" -o fb.folded -- "$PROGS/hot" 1 >/dev/null 2>fb.err
+rc=$?
+[ $rc -eq 0 ] && [ "$(grep -c 'sampling with ptrace instead' fb.err)" -eq 1 ] &&
+    grep -q '^tprof: perf_event_open blocked by a seccomp filter' fb.err &&
+    grep -q ' on-CPU samples (.*) via ptrace, ' fb.err && [ -s fb.folded ]
+check "auto: perf_event_open refused -> ptrace, said once, profile written" $? "rc=$rc $(cat fb.err)"
+grep -q '^hot;_start;__libc_start_main;__libc_start_call_main;main;work;alpha;spin [0-9]*$' fb.folded
+check "ptrace: full stacks from _start to the leaf" $? "$(head -3 fb.folded)"
+
+"$NOPERF" "$TPROF" --backend perf -o nb.folded -- "$PROGS/hot" 0.2 >/dev/null 2>nb.err
+rc=$?
+[ $rc -eq 1 ] && [ "$(wc -l <nb.err)" -eq 1 ] && ! grep -q ptrace nb.err && [ ! -e nb.folded ]
+check "--backend perf does not fall back: one-line error, exit 1" $? "rc=$rc $(cat nb.err)"
+
+# ----- agreement with the perf backend, same program -----
+# Separate runs (perf_event_open is refused in one of them), so the
+# tolerance is 5 points: these programs vary by ~3 between runs.
+agree() {
+    name=$1; shift
+    if ! "$TPROF" -q --backend perf -F 1999 $CG -o "$name.perf.folded" -- "$@" >/dev/null 2>"$name.err" ||
+        ! "$NOPERF" "$TPROF" -q -F 1999 $CG -o "$name.pt.folded" -- "$@" >/dev/null 2>>"$name.err"; then
+        fail "$name: ptrace vs perf" "recording failed: $(tail -2 "$name.err")"
+        return
+    fi
+    if $STATS compare "folded:$name.pt.folded" "folded:$name.perf.folded" 5 5 $EXTRA >"$name.cmp"; then
+        pass "$name: ptrace within 5 points of the perf backend ($(tail -1 "$name.cmp"))"
+    else
+        fail "$name: ptrace vs perf" "$(grep -E 'BAD|samples' "$name.cmp" | head -5)"
+    fi
+}
+CG=""
+EXTRA=""
+agree hot "$PROGS/hot" 1.5
+agree threads "$PROGS/threads" 1
+agree qsort_cb "$PROGS/qsort_cb" 1.5
+agree tmpl "$PROGS/tmpl" 1.5
+agree forkexec "$PROGS/forkexec" 0.7 "$PROGS/hot" 0.5
+agree dlopen "$PROGS/dlopen_main" 1 "$PROGS/libplugin.so"
+CG="-g fp"
+agree hot_fp "$PROGS/hot_fp" 1.5
+CG=""
+
+# ----- threads, children and execs are followed -----
+"$NOPERF" "$TPROF" -q --threads -o th.folded -- "$PROGS/threads" 0.5 >/dev/null 2>th.err
+n=$(cut -d';' -f1 th.folded | sort -u | wc -l)
+[ "$n" -eq 3 ] && grep -q 'start_thread' th.folded
+check "threads: all 3 threads sampled, each its own root ($n roots)" $? "$(cut -d';' -f1 th.folded | sort -u)"
+"$NOPERF" "$TPROF" -q --pid-roots -o fe.folded -- "$PROGS/forkexec" 0.5 "$PROGS/hot" 0.5 >/dev/null 2>fe.err
+grep -q ';parent_work;' fe.folded && grep -q ';child_work;' fe.folded && grep -q '^hot-[0-9]*;_start;.*;spin ' fe.folded &&
+    [ "$(cut -d';' -f1 fe.folded | sort -u | wc -l)" -ge 2 ]
+check "fork and exec: parent, child and the exec'd program's stacks" $? "$(cut -c1-100 fe.folded)"
+
+# ----- signals -----
+"$NOPERF" "$TPROF" -o sig.folded -- "$PROGS/signals" 1 >sig.out 2>sig.err
+rc=$?
+[ $rc -eq 0 ] && grep -q 'usr1 sent \([0-9]*\) handled \1;' sig.out
+check "every signal reaches the program (SIGALRM at 1 kHz, raised SIGUSR1)" $? "rc=$rc $(cat sig.out)"
+"$NOPERF" "$TPROF" -q -o x.folded -- sh -c 'kill -SEGV $$' 2>/dev/null
+rc=$?; [ $rc -eq 139 ]; check "killed by SIGSEGV under ptrace: 139" $? "got $rc"
+"$NOPERF" "$TPROF" -q -o x.folded -- "$PROGS/hot" 0.1 7 >/dev/null 2>&1
+rc=$?; [ $rc -eq 7 ]; check "exit code of the program under ptrace (7)" $? "got $rc"
+
+# Job control: SIGSTOP stops the program (tprof does not resume it), SIGCONT
+# resumes it.
+"$NOPERF" "$TPROF" -q -o js.folded -- "$PROGS/hot" 1.5 >/dev/null 2>&1 &
+tp=$!
+sleep 0.4
+c=$(pgrep -P $tp)
+kill -STOP "$c"
+sleep 0.4
+s1=$(awk '/^State:/ {print $2}' /proc/"$c"/status)
+sleep 0.3
+s2=$(awk '/^State:/ {print $2}' /proc/"$c"/status)
+kill -CONT "$c"
+wait $tp
+rc=$?
+case "$s1$s2" in [tT][tT]) ok=0 ;; *) ok=1 ;; esac
+[ $ok -eq 0 ] && [ $rc -eq 0 ]
+check "SIGSTOP keeps the program stopped under ptrace; SIGCONT resumes it" $? "states $s1 $s2, rc=$rc"
+
+# ----- never left stopped, traced or orphaned -----
+for sig in INT TERM; do
+    "$NOPERF" "$TPROF" -o s$sig.folded -- "$PROGS/hot" 30 >/dev/null 2>s$sig.err &
+    tp=$!
+    sleep 0.8
+    c=$(pgrep -P $tp)
+    kill -$sig $tp
+    wait $tp
+    rc=$?
+    [ $rc -ge 129 ] && [ -s s$sig.folded ] && ! kill -0 "$c" 2>/dev/null
+    check "SIG$sig to tprof: program ended, profile written (exit $rc)" $? "rc=$rc $(tail -1 s$sig.err)"
+done
+"$NOPERF" "$TPROF" -o k.folded -- "$PROGS/hot" 30 >/dev/null 2>&1 &
+tp=$!
+sleep 0.5
+c=$(pgrep -P $tp)
+{ kill -KILL $tp; wait $tp; } 2>/dev/null
+i=0
+while kill -0 "$c" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+! kill -0 "$c" 2>/dev/null
+check "SIGKILL to tprof: the launched program dies with it (EXITKILL)" $? "pid $c still there"
+
+# -p: attach to a running multi-threaded process, detach, it goes on.
+"$PROGS/threads" 30 >/dev/null &
+bg=$!
+sleep 0.3
+"$NOPERF" "$TPROF" -p $bg --duration 1 -o att.folded 2>att.err
+rc=$?
+alive=0; kill -0 $bg 2>/dev/null && alive=1
+untraced $bg; free=$?
+[ $rc -eq 0 ] && [ $alive -eq 1 ] && [ $free -eq 0 ] && grep -q 'mix' att.folded &&
+    grep -q 'sampling with ptrace instead' att.err
+check "-p under ptrace: sampled, detached, still running and not stopped" $? "rc=$rc alive=$alive free=$free $(cat att.err)"
+kill $bg; wait $bg 2>/dev/null
+
+# A program that leaves a child behind: the child is detached, not killed.
+"$NOPERF" "$TPROF" -q -o lb.folded -- sh -c "\"$PROGS/hot\" 3 >/dev/null & echo \$! >child.pid" 2>/dev/null
+sleep 0.2
+c=$(cat child.pid)
+alive=0; kill -0 "$c" 2>/dev/null && alive=1
+untraced "$c"; free=$?
+[ $alive -eq 1 ] && [ $free -eq 0 ]
+check "a child outliving the program is detached and keeps running" $? "alive=$alive free=$free"
+kill "$c" 2>/dev/null
+
+# ----- rate -----
+# 100 kHz cannot be kept by stopping threads: the rate is lowered, and said.
+"$NOPERF" "$TPROF" -F 100000 -o hz.folded -- "$PROGS/hot" 2.5 >/dev/null 2>hz.err
+rc=$?
+[ $rc -eq 0 ] && grep -q 'ptrace sampling lowered from 100000 to [0-9]* Hz' hz.err && [ -s hz.folded ]
+check "a rate the target cannot keep is lowered, and said" $? "rc=$rc $(cat hz.err)"
+
+# ----- wall-clock mode -----
+# halfsleep computes 5 ms, sleeps 5 ms: wall mode shows the sleep at about
+# half the samples, cpu mode hardly at all; on both backends.
+for be in ptrace perf; do
+    "$TPROF" --backend $be --mode wall -o w$be.folded -- "$PROGS/halfsleep" 2 >/dev/null 2>w$be.err
+    rc=$?
+    w=$(share w$be.folded wait_for_peer)
+    c=$(share w$be.folded compute)
+    [ $rc -eq 0 ] && [ "$w" -ge 40 ] && [ "$w" -le 60 ] && [ "$c" -ge 40 ] && [ "$c" -le 60 ] &&
+        grep -q ' wall-clock samples ' w$be.err
+    check "wall, $be: sleeping stack ${w}% and computing ${c}% (about half each)" $? "rc=$rc $(cat w$be.err)"
+    "$TPROF" --backend $be --mode cpu -o c$be.folded -- "$PROGS/halfsleep" 1 >/dev/null 2>c$be.err
+    w=$(share c$be.folded wait_for_peer)
+    [ "$w" -le 5 ] && grep -q ' on-CPU samples ' c$be.err
+    check "cpu, $be: the sleeping stack is not counted (${w}%)" $? "$(cat c$be.err)"
+done
+# A thread blocked in read() the whole run shows its read() stack in wall
+# mode: with the main thread, two threads sampled at the rate.
+"$NOPERF" "$TPROF" --mode wall -o wt.folded -- "$PROGS/halfsleep" 1 thread >/dev/null 2>wt.err
+r=$(share wt.folded blocked_reader)
+[ "$r" -ge 40 ] && [ "$r" -le 60 ] && grep -q ';blocked_reader;read' wt.folded
+check "wall: a thread blocked in read() shows its waiting stack (${r}%)" $? "$(cat wt.err)"
+
+# ----- live: the header says the backend and mode -----
+if command -v tmux >/dev/null 2>&1; then
+    tmux_start ptrace
+    $T new-session -d -s v -x 120 -y 30 "\"$NOPERF\" \"$TPROF\" --mode wall -- \"$PROGS/hot\" 30"
+    wait_for "[wall, ptrace: perf_event_open refused]"
+    check "live header: [wall, ptrace: perf_event_open refused]" $? "$(screen | head -3)"
+    c=$(pgrep -f "^$PROGS/hot 30")
+    keys q
+    i=0
+    while kill -0 "$c" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    ! kill -0 "$c" 2>/dev/null
+    check "live, q: the program is ended, not left stopped or traced" $? "pid $c still there"
+else
+    skip "live header under ptrace" "tmux is not installed"
+fi
