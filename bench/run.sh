@@ -3,7 +3,9 @@
 # tprof (999 Hz, dwarf), and under perf's pipeline (perf record
 # --call-graph=dwarf, then `perf script report stackcollapse`, which is perf
 # script plus its collapse), all in this run, each RUNS times, interleaved;
-# medians and ratios to the unprofiled time are printed.
+# medians and ratios to the unprofiled time are printed. The ptrace backend
+# (where perf_event_open is refused) is timed at 99 Hz and 999 Hz next to
+# the perf backend at the same rates.
 #   BENCH_RUNS=N (default 3)  BENCH_SCALE=X (workload size, default 1.0)
 cd "$(dirname "$0")/.." || exit 1
 ROOT=$(pwd)
@@ -62,6 +64,9 @@ echo "workload: $W $SCALE, $RUNS runs each, $(nproc) CPUs, $(uname -r)"
 for i in $(seq "$RUNS"); do
     timed base "$W" "$SCALE"
     timed tprof "$ROOT/tprof" -o "$TMP/tprof.folded" -- "$W" "$SCALE"
+    timed perf99 "$ROOT/tprof" --backend perf -F 99 -o "$TMP/p99.folded" -- "$W" "$SCALE"
+    timed ptrace99 "$ROOT/tprof" --backend ptrace -F 99 -o "$TMP/t99.folded" -- "$W" "$SCALE"
+    timed ptrace999 "$ROOT/tprof" --backend ptrace -F 999 -o "$TMP/t999.folded" -- "$W" "$SCALE"
     [ $have_tmux = 1 ] && { live_run || have_tmux=0; }
     if [ $have_perf = 1 ]; then
         timed perf_record sh -c "cd '$TMP' && perf record -q -F 999 --call-graph=dwarf -o rec.data -- '$W' '$SCALE'"
@@ -74,6 +79,16 @@ row() { printf "  %-44s %7.2f s  %5.3fx\n" "$1" "$2" "$(echo "$2 $base" | awk '{
 echo
 printf "  %-44s %7.2f s\n" "unprofiled" "$base"
 row "tprof -F 999 -g dwarf -o (record+unwind+write)" "$(median "$TMP/tprof")"
+echo "  backends, same workload (tprof -o, dwarf):"
+row "  perf_event_open,  99 Hz" "$(median "$TMP/perf99")"
+row "  ptrace,           99 Hz" "$(median "$TMP/ptrace99")"
+row "  perf_event_open, 999 Hz" "$(median "$TMP/tprof")"
+row "  ptrace,          999 Hz" "$(median "$TMP/ptrace999")"
+for f in ptrace99 ptrace999; do
+    tail -1 "$TMP/$f.err" | sed -n 's/.*\(threads stopped [0-9]* times for [0-9]* us each\).*/\1/p' |
+        sed "s/^/  $f: /"
+    grep -h 'lowered' "$TMP/$f.err" | sort -u | sed "s/^/  $f: /"
+done
 if [ $have_tmux = 1 ] && [ -s "$TMP/live.self" ]; then
     bself=$(median "$TMP/base.self")
     lself=$(median "$TMP/live.self")
@@ -93,7 +108,7 @@ else
     echo "  perf: not usable here, skipped"
 fi
 # tprof's own cost per sample, from its summary line of the last run
-tail -1 "$TMP/tprof.err" | sed -n 's/^tprof: \([0-9.]*\) s, \([0-9]*\) samples .*tprof CPU \([0-9.]*\) s.*/\1 \2 \3/p' |
+tail -1 "$TMP/tprof.err" | sed -n 's/^tprof: \([0-9.]*\) s, \([0-9]*\) on-CPU samples .*tprof CPU \([0-9.]*\) s.*/\1 \2 \3/p' |
     awk '{ if ($2 > 0) printf "\n  tprof: %d samples in %.1f s; its own CPU %.2f s = %.1f us per sample (%.1f%% of one CPU)\n", $2, $1, $3, 1e6 * $3 / $2, 100 * $3 / $1 }'
 tail -1 "$TMP/tprof.err" | sed 's/^/  last summary: /'
 

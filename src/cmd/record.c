@@ -203,7 +203,9 @@ static void on_sample(struct rec *r, const struct perf_sample *s)
         enum unwind_end end;
         struct unwind_sample us = {s->pid, s->regs, s->stack, (size_t)s->stack_size};
         nf = unwind_sample(r->unw, &us, r->frames, MAX_FRAMES, &end);
-        if (end != UNWIND_ROOT && maps_missed(r, s->pid, r->frames, nf))
+        /* (whatever END says: a walk through unknown code can wander off
+         * and still end in something that looks like a root) */
+        if (maps_missed(r, s->pid, r->frames, nf))
             nf = unwind_sample(r->unw, &us, r->frames, MAX_FRAMES, &end);
         complete = end == UNWIND_ROOT;
     } else {

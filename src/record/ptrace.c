@@ -55,6 +55,7 @@ struct thr {
     int sched_fd;     /* /proc/PID/task/TID/schedstat, -1 until needed */
     uint64_t ran_ns;  /* its CPU time when last looked at, 0: never */
     double credit;    /* cpu mode: samples its CPU time has earned, not taken */
+    uint8_t idle_gap, idle_left; /* cpu mode: ticks between looks at an idle thread */
     uint32_t weight;  /* samples the sample being taken stands for */
     bool started;     /* its first stop was taken (or it was seized running) */
     bool announced;   /* its parent's clone/fork event was seen */
@@ -381,21 +382,38 @@ static void round_next(struct ptrace_session *s)
             /* On-CPU: like perf's cpu-clock, one sample per 1/freq s of
              * CPU time the thread has used, taken while it runs. Being
              * runnable is not enough: with more runnable threads than CPUs,
-             * each gets a share of a CPU, not a whole one. */
+             * each gets a share of a CPU, not a whole one. A thread that
+             * has not run is looked at less and less often (up to every
+             * 8th tick): its CPU time is counted whenever it is looked at,
+             * so nothing is lost, and a thousand idle threads cost little. */
+            if (t->idle_left > 0) {
+                t->idle_left--;
+                continue;
+            }
             uint64_t ran = thr_ran(t);
+            bool idle = t->ran_ns && ran == t->ran_ns;
             if (ran > t->ran_ns && t->ran_ns)
                 t->credit += (double)(ran - t->ran_ns) * s->cfg.freq / 1e9;
             if (ran)
                 t->ran_ns = ran;
             else /* no schedstat: each tick it is running counts */
                 t->credit = t->weight;
-            if (t->credit < 1 || thr_state(t) != 'R')
+            t->idle_gap = idle ? (t->idle_gap ? (t->idle_gap < 8 ? t->idle_gap * 2 : 8) : 1) : 0;
+            t->idle_left = t->idle_gap;
+            /* Rounded, not floored: a thread that ran 0.98 of a period
+             * between ticks (the stops cost it a little) is sampled at
+             * every tick, with the difference carried, instead of at every
+             * other tick with twice the weight. */
+            if (t->credit < 0.5 || thr_state(t) != 'R')
                 continue;
-            t->weight = (uint32_t)t->credit;
+            t->weight = (uint32_t)(t->credit + 0.5);
             t->credit -= t->weight;
-        } else if (s->cfg.which == PTRACE_BLOCKED) {
+        } else {
+            /* Wall: every live thread (a zombie leader never stops); beside
+             * perf only those it does not see, the ones not running. */
             char st = thr_state(t);
-            if (st == 0 || st == 'R')
+            if (st == 0 || st == 'Z' || st == 'X' ||
+                (s->cfg.which == PTRACE_BLOCKED && st == 'R'))
                 continue;
         }
         if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0)
@@ -408,7 +426,10 @@ static void round_next(struct ptrace_session *s)
     s->in_round = false;
 }
 
-static void take_sample(struct ptrace_session *s, struct thr *t, perf_event_fn cb, void *arg)
+/* T is stopped: copy its registers and stack, resume it (passing SIG on),
+ * then hand the sample out. */
+static void take_sample(struct ptrace_session *s, struct thr *t, int sig, perf_event_fn cb,
+                        void *arg)
 {
     struct user_regs_struct ur;
     struct iovec io = {&ur, sizeof(ur)};
@@ -416,7 +437,7 @@ static void take_sample(struct ptrace_session *s, struct thr *t, perf_event_fn c
     size_t got = 0;
     if (ok && s->cfg.stack_size)
         got = read_stack(t->tid, ur.rsp, s->stack, s->cfg.stack_size);
-    ptrace(PTRACE_CONT, t->tid, 0, 0);
+    ptrace(PTRACE_CONT, t->tid, 0, sig);
     double held = now_s() - t->t0;
     t->interrupted = false;
     s->stats.stops++;
@@ -549,7 +570,7 @@ static void on_exec(struct ptrace_session *s, struct thr *t, perf_event_fn cb, v
         s->waiting = 0;
         round_next(s);
     }
-    t->interrupted = false; /* the interrupt still comes, as a stop to resume */
+    t->interrupted = false; /* cancelled by this stop; a new program: no sample */
     if (s->cfg.sideband) {
         struct perf_ev ev = {.type = PERF_EV_COMM};
         char comm[32];
@@ -586,9 +607,15 @@ static void on_stop(struct ptrace_session *s, pid_t tid, int status, perf_event_
         return;
     }
     switch (event) {
+    /* Any stop cancels a pending PTRACE_INTERRUPT (the kernel clears it),
+     * so a thread we interrupted that stops for a signal or a clone is
+     * sampled at that stop: it is stopped anyway, in its own code. */
     case 0: /* signal-delivery-stop: pass the signal on */
         t->job_stopped = false;
-        ptrace(PTRACE_CONT, tid, 0, sig);
+        if (t->interrupted && !s->finished)
+            take_sample(s, t, sig, cb, arg);
+        else
+            ptrace(PTRACE_CONT, tid, 0, sig);
         return;
     case PTRACE_EVENT_CLONE:
     case PTRACE_EVENT_FORK:
@@ -596,7 +623,10 @@ static void on_stop(struct ptrace_session *s, pid_t tid, int status, perf_event_
         unsigned long child = 0;
         if (ptrace(PTRACE_GETEVENTMSG, tid, 0, &child) == 0 && child)
             on_new_task(s, t, (pid_t)child, event, cb, arg);
-        ptrace(PTRACE_CONT, tid, 0, 0);
+        if (t->interrupted && !s->finished)
+            take_sample(s, t, 0, cb, arg);
+        else
+            ptrace(PTRACE_CONT, tid, 0, 0);
         return;
     }
     case PTRACE_EVENT_EXEC:
@@ -618,7 +648,7 @@ static void on_stop(struct ptrace_session *s, pid_t tid, int status, perf_event_
         }
         t->job_stopped = false;
         if (t->interrupted && !s->finished) {
-            take_sample(s, t, cb, arg);
+            take_sample(s, t, 0, cb, arg);
             return;
         }
         t->interrupted = false;
@@ -702,7 +732,8 @@ static void detach_one(struct ptrace_session *s, struct thr *t)
         thr_del(s, t);
         return;
     }
-    if (!t->interrupted && ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0) {
+    /* Interrupt even when interrupted: a stop since may have cancelled it. */
+    if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0) {
         thr_del(s, t);
         return;
     }
