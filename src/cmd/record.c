@@ -1,11 +1,13 @@
 /*
  * record: `tprof -- PROGRAM` and `tprof -p PID`. It launches the program
- * corked (or attaches to running processes), opens the perf events, and runs
- * ONE poll loop over the ring buffers, a signalfd, a timerfd, and in live mode
- * the terminal and the program's output pipes. Each record is handed over in
- * time order: side-band records update the address spaces, samples are
- * unwound (DWARF or frame pointers), symbolised and added to the call tree,
- * one at a time, so memory stays bounded by the tree, not the run length.
+ * corked (or attaches to running processes), opens the perf events (or, where
+ * they are refused, and for wall mode's blocked threads, the ptrace sampler),
+ * and runs ONE poll loop over the ring buffers, the ptrace tick, a signalfd, a
+ * timerfd, and in live mode the terminal and the program's output pipes.
+ * Each record is handed over in time order: side-band records update the
+ * address spaces, samples are unwound (DWARF or frame pointers), symbolised
+ * and added to the call tree, one at a time, so memory stays bounded by the
+ * tree, not the run length.
  *
  * Live, samples are collected as stacks of frame ids and added to the tree at
  * each refresh (about twice a second), so between refreshes the viewer looks
@@ -232,7 +234,7 @@ static void on_sample(struct rec *r, const struct perf_sample *s)
 
     r->samples += s->weight;
     if (!complete)
-        r->truncated++;
+        r->truncated += s->weight;
     if (r->buffering) {
         struct pending pd = {r->pend_frames.n, (uint32_t)n, s->weight};
         VEC_RESERVE(r->pend_frames, r->pend_frames.n + n);
