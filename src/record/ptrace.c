@@ -285,8 +285,8 @@ struct ptrace_session *ptrace_open(const struct ptrace_config *cfg, char *err, s
         s->main_pid = cfg->pid;
         if (ptrace(PTRACE_SEIZE, cfg->pid, 0, opts_for(s)) < 0) {
             snprintf(err, errlen,
-                     "ptrace not permitted here (%s): neither perf_event_open nor ptrace can "
-                     "sample",
+                     "ptrace of the program not permitted (%s): a seccomp filter or "
+                     "kernel.yama.ptrace_scope forbids it",
                      strerror(errno));
             ptrace_close(s);
             return NULL;
