@@ -53,6 +53,9 @@ struct thr {
     pid_t tid, pid;
     int stat_fd;      /* /proc/PID/task/TID/stat, -1 until needed */
     int sched_fd;     /* /proc/PID/task/TID/schedstat, -1 until needed */
+    int comm_fd;      /* /proc/PID/task/TID/comm, -1 until needed */
+    char comm[16];    /* its name as last told */
+    double comm_at;   /* when the name was last looked at */
     uint64_t ran_ns;  /* its CPU time when last looked at, 0: never */
     double credit;    /* cpu mode: samples its CPU time has earned, not taken */
     uint8_t idle_gap, idle_left; /* cpu mode: ticks between looks at an idle thread */
@@ -124,7 +127,7 @@ static struct thr *thr_add(struct ptrace_session *s, pid_t tid, pid_t pid)
     if (!t) {
         t = xcalloc(1, sizeof(*t));
         t->tid = tid;
-        t->stat_fd = t->sched_fd = -1;
+        t->stat_fd = t->sched_fd = t->comm_fd = -1;
         HASH_ADD(hh, s->threads, tid, sizeof(tid), t);
     }
     t->pid = pid;
@@ -139,6 +142,8 @@ static void thr_del(struct ptrace_session *s, struct thr *t)
         close(t->stat_fd);
     if (t->sched_fd >= 0)
         close(t->sched_fd);
+    if (t->comm_fd >= 0)
+        close(t->comm_fd);
     HASH_DEL(s->threads, t);
     free(t);
 }
@@ -448,6 +453,22 @@ static void take_sample(struct ptrace_session *s, struct thr *t, int sig, perf_e
     }
     if (!ok)
         return;
+    /* No COMM records either: a thread's name (pthread_setname_np) is
+     * looked at when it is sampled, at most once a second. */
+    double now = now_s();
+    if (s->cfg.sideband && now - t->comm_at >= 1.0) {
+        char comm[32];
+        t->comm_at = now;
+        if (thr_proc(t, &t->comm_fd, "comm", comm, sizeof(comm)) > 0) {
+            comm[strcspn(comm, "\n")] = '\0';
+            if (strncmp(comm, t->comm, sizeof(t->comm)) != 0) {
+                snprintf(t->comm, sizeof(t->comm), "%.15s", comm);
+                struct perf_ev ce = {.type = PERF_EV_COMM};
+                ce.u.comm = (struct perf_comm){(uint32_t)t->pid, (uint32_t)t->tid, t->comm, false};
+                cb(arg, &ce);
+            }
+        }
+    }
 
     /* perf's sampled-register order: AX BX CX DX SI DI BP SP IP FLAGS CS SS R8..R15 */
     const uint64_t r[20] = {ur.rax, ur.rbx, ur.rcx,    ur.rdx, ur.rsi, ur.rdi, ur.rbp,
@@ -562,10 +583,16 @@ static void on_exec(struct ptrace_session *s, struct thr *t, perf_event_fn cb, v
     HASH_ITER(hh, s->threads, o, tmp)
     if (o != t && (o->pid == t->pid || o->tid == (pid_t)former))
         thr_del(s, o);
-    if (t->stat_fd >= 0) {
-        close(t->stat_fd);
-        t->stat_fd = -1;
-    }
+    /* The task behind this id may be another one now (a thread that
+     * exec'd takes the leader's id): its /proc files and CPU time anew. */
+    int *fds[] = {&t->stat_fd, &t->sched_fd, &t->comm_fd};
+    for (size_t i = 0; i < 3; i++)
+        if (*fds[i] >= 0) {
+            close(*fds[i]);
+            *fds[i] = -1;
+        }
+    t->ran_ns = 0;
+    t->credit = 0;
     if (t->interrupted && s->waiting == t->tid) {
         s->waiting = 0;
         round_next(s);
@@ -575,6 +602,8 @@ static void on_exec(struct ptrace_session *s, struct thr *t, perf_event_fn cb, v
         struct perf_ev ev = {.type = PERF_EV_COMM};
         char comm[32];
         read_comm(t->pid, comm, sizeof(comm));
+        snprintf(t->comm, sizeof(t->comm), "%.15s", comm);
+        t->comm_at = now_s();
         ev.u.comm = (struct perf_comm){(uint32_t)t->pid, (uint32_t)t->tid, comm, true};
         cb(arg, &ev);
         emit_task(cb, arg, PERF_EV_MAPS, t->pid, t->tid, t->pid, t->tid);

@@ -77,6 +77,12 @@ grep -q ';parent_work;' fe.folded && grep -q ';child_work;' fe.folded && grep -q
     [ "$(cut -d';' -f1 fe.folded | sort -u | wc -l)" -ge 2 ]
 check "fork and exec: parent, child and the exec'd program's stacks" $? "$(cut -c1-100 fe.folded)"
 
+# A thread that names itself is shown under its name, as perf's COMM
+# records make it on the perf backend.
+"$NOPERF" "$TPROF" -q -o nm.folded -- "$PROGS/named" 1 >/dev/null 2>&1
+grep -q '^worker-x;clone3;start_thread;worker;spin_for' nm.folded && grep -q '^named;_start;' nm.folded
+check "a thread renamed with pthread_setname_np has its own root" $? "$(cut -c1-80 nm.folded)"
+
 # ----- signals -----
 "$NOPERF" "$TPROF" -o sig.folded -- "$PROGS/signals" 1 >sig.out 2>sig.err
 rc=$?
