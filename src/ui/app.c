@@ -724,6 +724,8 @@ static enum app_result act(struct app *a, enum action ac)
         break;
     case ACT_PGUP:
     case ACT_PGDN:
+        if (a->view == VIEW_LOG && ac == ACT_PGUP)
+            a->log_follow = false;
         if (l)
             list_move(l, (ac == ACT_PGUP ? -1 : 1) * (long)(a->list_h > 2 ? a->list_h - 1 : 1));
         else
@@ -733,6 +735,10 @@ static enum app_result act(struct app *a, enum action ac)
         break;
     case ACT_HOME:
     case ACT_END:
+        /* In the log pane, End follows the newest line again; Home stops
+         * following (else the next redraw would jump back to the end). */
+        if (a->view == VIEW_LOG)
+            a->log_follow = ac == ACT_END;
         if (l)
             list_select(l, ac == ACT_HOME ? 0 : (l->count ? l->count - 1 : 0));
         break;

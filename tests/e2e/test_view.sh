@@ -84,6 +84,7 @@ check "resizing redraws at the new size (header $w columns)" $? "$(screen | head
 keys q
 wait_for "EXIT=0"
 check "q quits with status 0" $? "$(screen | tail -5)"
+wait_for "icanon" # stty -a runs after the echo: wait for it too
 screen | grep -q -- " icanon" && screen | grep -q -- " echo "
 check "the terminal is restored (icanon, echo)" $? "$(screen | grep -o -- '.icanon\|.echo ' | head)"
 $T kill-session -t v
@@ -101,6 +102,7 @@ session LANG=C.UTF-8 TERM=screen
 pkill -TERM -f "$TPROF view p.folded"
 wait_for "EXIT=143"
 r=$?
+wait_for "icanon"
 screen | grep -q -- " icanon" && [ $r -eq 0 ]
 check "SIGTERM: the viewer exits 143 with the terminal restored" $? "$(screen | tail -4)"
 $T kill-session -t v
@@ -111,6 +113,7 @@ session LANG=C.UTF-8 TERM=screen
 pkill -SEGV -f "$TPROF view p.folded"
 wait_for "EXIT=139"
 r=$?
+wait_for "icanon"
 screen | grep -q -- " icanon" && [ $r -eq 0 ]
 check "SIGSEGV: the terminal is restored before the crash is reported (139)" $? "$(screen | tail -4)"
 $T kill-session -t v

@@ -9,6 +9,7 @@
 
 #include "helpers.h"
 #include "tprof/app.h"
+#include "tprof/linebuf.h"
 
 static const char *const P = "prog;main;parse;lex 40\n"
                              "prog;main;parse 10\n"
@@ -210,6 +211,39 @@ static void test_mouse(void **state)
     finish(a);
 }
 
+/* The log pane follows the newest line; Home and PgUp stop following (a
+ * redraw must not jump back to the end), End follows again. */
+static void test_log_home_stays(void **state)
+{
+    (void)state;
+    struct app *a = start();
+    struct linebuf *log = linebuf_new(100, 40);
+    char buf[64];
+    for (int i = 0; i < 60; i++) {
+        int n = snprintf(buf, sizeof(buf), "out %d\n", i);
+        linebuf_append(log, buf, (size_t)n, "");
+    }
+    app_set_log(a, log);
+    keys(a, "o");
+    assert_true(screen_has("out 59"));
+    assert_true(screen_lacks("out 0\n") && screen_lacks("out 1 "));
+    app_key(a, TK_HOME, NULL);
+    app_draw(a, C);
+    app_draw(a, C); /* a second redraw (a live refresh) keeps it there */
+    assert_true(screen_has("out 0"));
+    assert_true(screen_lacks("out 59"));
+    app_key(a, TK_END, NULL);
+    linebuf_append(log, "out 60\n", 7, "");
+    app_draw(a, C);
+    assert_true(screen_has("out 60"));
+    app_key(a, TK_PGUP, NULL);
+    linebuf_append(log, "out 61\n", 7, "");
+    app_draw(a, C);
+    assert_true(screen_lacks("out 61"));
+    finish(a);
+    linebuf_free(log);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -220,6 +254,7 @@ int main(void)
         cmocka_unit_test(test_views_and_help),
         cmocka_unit_test(test_small_and_ascii),
         cmocka_unit_test(test_mouse),
+        cmocka_unit_test(test_log_home_stays),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
