@@ -788,9 +788,15 @@ static void detach_one(struct ptrace_session *s, struct thr *t)
             ptrace(PTRACE_DETACH, tid, 0, 0);
             break;
         }
-        /* a clone/fork/exec event: the new task is seized too and will be
-         * detached in turn; let this one reach the interrupt */
+        /* A clone/fork/exec event. The new task is traced too: note it, so
+         * that ptrace_finish's next pass detaches it. This stop cancelled
+         * the interrupt: resume and interrupt again. */
+        unsigned long child = 0;
+        if (event != PTRACE_EVENT_EXEC && ptrace(PTRACE_GETEVENTMSG, tid, 0, &child) == 0 &&
+            child && !thr_find(s, (pid_t)child))
+            thr_add(s, (pid_t)child, event == PTRACE_EVENT_CLONE ? t->pid : (pid_t)child);
         ptrace(PTRACE_CONT, tid, 0, 0);
+        ptrace(PTRACE_INTERRUPT, tid, 0, 0);
     }
     thr_del(s, t);
 }
