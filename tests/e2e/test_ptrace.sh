@@ -146,6 +146,24 @@ untraced $bg; free=$?
 check "-p under ptrace: sampled, detached, still running and not stopped" $? "rc=$rc alive=$alive free=$free $(cat att.err)"
 kill $bg; wait $bg 2>/dev/null
 
+# -p on a shell that forks and execs all the time: detaching meets clone
+# and exec stops; afterwards no task of it is traced.
+sh -c 'while :; do /bin/true; done' &
+bg=$!
+sleep 0.2
+ok=0
+for i in 1 2 3; do
+    "$NOPERF" "$TPROF" -q -p $bg --duration 0.3 -o fk.folded 2>/dev/null || ok=1
+done
+sleep 0.2
+for c in $bg $(pgrep -P $bg); do
+    grep -q '^TracerPid:[[:space:]]*0$' /proc/"$c"/status 2>/dev/null || [ ! -e /proc/"$c" ] || ok=1
+done
+kill -0 $bg 2>/dev/null || ok=1
+[ $ok -eq 0 ]
+check "-p on a fork+exec loop, three times: detached each time, nothing left traced" $? "ok=$ok"
+kill $bg; wait $bg 2>/dev/null
+
 # A program that leaves a child behind: the child is detached, not killed.
 "$NOPERF" "$TPROF" -q -o lb.folded -- sh -c "\"$PROGS/hot\" 3 >/dev/null & echo \$! >child.pid" 2>/dev/null
 sleep 0.2
