@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <dirent.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -453,6 +454,16 @@ static void take_sample(struct ptrace_session *s, struct thr *t, int sig, perf_e
     }
     if (!ok)
         return;
+    /* On-CPU: a thread seen running that blocked in a system call before
+     * the interrupt reached it stops with that call interrupted (to be
+     * restarted): it was not on a CPU, so its CPU time goes to a later
+     * sample rather than to this waiting stack. */
+    long rv = (long)ur.rax;
+    if (s->cfg.which == PTRACE_RUNNING && (long)ur.orig_rax >= 0 &&
+        (rv == -EINTR || rv == -512 || rv == -513 || rv == -514 || rv == -516)) {
+        t->credit += t->weight;
+        return;
+    }
     /* No COMM records either: a thread's name (pthread_setname_np) is
      * looked at when it is sampled, at most once a second. */
     double now = now_s();
@@ -745,61 +756,10 @@ size_t ptrace_threads(const struct ptrace_session *s)
 
 /* ----- the end ----- */
 
-static void nothing(void *arg, const struct perf_ev *ev)
-{
-    (void)arg;
-    (void)ev;
-}
-
-/* Detach TID, which must be stopped, for good: wait for the stop, then
- * PTRACE_DETACH with the signal it was about to get, if any. */
-static void detach_one(struct ptrace_session *s, struct thr *t)
-{
-    pid_t tid = t->tid;
-    if (t->held) { /* already stopped, its stop taken */
-        ptrace(PTRACE_DETACH, tid, 0, 0);
-        thr_del(s, t);
-        return;
-    }
-    /* Interrupt even when interrupted: a stop since may have cancelled it. */
-    if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0) {
-        thr_del(s, t);
-        return;
-    }
-    for (;;) {
-        int status;
-        pid_t w = waitpid(tid, &status, __WALL);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0 || WIFEXITED(status) || WIFSIGNALED(status)) {
-            if (w == s->main_pid) {
-                s->main_exited = true;
-                s->main_status = status;
-            }
-            break;
-        }
-        int event = (unsigned)status >> 16;
-        int sig = WSTOPSIG(status);
-        if (event == 0) { /* a signal on its way: detach with it */
-            ptrace(PTRACE_DETACH, tid, 0, sig);
-            break;
-        }
-        if (event == PTRACE_EVENT_STOP) { /* a group-stop stays stopped without us */
-            ptrace(PTRACE_DETACH, tid, 0, 0);
-            break;
-        }
-        /* A clone/fork/exec event. The new task is traced too: note it, so
-         * that ptrace_finish's next pass detaches it. This stop cancelled
-         * the interrupt: resume and interrupt again. */
-        unsigned long child = 0;
-        if (event != PTRACE_EVENT_EXEC && ptrace(PTRACE_GETEVENTMSG, tid, 0, &child) == 0 &&
-            child && !thr_find(s, (pid_t)child))
-            thr_add(s, (pid_t)child, event == PTRACE_EVENT_CLONE ? t->pid : (pid_t)child);
-        ptrace(PTRACE_CONT, tid, 0, 0);
-        ptrace(PTRACE_INTERRUPT, tid, 0, 0);
-    }
-    thr_del(s, t);
-}
+/* Detaching can wait this long for threads to stop; one still running
+ * then (an uninterruptible wait) is detached by the kernel when tprof exits
+ * (a launched program, with EXITKILL, is killed then). */
+#define DETACH_PATIENCE_S 5.0
 
 void ptrace_finish(struct ptrace_session *s)
 {
@@ -810,14 +770,49 @@ void ptrace_finish(struct ptrace_session *s)
     s->in_round = false;
     struct itimerspec off = {{0, 0}, {0, 0}};
     timerfd_settime(s->tfd, 0, &off, NULL);
-    /* Stops already waiting are taken first (new tasks are learnt), then
-     * every thread left is stopped and detached; tasks forked meanwhile are
-     * found by the next pass. */
-    for (int pass = 0; pass < 100 && s->threads; pass++) {
-        take_stops(s, nothing, NULL);
-        struct thr *t, *tmp;
-        HASH_ITER(hh, s->threads, t, tmp)
-        detach_one(s, t);
+    /* PTRACE_DETACH needs a stopped thread: interrupt them all, then detach
+     * each as it stops, in whatever order the stops come. Waiting for one
+     * particular thread could wait forever: a vfork parent does not stop
+     * until its child, stopped in a ptrace stop of its own, has run. */
+    struct thr *t, *tmp;
+    HASH_ITER(hh, s->threads, t, tmp)
+    {
+        if (t->held) /* stopped already, its stop taken */
+            ptrace(PTRACE_DETACH, t->tid, 0, 0);
+        if (t->held || ptrace(PTRACE_INTERRUPT, t->tid, 0, 0) < 0)
+            thr_del(s, t);
+    }
+    double deadline = now_s() + DETACH_PATIENCE_S;
+    while (s->threads && now_s() < deadline) {
+        int status;
+        pid_t tid = waitpid(-1, &status, __WALL | WNOHANG);
+        if (tid == 0 || (tid < 0 && errno == EINTR)) {
+            poll(NULL, 0, 1);
+            continue;
+        }
+        if (tid < 0) /* nothing traced is left */
+            break;
+        t = thr_find(s, tid);
+        if (WIFEXITED(status) || WIFSIGNALED(status)) {
+            if (tid == s->main_pid) {
+                s->main_exited = true;
+                s->main_status = status;
+            }
+            if (t)
+                thr_del(s, t);
+            continue;
+        }
+        int event = (unsigned)status >> 16;
+        unsigned long child = 0;
+        if ((event == PTRACE_EVENT_CLONE || event == PTRACE_EVENT_FORK ||
+             event == PTRACE_EVENT_VFORK) &&
+            ptrace(PTRACE_GETEVENTMSG, tid, 0, &child) == 0 && child &&
+            !thr_find(s, (pid_t)child)) /* traced from birth: detach it at its first stop */
+            thr_add(s, (pid_t)child, (pid_t)child);
+        /* a signal on its way goes with the detach; a group-stop stays */
+        ptrace(PTRACE_DETACH, tid, 0, event == 0 ? WSTOPSIG(status) : 0);
+        if (t)
+            thr_del(s, t);
     }
 }
 
