@@ -406,13 +406,19 @@ static void round_next(struct ptrace_session *s)
                 t->credit = t->weight;
             t->idle_gap = idle ? (t->idle_gap ? (t->idle_gap < 8 ? t->idle_gap * 2 : 8) : 1) : 0;
             t->idle_left = t->idle_gap;
-            /* Rounded, not floored: a thread that ran 0.98 of a period
-             * between ticks (the stops cost it a little) is sampled at
-             * every tick, with the difference carried, instead of at every
-             * other tick with twice the weight. */
-            if (t->credit < 0.5 || thr_state(t) != 'R')
+            /* The kernel advances a running thread's CPU time only at its
+             * scheduler ticks, so credit arrives in steps. Sampling only
+             * once a step has come would tie the samples to that tick and
+             * alias with any program whose phases are periodic; instead a
+             * running thread is sampled at every tick of ours, one sample
+             * each, and may run up to 10 ms into debt; a thread that ran
+             * more than it was sampled (a round took several ticks, the
+             * rate was lowered) gets it all in one sample, lest its credit
+             * grow and be lost when it stops running. */
+            double debt = s->cfg.freq / 100.0 > 2 ? s->cfg.freq / 100.0 : 2;
+            if (t->credit < -debt || thr_state(t) != 'R')
                 continue;
-            t->weight = (uint32_t)(t->credit + 0.5);
+            t->weight = t->credit >= 2 ? (uint32_t)t->credit : 1;
             t->credit -= t->weight;
         } else {
             /* Wall: every live thread (a zombie leader never stops); beside
