@@ -40,7 +40,8 @@ void symbols_exec(struct symbols *s, uint32_t pid);
 void symbols_exit(struct symbols *s, uint32_t pid);
 
 /* Read /proc/PID/maps (a process that was running before tprof saw its
- * MMAP2 records). -1 with ERR when it cannot be read. */
+ * MMAP2 records, or one sampled with ptrace): it replaces PID's mappings.
+ * -1 with ERR when it cannot be read (the mappings are kept). */
 int symbols_load_proc_maps(struct symbols *s, uint32_t pid, char *err, size_t errlen);
 
 /* The mapping of PID containing ADDR, or NULL. */

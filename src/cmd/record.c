@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <dirent.h>
 #include <fcntl.h>
@@ -171,8 +172,11 @@ static bool maps_missed(struct rec *r, uint32_t pid, const struct unwind_frame *
 {
     if (!r->reload_maps)
         return false;
+    /* (code runs only from executable mappings: an address in another
+     * one is in a mapping that has gone since) */
     size_t i = 0;
-    while (i < n && symbols_find_map(r->sym, pid, f[i].ip))
+    const struct map *m;
+    while (i < n && (m = symbols_find_map(r->sym, pid, f[i].ip)) && (m->prot & PROT_EXEC))
         i++;
     if (i == n)
         return false;
@@ -183,7 +187,7 @@ static bool maps_missed(struct rec *r, uint32_t pid, const struct unwind_frame *
         return false;
     char err[256];
     bool found = symbols_load_proc_maps(r->sym, pid, err, sizeof(err)) == 0 &&
-                 symbols_find_map(r->sym, pid, ip);
+                 (m = symbols_find_map(r->sym, pid, ip)) && (m->prot & PROT_EXEC);
     if (found || leader->maps_wait < 0.01)
         leader->maps_wait = 0.01;
     else if (leader->maps_wait < 1.0)

@@ -192,6 +192,10 @@ int symbols_load_proc_maps(struct symbols *s, uint32_t pid, char *err, size_t er
         snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
         return -1;
     }
+    /* What the file says replaces what was known: a mapping gone since
+     * (ld.so.cache, unmapped at the end of a dlopen, the new library then
+     * placed where it was) must not keep its addresses. */
+    maps_clear(s->maps, pid);
     char *line = NULL;
     size_t cap = 0;
     while (getline(&line, &cap, f) > 0) {

@@ -76,6 +76,19 @@ got=$(awk '{t += $NF} END {print t + 0}' cpu.folded)
 awk -v c="$cpu" -v g="$got" 'BEGIN { w = c * 1999; exit !(w > 0 && g > w * 0.96 && g < w * 1.04) }'
 check "on-CPU samples = CPU time x rate, within 4% ($got samples for ${cpu} s at 1999 Hz)" $? "$(cat cpu.out)"
 
+# ptrace sees no mmap records: tprof re-reads /proc/PID/maps when a frame is
+# in no known mapping, and the re-read must replace what it knew. Here a
+# library is loaded where a read-only mapping was when the maps were read
+# (as dlopen can put one where it had ld.so.cache).
+"$NOPERF" "$TPROF" -q -o reuse.folded -- "$PROGS/dlopen_main" 0.5 "$PROGS/libplugin.so" \
+    "$PROGS/libstripped.so" >reuse.out 2>/dev/null
+if grep -q reused reuse.out; then
+    n=$(awk '{t += $NF} /;main;plugin_compute [0-9]+$/ {s += $NF} END {printf "%d", t ? 100 * s / t : 0}' reuse.folded)
+    [ "$n" -ge 60 ] && ! grep -q 'ld.so.cache' reuse.folded
+    check "a library loaded where a gone mapping was is named (plugin_compute ${n}%)" $? "$(sort -t' ' -k2 -nr reuse.folded | head -3)"
+else
+    skip "a library loaded where a gone mapping was" "dlopen did not reuse the address here"
+fi
 CG="-g fp"
 agree hot_fp "$PROGS/hot_fp" 1.5
 CG=""

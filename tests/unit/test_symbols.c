@@ -43,6 +43,34 @@ static void test_own_process_from_proc_maps(void **state)
     symbols_free(s);
 }
 
+/* A re-read of /proc/PID/maps replaces what was known: a mapping gone since
+ * is forgotten (dlopen unmaps ld.so.cache and may put the library there). */
+static void test_proc_maps_reread_replaces(void **state)
+{
+    (void)state;
+    struct symbols *s = symbols_new(NULL);
+    char err[256];
+    uint32_t pid = (uint32_t)getpid();
+    FILE *f = fopen("/proc/self/exe", "re");
+    assert_non_null(f);
+    void *p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fileno(f), 0);
+    assert_true(p != MAP_FAILED);
+    uint64_t at = (uint64_t)(uintptr_t)p;
+    assert_int_equal(symbols_load_proc_maps(s, pid, err, sizeof(err)), 0);
+    const struct map *m = symbols_find_map(s, pid, at);
+    assert_non_null(m);
+    assert_int_equal(m->prot, PROT_READ);
+    munmap(p, 4096);
+    fclose(f);
+    assert_int_equal(symbols_load_proc_maps(s, pid, err, sizeof(err)), 0);
+    assert_null(symbols_find_map(s, pid, at));
+    /* the rest is read again */
+    m = symbols_find_map(s, pid, (uint64_t)(uintptr_t)symbols_probe_fn);
+    assert_non_null(m);
+    assert_true(m->prot & PROT_EXEC);
+    symbols_free(s);
+}
+
 static void test_unwind_find_serves_file_bytes(void **state)
 {
     (void)state;
@@ -100,6 +128,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_own_process_from_proc_maps),
+        cmocka_unit_test(test_proc_maps_reread_replaces),
         cmocka_unit_test(test_unwind_find_serves_file_bytes),
         cmocka_unit_test(test_jit_and_kernel),
     };
