@@ -8,7 +8,7 @@
  * sampled cost one open and one mmap.
  *
  * Symbol choice follows ENGINE-NOTES: STT_FUNC and STT_GNU_IFUNC with their
- * sizes; aliases at one address are resolved deterministically, preferring
+ * sizes (and untyped labels in code sections, as perf); aliases at one address are resolved deterministically, preferring
  * the name a user calls: exported (global or weak) over local, then fewer
  * leading underscores (getpid, not __getpid; qsort_r, not perf's pick
  * __GI___qsort_r), then the longer name (as perf: the memmove over the memcpy
@@ -430,9 +430,21 @@ static size_t add_symbols(struct dso *d, Elf *elf, Elf64_Word type)
             if (!gelf_getsym(data, (int)i, &s))
                 continue;
             int t = GELF_ST_TYPE(s.st_info);
-            if ((t != STT_FUNC && t != STT_GNU_IFUNC) || s.st_shndx == SHN_UNDEF ||
-                s.st_value == 0)
+            if (s.st_shndx == SHN_UNDEF || s.st_shndx >= SHN_LORESERVE || s.st_value == 0)
                 continue;
+            /* Besides functions, the untyped labels of hand-written entry
+             * code (ld.so's _start), as perf takes them: in code sections
+             * only, and after any function at the same address. */
+            bool label = false;
+            if (t == STT_NOTYPE) {
+                GElf_Shdr in;
+                Elf_Scn *at_scn = elf_getscn(elf, s.st_shndx);
+                if (!at_scn || !gelf_getshdr(at_scn, &in) || !(in.sh_flags & SHF_EXECINSTR))
+                    continue;
+                label = true;
+            } else if (t != STT_FUNC && t != STT_GNU_IFUNC) {
+                continue;
+            }
             const char *name = elf_strptr(elf, sh.sh_link, s.st_name);
             if (!name || !*name)
                 continue;
@@ -444,6 +456,8 @@ static size_t add_symbols(struct dso *d, Elf *elf, Elf64_Word type)
              * its alias clock_gettime would read as libc's wrapper twice. */
             if (d->is_vdso && strncmp(name, "__vdso_", 7) != 0)
                 rank = 2;
+            if (label)
+                rank = 3;
             struct sym sy = {s.st_value, s.st_size,
                              at ? xstrndup(name, (size_t)(at - name)) : xstrdup(name), rank};
             VEC_PUSH(d->syms, sy);
@@ -576,10 +590,13 @@ const char *dso_symbol(struct dso *d, uint64_t vaddr, uint64_t *start)
         if (vaddr >= s->addr + s->size)
             return NULL;
     } else {
-        /* An unsized symbol (hand-written assembly) counts only when the CFI
-         * says a function starts exactly there and covers VADDR. */
+        /* An unsized symbol (hand-written assembly) counts when the CFI
+         * says a function starts exactly there and covers VADDR, or, as in
+         * perf, up to the next symbol when no CFI covers VADDR at all (entry
+         * code such as ld.so's _start has none); not when the CFI says
+         * another function starts between them. */
         uint64_t fs, fe;
-        if (dso_fde_range(d, vaddr, &fs, &fe) < 0 || fs != s->addr)
+        if (dso_fde_range(d, vaddr, &fs, &fe) == 0 && fs != s->addr)
             return NULL;
     }
     if (start)

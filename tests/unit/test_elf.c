@@ -23,6 +23,17 @@ __asm__(".text\n"
 void sized_fn(void);
 void after_gap(void);
 
+/* Hand-written entry code: an untyped label (no .type, no .size, no CFI),
+ * like ld.so's _start, then a function. */
+__asm__(".text\n"
+        ".globl entry_label\n"
+        "entry_label:\n nop\n nop\n ret\n"
+        ".skip 16, 0x90\n"
+        ".globl after_label\n.type after_label,@function\n"
+        "after_label:\n ret\n.size after_label, 1\n");
+void entry_label(void);
+void after_label(void);
+
 __attribute__((noinline)) int elf_probe_fn(int x)
 {
     return x * 3 + 1;
@@ -81,6 +92,22 @@ static void test_address_past_symbol_size_is_not_that_symbol(void **state)
     assert_null(dso_symbol(d, v + 4, NULL));
     assert_null(dso_symbol(d, v + 35, NULL));
     assert_string_equal(dso_symbol(d, vaddr_of((void *)after_gap), NULL), "after_gap");
+    dso_cache_free(c);
+}
+
+static void test_untyped_label_in_code(void **state)
+{
+    (void)state;
+    struct dso_cache *c = dso_cache_new();
+    struct dso *d = dso_cache_get(c, exe, NULL, 0);
+    uint64_t start, v = vaddr_of((void *)entry_label);
+    /* no CFI covers it: named up to the next symbol, as perf does */
+    assert_string_equal(dso_symbol(d, v + 1, &start), "entry_label");
+    assert_int_equal(start, v);
+    assert_string_equal(dso_symbol(d, v + 18, NULL), "entry_label");
+    assert_string_equal(dso_symbol(d, vaddr_of((void *)after_label), NULL), "after_label");
+    /* a sized function's gap stays unnamed */
+    assert_null(dso_symbol(d, vaddr_of((void *)sized_fn) + 4, NULL));
     dso_cache_free(c);
 }
 
@@ -157,6 +184,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_symbols_of_own_executable),
         cmocka_unit_test(test_address_past_symbol_size_is_not_that_symbol),
+        cmocka_unit_test(test_untyped_label_in_code),
         cmocka_unit_test(test_unwind_tables),
         cmocka_unit_test(test_unusable_files),
         cmocka_unit_test(test_vdso),
