@@ -8,8 +8,8 @@
  * sampled cost one open and one mmap.
  *
  * Symbol choice follows ENGINE-NOTES: STT_FUNC and STT_GNU_IFUNC with their
- * sizes (and untyped labels in code sections, as perf); aliases at one address are resolved deterministically, preferring
- * the name a user calls: exported (global or weak) over local, then fewer
+ * sizes, and, as perf, untyped labels in code sections; aliases at one
+ * address are resolved deterministically, preferring the name a user calls: exported (global or weak) over local, then fewer
  * leading underscores (getpid, not __getpid; qsort_r, not perf's pick
  * __GI___qsort_r), then the longer name (as perf: the memmove over the memcpy
  * alias of __memmove_avx512_unaligned_erms), then byte order.
@@ -33,6 +33,7 @@
 
 struct sym {
     uint64_t addr, size;
+    uint64_t sec_end; /* the end of its section (what an unsized one may cover) */
     char *name;
     int rank; /* lower is preferred among aliases */
 };
@@ -435,18 +436,20 @@ static size_t add_symbols(struct dso *d, Elf *elf, Elf64_Word type)
             /* Besides functions, the untyped labels of hand-written entry
              * code (ld.so's _start), as perf takes them: in code sections
              * only, and after any function at the same address. */
-            bool label = false;
-            if (t == STT_NOTYPE) {
-                GElf_Shdr in;
-                Elf_Scn *at_scn = elf_getscn(elf, s.st_shndx);
-                if (!at_scn || !gelf_getshdr(at_scn, &in) || !(in.sh_flags & SHF_EXECINSTR))
-                    continue;
-                label = true;
-            } else if (t != STT_FUNC && t != STT_GNU_IFUNC) {
+            if (t != STT_FUNC && t != STT_GNU_IFUNC && t != STT_NOTYPE)
                 continue;
-            }
+            GElf_Shdr in;
+            Elf_Scn *at_scn = elf_getscn(elf, s.st_shndx);
+            if (!at_scn || !gelf_getshdr(at_scn, &in))
+                continue;
+            bool label = t == STT_NOTYPE;
+            if (label && !(in.sh_flags & SHF_EXECINSTR))
+                continue;
             const char *name = elf_strptr(elf, sh.sh_link, s.st_name);
             if (!name || !*name)
+                continue;
+            /* (the linker's section bounds are not code) */
+            if (label && (strncmp(name, "__start_", 8) == 0 || strncmp(name, "__stop_", 7) == 0))
                 continue;
             int b = GELF_ST_BIND(s.st_info);
             /* Debug files name versioned symbols "f@@GLIBC_2.34": drop the version. */
@@ -458,7 +461,7 @@ static size_t add_symbols(struct dso *d, Elf *elf, Elf64_Word type)
                 rank = 2;
             if (label)
                 rank = 3;
-            struct sym sy = {s.st_value, s.st_size,
+            struct sym sy = {s.st_value, s.st_size, in.sh_addr + in.sh_size,
                              at ? xstrndup(name, (size_t)(at - name)) : xstrdup(name), rank};
             VEC_PUSH(d->syms, sy);
             added++;
@@ -594,9 +597,10 @@ const char *dso_symbol(struct dso *d, uint64_t vaddr, uint64_t *start)
          * says a function starts exactly there and covers VADDR, or, as in
          * perf, up to the next symbol when no CFI covers VADDR at all (entry
          * code such as ld.so's _start has none); not when the CFI says
-         * another function starts between them. */
+         * another function starts between them, nor past its section (the
+         * PLT after an unsized _init). */
         uint64_t fs, fe;
-        if (dso_fde_range(d, vaddr, &fs, &fe) == 0 && fs != s->addr)
+        if (vaddr >= s->sec_end || (dso_fde_range(d, vaddr, &fs, &fe) == 0 && fs != s->addr))
             return NULL;
     }
     if (start)

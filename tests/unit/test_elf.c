@@ -34,6 +34,17 @@ __asm__(".text\n"
 void entry_label(void);
 void after_label(void);
 
+/* An untyped label that ends its own section, then a section that starts
+ * with bytes no symbol covers: the label covers nothing past its section. */
+__asm__(".section tprof_sec,\"ax\",@progbits\n"
+        ".globl sec_label\n"
+        "sec_label:\n nop\n ret\n"
+        ".section tprof_sec2,\"ax\",@progbits\n"
+        ".skip 16, 0x90\n"
+        ".text\n");
+void sec_label(void);
+extern char __start_tprof_sec2[];
+
 __attribute__((noinline)) int elf_probe_fn(int x)
 {
     return x * 3 + 1;
@@ -106,6 +117,11 @@ static void test_untyped_label_in_code(void **state)
     assert_int_equal(start, v);
     assert_string_equal(dso_symbol(d, v + 18, NULL), "entry_label");
     assert_string_equal(dso_symbol(d, vaddr_of((void *)after_label), NULL), "after_label");
+    /* nor past the end of its section (the linker put tprof_sec2 next) */
+    uint64_t l = vaddr_of((void *)sec_label), e = vaddr_of(__start_tprof_sec2);
+    assert_string_equal(dso_symbol(d, l + 1, NULL), "sec_label");
+    assert_true(e > l && e - l < 64);
+    assert_null(dso_symbol(d, e + 4, NULL));
     /* a sized function's gap stays unnamed */
     assert_null(dso_symbol(d, vaddr_of((void *)sized_fn) + 4, NULL));
     dso_cache_free(c);
