@@ -40,6 +40,7 @@
 #include <uthash.h>
 
 #include "tprof/app.h"
+#include "tprof/clock.h"
 #include "tprof/cmd.h"
 #include "tprof/folded.h"
 #include "tprof/linebuf.h"
@@ -159,8 +160,6 @@ static bool is_root_name(const char *n)
             return true;
     return false;
 }
-
-static double now_s(void);
 
 /* ptrace sampling sees no mmap records: when a walk met an address outside
  * every known mapping (libc before ld.so had mapped it at exec, dlopen, a
@@ -304,13 +303,6 @@ static void on_event(void *arg, const struct perf_ev *ev)
 
 /* ----- the run ----- */
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static double self_cpu_s(void)
 {
     struct rusage ru;
@@ -333,7 +325,6 @@ struct run {
     const struct record_opts *o;
     struct perf_session *ps;   /* NULL on the ptrace backend */
     struct ptrace_session *pt; /* the ptrace backend, or wall mode's blocked threads */
-    char how[96];              /* mode and backend, for the header and the summary */
     struct launch l;
     bool launched, exited, sampling_done, quitting;
     int wstatus, stop_signal;
@@ -675,10 +666,54 @@ static void loop(struct run *u)
     }
 }
 
+/* The sampler: perf_event_open unless told otherwise or refused; ptrace
+ * instead, and in wall mode for the blocked threads perf cannot see. The
+ * title gets the mode and the backend. -1 with ERR when there is none. */
+static int open_sampler(struct run *u, const struct perf_config *pc, char *err, size_t errlen)
+{
+    const struct record_opts *o = u->o;
+    bool fallback = false;
+    if (o->backend != BACKEND_PTRACE) {
+        char warn[256];
+        int errnum = 0;
+        u->ps = perf_open(pc, err, errlen, &errnum, warn, sizeof(warn));
+        bool refused = errnum == EACCES || errnum == EPERM || errnum == ENOSYS || errnum == ENOENT;
+        if (!u->ps && (o->backend == BACKEND_PERF || !refused))
+            return -1;
+        if (!u->ps) {
+            fprintf(stderr, "tprof: %s; sampling with ptrace instead\n", err);
+            fallback = true;
+        } else if (warn[0] && !o->quiet) {
+            fprintf(stderr, "tprof: %s\n", warn);
+        }
+    }
+    if (!u->ps || o->wall) {
+        struct ptrace_config tc = {.pid = u->launched ? u->l.pid : 0,
+                                   .pids = o->pids,
+                                   .npids = o->npids,
+                                   .freq = o->freq,
+                                   .callgraph = o->callgraph,
+                                   .stack_size = o->stack_size,
+                                   .which = u->ps     ? PTRACE_BLOCKED
+                                            : o->wall ? PTRACE_ALL
+                                                      : PTRACE_RUNNING,
+                                   .sideband = !u->ps};
+        u->pt = ptrace_open(&tc, err, errlen);
+        if (!u->pt)
+            return -1;
+        u->r.reload_maps = !u->ps;
+    }
+    size_t tl = strlen(u->title);
+    snprintf(u->title + tl, sizeof(u->title) - tl, "  [%s, %s]", o->wall ? "wall" : "cpu",
+             !u->pt   ? "perf"
+             : !u->ps ? (fallback ? "ptrace: perf_event_open refused" : "ptrace")
+                      : "perf + ptrace for blocked threads");
+    return 0;
+}
+
 int cmd_record(const struct record_opts *o)
 {
-    char err[512], warn[256];
-    int errnum = 0;
+    char err[512];
     struct run run, *u = &run;
     memset(u, 0, sizeof(*u));
     u->o = o;
@@ -759,51 +794,12 @@ int cmd_record(const struct record_opts *o)
         pc.enable_on_exec = true;
     }
 
-    /* The sampler: perf_event_open unless told otherwise or refused; ptrace
-     * instead, and in wall mode for the blocked threads perf cannot see. */
-    bool fallback = false;
-    if (o->backend != BACKEND_PTRACE) {
-        u->ps = perf_open(&pc, err, sizeof(err), &errnum, warn, sizeof(warn));
-        bool refused = errnum == EACCES || errnum == EPERM || errnum == ENOSYS || errnum == ENOENT;
-        if (!u->ps && (o->backend == BACKEND_PERF || !refused)) {
-            if (u->launched)
-                launch_abort(&u->l);
-            fprintf(stderr, "tprof: %s\n", err);
-            goto out;
-        }
-        if (!u->ps) {
-            fprintf(stderr, "tprof: %s; sampling with ptrace instead\n", err);
-            fallback = true;
-        } else if (warn[0] && !o->quiet) {
-            fprintf(stderr, "tprof: %s\n", warn);
-        }
+    if (open_sampler(u, &pc, err, sizeof(err)) < 0) {
+        if (u->launched)
+            launch_abort(&u->l);
+        fprintf(stderr, "tprof: %s\n", err);
+        goto out;
     }
-    if (!u->ps || o->wall) {
-        struct ptrace_config tc = {.pid = u->launched ? u->l.pid : 0,
-                                   .pids = o->pids,
-                                   .npids = o->npids,
-                                   .freq = o->freq,
-                                   .callgraph = o->callgraph,
-                                   .stack_size = o->stack_size,
-                                   .which = u->ps     ? PTRACE_BLOCKED
-                                            : o->wall ? PTRACE_ALL
-                                                      : PTRACE_RUNNING,
-                                   .sideband = !u->ps};
-        u->pt = ptrace_open(&tc, err, sizeof(err));
-        if (!u->pt) {
-            if (u->launched)
-                launch_abort(&u->l);
-            fprintf(stderr, "tprof: %s\n", err);
-            goto out;
-        }
-        u->r.reload_maps = !u->ps;
-    }
-    snprintf(u->how, sizeof(u->how), "%s, %s", o->wall ? "wall" : "cpu",
-             !u->pt   ? "perf"
-             : !u->ps ? (fallback ? "ptrace: perf_event_open refused" : "ptrace")
-                      : "perf + ptrace for blocked threads");
-    size_t tl = strlen(u->title);
-    snprintf(u->title + tl, sizeof(u->title) - tl, "  [%.60s]", u->how);
 
     u->t0 = now_s();
     u->cpu0 = self_cpu_s();
