@@ -40,6 +40,7 @@
 
 #include <uthash.h>
 
+#include "tprof/clock.h"
 #include "tprof/ptrace.h"
 #include "tprof/xalloc.h"
 
@@ -97,13 +98,6 @@ struct ptrace_session {
     uint8_t *stack;
     uint64_t ips[MAX_FP_FRAMES];
 };
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static long opts_for(const struct ptrace_session *s)
 {
@@ -212,18 +206,14 @@ static pid_t tgid_of(pid_t tid, pid_t fallback)
     return pid;
 }
 
-static void read_comm(pid_t pid, char *buf, size_t len)
+/* The thread's name now ("" when unknown); false when it cannot be read. */
+static bool thr_comm(struct thr *t, char *buf, size_t len)
 {
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-    buf[0] = '\0';
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return;
-    ssize_t n = read(fd, buf, len - 1);
-    close(fd);
-    buf[n > 0 ? n : 0] = '\0';
+    bool ok = thr_proc(t, &t->comm_fd, "comm", buf, len) > 0;
+    if (!ok)
+        buf[0] = '\0';
     buf[strcspn(buf, "\n")] = '\0';
+    return ok;
 }
 
 /* ----- attaching ----- */
@@ -438,6 +428,15 @@ static void round_next(struct ptrace_session *s)
     s->in_round = false;
 }
 
+/* TID will not stop for the round, or has: interrupt the next thread. */
+static void round_go_on(struct ptrace_session *s, pid_t tid)
+{
+    if (s->waiting == tid) {
+        s->waiting = 0;
+        round_next(s);
+    }
+}
+
 /* T is stopped: copy its registers and stack, resume it (passing SIG on),
  * then hand the sample out. */
 static void take_sample(struct ptrace_session *s, struct thr *t, int sig, perf_event_fn cb,
@@ -454,10 +453,7 @@ static void take_sample(struct ptrace_session *s, struct thr *t, int sig, perf_e
     t->interrupted = false;
     s->stats.stops++;
     s->stats.stop_s += held;
-    if (s->waiting == t->tid) {
-        s->waiting = 0;
-        round_next(s); /* the next thread stops while this one is unwound */
-    }
+    round_go_on(s, t->tid); /* the next thread stops while this one is unwound */
     if (!ok)
         return;
     /* On-CPU: a thread seen running that blocked in a system call before
@@ -476,8 +472,7 @@ static void take_sample(struct ptrace_session *s, struct thr *t, int sig, perf_e
     if (s->cfg.sideband && now - t->comm_at >= 1.0) {
         char comm[32];
         t->comm_at = now;
-        if (thr_proc(t, &t->comm_fd, "comm", comm, sizeof(comm)) > 0) {
-            comm[strcspn(comm, "\n")] = '\0';
+        if (thr_comm(t, comm, sizeof(comm))) {
             if (strncmp(comm, t->comm, sizeof(t->comm)) != 0) {
                 snprintf(t->comm, sizeof(t->comm), "%.15s", comm);
                 struct perf_ev ce = {.type = PERF_EV_COMM};
@@ -539,10 +534,8 @@ static void tick(struct ptrace_session *s, uint64_t n)
         /* A thread in an uninterruptible wait stops when it can; do not
          * hold the others' samples back for it. */
         struct thr *w = s->waiting ? thr_find(s, s->waiting) : NULL;
-        if (w && now - w->t0 > STOP_PATIENCE_S) {
-            s->waiting = 0;
-            round_next(s);
-        }
+        if (w && now - w->t0 > STOP_PATIENCE_S)
+            round_go_on(s, w->tid);
     } else if (s->active) {
         s->round.n = 0;
         struct thr *t, *tmp;
@@ -610,15 +603,12 @@ static void on_exec(struct ptrace_session *s, struct thr *t, perf_event_fn cb, v
         }
     t->ran_ns = 0;
     t->credit = 0;
-    if (t->interrupted && s->waiting == t->tid) {
-        s->waiting = 0;
-        round_next(s);
-    }
+    round_go_on(s, t->tid);
     t->interrupted = false; /* cancelled by this stop; a new program: no sample */
     if (s->cfg.sideband) {
         struct perf_ev ev = {.type = PERF_EV_COMM};
         char comm[32];
-        read_comm(t->pid, comm, sizeof(comm));
+        thr_comm(t, comm, sizeof(comm));
         snprintf(t->comm, sizeof(t->comm), "%.15s", comm);
         t->comm_at = now_s();
         ev.u.comm = (struct perf_comm){(uint32_t)t->pid, (uint32_t)t->tid, comm, true};
@@ -682,13 +672,8 @@ static void on_stop(struct ptrace_session *s, pid_t tid, int status, perf_event_
     case PTRACE_EVENT_STOP:
         if (is_stop_signal(sig)) { /* group-stop: stay stopped, as without us */
             t->job_stopped = true;
-            if (t->interrupted) {
-                t->interrupted = false;
-                if (s->waiting == tid) {
-                    s->waiting = 0;
-                    round_next(s);
-                }
-            }
+            t->interrupted = false;
+            round_go_on(s, tid);
             ptrace(PTRACE_LISTEN, tid, 0, 0);
             return;
         }
@@ -716,12 +701,10 @@ static void on_gone(struct ptrace_session *s, pid_t tid, int status, perf_event_
     if (!t)
         return;
     pid_t pid = t->pid;
-    bool was_waiting = s->waiting == tid;
+    round_go_on(s, tid);
     thr_del(s, t);
     if (s->cfg.sideband && pid == tid)
         emit_task(cb, arg, PERF_EV_EXIT, pid, tid, pid, tid);
-    if (was_waiting)
-        round_next(s);
 }
 
 static void take_stops(struct ptrace_session *s, perf_event_fn cb, void *arg)
