@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <link.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,8 +39,27 @@ static compute_fn load(const char *path, void **h)
     return (compute_fn)(uintptr_t)dlsym(*h, "plugin_compute");
 }
 
-/* Map /etc/ld.so.cache read-only over where FN's library was, compute in
- * OTHER meanwhile, unmap; the address FN had. */
+/* The end of the loaded object whose base is DATA (a uintptr_t *), rounded
+ * to a page, replaces it. */
+static int object_end(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    uintptr_t *at = data;
+    if (info->dlpi_addr != *at)
+        return 0;
+    uintptr_t end = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_LOAD && info->dlpi_addr + ph->p_vaddr + ph->p_memsz > end)
+            end = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
+    }
+    *at = (end + 4095) & ~(uintptr_t)4095;
+    return 1;
+}
+
+/* Map /etc/ld.so.cache read-only over all of where LIB was (so nothing
+ * loaded meanwhile takes part of that place), compute in OTHER meanwhile,
+ * unmap; the address LIB's plugin_compute had. */
 static uintptr_t occupy_and_leave(const char *lib, const char *other)
 {
     void *h;
@@ -47,8 +67,10 @@ static uintptr_t occupy_and_leave(const char *lib, const char *other)
     Dl_info info;
     if (!dladdr((void *)(uintptr_t)fn, &info))
         exit(1);
-    uintptr_t base = (uintptr_t)info.dli_fbase;
-    size_t size = ((uintptr_t)fn - base + 4096) & ~(uintptr_t)4095;
+    uintptr_t base = (uintptr_t)info.dli_fbase, top = base;
+    if (!dl_iterate_phdr(object_end, &top))
+        exit(1);
+    size_t size = top - base;
     dlclose(h);
     int fd = open("/etc/ld.so.cache", O_RDONLY | O_CLOEXEC);
     void *hole = fd < 0 ? MAP_FAILED
