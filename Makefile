@@ -8,7 +8,7 @@
 CC      ?= cc
 WERROR  ?= -Werror
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 -Wall -Wextra $(WERROR) -Iinclude -D_GNU_SOURCE -MMD -MP
+CFLAGS  += -std=gnu11 -Wall -Wextra -Wvla $(WERROR) -Iinclude -D_GNU_SOURCE -MMD -MP
 LDLIBS  = -lunwind-x86_64 -lunwind -lelf -liberty -lncursesw -lm
 
 BUILD   = build

@@ -19,6 +19,9 @@ const char *perfmap_lookup(struct perfmap *pm, uint64_t addr);
 /* Why the file was not used ("" when it was or does not exist). */
 const char *perfmap_error(const struct perfmap *pm);
 
+/* Names longer than this are cut (a hostile map cannot make one frame huge). */
+#define PERFMAP_MAX_NAME 4096
+
 /* Parse one line; 0 on success. Exposed for tests. */
 int perfmap_parse_line(const char *line, uint64_t *start, uint64_t *size, const char **name);
 

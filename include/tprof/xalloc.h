@@ -37,6 +37,13 @@ void xalloc_set_fatal_hook(void (*hook)(void));
         VEC_RESERVE(vec, (vec).n + 1);                                                             \
         (vec).v[(vec).n++] = (x);                                                                  \
     } while (0)
+/* Sort the N elements of a vector (qsort, which must not be handed the NULL
+ * array of an empty vector). */
+#define VEC_SORT(vec, cmp)                                                                         \
+    do {                                                                                           \
+        if ((vec).n > 1)                                                                           \
+            qsort((vec).v, (vec).n, sizeof(*(vec).v), (cmp));                                      \
+    } while (0)
 #define VEC_FREE(vec)                                                                              \
     do {                                                                                           \
         free((vec).v);                                                                             \

@@ -619,9 +619,12 @@ static void loop(struct run *u)
         bool tick = read(u->tfd, &ticks, sizeof(ticks)) == (ssize_t)sizeof(ticks);
         double now = now_s();
         if (!u->sampling_done && u->o->duration > 0 && now - u->t0 >= u->o->duration) {
-            if (u->launched)
-                stop_program(u, SIGTERM);
-            else {
+            if (u->launched) {
+                /* once: a program that handles SIGTERM gets one, then
+                 * SIGKILL after the grace period */
+                if (!u->stopping)
+                    stop_program(u, SIGTERM);
+            } else {
                 sampling_end(u);
                 if (!u->app)
                     u->quitting = true;

@@ -205,7 +205,7 @@ struct profile *filter_apply(const struct profile *src, struct filter *const *fi
      * it is new (no sibling search: inverting a profile makes parents with
      * thousands of children, where searching cost seconds). */
     sort_flat = flat.v;
-    qsort(recs.v, recs.n, sizeof(struct rec), cmp_rec);
+    VEC_SORT(recs, cmp_rec);
     VEC(uint32_t) path = {0}; /* nodes of the previous stack */
     const uint32_t *prev = NULL;
     uint32_t prev_len = 0;

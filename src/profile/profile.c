@@ -148,7 +148,7 @@ void profile_sort_children(struct profile *p)
         kids.n = 0;
         for (; c != PROFILE_NONE; c = N(p, c)->next_sibling)
             VEC_PUSH(kids, c);
-        qsort(kids.v, kids.n, sizeof(uint32_t), cmp_heaviest);
+        VEC_SORT(kids, cmp_heaviest);
         N(p, i)->first_child = kids.v[0];
         for (size_t k = 0; k + 1 < kids.n; k++)
             N(p, kids.v[k])->next_sibling = kids.v[k + 1];

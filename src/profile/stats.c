@@ -30,7 +30,8 @@ void stats_sort(const struct profile *p, struct func_stat *v, size_t n, enum sta
 {
     sort_p = p;
     sort_order = order;
-    qsort(v, n, sizeof(*v), cmp_stat);
+    if (n > 1)
+        qsort(v, n, sizeof(*v), cmp_stat);
 }
 
 /* Depth-first walk of NODE's subtree calling VISIT on entry and LEAVE on exit. */

@@ -638,7 +638,7 @@ void perf_read(struct perf_session *s, bool final, perf_event_fn cb, void *arg)
             s->prev_round_max = newest;
         return;
     }
-    qsort(s->queue.v, s->queue.n, sizeof(s->queue.v[0]), cmp_pending);
+    VEC_SORT(s->queue, cmp_pending);
     uint64_t limit = s->prev_round_max;
     size_t done = 0;
     for (; done < s->queue.n; done++) {

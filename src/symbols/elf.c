@@ -28,7 +28,9 @@
 
 #include <uthash.h>
 
+#include "tprof/bounds.h"
 #include "tprof/elf.h"
+#include "tprof/fileutil.h"
 #include "tprof/xalloc.h"
 
 struct sym {
@@ -200,7 +202,8 @@ static void read_eh_frame_hdr(struct dso *d)
         if (!found)
             return;
     }
-    if (off + 12 > d->image_size || size < 12)
+    /* (offsets come from the file: 0xfffffffffffffff8 + 12 must not wrap) */
+    if (size < 12 || !bounds_ok(off, size, d->image_size))
         return;
     const uint8_t *h = d->image + off;
     /* version 1; eh_frame_ptr pcrel|sdata4 (0x1b); fde_count udata4 (0x03);
@@ -236,13 +239,14 @@ static int open_image(struct dso *d)
         d->is_vdso = true;
         return 0;
     }
-    int fd = open(d->path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    int fd = fileutil_open_regular(d->path, &st);
     if (fd < 0) {
-        snprintf(d->error, sizeof(d->error), "%s", strerror(errno));
+        snprintf(d->error, sizeof(d->error), "%s",
+                 errno == EINVAL ? "not a regular ELF file" : strerror(errno));
         return -1;
     }
-    struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < (off_t)sizeof(Elf64_Ehdr)) {
+    if (st.st_size < (off_t)sizeof(Elf64_Ehdr)) {
         snprintf(d->error, sizeof(d->error), "not a regular ELF file");
         close(fd);
         return -1;
@@ -359,7 +363,7 @@ int dso_offset_to_vaddr(const struct dso *d, uint64_t off, uint64_t *vaddr)
         /* A mapping's pgoff is page-aligned, so it may start before p_offset
          * in the same page: accept the page containing the segment start. */
         uint64_t lo = s->offset & ~(uint64_t)4095;
-        if (off >= lo && off < s->offset + s->filesz) {
+        if (off >= lo && (off < s->offset || off - s->offset < s->filesz)) {
             *vaddr = off - s->offset + s->vaddr;
             return 0;
         }
@@ -502,12 +506,12 @@ static Elf *open_debug_file(struct dso *d, void **map, size_t *maplen, char **wh
     for (int i = 0; i < nc && !found; i++) {
         if (strcmp(cand[i], d->path) == 0)
             continue;
-        int fd = open(cand[i], O_RDONLY | O_CLOEXEC);
+        struct stat st;
+        int fd = fileutil_open_regular(cand[i], &st);
         if (fd < 0)
             continue;
-        struct stat st;
         void *m = MAP_FAILED;
-        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+        if (st.st_size > 0)
             m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
         close(fd);
         if (m == MAP_FAILED)
@@ -561,7 +565,7 @@ static void load_symbols(struct dso *d)
             d->sym_source = xstrdup(d->path);
         }
     }
-    qsort(d->syms.v, d->syms.n, sizeof(struct sym), cmp_sym);
+    VEC_SORT(d->syms, cmp_sym);
     /* Keep the preferred alias per address (it sorts first). */
     size_t w = 0;
     for (size_t i = 0; i < d->syms.n; i++) {
@@ -613,7 +617,7 @@ static int vaddr_to_offset(const struct dso *d, uint64_t vaddr, uint64_t *off)
 {
     for (size_t i = 0; i < d->loads.n; i++) {
         const struct load_seg *s = &d->loads.v[i];
-        if (vaddr >= s->vaddr && vaddr < s->vaddr + s->filesz) {
+        if (vaddr >= s->vaddr && vaddr - s->vaddr < s->filesz) {
             *off = vaddr - s->vaddr + s->offset;
             return 0;
         }
@@ -638,7 +642,7 @@ int dso_fde_range(struct dso *d, uint64_t vaddr, uint64_t *start, uint64_t *end)
     ensure(d);
     uint64_t hdr_off;
     if (!d->ok || !d->have_hdr || vaddr_to_offset(d, d->hdr_vaddr, &hdr_off) < 0 ||
-        hdr_off + d->hdr_table_off + d->fde_count * 8 > d->image_size)
+        !bounds_ok(hdr_off, d->hdr_table_off + d->fde_count * 8, d->image_size))
         return -1;
     const uint8_t *table = d->image + hdr_off + d->hdr_table_off;
     size_t lo = 0, hi = d->fde_count;
@@ -654,7 +658,7 @@ int dso_fde_range(struct dso *d, uint64_t vaddr, uint64_t *start, uint64_t *end)
     uint64_t init = d->hdr_vaddr + (uint64_t)(int64_t)read_s32(table + (lo - 1) * 8);
     uint64_t fde = d->hdr_vaddr + (uint64_t)(int64_t)read_s32(table + (lo - 1) * 8 + 4);
     uint64_t fde_off;
-    if (vaddr_to_offset(d, fde, &fde_off) < 0 || fde_off + 16 > d->image_size)
+    if (vaddr_to_offset(d, fde, &fde_off) < 0 || !bounds_ok(fde_off, 16, d->image_size))
         return -1;
     const uint8_t *f = d->image + fde_off;
     uint32_t len;

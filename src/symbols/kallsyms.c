@@ -82,7 +82,7 @@ struct kallsyms *kallsyms_new(const char *path)
         sorted = k->v.v[i - 1].addr <= k->v.v[i].addr;
     if (!sorted) {
         sort_ctx = k;
-        qsort(k->v.v, k->v.n, sizeof(struct ksym), cmp_ksym);
+        VEC_SORT(k->v, cmp_ksym);
     }
     return k;
 }

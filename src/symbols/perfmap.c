@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tprof/fileutil.h"
 #include "tprof/perfmap.h"
 #include "tprof/xalloc.h"
 
@@ -37,7 +38,7 @@ int perfmap_parse_line(const char *line, uint64_t *start, uint64_t *size, const 
         return -1;
     const char *p = end + 1;
     unsigned long long z = strtoull(p, &end, 16);
-    if (end == p || *end != ' ' || errno || z == 0)
+    if (end == p || *end != ' ' || errno || z == 0 || z > UINT64_MAX - s)
         return -1;
     *start = s;
     *size = z;
@@ -56,15 +57,23 @@ static void load(struct perfmap *pm)
     struct stat st;
     if (stat(pm->path, &st) < 0 || st.st_size == pm->read_size)
         return;
+    /* (opened without blocking and checked on the descriptor: the program
+     * may put a FIFO or a link to a device there) */
+    int fd = fileutil_open_regular(pm->path, &st);
+    if (fd < 0)
+        return;
     if (st.st_uid != 0 && st.st_uid != geteuid()) {
         snprintf(pm->error, sizeof(pm->error), "%s is not owned by the current user or root",
                  pm->path);
         pm->read_size = st.st_size;
+        close(fd);
         return;
     }
-    FILE *f = fopen(pm->path, "re");
-    if (!f)
+    FILE *f = fdopen(fd, "r");
+    if (!f) {
+        close(fd);
         return;
+    }
     for (size_t i = 0; i < pm->v.n; i++)
         free(pm->v.v[i].name);
     pm->v.n = 0;
@@ -77,14 +86,15 @@ static void load(struct perfmap *pm)
         uint64_t s, z;
         const char *name;
         if (perfmap_parse_line(line, &s, &z, &name) == 0) {
-            struct entry e = {s, s + z, xstrdup(name)};
+            /* (a runaway name is cut: it labels a frame, nothing more) */
+            struct entry e = {s, s + z, xstrndup(name, PERFMAP_MAX_NAME)};
             VEC_PUSH(pm->v, e);
         }
     }
     free(line);
     fclose(f);
     /* Later entries for the same start win (code can be recompiled). */
-    qsort(pm->v.v, pm->v.n, sizeof(struct entry), cmp_entry);
+    VEC_SORT(pm->v, cmp_entry);
     pm->read_size = st.st_size;
 }
 

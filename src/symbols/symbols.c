@@ -122,16 +122,17 @@ static struct symref *new_ref(struct symbols *s, char *name, const char *module,
 static struct symref *named_ref(struct symbols *s, const char *name, const char *module,
                                 enum sym_kind kind)
 {
+    /* The key is built in the entry itself: a name's length comes from a
+     * perf map or the kernel, so nothing is sized on the stack by it. */
     size_t len = strlen(name);
-    char key[len + 2];
-    key[0] = (char)('0' + kind);
-    memcpy(key + 1, name, len + 1);
-    struct name_entry *e;
-    HASH_FIND(hh, s->by_name, key, len + 1, e);
-    if (e)
-        return e->ref;
-    e = xmalloc(sizeof(*e) + len + 2);
-    memcpy(e->key, key, len + 2);
+    struct name_entry *e = xmalloc(sizeof(*e) + len + 2), *found;
+    e->key[0] = (char)('0' + kind);
+    memcpy(e->key + 1, name, len + 1);
+    HASH_FIND(hh, s->by_name, e->key, len + 1, found);
+    if (found) {
+        free(e);
+        return found->ref;
+    }
     e->ref = new_ref(s, xstrdup(name), module, kind);
     HASH_ADD(hh, s->by_name, key, len + 1, e);
     return e->ref;

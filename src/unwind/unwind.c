@@ -15,6 +15,7 @@
 
 #include <uthash.h>
 
+#include "tprof/bounds.h"
 #include "tprof/perf.h"
 #include "tprof/unwind.h"
 #include "tprof/xalloc.h"
@@ -100,15 +101,16 @@ static int acc_access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *valp
     struct walk *w = arg;
     if (write)
         return -UNW_EINVAL;
-    if (addr >= w->sp && addr + sizeof(*valp) <= w->sp + w->s->stack_size) {
+    /* (addresses come from the target: 0xfff...f + 8 must not wrap into range) */
+    if (addr >= w->sp && bounds_ok(addr - w->sp, sizeof(*valp), w->s->stack_size)) {
         memcpy(valp, w->s->stack + (addr - w->sp), sizeof(*valp));
         return 0;
     }
     struct unwind_mapping m;
-    if (find_mapping(w, addr, &m) < 0 || !m.data)
+    if (find_mapping(w, addr, &m) < 0 || !m.data || addr < m.start)
         return -UNW_EINVAL;
     uint64_t off = addr - m.start;
-    if (off + sizeof(*valp) > m.data_size)
+    if (!bounds_ok(off, sizeof(*valp), m.data_size))
         return -UNW_EINVAL;
     memcpy(valp, m.data + off, sizeof(*valp));
     return 0;

@@ -1,7 +1,7 @@
 # Helpers for the e2e tests: each test script sources this, then calls
 # pass/fail/skip once per check. The runner tallies $E2E_RESULTS.
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-TPROF="$ROOT/tprof"
+TPROF="${TPROF_BIN:-$ROOT/tprof}"
 PROGS="$ROOT/build/progs"
 SHARED="$ROOT/../shared"
 STATS="python3 $ROOT/tests/e2e/stackstats.py"

@@ -1,0 +1,157 @@
+/* hostile: programs that once crashed or hung the profiler watching them.
+ *   hostile badrbp SECS      code with no unwind info runs with %rbp = -1
+ *                            (libunwind's frame-pointer fallback then asks
+ *                            for the word at 0xffffffffffffffff)
+ *   hostile jit SECS NAMELEN anonymous code named in /tmp/perf-PID.map by a
+ *                            name NAMELEN bytes long
+ *   hostile fifo SECS DIR    code mapped from DIR/code, the file then
+ *                            replaced by a FIFO (opening it blocks)
+ *   hostile term FILE        handles SIGTERM: counts the signals it gets and,
+ *                            a second after the first, writes the count to
+ *                            FILE and exits 0
+ * Every mode spins in hot code until SECS have passed (term: until told). */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* No .cfi directives: no FDE covers this function. */
+__asm__(".text\n"
+        ".globl spin_badrbp\n"
+        ".type spin_badrbp, @function\n"
+        "spin_badrbp:\n"
+        "    push %rbp\n"
+        "    mov $-1, %rbp\n"
+        "    mov %rdi, %rcx\n"
+        "1:  dec %rcx\n"
+        "    jnz 1b\n"
+        "    pop %rbp\n"
+        "    ret\n"
+        ".size spin_badrbp, .-spin_badrbp\n");
+void spin_badrbp(uint64_t n);
+
+/* mov $imm64, %rcx; 1: dec %rcx; jnz 1b; ret -- with %rbp = -1 around it */
+static const uint8_t spin_code[] = {
+    0x55,                                     /* push %rbp */
+    0x48, 0xc7, 0xc5, 0xff, 0xff, 0xff, 0xff, /* mov $-1, %rbp */
+    0x48, 0x89, 0xf9,                         /* mov %rdi, %rcx */
+    0x48, 0xff, 0xc9,                         /* 1: dec %rcx */
+    0x75, 0xfb,                               /* jnz 1b */
+    0x5d,                                     /* pop %rbp */
+    0xc3,                                     /* ret */
+};
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void run_for(void (*fn)(uint64_t), double secs)
+{
+    double end = now() + secs;
+    while (now() < end)
+        fn(2000000);
+}
+
+static volatile uint64_t sink;
+static void spin_c(uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i++)
+        sink += i;
+}
+
+static volatile sig_atomic_t terms;
+static void on_term(int sig)
+{
+    (void)sig;
+    terms++;
+}
+
+static void die(const char *what)
+{
+    perror(what);
+    exit(1);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: hostile badrbp|jit|fifo|term ...\n");
+        return 2;
+    }
+    const char *mode = argv[1];
+    if (strcmp(mode, "term") == 0) {
+        signal(SIGTERM, on_term);
+        while (!terms)
+            spin_c(1000000);
+        double end = now() + 1.0;
+        while (now() < end)
+            spin_c(1000000);
+        FILE *f = fopen(argv[2], "w");
+        if (!f)
+            die(argv[2]);
+        fprintf(f, "%d\n", (int)terms);
+        fclose(f);
+        return 0;
+    }
+    double secs = atof(argv[2]);
+    if (strcmp(mode, "badrbp") == 0) {
+        run_for(spin_badrbp, secs);
+        return 0;
+    }
+    if (strcmp(mode, "jit") == 0 && argc > 3) {
+        size_t len = strtoul(argv[3], NULL, 10);
+        uint8_t *code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+                             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (code == MAP_FAILED)
+            die("mmap");
+        memcpy(code, spin_code, sizeof(spin_code));
+        char path[64];
+        snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)getpid());
+        FILE *f = fopen(path, "w");
+        if (!f)
+            die(path);
+        fprintf(f, "%lx %zx ", (unsigned long)(uintptr_t)code, sizeof(spin_code));
+        for (size_t i = 0; i < len; i++)
+            fputc('J', f);
+        fputc('\n', f);
+        fclose(f);
+        run_for((void (*)(uint64_t))(uintptr_t)code, secs);
+        unlink(path);
+        return 0;
+    }
+    if (strcmp(mode, "fifo") == 0 && argc > 3) {
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/code", argv[3]);
+        FILE *f = fopen(path, "w");
+        if (!f)
+            die(path);
+        char page[4096] = {0};
+        memcpy(page, spin_code, sizeof(spin_code));
+        fwrite(page, 1, sizeof(page), f);
+        fclose(f);
+        FILE *r = fopen(path, "r");
+        if (!r)
+            die(path);
+        void *code = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE, fileno(r), 0);
+        if (code == MAP_FAILED)
+            die("mmap");
+        fclose(r);
+        unlink(path);
+        if (mkfifo(path, 0600) < 0)
+            die("mkfifo");
+        run_for((void (*)(uint64_t))(uintptr_t)code, secs);
+        unlink(path);
+        return 0;
+    }
+    fprintf(stderr, "hostile: unknown mode %s\n", mode);
+    return 2;
+}
