@@ -1,4 +1,5 @@
-/* atomicfile: write a file through a temporary in the same directory, then rename. */
+/* atomicfile: write an output file through a temporary in the same directory,
+ * then rename; devices, FIFOs and "-" (standard output) are written in place. */
 #ifndef TPROF_ATOMICFILE_H
 #define TPROF_ATOMICFILE_H
 
@@ -7,11 +8,14 @@
 
 struct atomicfile;
 
-/* Open a temporary next to PATH for writing; NULL and ERR filled on failure. */
+/* Open PATH for writing (a temporary next to it, or PATH itself when it is a
+ * device or a FIFO); NULL and ERR filled when PATH cannot be written (no such
+ * directory, a directory, read-only, a FIFO with no reader...). */
 struct atomicfile *atomicfile_open(const char *path, char *err, size_t errlen);
 FILE *atomicfile_stream(struct atomicfile *af);
-/* Flush, fsync and rename over PATH; frees AF. -1 and ERR on failure (the
- * temporary is removed and PATH is untouched). */
+/* Flush, fsync and rename over PATH (or just flush and close when written in
+ * place); frees AF. -1 and ERR on failure (the temporary is removed and PATH
+ * is untouched). */
 int atomicfile_commit(struct atomicfile *af, char *err, size_t errlen);
 /* Remove the temporary; frees AF (accepts NULL). */
 void atomicfile_abort(struct atomicfile *af);

@@ -40,6 +40,7 @@
 #include <uthash.h>
 
 #include "tprof/app.h"
+#include "tprof/atomicfile.h"
 #include "tprof/clock.h"
 #include "tprof/cmd.h"
 #include "tprof/folded.h"
@@ -741,6 +742,18 @@ int cmd_record(const struct record_opts *o)
     }
     signal(SIGPIPE, SIG_IGN);
 
+    /* The output is opened before anything runs: a path that cannot be
+     * written is said now, not after the whole recording. */
+    const char *output = o->output ? o->output : live ? NULL : TPROF_DEFAULT_OUTPUT;
+    struct atomicfile *out_af = NULL;
+    if (output && !(out_af = atomicfile_open(output, err, sizeof(err)))) {
+        fprintf(stderr, "tprof: %s\n", err);
+        close(u->sfd);
+        close(u->tfd);
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        return 1;
+    }
+
     u->r.prof = profile_new();
     u->r.sym = symbols_new(NULL);
     u->r.unw = unwind_new(symbols_unwind_find, u->r.sym);
@@ -876,11 +889,11 @@ int cmd_record(const struct record_opts *o)
         fprintf(stderr, "tprof: %s\n", note);
 
     char written[600] = "";
-    const char *output = o->output ? o->output : live ? NULL : TPROF_DEFAULT_OUTPUT;
     if (u->r.samples == 0) {
         snprintf(written, sizeof(written), "; no samples, so nothing written");
-    } else if (output) {
-        long lines = folded_write_file(u->r.prof, output, err, sizeof(err));
+    } else if (out_af) {
+        long lines = folded_write_to(u->r.prof, out_af, err, sizeof(err));
+        out_af = NULL;
         if (lines < 0) {
             fprintf(stderr, "tprof: %s\n", err);
             status = 1;
@@ -909,6 +922,7 @@ int cmd_record(const struct record_opts *o)
     }
 
 out:
+    atomicfile_abort(out_af);
     if (u->ps)
         perf_close(u->ps); /* attached processes just stop being sampled */
     if (u->pt) {

@@ -101,7 +101,7 @@ long folded_write(const struct profile *p, FILE *out)
         }
     }
 
-    qsort(lines.v, lines.n, sizeof(struct line), cmp_line);
+    VEC_SORT(lines, cmp_line);
     for (size_t i = 0; i < lines.n; i++) {
         fputs(lines.v[i].stack, out);
         fputc(' ', out);
@@ -115,20 +115,25 @@ long folded_write(const struct profile *p, FILE *out)
     return ferror(out) ? -1 : count;
 }
 
-long folded_write_file(const struct profile *p, const char *path, char *err, size_t errlen)
+long folded_write_to(const struct profile *p, struct atomicfile *af, char *err, size_t errlen)
 {
-    struct atomicfile *af = atomicfile_open(path, err, errlen);
-    if (!af)
-        return -1;
     long n = folded_write(p, atomicfile_stream(af));
     if (n < 0) {
-        snprintf(err, errlen, "cannot write '%s': write error", path);
-        atomicfile_abort(af);
+        int e = errno;
+        /* (commit reports the error with the path and closes everything) */
+        if (atomicfile_commit(af, err, errlen) == 0)
+            snprintf(err, errlen, "write error: %s", strerror(e ? e : EIO));
         return -1;
     }
     if (atomicfile_commit(af, err, errlen) < 0)
         return -1;
     return n;
+}
+
+long folded_write_file(const struct profile *p, const char *path, char *err, size_t errlen)
+{
+    struct atomicfile *af = atomicfile_open(path, err, errlen);
+    return af ? folded_write_to(p, af, err, errlen) : -1;
 }
 
 /* ----- reading ----- */

@@ -1,9 +1,26 @@
 /*
- * atomicfile: an output file either appears complete or not at all. Data goes
- * to PATH.tmp.XXXXXX in the same directory (rename is atomic only within one
- * file system), and commit renames it over PATH.
+ * atomicfile: an output file either appears complete or not at all, and
+ * what the user's path points at is never replaced by something else.
+ *
+ * What happens depends on what is at the path when it is opened:
+ * - nothing, or a regular file: data goes to PATH.tmp.XXXXXX in the same
+ *   directory (rename is atomic only within one file system), and commit
+ *   renames it over PATH; an existing file's mode is kept, and a read-only
+ *   file is refused (even for root, who could write it).
+ * - a symlink: followed; its target gets the same treatment (a regular
+ *   target is replaced atomically in its own directory, the link stays).
+ * - a character device or a FIFO (/dev/null, a terminal, /dev/stdout as a
+ *   pipe): opened and written in place. A FIFO nobody reads is refused at
+ *   open, not left to block at the end.
+ * - "-": standard output.
+ * - a directory, a block device or a socket: refused.
+ * Opening is where every refusal happens, so a caller that opens before
+ * doing the work learns of a bad path before it starts.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,44 +31,130 @@
 #include "tprof/xalloc.h"
 
 struct atomicfile {
-    char *path;
+    char *path; /* as the user gave it, for messages */
+    char *dest; /* what is renamed over (a symlink's target); NULL: in place */
     char *tmp;
     FILE *f;
 };
 
-struct atomicfile *atomicfile_open(const char *path, char *err, size_t errlen)
+static struct atomicfile *fail(struct atomicfile *af, char *err, size_t errlen, const char *why)
 {
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-        snprintf(err, errlen, "cannot write '%s': Is a directory", path);
-        return NULL;
+    snprintf(err, errlen, "cannot write '%s': %s", af->path, why);
+    if (af->f)
+        fclose(af->f);
+    if (af->tmp)
+        unlink(af->tmp);
+    free(af->tmp);
+    free(af->dest);
+    free(af->path);
+    free(af);
+    return NULL;
+}
+
+/* Write in place: a device, a FIFO, standard output. */
+static struct atomicfile *open_in_place(struct atomicfile *af, const char *path, mode_t type,
+                                        char *err, size_t errlen)
+{
+    int fd;
+    if (!path) {
+        fd = dup(1);
+    } else {
+        /* Non-blocking: a FIFO with no reader fails with ENXIO instead of
+         * waiting for one; a terminal does not become our controlling one. */
+        fd = open(path, O_WRONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | (S_ISREG(type) ? O_APPEND : 0));
+        if (fd < 0 && errno == ENXIO && S_ISFIFO(type))
+            return fail(af, err, errlen, "no process is reading the FIFO");
     }
-    struct atomicfile *af = xcalloc(1, sizeof(*af));
-    af->path = xstrdup(path);
-    af->tmp = xasprintf("%s.tmp.XXXXXX", path);
-    int fd = mkstemp(af->tmp);
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot write '%s': %s", path, strerror(errno));
-        free(af->tmp);
-        free(af->path);
-        free(af);
-        return NULL;
-    }
-    /* mkstemp creates 0600; give the file the usual 0666 & ~umask. */
-    mode_t um = umask(0);
-    umask(um);
-    fchmod(fd, 0666 & ~um);
+    if (fd < 0)
+        return fail(af, err, errlen, strerror(errno));
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0)
+        fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
     af->f = fdopen(fd, "w");
     if (!af->f) {
-        snprintf(err, errlen, "cannot write '%s': %s", path, strerror(errno));
         close(fd);
-        unlink(af->tmp);
-        free(af->tmp);
-        free(af->path);
-        free(af);
-        return NULL;
+        return fail(af, err, errlen, strerror(errno));
     }
     return af;
+}
+
+/* Through a temporary next to DEST; an existing file's mode is kept. */
+static struct atomicfile *open_replace(struct atomicfile *af, const char *dest,
+                                       const struct stat *old, char *err, size_t errlen)
+{
+    if (old && (!(old->st_mode & 0222) || access(dest, W_OK) < 0))
+        return fail(af, err, errlen, "the file is read-only");
+    af->dest = xstrdup(dest);
+    af->tmp = xasprintf("%s.tmp.XXXXXX", dest);
+    int fd = mkstemp(af->tmp);
+    if (fd < 0) {
+        free(af->tmp);
+        af->tmp = NULL;
+        return fail(af, err, errlen, strerror(errno));
+    }
+    mode_t mode;
+    if (old) {
+        mode = old->st_mode & 07777;
+    } else { /* mkstemp creates 0600; give the file the usual 0666 & ~umask */
+        mode_t um = umask(0);
+        umask(um);
+        mode = 0666 & ~um;
+    }
+    fchmod(fd, mode);
+    af->f = fdopen(fd, "w");
+    if (!af->f) {
+        close(fd);
+        return fail(af, err, errlen, strerror(errno));
+    }
+    return af;
+}
+
+struct atomicfile *atomicfile_open(const char *path, char *err, size_t errlen)
+{
+    struct atomicfile *af = xcalloc(1, sizeof(*af));
+    af->path = xstrdup(path);
+    if (strcmp(path, "-") == 0)
+        return open_in_place(af, NULL, S_IFIFO, err, errlen);
+    struct stat st;
+    if (lstat(path, &st) < 0) {
+        if (errno != ENOENT)
+            return fail(af, err, errlen, strerror(errno));
+        return open_replace(af, path, NULL, err, errlen);
+    }
+    const char *dest = path;
+    char *resolved = NULL;
+    if (S_ISLNK(st.st_mode)) {
+        if (stat(path, &st) < 0)
+            return fail(af, err, errlen,
+                        errno == ENOENT ? "the symlink points at nothing" : strerror(errno));
+        /* /dev/stdout and the like go through /proc's magic links: those
+         * name an open file, whatever it is, and are written in place. */
+        char link[PATH_MAX];
+        ssize_t n = readlink(path, link, sizeof(link) - 1);
+        bool magic = strncmp(path, "/proc/", 6) == 0 || strncmp(path, "/dev/", 5) == 0 ||
+                     (n > 0 && (link[n] = '\0', strncmp(link, "/proc/", 6) == 0));
+        if (S_ISREG(st.st_mode) && !magic) {
+            resolved = realpath(path, NULL);
+            if (!resolved)
+                return fail(af, err, errlen, strerror(errno));
+            dest = resolved;
+        } else if (S_ISREG(st.st_mode)) {
+            return open_in_place(af, path, st.st_mode, err, errlen);
+        }
+    }
+    struct atomicfile *r;
+    if (S_ISREG(st.st_mode))
+        r = open_replace(af, dest, &st, err, errlen);
+    else if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))
+        r = open_in_place(af, path, st.st_mode, err, errlen);
+    else if (S_ISDIR(st.st_mode))
+        r = fail(af, err, errlen, "Is a directory");
+    else if (S_ISBLK(st.st_mode))
+        r = fail(af, err, errlen, "it is a block device");
+    else
+        r = fail(af, err, errlen, "it is not a file, device or FIFO");
+    free(resolved);
+    return r;
 }
 
 FILE *atomicfile_stream(struct atomicfile *af)
@@ -62,6 +165,7 @@ FILE *atomicfile_stream(struct atomicfile *af)
 static void destroy(struct atomicfile *af)
 {
     free(af->tmp);
+    free(af->dest);
     free(af->path);
     free(af);
 }
@@ -69,8 +173,9 @@ static void destroy(struct atomicfile *af)
 int atomicfile_commit(struct atomicfile *af, char *err, size_t errlen)
 {
     int bad = ferror(af->f);
-    int saved = errno;
-    if (fflush(af->f) != 0 || fsync(fileno(af->f)) != 0) {
+    int saved = bad ? errno : 0;
+    /* (fsync only the temporary: a pipe or a terminal cannot be synced) */
+    if (fflush(af->f) != 0 || (af->tmp && fsync(fileno(af->f)) != 0)) {
         bad = 1;
         saved = errno;
     }
@@ -78,13 +183,14 @@ int atomicfile_commit(struct atomicfile *af, char *err, size_t errlen)
         bad = 1;
         saved = errno;
     }
-    if (!bad && rename(af->tmp, af->path) != 0) {
+    if (!bad && af->tmp && rename(af->tmp, af->dest) != 0) {
         bad = 1;
         saved = errno;
     }
     if (bad) {
         snprintf(err, errlen, "cannot write '%s': %s", af->path, strerror(saved ? saved : EIO));
-        unlink(af->tmp);
+        if (af->tmp)
+            unlink(af->tmp);
         destroy(af);
         return -1;
     }
@@ -97,6 +203,7 @@ void atomicfile_abort(struct atomicfile *af)
     if (!af)
         return;
     fclose(af->f);
-    unlink(af->tmp);
+    if (af->tmp)
+        unlink(af->tmp);
     destroy(af);
 }

@@ -1,0 +1,71 @@
+# -o never destroys what is at the path, and a path that cannot be written
+# is refused before the program runs (issue 11: R6, R7). See atomicfile.c
+# for what happens to each kind of path.
+. "$(dirname "$0")/lib.sh"
+cd "$TMP" || exit 1
+
+# ----- R6: the output path is checked before the program runs -----
+# (the program would leave a marker behind: it must never start)
+noexec_check() {
+    name=$1 out=$2 want=$3
+    rm -f marker
+    "$TPROF" -q -o "$out" -- sh -c 'touch marker' >/dev/null 2>"$name.err"
+    rc=$?
+    [ $rc -eq 1 ] && [ ! -e marker ] && [ "$(wc -l <"$name.err")" -eq 1 ] && grep -q "$want" "$name.err"
+    check "R6 $name: refused before the program starts, one line" $? "rc=$rc marker=$([ -e marker ] && echo yes) $(cat "$name.err")"
+}
+noexec_check missing-dir "$TMP/no/such/dir/x.folded" 'No such file or directory'
+mkdir adir
+noexec_check directory "$TMP/adir" 'Is a directory'
+echo "keep me" >ro.folded
+chmod 444 ro.folded
+noexec_check read-only "$TMP/ro.folded" 'read-only'
+[ "$(cat ro.folded)" = "keep me" ]
+check "R7 read-only: the file is left as it was" $? "$(head -c 80 ro.folded)"
+mkfifo nofifo
+noexec_check fifo-without-reader "$TMP/nofifo" 'no process is reading'
+
+# ----- R7: what is at the path is written through, never replaced -----
+if mknod dev.null c 1 3 2>/dev/null; then
+    "$TPROF" -q -o "$TMP/dev.null" -- "$PROGS/hot" 0.2 >/dev/null 2>dn.err
+    rc=$?
+    [ $rc -eq 0 ] && [ -c dev.null ] && [ ! -s dev.null ]
+    check "R7: -o a character device (a private /dev/null) writes to it, it stays a device" $? \
+        "rc=$rc $(ls -l dev.null) $(cat dn.err)"
+else
+    skip "R7 character device" "mknod not permitted here"
+fi
+
+echo "old" >real.folded
+ln -s real.folded link.folded
+"$TPROF" -q -o "$TMP/link.folded" -- "$PROGS/hot" 0.2 >/dev/null 2>ln.err
+rc=$?
+[ $rc -eq 0 ] && [ -L link.folded ] && [ "$(readlink link.folded)" = real.folded ] &&
+    grep -q 'spin [0-9]*$' real.folded
+check "R7: -o a symlink writes its target, the link stays" $? "rc=$rc $(ls -l link.folded real.folded) $(cat ln.err)"
+
+"$TPROF" -q -o - -- "$PROGS/hot" 0.2 >dash.out 2>dash.err
+rc=$?
+[ $rc -eq 0 ] && [ ! -e ./- ] && grep -q '^hot;.*spin [0-9]*$' dash.out
+check "R7: -o - writes the profile to standard output" $? "rc=$rc $(head -c 200 dash.out) $(cat dash.err)"
+
+"$TPROF" -q -o /dev/stdout -- "$PROGS/hot" 0.2 2>stdout.err | cat >stdout.out
+[ "${PIPESTATUS:-0}" = 0 ] && grep -q '^hot;.*spin [0-9]*$' stdout.out
+check "R7: -o /dev/stdout into a pipe prints the profile" $? "$(head -c 200 stdout.out) $(cat stdout.err)"
+
+mkfifo rfifo
+timeout 60 cat rfifo >fifo.out &
+CATPID=$!
+"$TPROF" -q -o "$TMP/rfifo" -- "$PROGS/hot" 0.2 >/dev/null 2>rf.err
+rc=$?
+wait $CATPID
+[ $rc -eq 0 ] && [ -p rfifo ] && grep -q 'spin [0-9]*$' fifo.out
+check "R7: -o a FIFO with a reader streams into it, the FIFO stays" $? "rc=$rc $(cat rf.err)"
+
+echo "before" >keep.folded
+chmod 640 keep.folded
+"$TPROF" -q -o "$TMP/keep.folded" -- "$PROGS/hot" 0.2 >/dev/null 2>keep.err
+[ "$(stat -c %a keep.folded)" = 640 ] && grep -q 'spin [0-9]*$' keep.folded &&
+    [ -z "$(ls | grep '\.tmp\.')" ]
+check "R7: a regular file is replaced atomically, its mode kept, no temporary left" $? \
+    "$(ls -l keep.folded) $(ls) $(cat keep.err)"
