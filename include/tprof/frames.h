@@ -29,6 +29,9 @@ void frames_free(struct frames *fr);
  * the first interning is kept. */
 uint32_t frames_intern(struct frames *fr, const char *name, size_t len, enum frame_kind kind,
                        const char *module);
+/* The id of the frame already interned as NAME (a cleaned name, as
+ * frames_get gives it) of KIND, UINT32_MAX when there is none. */
+uint32_t frames_find(const struct frames *fr, const char *name, enum frame_kind kind);
 const struct frame *frames_get(const struct frames *fr, uint32_t id);
 size_t frames_count(const struct frames *fr);
 

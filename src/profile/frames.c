@@ -151,6 +151,16 @@ uint32_t frames_intern(struct frames *fr, const char *name, size_t len, enum fra
     return e->id;
 }
 
+uint32_t frames_find(const struct frames *fr, const char *name, enum frame_kind kind)
+{
+    size_t len = strlen(name);
+    bool dirty;
+    uint32_t hv = hash_name(name, len, &dirty);
+    struct frame_entry *e;
+    HASH_FIND_BYHASHVALUE(hh, fr->by_name[(unsigned)kind % KINDS], name, len, hv, e);
+    return e ? e->id : UINT32_MAX;
+}
+
 const struct frame *frames_get(const struct frames *fr, uint32_t id)
 {
     return id < fr->list.n ? &fr->list.v[id] : NULL;

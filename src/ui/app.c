@@ -10,6 +10,13 @@
  * transform rebuilds the profile they are carried over by their path of
  * frame names from the root.
  *
+ * Every view derived from the current profile (the table's rows, the tree's
+ * rows, callers/callees, the icicle's hit map for the mouse) holds node or
+ * frame numbers of the profile it was built from. The profile's generation
+ * counts every change (transform, undo, live refresh); each derived view
+ * records the generation it was built at and is used only while that is
+ * still the current one, so no key, however fast, reaches a stale one.
+ *
  * Anything that walks the whole tree (the functions table of a new zoom,
  * callers/callees, search totals) is deferred when the app runs on a
  * terminal: the key redraws at once with "computing" in its place, and the
@@ -41,6 +48,7 @@ struct app {
     struct profile *cur;  /* orig with the filters applied */
     struct filter *filters[MAX_FILTERS];
     size_t nfilters;
+    uint64_t gen; /* bumped whenever cur changes: see the top of the file */
 
     enum view view;
     uint32_t zoom, sel;
@@ -65,11 +73,14 @@ struct app {
     struct table_view table; /* the icicle's table and the top view */
     enum stats_order order;
     bool table_dirty;
+    uint64_t table_gen;
     struct tree_view tree;
     bool tree_dirty;
+    uint64_t tree_gen;
     struct callers_view callers;
     uint32_t callers_frame;
     uint32_t callers_pending; /* frame whose callers are still to compute */
+    uint64_t callers_gen;
 
     /* live mode */
     char *status;                /* header text instead of the title */
@@ -86,6 +97,7 @@ struct app {
     int icicle_y, icicle_h, list_y, list_h, screen_w;
     uint32_t *hit;
     size_t hit_cap;
+    uint64_t hit_gen;
 };
 
 /* ----- model ----- */
@@ -116,14 +128,46 @@ static void recompute_match(struct app *a)
     a->match_zoom_of = PROFILE_NONE;
 }
 
+/* ----- derived views: usable only while built from the current profile ----- */
+
+static bool table_ready(const struct app *a)
+{
+    return !a->table_dirty && a->table_gen == a->gen;
+}
+
+static bool tree_ready(const struct app *a)
+{
+    return !a->tree_dirty && a->tree_gen == a->gen;
+}
+
+static bool callers_ready(const struct app *a)
+{
+    return a->callers_pending == PROFILE_NONE && a->callers_frame != PROFILE_NONE &&
+           a->callers_gen == a->gen;
+}
+
+static void build_table(struct app *a)
+{
+    table_build(&a->table, a->cur, a->view == VIEW_TOP ? PROFILE_ROOT : a->zoom, a->order);
+    a->table_dirty = false;
+    a->table_gen = a->gen;
+}
+
+static void build_tree(struct app *a)
+{
+    tree_init(&a->tree, a->cur);
+    tree_reveal(&a->tree, a->sel);
+    a->tree_dirty = false;
+    a->tree_gen = a->gen;
+}
+
 /* ----- deferred work ----- */
 
 /* Do one piece of pending work; false when there was none. */
 bool app_idle(struct app *a)
 {
-    if (a->table_dirty) {
-        table_build(&a->table, a->cur, a->view == VIEW_TOP ? PROFILE_ROOT : a->zoom, a->order);
-        a->table_dirty = false;
+    if (!table_ready(a)) {
+        build_table(a);
         return true;
     }
     if (a->match && a->match_all_dirty) {
@@ -140,6 +184,7 @@ bool app_idle(struct app *a)
         callers_build(&a->callers, a->cur, a->callers_pending);
         a->callers_frame = a->callers_pending;
         a->callers_pending = PROFILE_NONE;
+        a->callers_gen = a->gen;
         return true;
     }
     return false;
@@ -147,7 +192,7 @@ bool app_idle(struct app *a)
 
 bool app_busy(const struct app *a)
 {
-    return a->table_dirty || (a->match && (a->match_all_dirty || a->match_zoom_of != a->zoom)) ||
+    return !table_ready(a) || (a->match && (a->match_all_dirty || a->match_zoom_of != a->zoom)) ||
            a->callers_pending != PROFILE_NONE;
 }
 
@@ -210,11 +255,19 @@ static void rebuild(struct app *a)
         sp[i] = xstrdup(sp[i]);
     /* With no transform the loaded profile is shown as it is (no copy: a
      * large profile would cost twice the memory and load time). */
+    /* The callers view's function, by name: frame numbers are the old
+     * profile's. */
+    uint32_t cf = a->callers_pending != PROFILE_NONE ? a->callers_pending : a->callers_frame;
+    const struct frame *cfr =
+        cf != PROFILE_NONE ? frames_get(profile_frames_const(a->cur), cf) : NULL;
+    char *cname = cfr ? xstrdup(cfr->name) : NULL;
+    enum frame_kind ckind = cfr ? cfr->kind : FRAME_USER;
     struct profile *next =
         a->nfilters ? filter_apply(a->orig, a->filters, a->nfilters) : a->orig;
     if (a->cur != a->orig)
         profile_free(a->cur);
     a->cur = next;
+    a->gen++;
     a->zoom = find_path(a->cur, zp, zn);
     a->sel = find_path(a->cur, sp, sn);
     /* the selection must be inside the zoom */
@@ -232,6 +285,16 @@ static void rebuild(struct app *a)
     a->first_depth = 0;
     recompute_match(a);
     invalidate_views(a);
+    if (cname) {
+        uint32_t f = frames_find(profile_frames_const(a->cur), cname, ckind);
+        if (f != PROFILE_NONE) {
+            a->callers_pending = f;
+        } else if (a->view == VIEW_CALLERS) {
+            a->view = VIEW_ICICLE;
+            set_msg(a, "%s is gone after the transform", cname);
+        }
+        free(cname);
+    }
 }
 
 struct app *app_new(struct profile *profile, const char *title)
@@ -280,13 +343,19 @@ void app_profile_changed(struct app *a)
     if (a->nfilters) {
         rebuild(a); /* transforms are rebuilt from the grown original */
     } else {
+        /* The tree grew: nodes and frames keep their numbers, but children
+         * are re-sorted and totals change. */
+        bool tree_was_ready = tree_ready(a) && a->tree.p == a->cur;
         profile_sort_children(a->orig);
+        a->gen++;
         recompute_match(a); /* new frames: the match table must cover them */
         a->table_dirty = true;
-        if (a->view == VIEW_TREE && a->tree.p == a->cur)
+        if (a->view == VIEW_TREE && tree_was_ready) {
             tree_rebuild(&a->tree);
-        else
+            a->tree_gen = a->gen;
+        } else {
             a->tree_dirty = true;
+        }
     }
     if (a->callers_frame != PROFILE_NONE && a->callers_pending == PROFILE_NONE) {
         a->callers_pending = a->callers_frame;
@@ -418,17 +487,31 @@ static uint32_t next_match(struct app *a, int dir)
     return PROFILE_NONE;
 }
 
-/* The frame the views treat as "selected function". */
+/* The frame the views treat as "selected function", of the current profile.
+ * A key can come before the view it acts on was computed (or after a
+ * transform made it stale): the view is then built now, so the key acts on
+ * what the screen is about to show, never on old row or frame numbers. */
 static uint32_t selected_frame(struct app *a)
 {
-    if (a->view == VIEW_TOP && a->table.rows && a->table.list.count)
-        return a->table.rows[a->table.list.selected].frame;
-    if (a->view == VIEW_TREE && a->tree.nrows)
-        return profile_node(a->cur, tree_selected_node(&a->tree))->frame;
-    if (a->view == VIEW_CALLERS && a->callers_pending != PROFILE_NONE)
-        return a->callers_pending;
-    if (a->view == VIEW_CALLERS && a->callers_frame != PROFILE_NONE)
-        return callers_selected_frame(&a->callers);
+    if (a->view == VIEW_TOP) {
+        if (!table_ready(a))
+            build_table(a);
+        /* (the icicle draws the same table with no selected row: the top
+         * view shows its first row selected) */
+        size_t i = a->table.list.selected == LIST_NONE ? 0 : a->table.list.selected;
+        return a->table.rows && i < a->table.list.count ? a->table.rows[i].frame : PROFILE_NONE;
+    }
+    if (a->view == VIEW_TREE) {
+        if (!tree_ready(a))
+            build_tree(a);
+        return a->tree.nrows ? profile_node(a->cur, tree_selected_node(&a->tree))->frame
+                             : PROFILE_NONE;
+    }
+    if (a->view == VIEW_CALLERS) {
+        if (a->callers_pending != PROFILE_NONE)
+            return a->callers_pending;
+        return callers_ready(a) ? callers_selected_frame(&a->callers) : PROFILE_NONE;
+    }
     return profile_node(a->cur, a->sel)->frame;
 }
 
@@ -521,11 +604,8 @@ static void ensure_views(struct app *a)
     if (!a->deferred)
         while (app_idle(a))
             ;
-    if (a->tree_dirty && a->view == VIEW_TREE) {
-        tree_init(&a->tree, a->cur);
-        tree_reveal(&a->tree, a->sel);
-        a->tree_dirty = false;
-    }
+    if (a->view == VIEW_TREE && !tree_ready(a))
+        build_tree(a);
 }
 
 static void switch_view(struct app *a, enum view v)
@@ -536,17 +616,18 @@ static void switch_view(struct app *a, enum view v)
         if (a->view != VIEW_CALLERS)
             return;
     }
-    /* Carry the selection: the tree opens at the icicle's node. */
-    if (a->view == VIEW_TREE && a->tree.nrows)
+    /* Carry the selection: the tree opens at the icicle's node. (A tree
+     * built before a transform holds nodes of the old profile: the
+     * selection was carried over by rebuild instead.) */
+    if (a->view == VIEW_TREE && tree_ready(a) && a->tree.nrows)
         a->sel = tree_selected_node(&a->tree);
     a->view = v;
     a->table_dirty = true;
     if (v == VIEW_TREE) {
-        if (a->tree_dirty) {
-            tree_init(&a->tree, a->cur);
-            a->tree_dirty = false;
-        }
-        tree_reveal(&a->tree, a->sel);
+        if (!tree_ready(a))
+            build_tree(a);
+        else
+            tree_reveal(&a->tree, a->sel);
     }
 }
 
@@ -683,7 +764,7 @@ static enum app_result act(struct app *a, enum action ac)
             set_msg(a, "%s", "select a function to focus on");
             break;
         }
-        push(a, FILTER_FOCUS, frames_get(profile_frames_const(p), f)->name, true);
+        push(a, FILTER_FOCUS, frames_get(profile_frames_const(a->cur), f)->name, true);
         break;
     }
     case ACT_INVERT:
@@ -707,7 +788,7 @@ static enum app_result act(struct app *a, enum action ac)
         a->order = ac == ACT_SORT_SELF    ? STATS_BY_SELF
                    : ac == ACT_SORT_TOTAL ? STATS_BY_TOTAL
                                           : STATS_BY_NAME;
-        if (!a->table_dirty) {
+        if (table_ready(a)) {
             stats_sort(a->table.p, a->table.rows, a->table.list.count, a->order);
             a->table.order = a->order;
         }
@@ -833,8 +914,9 @@ static enum app_result mouse(struct app *a, const struct term_mouse *m)
         }
         return APP_REDRAW;
     }
+    /* (the hit map is of the last drawn screen: not after a transform) */
     if (a->view == VIEW_ICICLE && m->y >= a->icicle_y && m->y < a->icicle_y + a->icicle_h &&
-        a->hit && m->x < a->screen_w) {
+        a->hit && a->hit_gen == a->gen && m->x >= 0 && m->x < a->screen_w) {
         uint32_t n = a->hit[(m->y - a->icicle_y) * a->screen_w + m->x];
         if (n != PROFILE_NONE) {
             a->sel = n;
@@ -1071,8 +1153,9 @@ void app_draw(struct app *a, struct canvas *c)
                                 .heat = a->heat,
                                 .match = a->match};
         icicle_render(a->cur, &o, c, 0, top, w, ih, a->hit);
+        a->hit_gen = a->gen;
         draw_status(a, c, top + ih);
-        if (table_h > 0 && a->table_dirty) {
+        if (table_h > 0 && !table_ready(a)) {
             table_header(c, 0, top + 1 + ih, w, a->order);
             canvas_text(c, 2, top + 2 + ih, w - 2, "computing...", 0, 0, CANVAS_DIM);
         } else if (table_h > 0) {
@@ -1088,8 +1171,8 @@ void app_draw(struct app *a, struct canvas *c)
             draw_log(a, c, top, lh);
         else if (a->view == VIEW_TREE)
             tree_render(&a->tree, c, 0, top, w, lh);
-        else if ((a->view == VIEW_TOP && a->table_dirty) ||
-                 (a->view == VIEW_CALLERS && a->callers_pending != PROFILE_NONE))
+        else if ((a->view == VIEW_TOP && !table_ready(a)) ||
+                 (a->view == VIEW_CALLERS && !callers_ready(a)))
             canvas_text(c, 2, top + 1, w - 2, "computing...", 0, 0, CANVAS_DIM);
         else if (a->view == VIEW_TOP) {
             if (a->table.list.selected == LIST_NONE)
@@ -1097,7 +1180,7 @@ void app_draw(struct app *a, struct canvas *c)
             table_render(&a->table, c, 0, top, w, lh);
         } else if (a->view == VIEW_CALLERS)
             callers_render(&a->callers, c, 0, top, w, lh);
-        if (a->view == VIEW_TREE && a->tree.nrows)
+        if (a->view == VIEW_TREE && tree_ready(a) && a->tree.nrows)
             a->sel = tree_selected_node(&a->tree);
         draw_status(a, c, c->h - 2);
     }

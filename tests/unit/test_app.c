@@ -244,6 +244,136 @@ static void test_log_home_stays(void **state)
     linebuf_free(log);
 }
 
+/* ----- keys faster than the views: each view derived from the profile must
+ * never be used once a transform, undo or refresh replaced it (issue 11,
+ * V1-V5). The app runs deferred, as on a terminal: whole-tree work waits for
+ * idle time, which drain() gives it ("wait" in the key sequences). ----- */
+
+static void press(struct app *a, const int *ks, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        app_key(a, ks[i], NULL);
+    app_draw(a, C);
+}
+#define PRESS(a, ...)                                                                              \
+    do {                                                                                           \
+        const int ks_[] = {__VA_ARGS__};                                                           \
+        press(a, ks_, sizeof(ks_) / sizeof(ks_[0]));                                               \
+    } while (0)
+
+static void drain(struct app *a)
+{
+    while (app_idle(a))
+        ;
+    app_draw(a, C);
+}
+
+static struct app *start_deferred(void)
+{
+    struct app *a = start();
+    app_set_deferred(a, true);
+    return a;
+}
+
+/* V1: i j Shift-Tab (wait) u: undo frees the inverted profile the callers
+ * view was built from; the view follows its function into the new one. */
+static void test_undo_under_callers(void **state)
+{
+    (void)state;
+    struct app *a = start_deferred();
+    PRESS(a, 'i', 'j', TK_BTAB);
+    drain(a);
+    assert_true(screen_has("[callers]"));
+    PRESS(a, 'u');
+    assert_true(screen_lacks("[invert]"));
+    drain(a);
+    assert_true(screen_has("[callers]"));
+    assert_true(screen_has("lex"));
+    assert_true(screen_has("parse")); /* lex's caller in the original profile */
+    finish(a);
+}
+
+/* V2: j, Shift-Tab and f before the callers view was built. */
+static void test_focus_before_callers_built(void **state)
+{
+    (void)state;
+    struct app *a = start_deferred();
+    PRESS(a, 'j', TK_BTAB, 'f');
+    assert_true(screen_has("[focus prog]"));
+    drain(a);
+    assert_true(screen_has("[callers]"));
+    assert_true(screen_has("prog"));
+    finish(a);
+}
+
+/* V3: Tab Tab f before the top table was drawn: f acts on its first row
+ * (the icicle leaves the shared table with no selected row). */
+static void test_focus_in_top_before_drawn(void **state)
+{
+    (void)state;
+    struct app *a = start_deferred();
+    PRESS(a, TK_TAB, TK_TAB, 'f');
+    assert_true(screen_has("[focus lex]"));
+    finish(a);
+}
+
+/* V4: Tab Tab (wait) f f: the second f must not use the table of the
+ * profile before the first focus (its frame numbers: c is frame 4 here and
+ * frame 3 once focused, where 4 is no frame at all). */
+static void test_focus_twice_in_top(void **state)
+{
+    (void)state;
+    C = canvas_new(80, 24, false);
+    struct app *a = app_new(profile_from("prog;main;a 10\nprog;main;b;c 50\n"), "t.folded");
+    app_set_deferred(a, true);
+    PRESS(a, TK_TAB, TK_TAB);
+    drain(a);
+    assert_true(screen_has("[top]"));
+    PRESS(a, 'f', 'f');
+    assert_true(screen_has("[focus c] [focus c]"));
+    drain(a);
+    assert_true(screen_has("c"));
+    finish(a);
+}
+
+/* V5 (live): Tab, select a deep row, o, f, Tab: leaving the output pane
+ * must not take the selection from the tree built before the focus. */
+static void test_focus_from_log_pane(void **state)
+{
+    (void)state;
+    struct app *a = start_deferred();
+    struct linebuf *log = linebuf_new(10, 40);
+    linebuf_append(log, "hello\n", 6, "");
+    app_set_log(a, log);
+    PRESS(a, TK_TAB, 'E', TK_END);
+    assert_true(screen_has("init  self 5"));
+    PRESS(a, 'o', 'f', TK_TAB);
+    assert_true(screen_has("[focus init]"));
+    assert_true(screen_has("init  self 5"));
+    drain(a);
+    assert_true(screen_has("init"));
+    finish(a);
+    linebuf_free(log);
+}
+
+/* A mouse click between a transform and the next draw: the hit map holds
+ * nodes of the old profile (lookup is node 6; focused on lex, the profile
+ * has 5 nodes) and must not be used. */
+static void test_click_after_transform(void **state)
+{
+    (void)state;
+    struct app *a = start_deferred();
+    PRESS(a, 'j', 'j', 'j', 'j');
+    assert_true(screen_has("lex  self 40"));
+    struct term_mouse m = {.x = 45, .y = 6};
+    app_key(a, 'f', NULL);
+    app_key(a, TK_MOUSE, &m);
+    app_draw(a, C);
+    assert_true(screen_has("[focus lex]"));
+    assert_true(screen_has("lex  self 40"));
+    finish(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -255,6 +385,12 @@ int main(void)
         cmocka_unit_test(test_small_and_ascii),
         cmocka_unit_test(test_mouse),
         cmocka_unit_test(test_log_home_stays),
+        cmocka_unit_test(test_undo_under_callers),
+        cmocka_unit_test(test_focus_before_callers_built),
+        cmocka_unit_test(test_focus_in_top_before_drawn),
+        cmocka_unit_test(test_focus_twice_in_top),
+        cmocka_unit_test(test_focus_from_log_pane),
+        cmocka_unit_test(test_click_after_transform),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
