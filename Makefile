@@ -46,6 +46,11 @@ deps:
 tprof: $(OBJS) $(MAIN)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+# The same program under ASan and UBSan: make check runs the e2e suite with
+# it as well as with ./tprof.
+$(BUILD)/tprof-asan: $(ASAN_OBJS) $(BUILD)/asan/src/main.o
+	$(CC) $(CFLAGS) $(ASAN_FLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
@@ -125,4 +130,4 @@ format:
 clean:
 	rm -rf $(BUILD) tprof
 
--include $(OBJS:.o=.d) $(MAIN:.o=.d) $(ASAN_OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(MAIN:.o=.d) $(ASAN_OBJS:.o=.d) $(BUILD)/asan/src/main.d

@@ -25,9 +25,17 @@ struct folded_stats {
     uint64_t malformed; /* lines with no valid count */
 };
 
+/* Limits of what is taken for a folded profile: a line (one stack) of at
+ * most 16 MiB, and counts up to 2^53 (beyond, a double no longer holds
+ * every integer; 1e309 would be infinite). */
+#define FOLDED_MAX_LINE ((size_t)16 << 20)
+#define FOLDED_MAX_LINE_TEXT "16 MiB"
+#define FOLDED_MAX_COUNT 9007199254740992.0
+
 /* Read a folded profile from PATH ("-" is stdin). Accepts what any folded
  * writer produces: a space or tab before the count, CRLF, fractional counts;
- * blank and malformed lines are skipped and counted in ST. Kernel (_[k]) and
+ * blank and malformed lines are skipped and counted in ST. Input with a NUL
+ * byte or a line past FOLDED_MAX_LINE is refused: it is not a profile. Kernel (_[k]) and
  * JIT (_[j]) suffixes become frame kinds. NULL with ERR when the file cannot
  * be read or holds no valid line. */
 struct profile *folded_read(const char *path, struct folded_stats *st, char *err,

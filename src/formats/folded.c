@@ -168,7 +168,8 @@ int folded_parse_line(const char *line, size_t len, size_t *stack_len, double *c
             return -1;
         }
     }
-    if (!digits)
+    /* (a count of 1e309 digits is infinite: "inf samples", "-nan%") */
+    if (!digits || !(v <= FOLDED_MAX_COUNT))
         return -1;
     size_t st = sep - 1;
     while (st > 0 && (line[st - 1] == ' ' || line[st - 1] == '\t'))
@@ -289,7 +290,8 @@ struct profile *folded_read(const char *path, struct folded_stats *st, char *err
     memset(st, 0, sizeof(*st));
     bool is_stdin = strcmp(path, "-") == 0;
     const char *name = is_stdin ? "standard input" : path;
-    int fd = is_stdin ? 0 : open(path, O_RDONLY | O_CLOEXEC);
+    /* (never blocks in open: a FIFO with no writer reads as empty) */
+    int fd = is_stdin ? 0 : open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) {
         snprintf(err, errlen, "cannot open '%s': %s", path, strerror(errno));
         return NULL;
@@ -301,13 +303,24 @@ struct profile *folded_read(const char *path, struct folded_stats *st, char *err
             close(fd);
         return NULL;
     }
+    if (!is_stdin) {
+        int fl = fcntl(fd, F_GETFL);
+        if (fl >= 0)
+            fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    }
     struct reader r = {.p = profile_new(), .st = st};
     r.fr = profile_frames(r.p);
     size_t cap = 1 << 20, have = 0;
     char *buf = xmalloc(cap);
     int rerr = 0;
+    uint64_t offset = 0; /* of buf[0] in the input */
+    const char *bad = NULL; /* "nul" or "longline": not a profile */
     for (;;) {
         if (have == cap) { /* a line longer than the buffer */
+            if (cap >= FOLDED_MAX_LINE) {
+                bad = "longline";
+                break;
+            }
             cap *= 2;
             buf = xrealloc(buf, cap);
         }
@@ -320,6 +333,14 @@ struct profile *folded_read(const char *path, struct folded_stats *st, char *err
         }
         if (n == 0)
             break;
+        /* Text only: an executable, /dev/zero or a compressed file has NUL
+         * bytes, and its digit-ended strings are not samples. */
+        const char *nul = memchr(buf + have, '\0', (size_t)n);
+        if (nul) {
+            offset += (uint64_t)(nul - buf);
+            bad = "nul";
+            break;
+        }
         have += (size_t)n;
         size_t start = 0;
         for (;;) {
@@ -331,8 +352,9 @@ struct profile *folded_read(const char *path, struct folded_stats *st, char *err
         }
         memmove(buf, buf + start, have - start);
         have -= start;
+        offset += start;
     }
-    if (have > 0 && !rerr)
+    if (have > 0 && !rerr && !bad)
         take_line(&r, buf, have); /* last line without a newline */
     if (!is_stdin)
         close(fd);
@@ -344,6 +366,18 @@ struct profile *folded_read(const char *path, struct folded_stats *st, char *err
     VEC_FREE(r.cur_node);
     if (rerr) {
         snprintf(err, errlen, "cannot read '%s': %s", name, strerror(rerr));
+        profile_free(r.p);
+        return NULL;
+    }
+    if (bad) {
+        if (*bad == 'n')
+            snprintf(err, errlen,
+                     "'%s' is not a folded profile: binary data (a NUL byte at offset %" PRIu64
+                     ")", name, offset);
+        else
+            snprintf(err, errlen,
+                     "'%s' is not a folded profile: line %" PRIu64
+                     " is longer than " FOLDED_MAX_LINE_TEXT, name, st->lines + 1);
         profile_free(r.p);
         return NULL;
     }

@@ -210,8 +210,9 @@ struct profile *filter_apply(const struct profile *src, struct filter *const *fi
     const uint32_t *prev = NULL;
     uint32_t prev_len = 0;
     for (size_t r = 0; r < recs.n; r++) {
-        const uint32_t *cur = flat.v + recs.v[r].off;
         uint32_t len = recs.v[r].len, common = 0;
+        /* (a stack that hide emptied has no frames: flat.v may be NULL) */
+        const uint32_t *cur = len ? flat.v + recs.v[r].off : NULL;
         while (common < len && common < prev_len && cur[common] == prev[common])
             common++;
         VEC_RESERVE(path, (size_t)len + 1);

@@ -99,6 +99,17 @@ static uint32_t next_cp(const char **s)
     return cp;
 }
 
+/* May CP reach the terminal? Not C0 or C1 controls (U+009B is CSI: a frame
+ * name could move the cursor or change colours), nor the bidirectional
+ * controls that make a name display as something else (U+202E reverses
+ * the text after it), nor surrogates or what is past Unicode. */
+static bool printable(uint32_t cp)
+{
+    return cp >= 0x20 && !(cp >= 0x7f && cp <= 0x9f) && cp != 0x061c && cp != 0x200e &&
+           cp != 0x200f && !(cp >= 0x202a && cp <= 0x202e) && !(cp >= 0x2066 && cp <= 0x2069) &&
+           !(cp >= 0xd800 && cp <= 0xdfff) && cp <= 0x10ffff;
+}
+
 int canvas_text_width(const char *text)
 {
     int n = 0;
@@ -120,7 +131,7 @@ int canvas_text(struct canvas *c, int x, int y, int maxw, const char *text, uint
     const char *s = text;
     while (*s && i < room) {
         uint32_t cp = next_cp(&s);
-        if (cp < 0x20 || (!c->utf8 && cp > 0x7e))
+        if (!printable(cp) || (!c->utf8 && cp > 0x7e))
             cp = '?';
         struct cell *cl = canvas_at(c, x + i, y);
         if (cl)

@@ -87,6 +87,22 @@ int term_init(char *err, size_t errlen)
         return -1;
     }
     set_term(screen);
+    /* A terminal that cannot move the cursor (TERM=dumb, unknown types
+     * curses falls back on) would show a blank screen. */
+    const char *cup = tigetstr("cup");
+    if (!cup || cup == (char *)-1) {
+        endwin();
+        delscreen(screen);
+        screen = NULL;
+        fclose(tty_in);
+        fclose(tty_out);
+        tty_in = tty_out = NULL;
+        snprintf(err, errlen,
+                 "terminal type '%s' cannot move the cursor, which the viewer needs; set TERM "
+                 "(e.g. TERM=xterm-256color) or use 'tprof report'",
+                 t && *t ? t : "xterm");
+        return -1;
+    }
     active = true;
     atexit(term_end);
     xalloc_set_fatal_hook(term_end);

@@ -165,3 +165,42 @@ check "view of a file with no valid line: one line, exit 1" $? "rc=$rc $(cat err
 setsid "$TPROF" view p.folded </dev/null >out.txt 2>err.txt
 rc=$?; [ $rc -eq 1 ] && grep -q "no terminal" err.txt
 check "view with no terminal: says so, exit 1" $? "rc=$rc $(cat err.txt)"
+
+# Not a profile: an executable, /dev/zero (once read until out of memory).
+for f in /dev/zero /bin/ls; do
+    timeout -k 5 60 "$TPROF" view "$f" 2>err.txt </dev/null
+    rc=$?; [ $rc -eq 1 ] && [ "$(wc -l <err.txt)" -eq 1 ] && grep -q "is not a folded profile: binary data" err.txt
+    check "view $f: not a profile, one line, exit 1" $? "rc=$rc $(head -c 200 err.txt)"
+done
+
+# A terminal that cannot move the cursor: an error, not a blank screen.
+$T new-session -d -s v -x 80 -y 24 "env TERM=dumb '$TPROF' view p.folded; echo EXIT=\$?; sleep 60"
+wait_for "EXIT="
+screen | grep -q "terminal type 'dumb' cannot move the cursor" && screen | grep -q "EXIT=1"
+check "TERM=dumb: one clear line, exit 1" $? "$(screen | head -5)"
+$T kill-session -t v
+
+# Keys faster than the views (issue 11, V1-V5): each sequence is typed in
+# one send-keys, so it arrives before the deferred work it races with. The
+# viewer must survive, act on the right frame, and say what it did. (Run
+# with the sanitizer build too: make check runs the suite with both.)
+race() {
+    name=$1 want=$2; shift 2
+    $T new-session -d -s v -x 80 -y 24 \
+        "env LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=screen '$TPROF' view p.folded; echo EXIT=\$?; sleep 60"
+    wait_for "[icicle]"
+    while [ $# -gt 0 ]; do
+        if [ "$1" = wait ]; then sleep 0.5; else keys $1; fi
+        shift
+    done
+    wait_for "$want" 30
+    ok=$?
+    keys q
+    wait_for "EXIT=0" 30 && [ $ok -eq 0 ]
+    check "keys at speed, $name: $want" $? "$(screen | head -4) / $(screen | tail -3)"
+    $T kill-session -t v
+}
+race "V1 i j S-Tab (wait) u" "Callers and callees of lex" "i j BTab" wait u
+race "V2 j S-Tab f" "[focus prog]" "j BTab f"
+race "V3 Tab Tab f" "[focus lex]" "Tab Tab f"
+race "V4 Tab Tab (wait) f f" "[focus lex] [focus lex]" "Tab Tab" wait "f f"

@@ -48,12 +48,28 @@ static void test_utf8_width_and_to_text(void **state)
     canvas_free(c);
 }
 
+/* Frame names come from programs and files: no control character, C1
+ * control (U+009B is CSI) or bidirectional override (U+202E) reaches the
+ * terminal. */
+static void test_controls_never_reach_the_terminal(void **state)
+{
+    (void)state;
+    struct canvas *c = canvas_new(20, 1, true);
+    canvas_text(c, 0, 0, 20, "a\x1b[2Jb\xc2\x9b" "31mc\xe2\x80\xae" "d\x7f" "e\xe2\x81\xa6" "f", 0, 0, 0);
+    assert_string_equal(row(c, 0), "a?[2Jb?31mc?d?e?f");
+    /* an overlong encoding of U+009B is caught as well */
+    canvas_text(c, 0, 0, 20, "x\xe0\x82\x9by", 0, 0, 0);
+    assert_int_equal(canvas_at(c, 1, 0)->ch, '?');
+    canvas_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_text_and_ellipsis),
         cmocka_unit_test(test_ascii_fallback),
         cmocka_unit_test(test_utf8_width_and_to_text),
+        cmocka_unit_test(test_controls_never_reach_the_terminal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -81,12 +81,31 @@ static void test_result_is_sorted_heaviest_first(void **state)
     profile_free(p);
 }
 
+/* Hiding every frame a stack has leaves it with no frames (its samples stay
+ * on the root): --focus a --hide a on "a 1" once did arithmetic on NULL. */
+static void test_hide_everything(void **state)
+{
+    (void)state;
+    char err[128];
+    struct filter *f[2] = {filter_new(FILTER_FOCUS, "a", false, err, sizeof(err)),
+                           filter_new(FILTER_HIDE, "a", false, err, sizeof(err))};
+    struct profile *p = profile_from("a 1\n");
+    struct profile *q = filter_apply(p, f, 2);
+    assert_true(profile_total(q) == 1);
+    assert_int_equal(profile_node_count(q), 1);
+    profile_free(q);
+    profile_free(p);
+    filter_free(f[0]);
+    filter_free(f[1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_focus_hide_invert),
         cmocka_unit_test(test_bad_regex),
         cmocka_unit_test(test_result_is_sorted_heaviest_first),
+        cmocka_unit_test(test_hide_everything),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "tprof/folded.h"
+#include "tprof/xalloc.h"
 
 static uint32_t F(struct profile *p, const char *name, enum frame_kind k)
 {
@@ -211,6 +212,45 @@ static void test_write_read_roundtrip(void **state)
     profile_free(p);
 }
 
+/* What is not text is not a profile (an executable's digit-ended strings
+ * read as "1032 samples"; /dev/zero grew until out of memory), counts stay
+ * finite (1e309 printed "inf samples"), and one line is bounded. */
+static void test_read_limits(void **state)
+{
+    (void)state;
+    char err[256];
+    struct folded_stats st;
+    char path[] = "/tmp/tprof-unit-bin.XXXXXX";
+    int fd = mkstemp(path);
+    static const char bin[] = "a;b 1\nELF\0\0\0x 1032\n";
+    assert_true(write(fd, bin, sizeof(bin) - 1) == (ssize_t)sizeof(bin) - 1);
+    close(fd);
+    assert_null(folded_read(path, &st, err, sizeof(err)));
+    assert_non_null(strstr(err, "not a folded profile: binary data (a NUL byte at offset 9)"));
+    unlink(path);
+    assert_null(folded_read("/dev/zero", &st, err, sizeof(err)));
+    assert_non_null(strstr(err, "binary data"));
+
+    char *big = xmalloc(400 + 64);
+    strcpy(big, "a;b 1");
+    memset(big + 5, '0', 400);
+    strcpy(big + 405, "\nc 1\nd 9007199254740994\ne 9007199254740992\n");
+    struct profile *p = read_text(big, &st, err);
+    assert_non_null(p);
+    assert_int_equal(st.malformed, 2);
+    assert_true(profile_total(p) == 1 + 9007199254740992.0);
+    profile_free(p);
+    free(big);
+
+    size_t n = FOLDED_MAX_LINE + 10;
+    char *line = xmalloc(n + 1);
+    memset(line, 'x', n);
+    line[n] = '\0';
+    assert_null(read_text(line, &st, err));
+    assert_non_null(strstr(err, "line 1 is longer than 16 MiB"));
+    free(line);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -222,6 +262,7 @@ int main(void)
         cmocka_unit_test(test_read_unsorted_and_shared_prefixes),
         cmocka_unit_test(test_read_errors),
         cmocka_unit_test(test_write_read_roundtrip),
+        cmocka_unit_test(test_read_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
