@@ -27,7 +27,20 @@ PROG_BINS  = $(patsubst tests/e2e/progs/%,$(BUILD)/progs/%,$(basename $(PROG_SRC
 AMQP_SRCS = $(wildcard examples/amqp-bench/*.c)
 AMQP_FLAGS = -O2 -g -Wall -Wextra $(WERROR) -D_GNU_SOURCE
 
-.PHONY: all deps check unit e2e progs demo bench format clean amqp-selftest
+# Fuzzing (tests/fuzz): libFuzzer targets built with clang; make check
+# replays their seed and regression corpora through the same targets built
+# with gcc and ASan/UBSan (tests/fuzz/replay.c is their main).
+FUZZ_SRCS    = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES   = $(basename $(notdir $(FUZZ_SRCS)))
+FUZZ_BINS    = $(FUZZ_NAMES:%=$(BUILD)/fuzz/%)
+REPLAY_BINS  = $(FUZZ_NAMES:%=$(BUILD)/fuzz-replay/%)
+FUZZ_CC      = clang
+FUZZ_CFLAGS  = -O1 -g -std=gnu11 -Wall -Iinclude -D_GNU_SOURCE -MMD -MP
+FUZZ_SAN     = -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_OBJS    = $(SRCS:%.c=$(BUILD)/fuzzobj/%.o)
+FUZZ_SECONDS ?= 60
+
+.PHONY: all deps check unit e2e e2e-asan progs demo bench format clean amqp-selftest fuzz fuzz-replay
 all: tprof $(BUILD)/amqp-bench
 
 # The showcase workload: built -O2 -g, not stripped.
@@ -94,14 +107,42 @@ progs: $(PROG_BINS) $(BUILD)/progs/libplugin.so $(BUILD)/progs/libstripped.so \
 unit: $(UNIT_BINS)
 	@sh tests/unit/run.sh $(UNIT_BINS)
 
+$(BUILD)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(ASAN_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(ASAN_FLAGS) -o $@ $< tests/fuzz/replay.c $(ASAN_OBJS) $(LDLIBS)
+
+$(BUILD)/fuzzobj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_OBJS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) $(LDLIBS)
+
+# Every seed and every input that once crashed, once each (fast).
+fuzz-replay: $(REPLAY_BINS)
+	@sh tests/fuzz/replay.sh $(BUILD)/fuzz-replay $(FUZZ_NAMES)
+
+# FUZZ_SECONDS per target (default 60); new crashes go to build/fuzz/.
+fuzz: deps
+	@$(MAKE) --no-print-directory $(FUZZ_BINS)
+	@sh tests/fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
 e2e: tprof progs $(BUILD)/amqp-bench
 	@sh tests/e2e/run.sh
 
+# The e2e suite again with the sanitizer build of tprof.
+e2e-asan: $(BUILD)/tprof-asan progs $(BUILD)/amqp-bench
+	@TPROF_BIN=$(CURDIR)/$(BUILD)/tprof-asan sh tests/e2e/run.sh
+
 check: deps
-	@$(MAKE) --no-print-directory tprof progs $(UNIT_BINS) $(BUILD)/amqp-bench
+	@$(MAKE) --no-print-directory tprof progs $(UNIT_BINS) $(BUILD)/amqp-bench \
+		$(BUILD)/tprof-asan $(REPLAY_BINS)
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory fuzz-replay
 	@$(MAKE) --no-print-directory amqp-selftest
 	@$(MAKE) --no-print-directory e2e
+	@$(MAKE) --no-print-directory e2e-asan
 
 demo: deps
 	@$(MAKE) --no-print-directory tprof $(BUILD)/amqp-bench
@@ -130,4 +171,4 @@ format:
 clean:
 	rm -rf $(BUILD) tprof
 
--include $(OBJS:.o=.d) $(MAIN:.o=.d) $(ASAN_OBJS:.o=.d) $(BUILD)/asan/src/main.d
+-include $(OBJS:.o=.d) $(MAIN:.o=.d) $(ASAN_OBJS:.o=.d) $(BUILD)/asan/src/main.d $(FUZZ_OBJS:.o=.d)

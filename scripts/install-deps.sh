@@ -6,10 +6,11 @@ set -e
 # tests: cmocka; libc6-dbg (libc's debug symbols); perf, the reference; tmux
 # (TUI tests); python3 (stackstats.py); g++ (a C++ test program); binutils
 # (strip, nm); nodejs (JIT frames via --perf-basic-prof); man-db (the man
-# page renders); procps (pgrep, sysctl)
+# page renders); procps (pgrep, sysctl); clang and its sanitizer runtimes
+# (make fuzz: libFuzzer)
 PKGS="gcc make pkg-config libunwind-dev libelf-dev libiberty-dev zlib1g-dev \
 libncurses-dev uthash-dev libcmocka-dev libc6-dbg linux-perf tmux python3 g++ binutils \
-nodejs man-db procps"
+nodejs man-db procps clang libclang-rt-14-dev"
 
 missing=""
 for p in $PKGS; do

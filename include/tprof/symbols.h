@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "tprof/maps.h"
 #include "tprof/unwind.h"
@@ -43,6 +44,9 @@ void symbols_exit(struct symbols *s, uint32_t pid);
  * MMAP2 records, or one sampled with ptrace): it replaces PID's mappings.
  * -1 with ERR when it cannot be read (the mappings are kept). */
 int symbols_load_proc_maps(struct symbols *s, uint32_t pid, char *err, size_t errlen);
+/* The same from F, text in /proc/PID/maps form (lines that are not are
+ * skipped). */
+void symbols_read_maps(struct symbols *s, uint32_t pid, FILE *f);
 
 /* The mapping of PID containing ADDR, or NULL. */
 const struct map *symbols_find_map(struct symbols *s, uint32_t pid, uint64_t addr);

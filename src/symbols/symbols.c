@@ -142,6 +142,8 @@ void symbols_mmap(struct symbols *s, uint32_t pid, uint64_t addr, uint64_t len, 
                   uint32_t prot, const char *filename, const uint8_t *build_id,
                   size_t build_id_size)
 {
+    if (len == 0 || addr + len < addr) /* (from /proc or a record: never wraps) */
+        return;
     struct map m = {.start = addr, .end = addr + len, .pgoff = pgoff, .prot = prot};
     if (strcmp(filename, "[vdso]") == 0) {
         m.kind = MAPPING_VDSO;
@@ -184,15 +186,8 @@ const struct map *symbols_find_map(struct symbols *s, uint32_t pid, uint64_t add
     return maps_find(s->maps, pid, addr);
 }
 
-int symbols_load_proc_maps(struct symbols *s, uint32_t pid, char *err, size_t errlen)
+void symbols_read_maps(struct symbols *s, uint32_t pid, FILE *f)
 {
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/%" PRIu32 "/maps", pid);
-    FILE *f = fopen(path, "re");
-    if (!f) {
-        snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
-        return -1;
-    }
     /* What the file says replaces what was known: a mapping gone since
      * (ld.so.cache, unmapped at the end of a dlopen, the new library then
      * placed where it was) must not keep its addresses. */
@@ -205,7 +200,7 @@ int symbols_load_proc_maps(struct symbols *s, uint32_t pid, char *err, size_t er
         int name_at = 0;
         /* 7f1c0a000000-7f1c0a022000 r--p 00000000 08:01 1234   /usr/lib/libc.so.6 */
         if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %*s %*u %n", &start, &end, perms,
-                   &off, &name_at) < 4)
+                   &off, &name_at) < 4 || name_at == 0 || end <= start)
             continue;
         char *name = line + name_at;
         name[strcspn(name, "\n")] = '\0';
@@ -215,6 +210,18 @@ int symbols_load_proc_maps(struct symbols *s, uint32_t pid, char *err, size_t er
         symbols_mmap(s, pid, start, end - start, off, prot, name, NULL, 0);
     }
     free(line);
+}
+
+int symbols_load_proc_maps(struct symbols *s, uint32_t pid, char *err, size_t errlen)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%" PRIu32 "/maps", pid);
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        return -1;
+    }
+    symbols_read_maps(s, pid, f);
     fclose(f);
     return 0;
 }
