@@ -39,6 +39,9 @@ static const char usage_text[] =
     "                         built without them, like Debian's libc, breaks stacks)\n"
     "      --stack-size BYTES user stack copied per sample for dwarf (default 16384,\n"
     "                         a multiple of 8, at most 65528)\n"
+    "      --max-depth N      user frames kept per stack (default "
+    TPROF_STR(TPROF_DEFAULT_MAX_DEPTH) "): deeper stacks keep\n"
+    "                         the innermost N under a [truncated] frame\n"
     "      --duration SECS    stop after SECS seconds (the program gets SIGTERM)\n"
     "      --threads          a root frame per thread (comm-PID/TID)\n"
     "      --pid-roots        a root frame per process (comm-PID)\n"
@@ -106,7 +109,7 @@ static int parse_double(const char *s, double min, double max, double *out)
 }
 
 enum {
-    OPT_STACK_SIZE = 256, OPT_REFRESH, OPT_DURATION, OPT_BACKEND, OPT_MODE, OPT_THREADS, OPT_PID_ROOTS, OPT_NO_TUI, OPT_FOCUS,
+    OPT_STACK_SIZE = 256, OPT_MAX_DEPTH, OPT_REFRESH, OPT_DURATION, OPT_BACKEND, OPT_MODE, OPT_THREADS, OPT_PID_ROOTS, OPT_NO_TUI, OPT_FOCUS,
     OPT_HIDE, OPT_INVERT, OPT_ICICLE, OPT_TREE, OPT_TOP, OPT_WIDTH, OPT_MIN_PERCENT,
 };
 
@@ -200,6 +203,7 @@ int main(int argc, char **argv)
         {"freq", required_argument, NULL, 'F'},
         {"call-graph", required_argument, NULL, 'g'},
         {"stack-size", required_argument, NULL, OPT_STACK_SIZE},
+        {"max-depth", required_argument, NULL, OPT_MAX_DEPTH},
         {"duration", required_argument, NULL, OPT_DURATION},
         {"threads", no_argument, NULL, OPT_THREADS},
         {"pid-roots", no_argument, NULL, OPT_PID_ROOTS},
@@ -214,7 +218,8 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     struct record_opts o = {
-        .freq = 999, .callgraph = PERF_CG_DWARF, .stack_size = 16384, .refresh = 2};
+        .freq = 999, .callgraph = PERF_CG_DWARF, .stack_size = 16384, .refresh = 2,
+        .max_depth = TPROF_DEFAULT_MAX_DEPTH};
     pid_t pids[64];
     unsigned long v;
     int c;
@@ -244,6 +249,12 @@ int main(int argc, char **argv)
                 return usage_error("invalid stack size '%s' (a multiple of 8, 8 to 65528)",
                                    optarg);
             o.stack_size = (uint32_t)v;
+            break;
+        case OPT_MAX_DEPTH:
+            if (parse_uint(optarg, TPROF_MAX_MAX_DEPTH, &v) < 0 || v == 0)
+                return usage_error("invalid depth '%s' (1 to " TPROF_STR(TPROF_MAX_MAX_DEPTH)
+                                   " frames)", optarg);
+            o.max_depth = (uint32_t)v;
             break;
         case OPT_DURATION:
             if (parse_double(optarg, 1e-3, 1e7, &o.duration) < 0)

@@ -15,6 +15,11 @@
 
 enum record_backend { BACKEND_AUTO, BACKEND_PERF, BACKEND_PTRACE };
 
+#define TPROF_DEFAULT_MAX_DEPTH 1024
+#define TPROF_MAX_MAX_DEPTH 65536
+#define TPROF_STR_(x) #x
+#define TPROF_STR(x) TPROF_STR_(x)
+
 struct record_opts {
     char **argv;          /* program and arguments (NULL when attaching) */
     const pid_t *pids;    /* -p: processes to attach to */
@@ -22,6 +27,7 @@ struct record_opts {
     unsigned freq;        /* -F */
     enum perf_callgraph callgraph;
     uint32_t stack_size;  /* --stack-size */
+    uint32_t max_depth;   /* --max-depth: user frames kept per stack */
     const char *output;   /* -o, NULL: TPROF_DEFAULT_OUTPUT */
     double duration;      /* --duration, 0: until the program exits */
     bool threads;         /* --threads: a root frame per thread */

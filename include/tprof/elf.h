@@ -31,6 +31,9 @@ const uint8_t *dso_image(const struct dso *d, size_t *size);
 /* File offset -> the ELF virtual address it is loaded at (PT_LOAD math). */
 int dso_offset_to_vaddr(const struct dso *d, uint64_t off, uint64_t *vaddr);
 
+/* The ELF entry point (e_entry) of D; false when it has none. */
+bool dso_entry(const struct dso *d, uint64_t *vaddr);
+
 /* .eh_frame_hdr: its vaddr, the offset of its search table within it and the
  * number of table entries. -1 when the file has no usable one. */
 int dso_eh_frame_hdr(const struct dso *d, uint64_t *hdr_vaddr, uint64_t *table_off,

@@ -20,6 +20,9 @@ struct symref {
     const char *module; /* basename of the file, "[kernel.kallsyms]", "[jit]", "" */
     enum sym_kind kind;
     uint32_t cookie;    /* starts as UINT32_MAX */
+    bool entry;         /* a process or thread entry point (_start, clone3,
+                           start_thread, the ELF's e_entry): a stack whose
+                           outermost frame it is was unwound completely */
 };
 
 struct symbols_opts {

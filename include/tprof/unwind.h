@@ -38,7 +38,9 @@ struct unwind_sample {
 
 enum unwind_end {
     UNWIND_ROOT,      /* the CFI says this is the outermost frame (_start, clone) */
-    UNWIND_TRUNCATED, /* ran out of stack copy, unwind info or frames */
+    UNWIND_TRUNCATED, /* ran out of stack copy or unwind info */
+    UNWIND_DEPTH,     /* MAX frames taken and there are more (the innermost
+                         are kept) */
 };
 
 struct unwind;

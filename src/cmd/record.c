@@ -53,7 +53,9 @@
 #include "tprof/unwind.h"
 #include "tprof/xalloc.h"
 
-#define MAX_FRAMES 512
+/* Kernel frames kept per sample (perf's sample_max_stack is at most 127). */
+#define MAX_KERNEL_FRAMES 128
+#define TPROF_NICE (-10)
 
 struct task {
     UT_hash_handle hh;
@@ -83,10 +85,13 @@ struct rec {
     struct unwind *unw;
     struct task *tasks;
     char default_comm[32];
-    uint64_t samples, truncated;
+    uint64_t samples;
+    uint64_t truncated; /* stacks that do not reach an entry point */
+    uint64_t cut;       /* stacks deeper than --max-depth (not in truncated) */
     bool reload_maps; /* ptrace: no MMAP records, so re-read /proc on a miss */
-    struct unwind_frame frames[MAX_FRAMES];
-    uint32_t stack[MAX_FRAMES * 2 + 2];
+    struct unwind_frame *frames; /* o->max_depth */
+    uint32_t *stack;             /* root, [truncated], user and kernel frames */
+    uint32_t truncated_frame;    /* the [truncated] frame's id, or PROFILE_NONE */
     /* live: stacks waiting for the next refresh */
     bool buffering;
     VEC(uint32_t) pend_frames;
@@ -151,17 +156,6 @@ static uint32_t frame_of(struct rec *r, struct symref *s)
     return s->cookie;
 }
 
-static bool is_root_name(const char *n)
-{
-    static const char *const roots[] = {"_start", "__libc_start_main", "__libc_start_call_main",
-                                        "clone", "clone3", "__clone", "__clone3",
-                                        "start_thread", "_dl_start", "_dl_start_user"};
-    for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++)
-        if (strcmp(n, roots[i]) == 0)
-            return true;
-    return false;
-}
-
 /* ptrace sampling sees no mmap records: when a walk met an address outside
  * every known mapping (libc before ld.so had mapped it at exec, dlopen, a
  * JIT), re-read /proc/PID/maps. A re-read that did not help makes the next
@@ -203,41 +197,54 @@ static void on_sample(struct rec *r, const struct perf_sample *s)
     r->stack[n++] = task_root(r, t);
 
     /* User part, outermost first. */
-    size_t nf = 0;
-    bool complete = false;
+    size_t nf = 0, max = r->o->max_depth;
+    bool deeper = false; /* frames beyond --max-depth were left out */
     if (r->o->callgraph == PERF_CG_DWARF) {
         enum unwind_end end;
         struct unwind_sample us = {s->pid, s->regs, s->stack, (size_t)s->stack_size};
-        nf = unwind_sample(r->unw, &us, r->frames, MAX_FRAMES, &end);
-        /* (whatever END says: a walk through unknown code can wander off
-         * and still end in something that looks like a root) */
+        nf = unwind_sample(r->unw, &us, r->frames, max, &end);
         if (maps_missed(r, s->pid, r->frames, nf))
-            nf = unwind_sample(r->unw, &us, r->frames, MAX_FRAMES, &end);
-        complete = end == UNWIND_ROOT;
+            nf = unwind_sample(r->unw, &us, r->frames, max, &end);
+        deeper = end == UNWIND_DEPTH;
     } else {
-        for (uint64_t i = 0; i < s->nr_user_ips && nf < MAX_FRAMES; i++) {
+        for (uint64_t i = 0; i < s->nr_user_ips && nf < max; i++) {
             r->frames[nf].ip = s->user_ips[i];
             r->frames[nf].exact = i == 0;
             nf++;
         }
-    }
-    if (r->o->callgraph == PERF_CG_FP)
+        deeper = s->nr_user_ips > max;
         maps_missed(r, s->pid, r->frames, nf);
+    }
+    /* Complete when the outermost frame is where a process or thread
+     * starts, however the walk ended: libunwind also ends walks early
+     * (code with no CFI, a JIT), and such a stack is short of its root. A
+     * stack cut at --max-depth keeps its innermost frames under a
+     * [truncated] frame, and is counted apart. */
+    bool complete = false;
+    if (deeper) {
+        if (r->truncated_frame == PROFILE_NONE)
+            r->truncated_frame = frames_intern(profile_frames(r->prof), "[truncated]", 11,
+                                               FRAME_USER, "");
+        r->stack[n++] = r->truncated_frame;
+    }
     for (size_t i = nf; i > 0; i--) {
         const struct unwind_frame *f = &r->frames[i - 1];
         struct symref *ref = symbols_user(r->sym, s->pid, f->ip, !f->exact);
-        if (i == nf && r->o->callgraph == PERF_CG_FP)
-            complete = is_root_name(ref->name);
+        if (i == nf)
+            complete = ref->entry;
         r->stack[n++] = frame_of(r, ref);
     }
     /* Kernel part (leaf first from the kernel), outermost first. */
-    for (uint64_t i = s->nr_kernel_ips; i > 0; i--)
+    uint64_t nk = s->nr_kernel_ips < MAX_KERNEL_FRAMES ? s->nr_kernel_ips : MAX_KERNEL_FRAMES;
+    for (uint64_t i = nk; i > 0; i--)
         r->stack[n++] = frame_of(r, symbols_kernel(r->sym, s->kernel_ips[i - 1]));
     if (s->kernel_mode && s->nr_kernel_ips == 0)
         r->stack[n++] = frame_of(r, symbols_kernel(r->sym, s->ip));
 
     r->samples += s->weight;
-    if (!complete)
+    if (deeper)
+        r->cut += s->weight;
+    else if (!complete)
         r->truncated += s->weight;
     if (r->buffering) {
         struct pending pd = {r->pend_frames.n, (uint32_t)n, s->weight};
@@ -331,6 +338,7 @@ struct run {
     int wstatus, stop_signal;
     double t0, cpu0, t_end, kill_at;
     bool stopping;
+    bool reniced; /* running at TPROF_NICE */
     int sfd, tfd;
     /* live */
     struct app *app;
@@ -755,6 +763,9 @@ int cmd_record(const struct record_opts *o)
     }
 
     u->r.prof = profile_new();
+    u->r.frames = xcalloc(o->max_depth, sizeof(*u->r.frames));
+    u->r.stack = xcalloc((size_t)o->max_depth + MAX_KERNEL_FRAMES + 3, sizeof(*u->r.stack));
+    u->r.truncated_frame = PROFILE_NONE;
     u->r.sym = symbols_new(NULL);
     u->r.unw = unwind_new(symbols_unwind_find, u->r.sym);
     int status = 1;
@@ -816,6 +827,14 @@ int cmd_record(const struct record_opts *o)
         fprintf(stderr, "tprof: %s\n", err);
         goto out;
     }
+
+    /* A program with many more runnable threads than CPUs leaves tprof a
+     * 1/N share of the CPU, too little to drain the buffers in time (200
+     * spinning threads: 74% of samples lost). Like a system daemon, tprof
+     * asks for a higher weight: it still uses only what draining needs.
+     * After the fork, so the program keeps its own priority; where it is
+     * not allowed (not root), the summary says what was lost. */
+    u->reniced = setpriority(PRIO_PROCESS, 0, TPROF_NICE) == 0;
 
     u->t0 = now_s();
     u->cpu0 = self_cpu_s();
@@ -903,11 +922,21 @@ int cmd_record(const struct record_opts *o)
     }
     if (!o->quiet) {
         double trunc = u->r.samples ? 100.0 * (double)u->r.truncated / (double)u->r.samples : 0;
-        char stops[96] = "";
+        char stops[160] = "";
+        if (u->r.cut)
+            snprintf(stops, sizeof(stops), ", %.1f%% cut at --max-depth %" PRIu32,
+                     100.0 * (double)u->r.cut / (double)u->r.samples, o->max_depth);
         if (u->pt) {
+            size_t sl = strlen(stops);
             const struct ptrace_stats *ps = ptrace_get_stats(u->pt);
-            snprintf(stops, sizeof(stops), ", threads stopped %" PRIu64 " times for %.0f us each",
-                     ps->stops, ps->stops ? ps->stop_s / (double)ps->stops * 1e6 : 0);
+            snprintf(stops + sl, sizeof(stops) - sl,
+                     ", threads stopped %" PRIu64 " times for %.0f us each", ps->stops,
+                     ps->stops ? ps->stop_s / (double)ps->stops * 1e6 : 0);
+        }
+        if (st.lost && !u->reniced) {
+            size_t sl = strlen(stops);
+            snprintf(stops + sl, sizeof(stops) - sl, " (not root: tprof could not raise its "
+                                                     "priority to drain in time)");
         }
         fprintf(stderr,
                 "tprof: %.2f s, %" PRIu64 " %s samples (%.0f/s) via %s, %" PRIu64 " lost, %" PRIu64
@@ -948,6 +977,8 @@ out:
     linebuf_free(u->log);
     unwind_free(u->r.unw);
     symbols_free(u->r.sym);
+    free(u->r.frames);
+    free(u->r.stack);
     VEC_FREE(u->r.pend_frames);
     VEC_FREE(u->r.pend);
     VEC_FREE(tids);

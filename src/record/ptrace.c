@@ -59,7 +59,9 @@ struct thr {
     char comm[16];    /* its name as last told */
     double comm_at;   /* when the name was last looked at */
     uint64_t ran_ns;  /* its CPU time when last looked at, 0: never */
-    double credit;    /* cpu mode: samples its CPU time has earned, not taken */
+    double credit;    /* samples its CPU time (cpu mode) or its time off the
+                         CPU (wall mode beside perf) has earned, not taken */
+    double looked_at; /* wall mode beside perf: when ran_ns was read */
     uint8_t idle_gap, idle_left; /* cpu mode: ticks between looks at an idle thread */
     uint32_t weight;  /* samples the sample being taken stands for */
     bool started;     /* its first stop was taken (or it was seized running) */
@@ -355,6 +357,34 @@ static size_t read_stack(pid_t tid, uint64_t sp, uint8_t *buf, size_t size)
     return got > 0 ? (size_t)got : 0;
 }
 
+/* Wall mode beside perf: perf samples a thread while it runs on a CPU; the
+ * rest of its wall time, blocked or runnable but waiting for a CPU (more
+ * runnable threads than CPUs), is ptrace's to sample. Its CPU time tells
+ * the two apart: each look credits the wall time since the last one minus
+ * the CPU time it used, in ticks, and a sample is due when a whole tick has
+ * built up (with the ticks it stands for as its weight). Without schedstat,
+ * a thread in state R is taken to be running. */
+static bool wall_offcpu_due(struct ptrace_session *s, struct thr *t, char state)
+{
+    double now = now_s();
+    uint64_t ran = thr_ran(t);
+    if (!ran)
+        return state != 'R';
+    bool first = t->looked_at == 0;
+    double wall = now - t->looked_at, cpu = (double)(ran - t->ran_ns) / 1e9;
+    t->looked_at = now;
+    t->ran_ns = ran;
+    if (first) /* nothing known before this look */
+        return false;
+    if (cpu < wall)
+        t->credit += (wall - cpu) * s->cfg.freq;
+    if (t->credit < 1)
+        return false;
+    t->weight = (uint32_t)t->credit;
+    t->credit -= t->weight;
+    return true;
+}
+
 /* Pass the next thread of the round an interrupt; the round ends when none
  * is left. */
 static void round_next(struct ptrace_session *s)
@@ -411,11 +441,11 @@ static void round_next(struct ptrace_session *s)
             t->weight = t->credit >= 2 ? (uint32_t)t->credit : 1;
             t->credit -= t->weight;
         } else {
-            /* Wall: every live thread (a zombie leader never stops); beside
-             * perf only those it does not see, the ones not running. */
+            /* Wall: every live thread (a zombie leader never stops). */
             char st = thr_state(t);
-            if (st == 0 || st == 'Z' || st == 'X' ||
-                (s->cfg.which == PTRACE_BLOCKED && st == 'R'))
+            if (st == 0 || st == 'Z' || st == 'X')
+                continue;
+            if (s->cfg.which == PTRACE_BLOCKED && !wall_offcpu_due(s, t, st))
                 continue;
         }
         if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0)

@@ -376,6 +376,16 @@ int dso_offset_to_vaddr(const struct dso *d, uint64_t off, uint64_t *vaddr)
     return -1;
 }
 
+bool dso_entry(const struct dso *d, uint64_t *vaddr)
+{
+    ensure(d);
+    GElf_Ehdr eh;
+    if (!d->ok || !gelf_getehdr(d->elf, &eh) || eh.e_entry == 0)
+        return false;
+    *vaddr = eh.e_entry;
+    return true;
+}
+
 int dso_eh_frame_hdr(const struct dso *d, uint64_t *hdr_vaddr, uint64_t *table_off,
                      uint64_t *fde_count)
 {

@@ -114,8 +114,21 @@ static struct symref *new_ref(struct symbols *s, char *name, const char *module,
     r->module = module;
     r->kind = kind;
     r->cookie = UINT32_MAX;
+    r->entry = false;
     VEC_PUSH(s->refs, r);
     return r;
+}
+
+/* Where every process and thread stack begins (glibc, musl, ld.so). */
+static bool is_entry_name(const char *n)
+{
+    static const char *const roots[] = {"_start", "__libc_start_main", "__libc_start_call_main",
+                                        "clone", "clone3", "__clone", "__clone3",
+                                        "start_thread", "_dl_start", "_dl_start_user"};
+    for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++)
+        if (strcmp(n, roots[i]) == 0)
+            return true;
+    return false;
 }
 
 /* The symref named NAME of KIND, shared by every address that gets it. */
@@ -276,19 +289,25 @@ static struct symref *resolve_jit(struct symbols *s, uint32_t pid, uint64_t ip)
 
 static struct symref *resolve_in_dso(struct symbols *s, struct dso *d, uint64_t vaddr)
 {
-    uint64_t start;
+    uint64_t start, entry;
+    bool has_entry = dso_entry(d, &entry);
+    struct symref *r;
     const char *raw = dso_symbol(d, vaddr, &start);
     if (raw) {
         char *dm = demangle(raw);
-        return new_ref(s, dm ? dm : xstrdup(raw), dso_basename(d), SYM_USER);
+        r = new_ref(s, dm ? dm : xstrdup(raw), dso_basename(d), SYM_USER);
+        r->entry = is_entry_name(raw) || (has_entry && start == entry);
+        return r;
     }
     uint64_t fs, fe;
     if (dso_fde_range(d, vaddr, &fs, &fe) == 0)
         start = fs;
     else
         start = vaddr;
-    return new_ref(s, xasprintf("%s+0x%" PRIx64, dso_basename(d), start), dso_basename(d),
-                   SYM_USER);
+    r = new_ref(s, xasprintf("%s+0x%" PRIx64, dso_basename(d), start), dso_basename(d), SYM_USER);
+    /* (a stripped program's _start is still its ELF entry point) */
+    r->entry = has_entry && start == entry;
+    return r;
 }
 
 struct symref *symbols_user(struct symbols *s, uint32_t pid, uint64_t ip, bool caller)

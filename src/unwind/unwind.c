@@ -259,7 +259,7 @@ size_t unwind_sample(struct unwind *u, const struct unwind_sample *s, struct unw
     if (unw_init_remote(&c, as, &w) < 0)
         return n;
     bool prev_signal = unw_is_signal_frame(&c) > 0;
-    while (n < max) {
+    for (;;) {
         int r = unw_step(&c);
         if (r == 0) {
             *end = UNWIND_ROOT;
@@ -270,6 +270,10 @@ size_t unwind_sample(struct unwind *u, const struct unwind_sample *s, struct unw
         unw_word_t ip;
         if (unw_get_reg(&c, UNW_REG_IP, &ip) < 0 || ip == 0)
             break;
+        if (n == max) { /* (one step past the last frame kept: there is more) */
+            *end = UNWIND_DEPTH;
+            break;
+        }
         bool sig = unw_is_signal_frame(&c) > 0;
         out[n].ip = ip;
         out[n].exact = sig || prev_signal;

@@ -49,9 +49,13 @@ rc=$?
 [ $rc -eq 0 ] && [ ! -e ./- ] && grep -q '^hot;.*spin [0-9]*$' dash.out
 check "R7: -o - writes the profile to standard output" $? "rc=$rc $(head -c 200 dash.out) $(cat dash.err)"
 
-"$TPROF" -q -o /dev/stdout -- "$PROGS/hot" 0.2 2>stdout.err | cat >stdout.out
-[ "${PIPESTATUS:-0}" = 0 ] && grep -q '^hot;.*spin [0-9]*$' stdout.out
-check "R7: -o /dev/stdout into a pipe prints the profile" $? "$(head -c 200 stdout.out) $(cat stdout.err)"
+# /dev/stdout as a private link of the same kind (a version with this bug
+# would replace the system's own /dev/stdout: it once did, here)
+ln -s /proc/self/fd/1 my-stdout
+"$TPROF" -q -o "$TMP/my-stdout" -- "$PROGS/hot" 0.2 2>stdout.err | cat >stdout.out
+[ "${PIPESTATUS:-0}" = 0 ] && grep -q '^hot;.*spin [0-9]*$' stdout.out && [ -L my-stdout ]
+check "R7: -o a link to /proc/self/fd/1 (as /dev/stdout) into a pipe prints the profile" $? \
+    "$(head -c 200 stdout.out) $(cat stdout.err)"
 
 mkfifo rfifo
 timeout 60 cat rfifo >fifo.out &

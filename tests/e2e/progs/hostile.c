@@ -6,6 +6,9 @@
  *                            name NAMELEN bytes long
  *   hostile fifo SECS DIR    code mapped from DIR/code, the file then
  *                            replaced by a FIFO (opening it blocks)
+ *   hostile cfiend SECS      spins in a function whose CFI says it is the
+ *                            outermost frame (.cfi_undefined rip): the
+ *                            unwinder stops there, short of _start
  *   hostile term FILE        handles SIGTERM: counts the signals it gets and,
  *                            a second after the first, writes the count to
  *                            FILE and exits 0
@@ -35,6 +38,21 @@ __asm__(".text\n"
         "    ret\n"
         ".size spin_badrbp, .-spin_badrbp\n");
 void spin_badrbp(uint64_t n);
+
+/* CFI that ends the walk here, as a JIT or hand-written code may have. */
+__asm__(".text\n"
+        ".globl spin_cfiend\n"
+        ".type spin_cfiend, @function\n"
+        "spin_cfiend:\n"
+        "    .cfi_startproc\n"
+        "    .cfi_undefined rip\n"
+        "    mov %rdi, %rcx\n"
+        "1:  dec %rcx\n"
+        "    jnz 1b\n"
+        "    ret\n"
+        "    .cfi_endproc\n"
+        ".size spin_cfiend, .-spin_cfiend\n");
+void spin_cfiend(uint64_t n);
 
 /* mov $imm64, %rcx; 1: dec %rcx; jnz 1b; ret -- with %rbp = -1 around it */
 static const uint8_t spin_code[] = {
@@ -103,6 +121,10 @@ int main(int argc, char **argv)
         return 0;
     }
     double secs = atof(argv[2]);
+    if (strcmp(mode, "cfiend") == 0) {
+        run_for(spin_cfiend, secs);
+        return 0;
+    }
     if (strcmp(mode, "badrbp") == 0) {
         run_for(spin_badrbp, secs);
         return 0;
