@@ -945,13 +945,14 @@ enum app_result app_key(struct app *a, int key, const struct term_mouse *m)
     }
     if (a->prompt != PROMPT_NONE)
         return prompt_key(a, key);
-    if (key == TK_MOUSE && m)
-        return mouse(a, m);
     if (key == TK_RESIZE)
         return APP_REDRAW;
     if (key == TK_INTERRUPT)
         return APP_QUIT;
+    /* (a click acts on the tree or a list too: they must be current) */
     ensure_views(a);
+    if (key == TK_MOUSE && m)
+        return mouse(a, m);
     for (size_t i = 0; i < sizeof(bindings) / sizeof(bindings[0]); i++)
         if (bindings[i].key == key && (bindings[i].views & V(a->view)))
             return act(a, bindings[i].act);

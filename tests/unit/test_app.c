@@ -374,6 +374,23 @@ static void test_click_after_transform(void **state)
     finish(a);
 }
 
+/* Found by fuzz_viewer: in the tree, a transform, then a double click
+ * (Enter on the clicked row) before the next draw used the tree of the
+ * freed profile. */
+static void test_double_click_in_stale_tree(void **state)
+{
+    (void)state;
+    struct app *a = start_deferred();
+    PRESS(a, TK_TAB, 'i'); /* the tree is rebuilt on the inverted profile */
+    assert_true(screen_has("[tree]"));
+    app_key(a, 'i', NULL); /* frees it */
+    struct term_mouse m = {.x = 5, .y = 4, .double_click = true};
+    app_key(a, TK_MOUSE, &m);
+    app_draw(a, C);
+    assert_true(screen_has("[invert] [invert]"));
+    finish(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -391,6 +408,7 @@ int main(void)
         cmocka_unit_test(test_focus_twice_in_top),
         cmocka_unit_test(test_focus_from_log_pane),
         cmocka_unit_test(test_click_after_transform),
+        cmocka_unit_test(test_double_click_in_stale_tree),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
