@@ -497,9 +497,12 @@ static void take_sample(struct ptrace_session *s, struct thr *t, int sig, perf_e
         return;
     }
     /* No COMM records either: a thread's name (pthread_setname_np) is
-     * looked at when it is sampled, at most once a second. */
+     * looked at when it is sampled, at most every 10 ms (one pread of an
+     * open file, ~2 us). Once a second was too rare: a thread sampled
+     * before it named itself kept the old name for its first second, all
+     * of a short thread's life. */
     double now = now_s();
-    if (s->cfg.sideband && now - t->comm_at >= 1.0) {
+    if (s->cfg.sideband && now - t->comm_at >= 0.01) {
         char comm[32];
         t->comm_at = now;
         if (thr_comm(t, comm, sizeof(comm))) {

@@ -105,16 +105,19 @@ check "a too-short program: exit 0 and no empty file" $? "$(cat err.txt)"
 # names the setting. Needs root to switch user (and to set the sysctl).
 par=$(cat /proc/sys/kernel/perf_event_paranoid)
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1 && [ "$par" -le 2 ]; then
+    # (copies: the checkout may be where nobody can go, e.g. under a 0700
+    # /root; relative paths from the working directory need no way in)
     mkdir -m 777 user
+    cp "$TPROF" user/tprof && cp "$PROGS/hot" user/hot && chmod 755 user/tprof user/hot
     asuser() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
-    (cd user && asuser "$TPROF" -o u.folded -- "$PROGS/hot" 0.3 >/dev/null 2>err.txt)
+    (cd user && asuser ./tprof -o u.folded -- ./hot 0.3 >/dev/null 2>err.txt)
     rc=$?
     [ $rc -eq 0 ] && [ -s user/u.folded ] && grep -q 'kernel-mode time is not sampled (kernel.perf_event_paranoid=' user/err.txt
     check "unprivileged, paranoid=$par: user-mode profile and a one-line notice" $? "rc=$rc $(cat user/err.txt)"
     # Debian's kernels make 3 refuse everything unprivileged; mainline treats
     # it as 2. Either way the outcome must be clean and say so.
     if sysctl -q -w kernel.perf_event_paranoid=3 2>/dev/null; then
-        (cd user && asuser "$TPROF" --backend perf -o p3.folded -- "$PROGS/hot" 0.3 >/dev/null 2>err3.txt)
+        (cd user && asuser ./tprof --backend perf -o p3.folded -- ./hot 0.3 >/dev/null 2>err3.txt)
         rc=$?
         sysctl -q -w kernel.perf_event_paranoid="$par"
         if [ $rc -eq 1 ]; then

@@ -1,5 +1,7 @@
 /* named: main and a thread it names "worker-x" (pthread_setname_np) each
  * compute for SECS seconds, so a profile's roots are "named" and "worker-x".
+ * The thread computes for 50 ms before it names itself, so a profiler sees
+ * it under both names and must notice the change.
  *   named SECS */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -27,6 +29,7 @@ __attribute__((noinline)) static void spin_for(double s)
 static void *worker(void *arg)
 {
     (void)arg;
+    spin_for(0.05);
     pthread_setname_np(pthread_self(), "worker-x");
     spin_for(secs);
     return NULL;
