@@ -112,6 +112,25 @@ tail -1 "$TMP/tprof.err" | sed -n 's/^tprof: \([0-9.]*\) s, \([0-9]*\) on-CPU sa
     awk '{ if ($2 > 0) printf "\n  tprof: %d samples in %.1f s; its own CPU %.2f s = %.1f us per sample (%.1f%% of one CPU)\n", $2, $1, $3, 1e6 * $3 / $2, 100 * $3 / $1 }'
 tail -1 "$TMP/tprof.err" | sed 's/^/  last summary: /'
 
+# Many more runnable threads than CPUs (200 spinning threads, 3 s): the
+# share of samples lost by tprof and by perf record on the same program.
+MT="$ROOT/build/progs/manythreads"
+if [ -x "$MT" ]; then
+    echo
+    echo "200 spinning threads on $(nproc) CPUs, 3 s (samples lost):"
+    for i in $(seq "$RUNS"); do
+        "$ROOT/tprof" -o "$TMP/mt.folded" -- "$MT" 200 3 >/dev/null 2>"$TMP/mt.err"
+        tail -1 "$TMP/mt.err" | sed -n 's/.* \([0-9]*\) on-CPU samples .*, \([0-9]*\) lost,.*/\1 \2/p' |
+            awk '{ printf "  tprof:       %6d samples, %5d lost (%.1f%%)\n", $1, $2, ($1 + $2) ? 100 * $2 / ($1 + $2) : 0 }'
+        if [ $have_perf = 1 ]; then
+            perf record -F 999 --call-graph=dwarf -o "$TMP/mt.data" -- "$MT" 200 3 >/dev/null 2>"$TMP/mt.perf"
+            n=$(sed -n 's/.*(\([0-9]*\) samples).*/\1/p' "$TMP/mt.perf" | tail -1)
+            l=$(sed -n 's/.*lost \([0-9.]*\)%.*/\1/p' "$TMP/mt.perf" | tail -1)
+            printf "  perf record: %6s samples, lost %s%%\n" "${n:-?}" "${l:-0}"
+        fi
+    done
+fi
+
 # The AMQP showcase: naive vs tuned codec (issue target: tuned >= 5x).
 if [ -x "$ROOT/build/amqp-bench" ]; then
     echo

@@ -854,6 +854,10 @@ static enum app_result act(struct app *a, enum action ac)
         break;
     }
     }
+    /* The tree's row is the selection at once, not only once drawn: keys
+     * typed together (Tab End o f) act on the row they moved to. */
+    if (a->view == VIEW_TREE && tree_ready(a) && a->tree.nrows)
+        a->sel = tree_selected_node(&a->tree);
     return APP_REDRAW;
 }
 

@@ -125,6 +125,20 @@ e=$($T capture-pane -p -t v -S - -E - | grep -c "^err [0-9]")
 check "the captured output is written through on exit, nothing lost ($n + $e lines)" $? "$n stdout, $e stderr lines"
 $T kill-session -t v
 
+# V5 (issue 11): Tab, a row, o, f, Tab typed at once while the program runs:
+# leaving the output pane after the focus must not use the tree built
+# before it. The viewer goes on, focused, and q ends it as usual.
+live -- "$PROGS/hot" 30
+wait_for "spin"
+keys Tab End o f Tab
+wait_for "[focus "
+ok=$?
+keys q
+wait_for "EXIT=143" && [ $ok -eq 0 ]
+check "keys at speed, V5 live Tab End o f Tab: focused, the viewer goes on, q ends it" $? \
+    "$(screen | head -3) / $(screen | grep EXIT)"
+$T kill-session -t v
+
 # Attach: -p shows a running process live; q detaches and it runs on.
 "$PROGS/hot" 60 >/dev/null &
 BG=$!

@@ -119,10 +119,17 @@ static void test_unwind_own_stack(void **state)
     assert_true(n >= 1 && n < 5);
     assert_int_equal(end, UNWIND_TRUNCATED);
 
-    /* At most MAX frames. */
+    /* At most MAX frames, the innermost, and the end says more were left;
+     * a MAX that fits the whole stack ends at the root. */
+    size_t all = unwind_sample(u, &s, frames, 128, &end);
     n = unwind_sample(u, &s, frames, 2, &end);
     assert_int_equal(n, 2);
-    assert_int_equal(end, UNWIND_TRUNCATED);
+    assert_int_equal(end, UNWIND_DEPTH);
+    assert_int_equal(frames[0].ip, again[0].ip);
+    assert_int_equal(frames[1].ip, again[1].ip);
+    n = unwind_sample(u, &s, frames, all, &end);
+    assert_int_equal(n, all);
+    assert_int_equal(end, UNWIND_ROOT);
 
     unwind_flush(u, pid);
     unwind_free(u);
