@@ -12,6 +12,10 @@ struct atomicfile;
  * device or a FIFO); NULL and ERR filled when PATH cannot be written (no such
  * directory, a directory, read-only, a FIFO with no reader...). */
 struct atomicfile *atomicfile_open(const char *path, char *err, size_t errlen);
+/* The path as given to atomicfile_open. */
+const char *atomicfile_path(const struct atomicfile *af);
+/* Where to write; for a replacement the temporary is made on the first
+ * call. NULL when it cannot be (commit then says why). */
 FILE *atomicfile_stream(struct atomicfile *af);
 /* Flush, fsync and rename over PATH (or just flush and close when written in
  * place); frees AF. -1 and ERR on failure (the temporary is removed and PATH

@@ -117,12 +117,17 @@ long folded_write(const struct profile *p, FILE *out)
 
 long folded_write_to(const struct profile *p, struct atomicfile *af, char *err, size_t errlen)
 {
-    long n = folded_write(p, atomicfile_stream(af));
+    FILE *f = atomicfile_stream(af);
+    if (!f) {
+        atomicfile_commit(af, err, errlen); /* says why, frees AF */
+        return -1;
+    }
+    long n = folded_write(p, f);
     if (n < 0) {
         int e = errno;
-        /* (commit reports the error with the path and closes everything) */
-        if (atomicfile_commit(af, err, errlen) == 0)
-            snprintf(err, errlen, "write error: %s", strerror(e ? e : EIO));
+        snprintf(err, errlen, "cannot write '%s': %s", atomicfile_path(af),
+                 strerror(e ? e : EIO));
+        atomicfile_abort(af);
         return -1;
     }
     if (atomicfile_commit(af, err, errlen) < 0)

@@ -253,8 +253,6 @@ static void rebuild(struct app *a)
         zp[i] = xstrdup(zp[i]);
     for (size_t i = 0; i < sn; i++)
         sp[i] = xstrdup(sp[i]);
-    /* With no transform the loaded profile is shown as it is (no copy: a
-     * large profile would cost twice the memory and load time). */
     /* The callers view's function, by name: frame numbers are the old
      * profile's. */
     uint32_t cf = a->callers_pending != PROFILE_NONE ? a->callers_pending : a->callers_frame;
@@ -262,6 +260,8 @@ static void rebuild(struct app *a)
         cf != PROFILE_NONE ? frames_get(profile_frames_const(a->cur), cf) : NULL;
     char *cname = cfr ? xstrdup(cfr->name) : NULL;
     enum frame_kind ckind = cfr ? cfr->kind : FRAME_USER;
+    /* With no transform the loaded profile is shown as it is (no copy: a
+     * large profile would cost twice the memory and load time). */
     struct profile *next =
         a->nfilters ? filter_apply(a->orig, a->filters, a->nfilters) : a->orig;
     if (a->cur != a->orig)

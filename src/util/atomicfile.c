@@ -15,7 +15,10 @@
  * - "-": standard output.
  * - a directory, a block device or a socket: refused.
  * Opening is where every refusal happens, so a caller that opens before
- * doing the work learns of a bad path before it starts.
+ * doing the work learns of a bad path before it starts: for a file to be
+ * replaced, opening creates and removes a temporary (the proof that the
+ * directory takes one), and the real temporary is made when the first byte
+ * is to be written, so a long recording leaves no stray file meanwhile.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,7 +37,9 @@ struct atomicfile {
     char *path; /* as the user gave it, for messages */
     char *dest; /* what is renamed over (a symlink's target); NULL: in place */
     char *tmp;
-    FILE *f;
+    mode_t mode; /* the replacement's */
+    FILE *f;     /* NULL until atomicfile_stream for a replacement */
+    int err;     /* errno of a failed atomicfile_stream */
 };
 
 static struct atomicfile *fail(struct atomicfile *af, char *err, size_t errlen, const char *why)
@@ -78,6 +83,31 @@ static struct atomicfile *open_in_place(struct atomicfile *af, const char *path,
     return af;
 }
 
+/* The temporary next to DEST, open for writing; -1 with errno. */
+static int make_temp(struct atomicfile *af)
+{
+    free(af->tmp);
+    af->tmp = xasprintf("%s.tmp.XXXXXX", af->dest);
+    int fd = mkstemp(af->tmp);
+    if (fd < 0) {
+        int e = errno;
+        free(af->tmp);
+        af->tmp = NULL;
+        errno = e;
+        return -1;
+    }
+    fchmod(fd, af->mode);
+    af->f = fdopen(fd, "w");
+    if (!af->f) {
+        int e = errno;
+        close(fd);
+        unlink(af->tmp);
+        errno = e;
+        return -1;
+    }
+    return 0;
+}
+
 /* Through a temporary next to DEST; an existing file's mode is kept. */
 static struct atomicfile *open_replace(struct atomicfile *af, const char *dest,
                                        const struct stat *old, char *err, size_t errlen)
@@ -85,27 +115,21 @@ static struct atomicfile *open_replace(struct atomicfile *af, const char *dest,
     if (old && (!(old->st_mode & 0222) || access(dest, W_OK) < 0))
         return fail(af, err, errlen, "the file is read-only");
     af->dest = xstrdup(dest);
-    af->tmp = xasprintf("%s.tmp.XXXXXX", dest);
-    int fd = mkstemp(af->tmp);
-    if (fd < 0) {
-        free(af->tmp);
-        af->tmp = NULL;
-        return fail(af, err, errlen, strerror(errno));
-    }
-    mode_t mode;
     if (old) {
-        mode = old->st_mode & 07777;
+        af->mode = old->st_mode & 07777;
     } else { /* mkstemp creates 0600; give the file the usual 0666 & ~umask */
         mode_t um = umask(0);
         umask(um);
-        mode = 0666 & ~um;
+        af->mode = 0666 & ~um;
     }
-    fchmod(fd, mode);
-    af->f = fdopen(fd, "w");
-    if (!af->f) {
-        close(fd);
+    /* The proof that a temporary can be made there; removed at once. */
+    if (make_temp(af) < 0)
         return fail(af, err, errlen, strerror(errno));
-    }
+    fclose(af->f);
+    af->f = NULL;
+    unlink(af->tmp);
+    free(af->tmp);
+    af->tmp = NULL;
     return af;
 }
 
@@ -159,7 +183,14 @@ struct atomicfile *atomicfile_open(const char *path, char *err, size_t errlen)
 
 FILE *atomicfile_stream(struct atomicfile *af)
 {
+    if (!af->f && af->dest && !af->err && make_temp(af) < 0)
+        af->err = errno;
     return af->f;
+}
+
+const char *atomicfile_path(const struct atomicfile *af)
+{
+    return af->path;
 }
 
 static void destroy(struct atomicfile *af)
@@ -172,6 +203,11 @@ static void destroy(struct atomicfile *af)
 
 int atomicfile_commit(struct atomicfile *af, char *err, size_t errlen)
 {
+    if (!atomicfile_stream(af)) {
+        snprintf(err, errlen, "cannot write '%s': %s", af->path, strerror(af->err));
+        destroy(af);
+        return -1;
+    }
     int bad = ferror(af->f);
     int saved = bad ? errno : 0;
     /* (fsync only the temporary: a pipe or a terminal cannot be synced) */
@@ -202,7 +238,8 @@ void atomicfile_abort(struct atomicfile *af)
 {
     if (!af)
         return;
-    fclose(af->f);
+    if (af->f)
+        fclose(af->f);
     if (af->tmp)
         unlink(af->tmp);
     destroy(af);

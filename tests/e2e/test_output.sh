@@ -73,3 +73,17 @@ chmod 640 keep.folded
     [ -z "$(ls | grep '\.tmp\.')" ]
 check "R7: a regular file is replaced atomically, its mode kept, no temporary left" $? \
     "$(ls -l keep.folded) $(ls) $(cat keep.err)"
+
+# While recording, no temporary sits next to the output (it is made when
+# the profile is written; a killed tprof leaves nothing behind).
+mkdir during && cd during || exit 1
+"$TPROF" -q -o "$TMP/during/d.folded" -- "$PROGS/hot" 1.5 >/dev/null 2>&1 &
+REC=$!
+sleep 0.7
+mid=$(ls)
+kill -KILL $REC 2>/dev/null
+wait $REC 2>/dev/null
+pkill -f "$PROGS/hot 1.5" 2>/dev/null # (the program outlives a SIGKILLed tprof on perf)
+[ -z "$mid" ] && [ -z "$(ls)" ]
+check "-o: no temporary file while recording, none after tprof is killed" $? "during: '$mid', after: '$(ls)'"
+cd "$TMP" || exit 1

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -36,6 +37,7 @@ static void test_commit_and_abort(void **state)
     /* Until commit, the old file is what readers see. */
     struct atomicfile *af = atomicfile_open(path, err, sizeof(err));
     assert_non_null(af);
+    assert_int_equal(entries(dir), 1); /* no temporary until written to */
     fputs("new\n", atomicfile_stream(af));
     fflush(atomicfile_stream(af));
     f = fopen(path, "r");
@@ -49,6 +51,26 @@ static void test_commit_and_abort(void **state)
     fclose(f);
     assert_string_equal(line, "new\n");
     assert_int_equal(entries(dir), 1);
+
+    /* Opened and never written: abort leaves nothing behind either. */
+    af = atomicfile_open(path, err, sizeof(err));
+    atomicfile_abort(af);
+    assert_int_equal(entries(dir), 1);
+
+    /* The directory must take a temporary: refused at open. */
+    char ro[300];
+    snprintf(ro, sizeof(ro), "%s/ro", dir);
+    assert_int_equal(mkdir(ro, 0555), 0);
+    snprintf(ro, sizeof(ro), "%s/ro/x.folded", dir);
+    af = atomicfile_open(ro, err, sizeof(err));
+    if (geteuid() != 0) { /* (root writes anywhere) */
+        assert_null(af);
+        assert_non_null(strstr(err, "Permission denied"));
+    } else {
+        atomicfile_abort(af);
+    }
+    snprintf(ro, sizeof(ro), "%s/ro", dir);
+    rmdir(ro);
 
     /* Abort leaves the old file and no temporary. */
     af = atomicfile_open(path, err, sizeof(err));
