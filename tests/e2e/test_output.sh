@@ -58,10 +58,14 @@ check "R7: -o a link to /proc/self/fd/1 (as /dev/stdout) into a pipe prints the 
     "$(head -c 200 stdout.out) $(cat stdout.err)"
 
 mkfifo rfifo
-timeout 60 cat rfifo >fifo.out &
+cat rfifo >fifo.out &
 CATPID=$!
+# (a reader must have the FIFO open before tprof looks for one)
+i=0
+until ls -l /proc/$CATPID/fd 2>/dev/null | grep -q rfifo || [ $i -ge 100 ]; do sleep 0.05; i=$((i + 1)); done
 "$TPROF" -q -o "$TMP/rfifo" -- "$PROGS/hot" 0.2 >/dev/null 2>rf.err
 rc=$?
+[ $rc -ne 0 ] && kill $CATPID 2>/dev/null
 wait $CATPID
 [ $rc -eq 0 ] && [ -p rfifo ] && grep -q 'spin [0-9]*$' fifo.out
 check "R7: -o a FIFO with a reader streams into it, the FIFO stays" $? "rc=$rc $(cat rf.err)"
@@ -81,8 +85,10 @@ mkdir during && cd during || exit 1
 REC=$!
 sleep 0.7
 mid=$(ls)
-kill -KILL $REC 2>/dev/null
-wait $REC 2>/dev/null
+exec 3>&2 2>/dev/null # (no "Killed" note from the shell)
+kill -KILL $REC
+wait $REC
+exec 2>&3 3>&-
 pkill -f "$PROGS/hot 1.5" 2>/dev/null # (the program outlives a SIGKILLed tprof on perf)
 [ -z "$mid" ] && [ -z "$(ls)" ]
 check "-o: no temporary file while recording, none after tprof is killed" $? "during: '$mid', after: '$(ls)'"
