@@ -31,6 +31,10 @@ perf_record() {
 tmux_start() {
     T="tmux -L tprof-$1-$$ -f /dev/null"
     trap '$T kill-server 2>/dev/null; [ -n "${BG:-}" ] && kill $BG 2>/dev/null; rm -rf "$TMP"' EXIT
+    # A session that outlives the others: killing the last one ends the
+    # server, and a new-session racing with that shutdown finds no server
+    # (a test then saw an empty screen, once in a clean-clone run).
+    $T new-session -d -s keep "sleep 600"
 }
 screen() { $T capture-pane -p -t v; }
 wait_for() {

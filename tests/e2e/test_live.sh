@@ -7,7 +7,6 @@ if ! command -v tmux >/dev/null 2>&1; then
 fi
 BG=""
 tmux_start live
-$T new-session -d -s keep "sleep 600"
 $T set -g history-limit 50000
 
 live() { # run tprof ARGS... in an 80x24 window; the shell then says the status
