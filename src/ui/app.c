@@ -97,7 +97,8 @@ struct app {
     int icicle_y, icicle_h, list_y, list_h, screen_w;
     uint32_t *hit;
     size_t hit_cap;
-    uint64_t hit_gen;
+    bool hit_valid; /* the hit map is of the screen as it still is: any
+                       key, zoom, scroll or new profile since the draw voids it */
 };
 
 /* ----- model ----- */
@@ -237,6 +238,7 @@ static uint32_t find_path(const struct profile *p, const char **path, size_t n)
 
 static void invalidate_views(struct app *a)
 {
+    a->hit_valid = false;
     a->table_dirty = true;
     a->tree_dirty = true;
     a->callers_frame = PROFILE_NONE;
@@ -348,6 +350,7 @@ void app_profile_changed(struct app *a)
         bool tree_was_ready = tree_ready(a) && a->tree.p == a->cur;
         profile_sort_children(a->orig);
         a->gen++;
+        a->hit_valid = false;
         recompute_match(a); /* new frames: the match table must cover them */
         a->table_dirty = true;
         if (a->view == VIEW_TREE && tree_was_ready) {
@@ -915,19 +918,22 @@ static enum app_result mouse(struct app *a, const struct term_mouse *m)
             a->first_depth += m->wheel_up ? -1 : 1;
             if (a->first_depth < 0)
                 a->first_depth = 0;
+            a->hit_valid = false;
         }
         return APP_REDRAW;
     }
-    /* (the hit map is of the last drawn screen: not after a transform) */
+    /* (the hit map is of the last drawn screen: a click that comes after a
+     * key, a zoom or a new profile, before the redraw, is ignored) */
     if (a->view == VIEW_ICICLE && m->y >= a->icicle_y && m->y < a->icicle_y + a->icicle_h &&
-        a->hit && a->hit_gen == a->gen && m->x >= 0 && m->x < a->screen_w) {
+        a->hit && a->hit_valid && m->x >= 0 && m->x < a->screen_w) {
         uint32_t n = a->hit[(m->y - a->icicle_y) * a->screen_w + m->x];
-        if (n != PROFILE_NONE) {
+        if (n != PROFILE_NONE && in_subtree(a->cur, n, a->zoom)) {
             a->sel = n;
             if (m->double_click && n != a->zoom) {
                 a->zoom = n;
                 a->first_depth = 0;
                 a->table_dirty = true;
+                a->hit_valid = false;
             }
         }
         return APP_REDRAW;
@@ -942,6 +948,8 @@ static enum app_result mouse(struct app *a, const struct term_mouse *m)
 
 enum app_result app_key(struct app *a, int key, const struct term_mouse *m)
 {
+    if (key != TK_MOUSE) /* whatever it does, the screen is redrawn */
+        a->hit_valid = false;
     a->msg[0] = '\0';
     if (a->help) {
         a->help = false;
@@ -1158,7 +1166,7 @@ void app_draw(struct app *a, struct canvas *c)
                                 .heat = a->heat,
                                 .match = a->match};
         icicle_render(a->cur, &o, c, 0, top, w, ih, a->hit);
-        a->hit_gen = a->gen;
+        a->hit_valid = true;
         draw_status(a, c, top + ih);
         if (table_h > 0 && !table_ready(a)) {
             table_header(c, 0, top + 1 + ih, w, a->order);

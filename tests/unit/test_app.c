@@ -391,6 +391,26 @@ static void test_double_click_in_stale_tree(void **state)
     finish(a);
 }
 
+/* Found by fuzz_viewer: Enter zooms, then a click before the redraw read
+ * the hit map of the unzoomed screen: the root became the selection,
+ * outside the zoom, and k then took the root's parent (none). */
+static void test_click_after_zoom_before_redraw(void **state)
+{
+    (void)state;
+    struct app *a = start_deferred();
+    PRESS(a, 'j', 'j', 'j'); /* parse */
+    app_key(a, TK_ENTER, NULL);
+    struct term_mouse m = {.x = 45, .y = 3};
+    app_key(a, TK_MOUSE, &m);
+    app_key(a, 'k', NULL);
+    app_key(a, 'j', NULL);
+    app_draw(a, C);
+    /* the click was ignored: k zoomed out to main, j selected parse again */
+    assert_string_equal(row(C, 1), "all > prog > main");
+    assert_true(screen_has("parse  self 10  total 50"));
+    finish(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -409,6 +429,7 @@ int main(void)
         cmocka_unit_test(test_focus_from_log_pane),
         cmocka_unit_test(test_click_after_transform),
         cmocka_unit_test(test_double_click_in_stale_tree),
+        cmocka_unit_test(test_click_after_zoom_before_redraw),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
