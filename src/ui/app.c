@@ -520,7 +520,7 @@ static uint32_t selected_frame(struct app *a)
 
 static void open_callers(struct app *a, uint32_t frame)
 {
-    if (frame == PROFILE_NONE) {
+    if (frame == PROFILE_NONE || !frames_get(profile_frames_const(a->cur), frame)) {
         set_msg(a, "%s", "select a function first");
         return;
     }
@@ -716,7 +716,8 @@ static enum app_result act(struct app *a, enum action ac)
         } else if (a->view == VIEW_TOP) {
             open_callers(a, selected_frame(a));
         } else if (a->view == VIEW_CALLERS) {
-            open_callers(a, callers_selected_frame(&a->callers));
+            /* (through selected_frame: the view may not be built yet) */
+            open_callers(a, selected_frame(a));
         }
         break;
     case ACT_BACK:

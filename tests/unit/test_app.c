@@ -411,6 +411,24 @@ static void test_click_after_zoom_before_redraw(void **state)
     finish(a);
 }
 
+/* Found by fuzz_viewer: Enter in the callers view right after a transform
+ * took the row of the view built before it (init, frame 6 of the full
+ * profile; the focused one has 3 frames). */
+static void test_enter_in_callers_before_rebuilt(void **state)
+{
+    (void)state;
+    struct app *a = start_deferred();
+    PRESS(a, 'j', 'j', TK_BTAB);
+    drain(a);
+    PRESS(a, TK_DOWN, TK_DOWN, TK_DOWN); /* main's callee init */
+    app_key(a, 'f', NULL); /* focus on init: main's callers view follows main */
+    app_key(a, TK_ENTER, NULL);
+    drain(a);
+    assert_true(screen_has("[focus init]"));
+    assert_true(screen_has("Callers and callees of main"));
+    finish(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -430,6 +448,7 @@ int main(void)
         cmocka_unit_test(test_click_after_transform),
         cmocka_unit_test(test_double_click_in_stale_tree),
         cmocka_unit_test(test_click_after_zoom_before_redraw),
+        cmocka_unit_test(test_enter_in_callers_before_rebuilt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
