@@ -55,7 +55,7 @@
 
 /* Kernel frames kept per sample (perf's sample_max_stack is at most 127). */
 #define MAX_KERNEL_FRAMES 128
-#define TPROF_NICE (-10)
+#define TPROF_NICE (-20)
 
 struct task {
     UT_hash_handle hh;
