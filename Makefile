@@ -133,8 +133,8 @@ e2e: tprof progs $(BUILD)/amqp-bench
 
 # The e2e suite again with the sanitizer build of tprof.
 e2e-asan: $(BUILD)/tprof-asan progs $(BUILD)/amqp-bench
-	@TPROF_BIN=$(CURDIR)/$(BUILD)/tprof-asan ASAN_OPTIONS=verify_asan_link_order=0 \
-		sh tests/e2e/run.sh
+	@TPROF_BIN=$(CURDIR)/$(BUILD)/tprof-asan TPROF_SANITIZED=1 \
+		ASAN_OPTIONS=verify_asan_link_order=0 sh tests/e2e/run.sh
 
 check: deps
 	@$(MAKE) --no-print-directory tprof progs $(UNIT_BINS) $(BUILD)/amqp-bench \

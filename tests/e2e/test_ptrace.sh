@@ -44,6 +44,14 @@ check "--backend perf does not fall back: one-line error, exit 1" $? "rc=$rc $(c
 # tolerance is 5 points: these programs vary by ~3 between runs.
 agree() {
     name=$1; shift
+    # Two separate runs of a program whose split itself moves by about 3
+    # points: the sanitizer build (three times the work per sample) adds
+    # its own timing to that. Its pass checks memory safety; how closely
+    # the backends agree is the release build's to show.
+    if [ -n "${TPROF_SANITIZED:-}" ]; then
+        skip "$name: ptrace vs perf" "agreement is measured with the release build"
+        return
+    fi
     if ! "$TPROF" -q --backend perf -F 1999 $CG -o "$name.perf.folded" -- "$@" >/dev/null 2>"$name.err" ||
         ! "$NOPERF" "$TPROF" -q -F 1999 $CG -o "$name.pt.folded" -- "$@" >/dev/null 2>>"$name.err"; then
         fail "$name: ptrace vs perf" "recording failed: $(tail -2 "$name.err")"
