@@ -56,6 +56,11 @@ static const char usage_text[] =
     "                         rate, running or blocked, so time waiting in recv(),\n"
     "                         sleep() or a lock shows (blocked threads are sampled\n"
     "                         with ptrace on either backend)\n"
+    "      --python on|off    CPython 3.10-3.13 programs (found by themselves, said\n"
+    "                         once): on (default) shows the Python functions,\n"
+    "                         'QUALNAME (FILE:FIRSTLINE)', in place of the eval\n"
+    "                         loop's frames; off shows the interpreter's own\n"
+    "      --python-lines     name Python frames by the line executing instead\n"
     "  -q, --quiet            no summary line\n"
     "  -h, --help             show this help\n"
     "  -V, --version          show the version\n"
@@ -109,7 +114,7 @@ static int parse_double(const char *s, double min, double max, double *out)
 }
 
 enum {
-    OPT_STACK_SIZE = 256, OPT_MAX_DEPTH, OPT_REFRESH, OPT_DURATION, OPT_BACKEND, OPT_MODE, OPT_THREADS, OPT_PID_ROOTS, OPT_NO_TUI, OPT_FOCUS,
+    OPT_STACK_SIZE = 256, OPT_MAX_DEPTH, OPT_REFRESH, OPT_DURATION, OPT_BACKEND, OPT_MODE, OPT_PYTHON, OPT_PYTHON_LINES, OPT_THREADS, OPT_PID_ROOTS, OPT_NO_TUI, OPT_FOCUS,
     OPT_HIDE, OPT_INVERT, OPT_ICICLE, OPT_TREE, OPT_TOP, OPT_WIDTH, OPT_MIN_PERCENT,
 };
 
@@ -211,6 +216,8 @@ int main(int argc, char **argv)
         {"refresh", required_argument, NULL, OPT_REFRESH},
         {"backend", required_argument, NULL, OPT_BACKEND},
         {"mode", required_argument, NULL, OPT_MODE},
+        {"python", required_argument, NULL, OPT_PYTHON},
+        {"python-lines", no_argument, NULL, OPT_PYTHON_LINES},
         {"pid", required_argument, NULL, 'p'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -219,7 +226,7 @@ int main(int argc, char **argv)
     };
     struct record_opts o = {
         .freq = 999, .callgraph = PERF_CG_DWARF, .stack_size = 16384, .refresh = 2,
-        .max_depth = TPROF_DEFAULT_MAX_DEPTH};
+        .max_depth = TPROF_DEFAULT_MAX_DEPTH, .python = true};
     pid_t pids[64];
     unsigned long v;
     int c;
@@ -286,6 +293,17 @@ int main(int argc, char **argv)
                 o.wall = true;
             else
                 return usage_error("invalid mode '%s' (cpu or wall)", optarg);
+            break;
+        case OPT_PYTHON:
+            if (strcmp(optarg, "on") == 0)
+                o.python = true;
+            else if (strcmp(optarg, "off") == 0)
+                o.python = false;
+            else
+                return usage_error("invalid --python '%s' (on or off)", optarg);
+            break;
+        case OPT_PYTHON_LINES:
+            o.python_lines = true;
             break;
         case OPT_REFRESH:
             if (parse_double(optarg, 0.1, 60, &o.refresh) < 0)

@@ -37,6 +37,8 @@ struct record_opts {
     double refresh;       /* --refresh: live redraws per second */
     enum record_backend backend; /* --backend */
     bool wall;            /* --mode wall: blocked threads are sampled too */
+    bool python;          /* --python=on (default): splice CPython frames */
+    bool python_lines;    /* --python-lines: name them by the line executing */
 };
 
 enum report_mode { REPORT_DEFAULT, REPORT_ICICLE, REPORT_TREE, REPORT_TOP };

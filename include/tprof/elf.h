@@ -51,6 +51,11 @@ int dso_fde_range(struct dso *d, uint64_t vaddr, uint64_t *start, uint64_t *end)
 
 /* How many symbols were loaded, and from which file ("" before loading). */
 size_t dso_symbol_count(struct dso *d);
+/* The symbol NAME of any type (functions, data) in the file's .symtab or
+ * .dynsym: its ELF vaddr and size; -1 when absent. */
+int dso_find_symbol(struct dso *d, const char *name, uint64_t *vaddr, uint64_t *size);
+/* The allocated section NAME: its vaddr and size; -1 when absent. */
+int dso_find_section(struct dso *d, const char *name, uint64_t *vaddr, uint64_t *size);
 const char *dso_symbol_source(const struct dso *d);
 
 #endif

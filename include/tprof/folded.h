@@ -49,4 +49,7 @@ bool folded_skipped_note(const struct folded_stats *st, const char *name, char *
  * 0 when valid, 1 when blank, -1 when malformed. */
 int folded_parse_line(const char *line, size_t len, size_t *stack_len, double *count);
 
+/* Is the frame name S (N bytes) a Python frame's, "QUALNAME (FILE.py:LINE)"? */
+bool folded_is_python_name(const char *s, size_t n);
+
 #endif

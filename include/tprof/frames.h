@@ -10,6 +10,7 @@ enum frame_kind {
     FRAME_KERNEL,   /* folded suffix _[k] */
     FRAME_JIT,      /* folded suffix _[j] */
     FRAME_ROOT,     /* process / thread root (comm) */
+    FRAME_PYTHON,   /* a Python function, "QUALNAME (FILE:LINE)" */
 };
 
 struct frame {

@@ -31,6 +31,9 @@ void maps_fork(struct maps *ms, uint32_t ppid, uint32_t pid);
 void maps_clear(struct maps *ms, uint32_t pid);
 /* The mapping of PID containing ADDR, or NULL. */
 const struct map *maps_find(struct maps *ms, uint32_t pid, uint64_t addr);
+/* Every mapping of PID, in address order (*N of them), valid until the
+ * next change to PID's address space. */
+const struct map *maps_all(struct maps *ms, uint32_t pid, size_t *n);
 /* Number of mappings of PID (tests). */
 unsigned maps_count(struct maps *ms, uint32_t pid);
 

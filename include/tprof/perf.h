@@ -106,6 +106,12 @@ int perf_enable(struct perf_session *s);
 int perf_disable(struct perf_session *s);
 
 /* The ring-buffer fds, for poll(). */
+/* FN is called with each sample as it is taken out of its ring buffer,
+ * before the records are put in time order and handed to perf_read's
+ * callback (which may be a drain later): what must be read from the
+ * process close to the sample's time is read then. */
+void perf_set_drain_hook(struct perf_session *s, perf_event_fn fn, void *arg);
+
 size_t perf_fds(const struct perf_session *s, int *fds, size_t max);
 
 /* Drain every ring buffer, then hand CB the records that are safe to order:

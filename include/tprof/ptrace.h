@@ -26,6 +26,10 @@ struct ptrace_config {
     enum perf_callgraph callgraph;
     uint32_t stack_size; /* bytes of user stack copied per sample (dwarf) */
     bool sideband;       /* hand out COMM/FORK/EXIT/MAPS events (perf does not) */
+    /* Called while a thread is stopped for a sample, before its stack is
+     * handed out (to read what must be read from a stopped thread). */
+    void (*stopped)(void *arg, uint32_t pid, uint32_t tid);
+    void *stopped_arg;
 };
 
 struct ptrace_stats {

@@ -61,6 +61,8 @@ int symbols_unwind_find(void *ctx, uint32_t pid, uint64_t addr, struct unwind_ma
 /* Resolve a user address of PID. CALLER: IP is a return address, so the call
  * instruction is at IP-1 (false for the sampled leaf and signal frames). */
 struct symref *symbols_user(struct symbols *s, uint32_t pid, uint64_t ip, bool caller);
+/* Every mapping of PID (see maps_all). */
+const struct map *symbols_maps(struct symbols *s, uint32_t pid, size_t *n);
 /* Resolve a kernel address. */
 struct symref *symbols_kernel(struct symbols *s, uint64_t ip);
 

@@ -37,8 +37,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <uthash.h>
-
 #include "tprof/app.h"
 #include "tprof/atomicfile.h"
 #include "tprof/clock.h"
@@ -47,267 +45,18 @@
 #include "tprof/linebuf.h"
 #include "tprof/launch.h"
 #include "tprof/perf.h"
+#include "tprof/pipeline.h"
 #include "tprof/profile.h"
 #include "tprof/ptrace.h"
 #include "tprof/symbols.h"
-#include "tprof/unwind.h"
 #include "tprof/xalloc.h"
 
-/* Kernel frames kept per sample (perf's sample_max_stack is at most 127). */
-#define MAX_KERNEL_FRAMES 128
 #define TPROF_NICE (-20)
-
-struct task {
-    UT_hash_handle hh;
-    uint32_t tid;
-    uint32_t pid;
-    char comm[32];
-    uint32_t root;    /* frame id of this task's root frame, PROFILE_NONE: stale */
-    double maps_at;   /* ptrace: when /proc/PID/maps may be re-read again (leader) */
-    double maps_wait; /* and the wait after that */
-};
-
-struct pending {
-    size_t off;
-    uint32_t len;
-    uint32_t weight;
-};
 
 struct pidvec {
     pid_t *v;
     size_t n, cap;
 };
-
-struct rec {
-    const struct record_opts *o;
-    struct profile *prof;
-    struct symbols *sym;
-    struct unwind *unw;
-    struct task *tasks;
-    char default_comm[32];
-    uint64_t samples;
-    uint64_t truncated; /* stacks that do not reach an entry point */
-    uint64_t cut;       /* stacks deeper than --max-depth (not in truncated) */
-    bool reload_maps; /* ptrace: no MMAP records, so re-read /proc on a miss */
-    struct unwind_frame *frames; /* o->max_depth */
-    uint32_t *stack;             /* root, [truncated], user and kernel frames */
-    uint32_t truncated_frame;    /* the [truncated] frame's id, or PROFILE_NONE */
-    /* live: stacks waiting for the next refresh */
-    bool buffering;
-    VEC(uint32_t) pend_frames;
-    VEC(struct pending) pend;
-    unsigned exports;
-};
-
-/* Add the buffered stacks to the tree; false when there were none. */
-static bool flush_pending(struct rec *r)
-{
-    bool any = r->pend.n > 0;
-    for (size_t i = 0; i < r->pend.n; i++)
-        profile_add_stack(r->prof, r->pend_frames.v + r->pend.v[i].off, r->pend.v[i].len,
-                          r->pend.v[i].weight);
-    r->pend.n = 0;
-    r->pend_frames.n = 0;
-    return any;
-}
-
-/* ----- tasks and their names ----- */
-
-static struct task *task_get(struct rec *r, uint32_t pid, uint32_t tid)
-{
-    struct task *t;
-    HASH_FIND(hh, r->tasks, &tid, sizeof(tid), t);
-    if (!t) {
-        t = xcalloc(1, sizeof(*t));
-        t->tid = tid;
-        t->pid = pid;
-        snprintf(t->comm, sizeof(t->comm), "%s", r->default_comm);
-        t->root = PROFILE_NONE;
-        HASH_ADD(hh, r->tasks, tid, sizeof(tid), t);
-    }
-    return t;
-}
-
-static uint32_t task_root(struct rec *r, struct task *t)
-{
-    if (t->root == PROFILE_NONE) {
-        char buf[96];
-        if (r->o->threads)
-            snprintf(buf, sizeof(buf), "%s-%" PRIu32 "/%" PRIu32, t->comm, t->pid, t->tid);
-        else if (r->o->pid_roots)
-            snprintf(buf, sizeof(buf), "%s-%" PRIu32, t->comm, t->pid);
-        else
-            snprintf(buf, sizeof(buf), "%s", t->comm);
-        t->root = frames_intern(profile_frames(r->prof), buf, strlen(buf), FRAME_ROOT, "");
-    }
-    return t->root;
-}
-
-/* ----- samples ----- */
-
-static uint32_t frame_of(struct rec *r, struct symref *s)
-{
-    if (s->cookie == UINT32_MAX) {
-        enum frame_kind k = s->kind == SYM_KERNEL ? FRAME_KERNEL
-                            : s->kind == SYM_JIT  ? FRAME_JIT
-                                                  : FRAME_USER;
-        s->cookie = frames_intern(profile_frames(r->prof), s->name, strlen(s->name), k, s->module);
-    }
-    return s->cookie;
-}
-
-/* ptrace sampling sees no mmap records: when a walk met an address outside
- * every known mapping (libc before ld.so had mapped it at exec, dlopen, a
- * JIT), re-read /proc/PID/maps. A re-read that did not help makes the next
- * wait twice as long (10 ms to 1 s): an address no mapping will ever hold
- * (a wrong unwind) must not cost a read per sample. True when it was
- * re-read and now knows the address. */
-static bool maps_missed(struct rec *r, uint32_t pid, const struct unwind_frame *f, size_t n)
-{
-    if (!r->reload_maps)
-        return false;
-    /* (code runs only from executable mappings: an address in another
-     * one is in a mapping that has gone since) */
-    size_t i = 0;
-    const struct map *m;
-    while (i < n && (m = symbols_find_map(r->sym, pid, f[i].ip)) && (m->prot & PROT_EXEC))
-        i++;
-    if (i == n)
-        return false;
-    uint64_t ip = f[i].ip;
-    struct task *leader = task_get(r, pid, pid);
-    double now = now_s();
-    if (now < leader->maps_at)
-        return false;
-    char err[256];
-    bool found = symbols_load_proc_maps(r->sym, pid, err, sizeof(err)) == 0 &&
-                 (m = symbols_find_map(r->sym, pid, ip)) && (m->prot & PROT_EXEC);
-    if (found || leader->maps_wait < 0.01)
-        leader->maps_wait = 0.01;
-    else if (leader->maps_wait < 1.0)
-        leader->maps_wait *= 2;
-    leader->maps_at = now + leader->maps_wait;
-    return found;
-}
-
-static void on_sample(struct rec *r, const struct perf_sample *s)
-{
-    struct task *t = task_get(r, s->pid, s->tid);
-    size_t n = 0;
-    r->stack[n++] = task_root(r, t);
-
-    /* User part, outermost first. */
-    size_t nf = 0, max = r->o->max_depth;
-    bool deeper = false; /* frames beyond --max-depth were left out */
-    if (r->o->callgraph == PERF_CG_DWARF) {
-        enum unwind_end end;
-        struct unwind_sample us = {s->pid, s->regs, s->stack, (size_t)s->stack_size};
-        nf = unwind_sample(r->unw, &us, r->frames, max, &end);
-        if (maps_missed(r, s->pid, r->frames, nf))
-            nf = unwind_sample(r->unw, &us, r->frames, max, &end);
-        deeper = end == UNWIND_DEPTH;
-    } else {
-        for (uint64_t i = 0; i < s->nr_user_ips && nf < max; i++) {
-            r->frames[nf].ip = s->user_ips[i];
-            r->frames[nf].exact = i == 0;
-            nf++;
-        }
-        deeper = s->nr_user_ips > max;
-        maps_missed(r, s->pid, r->frames, nf);
-    }
-    /* Complete when the outermost frame is where a process or thread
-     * starts, however the walk ended: libunwind also ends walks early
-     * (code with no CFI, a JIT), and such a stack is short of its root. A
-     * stack cut at --max-depth keeps its innermost frames under a
-     * [truncated] frame, and is counted apart. */
-    bool complete = false;
-    if (deeper) {
-        if (r->truncated_frame == PROFILE_NONE)
-            r->truncated_frame = frames_intern(profile_frames(r->prof), "[truncated]", 11,
-                                               FRAME_USER, "");
-        r->stack[n++] = r->truncated_frame;
-    }
-    for (size_t i = nf; i > 0; i--) {
-        const struct unwind_frame *f = &r->frames[i - 1];
-        struct symref *ref = symbols_user(r->sym, s->pid, f->ip, !f->exact);
-        if (i == nf)
-            complete = ref->entry;
-        r->stack[n++] = frame_of(r, ref);
-    }
-    /* Kernel part (leaf first from the kernel), outermost first. */
-    uint64_t nk = s->nr_kernel_ips < MAX_KERNEL_FRAMES ? s->nr_kernel_ips : MAX_KERNEL_FRAMES;
-    for (uint64_t i = nk; i > 0; i--)
-        r->stack[n++] = frame_of(r, symbols_kernel(r->sym, s->kernel_ips[i - 1]));
-    if (s->kernel_mode && s->nr_kernel_ips == 0)
-        r->stack[n++] = frame_of(r, symbols_kernel(r->sym, s->ip));
-
-    r->samples += s->weight;
-    if (deeper)
-        r->cut += s->weight;
-    else if (!complete)
-        r->truncated += s->weight;
-    if (r->buffering) {
-        struct pending pd = {r->pend_frames.n, (uint32_t)n, s->weight};
-        VEC_RESERVE(r->pend_frames, r->pend_frames.n + n);
-        memcpy(r->pend_frames.v + r->pend_frames.n, r->stack, n * sizeof(uint32_t));
-        r->pend_frames.n += n;
-        VEC_PUSH(r->pend, pd);
-    } else {
-        profile_add_stack(r->prof, r->stack, n, s->weight);
-    }
-}
-
-static void on_event(void *arg, const struct perf_ev *ev)
-{
-    struct rec *r = arg;
-    switch (ev->type) {
-    case PERF_EV_SAMPLE:
-        on_sample(r, &ev->u.sample);
-        break;
-    case PERF_EV_MMAP: {
-        const struct perf_mmap *m = &ev->u.mmap;
-        symbols_mmap(r->sym, m->pid, m->addr, m->len, m->pgoff, m->prot, m->filename,
-                     m->build_id, m->build_id_size);
-        break;
-    }
-    case PERF_EV_COMM: {
-        const struct perf_comm *c = &ev->u.comm;
-        if (c->exec) {
-            /* A new program in this process: new address space, new CFI. */
-            symbols_exec(r->sym, c->pid);
-            unwind_flush(r->unw, c->pid);
-        }
-        struct task *t = task_get(r, c->pid, c->tid);
-        snprintf(t->comm, sizeof(t->comm), "%s", c->comm);
-        t->root = PROFILE_NONE;
-        break;
-    }
-    case PERF_EV_FORK: {
-        const struct perf_task *k = &ev->u.task;
-        struct task *parent = task_get(r, k->ppid, k->ptid);
-        struct task *t = task_get(r, k->pid, k->tid);
-        snprintf(t->comm, sizeof(t->comm), "%s", parent->comm);
-        t->pid = k->pid;
-        t->root = PROFILE_NONE;
-        if (k->pid != k->ppid) /* a process, not a thread: copy the address space */
-            symbols_fork(r->sym, k->ppid, k->pid);
-        break;
-    }
-    case PERF_EV_EXIT: {
-        const struct perf_task *k = &ev->u.task;
-        if (k->pid == k->tid) {
-            symbols_exit(r->sym, k->pid);
-            unwind_flush(r->unw, k->pid);
-        }
-        break;
-    }
-    case PERF_EV_MAPS: {
-        char err[256];
-        symbols_load_proc_maps(r->sym, ev->u.task.pid, err, sizeof(err));
-        break;
-    }
-    }
-}
 
 /* ----- the run ----- */
 
@@ -329,7 +78,9 @@ struct capture {
 };
 
 struct run {
-    struct rec r;
+    struct pipeline *pl;
+    struct profile *prof;
+    unsigned exports;
     const struct record_opts *o;
     struct perf_session *ps;   /* NULL on the ptrace backend */
     struct ptrace_session *pt; /* the ptrace backend, or wall mode's blocked threads */
@@ -363,16 +114,24 @@ static void status_text(struct run *u, char *buf, size_t len)
     } else {
         snprintf(how, sizeof(how), "running");
     }
+    const struct pipeline_stats *ps = pipeline_get_stats(u->pl);
     char lowered[48] = "";
     const struct ptrace_stats *pst = u->pt ? ptrace_get_stats(u->pt) : NULL;
     if (pst && pst->freq != u->o->freq)
         snprintf(lowered, sizeof(lowered), "  rate lowered to %u Hz", pst->freq);
     snprintf(buf, len, "%s  %.1fs  %" PRIu64 " samples %.0f/s  lost %" PRIu64
                        "  unwind-fail %.1f%%  tprof-cpu %.1f%%%s",
-             how, el, u->r.samples, el > 0 ? (double)u->r.samples / el : 0,
+             how, el, ps->samples, el > 0 ? (double)ps->samples / el : 0,
              st ? st->lost : 0,
-             u->r.samples ? 100.0 * (double)u->r.truncated / (double)u->r.samples : 0,
+             ps->samples ? 100.0 * (double)ps->truncated / (double)ps->samples : 0,
              el > 0 ? 100.0 * cpu / el : 0, lowered);
+    const char *label = pipeline_python_label(u->pl);
+    if (label[0]) {
+        size_t bl = strlen(buf);
+        snprintf(buf + bl, len - bl, "  %s, %.1f%% inconsistent", label,
+                 ps->py_samples ? 100.0 * (double)ps->py_inconsistent / (double)ps->py_samples
+                                : 0);
+    }
 }
 
 static void refresh_view(struct run *u)
@@ -381,7 +140,7 @@ static void refresh_view(struct run *u)
         return;
     /* Re-sorting and recomputing the views only when stacks arrived: a
      * finished program's profile stays still while it is explored. */
-    if (!app_paused(u->app) && flush_pending(&u->r))
+    if (!app_paused(u->app) && pipeline_flush(u->pl))
         app_profile_changed(u->app);
     char st[300];
     status_text(u, st, sizeof(st));
@@ -393,16 +152,16 @@ static void refresh_view(struct run *u)
 static int export_now(void *ctx, char *msg, size_t len)
 {
     struct run *u = ctx;
-    if (flush_pending(&u->r))
+    if (pipeline_flush(u->pl))
         app_profile_changed(u->app);
     char path[96], err[300];
-    snprintf(path, sizeof(path), "tprof-%d-%u.folded", (int)getpid(), ++u->r.exports);
-    long n = folded_write_file(u->r.prof, path, err, sizeof(err));
+    snprintf(path, sizeof(path), "tprof-%d-%u.folded", (int)getpid(), ++u->exports);
+    long n = folded_write_file(u->prof, path, err, sizeof(err));
     if (n < 0) {
         snprintf(msg, len, "export failed: %s", err);
         return -1;
     }
-    snprintf(msg, len, "exported %ld stacks (%.0f samples) to %s", n, profile_total(u->r.prof),
+    snprintf(msg, len, "exported %ld stacks (%.0f samples) to %s", n, profile_total(u->prof),
              path);
     return 0;
 }
@@ -488,17 +247,16 @@ static int attach_prepare(struct run *u, struct pidvec *tids, char *err, size_t 
             VEC_PUSH(*tids, tid);
             snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", (int)pid, (int)tid);
             if (read_small(path, comm, sizeof(comm)) == 0) {
-                struct task *t = task_get(&u->r, (uint32_t)pid, (uint32_t)tid);
-                snprintf(t->comm, sizeof(t->comm), "%s", comm);
+                pipeline_set_comm(u->pl, (uint32_t)pid, (uint32_t)tid, comm);
             }
         }
         closedir(d);
-        if (symbols_load_proc_maps(u->r.sym, (uint32_t)pid, err, errlen) < 0)
+        if (symbols_load_proc_maps(pipeline_symbols(u->pl), (uint32_t)pid, err, errlen) < 0)
             return -1;
         if (i == 0) {
             snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
             if (read_small(path, comm, sizeof(comm)) == 0)
-                snprintf(u->r.default_comm, 16, "%s", comm);
+                pipeline_set_default_comm(u->pl, comm);
         }
     }
     return 0;
@@ -522,9 +280,9 @@ static void sampling_end(struct run *u)
     if (u->sampling_done)
         return;
     if (u->ps)
-        perf_read(u->ps, true, on_event, &u->r);
+        perf_read(u->ps, true, pipeline_event, u->pl);
     if (u->pt) {
-        ptrace_read(u->pt, on_event, &u->r);
+        ptrace_read(u->pt, pipeline_event, u->pl);
         ptrace_finish(u->pt);
     }
     u->sampling_done = true;
@@ -555,9 +313,9 @@ static void stop_program(struct run *u, int sig)
 static void drain(struct run *u)
 {
     if (!u->sampling_done && u->ps)
-        perf_read(u->ps, false, on_event, &u->r);
+        perf_read(u->ps, false, pipeline_event, u->pl);
     if (!u->sampling_done && u->pt)
-        ptrace_read(u->pt, on_event, &u->r);
+        ptrace_read(u->pt, pipeline_event, u->pl);
     if (u->out.fd >= 0)
         capture_read(u, &u->out);
     if (u->err.fd >= 0)
@@ -698,6 +456,8 @@ static int open_sampler(struct run *u, const struct perf_config *pc, char *err, 
         } else if (warn[0] && !o->quiet) {
             fprintf(stderr, "tprof: %s\n", warn);
         }
+        if (u->ps)
+            perf_set_drain_hook(u->ps, pipeline_drained, u->pl);
     }
     if (!u->ps || o->wall) {
         struct ptrace_config tc = {.pid = u->launched ? u->l.pid : 0,
@@ -709,11 +469,13 @@ static int open_sampler(struct run *u, const struct perf_config *pc, char *err, 
                                    .which = u->ps     ? PTRACE_BLOCKED
                                             : o->wall ? PTRACE_ALL
                                                       : PTRACE_RUNNING,
-                                   .sideband = !u->ps};
+                                   .sideband = !u->ps,
+                                   .stopped = pipeline_stopped,
+                                   .stopped_arg = u->pl};
         u->pt = ptrace_open(&tc, err, errlen);
         if (!u->pt)
             return -1;
-        u->r.reload_maps = !u->ps;
+        pipeline_set_reload_maps(u->pl, !u->ps);
     }
     size_t tl = strlen(u->title);
     snprintf(u->title + tl, sizeof(u->title) - tl, "  [%s, %s]", o->wall ? "wall" : "cpu",
@@ -730,7 +492,6 @@ int cmd_record(const struct record_opts *o)
     memset(u, 0, sizeof(*u));
     u->o = o;
     u->out.fd = u->err.fd = -1;
-    u->r.o = o;
     bool live = !o->no_tui && isatty(0) && isatty(1);
     bool attach = o->npids > 0;
 
@@ -762,12 +523,15 @@ int cmd_record(const struct record_opts *o)
         return 1;
     }
 
-    u->r.prof = profile_new();
-    u->r.frames = xcalloc(o->max_depth, sizeof(*u->r.frames));
-    u->r.stack = xcalloc((size_t)o->max_depth + MAX_KERNEL_FRAMES + 3, sizeof(*u->r.stack));
-    u->r.truncated_frame = PROFILE_NONE;
-    u->r.sym = symbols_new(NULL);
-    u->r.unw = unwind_new(symbols_unwind_find, u->r.sym);
+    u->prof = profile_new();
+    struct pipeline_config plc = {.callgraph = o->callgraph,
+                                  .max_depth = o->max_depth,
+                                  .threads = o->threads,
+                                  .pid_roots = o->pid_roots,
+                                  .python = o->python,
+                                  .python_lines = o->python_lines,
+                                  .quiet = o->quiet};
+    u->pl = pipeline_new(&plc, u->prof);
     int status = 1;
     struct pidvec tids = {0};
     struct perf_config pc = {.freq = o->freq, .callgraph = o->callgraph,
@@ -780,12 +544,12 @@ int cmd_record(const struct record_opts *o)
         }
         pc.tids = tids.v;
         pc.ntids = tids.n;
-        snprintf(u->title, sizeof(u->title), "%.32s (pid %d%s)", u->r.default_comm, (int)o->pids[0],
+        snprintf(u->title, sizeof(u->title), "%.32s (pid %d%s)", pipeline_default_comm(u->pl), (int)o->pids[0],
                  o->npids > 1 ? ", ..." : "");
     } else {
         const char *base = strrchr(o->argv[0], '/');
-        snprintf(u->r.default_comm, 16, "%s", base ? base + 1 : o->argv[0]);
-        snprintf(u->title, sizeof(u->title), "%.32s", u->r.default_comm);
+        pipeline_set_default_comm(u->pl, base ? base + 1 : o->argv[0]);
+        snprintf(u->title, sizeof(u->title), "%.32s", pipeline_default_comm(u->pl));
         struct launch_opts lo = {-1, -1, -1};
         int op[2] = {-1, -1}, ep[2] = {-1, -1};
         if (live) {
@@ -859,12 +623,12 @@ int cmd_record(const struct record_opts *o)
     }
 
     if (live) {
-        u->app = app_new(u->r.prof, u->title);
+        u->app = app_new(u->prof, u->title);
         u->log = linebuf_new(2000, 400);
         if (u->launched)
             app_set_log(u->app, u->log);
         app_set_export(u->app, export_now, u);
-        u->r.buffering = true;
+        pipeline_set_buffering(u->pl, true);
         char st[300];
         status_text(u, st, sizeof(st));
         app_set_status(u->app, st);
@@ -872,7 +636,7 @@ int cmd_record(const struct record_opts *o)
             fprintf(stderr, "tprof: %s\n", err);
             app_free(u->app);
             u->app = NULL;
-            u->r.prof = NULL; /* the app owned it */
+            u->prof = NULL; /* the app owned it */
             if (u->launched) {
                 kill(u->l.pid, SIGKILL);
                 waitpid(u->l.pid, NULL, 0);
@@ -886,7 +650,7 @@ int cmd_record(const struct record_opts *o)
     timerfd_settime(u->tfd, 0, &its, NULL);
 
     loop(u);
-    flush_pending(&u->r);
+    pipeline_flush(u->pl);
     if (!u->sampling_done)
         sampling_end(u);
 
@@ -906,16 +670,18 @@ int cmd_record(const struct record_opts *o)
     capture_flush(&u->err, 2);
 
     char note[256];
-    if (symbols_take_warning(u->r.sym, note, sizeof(note)) && !o->quiet)
-        fprintf(stderr, "tprof: %s\n", note);
+    while (pipeline_take_notice(u->pl, note, sizeof(note)))
+        if (!o->quiet)
+            fprintf(stderr, "tprof: %s\n", note);
     if (u->pt && ptrace_take_notice(u->pt, note, sizeof(note)) && !o->quiet)
         fprintf(stderr, "tprof: %s\n", note);
 
     char written[600] = "";
-    if (u->r.samples == 0) {
+    const struct pipeline_stats *ps = pipeline_get_stats(u->pl);
+    if (ps->samples == 0) {
         snprintf(written, sizeof(written), "; no samples, so nothing written");
     } else if (out_af) {
-        long lines = folded_write_to(u->r.prof, out_af, err, sizeof(err));
+        long lines = folded_write_to(u->prof, out_af, err, sizeof(err));
         out_af = NULL;
         if (lines < 0) {
             fprintf(stderr, "tprof: %s\n", err);
@@ -925,17 +691,24 @@ int cmd_record(const struct record_opts *o)
         }
     }
     if (!o->quiet) {
-        double trunc = u->r.samples ? 100.0 * (double)u->r.truncated / (double)u->r.samples : 0;
-        char stops[160] = "";
-        if (u->r.cut)
+        double trunc = ps->samples ? 100.0 * (double)ps->truncated / (double)ps->samples : 0;
+        char stops[320] = "";
+        if (ps->cut)
             snprintf(stops, sizeof(stops), ", %.1f%% cut at --max-depth %" PRIu32,
-                     100.0 * (double)u->r.cut / (double)u->r.samples, o->max_depth);
+                     100.0 * (double)ps->cut / (double)ps->samples, o->max_depth);
         if (u->pt) {
             size_t sl = strlen(stops);
             const struct ptrace_stats *ps = ptrace_get_stats(u->pt);
             snprintf(stops + sl, sizeof(stops) - sl,
                      ", threads stopped %" PRIu64 " times for %.0f us each", ps->stops,
                      ps->stops ? ps->stop_s / (double)ps->stops * 1e6 : 0);
+        }
+        if (ps->py_samples) {
+            size_t sl = strlen(stops);
+            snprintf(stops + sl, sizeof(stops) - sl,
+                     ", %.1f%% of %" PRIu64 " Python samples inconsistent (kept native)",
+                     100.0 * (double)ps->py_inconsistent / (double)ps->py_samples,
+                     ps->py_samples);
         }
         if (st.lost && !u->reniced) {
             size_t sl = strlen(stops);
@@ -945,8 +718,8 @@ int cmd_record(const struct record_opts *o)
         fprintf(stderr,
                 "tprof: %.2f s, %" PRIu64 " %s samples (%.0f/s) via %s, %" PRIu64 " lost, %" PRIu64
                 " throttled, %.1f%% unwound short of a root%s, tprof CPU %.2f s (%.1f%%)%s\n",
-                elapsed, u->r.samples, o->wall ? "wall-clock" : "on-CPU",
-                elapsed > 0 ? (double)u->r.samples / elapsed : 0,
+                elapsed, ps->samples, o->wall ? "wall-clock" : "on-CPU",
+                elapsed > 0 ? (double)ps->samples / elapsed : 0,
                 !u->pt   ? "perf_event_open"
                 : !u->ps ? "ptrace"
                          : "perf_event_open + ptrace",
@@ -968,23 +741,12 @@ out:
         if (c->keep)
             fclose(c->keep);
     }
-    struct task *t, *tmp;
-    HASH_ITER(hh, u->r.tasks, t, tmp)
-    {
-        HASH_DEL(u->r.tasks, t);
-        free(t);
-    }
     if (u->app)
         app_free(u->app); /* frees the profile */
     else
-        profile_free(u->r.prof);
+        profile_free(u->prof);
     linebuf_free(u->log);
-    unwind_free(u->r.unw);
-    symbols_free(u->r.sym);
-    free(u->r.frames);
-    free(u->r.stack);
-    VEC_FREE(u->r.pend_frames);
-    VEC_FREE(u->r.pend);
+    pipeline_free(u->pl);
     VEC_FREE(tids);
     close(u->sfd);
     close(u->tfd);

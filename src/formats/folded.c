@@ -212,6 +212,33 @@ struct reader {
     struct u32vec cur_off, cur_node;
 };
 
+/* "QUALNAME (FILE:LINE)" with FILE a .py file or a "<...>" pseudo-file:
+ * a Python frame (tprof's, py-spy's and austin's folded names). */
+bool folded_is_python_name(const char *s, size_t n)
+{
+    size_t i = n;
+    if (i < 6 || s[i - 1] != ')')
+        return false;
+    i--;
+    size_t digits = 0;
+    while (i > 0 && s[i - 1] >= '0' && s[i - 1] <= '9') {
+        i--;
+        digits++;
+    }
+    if (!digits || i == 0 || s[i - 1] != ':')
+        return false;
+    size_t file_end = --i;
+    while (i >= 2 && !(s[i - 1] == '(' && s[i - 2] == ' '))
+        i--;
+    if (i < 3) /* a name before " (" */
+        return false;
+    const char *file = s + i;
+    size_t fl = file_end - i;
+    return (fl > 3 && memcmp(file + fl - 3, ".py", 3) == 0) ||
+           (fl > 4 && memcmp(file + fl - 4, ".pyw", 4) == 0) ||
+           (fl >= 2 && file[0] == '<' && file[fl - 1] == '>');
+}
+
 static uint32_t intern_frame(struct frames *fr, const char *s, size_t n)
 {
     enum frame_kind kind = FRAME_USER;
@@ -224,6 +251,8 @@ static uint32_t intern_frame(struct frames *fr, const char *s, size_t n)
             n -= 4;
         }
     }
+    if (kind == FRAME_USER && folded_is_python_name(s, n))
+        kind = FRAME_PYTHON;
     return frames_intern(fr, s, n, kind, "");
 }
 

@@ -478,6 +478,8 @@ static void take_sample(struct ptrace_session *s, struct thr *t, int sig, perf_e
     size_t got = 0;
     if (ok && s->cfg.stack_size)
         got = read_stack(t->tid, ur.rsp, s->stack, s->cfg.stack_size);
+    if (ok && s->cfg.stopped)
+        s->cfg.stopped(s->cfg.stopped_arg, (uint32_t)t->pid, (uint32_t)t->tid);
     ptrace(PTRACE_CONT, t->tid, 0, sig);
     double held = now_s() - t->t0;
     t->interrupted = false;

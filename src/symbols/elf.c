@@ -588,6 +588,55 @@ static void load_symbols(struct dso *d)
     d->syms.n = w;
 }
 
+static int find_in_table(Elf *elf, Elf64_Word type, const char *want, uint64_t *vaddr,
+                         uint64_t *size)
+{
+    Elf_Scn *scn = NULL;
+    while ((scn = elf_nextscn(elf, scn))) {
+        GElf_Shdr sh;
+        if (!gelf_getshdr(scn, &sh) || sh.sh_type != type || sh.sh_entsize == 0)
+            continue;
+        Elf_Data *data = elf_getdata(scn, NULL);
+        if (!data)
+            continue;
+        size_t count = sh.sh_size / sh.sh_entsize;
+        for (size_t i = 0; i < count; i++) {
+            GElf_Sym s;
+            if (!gelf_getsym(data, (int)i, &s) || s.st_shndx == SHN_UNDEF ||
+                s.st_shndx >= SHN_LORESERVE || s.st_value == 0)
+                continue;
+            const char *name = elf_strptr(elf, sh.sh_link, s.st_name);
+            if (name && strcmp(name, want) == 0) {
+                *vaddr = s.st_value;
+                *size = s.st_size;
+                return 0;
+            }
+        }
+    }
+    return -1;
+}
+
+int dso_find_symbol(struct dso *d, const char *name, uint64_t *vaddr, uint64_t *size)
+{
+    ensure(d);
+    if (!d->ok)
+        return -1;
+    if (find_in_table(d->elf, SHT_DYNSYM, name, vaddr, size) == 0)
+        return 0;
+    return find_in_table(d->elf, SHT_SYMTAB, name, vaddr, size);
+}
+
+int dso_find_section(struct dso *d, const char *name, uint64_t *vaddr, uint64_t *size)
+{
+    ensure(d);
+    GElf_Shdr sh;
+    if (!d->ok || !find_section(d->elf, name, &sh) || !(sh.sh_flags & SHF_ALLOC))
+        return -1;
+    *vaddr = sh.sh_addr;
+    *size = sh.sh_size;
+    return 0;
+}
+
 const char *dso_symbol(struct dso *d, uint64_t vaddr, uint64_t *start)
 {
     if (!d->syms_loaded)

@@ -151,6 +151,13 @@ const struct map *maps_find(struct maps *ms, uint32_t pid, uint64_t addr)
     return NULL;
 }
 
+const struct map *maps_all(struct maps *ms, uint32_t pid, size_t *n)
+{
+    struct space *s = space_get(ms, pid, 0);
+    *n = s ? s->v.n : 0;
+    return s ? s->v.v : NULL;
+}
+
 unsigned maps_count(struct maps *ms, uint32_t pid)
 {
     struct space *s = space_get(ms, pid, 0);

@@ -199,6 +199,11 @@ const struct map *symbols_find_map(struct symbols *s, uint32_t pid, uint64_t add
     return maps_find(s->maps, pid, addr);
 }
 
+const struct map *symbols_maps(struct symbols *s, uint32_t pid, size_t *n)
+{
+    return maps_all(s->maps, pid, n);
+}
+
 void symbols_read_maps(struct symbols *s, uint32_t pid, FILE *f)
 {
     /* What the file says replaces what was known: a mapping gone since

@@ -1,0 +1,76 @@
+/* pipeline: what happens to each record the samplers hand out, one stage
+ * after another: the task table (names, roots), the address spaces
+ * (symbols), unwinding (with the re-read of /proc/PID/maps when ptrace
+ * sampling meets an unknown address), Python frames spliced into the native
+ * stack, symbolising, and adding the stack to the call tree. The record
+ * command only wires it to the samplers and the viewer. */
+#ifndef TPROF_PIPELINE_H
+#define TPROF_PIPELINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tprof/perf.h"
+
+struct profile;
+struct symbols;
+struct python;
+
+struct pipeline_config {
+    enum perf_callgraph callgraph;
+    uint32_t max_depth; /* user frames kept per stack */
+    bool threads;       /* a root frame per thread */
+    bool pid_roots;     /* a root frame per process */
+    bool python;        /* splice CPython frames into the native stacks */
+    bool python_lines;  /* name Python frames by the line executing */
+    bool quiet;         /* no notes on stderr */
+};
+
+struct pipeline_stats {
+    uint64_t samples;   /* weight of the samples added */
+    uint64_t truncated; /* stacks that do not reach an entry point */
+    uint64_t cut;       /* stacks deeper than max_depth (not in truncated) */
+    uint64_t py_samples;      /* samples of threads running Python code */
+    uint64_t py_inconsistent; /* of them, kept native: the read did not agree */
+};
+
+struct pipeline;
+
+/* The pipeline adds to PROF (not owned). */
+struct pipeline *pipeline_new(const struct pipeline_config *cfg, struct profile *prof);
+void pipeline_free(struct pipeline *p);
+
+/* perf_event_fn: hand every sampler event here. */
+void pipeline_event(void *arg, const struct perf_ev *ev);
+
+/* perf_set_drain_hook's function: a sample just taken out of its ring. */
+void pipeline_drained(void *arg, const struct perf_ev *ev);
+
+/* ptrace: thread TID of PID is stopped for a sample, which follows; what
+ * must be read while it is stopped (its Python stack) is read now. */
+void pipeline_stopped(void *arg, uint32_t pid, uint32_t tid);
+
+/* Live mode: buffer stacks until pipeline_flush (the viewer's tree does not
+ * change between refreshes). */
+void pipeline_set_buffering(struct pipeline *p, bool on);
+/* Add the buffered stacks to the tree; false when there were none. */
+bool pipeline_flush(struct pipeline *p);
+
+/* ptrace sampling sees no mmap records: re-read /proc/PID/maps on a miss. */
+void pipeline_set_reload_maps(struct pipeline *p, bool on);
+
+/* Names: the one for tasks not yet named, and a thread's own. */
+void pipeline_set_default_comm(struct pipeline *p, const char *comm);
+const char *pipeline_default_comm(const struct pipeline *p);
+void pipeline_set_comm(struct pipeline *p, uint32_t pid, uint32_t tid, const char *comm);
+
+struct symbols *pipeline_symbols(struct pipeline *p);
+const struct pipeline_stats *pipeline_get_stats(const struct pipeline *p);
+/* A one-line note for the user (an interpreter found, a version not
+ * supported, an untrusted perf map...) into BUF; false when none is
+ * waiting. Each is given once. */
+bool pipeline_take_notice(struct pipeline *p, char *buf, size_t len);
+/* "python 3.11" once a Python process was seen, else "". */
+const char *pipeline_python_label(const struct pipeline *p);
+
+#endif

@@ -1,0 +1,102 @@
+/* python: CPython frames read from a running interpreter (3.10 to 3.13) and
+ * spliced into the native stacks, in place of the eval loop's frames.
+ * Detection, offsets per version, reading, splicing: src/python. */
+#ifndef TPROF_PYTHON_H
+#define TPROF_PYTHON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct symbols;
+struct unwind_frame;
+
+/* Python frames kept per sample; deeper stacks are not spliced. */
+#define PYTHON_MAX_FRAMES 1024
+
+struct python_config {
+    bool lines; /* name frames by the line executing, not the function's first */
+};
+
+/* A Python frame's name, "QUALNAME (FILE:LINE)"; stable until python_free. */
+struct py_name {
+    const char *name;
+    uint32_t cookie; /* for the caller (a frame id), starts as UINT32_MAX */
+};
+
+/* One frame of a spliced stack: a native frame (index into the sample's
+ * frames) or a Python one. */
+struct py_item {
+    int32_t native; /* when py is NULL */
+    struct py_name *py;
+};
+
+struct py_sample {
+    uint32_t pid, tid;
+    const struct unwind_frame *frames; /* native, leaf first */
+    size_t nframes;
+    const uint64_t *regs;  /* perf's sampled registers, NULL when none */
+    const uint8_t *stack;  /* the stack copy from SP, NULL when none */
+    size_t stack_size;
+    uint64_t time;         /* the sample's perf timestamp (0: none) */
+};
+
+enum py_result {
+    PY_NONE,         /* not a Python thread, or no Python frames now */
+    PY_SPLICED,      /* OUT holds the spliced stack */
+    PY_INCONSISTENT, /* a Python thread whose read did not agree with the
+                        sample: keep the native frames */
+};
+
+struct python;
+
+struct python *python_new(const struct python_config *cfg, struct symbols *sym);
+void python_free(struct python *py);
+
+/* PID exec'd, exited or was forked: what is known of it is stale. */
+void python_forget(struct python *py, uint32_t pid);
+/* PID's mappings changed (dlopen of libpython): look again if it was not
+ * Python. */
+void python_maps_changed(struct python *py, uint32_t pid);
+
+/* ptrace: TID is stopped; read its Python stack now, for its sample. */
+void python_capture(struct python *py, uint32_t pid, uint32_t tid);
+
+/* perf: the sample of TID at TIME has just been taken out of its ring
+ * buffer; read its Python stack now, closer to the sample than when the
+ * sample's turn comes (python_splice takes it then). Only for processes
+ * already known to be Python. */
+void python_drained(struct python *py, uint32_t pid, uint32_t tid, uint64_t time);
+
+/* The stack to show for S, outermost first, into OUT (CAP items). */
+enum py_result python_splice(struct python *py, const struct py_sample *s, struct py_item *out,
+                             size_t cap, size_t *n);
+
+/* "python 3.11" once an interpreter was found, else "". */
+const char *python_label(const struct python *py);
+/* A one-line note (interpreter found, version not supported); false when
+ * none is waiting. */
+bool python_take_notice(struct python *py, char *buf, size_t len);
+
+/* ----- pure parts, for the tests ----- */
+
+/* The line of code unit LASTI in a 3.11+ location table; -1 for none,
+ * -2 when the table is malformed. */
+int python_line_311(const uint8_t *t, size_t n, int firstlineno, int lasti);
+/* The line of byte offset OFF in a 3.10 co_linetable; -1 for none, -2 for
+ * malformed. */
+int python_line_310(const uint8_t *t, size_t n, int firstlineno, int off);
+/* FILE as shown: after the last site-packages/ or dist-packages/, after
+ * lib/pythonX.Y/, else unchanged. */
+const char *python_short_file(const char *file);
+
+/* Splicing, on classified native frames (leaf first): EVAL[i] the frame is
+ * the eval loop, INTERP[i] it is in the interpreter's own code. RUNS[k] is
+ * the number of Python frames of the k-th eval call, innermost first (the
+ * Python frames themselves are numbered innermost first, run after run).
+ * Writes the stack outermost first (a native item: native = index; a Python
+ * one: native = -1 - frame number). -1 when the counts do not agree. */
+long python_splice_plan(const bool *eval, const bool *interp, size_t nf, const uint32_t *runs,
+                        size_t nruns, int32_t *out, size_t cap);
+
+#endif

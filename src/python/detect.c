@@ -1,0 +1,172 @@
+/*
+ * Is this process CPython, and which one? The interpreter is the file
+ * mapped into the process that defines _PyRuntime: the executable itself
+ * (Debian's /usr/bin/python3.11 links libpython statically) or a
+ * libpython3.X.so (pyenv, embedding programs). Its version is Py_Version
+ * (3.11+) or, for 3.10, the file's name. PYTHON-NOTES.md §1.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "tprof/elf.h"
+#include "tprof/maps.h"
+#include "tprof/symbols.h"
+#include "tprof/xalloc.h"
+
+void py_notice(struct python *py, const char *fmt, ...)
+{
+    if (py->nnotice >= sizeof(py->notice) / sizeof(py->notice[0]))
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(py->notice[py->nnotice++], sizeof(py->notice[0]), fmt, ap);
+    va_end(ap);
+}
+
+/* Said once per interpreter file and version. */
+static bool first_time(struct python *py, const char *what)
+{
+    for (size_t i = 0; i < py->nseen; i++)
+        if (strcmp(py->seen[i], what) == 0)
+            return false;
+    py->seen = xrealloc(py->seen, (py->nseen + 1) * sizeof(*py->seen));
+    snprintf(py->seen[py->nseen++], sizeof(py->seen[0]), "%s", what);
+    return true;
+}
+
+/* "python3.10", "libpython3.10.so.1.0": 10; else -1. */
+static int minor_from_name(const char *base)
+{
+    const char *p = strstr(base, "python3.");
+    if (!p)
+        return -1;
+    p += 8;
+    int m = 0, digits = 0;
+    while (*p >= '0' && *p <= '9' && digits < 3) {
+        m = m * 10 + (*p++ - '0');
+        digits++;
+    }
+    return digits ? m : -1;
+}
+
+static bool sym_addr(struct dso *d, uint64_t bias, const char *name, uint64_t *addr,
+                     uint64_t *size)
+{
+    uint64_t v, sz;
+    if (dso_find_symbol(d, name, &v, &sz) < 0)
+        return false;
+    *addr = v + bias;
+    if (size)
+        *size = sz;
+    return true;
+}
+
+/* The interpreter's file among PID's mappings and its load bias. */
+static struct dso *find_interpreter(struct python *py, uint32_t pid, uint64_t *bias,
+                                    uint64_t *runtime)
+{
+    char link[64], exe[4096];
+    snprintf(link, sizeof(link), "/proc/%u/exe", pid);
+    ssize_t el = readlink(link, exe, sizeof(exe) - 1);
+    exe[el > 0 ? el : 0] = '\0';
+    size_t n;
+    const struct map *m = symbols_maps(py->sym, pid, &n);
+    struct dso *tried[16];
+    size_t ntried = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct dso *d = m[i].dso;
+        if (!d || m[i].kind != MAPPING_FILE || !dso_ok(d))
+            continue;
+        bool seen = false;
+        for (size_t k = 0; k < ntried; k++)
+            seen |= tried[k] == d;
+        if (seen)
+            continue;
+        /* Only the executable and files named for Python: looking through
+         * every library's symbols for _PyRuntime would cost each process. */
+        if (strcmp(dso_path(d), exe) != 0 && !strstr(dso_basename(d), "python"))
+            continue;
+        if (ntried < sizeof(tried) / sizeof(tried[0]))
+            tried[ntried++] = d;
+        uint64_t vaddr, size;
+        if (dso_offset_to_vaddr(d, m[i].pgoff, &vaddr) < 0)
+            continue;
+        uint64_t b = m[i].start - vaddr;
+        if (dso_find_symbol(d, "_PyRuntime", &vaddr, &size) < 0 &&
+            dso_find_section(d, ".PyRuntime", &vaddr, &size) < 0)
+            continue;
+        *bias = b;
+        *runtime = vaddr + b;
+        return d;
+    }
+    return NULL;
+}
+
+void py_detect(struct python *py, struct py_proc *pp)
+{
+    uint64_t bias = 0;
+    struct dso *d = find_interpreter(py, pp->pid, &bias, &pp->runtime);
+    pp->state = PY_NOT;
+    if (!d)
+        return;
+    pp->dso = d;
+    char what[300];
+    int minor = -1, micro = -1;
+    uint64_t va;
+    uint32_t v = 0;
+    if (sym_addr(d, bias, "Py_Version", &va, NULL) && py_read_mem((pid_t)pp->pid, va, &v, 4) &&
+        (v >> 24) == 3) {
+        pp->version = (int)v;
+        minor = (v >> 16) & 0xff;
+        micro = (v >> 8) & 0xff;
+    } else {
+        minor = minor_from_name(dso_basename(d));
+    }
+    char ver[16];
+    if (micro >= 0)
+        snprintf(ver, sizeof(ver), "3.%d.%d", minor, micro);
+    else
+        snprintf(ver, sizeof(ver), "3.%d", minor);
+    snprintf(what, sizeof(what), "%s %s", dso_path(d), ver);
+
+    const struct py_offsets *o = py_offsets_builtin(minor);
+    if (!o) {
+        pp->state = PY_UNSUPPORTED;
+        if (first_time(py, what))
+            py_notice(py, "python %s in pid %u (%s) is not supported (3.10 to 3.13): its "
+                          "frames stay the interpreter's native ones", minor < 0 ? "3.?" : ver,
+                      pp->pid, dso_path(d));
+        return;
+    }
+    pp->off = *o;
+    if (minor >= 13) {
+        uint8_t buf[512];
+        if (py_read_mem((pid_t)pp->pid, pp->runtime, buf, sizeof(buf)))
+            py_offsets_from_debug(&pp->off, buf, sizeof(buf));
+    }
+    uint64_t size = 0;
+    if (!sym_addr(d, bias, "PyCode_Type", &pp->code_type, NULL) ||
+        !sym_addr(d, bias, "PyUnicode_Type", &pp->unicode_type, NULL) ||
+        !sym_addr(d, bias, "PyBytes_Type", &pp->bytes_type, NULL) ||
+        !sym_addr(d, bias, "_PyEval_EvalFrameDefault", &pp->eval[0][0], &size) || size == 0) {
+        pp->state = PY_UNSUPPORTED;
+        if (first_time(py, what))
+            py_notice(py, "python %s in pid %u (%s): the interpreter's symbols are missing; "
+                          "its frames stay native", ver, pp->pid, dso_path(d));
+        return;
+    }
+    pp->eval[0][1] = pp->eval[0][0] + size;
+    if (sym_addr(d, bias, "_PyEval_EvalFrameDefault.cold", &pp->eval[1][0], &size))
+        pp->eval[1][1] = pp->eval[1][0] + size;
+    pp->pthread_tid_off = -1;
+    pp->state = PY_FOUND;
+    if (!py->label[0])
+        snprintf(py->label, sizeof(py->label), "python 3.%d", minor);
+    if (first_time(py, what))
+        py_notice(py, "python %s in pid %u (%s): showing Python frames (--python=off for the "
+                      "interpreter's own)", ver, pp->pid, dso_path(d));
+}

@@ -1,0 +1,163 @@
+/* The Python reader's parts: offsets per version (offsets.c), finding the
+ * interpreter in a process (detect.c), reading a thread's frames (read.c),
+ * splicing them into the native stack (splice.c). */
+#ifndef TPROF_PYTHON_INTERNAL_H
+#define TPROF_PYTHON_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include <uthash.h>
+
+#include "tprof/python.h"
+
+/* Byte offsets into the interpreter's structures, for one version. */
+struct py_offsets {
+    int minor; /* 3.MINOR */
+    /* _PyRuntimeState */
+    uint32_t rt_interpreters_head;
+    /* PyInterpreterState */
+    uint32_t is_next, is_threads_head;
+    /* PyThreadState */
+    uint32_t ts_size, ts_next;
+    uint32_t ts_frame; /* 3.10 frame, 3.11/3.12 cframe, 3.13 current_frame */
+    uint32_t ts_thread_id, ts_native_thread_id; /* 0: none (3.10) */
+    uint32_t ts_datastack_chunk, ts_datastack_top; /* 0: none (3.10) */
+    uint32_t ts_root_cframe;                      /* 3.11/3.12 */
+    /* _PyCFrame (3.11/3.12) */
+    uint32_t cf_size, cf_current_frame, cf_previous;
+    /* _PyInterpreterFrame (3.10: PyFrameObject) */
+    uint32_t fr_size, fr_code, fr_previous, fr_instr, fr_owner, fr_is_entry;
+    /* PyCodeObject */
+    uint32_t co_size, co_firstlineno, co_filename, co_name, co_qualname, co_linetable;
+    uint32_t co_code_adaptive; /* 3.11+: instructions start here */
+    /* str */
+    uint32_t u_ascii_data, u_compact_data;
+    bool u_has_ready;
+};
+
+#define PY_NO_FIELD 0xffffffffu
+
+/* The built-in table for 3.MINOR, NULL when unknown. */
+const struct py_offsets *py_offsets_builtin(int minor);
+/* 3.13+: fill O from the _Py_DebugOffsets block at the start of
+ * _PyRuntime (BUF, LEN bytes); false when it is not one. */
+bool py_offsets_from_debug(struct py_offsets *o, const uint8_t *buf, size_t len);
+
+struct py_code {
+    UT_hash_handle hh;
+    uint64_t addr;
+    uint32_t ninstr;     /* code units, for the lasti check (0: unknown) */
+    int firstlineno;
+    uint8_t *linetable;
+    size_t linetable_len;
+    struct py_name fn;   /* "QUALNAME (FILE:FIRSTLINE)" */
+    char *qualname, *file;
+    struct py_line *lines; /* --python-lines names */
+    uint8_t sig[32];       /* its name, file and line table pointers */
+};
+
+struct py_line {
+    UT_hash_handle hh;
+    int line;
+    struct py_name n;
+};
+
+/* A thread's Python stack as read: frames innermost first, split into runs
+ * (one per C call of the eval loop, innermost first). */
+struct py_frame {
+    uint64_t code;
+    int lasti; /* code units; -1 before the first instruction */
+};
+
+struct py_stack {
+    uint32_t tid;
+    bool valid;   /* read, and consistent */
+    bool present; /* the thread has Python frames */
+    size_t nframes, nruns;
+    struct py_frame frames[PYTHON_MAX_FRAMES];
+    uint32_t runs[PYTHON_MAX_FRAMES];
+    /* Words read from the thread's C stack (cframes, shim frames), to
+     * compare with the sample's copy of it. */
+    size_t nwords;
+    uint64_t word_addr[64], word_val[64];
+};
+
+/* A stack read when its sample was drained, waiting for its turn. */
+struct py_saved {
+    UT_hash_handle hh;
+    struct {
+        uint32_t pid, tid;
+        uint64_t time;
+    } key;
+    bool valid, present;
+    size_t nframes, nruns, nwords;
+    struct py_frame *frames;
+    uint32_t *runs;
+    uint64_t word_addr[64], word_val[64];
+};
+
+struct py_tid {
+    UT_hash_handle hh;
+    uint32_t tid;
+    uint64_t tstate; /* 0: not a Python thread (as of `at`) */
+    double at;
+};
+
+enum py_state { PY_UNKNOWN, PY_NOT, PY_FOUND, PY_UNSUPPORTED };
+
+struct py_proc {
+    UT_hash_handle hh;
+    uint32_t pid;
+    enum py_state state;
+    struct py_offsets off;
+    int version; /* Py_Version: 0x030b02f0 */
+    uint64_t runtime, code_type, unicode_type, bytes_type;
+    uint64_t eval[2][2]; /* [start, end) of _PyEval_EvalFrameDefault and .cold */
+    const struct dso *dso; /* the interpreter's file (exe or libpython) */
+    long pthread_tid_off;  /* 3.10: where the TID is in glibc's struct pthread */
+    struct py_tid *tids;
+    double tids_at;     /* when the table was last rebuilt */
+    struct py_code *codes;
+    size_t ncodes;
+};
+
+struct python {
+    struct python_config cfg;
+    struct symbols *sym;
+    struct py_proc *procs;
+    struct py_stack *cur;      /* the stack being read */
+    struct py_stack *captured; /* ptrace: read while the thread was stopped */
+    uint32_t captured_pid;
+    struct py_saved *saved;
+    size_t nsaved;
+    char label[32];
+    char notice[8][300];
+    unsigned nnotice, notice_next;
+    uint8_t *chunkbuf; /* the data-stack chunk copy */
+    size_t chunkcap;
+    bool *eval, *interp; /* per native frame of the sample being spliced */
+    int32_t *plan;
+    size_t planned;
+    struct iovec *liov, *riov; /* PYTHON_MAX_FRAMES each: the code check */
+    uint8_t *sigs;
+    char (*seen)[300]; /* interpreters announced (path and version) */
+    size_t nseen;
+};
+
+/* detect.c */
+void py_detect(struct python *py, struct py_proc *pp);
+void py_notice(struct python *py, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* read.c */
+bool py_read_mem(pid_t pid, uint64_t addr, void *buf, size_t len);
+/* Read TID's Python stack into OUT; false when it is not a Python thread. */
+void py_read_stack(struct python *py, struct py_proc *pp, uint32_t tid, struct py_stack *out);
+/* The name to show for frame F of PP. NULL when the code object cannot be
+ * read. */
+struct py_name *py_frame_name(struct python *py, struct py_proc *pp, const struct py_frame *f);
+void py_codes_free(struct py_proc *pp);
+
+#endif

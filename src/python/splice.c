@@ -1,0 +1,330 @@
+/*
+ * Splicing: each native call of the eval loop (_PyEval_EvalFrameDefault,
+ * and its .cold part) is replaced by the Python frames that call runs, the
+ * innermost eval call by the innermost run, and so on outwards (counting
+ * entry frames, as py-spy and austin do; PYTHON-NOTES.md §5). Between two
+ * Python frames the interpreter's own native frames (call machinery) are
+ * dropped; other modules' frames (C extensions, libc) stay where they
+ * are, and so does everything under the innermost Python frame (what the
+ * line is doing) and above the outermost (main, the thread's start).
+ *
+ * On the perf backend the read happens as the sample is drained, while the
+ * thread runs on: the words of the thread's C stack that the read went
+ * through (the eval calls' _PyCFrame, 3.12+'s shim frames) are compared
+ * with the sample's copy of that stack, and any difference, like any
+ * failed check of the read, keeps the sample native and is counted.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "tprof/perf.h"
+#include "tprof/symbols.h"
+#include "tprof/maps.h"
+#include "tprof/unwind.h"
+#include "tprof/xalloc.h"
+
+struct python *python_new(const struct python_config *cfg, struct symbols *sym)
+{
+    struct python *py = xcalloc(1, sizeof(*py));
+    py->cfg = *cfg;
+    py->sym = sym;
+    py->cur = xmalloc(sizeof(*py->cur));
+    py->captured = xmalloc(sizeof(*py->captured));
+    py->captured->tid = 0;
+    return py;
+}
+
+static void proc_free(struct py_proc *pp)
+{
+    py_codes_free(pp);
+    struct py_tid *t, *tmp;
+    HASH_ITER(hh, pp->tids, t, tmp)
+    {
+        HASH_DEL(pp->tids, t);
+        free(t);
+    }
+    free(pp);
+}
+
+static void saved_free(struct py_saved *sv)
+{
+    free(sv->frames);
+    free(sv->runs);
+    free(sv);
+}
+
+void python_free(struct python *py)
+{
+    if (!py)
+        return;
+    struct py_saved *sv, *stmp;
+    HASH_ITER(hh, py->saved, sv, stmp)
+    {
+        HASH_DEL(py->saved, sv);
+        saved_free(sv);
+    }
+    struct py_proc *pp, *tmp;
+    HASH_ITER(hh, py->procs, pp, tmp)
+    {
+        HASH_DEL(py->procs, pp);
+        proc_free(pp);
+    }
+    free(py->cur);
+    free(py->captured);
+    free(py->seen);
+    free(py->chunkbuf);
+    free(py->eval);
+    free(py->interp);
+    free(py->plan);
+    free(py->liov);
+    free(py->riov);
+    free(py->sigs);
+    free(py);
+}
+
+void python_forget(struct python *py, uint32_t pid)
+{
+    struct py_proc *pp;
+    HASH_FIND(hh, py->procs, &pid, sizeof(pid), pp);
+    if (pp) {
+        HASH_DEL(py->procs, pp);
+        proc_free(pp);
+    }
+}
+
+void python_maps_changed(struct python *py, uint32_t pid)
+{
+    struct py_proc *pp;
+    HASH_FIND(hh, py->procs, &pid, sizeof(pid), pp);
+    if (pp && pp->state == PY_NOT)
+        pp->state = PY_UNKNOWN;
+}
+
+static struct py_proc *proc_get(struct python *py, uint32_t pid)
+{
+    struct py_proc *pp;
+    HASH_FIND(hh, py->procs, &pid, sizeof(pid), pp);
+    if (!pp) {
+        pp = xcalloc(1, sizeof(*pp));
+        pp->pid = pid;
+        pp->state = PY_UNKNOWN;
+        HASH_ADD(hh, py->procs, pid, sizeof(pid), pp);
+    }
+    if (pp->state == PY_UNKNOWN)
+        py_detect(py, pp);
+    return pp->state == PY_FOUND ? pp : NULL;
+}
+
+void python_capture(struct python *py, uint32_t pid, uint32_t tid)
+{
+    py->captured->tid = 0;
+    struct py_proc *pp = proc_get(py, pid);
+    if (!pp)
+        return;
+    py_read_stack(py, pp, tid, py->captured);
+    py->captured_pid = pid;
+}
+
+/* Samples drained but not yet handed out: at most a few rounds' worth. */
+#define MAX_SAVED 65536
+
+void python_drained(struct python *py, uint32_t pid, uint32_t tid, uint64_t time)
+{
+    struct py_proc *pp;
+    HASH_FIND(hh, py->procs, &pid, sizeof(pid), pp);
+    if (!pp || pp->state != PY_FOUND || py->nsaved >= MAX_SAVED)
+        return;
+    struct py_stack *st = py->cur;
+    py_read_stack(py, pp, tid, st);
+    struct py_saved *sv = xcalloc(1, sizeof(*sv));
+    sv->key.pid = pid;
+    sv->key.tid = tid;
+    sv->key.time = time;
+    sv->valid = st->valid;
+    sv->present = st->present;
+    sv->nframes = st->nframes;
+    sv->nruns = st->nruns;
+    sv->nwords = st->nwords;
+    sv->frames = xmalloc((st->nframes + 1) * sizeof(*sv->frames));
+    memcpy(sv->frames, st->frames, st->nframes * sizeof(*sv->frames));
+    sv->runs = xmalloc((st->nruns + 1) * sizeof(*sv->runs));
+    memcpy(sv->runs, st->runs, st->nruns * sizeof(*sv->runs));
+    memcpy(sv->word_addr, st->word_addr, st->nwords * sizeof(uint64_t));
+    memcpy(sv->word_val, st->word_val, st->nwords * sizeof(uint64_t));
+    struct py_saved *old;
+    HASH_FIND(hh, py->saved, &sv->key, sizeof(sv->key), old);
+    if (old) { /* two samples of one thread at one time: keep the first */
+        saved_free(sv);
+        return;
+    }
+    HASH_ADD(hh, py->saved, key, sizeof(sv->key), sv);
+    py->nsaved++;
+}
+
+/* The stack saved for S when it was drained, into ST; false when none. */
+static bool take_saved(struct python *py, const struct py_sample *s, struct py_stack *st)
+{
+    if (!py->saved)
+        return false;
+    struct py_saved key, *sv;
+    memset(&key, 0, sizeof(key));
+    key.key.pid = s->pid;
+    key.key.tid = s->tid;
+    key.key.time = s->time;
+    HASH_FIND(hh, py->saved, &key.key, sizeof(key.key), sv);
+    if (!sv)
+        return false;
+    st->tid = s->tid;
+    st->valid = sv->valid;
+    st->present = sv->present;
+    st->nframes = sv->nframes;
+    st->nruns = sv->nruns;
+    st->nwords = sv->nwords;
+    memcpy(st->frames, sv->frames, sv->nframes * sizeof(*sv->frames));
+    memcpy(st->runs, sv->runs, sv->nruns * sizeof(*sv->runs));
+    memcpy(st->word_addr, sv->word_addr, sv->nwords * sizeof(uint64_t));
+    memcpy(st->word_val, sv->word_val, sv->nwords * sizeof(uint64_t));
+    HASH_DEL(py->saved, sv);
+    saved_free(sv);
+    py->nsaved--;
+    return true;
+}
+
+const char *python_label(const struct python *py)
+{
+    return py->label;
+}
+
+bool python_take_notice(struct python *py, char *buf, size_t len)
+{
+    if (py->notice_next >= py->nnotice)
+        return false;
+    snprintf(buf, len, "%s", py->notice[py->notice_next++]);
+    return true;
+}
+
+long python_splice_plan(const bool *eval, const bool *interp, size_t nf, const uint32_t *runs,
+                        size_t nruns, int32_t *out, size_t cap)
+{
+    size_t ne = 0;
+    for (size_t i = 0; i < nf; i++)
+        ne += eval[i];
+    /* An eval call in its prologue or epilogue has no run of its own yet:
+     * the innermost one may be extra. */
+    size_t skip = ne == nruns + 1 ? 1 : 0;
+    if (ne != nruns + skip || nruns == 0)
+        return -1;
+    /* Python frames are numbered innermost first; run k starts at first[k]. */
+    size_t n = 0, first = 0;
+    for (size_t k = 0; k < nruns; k++)
+        first += runs[k];
+    /* Walk outermost first: the k-th eval from the outside takes run
+     * nruns-1-k. A native frame is between Python frames when a paired
+     * eval lies on both sides of it. */
+    size_t seen = 0; /* paired evals passed, from the outside */
+    for (size_t i = nf; i > 0; i--) {
+        size_t f = i - 1;
+        bool paired = eval[f] && seen < nruns;
+        if (paired) {
+            size_t k = nruns - 1 - seen;
+            first -= runs[k];
+            for (uint32_t j = runs[k]; j > 0; j--) {
+                if (n >= cap)
+                    return -1;
+                out[n++] = -1 - (int32_t)(first + j - 1);
+            }
+            seen++;
+            continue;
+        }
+        bool between = seen > 0 && seen < nruns;
+        if (between && interp[f])
+            continue;
+        if (n >= cap)
+            return -1;
+        out[n++] = (int32_t)f;
+    }
+    return (long)n;
+}
+
+/* Do the words the read took from the thread's C stack say the same in
+ * the sample's copy of it? */
+static bool snapshot_agrees(const struct py_stack *st, const struct py_sample *s)
+{
+    if (!s->regs || !s->stack)
+        return true;
+    uint64_t sp = s->regs[PERF_REG_SP];
+    for (size_t i = 0; i < st->nwords; i++) {
+        uint64_t a = st->word_addr[i];
+        if (a < sp)
+            return false; /* a C call newer than the sample */
+        if (a - sp > s->stack_size || s->stack_size - (a - sp) < 8)
+            continue; /* beyond the copy */
+        uint64_t v;
+        memcpy(&v, s->stack + (a - sp), 8);
+        if (v != st->word_val[i])
+            return false;
+    }
+    return true;
+}
+
+enum py_result python_splice(struct python *py, const struct py_sample *s, struct py_item *out,
+                             size_t cap, size_t *n)
+{
+    struct py_proc *pp = proc_get(py, s->pid);
+    if (!pp)
+        return PY_NONE;
+    struct py_stack *st;
+    bool exact = py->captured->tid == s->tid && py->captured_pid == s->pid;
+    if (exact) {
+        st = py->captured;
+    } else {
+        st = py->cur;
+        if (!take_saved(py, s, st))
+            py_read_stack(py, pp, s->tid, st);
+    }
+    py->captured->tid = 0;
+    if (!st->present)
+        return PY_NONE;
+    if (!st->valid || (!exact && !snapshot_agrees(st, s)))
+        return PY_INCONSISTENT;
+
+    /* Classify the native frames. */
+    if (s->nframes + PYTHON_MAX_FRAMES > py->planned) {
+        py->planned = s->nframes + PYTHON_MAX_FRAMES;
+        py->eval = xrealloc(py->eval, py->planned * sizeof(*py->eval));
+        py->interp = xrealloc(py->interp, py->planned * sizeof(*py->interp));
+        py->plan = xrealloc(py->plan, py->planned * sizeof(*py->plan));
+    }
+    bool *eval = py->eval, *interp = py->interp;
+    int32_t *plan = py->plan;
+    for (size_t i = 0; i < s->nframes; i++) {
+        uint64_t ip = s->frames[i].ip - (s->frames[i].exact ? 0 : 1);
+        eval[i] = (ip >= pp->eval[0][0] && ip < pp->eval[0][1]) ||
+                  (ip >= pp->eval[1][0] && ip < pp->eval[1][1]);
+        const struct map *m = symbols_find_map(py->sym, s->pid, ip);
+        interp[i] = m && m->dso == pp->dso;
+        /* A builtin that calls back into Python (sorted() with a key,
+         * map()) says how: it stays, where the interpreter has its name. */
+        if (interp[i] && !eval[i] &&
+            strncmp(symbols_user(py->sym, s->pid, s->frames[i].ip, !s->frames[i].exact)->name,
+                    "builtin_", 8) == 0)
+            interp[i] = false;
+    }
+    long np = python_splice_plan(eval, interp, s->nframes, st->runs, st->nruns, plan, py->planned);
+    if (np < 0 || (size_t)np > cap)
+        return PY_INCONSISTENT;
+    for (long i = 0; i < np; i++) {
+        if (plan[i] >= 0) {
+            out[i] = (struct py_item){plan[i], NULL};
+            continue;
+        }
+        struct py_name *nm = py_frame_name(py, pp, &st->frames[-1 - plan[i]]);
+        if (!nm)
+            return PY_INCONSISTENT;
+        out[i] = (struct py_item){-1, nm};
+    }
+    *n = (size_t)np;
+    return PY_SPLICED;
+}

@@ -1,0 +1,436 @@
+/*
+ * pipeline: one sample, down the stages. A sample comes from a sampler
+ * (perf.c or ptrace.c) with its registers and a copy of its stack; it is
+ * unwound (DWARF, or the frame-pointer chain the kernel walked), the
+ * Python frames of its thread are spliced in (src/python), each frame is
+ * symbolised, and the stack goes to the call tree, under its task's root
+ * frame. Side-band records (mmap, comm, fork, exit) keep the task table and
+ * the address spaces current, in time order with the samples.
+ *
+ * Live, stacks are buffered until the next refresh, so that the viewer
+ * looks at a tree that does not change under it.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <uthash.h>
+
+#include "tprof/clock.h"
+#include "tprof/pipeline.h"
+#include "tprof/profile.h"
+#include "tprof/python.h"
+#include "tprof/symbols.h"
+#include "tprof/unwind.h"
+#include "tprof/xalloc.h"
+
+/* Kernel frames kept per sample (perf's sample_max_stack is at most 127). */
+#define MAX_KERNEL_FRAMES 128
+
+struct task {
+    UT_hash_handle hh;
+    uint32_t tid;
+    uint32_t pid;
+    char comm[32];
+    uint32_t root;    /* frame id of this task's root frame, PROFILE_NONE: stale */
+    double maps_at;   /* ptrace: when /proc/PID/maps may be re-read again (leader) */
+    double maps_wait; /* and the wait after that */
+};
+
+struct pending {
+    size_t off;
+    uint32_t len;
+    uint32_t weight;
+};
+
+struct pipeline {
+    struct pipeline_config cfg;
+    struct profile *prof;
+    struct symbols *sym;
+    struct unwind *unw;
+    struct python *py; /* NULL with --python=off */
+    struct task *tasks;
+    char default_comm[32];
+    struct pipeline_stats st;
+    bool reload_maps;
+    struct unwind_frame *frames; /* cfg.max_depth */
+    struct py_item *items;       /* the spliced stack: cfg.max_depth + Python frames */
+    size_t items_cap;
+    uint32_t *stack;             /* root, [truncated], user and kernel frames */
+    size_t stack_cap;
+    uint32_t truncated_frame;    /* the [truncated] frame's id, or PROFILE_NONE */
+    bool buffering;
+    VEC(uint32_t) pend_frames;
+    VEC(struct pending) pend;
+};
+
+struct pipeline *pipeline_new(const struct pipeline_config *cfg, struct profile *prof)
+{
+    struct pipeline *p = xcalloc(1, sizeof(*p));
+    p->cfg = *cfg;
+    p->prof = prof;
+    p->sym = symbols_new(NULL);
+    p->unw = unwind_new(symbols_unwind_find, p->sym);
+    if (cfg->python) {
+        struct python_config pc = {.lines = cfg->python_lines};
+        p->py = python_new(&pc, p->sym);
+    }
+    p->frames = xcalloc(cfg->max_depth, sizeof(*p->frames));
+    p->items_cap = (size_t)cfg->max_depth + PYTHON_MAX_FRAMES;
+    p->items = xcalloc(p->items_cap, sizeof(*p->items));
+    p->stack_cap = p->items_cap + MAX_KERNEL_FRAMES + 3;
+    p->stack = xcalloc(p->stack_cap, sizeof(*p->stack));
+    p->truncated_frame = PROFILE_NONE;
+    return p;
+}
+
+void pipeline_free(struct pipeline *p)
+{
+    if (!p)
+        return;
+    struct task *t, *tmp;
+    HASH_ITER(hh, p->tasks, t, tmp)
+    {
+        HASH_DEL(p->tasks, t);
+        free(t);
+    }
+    python_free(p->py);
+    unwind_free(p->unw);
+    symbols_free(p->sym);
+    free(p->frames);
+    free(p->items);
+    free(p->stack);
+    VEC_FREE(p->pend_frames);
+    VEC_FREE(p->pend);
+    free(p);
+}
+
+void pipeline_set_buffering(struct pipeline *p, bool on)
+{
+    p->buffering = on;
+}
+
+bool pipeline_flush(struct pipeline *p)
+{
+    bool any = p->pend.n > 0;
+    for (size_t i = 0; i < p->pend.n; i++)
+        profile_add_stack(p->prof, p->pend_frames.v + p->pend.v[i].off, p->pend.v[i].len,
+                          p->pend.v[i].weight);
+    p->pend.n = 0;
+    p->pend_frames.n = 0;
+    return any;
+}
+
+void pipeline_set_reload_maps(struct pipeline *p, bool on)
+{
+    p->reload_maps = on;
+}
+
+struct symbols *pipeline_symbols(struct pipeline *p)
+{
+    return p->sym;
+}
+
+const struct pipeline_stats *pipeline_get_stats(const struct pipeline *p)
+{
+    return &p->st;
+}
+
+bool pipeline_take_notice(struct pipeline *p, char *buf, size_t len)
+{
+    if (p->py && python_take_notice(p->py, buf, len))
+        return true;
+    return symbols_take_warning(p->sym, buf, len);
+}
+
+const char *pipeline_python_label(const struct pipeline *p)
+{
+    return p->py ? python_label(p->py) : "";
+}
+
+/* ----- tasks and their names ----- */
+
+static struct task *task_get(struct pipeline *p, uint32_t pid, uint32_t tid)
+{
+    struct task *t;
+    HASH_FIND(hh, p->tasks, &tid, sizeof(tid), t);
+    if (!t) {
+        t = xcalloc(1, sizeof(*t));
+        t->tid = tid;
+        t->pid = pid;
+        snprintf(t->comm, sizeof(t->comm), "%s", p->default_comm);
+        t->root = PROFILE_NONE;
+        HASH_ADD(hh, p->tasks, tid, sizeof(tid), t);
+    }
+    return t;
+}
+
+void pipeline_set_default_comm(struct pipeline *p, const char *comm)
+{
+    snprintf(p->default_comm, 16, "%s", comm);
+}
+
+const char *pipeline_default_comm(const struct pipeline *p)
+{
+    return p->default_comm;
+}
+
+void pipeline_set_comm(struct pipeline *p, uint32_t pid, uint32_t tid, const char *comm)
+{
+    struct task *t = task_get(p, pid, tid);
+    snprintf(t->comm, sizeof(t->comm), "%s", comm);
+    t->root = PROFILE_NONE;
+}
+
+static uint32_t task_root(struct pipeline *p, struct task *t)
+{
+    if (t->root == PROFILE_NONE) {
+        char buf[96];
+        if (p->cfg.threads)
+            snprintf(buf, sizeof(buf), "%s-%" PRIu32 "/%" PRIu32, t->comm, t->pid, t->tid);
+        else if (p->cfg.pid_roots)
+            snprintf(buf, sizeof(buf), "%s-%" PRIu32, t->comm, t->pid);
+        else
+            snprintf(buf, sizeof(buf), "%s", t->comm);
+        t->root = frames_intern(profile_frames(p->prof), buf, strlen(buf), FRAME_ROOT, "");
+    }
+    return t->root;
+}
+
+/* ----- samples ----- */
+
+static uint32_t frame_of(struct pipeline *p, struct symref *s)
+{
+    if (s->cookie == UINT32_MAX) {
+        enum frame_kind k = s->kind == SYM_KERNEL ? FRAME_KERNEL
+                            : s->kind == SYM_JIT  ? FRAME_JIT
+                                                  : FRAME_USER;
+        s->cookie = frames_intern(profile_frames(p->prof), s->name, strlen(s->name), k, s->module);
+    }
+    return s->cookie;
+}
+
+static uint32_t python_frame_of(struct pipeline *p, struct py_name *n)
+{
+    if (n->cookie == UINT32_MAX)
+        n->cookie = frames_intern(profile_frames(p->prof), n->name, strlen(n->name),
+                                  FRAME_PYTHON, "");
+    return n->cookie;
+}
+
+/* ptrace sampling sees no mmap records: when a walk met an address outside
+ * every known mapping (libc before ld.so had mapped it at exec, dlopen, a
+ * JIT), re-read /proc/PID/maps. A re-read that did not help makes the next
+ * wait twice as long (10 ms to 1 s): an address no mapping will ever hold
+ * (a wrong unwind) must not cost a read per sample. True when it was
+ * re-read and now knows the address. */
+static bool maps_missed(struct pipeline *p, uint32_t pid, const struct unwind_frame *f, size_t n)
+{
+    if (!p->reload_maps)
+        return false;
+    /* (code runs only from executable mappings: an address in another
+     * one is in a mapping that has gone since) */
+    size_t i = 0;
+    const struct map *m;
+    while (i < n && (m = symbols_find_map(p->sym, pid, f[i].ip)) && (m->prot & PROT_EXEC))
+        i++;
+    if (i == n)
+        return false;
+    uint64_t ip = f[i].ip;
+    struct task *leader = task_get(p, pid, pid);
+    double now = now_s();
+    if (now < leader->maps_at)
+        return false;
+    char err[256];
+    bool found = symbols_load_proc_maps(p->sym, pid, err, sizeof(err)) == 0 &&
+                 (m = symbols_find_map(p->sym, pid, ip)) && (m->prot & PROT_EXEC);
+    if (p->py)
+        python_maps_changed(p->py, pid);
+    if (found || leader->maps_wait < 0.01)
+        leader->maps_wait = 0.01;
+    else if (leader->maps_wait < 1.0)
+        leader->maps_wait *= 2;
+    leader->maps_at = now + leader->maps_wait;
+    return found;
+}
+
+/* Stage 1: the native frames, leaf first, into p->frames. */
+static size_t unwind_stage(struct pipeline *p, const struct perf_sample *s, bool *deeper)
+{
+    size_t nf = 0, max = p->cfg.max_depth;
+    if (p->cfg.callgraph == PERF_CG_DWARF) {
+        enum unwind_end end;
+        struct unwind_sample us = {s->pid, s->regs, s->stack, (size_t)s->stack_size};
+        nf = unwind_sample(p->unw, &us, p->frames, max, &end);
+        if (maps_missed(p, s->pid, p->frames, nf))
+            nf = unwind_sample(p->unw, &us, p->frames, max, &end);
+        *deeper = end == UNWIND_DEPTH;
+    } else {
+        for (uint64_t i = 0; i < s->nr_user_ips && nf < max; i++) {
+            p->frames[nf].ip = s->user_ips[i];
+            p->frames[nf].exact = i == 0;
+            nf++;
+        }
+        *deeper = s->nr_user_ips > max;
+        maps_missed(p, s->pid, p->frames, nf);
+    }
+    return nf;
+}
+
+/* Stage 2: the frames to show, outermost first, into p->items: the native
+ * ones, with the Python frames of the thread spliced in. */
+static size_t splice_stage(struct pipeline *p, const struct perf_sample *s, uint64_t time,
+                           size_t nf, bool deeper)
+{
+    if (p->py && !deeper) {
+        struct py_sample ps = {s->pid, s->tid, p->frames, nf, s->regs, s->stack,
+                               (size_t)s->stack_size, time};
+        size_t n;
+        enum py_result res = python_splice(p->py, &ps, p->items, p->items_cap, &n);
+        if (res != PY_NONE)
+            p->st.py_samples += s->weight;
+        if (res == PY_INCONSISTENT)
+            p->st.py_inconsistent += s->weight;
+        if (res == PY_SPLICED)
+            return n;
+    }
+    for (size_t i = 0; i < nf; i++)
+        p->items[i] = (struct py_item){(int32_t)(nf - 1 - i), NULL};
+    return nf;
+}
+
+static void on_sample(struct pipeline *p, const struct perf_sample *s, uint64_t time)
+{
+    struct task *t = task_get(p, s->pid, s->tid);
+    size_t n = 0;
+    p->stack[n++] = task_root(p, t);
+
+    bool deeper = false; /* frames beyond --max-depth were left out */
+    size_t nf = unwind_stage(p, s, &deeper);
+    size_t ni = splice_stage(p, s, time, nf, deeper);
+
+    /* Complete when the outermost frame is where a process or thread
+     * starts, however the walk ended: libunwind also ends walks early
+     * (code with no CFI, a JIT), and such a stack is short of its root. A
+     * stack cut at --max-depth keeps its innermost frames under a
+     * [truncated] frame, and is counted apart. */
+    bool complete = false;
+    if (deeper) {
+        if (p->truncated_frame == PROFILE_NONE)
+            p->truncated_frame = frames_intern(profile_frames(p->prof), "[truncated]", 11,
+                                               FRAME_USER, "");
+        p->stack[n++] = p->truncated_frame;
+    }
+    /* Stage 3: symbolise. */
+    for (size_t i = 0; i < ni; i++) {
+        const struct py_item *it = &p->items[i];
+        if (it->py) {
+            p->stack[n++] = python_frame_of(p, it->py);
+            continue;
+        }
+        const struct unwind_frame *f = &p->frames[it->native];
+        struct symref *ref = symbols_user(p->sym, s->pid, f->ip, !f->exact);
+        if (i == 0)
+            complete = ref->entry;
+        p->stack[n++] = frame_of(p, ref);
+    }
+    /* Kernel part (leaf first from the kernel), outermost first. */
+    uint64_t nk = s->nr_kernel_ips < MAX_KERNEL_FRAMES ? s->nr_kernel_ips : MAX_KERNEL_FRAMES;
+    for (uint64_t i = nk; i > 0; i--)
+        p->stack[n++] = frame_of(p, symbols_kernel(p->sym, s->kernel_ips[i - 1]));
+    if (s->kernel_mode && s->nr_kernel_ips == 0)
+        p->stack[n++] = frame_of(p, symbols_kernel(p->sym, s->ip));
+
+    /* Stage 4: aggregate. */
+    p->st.samples += s->weight;
+    if (deeper)
+        p->st.cut += s->weight;
+    else if (!complete)
+        p->st.truncated += s->weight;
+    if (p->buffering) {
+        struct pending pd = {p->pend_frames.n, (uint32_t)n, s->weight};
+        VEC_RESERVE(p->pend_frames, p->pend_frames.n + n);
+        memcpy(p->pend_frames.v + p->pend_frames.n, p->stack, n * sizeof(uint32_t));
+        p->pend_frames.n += n;
+        VEC_PUSH(p->pend, pd);
+    } else {
+        profile_add_stack(p->prof, p->stack, n, s->weight);
+    }
+}
+
+void pipeline_stopped(void *arg, uint32_t pid, uint32_t tid)
+{
+    struct pipeline *p = arg;
+    if (p->py)
+        python_capture(p->py, pid, tid);
+}
+
+void pipeline_drained(void *arg, const struct perf_ev *ev)
+{
+    struct pipeline *p = arg;
+    if (p->py && ev->type == PERF_EV_SAMPLE)
+        python_drained(p->py, ev->u.sample.pid, ev->u.sample.tid, ev->time);
+}
+
+void pipeline_event(void *arg, const struct perf_ev *ev)
+{
+    struct pipeline *p = arg;
+    switch (ev->type) {
+    case PERF_EV_SAMPLE:
+        on_sample(p, &ev->u.sample, ev->time);
+        break;
+    case PERF_EV_MMAP: {
+        const struct perf_mmap *m = &ev->u.mmap;
+        symbols_mmap(p->sym, m->pid, m->addr, m->len, m->pgoff, m->prot, m->filename,
+                     m->build_id, m->build_id_size);
+        if (p->py)
+            python_maps_changed(p->py, m->pid);
+        break;
+    }
+    case PERF_EV_COMM: {
+        const struct perf_comm *c = &ev->u.comm;
+        if (c->exec) {
+            /* A new program in this process: new address space, new CFI. */
+            symbols_exec(p->sym, c->pid);
+            unwind_flush(p->unw, c->pid);
+            if (p->py)
+                python_forget(p->py, c->pid);
+        }
+        pipeline_set_comm(p, c->pid, c->tid, c->comm);
+        break;
+    }
+    case PERF_EV_FORK: {
+        const struct perf_task *k = &ev->u.task;
+        struct task *parent = task_get(p, k->ppid, k->ptid);
+        struct task *t = task_get(p, k->pid, k->tid);
+        snprintf(t->comm, sizeof(t->comm), "%s", parent->comm);
+        t->pid = k->pid;
+        t->root = PROFILE_NONE;
+        if (k->pid != k->ppid) { /* a process, not a thread: copy the address space */
+            symbols_fork(p->sym, k->ppid, k->pid);
+            if (p->py)
+                python_forget(p->py, k->pid);
+        }
+        break;
+    }
+    case PERF_EV_EXIT: {
+        const struct perf_task *k = &ev->u.task;
+        if (k->pid == k->tid) {
+            symbols_exit(p->sym, k->pid);
+            unwind_flush(p->unw, k->pid);
+            if (p->py)
+                python_forget(p->py, k->pid);
+        }
+        break;
+    }
+    case PERF_EV_MAPS: {
+        char err[256];
+        symbols_load_proc_maps(p->sym, ev->u.task.pid, err, sizeof(err));
+        if (p->py)
+            python_maps_changed(p->py, ev->u.task.pid);
+        break;
+    }
+    }
+}
