@@ -149,6 +149,7 @@ const char *python_short_file(const char *file)
             best = p + 10;
     if (best && *best)
         return best;
+    best = NULL;
     /* the standard library: .../lib/pythonX.Y/ */
     for (const char *p = file; (p = strstr(p, "lib/python")); p++) {
         const char *q = p + 10;

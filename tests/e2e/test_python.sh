@@ -1,0 +1,194 @@
+# Python frames: every CPython present (Debian's /usr/bin/python3.11, which
+# scripts/install-deps.sh installs, and pyenv's 3.10-3.13 when the machine
+# has them), on both backends: detection, naming, splicing, accuracy against
+# a split known by construction, threads, generators, --python=off,
+# --python-lines, attaching, wall mode, children, and an unsupported version.
+. "$(dirname "$0")/lib.sh"
+cd "$TMP" || exit 1
+PY="$ROOT/tests/e2e/py"
+NOPERF="$PROGS/noperf"
+
+# The interpreters: "LABEL PATH" lines. pyenv's newest patch release of
+# each minor version, found without running pyenv itself.
+PYENV_ROOT=${PYENV_ROOT:-$HOME/.pyenv}
+interpreters() {
+    echo "debian-3.11 /usr/bin/python3.11"
+    for m in 10 11 12 13; do
+        p=$(ls -d "$PYENV_ROOT"/versions/3.$m.*/bin/python3.$m 2>/dev/null | sort -V | tail -1)
+        if [ -n "$p" ] && [ -x "$p" ]; then
+            echo "pyenv-3.$m $p"
+        else
+            echo "pyenv-3.$m -"
+        fi
+    done
+}
+
+# Shares among the loop's stacks (those through main (split.py)): a, b, c
+# and keyfn, and the share of keyfn under d through sorted() (C).
+split_shares() {
+    awk '{ n = $NF; if ($0 !~ /;main \([^;]*split\.py:[0-9]+\)/) next; t += n
+           if ($0 ~ /;a \(/) A += n; if ($0 ~ /;b \(/) B += n; if ($0 ~ /;c \(/) C += n
+           if ($0 ~ /;keyfn \(/) K += n
+           if ($0 ~ /;d \([^;]*\);(builtin_sorted;)?keyfn \(/) D += n }
+         END { if (!t) { print "0 0 0 0 0 0"; exit }
+               printf "%d %.1f %.1f %.1f %.1f %.1f\n", t, 100*A/t, 100*B/t, 100*C/t, 100*K/t, 100*D/t }' "$1"
+}
+
+# near VALUE WANT TOL: |VALUE - WANT| <= TOL
+near() { awk -v v="$1" -v w="$2" -v t="$3" 'BEGIN { d = v - w; if (d < 0) d = -d; exit !(d <= t) }'; }
+
+# accuracy NAME FOLDED: a 50, b 25, c 15, keyfn 10 (within 3 points), the
+# sorted() chain present.
+accuracy() {
+    set -- "$1" $(split_shares "$2")
+    name=$1 total=$2 a=$3 b=$4 c=$5 k=$6 chain=$7
+    if [ "$total" -lt 500 ]; then
+        fail "$name: split" "only $total samples through main: $(head -c 600 "$2" 2>/dev/null)"
+        return
+    fi
+    near "$chain" "$k" 0.5 && [ "${k%.*}" -gt 0 ]
+    check "$name: keyfn called from sorted() sits under d" $? "keyfn $k%, under d $chain%"
+    if [ -n "${TPROF_SANITIZED:-}" ]; then
+        skip "$name: split 50/25/15/10" "accuracy is measured with the release build"
+        return
+    fi
+    near "$a" 50 3 && near "$b" 25 3 && near "$c" 15 3 && near "$k" 10 3
+    check "$name: split 50/25/15/10 within 3 points" $? "a $a b $b c $c keyfn $k ($total samples)"
+}
+
+interpreters >list
+while read -r label py; do
+    if [ "$py" = "-" ]; then
+        skip "$label" "not installed (pyenv install 3.${label#pyenv-3.})"
+        continue
+    fi
+    if [ ! -x "$py" ]; then
+        fail "$label" "$py is missing: scripts/install-deps.sh installs python3.11"
+        continue
+    fi
+    ver=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+
+    # ----- perf backend -----
+    "$TPROF" --backend perf -o "$label.perf.folded" -- "$py" "$PY/split.py" 3 >/dev/null 2>"$label.perf.err"
+    rc=$?
+    [ $rc -eq 0 ] && [ "$(grep -c "^tprof: python $ver" "$label.perf.err")" -eq 1 ] &&
+        grep -q "showing Python frames" "$label.perf.err" &&
+        grep -Eq "[0-9.]+% of [0-9]+ Python samples inconsistent" "$label.perf.err"
+    check "$label: detected and said once (python $ver), inconsistent share in the summary" $? \
+        "rc=$rc $(cat "$label.perf.err")"
+    grep -q ";<module> ([^;]*split\.py:1);main ([^;]*split\.py:29);a ([^;]*split\.py:13);work ([^;]*split\.py:7)" \
+        "$label.perf.folded"
+    check "$label: QUALNAME (FILE:FIRSTLINE) frames in place of the eval loop" $? \
+        "$(sort -t' ' -k2 -nr "$label.perf.folded" | head -2)"
+    ! grep -q ';<module> ([^;]*split\.py:1);[^;(]*;main (' "$label.perf.folded"
+    check "$label: interpreter frames between Python frames dropped" $? \
+        "$(grep ';<module> (' "$label.perf.folded" | head -2)"
+    accuracy "$label perf" "$label.perf.folded"
+
+    # ----- ptrace backend (read while the thread is stopped) -----
+    if "$NOPERF" "$TPROF" -q -o "$label.pt.folded" -- "$py" "$PY/split.py" 3 >/dev/null 2>"$label.pt.err"; then
+        accuracy "$label ptrace" "$label.pt.folded"
+    else
+        fail "$label ptrace" "$(cat "$label.pt.err")"
+    fi
+
+    # ----- threads: each thread state matched to its kernel thread -----
+    "$TPROF" -q --threads -o "$label.thr.folded" -- "$py" "$PY/threads.py" 1.5 >/dev/null 2>&1
+    l=$(grep -c ';spin_left (' "$label.thr.folded")
+    r=$(grep -c ';spin_right (' "$label.thr.folded")
+    both=$(grep ';spin_left (' "$label.thr.folded" | grep -c ';spin_right (')
+    lroots=$(grep ';spin_left (' "$label.thr.folded" | cut -d';' -f1 | sort -u | wc -l)
+    rroots=$(grep ';spin_right (' "$label.thr.folded" | cut -d';' -f1 | sort -u | wc -l)
+    common=$( (grep ';spin_left (' "$label.thr.folded" | cut -d';' -f1 | sort -u
+               grep ';spin_right (' "$label.thr.folded" | cut -d';' -f1 | sort -u) | sort | uniq -d | wc -l)
+    [ "$l" -gt 0 ] && [ "$r" -gt 0 ] && [ "$both" -eq 0 ] && [ "$lroots" -eq 1 ] &&
+        [ "$rroots" -eq 1 ] && [ "$common" -eq 0 ]
+    check "$label: threads: each function on its own thread only" $? \
+        "left $l right $r both $both roots $lroots/$rroots common $common"
+    # (3.10's code objects have no qualname: "run", not "Thread.run")
+    grep -Eq ';(Thread\.)?run \(threading\.py:[0-9]+\);spin_left \(' "$label.thr.folded"
+    check "$label: standard library files shortened (threading.py)" $? \
+        "$(grep ';spin_left (' "$label.thr.folded" | head -1)"
+
+    # ----- generators and coroutines -----
+    "$TPROF" -q -o "$label.gen.folded" -- "$py" "$PY/gen.py" 1.5 >/dev/null 2>&1
+    grep -q ';consume ([^;]*gen\.py:16);produce ([^;]*gen\.py:12);work (' "$label.gen.folded" &&
+        grep -q ';coro ([^;]*gen\.py:22);work (' "$label.gen.folded"
+    check "$label: generator and coroutine frames as their functions" $? \
+        "$(grep -o ';[a-z_]* ([^;]*gen\.py:[0-9]*)' "$label.gen.folded" | sort | uniq -c | head)"
+
+    # ----- --python=off, --python-lines -----
+    "$TPROF" -q --python=off -o "$label.off.folded" -- "$py" "$PY/split.py" 0.5 >/dev/null 2>"$label.off.err"
+    ! grep -q 'split\.py' "$label.off.folded" && grep -q '_PyEval_EvalFrameDefault' "$label.off.folded" &&
+        ! grep -q 'showing Python frames' "$label.off.err"
+    check "$label: --python=off keeps the interpreter's frames" $? "$(head -c 400 "$label.off.folded")"
+    "$TPROF" -q --python-lines -o "$label.lines.folded" -- "$py" "$PY/split.py" 1 >/dev/null 2>&1
+    grep -Eq ';work \([^;]*split\.py:(9|10|11)\)' "$label.lines.folded" &&
+        grep -q ';a ([^;]*split\.py:14);' "$label.lines.folded"
+    check "$label: --python-lines names the line executing" $? \
+        "$(grep -o ';[a-z]* ([^;]*split\.py:[0-9]*)' "$label.lines.folded" | sort | uniq -c | head)"
+done <list
+
+# ----- the rest: one interpreter (Debian's) -----
+py=/usr/bin/python3.11
+if [ -x "$py" ]; then
+    # attaching to a running program
+    "$py" "$PY/split.py" 5 >/dev/null &
+    pid=$!
+    sleep 0.5
+    "$TPROF" -p $pid --duration 2.5 -o attach.folded >/dev/null 2>attach.err
+    rc=$?
+    wait $pid
+    [ $rc -eq 0 ] && grep -q "^tprof: python 3.11" attach.err
+    check "-p: a running Python program is detected" $? "rc=$rc $(cat attach.err)"
+    accuracy "-p" attach.folded
+
+    # a shell starting python, and multiprocessing's children
+    "$TPROF" -q -o sh.folded -- sh -c "'$py' '$PY/split.py' 1" >/dev/null 2>&1
+    grep -q ';a ([^;]*split\.py:13);work (' sh.folded
+    check "a shell script's python is detected after its exec" $? "$(head -c 300 sh.folded)"
+    "$TPROF" -q -o mp.folded -- "$py" "$PY/mp.py" 1 >/dev/null 2>&1
+    grep -q ';child_task ([^;]*mp\.py:12);work (' mp.folded
+    check "multiprocessing: the children's Python frames" $? \
+        "$(grep -o ';[a-z_]* ([^;]*mp\.py:[0-9]*)' mp.folded | sort | uniq -c)"
+
+    # a live viewer says which Python it found
+    tmux_start py
+    $T new-session -d -s v -x 120 -y 30 "env TERM=screen LANG=C.UTF-8 '$TPROF' -- '$py' '$PY/split.py' 30"
+    wait_for "python 3.11" 100
+    check "live: the header says python 3.11" $? "$(screen | tail -3)"
+    keys q
+    sleep 0.5
+else
+    fail "debian python3.11" "/usr/bin/python3.11 is missing: scripts/install-deps.sh installs it"
+fi
+
+# wall mode: blocked threads under their Python frames; the GIL wait shows
+# where the interpreter has symbols (pyenv's builds; Debian's is stripped).
+wpy=$(ls -d "$PYENV_ROOT"/versions/3.12.*/bin/python3.12 2>/dev/null | sort -V | tail -1)
+[ -n "$wpy" ] || wpy=/usr/bin/python3.11
+"$TPROF" -q --mode wall -o wall.folded -- "$wpy" "$PY/waits.py" 2 >/dev/null 2>wall.err
+grep -Eq ';napper \([^;]*waits\.py:9\);[^ ]*(sleep|select)' wall.folded &&
+    grep -Eq ';consumer \([^;]*waits\.py:13\);Queue\.get \(queue\.py:[0-9]+\);' wall.folded &&
+    grep -Eq ';reader \([^;]*waits\.py:17\);[^ ]*recv' wall.folded
+check "wall: time.sleep, queue.get and socket.recv under their Python frames" $? \
+    "$(grep -Eo ';(napper|consumer|reader) \([^;]*\);[^ ]{0,200}' wall.folded | sort | uniq -c | sort -nr | head -5)"
+case "$wpy" in
+/usr/bin/*) skip "wall: the GIL wait" "needs an interpreter with symbols (pyenv)" ;;
+*)
+    grep -Eq ';spinner \([^;]*waits\.py:27\);work \([^;]*\);[^ ]*take_gil' wall.folded
+    check "wall: the GIL wait shows as take_gil under the Python frame" $? \
+        "$(grep ';spinner (' wall.folded | sort -t' ' -k2 -nr | head -3)"
+    ;;
+esac
+
+# an unsupported version: one clear line, native frames only
+old=$(ls -d "$PYENV_ROOT"/versions/3.9.*/bin/python3.9 2>/dev/null | sort -V | tail -1)
+if [ -n "$old" ]; then
+    "$TPROF" -o old.folded -- "$old" "$PY/split.py" 0.5 >/dev/null 2>old.err
+    [ "$(grep -c 'python 3.9.* is not supported (3.10 to 3.13)' old.err)" -eq 1 ] &&
+        ! grep -q 'split\.py' old.folded && grep -q '_PyEval_EvalFrameDefault' old.folded
+    check "python 3.9: said unsupported once, native frames only" $? "$(cat old.err)"
+else
+    skip "python 3.9 (unsupported)" "pyenv 3.9 not installed"
+fi

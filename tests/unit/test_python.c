@@ -1,0 +1,422 @@
+/* The Python reader's pure parts (line tables against CPython's own
+ * co_lines(), file names, the splice plan, 3.13's debug offsets) and its
+ * reading, on a fake 3.11 interpreter built in this process's memory and
+ * read back through process_vm_readv as tprof reads a real one. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../../src/python/internal.h"
+#include "tprof/folded.h"
+#include "tprof/python.h"
+#include "tprof/xalloc.h"
+
+/* co_linetable and co_lines() of this function, from CPython itself:
+ *
+ * def sample(n):
+ *     total = 0
+ *     for i in range(n):
+ *         if i % 3 == 0:
+ *             total += i
+ *         else:
+ *             total -= 1
+ *     try:
+ *         x = 1 / n
+ *     except ZeroDivisionError:
+ *         x = 0
+ *     return total + x
+ *
+ * (python3.11 and python3.10, one line per code unit, -1: no line) */
+static const uint8_t lt311[] = {
+    0x80, 0x00, 0xd8, 0x0c, 0x0d, 0x80, 0x45, 0xdd, 0x0d, 0x12, 0x90, 0x31, 0x89, 0x58, 0x8c,
+    0x58, 0xf0, 0x00, 0x04, 0x05, 0x17, 0xf0, 0x00, 0x04, 0x05, 0x17, 0x88, 0x01, 0xd8, 0x0b,
+    0x0c, 0x88, 0x71, 0x89, 0x35, 0x90, 0x41, 0x8a, 0x3a, 0x88, 0x3a, 0xd8, 0x0c, 0x11, 0x90,
+    0x51, 0x89, 0x4a, 0x88, 0x45, 0x88, 0x45, 0xe0, 0x0c, 0x11, 0x90, 0x51, 0x89, 0x4a, 0x88,
+    0x45, 0x88, 0x45, 0xf0, 0x02, 0x03, 0x05, 0x0e, 0xd8, 0x0c, 0x0d, 0x90, 0x01, 0x89, 0x45,
+    0x88, 0x01, 0x88, 0x01, 0xf8, 0xdd, 0x0b, 0x1c, 0xf0, 0x00, 0x01, 0x05, 0x0e, 0xf0, 0x00,
+    0x01, 0x05, 0x0e, 0xf0, 0x00, 0x01, 0x05, 0x0e, 0xd8, 0x0c, 0x0d, 0x88, 0x01, 0x88, 0x01,
+    0x88, 0x01, 0xf0, 0x03, 0x01, 0x05, 0x0e, 0xf8, 0xf8, 0xf8, 0xe0, 0x0b, 0x10, 0x90, 0x31,
+    0x89, 0x39, 0xd0, 0x04, 0x14};
+static const int lines311[] = {
+    2,  3,  3,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  5,  5,  5,  5,
+    5,  5,  5,  5,  5,  6,  6,  6,  6,  6,  6,  8,  8,  8,  8,  8,  8,  9,  10, 10, 10, 10, 10, 10,
+    -1, 11, 11, 11, 11, 11, 11, 11, 11, 11, 12, 12, 12, 12, 11, -1, -1, -1, 13, 13, 13, 13, 13};
+static const uint8_t lt310[] = {0x04, 0x01, 0x0c, 0x01, 0x0c, 0x01, 0x0a, 0x01,
+                                0x0a, 0x02, 0x02, 0x01, 0x0a, 0x01, 0x08, 0x03,
+                                0x0c, 0xfe, 0x06, 0x01, 0x08, 0x01, 0x02, 0xfe};
+static const int lines310[] = {3,  3,  4,  4,  4,  4,  4,  4,  5,  5,  5,  5,  5,  5,  6,  6,
+                               6,  6,  6,  8,  8,  8,  8,  8,  9,  10, 10, 10, 10, 10, 13, 13,
+                               13, 13, 11, 11, 11, 11, 11, 11, 12, 12, 12, 13, 13, 13, 13, 11};
+
+static void test_line_table_311(void **state)
+{
+    (void)state;
+    for (size_t u = 0; u < sizeof(lines311) / sizeof(lines311[0]); u++)
+        assert_int_equal(python_line_311(lt311, sizeof(lt311), 2, (int)u), lines311[u]);
+    assert_int_equal(python_line_311(lt311, sizeof(lt311), 2, -1), 2); /* not started */
+    /* past the end, a byte without its entry bit, a varint cut short */
+    assert_int_equal(python_line_311(lt311, sizeof(lt311), 2, 10000), -2);
+    const uint8_t bad[] = {0x05};
+    assert_int_equal(python_line_311(bad, 1, 2, 0), -2);
+    const uint8_t cut[] = {0xe8, 0x41};
+    assert_int_equal(python_line_311(cut, sizeof(cut), 2, 0), -2);
+    const uint8_t longer[] = {0xe8, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x01};
+    assert_int_equal(python_line_311(longer, sizeof(longer), 2, 0), -2);
+}
+
+static void test_line_table_310(void **state)
+{
+    (void)state;
+    for (size_t u = 0; u < sizeof(lines310) / sizeof(lines310[0]); u++)
+        assert_int_equal(python_line_310(lt310, sizeof(lt310), 2, (int)(2 * u)), lines310[u]);
+    assert_int_equal(python_line_310(lt310, sizeof(lt310), 2, -1), 2);
+    assert_int_equal(python_line_310(lt310, sizeof(lt310), 2, 10000), -2);
+    const uint8_t none[] = {0x04, 0x80};
+    assert_int_equal(python_line_310(none, sizeof(none), 2, 0), -1);
+}
+
+static void test_short_file(void **state)
+{
+    (void)state;
+    assert_string_equal(python_short_file("/usr/lib/python3.11/threading.py"), "threading.py");
+    assert_string_equal(python_short_file("/root/.pyenv/versions/3.12.1/lib/python3.12/json/decoder.py"),
+                        "json/decoder.py");
+    assert_string_equal(
+        python_short_file("/venv/lib/python3.11/site-packages/amqp/codec.py"), "amqp/codec.py");
+    assert_string_equal(python_short_file("/usr/lib/python3/dist-packages/yaml/x.py"), "yaml/x.py");
+    assert_string_equal(python_short_file("/a/site-packages/b/site-packages/c.py"), "c.py");
+    assert_string_equal(python_short_file("codec.py"), "codec.py");
+    assert_string_equal(python_short_file("<frozen importlib._bootstrap>"),
+                        "<frozen importlib._bootstrap>");
+    assert_string_equal(python_short_file("/x/lib/python/y.py"), "/x/lib/python/y.py");
+    assert_string_equal(python_short_file("site-packages/"), "site-packages/");
+}
+
+static void test_is_python_name(void **state)
+{
+    (void)state;
+    const char *yes[] = {"encode_binary (codec.py:3)", "Frame.encode (amqp/codec.py:41)",
+                         "sort_phase.<locals>.<lambda> (w.py:27)",
+                         "<module> (<frozen importlib._bootstrap>:1)", "f (a b.pyw:1)"};
+    const char *no[] = {"main", "f (x.c:3)", "(a.py:1)", "f (a.py:)", "f (a.py:1", "f a.py:1)",
+                        "operator() (x.py:1x)"};
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+        assert_true(folded_is_python_name(yes[i], strlen(yes[i])));
+    for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+        assert_false(folded_is_python_name(no[i], strlen(no[i])));
+}
+
+/* Native frames leaf first; E: eval loop, I: interpreter, N: elsewhere. */
+static long plan(const char *kinds, const uint32_t *runs, size_t nruns, int32_t *out)
+{
+    size_t nf = strlen(kinds);
+    bool eval[32], interp[32];
+    for (size_t i = 0; i < nf; i++) {
+        eval[i] = kinds[i] == 'E';
+        interp[i] = kinds[i] == 'E' || kinds[i] == 'I';
+    }
+    return python_splice_plan(eval, interp, nf, runs, nruns, out, 64);
+}
+
+static void test_splice_plan(void **state)
+{
+    (void)state;
+    int32_t out[64];
+    /* memmove <- bytes_concat(I) <- E(run0: 2 frames) <- I <- N(sorted) <- I <- E(run1: 3) <- I
+     * (PyEval_EvalCode) <- N(main), leaf first */
+    const uint32_t runs[] = {2, 3};
+    long n = plan("NIEINIEIN", runs, 2, out);
+    /* outermost first: main, PyEval_EvalCode, run1 (frames 4,3,2), sorted,
+     * run0 (frames 1,0), bytes_concat, memmove; the I frames between runs
+     * are dropped */
+    const int32_t want[] = {8, 7, -5, -4, -3, 4, -2, -1, 1, 0};
+    assert_int_equal(n, sizeof(want) / sizeof(want[0]));
+    assert_memory_equal(out, want, sizeof(want));
+
+    /* the innermost eval in its prologue: one eval more than runs, kept native */
+    const uint32_t one[] = {1};
+    n = plan("EIEN", one, 1, out);
+    const int32_t want2[] = {3, -1, 1, 0};
+    assert_int_equal(n, 4);
+    assert_memory_equal(out, want2, sizeof(want2));
+
+    /* counts that disagree: not spliced */
+    assert_int_equal(plan("EIEN", runs, 2, out) >= 0, 1);
+    assert_int_equal(plan("IN", one, 1, out), -1);
+    assert_int_equal(plan("EEEN", one, 1, out), -1);
+    assert_int_equal(plan("EN", runs, 2, out), -1);
+    assert_int_equal(plan("EN", runs, 0, out), -1);
+    /* too little room */
+    assert_int_equal(python_splice_plan((bool[]){true}, (bool[]){true}, 1, (uint32_t[]){3}, 1, out,
+                                        2),
+                     -1);
+}
+
+static void test_debug_offsets(void **state)
+{
+    (void)state;
+    uint8_t b[512];
+    memset(b, 0, sizeof(b));
+    struct py_offsets o = *py_offsets_builtin(13);
+    assert_false(py_offsets_from_debug(&o, b, sizeof(b)));
+    memcpy(b, "xdebugpy", 8);
+#define PUT(off, v) do { uint64_t x_ = (v); memcpy(b + (off), &x_, 8); } while (0)
+    PUT(24, 0x1000);  /* runtime_state.size */
+    PUT(40, 0x300);   /* interpreters_head */
+    PUT(48, 0x2000);  /* interpreter_state.size */
+    PUT(64, 0x1c00);  /* next */
+    PUT(72, 0x1c80);  /* threads_head */
+    PUT(152, 320);    /* thread_state.size */
+    PUT(168, 8);      /* next */
+    PUT(184, 80);     /* current_frame */
+    PUT(192, 152);    /* thread_id */
+    PUT(200, 160);    /* native_thread_id */
+    PUT(208, 240);    /* datastack_chunk */
+    PUT(224, 80);     /* interpreter_frame.size */
+    PUT(232, 8);      /* previous */
+    PUT(240, 0);      /* executable */
+    PUT(248, 56);     /* instr_ptr */
+    PUT(264, 70);     /* owner */
+    PUT(272, 208);    /* code_object.size */
+    PUT(280, 112);
+    PUT(288, 120);
+    PUT(296, 128);
+    PUT(304, 136);
+    PUT(312, 68);
+    PUT(344, 200);
+    assert_true(py_offsets_from_debug(&o, b, sizeof(b)));
+    assert_int_equal(o.rt_interpreters_head, 0x300);
+    assert_int_equal(o.is_threads_head, 0x1c80);
+    assert_int_equal(o.ts_frame, 80);
+    assert_int_equal(o.ts_datastack_top, 248);
+    assert_int_equal(o.co_code_adaptive, 200);
+    /* an offset outside its struct, a free-threaded build, a short block */
+    PUT(200, 400);
+    assert_false(py_offsets_from_debug(&o, b, sizeof(b)));
+    PUT(200, 160);
+    PUT(16, 1);
+    assert_false(py_offsets_from_debug(&o, b, sizeof(b)));
+    PUT(16, 0);
+    assert_false(py_offsets_from_debug(&o, b, 200));
+#undef PUT
+}
+
+/* ----- a fake 3.11 interpreter in this process ----- */
+
+static uint8_t code_type[8], unicode_type[8], bytes_type[8];
+
+struct fake {
+    uint8_t runtime[64];
+    uint8_t interp[64];
+    uint8_t tstate[512];
+    uint8_t cframes[4][24];
+    uint8_t chunk[4096];
+    uint8_t code[3][256];
+    uint8_t str[6][128];
+};
+
+static void put64(uint8_t *b, size_t off, uint64_t v)
+{
+    memcpy(b + off, &v, 8);
+}
+
+static uint64_t addr(const void *p)
+{
+    return (uint64_t)(uintptr_t)p;
+}
+
+/* An ASCII str object (3.11 layout: compact ASCII, data at +48). */
+static void make_str(uint8_t *o, const char *s)
+{
+    memset(o, 0, 128);
+    put64(o, 8, addr(unicode_type));
+    put64(o, 16, strlen(s));
+    uint32_t state = (1u << 2) | (1u << 5) | (1u << 6) | (1u << 7); /* kind 1, compact, ascii, ready */
+    memcpy(o + 32, &state, 4);
+    memcpy(o + 48, s, strlen(s) + 1);
+}
+
+static void make_code(struct fake *f, int i, const char *qualname, int firstline)
+{
+    uint8_t *c = f->code[i];
+    memset(c, 0, 256);
+    put64(c, 8, addr(code_type));
+    put64(c, 16, 100); /* code units */
+    int32_t fl = firstline;
+    memcpy(c + 72, &fl, 4);
+    make_str(f->str[2 * i], qualname);
+    make_str(f->str[2 * i + 1], "/usr/lib/python3.11/fake.py");
+    put64(c, 112, addr(f->str[2 * i + 1]));
+    put64(c, 120, addr(f->str[2 * i]));
+    put64(c, 128, addr(f->str[2 * i]));
+    put64(c, 136, 0);
+}
+
+/* Frame K of the chunk: code, previous, entry. */
+static uint8_t *frame_at(struct fake *f, int k)
+{
+    return f->chunk + 24 + 72 * k;
+}
+
+static void make_frame(struct fake *f, int k, int code, int prev, bool entry)
+{
+    uint8_t *fr = frame_at(f, k);
+    memset(fr, 0, 72);
+    put64(fr, 32, addr(f->code[code]));
+    put64(fr, 48, prev < 0 ? 0 : addr(frame_at(f, prev)));
+    put64(fr, 56, addr(f->code[code]) + 184 + 2 * 5); /* prev_instr: unit 5 */
+    fr[68] = entry;
+    fr[69] = 0;
+}
+
+/* <module> (entry) <- main <- [C call] <- key (entry): two eval calls. */
+static void build(struct fake *f, uint32_t tid)
+{
+    memset(f, 0, sizeof(*f));
+    make_code(f, 0, "<module>", 1);
+    make_code(f, 1, "main", 10);
+    make_code(f, 2, "key", 20);
+    make_frame(f, 0, 0, -1, true);
+    make_frame(f, 1, 1, 0, false);
+    make_frame(f, 2, 2, 1, true);
+    put64(f->runtime, 40, addr(f->interp));
+    put64(f->interp, 0, 0);
+    put64(f->interp, 16, addr(f->tstate));
+    uint8_t *ts = f->tstate;
+    put64(ts, 8, 0);
+    put64(ts, 160, tid);
+    put64(ts, 56, addr(f->cframes[0]));
+    put64(f->cframes[0], 8, addr(frame_at(f, 2)));
+    put64(f->cframes[0], 16, addr(f->cframes[1]));
+    put64(f->cframes[1], 8, addr(frame_at(f, 1)));
+    put64(f->cframes[1], 16, addr(ts + 336));
+    put64(ts, 296, addr(f->chunk));
+    put64(ts, 304, addr(frame_at(f, 3)));
+}
+
+static struct py_proc *fake_proc(struct fake *f)
+{
+    struct py_proc *pp = xcalloc(1, sizeof(*pp));
+    pp->pid = (uint32_t)getpid();
+    pp->state = PY_FOUND;
+    pp->off = *py_offsets_builtin(11);
+    pp->runtime = addr(f->runtime);
+    pp->code_type = addr(code_type);
+    pp->unicode_type = addr(unicode_type);
+    pp->bytes_type = addr(bytes_type);
+    pp->pthread_tid_off = -1;
+    return pp;
+}
+
+static void proc_done(struct py_proc *pp)
+{
+    py_codes_free(pp);
+    struct py_tid *t, *tmp;
+    HASH_ITER(hh, pp->tids, t, tmp)
+    {
+        HASH_DEL(pp->tids, t);
+        free(t);
+    }
+    free(pp);
+}
+
+static void test_read_fake_311(void **state)
+{
+    (void)state;
+    struct fake *f = xcalloc(1, sizeof(*f));
+    uint32_t tid = (uint32_t)gettid();
+    build(f, tid);
+    struct python_config cfg = {.lines = false};
+    struct python *py = python_new(&cfg, NULL);
+    struct py_proc *pp = fake_proc(f);
+    struct py_stack *st = xmalloc(sizeof(*st));
+
+    py_read_stack(py, pp, tid, st);
+    assert_true(st->present);
+    assert_true(st->valid);
+    assert_int_equal(st->nframes, 3);
+    assert_int_equal(st->nruns, 2);
+    assert_int_equal(st->runs[0], 1);
+    assert_int_equal(st->runs[1], 2);
+    assert_int_equal(st->frames[0].lasti, 5);
+    assert_string_equal(py_frame_name(py, pp, &st->frames[0])->name, "key (fake.py:20)");
+    assert_string_equal(py_frame_name(py, pp, &st->frames[2])->name, "<module> (fake.py:1)");
+
+    /* another thread: not Python */
+    py_read_stack(py, pp, tid + 1, st);
+    assert_false(st->present);
+
+    /* a code object whose type is not code: inconsistent */
+    put64(f->code[1], 8, addr(unicode_type));
+    py_codes_free(pp);
+    py_read_stack(py, pp, tid, st);
+    assert_true(st->present);
+    assert_false(st->valid);
+    put64(f->code[1], 8, addr(code_type));
+
+    /* a code object freed and its address reused: the cache notices */
+    py_read_stack(py, pp, tid, st);
+    assert_true(st->valid);
+    make_str(f->str[2], "renamed");
+    put64(f->code[1], 128, addr(f->str[4])); /* qualname now "key"'s string */
+    py_read_stack(py, pp, tid, st);
+    assert_true(st->valid);
+    assert_string_equal(py_frame_name(py, pp, &st->frames[1])->name, "key (fake.py:10)");
+    build(f, tid);
+    py_codes_free(pp);
+
+    /* a frame pointing at itself; an entry mark that is not 0 or 1; the
+     * C-call chain disagreeing with the entry frames; a caller above its
+     * callee in the data stack */
+    put64(frame_at(f, 1), 48, addr(frame_at(f, 1)));
+    py_read_stack(py, pp, tid, st);
+    assert_false(st->valid);
+    build(f, tid);
+    frame_at(f, 1)[68] = 7;
+    py_read_stack(py, pp, tid, st);
+    assert_false(st->valid);
+    build(f, tid);
+    put64(f->cframes[1], 8, addr(frame_at(f, 0)));
+    py_read_stack(py, pp, tid, st);
+    assert_false(st->valid);
+    build(f, tid);
+    put64(frame_at(f, 1), 48, addr(frame_at(f, 2)));
+    py_read_stack(py, pp, tid, st);
+    assert_false(st->valid);
+    build(f, tid);
+    /* lasti outside the code */
+    put64(frame_at(f, 2), 56, addr(f->code[2]) + 184 + 2 * 100);
+    py_read_stack(py, pp, tid, st);
+    assert_false(st->valid);
+    build(f, tid);
+    /* a C-call chain that never ends */
+    put64(f->cframes[1], 16, addr(f->cframes[0]));
+    py_read_stack(py, pp, tid, st);
+    assert_false(st->valid);
+    build(f, tid);
+    py_read_stack(py, pp, tid, st);
+    assert_true(st->valid);
+
+    free(st);
+    proc_done(pp);
+    python_free(py);
+    free(f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_line_table_311), cmocka_unit_test(test_line_table_310),
+        cmocka_unit_test(test_short_file),     cmocka_unit_test(test_is_python_name),
+        cmocka_unit_test(test_splice_plan),    cmocka_unit_test(test_debug_offsets),
+        cmocka_unit_test(test_read_fake_311),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
