@@ -66,7 +66,8 @@ void python_capture(struct python *py, uint32_t pid, uint32_t tid);
  * buffer; read its Python stack now, closer to the sample than when the
  * sample's turn comes (python_splice takes it then). Only for processes
  * already known to be Python. */
-void python_drained(struct python *py, uint32_t pid, uint32_t tid, uint64_t time);
+void python_drained(struct python *py, uint32_t pid, uint32_t tid, uint64_t time,
+                    const uint64_t *regs, const uint8_t *stack, size_t stack_size);
 
 /* The stack to show for S, outermost first, into OUT (CAP items). */
 enum py_result python_splice(struct python *py, const struct py_sample *s, struct py_item *out,

@@ -705,10 +705,14 @@ int cmd_record(const struct record_opts *o)
         }
         if (ps->py_samples) {
             size_t sl = strlen(stops);
+            double inc = 100.0 * (double)ps->py_inconsistent / (double)ps->py_samples;
+            /* Code that changes its Python stack every few microseconds
+             * has moved on by the time a sample is read (~30 us): the
+             * ptrace backend reads it stopped. */
             snprintf(stops + sl, sizeof(stops) - sl,
-                     ", %.1f%% of %" PRIu64 " Python samples inconsistent (kept native)",
-                     100.0 * (double)ps->py_inconsistent / (double)ps->py_samples,
-                     ps->py_samples);
+                     ", %.1f%% of %" PRIu64 " Python samples inconsistent (kept native%s)", inc,
+                     ps->py_samples,
+                     inc >= 20 && u->ps ? "; --backend ptrace reads them exactly" : "");
         }
         if (st.lost && !u->reniced) {
             size_t sl = strlen(stops);

@@ -145,8 +145,17 @@ void py_detect(struct python *py, struct py_proc *pp)
     pp->off = *o;
     if (minor >= 13) {
         uint8_t buf[512];
-        if (py_read_mem((pid_t)pp->pid, pp->runtime, buf, sizeof(buf)))
+        if (py_read_mem((pid_t)pp->pid, pp->runtime, buf, sizeof(buf))) {
+            if (py_debug_free_threaded(buf, sizeof(buf))) {
+                pp->state = PY_UNSUPPORTED;
+                if (first_time(py, what))
+                    py_notice(py, "python %s in pid %u (%s) is a free-threaded build, not "
+                                  "supported: its frames stay the interpreter's native ones",
+                              ver, pp->pid, dso_path(d));
+                return;
+            }
             py_offsets_from_debug(&pp->off, buf, sizeof(buf));
+        }
     }
     uint64_t size = 0;
     if (!sym_addr(d, bias, "PyCode_Type", &pp->code_type, NULL) ||

@@ -45,6 +45,8 @@ const struct py_offsets *py_offsets_builtin(int minor);
 /* 3.13+: fill O from the _Py_DebugOffsets block at the start of
  * _PyRuntime (BUF, LEN bytes); false when it is not one. */
 bool py_offsets_from_debug(struct py_offsets *o, const uint8_t *buf, size_t len);
+/* Does that block say the build is free-threaded? */
+bool py_debug_free_threaded(const uint8_t *buf, size_t len);
 
 struct py_code {
     UT_hash_handle hh;
@@ -57,6 +59,7 @@ struct py_code {
     char *qualname, *file;
     struct py_line *lines; /* --python-lines names */
     uint8_t sig[32];       /* its name, file and line table pointers */
+    uint64_t instr_lo, instr_hi; /* where its instructions are */
 };
 
 struct py_line {
@@ -79,10 +82,16 @@ struct py_stack {
     size_t nframes, nruns;
     struct py_frame frames[PYTHON_MAX_FRAMES];
     uint32_t runs[PYTHON_MAX_FRAMES];
-    /* Words read from the thread's C stack (cframes, shim frames), to
-     * compare with the sample's copy of it. */
-    size_t nwords;
-    uint64_t word_addr[64], word_val[64];
+    /* Each run's eval call on the thread's C stack: its _PyCFrame
+     * (3.11, 3.12) or shim frame (3.13), 0 when unknown (3.10). */
+    uint64_t anchor[PYTHON_MAX_FRAMES];
+};
+
+/* The sample a stack is read for: its registers and stack copy. */
+struct py_snap {
+    const uint64_t *regs;
+    const uint8_t *stack;
+    size_t size;
 };
 
 /* A stack read when its sample was drained, waiting for its turn. */
@@ -93,10 +102,10 @@ struct py_saved {
         uint64_t time;
     } key;
     bool valid, present;
-    size_t nframes, nruns, nwords;
+    size_t nframes, nruns;
     struct py_frame *frames;
     uint32_t *runs;
-    uint64_t word_addr[64], word_val[64];
+    uint64_t *anchor;
 };
 
 struct py_tid {
@@ -143,6 +152,8 @@ struct python {
     size_t planned;
     struct iovec *liov, *riov; /* PYTHON_MAX_FRAMES each: the code check */
     uint8_t *sigs;
+    uint64_t *words; /* the sample's stack words, sorted */
+    size_t wordcap;
     char (*seen)[300]; /* interpreters announced (path and version) */
     size_t nseen;
 };
@@ -153,8 +164,12 @@ void py_notice(struct python *py, const char *fmt, ...) __attribute__((format(pr
 
 /* read.c */
 bool py_read_mem(pid_t pid, uint64_t addr, void *buf, size_t len);
-/* Read TID's Python stack into OUT; false when it is not a Python thread. */
-void py_read_stack(struct python *py, struct py_proc *pp, uint32_t tid, struct py_stack *out);
+/* Read TID's Python stack into OUT, as of SNAP's sample when given (the
+ * thread ran on since: frames it entered after the sample are dropped, and
+ * a stack whose sample-time frame cannot be found is not valid); NULL when
+ * the thread is stopped. */
+void py_read_stack(struct python *py, struct py_proc *pp, uint32_t tid, struct py_stack *out,
+                   const struct py_snap *snap);
 /* The name to show for frame F of PP. NULL when the code object cannot be
  * read. */
 struct py_name *py_frame_name(struct python *py, struct py_proc *pp, const struct py_frame *f);

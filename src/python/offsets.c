@@ -194,6 +194,12 @@ enum {
     DO_END = 352,
 };
 
+bool py_debug_free_threaded(const uint8_t *buf, size_t len)
+{
+    return len >= DO_END && memcmp(buf + DO_COOKIE, "xdebugpy", 8) == 0 &&
+           word(buf, DO_FREE_THREADED) != 0;
+}
+
 bool py_offsets_from_debug(struct py_offsets *o, const uint8_t *buf, size_t len)
 {
     if (len < DO_END || memcmp(buf + DO_COOKIE, "xdebugpy", 8) != 0)

@@ -18,6 +18,7 @@
 #include "internal.h"
 #include "tprof/bounds.h"
 #include "tprof/clock.h"
+#include "tprof/perf.h"
 #include "tprof/xalloc.h"
 
 #define MAX_STR 4096            /* characters of a name or file name */
@@ -85,7 +86,7 @@ static void put_utf8(char *out, size_t cap, size_t *n, uint32_t c)
     }
 }
 
-/* The str object at ADDR as UTF-8 (a NUL or ';' becomes '?'); NULL when it
+/* The str object at ADDR as UTF-8 (a NUL becomes '?'); NULL when it
  * is not a readable str. */
 static char *read_str(const struct py_proc *pp, uint64_t addr)
 {
@@ -114,8 +115,8 @@ static char *read_str(const struct py_proc *pp, uint64_t addr)
     for (uint64_t i = 0; i < len; i++) {
         uint32_t c = kind == 1 ? raw[i] : kind == 2 ? (uint32_t)raw[2 * i] | (uint32_t)raw[2 * i + 1] << 8
                                                     : w32(raw, (uint32_t)(4 * i));
-        if (c == 0 || c == ';')
-            c = '?';
+        if (c == 0)
+            c = '?'; /* (';' becomes ':' where names are written) */
         put_utf8(s, cap, &n, c);
     }
     s[n] = '\0';
@@ -235,6 +236,19 @@ static struct py_code *code_get(struct python *py, struct py_proc *pp, uint64_t 
     sprintf(fn, "%s (%s:%d)", name, python_short_file(file), c->firstlineno);
     c->fn = (struct py_name){fn, UINT32_MAX};
     memcpy(c->sig, h + sig_off(o), sig_len(o));
+    if (o->co_code_adaptive != PY_NO_FIELD) {
+        c->instr_lo = addr + o->co_code_adaptive;
+        c->instr_hi = c->instr_lo + 2 * (uint64_t)c->ninstr;
+    } else { /* 3.10: the co_code bytes object */
+        uint8_t b[32];
+        uint64_t bytes = w64(h, 48);
+        if (py_read_mem((pid_t)pp->pid, bytes, b, sizeof(b)) && w64(b, 8) == pp->bytes_type &&
+            w64(b, 16) < (1u << 28)) {
+            c->instr_lo = bytes + 32;
+            c->instr_hi = c->instr_lo + w64(b, 16);
+            c->ninstr = (uint32_t)(w64(b, 16) / 2);
+        }
+    }
     HASH_ADD(hh, pp->codes, addr, sizeof(c->addr), c);
     pp->ncodes++;
     return c;
@@ -436,14 +450,6 @@ struct chunk {
     uint8_t *buf;
 };
 
-static void note_word(struct py_stack *out, uint64_t addr, uint64_t val)
-{
-    if (out->nwords < sizeof(out->word_addr) / sizeof(out->word_addr[0])) {
-        out->word_addr[out->nwords] = addr;
-        out->word_val[out->nwords++] = val;
-    }
-}
-
 static bool read_frame(const struct py_proc *pp, const struct chunk *ck, uint64_t f, uint8_t *F)
 {
     uint32_t size = pp->off.fr_size;
@@ -458,7 +464,7 @@ static bool walk(struct python *py, struct py_proc *pp, uint64_t ts, const uint8
                  struct py_stack *out)
 {
     const struct py_offsets *o = &pp->off;
-    uint64_t cfs[MAX_CFRAMES];
+    uint64_t cfs[MAX_CFRAMES], cfaddr[MAX_CFRAMES];
     size_t ncf = 0;
     uint64_t head;
     if (o->ts_root_cframe != PY_NO_FIELD) { /* 3.11, 3.12: the C calls */
@@ -469,8 +475,7 @@ static bool walk(struct python *py, struct py_proc *pp, uint64_t ts, const uint8
             if (!cf || ncf >= MAX_CFRAMES || !py_read_mem((pid_t)pp->pid, cf, C, o->cf_size))
                 return false;
             uint64_t cur = w64(C, o->cf_current_frame), prev = w64(C, o->cf_previous);
-            note_word(out, cf + o->cf_current_frame, cur);
-            note_word(out, cf + o->cf_previous, prev);
+            cfaddr[ncf] = cf;
             cfs[ncf++] = cur;
             if (prev == cf)
                 return false;
@@ -512,9 +517,9 @@ static bool walk(struct python *py, struct py_proc *pp, uint64_t ts, const uint8
         int owner = o->fr_owner != PY_NO_FIELD ? F[o->fr_owner] : 0;
         if (o->minor >= 12 && owner == FRAME_OWNED_BY_CSTACK) {
             /* the eval call's shim: the run above it ends here */
-            note_word(out, f + o->fr_previous, prev);
             if (out->nruns >= MAX_CFRAMES)
                 return false;
+            out->anchor[out->nruns] = f;
             if (!run_open)
                 run_first[out->nruns] = 0;
             out->runs[out->nruns++] = run_len;
@@ -561,6 +566,7 @@ static bool walk(struct python *py, struct py_proc *pp, uint64_t ts, const uint8
             ends = F[o->fr_is_entry];
         }
         if (ends) {
+            out->anchor[out->nruns] = 0;
             out->runs[out->nruns++] = run_len;
             run_len = 0;
             run_open = false;
@@ -573,9 +579,11 @@ static bool walk(struct python *py, struct py_proc *pp, uint64_t ts, const uint8
     if (o->ts_root_cframe != PY_NO_FIELD) {
         if (ncf != out->nruns)
             return false;
-        for (size_t k = 0; k < ncf; k++)
+        for (size_t k = 0; k < ncf; k++) {
             if (run_first[k] != cfs[k] && !(o->minor >= 12 && out->runs[k] == 0))
                 return false;
+            out->anchor[k] = cfaddr[k];
+        }
     }
     return true;
 }
@@ -617,11 +625,100 @@ static bool codes_current(struct python *py, struct py_proc *pp, struct py_stack
     return true;
 }
 
-void py_read_stack(struct python *py, struct py_proc *pp, uint32_t tid, struct py_stack *out)
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The first of the sorted WORDS (N) in [LO, HI), or 0. */
+static uint64_t word_in(const uint64_t *w, size_t n, uint64_t lo, uint64_t hi)
+{
+    size_t a = 0, b = n;
+    while (a < b) {
+        size_t m = (a + b) / 2;
+        if (w[m] < lo)
+            a = m + 1;
+        else
+            b = m;
+    }
+    return a < n && w[a] < hi ? w[a] : 0;
+}
+
+static void drop_frames(struct py_stack *st, size_t nf, size_t nr)
+{
+    memmove(st->frames, st->frames + nf, (st->nframes - nf) * sizeof(st->frames[0]));
+    st->nframes -= nf;
+    memmove(st->runs, st->runs + nr, (st->nruns - nr) * sizeof(st->runs[0]));
+    memmove(st->anchor, st->anchor + nr, (st->nruns - nr) * sizeof(st->anchor[0]));
+    st->nruns -= nr;
+}
+
+/* The thread ran on between its sample and the read: bring the stack back
+ * to the sample's time. Eval calls whose anchor on the C stack lies below
+ * the sample's stack pointer were entered after it: their runs go. In the
+ * innermost remaining run, the sample-time frame is the innermost one whose
+ * code the eval loop was executing at the sample: a pointer into its
+ * instructions (the loop's next_instr) is in the sample's registers or on
+ * its stack, at or under that eval call's frame. The frames above it were
+ * entered after the sample. When no frame of the run qualifies the thread
+ * has returned from the sample's frame since, and the stack is not valid.
+ * (A sibling called from the same caller at the same address would pass
+ * only if it runs the same code: the same function.) */
+static bool align(struct python *py, struct py_proc *pp, struct py_stack *st,
+                  const struct py_snap *snap)
+{
+    uint64_t sp = snap->regs[PERF_REG_SP];
+    size_t nr = 0, nf = 0;
+    while (nr < st->nruns && st->anchor[nr] && st->anchor[nr] < sp)
+        nf += st->runs[nr++];
+    if (nr == st->nruns)
+        return false;
+    drop_frames(st, nf, nr);
+    /* the words: the registers, and the stack up to the eval call's frame */
+    uint64_t end = st->anchor[0] ? st->anchor[0] + 256 : sp + 4096;
+    size_t len = end - sp < snap->size ? (size_t)(end - sp) : snap->size;
+    size_t n = len / 8 + 24;
+    if (n > py->wordcap) {
+        py->words = xrealloc(py->words, n * sizeof(uint64_t));
+        py->wordcap = n;
+    }
+    size_t k = 0;
+    for (int r = 0; r < 24; r++)
+        if (r <= PERF_REG_SS || r >= PERF_REG_R8)
+            py->words[k++] = snap->regs[r < PERF_REG_R8 ? r : r - 4];
+    memcpy(py->words + k, snap->stack, (len / 8) * 8);
+    k += len / 8;
+    qsort(py->words, k, sizeof(uint64_t), cmp_u64);
+    /* 3.11+ inlines Python calls in one eval call: search its run; 3.10
+     * runs each call in its own, so search on outwards */
+    size_t limit = pp->off.minor == 10 ? st->nframes : st->runs[0];
+    for (size_t j = 0; j < limit; j++) {
+        struct py_code *c;
+        HASH_FIND(hh, pp->codes, &st->frames[j].code, sizeof(uint64_t), c);
+        if (!c || c->instr_hi <= c->instr_lo)
+            continue;
+        uint64_t w = word_in(py->words, k, c->instr_lo, c->instr_hi);
+        if (!w)
+            continue;
+        /* frames entered since: gone; the line is the sample's */
+        size_t runs_gone = 0, frames_gone = j;
+        while (runs_gone < st->nruns && frames_gone >= st->runs[runs_gone])
+            frames_gone -= st->runs[runs_gone++];
+        drop_frames(st, j, runs_gone);
+        st->runs[0] -= (uint32_t)frames_gone;
+        st->frames[0].lasti = (int)((w - c->instr_lo) / 2) - 1;
+        return true;
+    }
+    return false;
+}
+
+void py_read_stack(struct python *py, struct py_proc *pp, uint32_t tid, struct py_stack *out,
+                   const struct py_snap *snap)
 {
     out->tid = tid;
     out->valid = out->present = false;
-    out->nframes = out->nruns = out->nwords = 0;
+    out->nframes = out->nruns = 0;
     const struct py_offsets *o = &pp->off;
     uint8_t T[512];
     if (o->ts_size > sizeof(T))
@@ -636,6 +733,8 @@ void py_read_stack(struct python *py, struct py_proc *pp, uint32_t tid, struct p
         if (o->ts_native_thread_id && w64(T, o->ts_native_thread_id) != tid)
             continue;
         out->valid = walk(py, pp, ts, T, out) && codes_current(py, pp, out);
+        if (out->valid && snap && snap->regs && snap->stack)
+            out->valid = align(py, pp, out, snap);
         if (!out->present)
             out->valid = false;
         return;

@@ -9,10 +9,10 @@
  * line is doing) and above the outermost (main, the thread's start).
  *
  * On the perf backend the read happens as the sample is drained, while the
- * thread runs on: the words of the thread's C stack that the read went
- * through (the eval calls' _PyCFrame, 3.12+'s shim frames) are compared
- * with the sample's copy of that stack, and any difference, like any
- * failed check of the read, keeps the sample native and is counted.
+ * thread runs on: the stack read is brought back to the sample's time with
+ * the sample's registers and stack copy (read.c, align), and a stack that
+ * cannot be, like one that fails a check of the read, keeps the sample's
+ * native frames and is counted.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +52,7 @@ static void saved_free(struct py_saved *sv)
 {
     free(sv->frames);
     free(sv->runs);
+    free(sv->anchor);
     free(sv);
 }
 
@@ -81,6 +82,7 @@ void python_free(struct python *py)
     free(py->liov);
     free(py->riov);
     free(py->sigs);
+    free(py->words);
     free(py);
 }
 
@@ -123,21 +125,23 @@ void python_capture(struct python *py, uint32_t pid, uint32_t tid)
     struct py_proc *pp = proc_get(py, pid);
     if (!pp)
         return;
-    py_read_stack(py, pp, tid, py->captured);
+    py_read_stack(py, pp, tid, py->captured, NULL);
     py->captured_pid = pid;
 }
 
 /* Samples drained but not yet handed out: at most a few rounds' worth. */
 #define MAX_SAVED 65536
 
-void python_drained(struct python *py, uint32_t pid, uint32_t tid, uint64_t time)
+void python_drained(struct python *py, uint32_t pid, uint32_t tid, uint64_t time,
+                    const uint64_t *regs, const uint8_t *stack, size_t stack_size)
 {
     struct py_proc *pp;
     HASH_FIND(hh, py->procs, &pid, sizeof(pid), pp);
     if (!pp || pp->state != PY_FOUND || py->nsaved >= MAX_SAVED)
         return;
     struct py_stack *st = py->cur;
-    py_read_stack(py, pp, tid, st);
+    struct py_snap snap = {regs, stack, stack_size};
+    py_read_stack(py, pp, tid, st, &snap);
     struct py_saved *sv = xcalloc(1, sizeof(*sv));
     sv->key.pid = pid;
     sv->key.tid = tid;
@@ -146,13 +150,12 @@ void python_drained(struct python *py, uint32_t pid, uint32_t tid, uint64_t time
     sv->present = st->present;
     sv->nframes = st->nframes;
     sv->nruns = st->nruns;
-    sv->nwords = st->nwords;
     sv->frames = xmalloc((st->nframes + 1) * sizeof(*sv->frames));
     memcpy(sv->frames, st->frames, st->nframes * sizeof(*sv->frames));
     sv->runs = xmalloc((st->nruns + 1) * sizeof(*sv->runs));
     memcpy(sv->runs, st->runs, st->nruns * sizeof(*sv->runs));
-    memcpy(sv->word_addr, st->word_addr, st->nwords * sizeof(uint64_t));
-    memcpy(sv->word_val, st->word_val, st->nwords * sizeof(uint64_t));
+    sv->anchor = xmalloc((st->nruns + 1) * sizeof(*sv->anchor));
+    memcpy(sv->anchor, st->anchor, st->nruns * sizeof(*sv->anchor));
     struct py_saved *old;
     HASH_FIND(hh, py->saved, &sv->key, sizeof(sv->key), old);
     if (old) { /* two samples of one thread at one time: keep the first */
@@ -181,11 +184,9 @@ static bool take_saved(struct python *py, const struct py_sample *s, struct py_s
     st->present = sv->present;
     st->nframes = sv->nframes;
     st->nruns = sv->nruns;
-    st->nwords = sv->nwords;
     memcpy(st->frames, sv->frames, sv->nframes * sizeof(*sv->frames));
     memcpy(st->runs, sv->runs, sv->nruns * sizeof(*sv->runs));
-    memcpy(st->word_addr, sv->word_addr, sv->nwords * sizeof(uint64_t));
-    memcpy(st->word_val, sv->word_val, sv->nwords * sizeof(uint64_t));
+    memcpy(st->anchor, sv->anchor, sv->nruns * sizeof(*sv->anchor));
     HASH_DEL(py->saved, sv);
     saved_free(sv);
     py->nsaved--;
@@ -248,27 +249,6 @@ long python_splice_plan(const bool *eval, const bool *interp, size_t nf, const u
     return (long)n;
 }
 
-/* Do the words the read took from the thread's C stack say the same in
- * the sample's copy of it? */
-static bool snapshot_agrees(const struct py_stack *st, const struct py_sample *s)
-{
-    if (!s->regs || !s->stack)
-        return true;
-    uint64_t sp = s->regs[PERF_REG_SP];
-    for (size_t i = 0; i < st->nwords; i++) {
-        uint64_t a = st->word_addr[i];
-        if (a < sp)
-            return false; /* a C call newer than the sample */
-        if (a - sp > s->stack_size || s->stack_size - (a - sp) < 8)
-            continue; /* beyond the copy */
-        uint64_t v;
-        memcpy(&v, s->stack + (a - sp), 8);
-        if (v != st->word_val[i])
-            return false;
-    }
-    return true;
-}
-
 enum py_result python_splice(struct python *py, const struct py_sample *s, struct py_item *out,
                              size_t cap, size_t *n)
 {
@@ -281,13 +261,14 @@ enum py_result python_splice(struct python *py, const struct py_sample *s, struc
         st = py->captured;
     } else {
         st = py->cur;
+        struct py_snap snap = {s->regs, s->stack, s->stack_size};
         if (!take_saved(py, s, st))
-            py_read_stack(py, pp, s->tid, st);
+            py_read_stack(py, pp, s->tid, st, &snap);
     }
     py->captured->tid = 0;
     if (!st->present)
         return PY_NONE;
-    if (!st->valid || (!exact && !snapshot_agrees(st, s)))
+    if (!st->valid)
         return PY_INCONSISTENT;
 
     /* Classify the native frames. */

@@ -371,7 +371,8 @@ void pipeline_drained(void *arg, const struct perf_ev *ev)
 {
     struct pipeline *p = arg;
     if (p->py && ev->type == PERF_EV_SAMPLE)
-        python_drained(p->py, ev->u.sample.pid, ev->u.sample.tid, ev->time);
+        python_drained(p->py, ev->u.sample.pid, ev->u.sample.tid, ev->time, ev->u.sample.regs,
+                       ev->u.sample.stack, (size_t)ev->u.sample.stack_size);
 }
 
 void pipeline_event(void *arg, const struct perf_ev *ev)
