@@ -88,8 +88,9 @@ int python_line_311(const uint8_t *t, size_t n, int firstlineno, int lasti);
  * malformed. */
 int python_line_310(const uint8_t *t, size_t n, int firstlineno, int off);
 /* FILE as shown: after the last site-packages/ or dist-packages/, after
- * lib/pythonX.Y/, else unchanged. */
-const char *python_short_file(const char *file);
+ * lib/pythonX.Y/, relative to CWD when under it (NULL: not), else
+ * unchanged. */
+const char *python_short_file(const char *file, const char *cwd);
 
 /* Splicing, on classified native frames (leaf first): EVAL[i] the frame is
  * the eval loop, INTERP[i] it is in the interpreter's own code. RUNS[k] is

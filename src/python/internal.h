@@ -143,6 +143,7 @@ struct python {
     struct py_saved *saved;
     size_t nsaved;
     char label[32];
+    char cwd[4096]; /* tprof's: the program's own files are shown under it */
     char notice[8][300];
     unsigned nnotice, notice_next;
     uint8_t *chunkbuf; /* the data-stack chunk copy */

@@ -142,7 +142,7 @@ static uint8_t *read_bytes(const struct py_proc *pp, uint64_t addr, size_t *len)
     return b;
 }
 
-const char *python_short_file(const char *file)
+const char *python_short_file(const char *file, const char *cwd)
 {
     const char *best = NULL;
     for (const char *p = file; (p = strstr(p, "-packages/")); p++)
@@ -159,7 +159,13 @@ const char *python_short_file(const char *file)
         if (q > p + 10 && *q == '/' && q[1])
             best = q + 1;
     }
-    return best ? best : file;
+    if (best)
+        return best;
+    /* the program's own files, relative to where tprof runs */
+    size_t n = cwd ? strlen(cwd) : 0;
+    if (n > 1 && strncmp(file, cwd, n) == 0 && file[n] == '/' && file[n + 1])
+        return file + n + 1;
+    return file;
 }
 
 static void code_free(struct py_code *c)
@@ -233,7 +239,7 @@ static struct py_code *code_get(struct python *py, struct py_proc *pp, uint64_t 
     if (py->cfg.lines)
         c->linetable = read_bytes(pp, w64(h, o->co_linetable), &c->linetable_len);
     char *fn = xmalloc(strlen(name) + strlen(file) + 32);
-    sprintf(fn, "%s (%s:%d)", name, python_short_file(file), c->firstlineno);
+    sprintf(fn, "%s (%s:%d)", name, python_short_file(file, py->cwd), c->firstlineno);
     c->fn = (struct py_name){fn, UINT32_MAX};
     memcpy(c->sig, h + sig_off(o), sig_len(o));
     if (o->co_code_adaptive != PY_NO_FIELD) {
@@ -276,7 +282,7 @@ struct py_name *py_frame_name(struct python *py, struct py_proc *pp, const struc
         l = xcalloc(1, sizeof(*l));
         l->line = line;
         char *s = xmalloc(strlen(c->qualname) + strlen(c->file) + 32);
-        sprintf(s, "%s (%s:%d)", c->qualname, python_short_file(c->file), line);
+        sprintf(s, "%s (%s:%d)", c->qualname, python_short_file(c->file, py->cwd), line);
         l->n = (struct py_name){s, UINT32_MAX};
         HASH_ADD_INT(c->lines, line, l);
     }

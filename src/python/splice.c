@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "tprof/perf.h"
@@ -33,6 +34,8 @@ struct python *python_new(const struct python_config *cfg, struct symbols *sym)
     py->cur = xmalloc(sizeof(*py->cur));
     py->captured = xmalloc(sizeof(*py->captured));
     py->captured->tid = 0;
+    if (!getcwd(py->cwd, sizeof(py->cwd)))
+        py->cwd[0] = '\0';
     return py;
 }
 

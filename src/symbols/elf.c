@@ -621,9 +621,21 @@ int dso_find_symbol(struct dso *d, const char *name, uint64_t *vaddr, uint64_t *
     ensure(d);
     if (!d->ok)
         return -1;
-    if (find_in_table(d->elf, SHT_DYNSYM, name, vaddr, size) == 0)
+    if (find_in_table(d->elf, SHT_DYNSYM, name, vaddr, size) == 0 ||
+        find_in_table(d->elf, SHT_SYMTAB, name, vaddr, size) == 0)
         return 0;
-    return find_in_table(d->elf, SHT_SYMTAB, name, vaddr, size);
+    /* static names (f.cold) of a stripped file are in its debug file */
+    void *map = NULL;
+    size_t len = 0;
+    char *where = NULL;
+    Elf *dbg = open_debug_file(d, &map, &len, &where);
+    int rc = dbg ? find_in_table(dbg, SHT_SYMTAB, name, vaddr, size) : -1;
+    free(where);
+    if (dbg) {
+        elf_end(dbg);
+        munmap(map, len);
+    }
+    return rc;
 }
 
 int dso_find_section(struct dso *d, const char *name, uint64_t *vaddr, uint64_t *size)

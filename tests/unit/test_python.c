@@ -85,18 +85,27 @@ static void test_line_table_310(void **state)
 static void test_short_file(void **state)
 {
     (void)state;
-    assert_string_equal(python_short_file("/usr/lib/python3.11/threading.py"), "threading.py");
-    assert_string_equal(python_short_file("/root/.pyenv/versions/3.12.1/lib/python3.12/json/decoder.py"),
+    assert_string_equal(python_short_file("/usr/lib/python3.11/threading.py", "/home/u/proj"), "threading.py");
+    assert_string_equal(python_short_file("/root/.pyenv/versions/3.12.1/lib/python3.12/json/decoder.py", "/home/u/proj"),
                         "json/decoder.py");
     assert_string_equal(
-        python_short_file("/venv/lib/python3.11/site-packages/amqp/codec.py"), "amqp/codec.py");
-    assert_string_equal(python_short_file("/usr/lib/python3/dist-packages/yaml/x.py"), "yaml/x.py");
-    assert_string_equal(python_short_file("/a/site-packages/b/site-packages/c.py"), "c.py");
-    assert_string_equal(python_short_file("codec.py"), "codec.py");
-    assert_string_equal(python_short_file("<frozen importlib._bootstrap>"),
+        python_short_file("/venv/lib/python3.11/site-packages/amqp/codec.py", "/home/u/proj"), "amqp/codec.py");
+    assert_string_equal(python_short_file("/usr/lib/python3/dist-packages/yaml/x.py", "/home/u/proj"), "yaml/x.py");
+    assert_string_equal(python_short_file("/a/site-packages/b/site-packages/c.py", "/home/u/proj"), "c.py");
+    assert_string_equal(python_short_file("codec.py", "/home/u/proj"), "codec.py");
+    assert_string_equal(python_short_file("<frozen importlib._bootstrap>", "/home/u/proj"),
                         "<frozen importlib._bootstrap>");
-    assert_string_equal(python_short_file("/x/lib/python/y.py"), "/x/lib/python/y.py");
-    assert_string_equal(python_short_file("site-packages/"), "site-packages/");
+    assert_string_equal(python_short_file("/x/lib/python/y.py", "/home/u/proj"), "/x/lib/python/y.py");
+    assert_string_equal(python_short_file("site-packages/", "/home/u/proj"), "site-packages/");
+    assert_string_equal(python_short_file("/home/u/proj/amqp/codec.py", "/home/u/proj"),
+                        "amqp/codec.py");
+    assert_string_equal(python_short_file("/home/u/project/x.py", "/home/u/proj"),
+                        "/home/u/project/x.py");
+    assert_string_equal(python_short_file("/home/u/proj/venv/lib/python3.11/site-packages/a.py",
+                                          "/home/u/proj"),
+                        "a.py");
+    assert_string_equal(python_short_file("/x.py", "/"), "/x.py");
+    assert_string_equal(python_short_file("/x.py", NULL), "/x.py");
 }
 
 static void test_is_python_name(void **state)
