@@ -5,12 +5,13 @@ set -e
 # build: compiler, libunwind, libelf, libiberty (demangling), zlib, ncurses, uthash
 # tests: cmocka; libc6-dbg (libc's debug symbols); perf, the reference; tmux
 # (TUI tests); python3 (stackstats.py); python3.11 (Debian's CPython, whose
-# frames tprof must read: /usr/bin/python3.11); g++ (a C++ test program); binutils
+# frames tprof must read: /usr/bin/python3.11) and python3.11-dbg (its
+# debug file: the interpreter's internal functions by name); g++ (a C++ test program); binutils
 # (strip, nm); nodejs (JIT frames via --perf-basic-prof); man-db (the man
 # page renders); procps (pgrep, sysctl); clang and its sanitizer runtimes
 # (make fuzz: libFuzzer)
 PKGS="gcc make pkg-config libunwind-dev libelf-dev libiberty-dev zlib1g-dev \
-libncurses-dev uthash-dev libcmocka-dev libc6-dbg linux-perf tmux python3 python3.11 g++ binutils \
+libncurses-dev uthash-dev libcmocka-dev libc6-dbg linux-perf tmux python3 python3.11 python3.11-dbg g++ binutils \
 nodejs man-db procps clang libclang-rt-14-dev"
 
 missing=""
