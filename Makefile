@@ -2,6 +2,7 @@
 #   make            build ./tprof
 #   make check      install what is missing, build, run unit (ASan+UBSan) and e2e tests
 #   make demo       install what is missing, build, record the bundled workload
+#   make demo-python  the same with the pure-Python AMQP encoder
 #   make bench      overhead against the unprofiled run and perf's pipeline
 #   make format     clang-format every source file
 
@@ -40,7 +41,7 @@ FUZZ_SAN     = -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_OBJS    = $(SRCS:%.c=$(BUILD)/fuzzobj/%.o)
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps check unit e2e e2e-asan progs demo bench format clean amqp-selftest fuzz fuzz-replay
+.PHONY: all deps check unit e2e e2e-asan progs demo demo-python bench format clean amqp-selftest fuzz fuzz-replay
 all: tprof $(BUILD)/amqp-bench
 
 # The showcase workload: built -O2 -g, not stripped.
@@ -148,6 +149,11 @@ check: deps
 demo: deps
 	@$(MAKE) --no-print-directory tprof $(BUILD)/amqp-bench
 	@sh scripts/demo.sh
+
+# The same story in Python: the pure-Python encoder (examples/amqp-python).
+demo-python: deps
+	@$(MAKE) --no-print-directory tprof
+	@sh scripts/demo-python.sh
 
 $(BUILD)/bench/workload: bench/workload.c
 	@mkdir -p $(dir $@)
