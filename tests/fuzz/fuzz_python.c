@@ -1,0 +1,79 @@
+/* The Python reader on a fake interpreter in this process's memory, read
+ * through process_vm_readv as tprof reads a real one. Input: one byte
+ * choosing the version (3.10 + b % 4), then the memory image. In the image,
+ * an aligned word 0xfeed0000_0000XXXX with XXXX inside the image becomes a
+ * pointer to that offset; the words 0xfeee0000_0000000{1,2,3} become the
+ * code, str and bytes type pointers. The runtime is at offset 0, the
+ * thread id to read is the image's word at offset 8, and the sample's
+ * registers and stack copy are the image's last 160 bytes and the image
+ * itself. Also: both line-table decoders on the raw input. */
+#include <string.h>
+
+#include "fuzz.h"
+#include "../../src/python/internal.h"
+#include "tprof/xalloc.h"
+
+static uint8_t types[3][16];
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1)
+        return 0;
+    int line = python_line_311(data, size, 1, size > 3 ? data[1] : 0);
+    line += python_line_310(data, size, 1, size > 3 ? data[2] : 0);
+    (void)line;
+    size_t n = (size - 1) & ~(size_t)7;
+    if (n < 16 || n > (1u << 16))
+        return 0;
+    uint8_t *m = xmalloc(n);
+    memcpy(m, data + 1, n);
+    uint64_t base = (uint64_t)(uintptr_t)m;
+    for (size_t i = 0; i < n; i += 8) {
+        uint64_t v;
+        memcpy(&v, m + i, 8);
+        if ((v >> 32) == 0xfeed0000u && (v & 0xffffffffu) < n)
+            v = base + (v & 0xffffffffu);
+        else if ((v >> 32) == 0xfeee0000u && (v & 0xffffffffu) >= 1 && (v & 0xffffffffu) <= 3)
+            v = (uint64_t)(uintptr_t)types[(v & 3) - 1];
+        memcpy(m + i, &v, 8);
+    }
+    struct python_config cfg = {.lines = data[0] & 0x80};
+    struct python *py = python_new(&cfg, NULL);
+    struct py_proc *pp = xcalloc(1, sizeof(*pp));
+    pp->pid = (uint32_t)getpid();
+    pp->state = PY_FOUND;
+    pp->off = *py_offsets_builtin(10 + data[0] % 4);
+    pp->runtime = base;
+    pp->code_type = (uint64_t)(uintptr_t)types[0];
+    pp->unicode_type = (uint64_t)(uintptr_t)types[1];
+    pp->bytes_type = (uint64_t)(uintptr_t)types[2];
+    pp->pthread_tid_off = -1;
+    uint64_t tid;
+    memcpy(&tid, m + 8, 8);
+    struct py_stack *st = xmalloc(sizeof(*st));
+    for (int pass = 0; pass < 2 && n >= 160; pass++) {
+        struct py_snap snap = {(const uint64_t *)(m + n - 160), m, n};
+        py_read_stack(py, pp, (uint32_t)tid, st, pass ? &snap : NULL);
+        if (getenv("FUZZ_VERBOSE")) /* (to check a seed reaches the frames) */
+            fprintf(stderr, "pass %d: present %d valid %d frames %zu runs %zu\n", pass,
+                    st->present, st->valid, st->nframes, st->nruns);
+        if (st->valid)
+            for (size_t i = 0; i < st->nframes; i++) {
+                struct py_name *nm = py_frame_name(py, pp, &st->frames[i]);
+                if (nm)
+                    (void)strlen(nm->name);
+            }
+    }
+    free(st);
+    py_codes_free(pp);
+    struct py_tid *t, *tmp;
+    HASH_ITER(hh, pp->tids, t, tmp)
+    {
+        HASH_DEL(pp->tids, t);
+        free(t);
+    }
+    free(pp);
+    python_free(py);
+    free(m);
+    return 0;
+}
