@@ -10,7 +10,7 @@ CC      ?= cc
 WERROR  ?= -Werror
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Wvla $(WERROR) -Iinclude -D_GNU_SOURCE -MMD -MP
-LDLIBS  = -lunwind-x86_64 -lunwind -lelf -liberty -lncursesw -lm
+LDLIBS  = -lunwind-x86_64 -lunwind -ldw -lelf -liberty -lncursesw -lm
 
 BUILD   = build
 SRCS    = $(wildcard src/*/*.c)

@@ -143,7 +143,19 @@ void py_detect(struct python *py, struct py_proc *pp)
         return;
     }
     pp->off = *o;
-    if (minor >= 13) {
+    const char *source = "built-in offsets";
+    const char *want = getenv("TPROF_PYTHON_OFFSETS"); /* tests: "tables" */
+    bool tables_only = want && strcmp(want, "tables") == 0;
+    const struct py_known *kn = NULL;
+    for (size_t i = 0; i < py->nknown; i++)
+        if (py->known[i].dso == d && py->known[i].minor == minor)
+            kn = &py->known[i];
+    if (kn) {
+        pp->off = kn->off;
+        source = kn->source;
+    } else if (!tables_only && py_offsets_from_dwarf(&pp->off, minor, dso_path(d))) {
+        source = "offsets from its DWARF";
+    } else if (minor >= 13) {
         uint8_t buf[512];
         if (py_read_mem((pid_t)pp->pid, pp->runtime, buf, sizeof(buf))) {
             if (py_debug_free_threaded(buf, sizeof(buf))) {
@@ -154,8 +166,13 @@ void py_detect(struct python *py, struct py_proc *pp)
                               ver, pp->pid, dso_path(d));
                 return;
             }
-            py_offsets_from_debug(&pp->off, buf, sizeof(buf));
+            if (!tables_only && py_offsets_from_debug(&pp->off, buf, sizeof(buf)))
+                source = "offsets from _Py_DebugOffsets";
         }
+    }
+    if (!kn) {
+        py->known = xrealloc(py->known, (py->nknown + 1) * sizeof(*py->known));
+        py->known[py->nknown++] = (struct py_known){d, minor, pp->off, source};
     }
     uint64_t size = 0;
     if (!sym_addr(d, bias, "PyCode_Type", &pp->code_type, NULL) ||
@@ -176,6 +193,6 @@ void py_detect(struct python *py, struct py_proc *pp)
     if (!py->label[0])
         snprintf(py->label, sizeof(py->label), "python 3.%d", minor);
     if (first_time(py, what))
-        py_notice(py, "python %s in pid %u (%s): showing Python frames (--python=off for the "
-                      "interpreter's own)", ver, pp->pid, dso_path(d));
+        py_notice(py, "python %s in pid %u (%s, %s): showing Python frames (--python=off for "
+                      "the interpreter's own)", ver, pp->pid, dso_path(d), source);
 }

@@ -33,6 +33,7 @@ struct py_offsets {
     /* PyCodeObject */
     uint32_t co_size, co_firstlineno, co_filename, co_name, co_qualname, co_linetable;
     uint32_t co_code_adaptive; /* 3.11+: instructions start here */
+    uint32_t co_code;          /* 3.10: the bytes object holding them */
     /* str */
     uint32_t u_ascii_data, u_compact_data;
     bool u_has_ready;
@@ -42,6 +43,10 @@ struct py_offsets {
 
 /* The built-in table for 3.MINOR, NULL when unknown. */
 const struct py_offsets *py_offsets_builtin(int minor);
+/* Fill O (version MINOR) from the DWARF of the interpreter file PATH, or
+ * of its separate debug file (found by build-id, .gnu_debuglink); false
+ * when there is none or a structure or field is missing. */
+bool py_offsets_from_dwarf(struct py_offsets *o, int minor, const char *path);
 /* 3.13+: fill O from the _Py_DebugOffsets block at the start of
  * _PyRuntime (BUF, LEN bytes); false when it is not one. */
 bool py_offsets_from_debug(struct py_offsets *o, const uint8_t *buf, size_t len);
@@ -133,6 +138,15 @@ struct py_proc {
     size_t ncodes;
 };
 
+/* Offsets worked out for an interpreter file (DWARF is read once per file,
+ * not per process: multiprocessing's children share it). */
+struct py_known {
+    const struct dso *dso;
+    int minor;
+    struct py_offsets off;
+    const char *source;
+};
+
 struct python {
     struct python_config cfg;
     struct symbols *sym;
@@ -155,6 +169,8 @@ struct python {
     uint8_t *sigs;
     uint64_t *words; /* the sample's stack words, sorted */
     size_t wordcap;
+    struct py_known *known;
+    size_t nknown;
     char (*seen)[300]; /* interpreters announced (path and version) */
     size_t nseen;
 };

@@ -4,10 +4,16 @@
  * struct _ts'` (and _PyInterpreterFrame, PyCodeObject, _PyCFrame, struct
  * _frame) on the DWARF of pyenv's 3.10.13, 3.11.7, 3.12.1 and 3.13.0
  * builds, and for 3.11 also on Debian's python3.11 (PYTHON-NOTES.md §2):
- * the layouts do not change within a minor version. 3.13 describes itself
- * at the start of _PyRuntime (_Py_DebugOffsets), which wins over the table
- * when it is there.
+ * the layouts do not change within a minor version. The interpreter's own
+ * DWARF, when it has some (pyenv's builds; Debian's with python3.11-dbg),
+ * wins over them: read with libdw, the same fields by name. 3.13 also
+ * describes itself at the start of _PyRuntime (_Py_DebugOffsets), which
+ * is used when there is no DWARF.
  */
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -38,6 +44,7 @@ static const struct py_offsets py310 = {
     .co_qualname = PY_NO_FIELD, /* code objects have no qualname before 3.11 */
     .co_linetable = 120,
     .co_code_adaptive = PY_NO_FIELD,
+    .co_code = 48,
     .u_ascii_data = 48,
     .u_compact_data = 72,
     .u_has_ready = true,
@@ -72,6 +79,7 @@ static const struct py_offsets py311 = {
     .co_qualname = 128,
     .co_linetable = 136,
     .co_code_adaptive = 184,
+    .co_code = PY_NO_FIELD,
     .u_ascii_data = 48,
     .u_compact_data = 72,
     .u_has_ready = true,
@@ -106,6 +114,7 @@ static const struct py_offsets py312 = {
     .co_qualname = 128,
     .co_linetable = 136,
     .co_code_adaptive = 192,
+    .co_code = PY_NO_FIELD,
     .u_ascii_data = 40,
     .u_compact_data = 56,
     .u_has_ready = false,
@@ -137,6 +146,7 @@ static const struct py_offsets py313 = {
     .co_qualname = 128,
     .co_linetable = 136,
     .co_code_adaptive = 200,
+    .co_code = PY_NO_FIELD,
     .u_ascii_data = 40,
     .u_compact_data = 56,
     .u_has_ready = false,
@@ -252,4 +262,223 @@ bool py_offsets_from_debug(struct py_offsets *o, const uint8_t *buf, size_t len)
     if (o->ts_datastack_top + 8 > o->ts_size)
         return false;
     return true;
+}
+
+/* ----- DWARF ----- */
+
+/* The structures read, by the name of the struct or of its typedef. */
+enum { S_RUNTIME, S_INTERP, S_TSTATE, S_CFRAME, S_FRAME, S_FRAME310, S_CODE, S_ASCII, S_COMPACT,
+       S_COUNT };
+static const char *const struct_names[S_COUNT] = {
+    "pyruntimestate", "_is", "_ts", "_PyCFrame", "_PyInterpreterFrame", "_frame",
+    "PyCodeObject", "PyASCIIObject", "PyCompactUnicodeObject"};
+
+/* DIE's type with typedefs and qualifiers peeled. */
+static bool peel(Dwarf_Die *die, Dwarf_Die *out)
+{
+    Dwarf_Die cur = *die;
+    for (int i = 0; i < 16; i++) {
+        int tag = dwarf_tag(&cur);
+        if (tag == DW_TAG_structure_type || tag == DW_TAG_union_type) {
+            *out = cur;
+            return true;
+        }
+        Dwarf_Attribute a;
+        if (!dwarf_attr_integrate(&cur, DW_AT_type, &a) || !dwarf_formref_die(&a, &cur))
+            return false;
+    }
+    return false;
+}
+
+/* The offset of member NAME of struct S (and its type in *TYPE); a dotted
+ * NAME goes into nested members. -1 when missing. */
+static long member(Dwarf_Die *s, const char *name, Dwarf_Die *type)
+{
+    char part[64];
+    const char *dot = strchr(name, '.');
+    size_t n = dot ? (size_t)(dot - name) : strlen(name);
+    if (n >= sizeof(part))
+        return -1;
+    memcpy(part, name, n);
+    part[n] = '\0';
+    Dwarf_Die child;
+    if (dwarf_child(s, &child) != 0)
+        return -1;
+    do {
+        if (dwarf_tag(&child) != DW_TAG_member)
+            continue;
+        const char *cn = dwarf_diename(&child);
+        if (!cn || strcmp(cn, part) != 0)
+            continue;
+        Dwarf_Attribute a;
+        Dwarf_Word off;
+        if (!dwarf_attr_integrate(&child, DW_AT_data_member_location, &a) ||
+            dwarf_formudata(&a, &off) != 0 || off > (1u << 20))
+            return -1;
+        Dwarf_Die t;
+        if (!dwarf_attr_integrate(&child, DW_AT_type, &a) || !dwarf_formref_die(&a, &t))
+            return -1;
+        if (type)
+            *type = t;
+        if (!dot)
+            return (long)off;
+        Dwarf_Die inner;
+        if (!peel(&t, &inner))
+            return -1;
+        long rest = member(&inner, dot + 1, type);
+        return rest < 0 ? -1 : (long)off + rest;
+    } while (dwarf_siblingof(&child, &child) == 0);
+    return -1;
+}
+
+/* Find each structure's definition among the compile units' top-level
+ * entries (the headers are in many units: the first definition serves). */
+static void find_structs(Dwarf *dw, Dwarf_Die found[S_COUNT], bool have[S_COUNT])
+{
+    Dwarf_Off off = 0, next;
+    size_t hsize;
+    int left = S_COUNT;
+    while (left > 0 && dwarf_nextcu(dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
+        Dwarf_Die cu, die;
+        if (dwarf_offdie(dw, off + hsize, &cu) && dwarf_child(&cu, &die) == 0) {
+            do {
+                int tag = dwarf_tag(&die);
+                if (tag != DW_TAG_structure_type && tag != DW_TAG_typedef)
+                    continue;
+                const char *name = dwarf_diename(&die);
+                if (!name)
+                    continue;
+                for (int k = 0; k < S_COUNT; k++) {
+                    Dwarf_Die st;
+                    if (have[k] || strcmp(name, struct_names[k]) != 0 || !peel(&die, &st) ||
+                        !dwarf_hasattr(&st, DW_AT_byte_size) || dwarf_child(&st, &(Dwarf_Die){0}) != 0)
+                        continue;
+                    found[k] = st;
+                    have[k] = true;
+                    left--;
+                }
+            } while (dwarf_siblingof(&die, &die) == 0);
+        }
+        off = next;
+    }
+}
+
+static const Dwfl_Callbacks dwfl_callbacks = {
+    .find_elf = dwfl_build_id_find_elf,
+    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .section_address = dwfl_offline_section_address,
+};
+
+bool py_offsets_from_dwarf(struct py_offsets *o, int minor, const char *path)
+{
+    Dwfl *dwfl = dwfl_begin(&dwfl_callbacks);
+    if (!dwfl)
+        return false;
+    bool ok = false;
+    Dwfl_Module *mod = dwfl_report_offline(dwfl, "", path, -1);
+    Dwarf_Addr bias;
+    Dwarf *dw = mod ? dwfl_module_getdwarf(mod, &bias) : NULL;
+    if (dw) {
+        Dwarf_Die s[S_COUNT];
+        bool have[S_COUNT] = {false};
+        find_structs(dw, s, have);
+        struct py_offsets r = *o;
+        long v[32];
+        int k = 0;
+#define M(sid, name) (v[k++] = have[sid] ? member(&s[sid], name, NULL) : -1)
+        M(S_RUNTIME, "interpreters.head");
+        M(S_INTERP, "next");
+        M(S_INTERP, minor == 10 ? "tstate_head" : "threads.head");
+        M(S_TSTATE, "next");
+        M(S_TSTATE, minor == 10 ? "frame" : minor <= 12 ? "cframe" : "current_frame");
+        M(S_TSTATE, "thread_id");
+        int frame_s = minor == 10 ? S_FRAME310 : S_FRAME;
+        M(frame_s, minor == 10 ? "f_code" : minor <= 12 ? "f_code" : "f_executable");
+        M(frame_s, minor == 10 ? "f_back" : "previous");
+        M(frame_s, minor == 10 ? "f_lasti" : minor <= 12 ? "prev_instr" : "instr_ptr");
+        M(S_CODE, "co_firstlineno");
+        M(S_CODE, "co_filename");
+        M(S_CODE, "co_name");
+        M(S_CODE, "co_linetable");
+        bool all = true;
+        for (int i = 0; i < k; i++)
+            all &= v[i] >= 0;
+        Dwarf_Word tsz = 0, asz = 0, csz = 0;
+        all &= have[S_TSTATE] && have[S_ASCII] && have[S_COMPACT] && have[S_CODE];
+        if (all) {
+            tsz = (Dwarf_Word)dwarf_bytesize(&s[S_TSTATE]);
+            asz = (Dwarf_Word)dwarf_bytesize(&s[S_ASCII]);
+            csz = (Dwarf_Word)dwarf_bytesize(&s[S_COMPACT]);
+            all = tsz > 0 && tsz <= 512 && asz > 0 && asz < 128 && csz > 0 && csz < 128;
+        }
+        if (all) {
+            k = 0;
+            r.rt_interpreters_head = (uint32_t)v[k++];
+            r.is_next = (uint32_t)v[k++];
+            r.is_threads_head = (uint32_t)v[k++];
+            r.ts_next = (uint32_t)v[k++];
+            r.ts_frame = (uint32_t)v[k++];
+            r.ts_thread_id = (uint32_t)v[k++];
+            r.fr_code = (uint32_t)v[k++];
+            r.fr_previous = (uint32_t)v[k++];
+            r.fr_instr = (uint32_t)v[k++];
+            r.co_firstlineno = (uint32_t)v[k++];
+            r.co_filename = (uint32_t)v[k++];
+            r.co_name = (uint32_t)v[k++];
+            r.co_linetable = (uint32_t)v[k++];
+            r.ts_size = (uint32_t)tsz;
+            r.u_ascii_data = (uint32_t)asz;
+            r.u_compact_data = (uint32_t)csz;
+            long x;
+            if (minor >= 11) {
+                all &= (x = member(&s[S_TSTATE], "native_thread_id", NULL)) >= 0;
+                r.ts_native_thread_id = (uint32_t)x;
+                all &= (x = member(&s[S_TSTATE], "datastack_chunk", NULL)) >= 0;
+                r.ts_datastack_chunk = (uint32_t)x;
+                all &= (x = member(&s[S_TSTATE], "datastack_top", NULL)) >= 0;
+                r.ts_datastack_top = (uint32_t)x;
+                all &= (x = member(&s[S_FRAME], "owner", NULL)) >= 0;
+                r.fr_owner = (uint32_t)x;
+                all &= (x = member(&s[S_FRAME], "localsplus", NULL)) >= 0;
+                r.fr_size = (uint32_t)x;
+                all &= (x = member(&s[S_CODE], "co_qualname", NULL)) >= 0;
+                r.co_qualname = (uint32_t)x;
+                all &= (x = member(&s[S_CODE], "co_code_adaptive", NULL)) >= 0;
+                r.co_code_adaptive = (uint32_t)x;
+                r.co_size = (uint32_t)x + 8;
+                if (minor == 11) {
+                    all &= (x = member(&s[S_FRAME], "is_entry", NULL)) >= 0;
+                    r.fr_is_entry = (uint32_t)x;
+                }
+                if (minor <= 12) {
+                    all &= have[S_CFRAME] &&
+                           (x = member(&s[S_TSTATE], "root_cframe", NULL)) >= 0;
+                    r.ts_root_cframe = (uint32_t)x;
+                    all &= (x = member(&s[S_CFRAME], "current_frame", NULL)) >= 0;
+                    r.cf_current_frame = (uint32_t)x;
+                    all &= (x = member(&s[S_CFRAME], "previous", NULL)) >= 0;
+                    r.cf_previous = (uint32_t)x;
+                    r.cf_size = (uint32_t)dwarf_bytesize(&s[S_CFRAME]);
+                    all &= r.cf_size > 0 && r.cf_size <= 32;
+                }
+            } else {
+                all &= (x = member(&s[S_CODE], "co_code", NULL)) >= 0;
+                r.co_code = (uint32_t)x;
+                r.co_size = (uint32_t)dwarf_bytesize(&s[S_CODE]);
+                r.fr_size = r.fr_instr + 8;
+            }
+            /* what the reader copies must fit its buffers */
+            all &= r.fr_size <= 128 && r.co_size <= 256 && r.u_compact_data + 8 <= 80 &&
+                   r.ts_datastack_top + 8 <= r.ts_size && r.ts_thread_id + 8 <= r.ts_size &&
+                   r.ts_frame + 8 <= r.ts_size && r.fr_previous + 8 <= r.fr_size &&
+                   r.fr_code + 8 <= r.fr_size && r.co_linetable + 8 <= r.co_size;
+            if (all) {
+                *o = r;
+                ok = true;
+            }
+        }
+#undef M
+    }
+    dwfl_end(dwfl);
+    return ok;
 }

@@ -247,7 +247,7 @@ static struct py_code *code_get(struct python *py, struct py_proc *pp, uint64_t 
         c->instr_hi = c->instr_lo + 2 * (uint64_t)c->ninstr;
     } else { /* 3.10: the co_code bytes object */
         uint8_t b[32];
-        uint64_t bytes = w64(h, 48);
+        uint64_t bytes = o->co_code != PY_NO_FIELD && o->co_code + 8 <= o->co_size ? w64(h, o->co_code) : 0;
         if (py_read_mem((pid_t)pp->pid, bytes, b, sizeof(b)) && w64(b, 8) == pp->bytes_type &&
             w64(b, 16) < (1u << 28)) {
             c->instr_lo = bytes + 32;
@@ -637,18 +637,20 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* The first of the sorted WORDS (N) in [LO, HI), or 0. */
+/* The greatest of the sorted WORDS (N) in [LO, HI), or 0: the eval loop
+ * also keeps the start of the instructions (first_instr) about, and the
+ * instruction pointer is at or after it. */
 static uint64_t word_in(const uint64_t *w, size_t n, uint64_t lo, uint64_t hi)
 {
     size_t a = 0, b = n;
-    while (a < b) {
+    while (a < b) { /* the first word >= HI */
         size_t m = (a + b) / 2;
-        if (w[m] < lo)
+        if (w[m] < hi)
             a = m + 1;
         else
             b = m;
     }
-    return a < n && w[a] < hi ? w[a] : 0;
+    return a > 0 && w[a - 1] >= lo ? w[a - 1] : 0;
 }
 
 static void drop_frames(struct py_stack *st, size_t nf, size_t nr)

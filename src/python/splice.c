@@ -78,6 +78,7 @@ void python_free(struct python *py)
     free(py->cur);
     free(py->captured);
     free(py->seen);
+    free(py->known);
     free(py->chunkbuf);
     free(py->eval);
     free(py->interp);

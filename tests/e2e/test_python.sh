@@ -85,6 +85,18 @@ while read -r label py; do
         "$(grep ';<module> (' "$label.perf.folded" | head -2)"
     accuracy "$label perf" "$label.perf.folded"
 
+    grep -q "^tprof: python $ver.*, offsets from its DWARF): showing" "$label.perf.err"
+    check "$label: structure offsets from the interpreter's DWARF" $? "$(head -1 "$label.perf.err")"
+
+    # ----- the built-in tables, without the DWARF -----
+    TPROF_PYTHON_OFFSETS=tables "$TPROF" --backend perf -o "$label.tab.folded" -- "$py" "$PY/split.py" 3 \
+        >/dev/null 2>"$label.tab.err"
+    if grep -q "^tprof: python $ver.*, built-in offsets): showing" "$label.tab.err"; then
+        accuracy "$label tables" "$label.tab.folded"
+    else
+        fail "$label tables" "$(cat "$label.tab.err")"
+    fi
+
     # ----- ptrace backend (read while the thread is stopped) -----
     if "$NOPERF" "$TPROF" -q -o "$label.pt.folded" -- "$py" "$PY/split.py" 3 >/dev/null 2>"$label.pt.err"; then
         accuracy "$label ptrace" "$label.pt.folded"
