@@ -4,10 +4,11 @@
  * they are refused, and for wall mode's blocked threads, the ptrace sampler),
  * and runs ONE poll loop over the ring buffers, the ptrace tick, a signalfd, a
  * timerfd, and in live mode the terminal and the program's output pipes.
- * Each record is handed over in time order: side-band records update the
- * address spaces, samples are unwound (DWARF or frame pointers), symbolised
- * and added to the call tree, one at a time, so memory stays bounded by the
- * tree, not the run length.
+ * Each record goes to the pipeline (src/record/pipeline.c) in time order:
+ * side-band records update the address spaces, samples are unwound, get
+ * their Python frames spliced in, are symbolised and added to the call
+ * tree, one at a time, so memory stays bounded by the tree, not the run
+ * length.
  *
  * Live, samples are collected as stacks of frame ids and added to the tree at
  * each refresh (about twice a second), so between refreshes the viewer looks

@@ -467,11 +467,26 @@ bool py_offsets_from_dwarf(struct py_offsets *o, int minor, const char *path)
                 r.co_size = (uint32_t)dwarf_bytesize(&s[S_CODE]);
                 r.fr_size = r.fr_instr + 8;
             }
-            /* what the reader copies must fit its buffers */
-            all &= r.fr_size <= 128 && r.co_size <= 256 && r.u_compact_data + 8 <= 80 &&
-                   r.ts_datastack_top + 8 <= r.ts_size && r.ts_thread_id + 8 <= r.ts_size &&
-                   r.ts_frame + 8 <= r.ts_size && r.fr_previous + 8 <= r.fr_size &&
-                   r.fr_code + 8 <= r.fr_size && r.co_linetable + 8 <= r.co_size;
+            /* what the reader copies must fit its buffers, and every field
+             * the copy it is read from */
+            all &= r.fr_size <= 128 && r.co_size <= 256 && r.u_compact_data + 8 <= 80;
+            const uint32_t ts_fields[] = {r.ts_next, r.ts_frame, r.ts_thread_id,
+                                          r.ts_native_thread_id, r.ts_datastack_chunk,
+                                          r.ts_datastack_top};
+            for (size_t i = 0; i < sizeof(ts_fields) / sizeof(ts_fields[0]); i++)
+                all &= ts_fields[i] + 8 <= r.ts_size;
+            const uint32_t fr_fields[] = {r.fr_code, r.fr_previous, r.fr_instr};
+            for (size_t i = 0; i < sizeof(fr_fields) / sizeof(fr_fields[0]); i++)
+                all &= fr_fields[i] + 8 <= r.fr_size;
+            all &= (r.fr_owner == PY_NO_FIELD || r.fr_owner < r.fr_size) &&
+                   (r.fr_is_entry == PY_NO_FIELD || r.fr_is_entry < r.fr_size);
+            const uint32_t co_fields[] = {r.co_firstlineno, r.co_filename, r.co_name,
+                                          r.co_qualname, r.co_linetable, r.co_code};
+            for (size_t i = 0; i < sizeof(co_fields) / sizeof(co_fields[0]); i++)
+                all &= co_fields[i] == PY_NO_FIELD || co_fields[i] + 8 <= r.co_size;
+            all &= r.co_size >= 32 + (r.co_filename < r.co_name ? r.co_filename : r.co_name);
+            if (minor >= 11 && minor <= 12)
+                all &= r.cf_current_frame + 8 <= r.cf_size && r.cf_previous + 8 <= r.cf_size;
             if (all) {
                 *o = r;
                 ok = true;
