@@ -191,5 +191,7 @@ void py_read_stack(struct python *py, struct py_proc *pp, uint32_t tid, struct p
  * read. */
 struct py_name *py_frame_name(struct python *py, struct py_proc *pp, const struct py_frame *f);
 void py_codes_free(struct py_proc *pp);
+/* PP and everything cached for it. */
+void py_proc_free(struct py_proc *pp);
 
 #endif

@@ -39,7 +39,7 @@ struct python *python_new(const struct python_config *cfg, struct symbols *sym)
     return py;
 }
 
-static void proc_free(struct py_proc *pp)
+void py_proc_free(struct py_proc *pp)
 {
     py_codes_free(pp);
     struct py_tid *t, *tmp;
@@ -73,7 +73,7 @@ void python_free(struct python *py)
     HASH_ITER(hh, py->procs, pp, tmp)
     {
         HASH_DEL(py->procs, pp);
-        proc_free(pp);
+        py_proc_free(pp);
     }
     free(py->cur);
     free(py->captured);
@@ -96,7 +96,7 @@ void python_forget(struct python *py, uint32_t pid)
     HASH_FIND(hh, py->procs, &pid, sizeof(pid), pp);
     if (pp) {
         HASH_DEL(py->procs, pp);
-        proc_free(pp);
+        py_proc_free(pp);
     }
 }
 

@@ -427,10 +427,13 @@ static int cmp_sym(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
-/* Add the function symbols of ELF's section of TYPE; returns how many. */
-static size_t add_symbols(struct dso *d, Elf *elf, Elf64_Word type)
+/* Call FN with each defined symbol (in a section, at a non-zero address) of
+ * ELF's sections of TYPE and its name (never NULL or empty); stop when FN
+ * returns true. */
+typedef bool (*symbol_fn)(void *ctx, Elf *elf, const GElf_Sym *s, const char *name);
+
+static void each_symbol(Elf *elf, Elf64_Word type, symbol_fn fn, void *ctx)
 {
-    size_t added = 0;
     Elf_Scn *scn = NULL;
     while ((scn = elf_nextscn(elf, scn))) {
         GElf_Shdr sh;
@@ -442,46 +445,63 @@ static size_t add_symbols(struct dso *d, Elf *elf, Elf64_Word type)
         size_t count = sh.sh_size / sh.sh_entsize;
         for (size_t i = 0; i < count; i++) {
             GElf_Sym s;
-            if (!gelf_getsym(data, (int)i, &s))
-                continue;
-            int t = GELF_ST_TYPE(s.st_info);
-            if (s.st_shndx == SHN_UNDEF || s.st_shndx >= SHN_LORESERVE || s.st_value == 0)
-                continue;
-            /* Besides functions, the untyped labels of hand-written entry
-             * code (ld.so's _start), as perf takes them: in code sections
-             * only, and after any function at the same address. */
-            if (t != STT_FUNC && t != STT_GNU_IFUNC && t != STT_NOTYPE)
-                continue;
-            GElf_Shdr in;
-            Elf_Scn *at_scn = elf_getscn(elf, s.st_shndx);
-            if (!at_scn || !gelf_getshdr(at_scn, &in))
-                continue;
-            bool label = t == STT_NOTYPE;
-            if (label && !(in.sh_flags & SHF_EXECINSTR))
+            if (!gelf_getsym(data, (int)i, &s) || s.st_shndx == SHN_UNDEF ||
+                s.st_shndx >= SHN_LORESERVE || s.st_value == 0)
                 continue;
             const char *name = elf_strptr(elf, sh.sh_link, s.st_name);
-            if (!name || !*name)
-                continue;
-            /* (the linker's section bounds are not code) */
-            if (label && (strncmp(name, "__start_", 8) == 0 || strncmp(name, "__stop_", 7) == 0))
-                continue;
-            int b = GELF_ST_BIND(s.st_info);
-            /* Debug files name versioned symbols "f@@GLIBC_2.34": drop the version. */
-            const char *at = strchr(name + 1, '@');
-            int rank = b == STB_GLOBAL || b == STB_WEAK ? 0 : 1;
-            /* In the vDSO, __vdso_clock_gettime says where the time went;
-             * its alias clock_gettime would read as libc's wrapper twice. */
-            if (d->is_vdso && strncmp(name, "__vdso_", 7) != 0)
-                rank = 2;
-            if (label)
-                rank = 3;
-            struct sym sy = {s.st_value, s.st_size, in.sh_addr + in.sh_size,
-                             at ? xstrndup(name, (size_t)(at - name)) : xstrdup(name), rank};
-            VEC_PUSH(d->syms, sy);
-            added++;
+            if (name && *name && fn(ctx, elf, &s, name))
+                return;
         }
     }
-    return added;
+}
+
+struct add_ctx {
+    struct dso *d;
+    size_t added;
+};
+
+static bool add_one(void *ctx, Elf *elf, const GElf_Sym *s, const char *name)
+{
+    struct add_ctx *a = ctx;
+    int t = GELF_ST_TYPE(s->st_info);
+    /* Besides functions, the untyped labels of hand-written entry code
+     * (ld.so's _start), as perf takes them: in code sections only, and
+     * after any function at the same address. */
+    if (t != STT_FUNC && t != STT_GNU_IFUNC && t != STT_NOTYPE)
+        return false;
+    GElf_Shdr in;
+    Elf_Scn *at_scn = elf_getscn(elf, s->st_shndx);
+    if (!at_scn || !gelf_getshdr(at_scn, &in))
+        return false;
+    bool label = t == STT_NOTYPE;
+    if (label && !(in.sh_flags & SHF_EXECINSTR))
+        return false;
+    /* (the linker's section bounds are not code) */
+    if (label && (strncmp(name, "__start_", 8) == 0 || strncmp(name, "__stop_", 7) == 0))
+        return false;
+    int b = GELF_ST_BIND(s->st_info);
+    /* Debug files name versioned symbols "f@@GLIBC_2.34": drop the version. */
+    const char *at = strchr(name + 1, '@');
+    int rank = b == STB_GLOBAL || b == STB_WEAK ? 0 : 1;
+    /* In the vDSO, __vdso_clock_gettime says where the time went; its
+     * alias clock_gettime would read as libc's wrapper twice. */
+    if (a->d->is_vdso && strncmp(name, "__vdso_", 7) != 0)
+        rank = 2;
+    if (label)
+        rank = 3;
+    struct sym sy = {s->st_value, s->st_size, in.sh_addr + in.sh_size,
+                     at ? xstrndup(name, (size_t)(at - name)) : xstrdup(name), rank};
+    VEC_PUSH(a->d->syms, sy);
+    a->added++;
+    return false;
+}
+
+/* Add the function symbols of ELF's section of TYPE; returns how many. */
+static size_t add_symbols(struct dso *d, Elf *elf, Elf64_Word type)
+{
+    struct add_ctx a = {d, 0};
+    each_symbol(elf, type, add_one, &a);
+    return a.added;
 }
 
 /* A separate debug file for D with a .symtab, found by build-id, then by
@@ -588,32 +608,34 @@ static void load_symbols(struct dso *d)
     d->syms.n = w;
 }
 
+struct find_ctx {
+    const char *want;
+    uint64_t vaddr, size;
+    bool found;
+};
+
+static bool find_one(void *ctx, Elf *elf, const GElf_Sym *s, const char *name)
+{
+    struct find_ctx *f = ctx;
+    (void)elf;
+    if (strcmp(name, f->want) != 0)
+        return false;
+    f->vaddr = s->st_value;
+    f->size = s->st_size;
+    f->found = true;
+    return true;
+}
+
 static int find_in_table(Elf *elf, Elf64_Word type, const char *want, uint64_t *vaddr,
                          uint64_t *size)
 {
-    Elf_Scn *scn = NULL;
-    while ((scn = elf_nextscn(elf, scn))) {
-        GElf_Shdr sh;
-        if (!gelf_getshdr(scn, &sh) || sh.sh_type != type || sh.sh_entsize == 0)
-            continue;
-        Elf_Data *data = elf_getdata(scn, NULL);
-        if (!data)
-            continue;
-        size_t count = sh.sh_size / sh.sh_entsize;
-        for (size_t i = 0; i < count; i++) {
-            GElf_Sym s;
-            if (!gelf_getsym(data, (int)i, &s) || s.st_shndx == SHN_UNDEF ||
-                s.st_shndx >= SHN_LORESERVE || s.st_value == 0)
-                continue;
-            const char *name = elf_strptr(elf, sh.sh_link, s.st_name);
-            if (name && strcmp(name, want) == 0) {
-                *vaddr = s.st_value;
-                *size = s.st_size;
-                return 0;
-            }
-        }
-    }
-    return -1;
+    struct find_ctx f = {want, 0, 0, false};
+    each_symbol(elf, type, find_one, &f);
+    if (!f.found)
+        return -1;
+    *vaddr = f.vaddr;
+    *size = f.size;
+    return 0;
 }
 
 int dso_find_symbol(struct dso *d, const char *name, uint64_t *vaddr, uint64_t *size)

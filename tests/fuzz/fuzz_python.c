@@ -65,14 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
     }
     free(st);
-    py_codes_free(pp);
-    struct py_tid *t, *tmp;
-    HASH_ITER(hh, pp->tids, t, tmp)
-    {
-        HASH_DEL(pp->tids, t);
-        free(t);
-    }
-    free(pp);
+    py_proc_free(pp);
     python_free(py);
     free(m);
     return 0;

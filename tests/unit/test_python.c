@@ -324,18 +324,6 @@ static struct py_proc *fake_proc(struct fake *f)
     return pp;
 }
 
-static void proc_done(struct py_proc *pp)
-{
-    py_codes_free(pp);
-    struct py_tid *t, *tmp;
-    HASH_ITER(hh, pp->tids, t, tmp)
-    {
-        HASH_DEL(pp->tids, t);
-        free(t);
-    }
-    free(pp);
-}
-
 static void test_read_fake_311(void **state)
 {
     (void)state;
@@ -445,7 +433,7 @@ static void test_read_fake_311(void **state)
     assert_int_equal(st->frames[0].lasti, 2);
 
     free(st);
-    proc_done(pp);
+    py_proc_free(pp);
     python_free(py);
     free(f);
 }
