@@ -97,8 +97,10 @@ const char *python_short_file(const char *file, const char *cwd);
  * the number of Python frames of the k-th eval call, innermost first (the
  * Python frames themselves are numbered innermost first, run after run).
  * Writes the stack outermost first (a native item: native = index; a Python
- * one: native = -1 - frame number). -1 when the counts do not agree. */
+ * one: native = -1 - frame number). -1 when the counts do not agree; with
+ * EXTRA_OK, one eval call more than runs (the innermost, in its prologue)
+ * is kept native. */
 long python_splice_plan(const bool *eval, const bool *interp, size_t nf, const uint32_t *runs,
-                        size_t nruns, int32_t *out, size_t cap);
+                        size_t nruns, bool extra_ok, int32_t *out, size_t cap);
 
 #endif

@@ -211,14 +211,16 @@ bool python_take_notice(struct python *py, char *buf, size_t len)
 }
 
 long python_splice_plan(const bool *eval, const bool *interp, size_t nf, const uint32_t *runs,
-                        size_t nruns, int32_t *out, size_t cap)
+                        size_t nruns, bool extra_ok, int32_t *out, size_t cap)
 {
     size_t ne = 0;
     for (size_t i = 0; i < nf; i++)
         ne += eval[i];
     /* An eval call in its prologue or epilogue has no run of its own yet:
-     * the innermost one may be extra. */
-    size_t skip = ne == nruns + 1 ? 1 : 0;
+     * the innermost one may be extra (when the stack was read with the
+     * thread stopped: read later, it may as well be a call that has
+     * returned since). */
+    size_t skip = extra_ok && ne == nruns + 1 ? 1 : 0;
     if (ne != nruns + skip || nruns == 0)
         return -1;
     /* Python frames are numbered innermost first; run k starts at first[k]. */
@@ -297,7 +299,8 @@ enum py_result python_splice(struct python *py, const struct py_sample *s, struc
                     "builtin_", 8) == 0)
             interp[i] = false;
     }
-    long np = python_splice_plan(eval, interp, s->nframes, st->runs, st->nruns, plan, py->planned);
+    long np = python_splice_plan(eval, interp, s->nframes, st->runs, st->nruns, exact, plan,
+                                 py->planned);
     if (np < 0 || (size_t)np > cap)
         return PY_INCONSISTENT;
     for (long i = 0; i < np; i++) {

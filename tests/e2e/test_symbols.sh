@@ -68,11 +68,16 @@ check "-g fp: stacks through main (${n}%)" $? "$(head -3 fp.folded)"
 # Programs no one here wrote.
 # (sys.executable: python3 may be a wrapper script, as pyenv's shims are)
 py=$(python3 -c 'import sys; print(sys.executable)')
-"$TPROF" -q -o py.folded -- "$py" -c 'sum(i * i for i in range(6000000))' >/dev/null
+"$TPROF" -q --python=off -o py.folded -- "$py" -c 'sum(i * i for i in range(6000000))' >/dev/null
 n=$(share ';_PyEval_EvalFrameDefault' py.folded)
 m=$(share '^python3[^;]*;_start;' py.folded)
 [ "$n" -ge 50 ] && [ "$m" -ge 90 ]
-check "python3: interpreter frames (_PyEval_EvalFrameDefault ${n}%), ${m}% reach _start" $? "n=$n m=$m $(head -2 py.folded)"
+check "python3 --python=off: interpreter frames (_PyEval_EvalFrameDefault ${n}%), ${m}% reach _start" $? "n=$n m=$m $(head -2 py.folded)"
+"$TPROF" -q -o pyf.folded -- "$py" -c "$(printf 'def spin(n):\n    x = 0\n    for i in range(n):\n        x += i * i\n    return x\nspin(8000000)\n')" >/dev/null
+n=$(share ';<module> [(]<string>:1[)];spin [(]<string>:1[)]' pyf.folded)
+m=$(share '^python3[^;]*;_start;' pyf.folded)
+[ "$n" -ge 50 ] && [ "$m" -ge 90 ]
+check "python3: its Python frames (spin (<string>:1) ${n}%), ${m}% reach _start" $? "n=$n m=$m $(head -2 pyf.folded)"
 
 "$TPROF" -q -o sh.folded -- sh -c 'head -c 300000000 /dev/urandom | gzip -1 | wc -c' >/dev/null
 g=$(share '^gzip;' sh.folded)

@@ -131,7 +131,7 @@ static long plan(const char *kinds, const uint32_t *runs, size_t nruns, int32_t 
         eval[i] = kinds[i] == 'E';
         interp[i] = kinds[i] == 'E' || kinds[i] == 'I';
     }
-    return python_splice_plan(eval, interp, nf, runs, nruns, out, 64);
+    return python_splice_plan(eval, interp, nf, runs, nruns, true, out, 64);
 }
 
 static void test_splice_plan(void **state)
@@ -163,8 +163,12 @@ static void test_splice_plan(void **state)
     assert_int_equal(plan("EN", runs, 2, out), -1);
     assert_int_equal(plan("EN", runs, 0, out), -1);
     /* too little room */
-    assert_int_equal(python_splice_plan((bool[]){true}, (bool[]){true}, 1, (uint32_t[]){3}, 1, out,
-                                        2),
+    assert_int_equal(python_splice_plan((bool[]){true}, (bool[]){true}, 1, (uint32_t[]){3}, 1, true,
+                                        out, 2),
+                     -1);
+    /* read after the sample, an extra eval call is one that returned */
+    assert_int_equal(python_splice_plan((bool[]){true, false, true}, (bool[]){true, true, true}, 3,
+                                        one, 1, false, out, 64),
                      -1);
 }
 
