@@ -17,6 +17,7 @@ struct perf_config {
     unsigned freq;       /* samples per second */
     enum perf_callgraph callgraph;
     uint32_t stack_size; /* bytes of user stack per sample (dwarf) */
+    bool wake_each;      /* wake the reader at every sample (Python programs) */
 };
 
 /* Sampled registers: the x86-64 perf_regs indices tprof asks for. */

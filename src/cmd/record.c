@@ -273,6 +273,70 @@ static bool attached_alive(const struct run *u)
     return false;
 }
 
+/* ----- Python programs ----- */
+
+/* Is the program to launch a Python interpreter, or a script run by one?
+ * Its name (python3, python3.11, a pyenv shim) or its #! line says so. The
+ * perf backend then wakes tprof at every sample; a Python process found
+ * only later (a program that execs python) is read less promptly, and the
+ * summary says so. */
+static bool program_is_python(const char *argv0)
+{
+    char path[4096];
+    if (strchr(argv0, '/')) {
+        snprintf(path, sizeof(path), "%s", argv0);
+    } else {
+        const char *p = getenv("PATH");
+        bool found = false;
+        while (p && *p && !found) {
+            size_t n = strcspn(p, ":");
+            snprintf(path, sizeof(path), "%.*s/%s", (int)(n ? n : 1), n ? p : ".", argv0);
+            found = access(path, X_OK) == 0;
+            p += n + (p[n] == ':');
+        }
+        if (!found)
+            return false;
+    }
+    const char *base = strrchr(path, '/');
+    if (strstr(base ? base + 1 : path, "python"))
+        return true;
+    char head[256] = "";
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return false;
+    ssize_t n = read(fd, head, sizeof(head) - 1);
+    close(fd);
+    if (n < 2 || head[0] != '#' || head[1] != '!')
+        return false;
+    head[n] = '\0';
+    head[strcspn(head, "\n")] = '\0';
+    return strstr(head, "python") != NULL;
+}
+
+/* Does process PID run Python (its executable's name, a libpython)? */
+static bool process_is_python(pid_t pid)
+{
+    char path[64], exe[4096];
+    snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+    ssize_t n = readlink(path, exe, sizeof(exe) - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        const char *base = strrchr(exe, '/');
+        if (strstr(base ? base + 1 : exe, "python"))
+            return true;
+    }
+    snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return false;
+    char line[4200];
+    bool found = false;
+    while (!found && fgets(line, sizeof(line), f))
+        found = strstr(line, "/libpython3") != NULL;
+    fclose(f);
+    return found;
+}
+
 /* ----- the loop ----- */
 
 /* Stop sampling: drain the buffers, detach what ptrace still traces. */
@@ -537,6 +601,12 @@ int cmd_record(const struct record_opts *o)
     struct pidvec tids = {0};
     struct perf_config pc = {.freq = o->freq, .callgraph = o->callgraph,
                              .stack_size = o->stack_size};
+    if (o->python) {
+        for (size_t i = 0; i < o->npids; i++)
+            pc.wake_each |= process_is_python(o->pids[i]);
+        if (!o->npids)
+            pc.wake_each = program_is_python(o->argv[0]);
+    }
 
     if (attach) {
         if (attach_prepare(u, &tids, err, sizeof(err)) < 0) {
@@ -693,7 +763,7 @@ int cmd_record(const struct record_opts *o)
     }
     if (!o->quiet) {
         double trunc = ps->samples ? 100.0 * (double)ps->truncated / (double)ps->samples : 0;
-        char stops[320] = "";
+        char stops[512] = "";
         if (ps->cut)
             snprintf(stops, sizeof(stops), ", %.1f%% cut at --max-depth %" PRIu32,
                      100.0 * (double)ps->cut / (double)ps->samples, o->max_depth);
@@ -713,7 +783,11 @@ int cmd_record(const struct record_opts *o)
             snprintf(stops + sl, sizeof(stops) - sl,
                      ", %.1f%% of %" PRIu64 " Python samples inconsistent (kept native%s)", inc,
                      ps->py_samples,
-                     inc >= 20 && u->ps ? "; --backend ptrace reads them exactly" : "");
+                     inc < 20 || !u->ps ? ""
+                     : pc.wake_each
+                         ? "; --backend ptrace reads them exactly"
+                         : "; not known to be Python at the start, so read late: run python "
+                           "itself under tprof, or --backend ptrace");
         }
         if (st.lost && !u->reniced) {
             size_t sl = strlen(stops);

@@ -176,13 +176,18 @@ static void fill_attr(struct perf_event_attr *a, const struct perf_config *cfg, 
     a->build_id = build_id;
     a->exclude_kernel = excl_kernel;
     a->exclude_hv = 1;
-    /* Wake poll() at every sample: a Python stack is read when its sample
-     * is drained (pipeline_drained), and must be read before the program
-     * has moved on (tens of microseconds, not the ~100 ms of a buffer
-     * watermark). It costs tprof about 1.5% of a CPU more at 999 Hz, not
-     * the program. */
-    a->watermark = 0;
-    a->wakeup_events = 1;
+    /* For a Python program, wake poll() at every sample: its Python stack
+     * is read when its sample is drained (pipeline_drained), and must be
+     * read before the program has moved on (tens of microseconds, not the
+     * ~100 ms of a buffer watermark). Not for others: waking tprof that
+     * often preempts a program that keeps every CPU busy (5% of the
+     * samples of 3 threads on 2 CPUs landed in the reschedule IPI). */
+    if (cfg->wake_each) {
+        a->watermark = 0;
+        a->wakeup_events = 1;
+    } else {
+        a->watermark = 1;
+    }
 }
 
 static int ncpus(void)
@@ -242,6 +247,8 @@ struct perf_session *perf_open(const struct perf_config *cfg, char *err, size_t 
             int fd;
             for (;;) {
                 fill_attr(&attr, cfg, excl_kernel, build_id);
+                if (!cfg->wake_each) /* poll() wakes when a quarter of the buffer is used */
+                    attr.wakeup_watermark = (uint32_t)(pages * 4096 / 4);
                 fd = (int)sys_perf_event_open(&attr, target, cpu, -1, PERF_FLAG_FD_CLOEXEC);
                 if (fd >= 0)
                     break;

@@ -15,10 +15,11 @@ fi
 # perf names libc's qsort_r by its internal alias.
 ALIASES="--alias __GI___qsort_r=qsort_r"
 # ~3 kHz: ~6000 samples keep sampling noise at ~0.7 points. Not the same
-# rate on both sides: tprof is woken at every sample (an irq_work on the
-# program's CPU, right after the sampling timer's interrupt), and perf's
-# timer at the same period fires in lockstep, so perf's samples landed in
-# that interrupt's exit (6-9% of them in irqentry_exit_to_user_mode).
+# rate on both sides: when a reader is woken at every sample (tprof does
+# for Python programs) that is an irq_work on the program's CPU right after
+# the sampling timer's interrupt, and the other's timer at the same period
+# fires in lockstep with it (6-9% of perf's samples landed in
+# irqentry_exit_to_user_mode when tprof woke at every sample).
 HZ=2999
 PERF_HZ=2713
 EXTRA=""
