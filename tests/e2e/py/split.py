@@ -1,13 +1,13 @@
-"""One hot loop, split by construction: a() 50%, b() 25%, c() 15%, and
-keyfn() 10% called from C through sorted(). Each unit is the same work,
-so the shares follow the unit counts."""
+"""One hot loop, split by construction: a() 50%, b() 25%, c() 15%, keyfn()
+10% called from C through sorted(). Each unit is the same work (small ints:
+i * i past 2**15 cost more and gave a() 52-54%), so shares follow counts."""
 import sys
 import time
 
 def work(n):
     x = 0
     for i in range(n):
-        x += i * i
+        x ^= i
     return x
 
 def a():
