@@ -594,8 +594,7 @@ int cmd_record(const struct record_opts *o)
                                   .threads = o->threads,
                                   .pid_roots = o->pid_roots,
                                   .python = o->python,
-                                  .python_lines = o->python_lines,
-                                  .quiet = o->quiet};
+                                  .python_lines = o->python_lines};
     u->pl = pipeline_new(&plc, u->prof);
     int status = 1;
     struct pidvec tids = {0};

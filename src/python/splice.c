@@ -90,10 +90,16 @@ void python_free(struct python *py)
     free(py);
 }
 
-void python_forget(struct python *py, uint32_t pid)
+static struct py_proc *proc_find(struct python *py, uint32_t pid)
 {
     struct py_proc *pp;
     HASH_FIND(hh, py->procs, &pid, sizeof(pid), pp);
+    return pp;
+}
+
+void python_forget(struct python *py, uint32_t pid)
+{
+    struct py_proc *pp = proc_find(py, pid);
     if (pp) {
         HASH_DEL(py->procs, pp);
         py_proc_free(pp);
@@ -102,16 +108,14 @@ void python_forget(struct python *py, uint32_t pid)
 
 void python_maps_changed(struct python *py, uint32_t pid)
 {
-    struct py_proc *pp;
-    HASH_FIND(hh, py->procs, &pid, sizeof(pid), pp);
+    struct py_proc *pp = proc_find(py, pid);
     if (pp && pp->state == PY_NOT)
         pp->state = PY_UNKNOWN;
 }
 
 static struct py_proc *proc_get(struct python *py, uint32_t pid)
 {
-    struct py_proc *pp;
-    HASH_FIND(hh, py->procs, &pid, sizeof(pid), pp);
+    struct py_proc *pp = proc_find(py, pid);
     if (!pp) {
         pp = xcalloc(1, sizeof(*pp));
         pp->pid = pid;
@@ -139,8 +143,7 @@ void python_capture(struct python *py, uint32_t pid, uint32_t tid)
 void python_drained(struct python *py, uint32_t pid, uint32_t tid, uint64_t time,
                     const uint64_t *regs, const uint8_t *stack, size_t stack_size)
 {
-    struct py_proc *pp;
-    HASH_FIND(hh, py->procs, &pid, sizeof(pid), pp);
+    struct py_proc *pp = proc_find(py, pid);
     if (!pp || pp->state != PY_FOUND || py->nsaved >= MAX_SAVED)
         return;
     struct py_stack *st = py->cur;
