@@ -588,16 +588,6 @@ int cmd_record(const struct record_opts *o)
         return 1;
     }
 
-    u->prof = profile_new();
-    struct pipeline_config plc = {.callgraph = o->callgraph,
-                                  .max_depth = o->max_depth,
-                                  .threads = o->threads,
-                                  .pid_roots = o->pid_roots,
-                                  .python = o->python,
-                                  .python_lines = o->python_lines};
-    u->pl = pipeline_new(&plc, u->prof);
-    int status = 1;
-    struct pidvec tids = {0};
     struct perf_config pc = {.freq = o->freq, .callgraph = o->callgraph,
                              .stack_size = o->stack_size};
     if (o->python) {
@@ -606,6 +596,17 @@ int cmd_record(const struct record_opts *o)
         if (!o->npids)
             pc.wake_each = program_is_python(o->argv[0]);
     }
+    u->prof = profile_new();
+    struct pipeline_config plc = {.callgraph = o->callgraph,
+                                  .max_depth = o->max_depth,
+                                  .threads = o->threads,
+                                  .pid_roots = o->pid_roots,
+                                  .python = o->python,
+                                  .python_lines = o->python_lines,
+                                  .python_prompt = pc.wake_each};
+    u->pl = pipeline_new(&plc, u->prof);
+    int status = 1;
+    struct pidvec tids = {0};
 
     if (attach) {
         if (attach_prepare(u, &tids, err, sizeof(err)) < 0) {
@@ -777,16 +778,20 @@ int cmd_record(const struct record_opts *o)
             size_t sl = strlen(stops);
             double inc = 100.0 * (double)ps->py_inconsistent / (double)ps->py_samples;
             /* Code that changes its Python stack every few microseconds
-             * has moved on by the time a sample is read (~30 us): the
-             * ptrace backend reads it stopped. */
+             * has moved on by the time a sample is read (~60 us): the
+             * ptrace backend reads it stopped. A program found to be
+             * Python after it started is drained at the watermark, its
+             * stacks read up to ~100 ms late: whatever the share, say so. */
             snprintf(stops + sl, sizeof(stops) - sl,
                      ", %.1f%% of %" PRIu64 " Python samples inconsistent (kept native%s)", inc,
                      ps->py_samples,
-                     inc < 20 || !u->ps ? ""
-                     : pc.wake_each
-                         ? "; --backend ptrace reads them exactly"
-                         : "; not known to be Python at the start, so read late: run python "
-                           "itself under tprof, or --backend ptrace");
+                     !u->ps ? ""
+                     : !pc.wake_each
+                         ? "; not known to be Python at the start, so read late and the "
+                           "shares are rough: run python itself under tprof, or "
+                           "--backend ptrace"
+                     : inc >= 20 ? "; --backend ptrace reads them exactly"
+                                 : "");
         }
         if (st.lost && !u->reniced) {
             size_t sl = strlen(stops);

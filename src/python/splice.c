@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -137,6 +138,17 @@ void python_capture(struct python *py, uint32_t pid, uint32_t tid)
     py->captured_pid = pid;
 }
 
+/* A sample taken at TIME (CLOCK_MONOTONIC ns, 0: unknown) is too old now
+ * for its thread's Python stack to be read for it (prompt sessions). */
+static bool too_late(const struct python *py, uint64_t time)
+{
+    struct timespec ts;
+    if (!py->cfg.prompt || !time || clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
+        return false;
+    uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    return now > time && now - time > PYTHON_MAX_DELAY_NS;
+}
+
 /* Samples drained but not yet handed out: at most a few rounds' worth. */
 #define MAX_SAVED 65536
 
@@ -144,7 +156,7 @@ void python_drained(struct python *py, uint32_t pid, uint32_t tid, uint64_t time
                     const uint64_t *regs, const uint8_t *stack, size_t stack_size)
 {
     struct py_proc *pp = proc_find(py, pid);
-    if (!pp || pp->state != PY_FOUND || py->nsaved >= MAX_SAVED)
+    if (!pp || pp->state != PY_FOUND || py->nsaved >= MAX_SAVED || too_late(py, time))
         return;
     struct py_stack *st = py->cur;
     struct py_snap snap = {regs, stack, stack_size};
@@ -258,6 +270,18 @@ long python_splice_plan(const bool *eval, const bool *interp, size_t nf, const u
     return (long)n;
 }
 
+/* S's native stack runs the eval loop: a Python sample, read or not. */
+static bool in_eval(const struct py_proc *pp, const struct py_sample *s)
+{
+    for (size_t i = 0; i < s->nframes; i++) {
+        uint64_t ip = s->frames[i].ip - (s->frames[i].exact ? 0 : 1);
+        if ((ip >= pp->eval[0][0] && ip < pp->eval[0][1]) ||
+            (ip >= pp->eval[1][0] && ip < pp->eval[1][1]))
+            return true;
+    }
+    return false;
+}
+
 enum py_result python_splice(struct python *py, const struct py_sample *s, struct py_item *out,
                              size_t cap, size_t *n)
 {
@@ -271,8 +295,13 @@ enum py_result python_splice(struct python *py, const struct py_sample *s, struc
     } else {
         st = py->cur;
         struct py_snap snap = {s->regs, s->stack, s->stack_size};
-        if (!take_saved(py, s, st))
+        if (!take_saved(py, s, st)) {
+            if (too_late(py, s->time)) {
+                py->captured->tid = 0;
+                return in_eval(pp, s) ? PY_INCONSISTENT : PY_NONE;
+            }
             py_read_stack(py, pp, s->tid, st, &snap);
+        }
     }
     py->captured->tid = 0;
     if (!st->present)

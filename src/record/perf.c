@@ -24,6 +24,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tprof/perf.h"
@@ -176,6 +177,10 @@ static void fill_attr(struct perf_event_attr *a, const struct perf_config *cfg, 
     a->build_id = build_id;
     a->exclude_kernel = excl_kernel;
     a->exclude_hv = 1;
+    /* Sample times on the clock tprof can read: a Python stack is read
+     * only while its sample is recent (PYTHON_MAX_DELAY_NS). */
+    a->use_clockid = 1;
+    a->clockid = CLOCK_MONOTONIC;
     /* For a Python program, wake poll() at every sample: its Python stack
      * is read when its sample is drained (pipeline_drained), and must be
      * read before the program has moved on (tens of microseconds, not the
