@@ -166,6 +166,28 @@ if [ -x "$PY" ]; then
             awk -v b="$b" '{ printf "  %-44s %.1f us of tprof CPU per sample, %.1f%% inconsistent\n", "  " b ":", 1e6 * $4 / $2, $3 }'
     done
     printf "  %-44s %7d msg/s\n" "unprofiled" "$pb"
+
+    # What the read delay costs a short call through C: keyfn (10% of the
+    # loop by construction, run from sorted()) at two call lengths,
+    # its share on each backend (ptrace reads with the thread stopped).
+    # (Here one iteration is about 30 ns: 0.3 ms and 1.5 ms a call.)
+    echo
+    echo "CPython 3.11, tests/e2e/py/split.py, keyfn's share (10% by construction), 3 s:"
+    keyfn() {
+        awk '{ n = $NF; if ($0 !~ /;main \([^;]*split\.py:/) next; t += n
+               if ($0 ~ /;keyfn \(/) k += n }
+             END { if (t) printf "%.1f%%", 100 * k / t; else printf "-" }' "$1"
+    }
+    for unit in 1000 5000; do
+        line=""
+        for b in perf ptrace; do
+            "$ROOT/tprof" --backend $b -o "$TMP/split.folded" -- \
+                "$PY" "$ROOT/tests/e2e/py/split.py" 3 $unit >/dev/null 2>"$TMP/split.err"
+            inc=$(sed -n 's/.*, \([0-9.]*\)% of [0-9]* Python samples inconsistent.*/\1/p' "$TMP/split.err")
+            line="$line  $b $(keyfn "$TMP/split.folded") (${inc:-?}% inconsistent)"
+        done
+        printf "  %-44s%s\n" "keyfn, $((unit * 10)) iterations a call:" "$line"
+    done
 else
     echo
     echo "CPython: $PY not installed, skipped"

@@ -1,8 +1,18 @@
 """One hot loop, split by construction: a() 50%, b() 25%, c() 15%, keyfn()
 10% called from C through sorted(). Each unit is the same work (small ints:
-i * i past 2**15 cost more and gave a() 52-54%), so shares follow counts."""
+i * i past 2**15 cost more and gave a() 52-54%), so shares follow counts.
+
+usage: split.py [SECONDS [UNIT]]. UNIT (default 5000) sets the length of a
+call: keyfn runs 10 * UNIT iterations, about 1.5 ms. On the perf backend a
+sample whose thread has returned from a call through C (keyfn, run by its
+own eval loop under sorted()) before tprof reads its Python stack is kept
+native, so a call through C loses about (read delay / call length) of its
+samples: bench/run.sh measures that with UNIT 1000 (keyfn 0.3 ms)."""
+import random
 import sys
 import time
+
+UNIT = int(sys.argv[2]) if len(sys.argv) > 2 else 5000
 
 def work(n):
     x = 0
@@ -10,28 +20,31 @@ def work(n):
         x ^= i
     return x
 
-def a():
-    work(50000)
+def a(n):
+    work(50 * n)
 
-def b():
-    work(25000)
+def b(n):
+    work(25 * n)
 
-def c():
-    work(15000)
+def c(n):
+    work(15 * n)
 
 def keyfn(v):
-    work(10000)
+    work(10 * v)
     return v
 
-def d():
-    sorted([1], key=keyfn)
+def d(n):
+    sorted([n], key=keyfn)
 
 def main():
     end = time.time() + float(sys.argv[1] if len(sys.argv) > 1 else 3)
     while time.time() < end:
-        a()
-        b()
-        c()
-        d()
+        # rounds of random length: a fixed one beats with the sampling
+        # period (whole rounds of 15 ms gave a() 48.6-52.6%)
+        n = random.randint(UNIT // 2, UNIT * 3 // 2)
+        a(n)
+        b(n)
+        c(n)
+        d(n)
 
 main()
