@@ -375,6 +375,18 @@ static void test_read_fake_311(void **state)
     build(f, tid);
     py_codes_free(pp);
 
+    /* a frame whose instruction is past its (cached) code's end: read
+     * again, not judged by the cache, which may hold an object freed since
+     * whose address this one reuses */
+    put64(f->code[2], 16, 3);
+    py_read_stack(py, pp, tid, st, NULL);
+    assert_false(st->valid);
+    put64(f->code[2], 16, 100);
+    py_read_stack(py, pp, tid, st, NULL);
+    assert_true(st->valid);
+    build(f, tid);
+    py_codes_free(pp);
+
     /* a frame pointing at itself; an entry mark that is not 0 or 1; the
      * C-call chain disagreeing with the entry frames; a caller above its
      * callee in the data stack */
