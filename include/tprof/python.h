@@ -62,6 +62,12 @@ struct python;
 struct python *python_new(const struct python_config *cfg, struct symbols *sym);
 void python_free(struct python *py);
 
+/* Before sampling starts: read now the DWARF offsets of the interpreter
+ * file PATH (python3.X by its name, as Debian's, which defines _PyRuntime
+ * itself), not at the program's first sample: Debian's python3.11-dbg takes
+ * ~0.1 s to decompress, and samples taken meanwhile are read too late. */
+void python_prepare(struct python *py, const char *path);
+
 /* PID exec'd, exited or was forked: what is known of it is stale. */
 void python_forget(struct python *py, uint32_t pid);
 /* PID's mappings changed (dlopen of libpython): look again if it was not

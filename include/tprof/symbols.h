@@ -65,6 +65,8 @@ struct symref *symbols_user(struct symbols *s, uint32_t pid, uint64_t ip, bool c
 const struct map *symbols_maps(struct symbols *s, uint32_t pid, size_t *n);
 /* Resolve a kernel address. */
 struct symref *symbols_kernel(struct symbols *s, uint64_t ip);
+/* Load the kernel's symbols now (else at the first kernel frame). */
+void symbols_load_kernel(struct symbols *s);
 
 /* A one-line note worth showing once (an untrusted perf map...) into BUF;
  * false when there is none. */

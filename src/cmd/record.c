@@ -275,31 +275,41 @@ static bool attached_alive(const struct run *u)
 
 /* ----- Python programs ----- */
 
+/* NAME as execvp finds it, into PATH (LEN bytes); false when it is not. */
+static bool find_program(const char *name, char *path, size_t len)
+{
+    if (strchr(name, '/')) {
+        snprintf(path, len, "%s", name);
+        return true;
+    }
+    const char *p = getenv("PATH");
+    while (p && *p) {
+        size_t n = strcspn(p, ":");
+        snprintf(path, len, "%.*s/%s", (int)(n ? n : 1), n ? p : ".", name);
+        if (access(path, X_OK) == 0)
+            return true;
+        p += n + (p[n] == ':');
+    }
+    return false;
+}
+
 /* Is the program to launch a Python interpreter, or a script run by one?
  * Its name (python3, python3.11, a pyenv shim) or its #! line says so. The
  * perf backend then wakes tprof at every sample; a Python process found
  * only later (a program that execs python) is read less promptly, and the
- * summary says so. */
-static bool program_is_python(const char *argv0)
+ * summary says so. The interpreter's path goes to INTERP ("" when the #!
+ * line does not name one that can be found). */
+static bool program_is_python(const char *argv0, char *interp, size_t len)
 {
     char path[4096];
-    if (strchr(argv0, '/')) {
-        snprintf(path, sizeof(path), "%s", argv0);
-    } else {
-        const char *p = getenv("PATH");
-        bool found = false;
-        while (p && *p && !found) {
-            size_t n = strcspn(p, ":");
-            snprintf(path, sizeof(path), "%.*s/%s", (int)(n ? n : 1), n ? p : ".", argv0);
-            found = access(path, X_OK) == 0;
-            p += n + (p[n] == ':');
-        }
-        if (!found)
-            return false;
-    }
+    interp[0] = '\0';
+    if (!find_program(argv0, path, sizeof(path)))
+        return false;
     const char *base = strrchr(path, '/');
-    if (strstr(base ? base + 1 : path, "python"))
+    if (strstr(base ? base + 1 : path, "python")) {
+        snprintf(interp, len, "%s", path);
         return true;
+    }
     char head[256] = "";
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
@@ -310,21 +320,36 @@ static bool program_is_python(const char *argv0)
         return false;
     head[n] = '\0';
     head[strcspn(head, "\n")] = '\0';
-    return strstr(head, "python") != NULL;
+    if (!strstr(head, "python"))
+        return false;
+    /* "#!/usr/bin/python3.11 -u", "#! /usr/bin/env python3" */
+    char *save, *prog = strtok_r(head + 2, " \t", &save);
+    char *arg = prog ? strtok_r(NULL, " \t", &save) : NULL;
+    const char *pbase = prog ? strrchr(prog, '/') : NULL;
+    if (prog && pbase && strcmp(pbase + 1, "env") == 0 && arg) {
+        if (!find_program(arg, interp, len))
+            interp[0] = '\0';
+    } else if (prog) {
+        snprintf(interp, len, "%s", prog);
+    }
+    return true;
 }
 
-/* Does process PID run Python (its executable's name, a libpython)? */
-static bool process_is_python(pid_t pid)
+/* Does process PID run Python (its executable's name, a libpython)? Its
+ * executable's path goes to EXE (LEN bytes) when it is named for Python. */
+static bool process_is_python(pid_t pid, char *exe, size_t len)
 {
-    char path[64], exe[4096];
+    char path[64];
     snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
-    ssize_t n = readlink(path, exe, sizeof(exe) - 1);
+    ssize_t n = len ? readlink(path, exe, len - 1) : -1;
     if (n > 0) {
         exe[n] = '\0';
         const char *base = strrchr(exe, '/');
         if (strstr(base ? base + 1 : exe, "python"))
             return true;
     }
+    if (len)
+        exe[0] = '\0';
     snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
     FILE *f = fopen(path, "re");
     if (!f)
@@ -590,11 +615,18 @@ int cmd_record(const struct record_opts *o)
 
     struct perf_config pc = {.freq = o->freq, .callgraph = o->callgraph,
                              .stack_size = o->stack_size};
+    char pyexe[4096] = ""; /* a Python interpreter to prepare for */
     if (o->python) {
-        for (size_t i = 0; i < o->npids; i++)
-            pc.wake_each |= process_is_python(o->pids[i]);
+        for (size_t i = 0; i < o->npids; i++) {
+            char exe[4096];
+            if (process_is_python(o->pids[i], exe, sizeof(exe))) {
+                pc.wake_each = true;
+                if (!pyexe[0])
+                    snprintf(pyexe, sizeof(pyexe), "%s", exe);
+            }
+        }
         if (!o->npids)
-            pc.wake_each = program_is_python(o->argv[0]);
+            pc.wake_each = program_is_python(o->argv[0], pyexe, sizeof(pyexe));
     }
     u->prof = profile_new();
     struct pipeline_config plc = {.callgraph = o->callgraph,
@@ -674,6 +706,8 @@ int cmd_record(const struct record_opts *o)
      * the program it stops slowed it (10.9 s vs 11.7 s at 999 Hz). */
     if (u->ps)
         u->reniced = setpriority(PRIO_PROCESS, 0, TPROF_NICE) == 0;
+    /* what the first samples would wait for, loaded before they come */
+    pipeline_prepare(u->pl, u->ps && !perf_kernel_excluded(u->ps), pyexe[0] ? pyexe : NULL);
 
     u->t0 = now_s();
     u->cpu0 = self_cpu_s();

@@ -5,6 +5,7 @@
  * libpython3.X.so (pyenv, embedding programs). Its version is Py_Version
  * (3.11+) or, for 3.10, the file's name. PYTHON-NOTES.md §1.
  */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,6 +107,47 @@ static struct dso *find_interpreter(struct python *py, uint32_t pid, uint64_t *b
     return NULL;
 }
 
+/* TPROF_PYTHON_OFFSETS=tables (tests): the built-in tables only. */
+static bool tables_only(void)
+{
+    const char *want = getenv("TPROF_PYTHON_OFFSETS");
+    return want && strcmp(want, "tables") == 0;
+}
+
+void py_prepare(struct python *py, const char *path)
+{
+    char real[PATH_MAX];
+    if (tables_only() || !realpath(path, real))
+        return;
+    const char *base = strrchr(real, '/');
+    int minor = minor_from_name(base ? base + 1 : real);
+    const struct py_offsets *o = py_offsets_builtin(minor);
+    if (!o)
+        return;
+    for (size_t i = 0; i < py->nprepared; i++)
+        if (py->prepared[i].minor == minor && strcmp(py->prepared[i].path, real) == 0)
+            return;
+    struct py_prepared pr = {xstrdup(real), minor, false, *o};
+    pr.ok = py_offsets_from_dwarf(&pr.off, minor, real);
+    py->prepared = xrealloc(py->prepared, (py->nprepared + 1) * sizeof(*py->prepared));
+    py->prepared[py->nprepared++] = pr;
+}
+
+/* The DWARF offsets of PATH for 3.MINOR, read now or by py_prepare. */
+static bool offsets_from_dwarf(struct python *py, struct py_offsets *o, int minor,
+                               const char *path)
+{
+    char real[PATH_MAX];
+    if (realpath(path, real))
+        for (size_t i = 0; i < py->nprepared; i++)
+            if (py->prepared[i].minor == minor && strcmp(py->prepared[i].path, real) == 0) {
+                if (py->prepared[i].ok)
+                    *o = py->prepared[i].off;
+                return py->prepared[i].ok;
+            }
+    return py_offsets_from_dwarf(o, minor, path);
+}
+
 void py_detect(struct python *py, struct py_proc *pp)
 {
     uint64_t bias = 0;
@@ -144,8 +186,6 @@ void py_detect(struct python *py, struct py_proc *pp)
     }
     pp->off = *o;
     const char *source = "built-in offsets";
-    const char *want = getenv("TPROF_PYTHON_OFFSETS"); /* tests: "tables" */
-    bool tables_only = want && strcmp(want, "tables") == 0;
     const struct py_known *kn = NULL;
     for (size_t i = 0; i < py->nknown; i++)
         if (py->known[i].dso == d && py->known[i].minor == minor)
@@ -153,7 +193,7 @@ void py_detect(struct python *py, struct py_proc *pp)
     if (kn) {
         pp->off = kn->off;
         source = kn->source;
-    } else if (!tables_only && py_offsets_from_dwarf(&pp->off, minor, dso_path(d))) {
+    } else if (!tables_only() && offsets_from_dwarf(py, &pp->off, minor, dso_path(d))) {
         source = "offsets from its DWARF";
     } else if (minor >= 13) {
         uint8_t buf[512];
@@ -166,7 +206,7 @@ void py_detect(struct python *py, struct py_proc *pp)
                               ver, pp->pid, dso_path(d));
                 return;
             }
-            if (!tables_only && py_offsets_from_debug(&pp->off, buf, sizeof(buf)))
+            if (!tables_only() && py_offsets_from_debug(&pp->off, buf, sizeof(buf)))
                 source = "offsets from _Py_DebugOffsets";
         }
     }

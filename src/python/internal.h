@@ -147,6 +147,15 @@ struct py_known {
     const char *source;
 };
 
+/* An interpreter file whose DWARF was read before the program started
+ * (python_prepare). */
+struct py_prepared {
+    char *path; /* real path */
+    int minor;
+    bool ok;
+    struct py_offsets off;
+};
+
 struct python {
     struct python_config cfg;
     struct symbols *sym;
@@ -171,12 +180,15 @@ struct python {
     size_t wordcap;
     struct py_known *known;
     size_t nknown;
+    struct py_prepared *prepared;
+    size_t nprepared;
     char (*seen)[300]; /* interpreters announced (path and version) */
     size_t nseen;
 };
 
 /* detect.c */
 void py_detect(struct python *py, struct py_proc *pp);
+void py_prepare(struct python *py, const char *path);
 void py_notice(struct python *py, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* read.c */

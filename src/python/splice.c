@@ -80,6 +80,9 @@ void python_free(struct python *py)
     free(py->captured);
     free(py->seen);
     free(py->known);
+    for (size_t i = 0; i < py->nprepared; i++)
+        free(py->prepared[i].path);
+    free(py->prepared);
     free(py->chunkbuf);
     free(py->eval);
     free(py->interp);
@@ -136,6 +139,11 @@ void python_capture(struct python *py, uint32_t pid, uint32_t tid)
         return;
     py_read_stack(py, pp, tid, py->captured, NULL);
     py->captured_pid = pid;
+}
+
+void python_prepare(struct python *py, const char *path)
+{
+    py_prepare(py, path);
 }
 
 /* A sample taken at TIME (CLOCK_MONOTONIC ns, 0: unknown) is too old now

@@ -86,6 +86,14 @@ struct pipeline *pipeline_new(const struct pipeline_config *cfg, struct profile 
     return p;
 }
 
+void pipeline_prepare(struct pipeline *p, bool kernel, const char *python_exe)
+{
+    if (kernel)
+        symbols_load_kernel(p->sym);
+    if (p->py && python_exe)
+        python_prepare(p->py, python_exe);
+}
+
 void pipeline_free(struct pipeline *p)
 {
     if (!p)

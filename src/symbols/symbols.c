@@ -350,10 +350,15 @@ struct symref *symbols_user(struct symbols *s, uint32_t pid, uint64_t ip, bool c
     return e->ref;
 }
 
-struct symref *symbols_kernel(struct symbols *s, uint64_t ip)
+void symbols_load_kernel(struct symbols *s)
 {
     if (!s->kallsyms)
         s->kallsyms = kallsyms_new(s->opts.kallsyms_path);
+}
+
+struct symref *symbols_kernel(struct symbols *s, uint64_t ip)
+{
+    symbols_load_kernel(s);
     const char *name = kallsyms_lookup(s->kallsyms, ip);
     return named_ref(s, name ? name : "[kernel]", "[kernel.kallsyms]", SYM_KERNEL);
 }
