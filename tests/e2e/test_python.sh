@@ -40,10 +40,11 @@ near() { awk -v v="$1" -v w="$2" -v t="$3" 'BEGIN { d = v - w; if (d < 0) d = -d
 # accuracy NAME FOLDED: a 50, b 25, c 15, keyfn 10 (within 3 points), the
 # sorted() chain present.
 accuracy() {
-    set -- "$1" $(split_shares "$2")
+    file=$2
+    set -- "$1" $(split_shares "$file")
     name=$1 total=$2 a=$3 b=$4 c=$5 k=$6 chain=$7
     if [ "$total" -lt 500 ]; then
-        fail "$name: split" "only $total samples through main: $(head -c 600 "$2" 2>/dev/null)"
+        fail "$name: split" "only $total samples through main: $(sort -t' ' -k2 -nr "$file" | head -3 | cut -c1-900) $(tail -3 "${file%.folded}.err" 2>/dev/null)"
         return
     fi
     near "$chain" "$k" 0.5 && [ "${k%.*}" -gt 0 ]
@@ -53,7 +54,8 @@ accuracy() {
         return
     fi
     near "$a" 50 3 && near "$b" 25 3 && near "$c" 15 3 && near "$k" 10 3
-    check "$name: split 50/25/15/10 within 3 points" $? "a $a b $b c $c keyfn $k ($total samples)"
+    check "$name: split 50/25/15/10 within 3 points" $? \
+        "a $a b $b c $c keyfn $k ($total samples) $(tail -1 "${file%.folded}.err" 2>/dev/null)"
 }
 
 # split.py's first lines (co_firstlineno), and a()'s one line of work
@@ -103,7 +105,7 @@ while read -r label py; do
     fi
 
     # ----- ptrace backend (read while the thread is stopped) -----
-    if "$NOPERF" "$TPROF" -q -o "$label.pt.folded" -- "$py" "$PY/split.py" 3 >/dev/null 2>"$label.pt.err"; then
+    if "$NOPERF" "$TPROF" -o "$label.pt.folded" -- "$py" "$PY/split.py" 3 >/dev/null 2>"$label.pt.err"; then
         accuracy "$label ptrace" "$label.pt.folded"
     else
         fail "$label ptrace" "$(cat "$label.pt.err")"
