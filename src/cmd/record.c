@@ -706,11 +706,12 @@ int cmd_record(const struct record_opts *o)
      * the program it stops slowed it (10.9 s vs 11.7 s at 999 Hz). */
     if (u->ps)
         u->reniced = setpriority(PRIO_PROCESS, 0, TPROF_NICE) == 0;
-    /* what the first samples would wait for, loaded before they come */
+    /* what the first samples would wait for, loaded before they come (in
+     * tprof's CPU time, as it was when loaded at the first sample) */
+    u->cpu0 = self_cpu_s();
     pipeline_prepare(u->pl, u->ps && !perf_kernel_excluded(u->ps), pyexe[0] ? pyexe : NULL);
 
     u->t0 = now_s();
-    u->cpu0 = self_cpu_s();
     if (u->launched) {
         int exec_errno = launch_go(&u->l);
         if (exec_errno) {
