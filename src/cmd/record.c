@@ -341,15 +341,14 @@ static bool process_is_python(pid_t pid, char *exe, size_t len)
 {
     char path[64];
     snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
-    ssize_t n = len ? readlink(path, exe, len - 1) : -1;
+    ssize_t n = readlink(path, exe, len - 1);
     if (n > 0) {
         exe[n] = '\0';
         const char *base = strrchr(exe, '/');
         if (strstr(base ? base + 1 : exe, "python"))
             return true;
     }
-    if (len)
-        exe[0] = '\0';
+    exe[0] = '\0';
     snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
     FILE *f = fopen(path, "re");
     if (!f)

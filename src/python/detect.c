@@ -114,6 +114,16 @@ static bool tables_only(void)
     return want && strcmp(want, "tables") == 0;
 }
 
+/* What py_prepare read of the file at REAL (a real path) for 3.MINOR. */
+static const struct py_prepared *prepared_find(const struct python *py, const char *real,
+                                               int minor)
+{
+    for (size_t i = 0; i < py->nprepared; i++)
+        if (py->prepared[i].minor == minor && strcmp(py->prepared[i].path, real) == 0)
+            return &py->prepared[i];
+    return NULL;
+}
+
 void py_prepare(struct python *py, const char *path)
 {
     char real[PATH_MAX];
@@ -122,11 +132,8 @@ void py_prepare(struct python *py, const char *path)
     const char *base = strrchr(real, '/');
     int minor = minor_from_name(base ? base + 1 : real);
     const struct py_offsets *o = py_offsets_builtin(minor);
-    if (!o)
+    if (!o || prepared_find(py, real, minor))
         return;
-    for (size_t i = 0; i < py->nprepared; i++)
-        if (py->prepared[i].minor == minor && strcmp(py->prepared[i].path, real) == 0)
-            return;
     struct py_prepared pr = {xstrdup(real), minor, false, *o};
     pr.ok = py_offsets_from_dwarf(&pr.off, minor, real);
     py->prepared = xrealloc(py->prepared, (py->nprepared + 1) * sizeof(*py->prepared));
@@ -138,14 +145,12 @@ static bool offsets_from_dwarf(struct python *py, struct py_offsets *o, int mino
                                const char *path)
 {
     char real[PATH_MAX];
-    if (realpath(path, real))
-        for (size_t i = 0; i < py->nprepared; i++)
-            if (py->prepared[i].minor == minor && strcmp(py->prepared[i].path, real) == 0) {
-                if (py->prepared[i].ok)
-                    *o = py->prepared[i].off;
-                return py->prepared[i].ok;
-            }
-    return py_offsets_from_dwarf(o, minor, path);
+    const struct py_prepared *pr = realpath(path, real) ? prepared_find(py, real, minor) : NULL;
+    if (!pr)
+        return py_offsets_from_dwarf(o, minor, path);
+    if (pr->ok)
+        *o = pr->off;
+    return pr->ok;
 }
 
 void py_detect(struct python *py, struct py_proc *pp)

@@ -278,15 +278,20 @@ long python_splice_plan(const bool *eval, const bool *interp, size_t nf, const u
     return (long)n;
 }
 
+/* Native frame I of S is in the eval loop (or its .cold part). */
+static bool frame_in_eval(const struct py_proc *pp, const struct py_sample *s, size_t i)
+{
+    uint64_t ip = s->frames[i].ip - (s->frames[i].exact ? 0 : 1);
+    return (ip >= pp->eval[0][0] && ip < pp->eval[0][1]) ||
+           (ip >= pp->eval[1][0] && ip < pp->eval[1][1]);
+}
+
 /* S's native stack runs the eval loop: a Python sample, read or not. */
 static bool in_eval(const struct py_proc *pp, const struct py_sample *s)
 {
-    for (size_t i = 0; i < s->nframes; i++) {
-        uint64_t ip = s->frames[i].ip - (s->frames[i].exact ? 0 : 1);
-        if ((ip >= pp->eval[0][0] && ip < pp->eval[0][1]) ||
-            (ip >= pp->eval[1][0] && ip < pp->eval[1][1]))
+    for (size_t i = 0; i < s->nframes; i++)
+        if (frame_in_eval(pp, s, i))
             return true;
-    }
     return false;
 }
 
@@ -298,20 +303,18 @@ enum py_result python_splice(struct python *py, const struct py_sample *s, struc
         return PY_NONE;
     struct py_stack *st;
     bool exact = py->captured->tid == s->tid && py->captured_pid == s->pid;
+    py->captured->tid = 0; /* taken by this sample or by none */
     if (exact) {
         st = py->captured;
     } else {
         st = py->cur;
         struct py_snap snap = {s->regs, s->stack, s->stack_size};
         if (!take_saved(py, s, st)) {
-            if (too_late(py, s->time)) {
-                py->captured->tid = 0;
+            if (too_late(py, s->time))
                 return in_eval(pp, s) ? PY_INCONSISTENT : PY_NONE;
-            }
             py_read_stack(py, pp, s->tid, st, &snap);
         }
     }
-    py->captured->tid = 0;
     if (!st->present)
         return PY_NONE;
     if (!st->valid)
@@ -328,8 +331,7 @@ enum py_result python_splice(struct python *py, const struct py_sample *s, struc
     int32_t *plan = py->plan;
     for (size_t i = 0; i < s->nframes; i++) {
         uint64_t ip = s->frames[i].ip - (s->frames[i].exact ? 0 : 1);
-        eval[i] = (ip >= pp->eval[0][0] && ip < pp->eval[0][1]) ||
-                  (ip >= pp->eval[1][0] && ip < pp->eval[1][1]);
+        eval[i] = frame_in_eval(pp, s, i);
         const struct map *m = symbols_find_map(py->sym, s->pid, ip);
         interp[i] = m && m->dso == pp->dso;
         /* A builtin that calls back into Python (sorted() with a key,
