@@ -69,15 +69,19 @@ $T kill-session -t v
 
 # The program ends first: the header says how, the profile stays, q returns
 # the program's status.
-live -- "$PROGS/hot" 1 3
+live -o end.folded -- "$PROGS/hot" 1 3
 wait_for "exited 3" 150
 check "when the program exits, the status line says how (exited 3)" $? "$(screen | sed -n 2p)"
 keys j j
 wait_for "_start (hot)  self"
-check "the final profile stays explorable" $? "$(screen | tail -8 | head -1)"
+explored=$? explored_screen=$(screen)
 keys q
 wait_for "EXIT=3"
 check "q leaves with the program's exit status (3)" $? "$(screen | grep EXIT)"
+# (judged after q so that a failure can show the stacks written with -o)
+check "the final profile stays explorable" $explored \
+    "$(printf '%s\n' "$explored_screen" | tail -8 | head -1); screen: $explored_screen; \
+end.folded: $(head -c 600 end.folded 2>/dev/null)"
 $T kill-session -t v
 
 # A program that prints thousands of lines does not disturb the screen; o
