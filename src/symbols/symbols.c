@@ -319,15 +319,14 @@ struct symref *symbols_user(struct symbols *s, uint32_t pid, uint64_t ip, bool c
 {
     uint64_t addr = caller && ip > 0 ? ip - 1 : ip;
     const struct map *m = maps_find(s->maps, pid, addr);
-    if (!m)
+    /* (code runs only from executable mappings: a frame in another one is
+     * a wrong unwind, or in a mapping that has gone since the maps were
+     * read, and is not named after what is there now) */
+    if (!m || !(m->prot & PROT_EXEC))
         return named_ref(s, "[unknown]", "", SYM_USER);
     if (m->kind == MAPPING_ANON) {
-        if (m->prot & PROT_EXEC) {
-            struct symref *r = resolve_jit(s, pid, addr);
-            if (r)
-                return r;
-        }
-        return named_ref(s, "[unknown]", "", SYM_USER);
+        struct symref *r = resolve_jit(s, pid, addr);
+        return r ? r : named_ref(s, "[unknown]", "", SYM_USER);
     }
     struct dso *d = m->dso;
     if (!dso_ok(d)) {
