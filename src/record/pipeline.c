@@ -37,6 +37,7 @@ struct task {
     uint32_t root;    /* frame id of this task's root frame, PROFILE_NONE: stale */
     double maps_at;   /* ptrace: when /proc/PID/maps may be re-read again (leader) */
     double maps_wait; /* and the wait after that */
+    double maps_read; /* and when it was last read */
 };
 
 struct pending {
@@ -232,8 +233,11 @@ static uint32_t python_frame_of(struct pipeline *p, struct py_name *n)
  * every known mapping (libc before ld.so had mapped it at exec, dlopen, a
  * JIT), re-read /proc/PID/maps. A re-read that did not help makes the next
  * wait twice as long (10 ms to 1 s): an address no mapping will ever hold
- * (a wrong unwind) must not cost a read per sample. True when it was
- * re-read and now knows the address. */
+ * (a wrong unwind) must not cost a read per sample. The leaf's address comes
+ * from the registers, not from an unwind: the program runs there, so its
+ * miss is re-read at most every 10 ms whatever the wait (else a library
+ * dlopened after a run of wrong unwinds went unnamed for up to a second).
+ * True when it was re-read and now knows the address. */
 static bool maps_missed(struct pipeline *p, uint32_t pid, const struct unwind_frame *f, size_t n)
 {
     if (!p->reload_maps)
@@ -249,8 +253,10 @@ static bool maps_missed(struct pipeline *p, uint32_t pid, const struct unwind_fr
     uint64_t ip = f[i].ip;
     struct task *leader = task_get(p, pid, pid);
     double now = now_s();
-    if (now < leader->maps_at)
+    bool ran_there = i == 0 && f[i].exact;
+    if (now < (ran_there ? leader->maps_read + 0.01 : leader->maps_at))
         return false;
+    leader->maps_read = now;
     char err[256];
     bool found = symbols_load_proc_maps(p->sym, pid, err, sizeof(err)) == 0 &&
                  (m = symbols_find_map(p->sym, pid, ip)) && (m->prot & PROT_EXEC);
@@ -258,7 +264,7 @@ static bool maps_missed(struct pipeline *p, uint32_t pid, const struct unwind_fr
         python_maps_changed(p->py, pid);
     if (found || leader->maps_wait < 0.01)
         leader->maps_wait = 0.01;
-    else if (leader->maps_wait < 1.0)
+    else if (leader->maps_wait < 1.0 && !ran_there)
         leader->maps_wait *= 2;
     leader->maps_at = now + leader->maps_wait;
     return found;
