@@ -141,8 +141,10 @@ fi
 # Python: the tuned pure-Python AMQP encoder (examples/amqp-python) under
 # Debian's CPython, 4 s per run, unprofiled and under tprof at 999 Hz on
 # both backends, in pairs; the slowdown is the unprofiled throughput over
-# the profiled one (median of the pairs), and tprof's own CPU per sample
-# comes from its summary line, next to the native figure above.
+# the profiled one in each pair, and the median of those ratios is shown
+# (a pair is run back to back, so the host's slow drifts cancel), with
+# their range; tprof's own CPU per sample comes from its summary line,
+# next to the native figure above.
 PY=/usr/bin/python3.11
 PYB="$ROOT/examples/amqp-python/amqp_bench.py"
 if [ -x "$PY" ]; then
@@ -160,7 +162,9 @@ if [ -x "$PY" ]; then
     pb=$(median "$TMP/py.base")
     for b in perf ptrace; do
         pr=$(median "$TMP/py.$b")
-        printf "  %-44s %7d msg/s  %5.3fx\n" "tprof -F 999, $b" "$pr" "$(echo "$pb $pr" | awk '{print $1 / $2}')"
+        paste "$TMP/py.base" "$TMP/py.$b" | awk '$2 > 0 {print $1 / $2}' >"$TMP/py.$b.ratio"
+        printf "  %-44s %7d msg/s  %5.3fx (pairs %s)\n" "tprof -F 999, $b" "$pr" \
+            "$(median "$TMP/py.$b.ratio")" "$(sort -n "$TMP/py.$b.ratio" | awk '{r[NR] = $1} END {printf "%.3f-%.3f", r[1], r[NR]}')"
         tail -1 "$TMP/py.$b.sum" |
             sed -n 's/^tprof: \([0-9.]*\) s, \([0-9]*\) on-CPU samples .*, \([0-9.]*\)% of [0-9]* Python samples inconsistent.*tprof CPU \([0-9.]*\) s.*/\1 \2 \3 \4/p' |
             awk -v b="$b" '{ printf "  %-44s %.1f us of tprof CPU per sample, %.1f%% inconsistent\n", "  " b ":", 1e6 * $4 / $2, $3 }'
