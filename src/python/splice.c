@@ -278,10 +278,15 @@ long python_splice_plan(const bool *eval, const bool *interp, size_t nf, const u
     return (long)n;
 }
 
-/* Native frame I of S is in the eval loop (or its .cold part). */
-static bool frame_in_eval(const struct py_proc *pp, const struct py_sample *s, size_t i)
+/* The address native frame I of S is in (a return address is past its call). */
+static uint64_t frame_addr(const struct py_sample *s, size_t i)
 {
-    uint64_t ip = s->frames[i].ip - (s->frames[i].exact ? 0 : 1);
+    return s->frames[i].ip - (s->frames[i].exact ? 0 : 1);
+}
+
+/* That address is in the eval loop (or its .cold part). */
+static bool addr_in_eval(const struct py_proc *pp, uint64_t ip)
+{
     return (ip >= pp->eval[0][0] && ip < pp->eval[0][1]) ||
            (ip >= pp->eval[1][0] && ip < pp->eval[1][1]);
 }
@@ -290,7 +295,7 @@ static bool frame_in_eval(const struct py_proc *pp, const struct py_sample *s, s
 static bool in_eval(const struct py_proc *pp, const struct py_sample *s)
 {
     for (size_t i = 0; i < s->nframes; i++)
-        if (frame_in_eval(pp, s, i))
+        if (addr_in_eval(pp, frame_addr(s, i)))
             return true;
     return false;
 }
@@ -330,8 +335,8 @@ enum py_result python_splice(struct python *py, const struct py_sample *s, struc
     bool *eval = py->eval, *interp = py->interp;
     int32_t *plan = py->plan;
     for (size_t i = 0; i < s->nframes; i++) {
-        uint64_t ip = s->frames[i].ip - (s->frames[i].exact ? 0 : 1);
-        eval[i] = frame_in_eval(pp, s, i);
+        uint64_t ip = frame_addr(s, i);
+        eval[i] = addr_in_eval(pp, ip);
         const struct map *m = symbols_find_map(py->sym, s->pid, ip);
         interp[i] = m && m->dso == pp->dso;
         /* A builtin that calls back into Python (sorted() with a key,

@@ -36,8 +36,7 @@ struct task {
     char comm[32];
     uint32_t root;    /* frame id of this task's root frame, PROFILE_NONE: stale */
     double maps_at;   /* ptrace: when /proc/PID/maps may be re-read again (leader) */
-    double maps_wait; /* and the wait after that */
-    double maps_read; /* and when it was last read */
+    double maps_wait; /* and the wait after that (so it was read at maps_at - maps_wait) */
 };
 
 struct pending {
@@ -254,9 +253,8 @@ static bool maps_missed(struct pipeline *p, uint32_t pid, const struct unwind_fr
     struct task *leader = task_get(p, pid, pid);
     double now = now_s();
     bool ran_there = i == 0 && f[i].exact;
-    if (now < (ran_there ? leader->maps_read + 0.01 : leader->maps_at))
+    if (now < (ran_there ? leader->maps_at - leader->maps_wait + 0.01 : leader->maps_at))
         return false;
-    leader->maps_read = now;
     char err[256];
     bool found = symbols_load_proc_maps(p->sym, pid, err, sizeof(err)) == 0 &&
                  (m = symbols_find_map(p->sym, pid, ip)) && (m->prot & PROT_EXEC);
