@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "tprof/input.h"
 #include "tprof/profile.h"
 
 /* Write P as folded lines, root first, sorted by stack in byte order, one
@@ -28,8 +29,8 @@ struct folded_stats {
 /* Limits of what is taken for a folded profile: a line (one stack) of at
  * most 16 MiB, and counts up to 2^53 (beyond, a double no longer holds
  * every integer; 1e309 would be infinite). */
-#define FOLDED_MAX_LINE ((size_t)16 << 20)
-#define FOLDED_MAX_LINE_TEXT "16 MiB"
+#define FOLDED_MAX_LINE INPUT_MAX_LINE
+#define FOLDED_MAX_LINE_TEXT INPUT_MAX_LINE_TEXT
 #define FOLDED_MAX_COUNT 9007199254740992.0
 
 /* Read a folded profile from PATH ("-" is stdin). Accepts what any folded
@@ -40,6 +41,9 @@ struct folded_stats {
  * be read or holds no valid line. */
 struct profile *folded_read(const char *path, struct folded_stats *st, char *err,
                             size_t errlen);
+/* The same from an open input (from its first byte, peeked or not). */
+struct profile *folded_read_input(struct input *in, struct folded_stats *st, char *err,
+                                  size_t errlen);
 
 /* "NAME: ignored 2 malformed and 1 blank lines" into BUF when ST skipped any
  * line; false (BUF empty) when it did not. */

@@ -14,15 +14,13 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
-#include <fcntl.h>
 #include <math.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tprof/atomicfile.h"
 #include "tprof/folded.h"
+#include "tprof/input.h"
 #include "tprof/xalloc.h"
 
 struct line {
@@ -315,103 +313,37 @@ static void take_line(struct reader *r, const char *line, size_t len)
     }
 }
 
-struct profile *folded_read(const char *path, struct folded_stats *st, char *err,
-                            size_t errlen)
+static void take_line_cb(void *arg, const char *line, size_t len)
+{
+    take_line(arg, line, len);
+}
+
+struct profile *folded_read_input(struct input *in, struct folded_stats *st, char *err,
+                                  size_t errlen)
 {
     struct folded_stats dummy;
     if (!st)
         st = &dummy;
     memset(st, 0, sizeof(*st));
-    bool is_stdin = strcmp(path, "-") == 0;
-    const char *name = is_stdin ? "standard input" : path;
-    /* (never blocks in open: a FIFO with no writer reads as empty) */
-    int fd = is_stdin ? 0 : open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot open '%s': %s", path, strerror(errno));
-        return NULL;
-    }
-    struct stat sb;
-    if (fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-        snprintf(err, errlen, "cannot read '%s': Is a directory", path);
-        if (!is_stdin)
-            close(fd);
-        return NULL;
-    }
-    if (!is_stdin) {
-        int fl = fcntl(fd, F_GETFL);
-        if (fl >= 0)
-            fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
-    }
+    const char *name = input_name(in);
     struct reader r = {.p = profile_new(), .st = st};
     r.fr = profile_frames(r.p);
-    size_t cap = 1 << 20, have = 0;
-    char *buf = xmalloc(cap);
-    int rerr = 0;
-    uint64_t offset = 0; /* of buf[0] in the input */
-    const char *bad = NULL; /* "nul" or "longline": not a profile */
-    for (;;) {
-        if (have == cap) { /* a line longer than the buffer */
-            if (cap >= FOLDED_MAX_LINE) {
-                bad = "longline";
-                break;
-            }
-            cap *= 2;
-            buf = xrealloc(buf, cap);
-        }
-        ssize_t n = read(fd, buf + have, cap - have);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            rerr = errno;
-            break;
-        }
-        if (n == 0)
-            break;
-        /* Text only: an executable, /dev/zero or a compressed file has NUL
-         * bytes, and its digit-ended strings are not samples. */
-        const char *nul = memchr(buf + have, '\0', (size_t)n);
-        if (nul) {
-            offset += (uint64_t)(nul - buf);
-            bad = "nul";
-            break;
-        }
-        have += (size_t)n;
-        size_t start = 0;
-        for (;;) {
-            char *nl = memchr(buf + start, '\n', have - start);
-            if (!nl)
-                break;
-            take_line(&r, buf + start, (size_t)(nl - (buf + start)));
-            start = (size_t)(nl - buf) + 1;
-        }
-        memmove(buf, buf + start, have - start);
-        have -= start;
-        offset += start;
-    }
-    if (have > 0 && !rerr && !bad)
-        take_line(&r, buf, have); /* last line without a newline */
-    if (!is_stdin)
-        close(fd);
-    free(buf);
+    uint64_t at = 0;
+    enum input_status rc = input_lines(in, take_line_cb, &r, &at, err, errlen);
     VEC_FREE(r.prev);
     VEC_FREE(r.prev_off);
     VEC_FREE(r.prev_node);
     VEC_FREE(r.cur_off);
     VEC_FREE(r.cur_node);
-    if (rerr) {
-        snprintf(err, errlen, "cannot read '%s': %s", name, strerror(rerr));
-        profile_free(r.p);
-        return NULL;
-    }
-    if (bad) {
-        if (*bad == 'n')
+    if (rc != INPUT_OK) {
+        if (rc == INPUT_BINARY)
             snprintf(err, errlen,
                      "'%s' is not a folded profile: binary data (a NUL byte at offset %" PRIu64
-                     ")", name, offset);
-        else
+                     ")", name, at);
+        else if (rc == INPUT_LONG_LINE)
             snprintf(err, errlen,
                      "'%s' is not a folded profile: line %" PRIu64
-                     " is longer than " FOLDED_MAX_LINE_TEXT, name, st->lines + 1);
+                     " is longer than " FOLDED_MAX_LINE_TEXT, name, at);
         profile_free(r.p);
         return NULL;
     }
@@ -423,4 +355,15 @@ struct profile *folded_read(const char *path, struct folded_stats *st, char *err
         return NULL;
     }
     return r.p;
+}
+
+struct profile *folded_read(const char *path, struct folded_stats *st, char *err,
+                            size_t errlen)
+{
+    struct input *in = input_open(path, err, errlen);
+    if (!in)
+        return NULL;
+    struct profile *p = folded_read_input(in, st, err, errlen);
+    input_close(in);
+    return p;
 }
