@@ -3,7 +3,8 @@
 #   make check      install what is missing, build, run unit (ASan+UBSan) and e2e tests
 #   make demo       install what is missing, build, record the bundled workload
 #   make demo-python  the same with the pure-Python AMQP encoder
-#   make bench      overhead against the unprofiled run and perf's pipeline
+#   make bench      overhead against the unprofiled run and perf's pipeline; the viewer
+#                   at scale; perf script import (FLAMEGRAPH_DIR=checkout for the script rows)
 #   make format     clang-format every source file
 
 CC      ?= cc
@@ -171,6 +172,7 @@ bench: deps
 		$(BUILD)/bench/viewbench $(BUILD)/amqp-bench $(BUILD)/progs/manythreads
 	@sh bench/run.sh
 	@sh bench/view.sh
+	@sh bench/formats.sh
 
 format:
 	clang-format -i $(SRCS) src/main.c include/tprof/*.h tests/unit/*.c tests/e2e/progs/*.c*

@@ -17,14 +17,18 @@ static const char usage_text[] =
     "       tprof [OPTIONS] -p PID[,PID...]\n"
     "       tprof view [OPTIONS] FILE\n"
     "       tprof report [OPTIONS] FILE\n"
+    "       tprof convert [OPTIONS] FILE -o OUT\n"
     "\n"
     "Run PROGRAM (or attach to running processes with -p), sample its call\n"
     "stacks (threads, children and exec'd programs included) and show them live\n"
     "in the viewer when on a terminal; write them as a collapsed-stack (folded)\n"
     "profile with -o, or always when headless. 'view'\n"
-    "explores a folded profile in the terminal (icicle, tree, top functions,\n"
-    "callers/callees; '?' lists the keys); 'report' prints the same views as text.\n"
-    "FILE may be '-' for standard input.\n"
+    "explores a saved profile in the terminal (icicle, tree, top functions,\n"
+    "callers/callees; '?' lists the keys); 'report' prints the same views as text;\n"
+    "'convert' writes it in another format. FILE may be '-' for standard input;\n"
+    "its format is told by its content:\n"
+    "  folded (collapsed stacks)     tprof view run.folded\n"
+    "  perf script text              perf script | tprof report --top 20 -\n"
     "\n"
     "Recording options:\n"
     "  -p, --pid PID[,PID]    attach to running processes (all their threads, and\n"
@@ -69,6 +73,16 @@ static const char usage_text[] =
     "      --focus RE         keep only stacks through a frame matching RE\n"
     "      --hide RE          drop frames matching RE (their samples go to the caller)\n"
     "      --invert           bottom-up: leaf functions become the roots\n"
+    "view, report and convert, for perf script text (stackcollapse-perf.pl's flags):\n"
+    "      --pid, --tid       root frame comm-PID, or comm-PID/TID\n"
+    "      --kernel, --jit    kernel frames, /tmp/perf-PID.map frames get their kind\n"
+    "      --all              both (_[k], _[j] in folded output)\n"
+    "      --addrs            unknown frames as [module <ADDR>]\n"
+    "      --event NAME       the samples of event NAME (default: the first event)\n"
+    "convert only:\n"
+    "  -o, --output OUT       where to write: .folded, .txt or - (stdout) is folded;\n"
+    "                         SVG, speedscope and pprof are not written yet\n"
+    "      --format F         the format to write, whatever OUT's name (folded)\n"
     "report only:\n"
     "      --icicle           the icicle (default: icicle and the top 20 functions)\n"
     "      --tree             the call tree, indented\n"
@@ -116,12 +130,25 @@ static int parse_double(const char *s, double min, double max, double *out)
 enum {
     OPT_STACK_SIZE = 256, OPT_MAX_DEPTH, OPT_REFRESH, OPT_DURATION, OPT_BACKEND, OPT_MODE, OPT_PYTHON, OPT_PYTHON_LINES, OPT_THREADS, OPT_PID_ROOTS, OPT_NO_TUI, OPT_FOCUS,
     OPT_HIDE, OPT_INVERT, OPT_ICICLE, OPT_TREE, OPT_TOP, OPT_WIDTH, OPT_MIN_PERCENT,
+    OPT_PS_PID, OPT_PS_TID, OPT_PS_KERNEL, OPT_PS_JIT, OPT_PS_ALL, OPT_PS_ADDRS, OPT_PS_EVENT,
+    OPT_FORMAT,
 };
 
-/* tprof view|report [OPTIONS] FILE */
-static int main_view_report(int argc, char **argv, bool report)
+enum subcmd { SUB_VIEW, SUB_REPORT, SUB_CONVERT };
+
+/* tprof view|report|convert [OPTIONS] FILE */
+static int main_subcommand(int argc, char **argv, enum subcmd sub)
 {
     static const struct option longopts[] = {
+        {"pid", no_argument, NULL, OPT_PS_PID},
+        {"tid", no_argument, NULL, OPT_PS_TID},
+        {"kernel", no_argument, NULL, OPT_PS_KERNEL},
+        {"jit", no_argument, NULL, OPT_PS_JIT},
+        {"all", no_argument, NULL, OPT_PS_ALL},
+        {"addrs", no_argument, NULL, OPT_PS_ADDRS},
+        {"event", required_argument, NULL, OPT_PS_EVENT},
+        {"output", required_argument, NULL, 'o'},
+        {"format", required_argument, NULL, OPT_FORMAT},
         {"focus", required_argument, NULL, OPT_FOCUS},
         {"hide", required_argument, NULL, OPT_HIDE},
         {"invert", no_argument, NULL, OPT_INVERT},
@@ -134,16 +161,54 @@ static int main_view_report(int argc, char **argv, bool report)
         {NULL, 0, NULL, 0},
     };
     struct report_opts r = {.mode = REPORT_DEFAULT, .min_percent = -1};
-    const char *cmd = report ? "report" : "view";
+    bool report = sub == SUB_REPORT;
+    const char *cmd = sub == SUB_REPORT ? "report" : sub == SUB_VIEW ? "view" : "convert";
+    const char *out = NULL, *format = NULL;
+    struct perfscript_opts *ps = &r.imp.perf;
     unsigned long v;
     int c;
     optind = 0; /* 0, not 1: GNU getopt then forgets the first parse */
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
         if (!report && (c == OPT_ICICLE || c == OPT_TREE || c == OPT_TOP || c == OPT_WIDTH ||
                         c == OPT_MIN_PERCENT))
             return usage_error("%s is an option of 'tprof report'", argv[optind - 1]);
+        if (sub != SUB_CONVERT && (c == 'o' || c == OPT_FORMAT))
+            return usage_error("%s is an option of 'tprof convert'", argv[optind - 1]);
+        if (sub == SUB_CONVERT && (c == OPT_FOCUS || c == OPT_HIDE || c == OPT_INVERT))
+            return usage_error("%s is an option of 'tprof view' and 'tprof report'",
+                               argv[optind - 1]);
         switch (c) {
+        case OPT_PS_PID:
+            ps->pid = true;
+            break;
+        case OPT_PS_TID:
+            ps->tid = true;
+            break;
+        case OPT_PS_KERNEL:
+            ps->kernel = true;
+            break;
+        case OPT_PS_JIT:
+            ps->jit = true;
+            break;
+        case OPT_PS_ALL:
+            ps->kernel = ps->jit = true;
+            break;
+        case OPT_PS_ADDRS:
+            ps->addrs = true;
+            break;
+        case OPT_PS_EVENT:
+            if (!*optarg)
+                return usage_error("%sinvalid --event '' (an event name, as perf script "
+                                   "prints it: cycles, cpu-clock...)", "");
+            ps->event = optarg;
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        case OPT_FORMAT:
+            format = optarg;
+            break;
         case OPT_FOCUS:
             r.focus = optarg;
             break;
@@ -183,7 +248,8 @@ static int main_view_report(int argc, char **argv, bool report)
     }
     if (optind >= argc)
         return usage_error(report ? "%sreport needs a FILE ('-' for standard input)"
-                                  : "%sview needs a FILE ('-' for standard input)",
+                           : sub == SUB_VIEW ? "%sview needs a FILE ('-' for standard input)"
+                                             : "%sconvert needs a FILE ('-' for standard input)",
                            "");
     if (argc - optind > 1) {
         if (argc - optind == 2)
@@ -192,12 +258,22 @@ static int main_view_report(int argc, char **argv, bool report)
         return usage_error("too many arguments to '%s'", cmd);
     }
     r.path = argv[optind];
+    if (sub == SUB_CONVERT) {
+        if (!out)
+            return usage_error("%sconvert needs -o OUT (a file, or - for standard output)", "");
+        struct convert_opts co = {.in = r.path, .out = out, .format = format, .imp = r.imp};
+        return cmd_convert(&co);
+    }
     if (report) {
         if (r.min_percent < 0)
             r.min_percent = r.mode == REPORT_TREE ? 1.0 : 0.0;
         return cmd_report(&r);
     }
-    struct view_opts vo = {.path = r.path, .focus = r.focus, .hide = r.hide, .invert = r.invert};
+    struct view_opts vo = {.path = r.path,
+                           .imp = r.imp,
+                           .focus = r.focus,
+                           .hide = r.hide,
+                           .invert = r.invert};
     return cmd_view(&vo);
 }
 
@@ -350,13 +426,12 @@ int main(int argc, char **argv)
         return usage_error("%sno program to profile: tprof [OPTIONS] -- PROGRAM [ARG...]", "");
     const char *first = argv[optind];
     bool dashdash = strcmp(argv[optind - 1], "--") == 0; /* "tprof -- view" runs ./view */
-    if (!dashdash && optind == 1 && (strcmp(first, "view") == 0 || strcmp(first, "report") == 0))
-        return main_view_report(argc - optind, argv + optind, first[0] == 'r');
-    if (!dashdash && optind == 1 && strcmp(first, "convert") == 0) {
-        fprintf(stderr, "tprof: 'convert' is not implemented in this version yet; folded is "
-                        "the only format\n");
-        return 2;
-    }
+    if (!dashdash && optind == 1 && strcmp(first, "view") == 0)
+        return main_subcommand(argc - optind, argv + optind, SUB_VIEW);
+    if (!dashdash && optind == 1 && strcmp(first, "report") == 0)
+        return main_subcommand(argc - optind, argv + optind, SUB_REPORT);
+    if (!dashdash && optind == 1 && strcmp(first, "convert") == 0)
+        return main_subcommand(argc - optind, argv + optind, SUB_CONVERT);
     o.argv = argv + optind;
     return cmd_record(&o);
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "tprof/import.h"
 #include "tprof/perf.h"
 
 #define TPROF_VERSION "0.1.0"
@@ -44,7 +45,8 @@ struct record_opts {
 enum report_mode { REPORT_DEFAULT, REPORT_ICICLE, REPORT_TREE, REPORT_TOP };
 
 struct report_opts {
-    const char *path;     /* folded file, "-" for stdin */
+    const char *path;     /* a profile file (import.h), "-" for stdin */
+    struct import_opts imp;
     enum report_mode mode;
     int top;              /* rows of the top table */
     int width;            /* columns; 0: $COLUMNS or 100 */
@@ -56,10 +58,21 @@ struct report_opts {
 
 struct view_opts {
     const char *path;
+    struct import_opts imp;
     const char *focus, *hide;
     bool invert;
 };
 
+struct convert_opts {
+    const char *in;       /* a profile file, "-" for stdin */
+    const char *out;      /* -o: FILE or "-" */
+    const char *format;   /* --format, NULL: from OUT's extension */
+    struct import_opts imp;
+};
+
+/* Read a profile in any format import.h reads and write it to OUT.
+ * Returns the exit status. */
+int cmd_convert(const struct convert_opts *o);
 /* Print a saved profile as text. Returns the exit status. */
 int cmd_report(const struct report_opts *o);
 /* The interactive viewer on a saved profile. Returns the exit status. */

@@ -13,6 +13,7 @@
 #include "tprof/cmd.h"
 #include "tprof/filter.h"
 #include "tprof/folded.h"
+#include "tprof/import.h"
 #include "tprof/icicle.h"
 #include "tprof/views.h"
 #include "tprof/xalloc.h"
@@ -78,16 +79,19 @@ static int used_rows(const struct canvas *c)
 int cmd_report(const struct report_opts *o)
 {
     char err[512];
-    struct folded_stats st;
-    struct profile *loaded = folded_read(o->path, &st, err, sizeof(err));
+    char note[600];
+    enum import_format fmt;
+    struct profile *loaded = profile_import(o->path, &o->imp, &fmt, note, sizeof(note), err,
+                                            sizeof(err));
     if (!loaded) {
         fprintf(stderr, "tprof: %s\n", err);
         return 1;
     }
-    char note[600];
-    if (folded_skipped_note(&st, strcmp(o->path, "-") ? o->path : "standard input", note,
-                            sizeof(note)))
+    if (note[0])
         fprintf(stderr, "tprof: %s\n", note);
+    unsigned long long stacks = 0; /* distinct stacks read */
+    for (size_t i = 0; i < profile_node_count(loaded); i++)
+        stacks += profile_node(loaded, (uint32_t)i)->self > 0;
 
     struct filter *filters[3];
     int nfr = filter_from_options(o->focus, o->hide, o->invert, filters, err, sizeof(err));
@@ -116,7 +120,7 @@ int cmd_report(const struct report_opts *o)
     FILE *out = stdout;
     double all = profile_total(p);
     fprintf(out, "%s: %.0f samples, %llu stacks, %zu functions", o->path, all,
-            (unsigned long long)st.stacks, frames_count(profile_frames_const(p)));
+            stacks, frames_count(profile_frames_const(p)));
     for (size_t i = 0; i < nf; i++)
         fprintf(out, "%s%s", i ? ", " : "; ", filter_label(filters[i]));
     fputc('\n', out);

@@ -1,5 +1,5 @@
 /*
- * view: `tprof view FILE` — load a folded profile, apply the transforms given
+ * view: `tprof view FILE` — load a profile (folded or perf script text), apply the transforms given
  * on the command line, and run the interactive viewer on the terminal.
  */
 #include <stdio.h>
@@ -9,19 +9,20 @@
 #include "tprof/cmd.h"
 #include "tprof/filter.h"
 #include "tprof/folded.h"
+#include "tprof/import.h"
 
 int cmd_view(const struct view_opts *o)
 {
     char err[512];
-    struct folded_stats st;
-    struct profile *p = folded_read(o->path, &st, err, sizeof(err));
+    char note[600];
+    enum import_format fmt;
+    struct profile *p = profile_import(o->path, &o->imp, &fmt, note, sizeof(note), err,
+                                       sizeof(err));
     if (!p) {
         fprintf(stderr, "tprof: %s\n", err);
         return 1;
     }
     const char *name = strcmp(o->path, "-") ? o->path : "standard input";
-    char note[600];
-    folded_skipped_note(&st, name, note, sizeof(note));
     struct filter *filters[3];
     int nf = filter_from_options(o->focus, o->hide, o->invert, filters, err, sizeof(err));
     if (nf < 0) {

@@ -169,7 +169,7 @@ check "view with no terminal: says so, exit 1" $? "rc=$rc $(cat err.txt)"
 # Not a profile: an executable, /dev/zero (once read until out of memory).
 for f in /dev/zero /bin/ls; do
     timeout -k 5 60 "$TPROF" view "$f" 2>err.txt </dev/null
-    rc=$?; [ $rc -eq 1 ] && [ "$(wc -l <err.txt)" -eq 1 ] && grep -q "is not a folded profile: binary data" err.txt
+    rc=$?; [ $rc -eq 1 ] && [ "$(wc -l <err.txt)" -eq 1 ] && grep -q "is binary data (a NUL byte at offset [0-9]*), none of the formats tprof reads" err.txt
     check "view $f: not a profile, one line, exit 1" $? "rc=$rc $(head -c 200 err.txt)"
 done
 

@@ -1,0 +1,72 @@
+#!/bin/sh
+# make bench (formats part): perf script import on a >= 300 MB perf script
+# text, against FlameGraph's stackcollapse-perf.pl on the same file (same
+# stacks, checked), and `tprof report` against flamegraph.pl drawing the
+# viewer bench's big folded file. FlameGraph is not packaged: point
+# FLAMEGRAPH_DIR at a checkout of brendangregg/FlameGraph; without it those
+# rows say skipped. Time and peak memory from /usr/bin/time.
+cd "$(dirname "$0")/.." || exit 1
+B=build/bench
+PS=$B/big.perf.txt
+FG=${FLAMEGRAPH_DIR:-}
+TMP=$(mktemp -d /tmp/tprof-bench-fmt.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+
+# measure NAME CMD...: "seconds peak-KiB" of CMD (stdout to $TMP/NAME.out)
+measure() {
+    name=$1; shift
+    /usr/bin/time -f "%e %M" -o "$TMP/$name.time" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" ||
+        { echo "  $name failed: $(tail -1 "$TMP/$name.err")"; return 1; }
+    cat "$TMP/$name.time"
+}
+
+# The input: one second of the bench workload under perf (dwarf), its perf
+# script text repeated (each copy under its own PID) past 300 MB.
+if [ ! -s "$PS" ]; then
+    perf record -q -F 999 --call-graph=dwarf -o "$TMP/w.data" -- "$B/workload" 0.15 >/dev/null 2>&1 &&
+        perf script --no-inline -i "$TMP/w.data" >"$TMP/w.txt" 2>/dev/null ||
+        { echo; echo "perf script import: perf record failed here, skipped"; exit 0; }
+    one=$(stat -c %s "$TMP/w.txt")
+    copies=$(( (300 * 1000 * 1000) / one + 1 ))
+    awk -v n="$copies" 'NR == FNR { l[++m] = $0; next }
+        END { for (c = 0; c < n; c++) for (i = 1; i <= m; i++) {
+                  s = l[i]; if (s ~ /^[^ \t#]/) sub(/ [0-9]+ /, " " (100000 + c) " ", s); print s } }' \
+        "$TMP/w.txt" /dev/null >"$PS.tmp" && mv "$PS.tmp" "$PS"
+fi
+size=$(stat -c %s "$PS")
+echo
+echo "perf script import, $PS ($(echo "$size" | awk '{printf "%.0f MB", $1 / 1e6}')):"
+cat "$PS" >/dev/null
+set -- $(measure tprof ./tprof convert "$PS" -o -) || exit 1
+tt=$1 tm=$2
+printf "  %-44s %6.2f s  peak %4.0f MB\n" "tprof convert (folded out)" "$tt" "$(echo "$tm" | awk '{print $1 / 1024}')"
+if [ -n "$FG" ] && [ -f "$FG/stackcollapse-perf.pl" ]; then
+    set -- $(measure script perl "$FG/stackcollapse-perf.pl" "$PS") || exit 1
+    st=$1 sm=$2
+    printf "  %-44s %6.2f s  peak %4.0f MB  (tprof %.1fx faster)\n" "stackcollapse-perf.pl" "$st" \
+        "$(echo "$sm" | awk '{print $1 / 1024}')" "$(echo "$st $tt" | awk '{print $1 / $2}')"
+    if cmp -s "$TMP/tprof.out" "$TMP/script.out"; then
+        echo "  same stacks and counts: yes"
+    else
+        echo "  same stacks and counts: NO ($(diff "$TMP/tprof.out" "$TMP/script.out" | grep -c '^[<>]') lines differ)"
+    fi
+else
+    echo "  stackcollapse-perf.pl: skipped (set FLAMEGRAPH_DIR to a FlameGraph checkout)"
+fi
+
+F=$B/big.folded
+if [ -s "$F" ]; then
+    echo
+    echo "report vs flamegraph.pl on $F ($(stat -c %s "$F" | awk '{printf "%.0f MB", $1 / 1e6}')):"
+    cat "$F" >/dev/null
+    set -- $(measure report ./tprof report --top 10 --width 160 "$F") || exit 1
+    rt=$1
+    printf "  %-44s %6.2f s  peak %4.0f MB\n" "tprof report --top 10" "$rt" "$(echo "$2" | awk '{print $1 / 1024}')"
+    if [ -n "$FG" ] && [ -f "$FG/flamegraph.pl" ]; then
+        set -- $(measure svg perl "$FG/flamegraph.pl" "$F") || exit 1
+        printf "  %-44s %6.2f s  peak %4.0f MB  (tprof %.1fx faster)\n" "flamegraph.pl (SVG)" "$1" \
+            "$(echo "$2" | awk '{print $1 / 1024}')" "$(echo "$1 $rt" | awk '{print $1 / $2}')"
+    else
+        echo "  flamegraph.pl: skipped (set FLAMEGRAPH_DIR to a FlameGraph checkout)"
+    fi
+fi

@@ -1,0 +1,28 @@
+/* import: every profile a command takes (view, report, convert), its
+ * format told by content, not by name: folded or perf script text today;
+ * pprof, pstats and speedscope files are recognised and refused by name. */
+#ifndef TPROF_IMPORT_H
+#define TPROF_IMPORT_H
+
+#include <stddef.h>
+
+#include "tprof/perfscript.h"
+#include "tprof/profile.h"
+
+enum import_format { IMPORT_FOLDED, IMPORT_PERF_SCRIPT };
+
+struct import_opts {
+    struct perfscript_opts perf; /* for perf script text */
+};
+
+/* Read PATH ("-": standard input). NULL with ERR (one line) when it cannot
+ * be read or is none of the formats; else the profile, its format in *FMT
+ * and in NOTE (CAP bytes) what was left out of it ("" when nothing). */
+struct profile *profile_import(const char *path, const struct import_opts *o,
+                               enum import_format *fmt, char *note, size_t cap, char *err,
+                               size_t errlen);
+
+/* "folded", "perf script". */
+const char *import_format_name(enum import_format f);
+
+#endif

@@ -1,0 +1,109 @@
+/*
+ * import: one entry for every command that reads a profile. The format is
+ * told from the first 64 KiB (standard input included: input_peek keeps
+ * them for the reader): perf script text by its first sample header,
+ * folded otherwise. pprof (gzip or raw protobuf), pstats (marshal) and
+ * speedscope (JSON) files are recognised and refused with their name
+ * until their readers exist, rather than read as malformed folded lines.
+ */
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tprof/folded.h"
+#include "tprof/import.h"
+#include "tprof/input.h"
+
+#define READS "folded stacks and perf script text"
+
+const char *import_format_name(enum import_format f)
+{
+    return f == IMPORT_PERF_SCRIPT ? "perf script" : "folded";
+}
+
+/* A format tprof knows but does not read yet, or NULL. */
+static const char *unread_format(const unsigned char *p, size_t n)
+{
+    if (n >= 2 && p[0] == 0x1f && p[1] == 0x8b)
+        return "gzip-compressed (a pprof profile?)";
+    size_t i = 0;
+    while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r'))
+        i++;
+    bool nul = memchr(p, '\0', n) != NULL;
+    /* marshal: a dict ('{', or with its reference flag 0xfb) of tuples */
+    if (n >= 2 && (p[0] == 0xfb || (p[0] == '{' && nul)))
+        return "a Python pstats file (cProfile's .prof)";
+    if (!nul && i < n && p[i] == '{' && memmem(p, n, "speedscope", 10))
+        return "a speedscope JSON file";
+    if (!nul && i < n && (p[i] == '{' || p[i] == '['))
+        return "JSON";
+    return NULL;
+}
+
+struct profile *profile_import(const char *path, const struct import_opts *o,
+                               enum import_format *fmt, char *note, size_t cap, char *err,
+                               size_t errlen)
+{
+    note[0] = '\0';
+    struct input *in = input_open(path, err, errlen);
+    if (!in)
+        return NULL;
+    const char *name = input_name(in);
+    size_t n;
+    const char *head = input_peek(in, &n, err, errlen);
+    if (!head) {
+        input_close(in);
+        return NULL;
+    }
+    const char *what = unread_format((const unsigned char *)head, n);
+    if (what) {
+        snprintf(err, errlen, "'%s' is %s: tprof reads only " READS " so far", name, what);
+        input_close(in);
+        return NULL;
+    }
+    const char *nul = memchr(head, '\0', n);
+    if (nul) {
+        snprintf(err, errlen,
+                 "'%s' is binary data (a NUL byte at offset %zu), none of the formats tprof "
+                 "reads: " READS, name, (size_t)(nul - head));
+        input_close(in);
+        return NULL;
+    }
+    struct profile *p;
+    if (perfscript_detect(head, n)) {
+        *fmt = IMPORT_PERF_SCRIPT;
+        struct perfscript_stats st;
+        p = perfscript_read(in, &o->perf, &st, err, errlen);
+        if (p && (st.other_events || st.unrecognized || st.unfinished)) {
+            int w = snprintf(note, cap, "%s: perf script, %" PRIu64 " samples of '%s'", name,
+                             st.samples, st.event);
+            size_t k = w < 0 ? 0 : (size_t)w < cap ? (size_t)w : cap - 1;
+            if (st.other_events)
+                k += (size_t)snprintf(note + k, cap - k, "; %" PRIu64
+                                      " samples of other events left out (--event NAME)",
+                                      st.other_events);
+            if (st.unfinished && k < cap)
+                k += (size_t)snprintf(note + k, cap - k, "; %" PRIu64
+                                      " cut short (no blank line after) left out",
+                                      st.unfinished);
+            if (st.unrecognized && k < cap)
+                snprintf(note + k, cap - k, "; %" PRIu64 " lines not understood",
+                         st.unrecognized);
+        }
+    } else {
+        *fmt = IMPORT_FOLDED;
+        struct folded_stats st;
+        p = folded_read_input(in, &st, err, errlen);
+        if (p)
+            folded_skipped_note(&st, name, note, cap);
+        else if (st.lines > 0 && st.stacks == 0)
+            snprintf(err, errlen,
+                     "no stacks in '%s': none of the formats tprof reads (folded stacks: "
+                     "'frame;frame COUNT' lines; perf script text: 'COMM PID ... EVENT:' "
+                     "headers and their frames) in its %" PRIu64 " lines",
+                     name, st.lines);
+    }
+    input_close(in);
+    return p;
+}
