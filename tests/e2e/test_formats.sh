@@ -111,6 +111,30 @@ else
     skip "perf script from this machine" "perf record failed: $(head -1 perf.err)"
 fi
 
+# The viewer on perf script text, from a file and from a pipe.
+if [ -s hot.txt ]; then
+    tmux_start formats
+    for how in file pipe; do
+        if [ $how = file ]; then
+            cmd="'$TPROF' view hot.txt"
+        else
+            cmd="cat hot.txt | '$TPROF' view -"
+        fi
+        $T new-session -d -s v -x 100 -y 30 "env LANG=C.UTF-8 TERM=screen sh -c \"$cmd\"; echo EXIT=\$?; sleep 60"
+        wait_for "[icicle]"
+        screen | grep -q "^▏all" && screen | grep -q "^▏hot" && screen | grep -q "^▏alpha .*▏beta"
+        ok=$?
+        keys q
+        wait_for "EXIT=0"
+        [ $ok -eq 0 ] && [ $? -eq 0 ]
+        check "view of perf script text ($how): the icicle under the command, q exits 0" $? \
+            "$(screen | head -12)"
+        $T kill-session -t v 2>/dev/null
+    done
+else
+    skip "view of perf script text" "no perf script text from this machine"
+fi
+
 # Formats recognised and refused by name; anything else: one line naming
 # the formats tried, exit 1.
 printf 'a;b 1\n' | gzip >p.pb.gz
