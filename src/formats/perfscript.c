@@ -52,17 +52,15 @@ static bool is_word(char c)
 
 /* ----- frame names ----- */
 
-/* Go's "pkg.(*T).method": the script leaves a name with ".(...)." alone. */
+/* Go's "pkg.(*T).method": the script leaves a name matching \.\(.*\)\.
+ * alone; the first ".(" leaves the most room for the ")." after it. */
 static bool go_method(const char *s, size_t n)
 {
-    for (size_t i = 0; i + 1 < n; i++) {
-        if (s[i] != '.' || s[i + 1] != '(')
-            continue;
-        for (size_t j = i + 2; j + 1 < n; j++)
-            if (s[j] == ')' && s[j + 1] == '.')
-                return true;
-    }
-    return false;
+    const char *open = memmem(s, n, ".(", 2);
+    if (!open)
+        return false;
+    size_t at = (size_t)(open - s) + 2;
+    return memmem(s + at, n - at, ").", 2) != NULL;
 }
 
 /* Where "foo(int)" is cut: its first '(' that opens a parameter list, N
@@ -136,9 +134,12 @@ struct header {
     size_t rest_len;
 };
 
-/* At P (ending at E): ":" \s* (\d+)? \s+ (\S+) ":" then \s* to the end
- * (*REST NULL) or \s+ and more (*REST at it). */
-static bool match_event(const char *p, const char *e, struct header *h, bool to_end)
+/* At P (ending at E; T: E without its trailing blanks): ":" \s* (\d+)?
+ * \s+ (\S+) ":" then \s* to the end (*REST NULL) or \s+ and more (*REST
+ * at it). Each call looks at one token past P: over a line's colons, the
+ * work stays linear. A period past 2^53 is not one (h->period 0). */
+static bool match_event(const char *p, const char *e, const char *t, struct header *h,
+                        bool to_end)
 {
     const char *q = p + 1, *q1 = q;
     while (q1 < e && is_ws(*q1))
@@ -171,9 +172,6 @@ static bool match_event(const char *p, const char *e, struct header *h, bool to_
             continue;
         if (to_end) {
             /* (\S+):\s*$ */
-            const char *t = e;
-            while (t > s && is_ws(t[-1]))
-                t--;
             if (t - s < 2 || t[-1] != ':')
                 continue;
             const char *x = s;
@@ -202,7 +200,7 @@ static bool match_event(const char *p, const char *e, struct header *h, bool to_
             h->rest = r;
             h->rest_len = (size_t)(e - r);
         }
-        h->period = periods[k] > 0 ? periods[k] : 1;
+        h->period = periods[k] > FOLDED_MAX_COUNT ? 0 : periods[k] > 0 ? periods[k] : 1;
         return true;
     }
     return false;
@@ -222,11 +220,15 @@ static bool parse_header(const char *s, size_t n, struct header *h)
         size_t j = i;
         while (j < n && is_ws(s[j]))
             j++;
+        /* a comm ending further in this run of blanks fares the same */
+        size_t run_end = j;
         size_t d0 = j;
         while (j < n && is_digit(s[j]))
             j++;
-        if (j == d0)
+        if (j == d0) {
+            i = run_end - 1;
             continue;
+        }
         size_t d1 = j;
         while (j < n && s[j] == '/')
             j++;
@@ -234,8 +236,10 @@ static bool parse_header(const char *s, size_t n, struct header *h)
         while (j < n && is_digit(s[j]))
             j++;
         size_t t1 = j;
-        if (j >= n || !is_ws(s[j]))
+        if (j >= n || !is_ws(s[j])) {
+            i = run_end - 1;
             continue;
+        }
         h->comm = s;
         h->comm_len = i;
         /* (a "0" TID is no TID, as in Perl) */
@@ -254,11 +258,14 @@ static bool parse_header(const char *s, size_t n, struct header *h)
     if (!h->comm)
         return false;
     h->period = 1;
+    const char *t = e;
+    while (t > s && is_ws(t[-1]))
+        t--;
     for (const char *p = s; p < e; p++)
-        if (*p == ':' && match_event(p, e, h, true))
+        if (*p == ':' && match_event(p, e, t, h, true))
             return true;
     for (const char *p = s; p < e; p++)
-        if (*p == ':' && match_event(p, e, h, false))
+        if (*p == ':' && match_event(p, e, t, h, false))
             return true;
     return true; /* a header without an event */
 }
@@ -503,6 +510,10 @@ static void take_line(void *arg, const char *s, size_t n)
                 r->st->other_events++;
                 return;
             }
+        }
+        if (h.period == 0) { /* past 2^53: not a count */
+            r->st->unrecognized++;
+            return;
         }
         start_sample(r, &h);
         struct frameline f;

@@ -163,6 +163,14 @@ static void test_malformed_lines_and_a_cut_end(void **state)
     assert_int_equal(st.unrecognized, 1);
     assert_int_equal(st.unfinished, 2);
     free(out);
+    /* a period past 2^53 is no count: that sample is not taken */
+    out = collapse("pp 5 1.0: 99999999999999999999 cycles: \n\t10 f (/bin/p)\n\n"
+                   "pp 5 1.0: 2 cycles: \n\t10 g (/bin/p)\n\n",
+                   &o, &st, err, sizeof(err));
+    assert_non_null(out);
+    assert_string_equal(out, "pp;g 2\n");
+    assert_int_equal(st.unrecognized, 1);
+    free(out);
     /* nothing but noise: an error */
     assert_null(collapse("\tjunk\n\n", &o, &st, err, sizeof(err)));
     assert_non_null(strstr(err, "no samples"));
