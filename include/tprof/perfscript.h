@@ -26,6 +26,7 @@ struct perfscript_stats {
     uint64_t other_events; /* samples of other events, left out */
     uint64_t unrecognized; /* lines neither a sample header nor a frame */
     uint64_t unfinished;   /* samples not ended by a blank line (the input was cut) */
+    bool by_period;        /* a sample counted a period other than 1 */
     char event[64];        /* the event kept ("" when none was named) */
 };
 

@@ -75,11 +75,16 @@ struct profile *profile_import(const char *path, const struct import_opts *o,
         *fmt = IMPORT_PERF_SCRIPT;
         struct perfscript_stats st;
         p = perfscript_read(in, &o->perf, &st, err, errlen);
-        if (p && (st.other_events || st.unrecognized || st.unfinished)) {
+        if (p && (st.other_events || st.unrecognized || st.unfinished || st.by_period)) {
             int w = snprintf(note, cap, "%s: perf script, %" PRIu64 " samples of '%s'", name,
                              st.samples, st.event);
             size_t k = w < 0 ? 0 : (size_t)w < cap ? (size_t)w : cap - 1;
-            if (st.other_events)
+            if (st.by_period && k < cap)
+                k += (size_t)snprintf(note + k, cap - k,
+                                      ", each counting its period (%.0f in all), as "
+                                      "stackcollapse-perf.pl counts",
+                                      profile_total(p));
+            if (st.other_events && k < cap)
                 k += (size_t)snprintf(note + k, cap - k, "; %" PRIu64
                                       " samples of other events left out (--event NAME)",
                                       st.other_events);

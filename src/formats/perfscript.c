@@ -339,6 +339,8 @@ static void end_sample(struct reader *r)
         node = profile_child(r->p, node, r->stack.v[i]);
     profile_add_at(r->p, node, r->period);
     r->st->samples++;
+    if (r->period != 1)
+        r->st->by_period = true;
     r->in_sample = false;
     r->stack.n = 0;
 }

@@ -43,7 +43,11 @@ static void test_told_by_content(void **state)
     assert_non_null(p);
     assert_int_equal(fmt, IMPORT_PERF_SCRIPT);
     assert_true(profile_total(p) == 3);
-    assert_string_equal(note, "");
+    assert_non_null(strstr(note, "1 samples of 'cycles', each counting its period (3 in all)"));
+    profile_free(p);
+    p = import_text("prog 1/2 [000] 1.0: cycles: \n\t1 f (m)\n\n", &fmt, note, err);
+    assert_non_null(p);
+    assert_string_equal(note, ""); /* no period, nothing left out: nothing to say */
     profile_free(p);
     p = import_text("prog;f 3\nprog;g 2\nnot a stack\n", &fmt, note, err);
     assert_non_null(p);
@@ -58,7 +62,7 @@ static void test_perf_script_note(void **state)
     (void)state;
     enum import_format fmt;
     char note[600], err[512];
-    struct profile *p = import_text("pp 1 1.0: cpu-clock: \n\t1 f (m)\n\n"
+    struct profile *p = import_text("pp 1 1.0: 1 cpu-clock: \n\t1 f (m)\n\n"
                                     "pp 1 1.0: task-clock: \n\t1 g (m)\n\n"
                                     "pp 1 1.0: cpu-clock: \n\t1 f (m)\n",
                                     &fmt, note, err);
