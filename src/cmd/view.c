@@ -1,6 +1,7 @@
 /*
- * view: `tprof view FILE` — load a profile (folded or perf script text), apply the transforms given
- * on the command line, and run the interactive viewer on the terminal.
+ * view: `tprof view FILE` — load a profile (folded or perf script text, see
+ * import.h), apply the transforms given on the command line, and run the
+ * interactive viewer on the terminal.
  */
 #include <stdio.h>
 #include <string.h>

@@ -2,9 +2,10 @@
  * import: one entry for every command that reads a profile. The format is
  * told from the first 64 KiB (standard input included: input_peek keeps
  * them for the reader): perf script text by its first sample header,
- * folded otherwise. pprof (gzip or raw protobuf), pstats (marshal) and
- * speedscope (JSON) files are recognised and refused with their name
- * until their readers exist, rather than read as malformed folded lines.
+ * folded otherwise. Gzip (pprof), pstats (marshal) and JSON (speedscope)
+ * files are recognised and refused with their name until their readers
+ * exist, rather than read as malformed folded lines; other binary data
+ * (a raw protobuf, an executable) is refused as such.
  */
 #include <inttypes.h>
 #include <stdbool.h>
@@ -34,9 +35,17 @@ static const char *unread_format(const unsigned char *p, size_t n)
     /* marshal: a dict ('{', or with its reference flag 0xfb) of tuples */
     if (n >= 2 && (p[0] == 0xfb || (p[0] == '{' && nul)))
         return "a Python pstats file (cProfile's .prof)";
-    if (!nul && i < n && p[i] == '{' && memmem(p, n, "speedscope", 10))
+    /* JSON: an object or an array of them (not "[unknown];f 1", not
+     * "{{closure}};f 1": folded lines may start so) */
+    size_t j = i + 1;
+    while (j < n && (p[j] == ' ' || p[j] == '\t' || p[j] == '\n' || p[j] == '\r'))
+        j++;
+    bool json = !nul && j < n &&
+                ((p[i] == '{' && (p[j] == '"' || p[j] == '}')) ||
+                 (p[i] == '[' && (p[j] == '{' || p[j] == '"' || p[j] == ']')));
+    if (json && memmem(p, n, "speedscope", 10))
         return "a speedscope JSON file";
-    if (!nul && i < n && (p[i] == '{' || p[i] == '['))
+    if (json)
         return "JSON";
     return NULL;
 }

@@ -501,12 +501,15 @@ static void take_line(void *arg, const char *s, size_t n)
                                                                    : sizeof(r->st->event) - 1;
                 if (r->o->event) {
                     r->event = xstrdup(r->o->event);
-                } else {
+                    r->event_len = strlen(r->event);
+                } else { /* (the whole name: st->event may be cut short) */
                     memcpy(r->st->event, h.event, el);
                     r->st->event[el] = '\0';
-                    r->event = xstrdup(r->st->event);
+                    r->event = xmalloc(h.event_len + 1);
+                    memcpy(r->event, h.event, h.event_len);
+                    r->event[h.event_len] = '\0';
+                    r->event_len = h.event_len;
                 }
-                r->event_len = strlen(r->event);
             }
             if (h.event_len != r->event_len || memcmp(h.event, r->event, h.event_len) != 0) {
                 r->st->other_events++;

@@ -94,6 +94,14 @@ static void test_other_formats_named(void **state)
     assert_null(profile_import(file_of(elf, sizeof(elf)), &o, &fmt, note, 600, err, 512));
     unlink(path);
     assert_non_null(strstr(err, "binary data (a NUL byte at offset 7), none of the formats"));
+    /* folded lines that start as JSON might */
+    struct profile *q = import_text("[unknown];f 2\n{{closure}};g 1\n", &fmt, note, err);
+    assert_non_null(q);
+    assert_int_equal(fmt, IMPORT_FOLDED);
+    assert_true(profile_total(q) == 3);
+    profile_free(q);
+    assert_null(import_text("[{\"a\": 1}]", &fmt, note, err));
+    assert_non_null(strstr(err, "is JSON"));
     assert_null(import_text("hello\nworld\n", &fmt, note, err));
     assert_non_null(strstr(err, "no stacks in"));
     assert_non_null(strstr(err, "none of the formats tprof reads (folded stacks"));

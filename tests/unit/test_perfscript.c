@@ -104,6 +104,18 @@ static void test_first_event_kept_or_the_one_named(void **state)
     assert_string_equal(out, "aa;g 1\n");
     assert_int_equal(st.other_events, 2);
     free(out);
+    /* an event name longer than st.event holds is still matched whole */
+    char longtext[512];
+    char ev[200];
+    memset(ev, 'e', sizeof(ev) - 1);
+    ev[sizeof(ev) - 1] = '\0';
+    snprintf(longtext, sizeof(longtext), "aa 1 1.0: %s: \n\t1 f (m)\n\naa 1 1.0: %s: \n\t1 f (m)\n\n", ev, ev);
+    struct perfscript_opts none = {0};
+    out = collapse(longtext, &none, &st, err, sizeof(err));
+    assert_non_null(out);
+    assert_string_equal(out, "aa;f 2\n");
+    assert_int_equal(st.other_events, 0);
+    free(out);
     o.event = "cycles";
     assert_null(collapse(text, &o, &st, err, sizeof(err)));
     assert_non_null(strstr(err, "no samples of event cycles"));
