@@ -53,6 +53,10 @@ void symbols_read_maps(struct symbols *s, uint32_t pid, FILE *f);
 
 /* The mapping of PID containing ADDR, or NULL. */
 const struct map *symbols_find_map(struct symbols *s, uint32_t pid, uint64_t addr);
+/* The same when that mapping is executable, else NULL: code runs only from
+ * executable mappings, so an address in another one is a wrong unwind or
+ * in a mapping that has gone since the maps were read. */
+const struct map *symbols_find_code(struct symbols *s, uint32_t pid, uint64_t addr);
 
 /* An unwind_find_fn (CTX is the struct symbols): the bytes and unwind table
  * behind ADDR in PID, so the unwinder can read files it never opened. */

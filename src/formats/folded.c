@@ -297,8 +297,10 @@ static void add_line(struct reader *r, const char *stack, size_t len, double cou
     r->cur_node = t;
 }
 
-static void take_line(struct reader *r, const char *line, size_t len)
+/* (an input_lines callback: ARG is the reader) */
+static void take_line(void *arg, const char *line, size_t len)
 {
+    struct reader *r = arg;
     size_t sl;
     double count;
     r->st->lines++;
@@ -313,11 +315,6 @@ static void take_line(struct reader *r, const char *line, size_t len)
     }
 }
 
-static void take_line_cb(void *arg, const char *line, size_t len)
-{
-    take_line(arg, line, len);
-}
-
 struct profile *folded_read_input(struct input *in, struct folded_stats *st, char *err,
                                   size_t errlen)
 {
@@ -329,7 +326,7 @@ struct profile *folded_read_input(struct input *in, struct folded_stats *st, cha
     struct reader r = {.p = profile_new(), .st = st};
     r.fr = profile_frames(r.p);
     uint64_t at = 0;
-    enum input_status rc = input_lines(in, take_line_cb, &r, &at, err, errlen);
+    enum input_status rc = input_lines(in, take_line, &r, &at, err, errlen);
     VEC_FREE(r.prev);
     VEC_FREE(r.prev_off);
     VEC_FREE(r.prev_node);

@@ -23,23 +23,27 @@ const char *import_format_name(enum import_format f)
     return f == IMPORT_PERF_SCRIPT ? "perf script" : "folded";
 }
 
+/* The first index from I on of P (N bytes) that is not JSON whitespace. */
+static size_t past_blanks(const unsigned char *p, size_t n, size_t i)
+{
+    while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r'))
+        i++;
+    return i;
+}
+
 /* A format tprof knows but does not read yet, or NULL. */
 static const char *unread_format(const unsigned char *p, size_t n)
 {
     if (n >= 2 && p[0] == 0x1f && p[1] == 0x8b)
         return "gzip-compressed (a pprof profile?)";
-    size_t i = 0;
-    while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r'))
-        i++;
+    size_t i = past_blanks(p, n, 0);
     bool nul = memchr(p, '\0', n) != NULL;
     /* marshal: a dict ('{', or with its reference flag 0xfb) of tuples */
     if (n >= 2 && (p[0] == 0xfb || (p[0] == '{' && nul)))
         return "a Python pstats file (cProfile's .prof)";
     /* JSON: an object or an array of them (not "[unknown];f 1", not
      * "{{closure}};f 1": folded lines may start so) */
-    size_t j = i + 1;
-    while (j < n && (p[j] == ' ' || p[j] == '\t' || p[j] == '\n' || p[j] == '\r'))
-        j++;
+    size_t j = past_blanks(p, n, i + 1);
     bool json = !nul && j < n &&
                 ((p[i] == '{' && (p[j] == '"' || p[j] == '}')) ||
                  (p[i] == '[' && (p[j] == '{' || p[j] == '"' || p[j] == ']')));

@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include <uthash.h>
 
@@ -241,11 +240,8 @@ static bool maps_missed(struct pipeline *p, uint32_t pid, const struct unwind_fr
 {
     if (!p->reload_maps)
         return false;
-    /* (code runs only from executable mappings: an address in another
-     * one is in a mapping that has gone since) */
     size_t i = 0;
-    const struct map *m;
-    while (i < n && (m = symbols_find_map(p->sym, pid, f[i].ip)) && (m->prot & PROT_EXEC))
+    while (i < n && symbols_find_code(p->sym, pid, f[i].ip))
         i++;
     if (i == n)
         return false;
@@ -257,7 +253,7 @@ static bool maps_missed(struct pipeline *p, uint32_t pid, const struct unwind_fr
         return false;
     char err[256];
     bool found = symbols_load_proc_maps(p->sym, pid, err, sizeof(err)) == 0 &&
-                 (m = symbols_find_map(p->sym, pid, ip)) && (m->prot & PROT_EXEC);
+                 symbols_find_code(p->sym, pid, ip);
     if (p->py)
         python_maps_changed(p->py, pid);
     if (found || leader->maps_wait < 0.01)

@@ -199,6 +199,12 @@ const struct map *symbols_find_map(struct symbols *s, uint32_t pid, uint64_t add
     return maps_find(s->maps, pid, addr);
 }
 
+const struct map *symbols_find_code(struct symbols *s, uint32_t pid, uint64_t addr)
+{
+    const struct map *m = maps_find(s->maps, pid, addr);
+    return m && (m->prot & PROT_EXEC) ? m : NULL;
+}
+
 const struct map *symbols_maps(struct symbols *s, uint32_t pid, size_t *n)
 {
     return maps_all(s->maps, pid, n);
@@ -318,11 +324,9 @@ static struct symref *resolve_in_dso(struct symbols *s, struct dso *d, uint64_t 
 struct symref *symbols_user(struct symbols *s, uint32_t pid, uint64_t ip, bool caller)
 {
     uint64_t addr = caller && ip > 0 ? ip - 1 : ip;
-    const struct map *m = maps_find(s->maps, pid, addr);
-    /* (code runs only from executable mappings: a frame in another one is
-     * a wrong unwind, or in a mapping that has gone since the maps were
-     * read, and is not named after what is there now) */
-    if (!m || !(m->prot & PROT_EXEC))
+    /* (a frame outside code is not named after what is there now) */
+    const struct map *m = symbols_find_code(s, pid, addr);
+    if (!m)
         return named_ref(s, "[unknown]", "", SYM_USER);
     if (m->kind == MAPPING_ANON) {
         struct symref *r = resolve_jit(s, pid, addr);
