@@ -2,6 +2,7 @@
 #ifndef TPROF_FRAMES_H
 #define TPROF_FRAMES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +18,7 @@ struct frame {
     const char *name;   /* folded-safe: no ';', no control chars, no trailing space */
     const char *module; /* basename of the module, "" when unknown */
     enum frame_kind kind;
+    bool namesake; /* another module has a function of this name and kind */
 };
 
 struct frames;
@@ -26,13 +28,14 @@ void frames_free(struct frames *fr);
 
 /* Intern NAME (LEN bytes) of KIND; returns its id. The name is cleaned to be
  * folded-safe: ';' becomes ':', control characters become ' ', trailing
- * whitespace is dropped and an empty name becomes "[unknown]". The module of
- * the first interning is kept. */
+ * whitespace is dropped and an empty name becomes "[unknown]". A name is one
+ * frame per MODULE: ld.so's _start and the program's are two functions. */
 uint32_t frames_intern(struct frames *fr, const char *name, size_t len, enum frame_kind kind,
                        const char *module);
 /* The id of the frame already interned as NAME (a cleaned name, as
- * frames_get gives it) of KIND, UINT32_MAX when there is none. */
-uint32_t frames_find(const struct frames *fr, const char *name, enum frame_kind kind);
+ * frames_get gives it) of KIND in MODULE, UINT32_MAX when there is none. */
+uint32_t frames_find(const struct frames *fr, const char *name, enum frame_kind kind,
+                     const char *module);
 const struct frame *frames_get(const struct frames *fr, uint32_t id);
 size_t frames_count(const struct frames *fr);
 

@@ -99,14 +99,24 @@ long folded_write(const struct profile *p, FILE *out)
         }
     }
 
+    /* Namesakes from two modules (ld.so's _start and the program's) are two
+     * nodes with one text: the folded format cannot tell them apart, so
+     * their lines become one. */
     VEC_SORT(lines, cmp_line);
+    long count = 0;
     for (size_t i = 0; i < lines.n; i++) {
+        double c = lines.v[i].count;
+        while (i + 1 < lines.n && strcmp(lines.v[i].stack, lines.v[i + 1].stack) == 0) {
+            c += lines.v[i + 1].count;
+            free(lines.v[i].stack);
+            i++;
+        }
         fputs(lines.v[i].stack, out);
         fputc(' ', out);
-        print_count(out, lines.v[i].count);
+        print_count(out, c);
         free(lines.v[i].stack);
+        count++;
     }
-    long count = (long)lines.n;
     VEC_FREE(lines);
     VEC_FREE(path);
     VEC_FREE(mark);

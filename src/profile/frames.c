@@ -16,7 +16,9 @@
 struct frame_entry {
     UT_hash_handle hh;
     uint32_t id;
-    char name[]; /* the cleaned name */
+    const char *module;       /* interned: compared by pointer */
+    struct frame_entry *alt;  /* the same name and kind in another module */
+    char name[];              /* the cleaned name */
 };
 
 #define KINDS 4
@@ -47,6 +49,10 @@ void frames_free(struct frames *fr)
         HASH_ITER(hh, fr->by_name[k], e, tmp)
         {
             HASH_DEL(fr->by_name[k], e);
+            for (struct frame_entry *a = e->alt, *next; a; a = next) {
+                next = a->alt;
+                free(a);
+            }
             free(e);
         }
     }
@@ -61,10 +67,12 @@ void frames_free(struct frames *fr)
     free(fr);
 }
 
+/* The module's one copy: frames compare modules by pointer. "" (unknown,
+ * every frame read from a folded file) is answered without a lookup. */
 static const char *intern_module(struct frames *fr, const char *module)
 {
-    if (!module)
-        module = "";
+    if (!module || !*module)
+        return "";
     struct module_entry *m;
     size_t len = strlen(module);
     HASH_FIND(hh, fr->modules, module, len, m);
@@ -137,28 +145,44 @@ uint32_t frames_intern(struct frames *fr, const char *name, size_t len, enum fra
         len = n;
         hv = hash_name(name, len, &dirty);
     }
-    struct frame_entry *e;
-    HASH_FIND_BYHASHVALUE(hh, fr->by_name[k], name, len, hv, e);
-    if (e)
-        return e->id;
+    const char *mod = intern_module(fr, module);
+    struct frame_entry *first, *e;
+    HASH_FIND_BYHASHVALUE(hh, fr->by_name[k], name, len, hv, first);
+    for (e = first; e; e = e->alt)
+        if (e->module == mod)
+            return e->id;
     e = xmalloc(sizeof(*e) + len + 1);
     memcpy(e->name, name, len);
     e->name[len] = '\0';
     e->id = (uint32_t)fr->list.n;
-    HASH_ADD_BYHASHVALUE(hh, fr->by_name[k], name, len, hv, e);
-    struct frame f = {.name = e->name, .module = intern_module(fr, module), .kind = kind};
+    e->module = mod;
+    e->alt = NULL;
+    if (first) { /* a namesake from another module: a different function */
+        e->alt = first->alt;
+        first->alt = e;
+        fr->list.v[first->id].namesake = true;
+    } else {
+        HASH_ADD_BYHASHVALUE(hh, fr->by_name[k], name, len, hv, e);
+    }
+    struct frame f = {.name = e->name, .module = mod, .kind = kind, .namesake = first != NULL};
     VEC_PUSH(fr->list, f);
     return e->id;
 }
 
-uint32_t frames_find(const struct frames *fr, const char *name, enum frame_kind kind)
+uint32_t frames_find(const struct frames *fr, const char *name, enum frame_kind kind,
+                     const char *module)
 {
     size_t len = strlen(name);
     bool dirty;
     uint32_t hv = hash_name(name, len, &dirty);
     struct frame_entry *e;
     HASH_FIND_BYHASHVALUE(hh, fr->by_name[(unsigned)kind % KINDS], name, len, hv, e);
-    return e ? e->id : UINT32_MAX;
+    if (!module)
+        module = "";
+    for (; e; e = e->alt)
+        if (strcmp(e->module, module) == 0)
+            return e->id;
+    return UINT32_MAX;
 }
 
 const struct frame *frames_get(const struct frames *fr, uint32_t id)

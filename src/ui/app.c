@@ -217,18 +217,45 @@ static size_t path_of(const struct profile *p, uint32_t node, const char ***out)
     return n;
 }
 
-/* The deepest node of P along PATH. */
-static uint32_t find_path(const struct profile *p, const char **path, size_t n)
+/* A node's key along a path: its label and module ("_start\nhot"), so that
+ * namesakes from two modules stay apart. Names hold no control characters. */
+static char *node_key(const struct profile *p, uint32_t node)
+{
+    const struct profile_node *n = profile_node(p, node);
+    const char *mod = n->frame != PROFILE_NONE
+                          ? frames_get(profile_frames_const(p), n->frame)->module
+                          : "";
+    return xasprintf("%s\n%s", icicle_label(p, node), mod);
+}
+
+/* Keys of the path from the root to NODE, each allocated. */
+static size_t path_keys(const struct profile *p, uint32_t node, char ***out)
+{
+    const char **names;
+    size_t n = path_of(p, node, &names);
+    free(names);
+    char **v = xcalloc(n + 1, sizeof(char *));
+    size_t i = n;
+    for (uint32_t c = node; c != PROFILE_ROOT && c != PROFILE_NONE;
+         c = profile_node(p, c)->parent)
+        v[--i] = node_key(p, c);
+    *out = v;
+    return n;
+}
+
+/* The deepest node of P along the path of keys PATH. */
+static uint32_t find_path(const struct profile *p, char **path, size_t n)
 {
     uint32_t cur = PROFILE_ROOT;
     for (size_t i = 0; i < n; i++) {
         uint32_t next = PROFILE_NONE;
-        for (uint32_t c = profile_node(p, cur)->first_child; c != PROFILE_NONE;
-             c = profile_node(p, c)->next_sibling)
-            if (strcmp(icicle_label(p, c), path[i]) == 0) {
+        for (uint32_t c = profile_node(p, cur)->first_child; c != PROFILE_NONE && next == PROFILE_NONE;
+             c = profile_node(p, c)->next_sibling) {
+            char *k = node_key(p, c);
+            if (strcmp(k, path[i]) == 0)
                 next = c;
-                break;
-            }
+            free(k);
+        }
         if (next == PROFILE_NONE)
             break;
         cur = next;
@@ -248,19 +275,15 @@ static void invalidate_views(struct app *a)
 /* Rebuild cur from orig and the filters; keep zoom and selection by path. */
 static void rebuild(struct app *a)
 {
-    const char **zp, **sp;
-    size_t zn = path_of(a->cur, a->zoom, &zp), sn = path_of(a->cur, a->sel, &sp);
-    /* The names must outlive the old profile. */
-    for (size_t i = 0; i < zn; i++)
-        zp[i] = xstrdup(zp[i]);
-    for (size_t i = 0; i < sn; i++)
-        sp[i] = xstrdup(sp[i]);
+    char **zp, **sp; /* allocated: they outlive the old profile */
+    size_t zn = path_keys(a->cur, a->zoom, &zp), sn = path_keys(a->cur, a->sel, &sp);
     /* The callers view's function, by name: frame numbers are the old
      * profile's. */
     uint32_t cf = a->callers_pending != PROFILE_NONE ? a->callers_pending : a->callers_frame;
     const struct frame *cfr =
         cf != PROFILE_NONE ? frames_get(profile_frames_const(a->cur), cf) : NULL;
     char *cname = cfr ? xstrdup(cfr->name) : NULL;
+    char *cmodule = cfr ? xstrdup(cfr->module) : NULL;
     enum frame_kind ckind = cfr ? cfr->kind : FRAME_USER;
     /* With no transform the loaded profile is shown as it is (no copy: a
      * large profile would cost twice the memory and load time). */
@@ -279,16 +302,16 @@ static void rebuild(struct app *a)
     if (!inside)
         a->sel = a->zoom;
     for (size_t i = 0; i < zn; i++)
-        free((char *)zp[i]);
+        free(zp[i]);
     for (size_t i = 0; i < sn; i++)
-        free((char *)sp[i]);
+        free(sp[i]);
     free(zp);
     free(sp);
     a->first_depth = 0;
     recompute_match(a);
     invalidate_views(a);
     if (cname) {
-        uint32_t f = frames_find(profile_frames_const(a->cur), cname, ckind);
+        uint32_t f = frames_find(profile_frames_const(a->cur), cname, ckind, cmodule);
         if (f != PROFILE_NONE) {
             a->callers_pending = f;
         } else if (a->view == VIEW_CALLERS) {
@@ -296,6 +319,7 @@ static void rebuild(struct app *a)
             set_msg(a, "%s is gone after the transform", cname);
         }
         free(cname);
+        free(cmodule);
     }
 }
 

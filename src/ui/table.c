@@ -43,6 +43,15 @@ void table_header(struct canvas *c, int x, int y, int w, enum stats_order order)
                   order == STATS_BY_NAME ? "[function]" : "function");
 }
 
+/* A function's name in a list, with its module when another module has a
+ * function of that name (two rows "_start" would be a riddle). */
+static void frame_text(struct canvas *c, int x, int y, int w, const struct frame *f, uint8_t attr)
+{
+    int n = canvas_text(c, x, y, w, f->name, 0, 0, attr);
+    if (f->namesake && *f->module && n < w)
+        canvas_printf(c, x + n, y, w - n, 0, 0, attr, " (%s)", f->module);
+}
+
 static void table_row(void *ctx, size_t i, struct canvas *c, int x, int y, int w, bool sel)
 {
     struct table_view *t = ctx;
@@ -52,7 +61,7 @@ static void table_row(void *ctx, size_t i, struct canvas *c, int x, int y, int w
     canvas_fill(c, x, y, w, ' ', 0, 0, attr);
     int n = canvas_printf(c, x, y, w, 0, 0, attr, "%6.2f%%  %7.2f%%  %10.0f %10.0f  ",
                           pct(s->self, t->base), pct(s->total, t->base), s->self, s->total);
-    canvas_text(c, x + n, y, w - n, f->name, 0, 0, attr);
+    frame_text(c, x + n, y, w - n, f, attr);
 }
 
 void table_render(struct table_view *t, struct canvas *c, int x, int y, int w, int h)
@@ -103,18 +112,17 @@ static void callers_row(void *ctx, size_t i, struct canvas *c, int x, int y, int
         const struct func_stat *s = &v->s.callers[i];
         n = canvas_printf(c, x, y, w, 0, 0, attr, "  %7.2f%%  %10.0f   caller   ",
                           pct(s->total, all), s->total);
-        canvas_text(c, x + n, y, w - n, frames_get(fr, s->frame)->name, 0, 0, attr);
+        frame_text(c, x + n, y, w - n, frames_get(fr, s->frame), attr);
     } else if (i == v->s.ncallers) {
         n = canvas_printf(c, x, y, w, 0, 0, attr | CANVAS_BOLD,
                           "  %7.2f%%  %10.0f   self %.2f%%  ", pct(v->s.total, all), v->s.total,
                           pct(v->s.self, all));
-        canvas_text(c, x + n, y, w - n, frames_get(fr, v->s.frame)->name, 0, 0,
-                    attr | CANVAS_BOLD);
+        frame_text(c, x + n, y, w - n, frames_get(fr, v->s.frame), attr | CANVAS_BOLD);
     } else {
         const struct func_stat *s = &v->s.callees[i - v->s.ncallers - 1];
         n = canvas_printf(c, x, y, w, 0, 0, attr, "  %7.2f%%  %10.0f   callee     ",
                           pct(s->total, all), s->total);
-        canvas_text(c, x + n, y, w - n, frames_get(fr, s->frame)->name, 0, 0, attr);
+        frame_text(c, x + n, y, w - n, frames_get(fr, s->frame), attr);
     }
 }
 

@@ -46,6 +46,27 @@ static void test_lines_sorted_by_stack_not_by_line(void **state)
     profile_free(p);
 }
 
+static void test_namesakes_from_two_modules_make_one_line(void **state)
+{
+    (void)state;
+    struct profile *p = profile_new();
+    struct frames *fr = profile_frames(p);
+    uint32_t r = F(p, "hot", FRAME_ROOT);
+    uint32_t s1 = frames_intern(fr, "_start", 6, FRAME_USER, "ld-linux-x86-64.so.2");
+    uint32_t s2 = frames_intern(fr, "_start", 6, FRAME_USER, "hot");
+    uint32_t m = frames_intern(fr, "main", 4, FRAME_USER, "hot");
+    assert_int_not_equal(s1, s2);
+    profile_add_stack(p, (uint32_t[]){r, s1}, 2, 2);
+    profile_add_stack(p, (uint32_t[]){r, s2, m}, 3, 7);
+    profile_add_stack(p, (uint32_t[]){r, s2}, 2, 1);
+    long n;
+    char *out = render(p, &n);
+    assert_int_equal(n, 2);
+    assert_string_equal(out, "hot;_start 3\nhot;_start;main 7\n");
+    free(out);
+    profile_free(p);
+}
+
 static void test_suffixes_and_counts(void **state)
 {
     (void)state;
@@ -256,6 +277,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lines_sorted_by_stack_not_by_line),
         cmocka_unit_test(test_suffixes_and_counts),
+        cmocka_unit_test(test_namesakes_from_two_modules_make_one_line),
         cmocka_unit_test(test_deep_and_wide_tree_roundtrip),
         cmocka_unit_test(test_write_file_is_atomic),
         cmocka_unit_test(test_read_accepts_what_writers_produce),

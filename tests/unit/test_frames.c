@@ -8,18 +8,33 @@
 
 #include "tprof/frames.h"
 
-static void test_intern_dedups_by_name_and_kind(void **state)
+static void test_intern_dedups_by_name_kind_and_module(void **state)
 {
     (void)state;
     struct frames *fr = frames_new();
     uint32_t a = frames_intern(fr, "read", 4, FRAME_USER, "libc.so.6");
     uint32_t b = frames_intern(fr, "read", 4, FRAME_USER, "other");
+    uint32_t c = frames_intern(fr, "read", 4, FRAME_USER, "third");
     uint32_t k = frames_intern(fr, "read", 4, FRAME_KERNEL, "[kernel.kallsyms]");
-    assert_int_equal(a, b);
+    /* one name in two modules is two functions (ld.so's _start, the program's) */
+    assert_int_not_equal(a, b);
+    assert_int_not_equal(b, c);
     assert_int_not_equal(a, k);
-    assert_string_equal(frames_get(fr, a)->module, "libc.so.6"); /* first one kept */
+    assert_int_equal(frames_intern(fr, "read", 4, FRAME_USER, "libc.so.6"), a);
+    assert_int_equal(frames_intern(fr, "read", 4, FRAME_USER, "other"), b);
+    assert_int_equal(frames_intern(fr, "read", 4, FRAME_USER, "third"), c);
+    assert_string_equal(frames_get(fr, a)->module, "libc.so.6");
+    assert_string_equal(frames_get(fr, b)->module, "other");
     assert_int_equal(frames_get(fr, k)->kind, FRAME_KERNEL);
-    assert_int_equal(frames_count(fr), 2);
+    assert_int_equal(frames_count(fr), 4);
+    assert_int_equal(frames_find(fr, "read", FRAME_USER, "other"), b);
+    assert_int_equal(frames_find(fr, "read", FRAME_USER, "third"), c);
+    assert_int_equal(frames_find(fr, "read", FRAME_USER, ""), UINT32_MAX);
+    assert_int_equal(frames_find(fr, "read", FRAME_KERNEL, "[kernel.kallsyms]"), k);
+    /* no module and "" are the same unknown module */
+    uint32_t u = frames_intern(fr, "f", 1, FRAME_USER, NULL);
+    assert_int_equal(frames_intern(fr, "f", 1, FRAME_USER, ""), u);
+    assert_int_equal(frames_find(fr, "f", FRAME_USER, NULL), u);
     assert_null(frames_get(fr, 99));
     frames_free(fr);
 }
@@ -58,7 +73,7 @@ static void test_suffixes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_intern_dedups_by_name_and_kind),
+        cmocka_unit_test(test_intern_dedups_by_name_kind_and_module),
         cmocka_unit_test(test_names_are_cleaned_for_folded),
         cmocka_unit_test(test_suffixes),
     };

@@ -34,6 +34,30 @@ static void test_table_sorting(void **state)
     profile_free(p);
 }
 
+static void test_table_names_the_module_of_namesakes(void **state)
+{
+    (void)state;
+    struct profile *p = profile_new();
+    struct frames *fr = profile_frames(p);
+    uint32_t r = frames_intern(fr, "hot", 3, FRAME_ROOT, "");
+    uint32_t s1 = frames_intern(fr, "_start", 6, FRAME_USER, "ld-linux-x86-64.so.2");
+    uint32_t s2 = frames_intern(fr, "_start", 6, FRAME_USER, "hot");
+    uint32_t m = frames_intern(fr, "main", 4, FRAME_USER, "hot");
+    profile_add_stack(p, (uint32_t[]){r, s2, m}, 3, 7);
+    profile_add_stack(p, (uint32_t[]){r, s1}, 2, 2);
+    profile_add_stack(p, (uint32_t[]){r, s2}, 2, 1);
+    struct table_view t = {0};
+    table_build(&t, p, PROFILE_ROOT, STATS_BY_SELF);
+    struct canvas *c = canvas_new(80, 5, false);
+    table_render(&t, c, 0, 0, 80, 5);
+    assert_string_equal(row(c, 1), " 70.00%    70.00%           7          7  main");
+    assert_string_equal(row(c, 2), " 20.00%    20.00%           2          2  _start (ld-linux-x86-64.so.2)");
+    assert_string_equal(row(c, 3), " 10.00%    80.00%           1          8  _start (hot)");
+    canvas_free(c);
+    table_free(&t);
+    profile_free(p);
+}
+
 static void test_tree_expansion(void **state)
 {
     (void)state;
@@ -124,6 +148,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table_sorting),
+        cmocka_unit_test(test_table_names_the_module_of_namesakes),
         cmocka_unit_test(test_tree_expansion),
         cmocka_unit_test(test_callers_view),
         cmocka_unit_test(test_list_scrolls_to_selection),
