@@ -29,6 +29,7 @@ static const char usage_text[] =
     "its format is told by its content:\n"
     "  folded (collapsed stacks)     tprof view run.folded\n"
     "  perf script text              perf script | tprof report --top 20 -\n"
+    "  Python pstats (cProfile)      tprof view out.prof   (times in seconds)\n"
     "\n"
     "Recording options:\n"
     "  -p, --pid PID[,PID]    attach to running processes (all their threads, and\n"

@@ -1,6 +1,7 @@
 /* import: every profile a command takes (view, report, convert), its
- * format told by content, not by name: folded or perf script text today;
- * pprof, pstats and speedscope files are recognised and refused by name. */
+ * format told by content, not by name: folded, perf script text or Python
+ * pstats today; pprof and speedscope files are recognised and refused by
+ * name. */
 #ifndef TPROF_IMPORT_H
 #define TPROF_IMPORT_H
 
@@ -9,7 +10,7 @@
 #include "tprof/perfscript.h"
 #include "tprof/profile.h"
 
-enum import_format { IMPORT_FOLDED, IMPORT_PERF_SCRIPT };
+enum import_format { IMPORT_FOLDED, IMPORT_PERF_SCRIPT, IMPORT_PSTATS };
 
 struct import_opts {
     struct perfscript_opts perf; /* for perf script text */
@@ -22,7 +23,7 @@ struct profile *profile_import(const char *path, const struct import_opts *o,
                                enum import_format *fmt, char *note, size_t cap, char *err,
                                size_t errlen);
 
-/* "folded", "perf script". */
+/* "folded", "perf script", "pstats". */
 const char *import_format_name(enum import_format f);
 
 #endif

@@ -28,6 +28,11 @@ const char *input_name(const struct input *in);
  * gets their count. NULL with ERR on a read error. */
 const char *input_peek(struct input *in, size_t *len, char *err, size_t errlen);
 
+/* The whole input (for formats read as one object: pstats), at most MAX
+ * bytes; *LEN gets its size. NULL with ERR when it is larger or unreadable.
+ * The bytes stay valid until input_close. */
+const char *input_all(struct input *in, size_t max, size_t *len, char *err, size_t errlen);
+
 enum input_status {
     INPUT_OK = 0,
     INPUT_READ_ERROR, /* ERR says why */

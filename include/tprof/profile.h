@@ -21,6 +21,17 @@ struct profile_node {
 
 struct profile;
 
+/* What a node's weight counts: samples (or events, for perf script periods),
+ * or seconds (pstats). */
+enum profile_unit { PROFILE_SAMPLES = 0, PROFILE_SECONDS };
+
+/* A function's figures as its file gave them (pstats's tottime and
+ * cumtime), which a tree rebuilt from call edges only approximates. */
+struct profile_flat {
+    uint32_t frame;
+    double self, total;
+};
+
 struct profile *profile_new(void);
 void profile_free(struct profile *p);
 
@@ -38,6 +49,21 @@ uint32_t profile_child(struct profile *p, uint32_t parent, uint32_t frame);
 uint32_t profile_new_child(struct profile *p, uint32_t parent, uint32_t frame);
 /* Add WEIGHT to NODE's self and to the total of NODE and its ancestors. */
 void profile_add_at(struct profile *p, uint32_t node, double weight);
+
+/* Set NODE's self weight only; profile_sum_totals then makes every total
+ * (for builders that know each node's own weight). */
+void profile_set_self(struct profile *p, uint32_t node, double self);
+void profile_sum_totals(struct profile *p);
+
+void profile_set_unit(struct profile *p, enum profile_unit unit);
+enum profile_unit profile_unit(const struct profile *p);
+/* Per-function figures (V, N of them, taken over) and their 100% (BASE),
+ * shown by the top table of the whole profile instead of sums over the
+ * tree. A transformed profile has none. */
+void profile_set_flat(struct profile *p, struct profile_flat *v, size_t n, double base);
+const struct profile_flat *profile_flat(const struct profile *p, size_t *n, double *base);
+/* V in the profile's unit ("1002", "0.024144 s"), as snprintf. */
+int profile_format_weight(const struct profile *p, double v, char *buf, size_t len);
 
 /* Order every sibling list by total, heaviest first (ties by name), as the
  * views show them. */

@@ -28,7 +28,8 @@ void table_build(struct table_view *t, const struct profile *p, uint32_t node,
 void table_free(struct table_view *t);
 /* Header line + rows. */
 void table_render(struct table_view *t, struct canvas *c, int x, int y, int w, int h);
-void table_header(struct canvas *c, int x, int y, int w, enum stats_order order);
+void table_header(struct canvas *c, int x, int y, int w, enum stats_order order,
+                  enum profile_unit unit);
 
 /* ----- tree: expandable call tree ----- */
 

@@ -89,6 +89,9 @@ int cmd_report(const struct report_opts *o)
     }
     if (note[0])
         fprintf(stderr, "tprof: %s\n", note);
+    size_t nflat;
+    double flat_total; /* pstats: the total its shares are of */
+    bool flat = profile_flat(loaded, &nflat, &flat_total) != NULL;
     unsigned long long stacks = 0; /* distinct stacks read */
     for (size_t i = 0; i < profile_node_count(loaded); i++)
         stacks += profile_node(loaded, (uint32_t)i)->self > 0;
@@ -119,8 +122,14 @@ int cmd_report(const struct report_opts *o)
     }
     FILE *out = stdout;
     double all = profile_total(p);
-    fprintf(out, "%s: %.0f samples, %llu stacks, %zu functions", o->path, all,
-            stacks, frames_count(profile_frames_const(p)));
+    if (profile_unit(p) == PROFILE_SECONDS)
+        fprintf(out, "%s: %s, %.6f seconds%s, %zu functions", o->path, import_format_name(fmt),
+                nf == 0 && flat ? flat_total : all,
+                flat ? " (self% and total% are tottime and cumtime of pstats's total)" : "",
+                frames_count(profile_frames_const(p)));
+    else
+        fprintf(out, "%s: %.0f samples, %llu stacks, %zu functions", o->path, all, stacks,
+                frames_count(profile_frames_const(p)));
     for (size_t i = 0; i < nf; i++)
         fprintf(out, "%s%s", i ? ", " : "; ", filter_label(filters[i]));
     fputc('\n', out);

@@ -1,8 +1,8 @@
 /*
  * import: one entry for every command that reads a profile. The format is
  * told from the first 64 KiB (standard input included: input_peek keeps
- * them for the reader): perf script text by its first sample header,
- * folded otherwise. Gzip (pprof), pstats (marshal) and JSON (speedscope)
+ * them for the reader): pstats by its marshalled dict, perf script text by
+ * its first sample header, folded otherwise. Gzip (pprof) and JSON (speedscope)
  * files are recognised and refused with their name until their readers
  * exist, rather than read as malformed folded lines; other binary data
  * (a raw protobuf, an executable) is refused as such.
@@ -15,12 +15,21 @@
 #include "tprof/folded.h"
 #include "tprof/import.h"
 #include "tprof/input.h"
+#include "tprof/pstats.h"
 
-#define READS "folded stacks and perf script text"
+#define READS "folded stacks, perf script text and Python pstats (.prof)"
+#define MAX_PSTATS ((size_t)256 << 20)
 
 const char *import_format_name(enum import_format f)
 {
-    return f == IMPORT_PERF_SCRIPT ? "perf script" : "folded";
+    switch (f) {
+    case IMPORT_PERF_SCRIPT:
+        return "perf script";
+    case IMPORT_PSTATS:
+        return "pstats";
+    default:
+        return "folded";
+    }
 }
 
 /* The first index from I on of P (N bytes) that is not JSON whitespace. */
@@ -38,9 +47,6 @@ static const char *unread_format(const unsigned char *p, size_t n)
         return "gzip-compressed (a pprof profile?)";
     size_t i = past_blanks(p, n, 0);
     bool nul = memchr(p, '\0', n) != NULL;
-    /* marshal: a dict ('{', or with its reference flag 0xfb) of tuples */
-    if (n >= 2 && (p[0] == 0xfb || (p[0] == '{' && nul)))
-        return "a Python pstats file (cProfile's .prof)";
     /* JSON: an object or an array of them (not "[unknown];f 1", not
      * "{{closure}};f 1": folded lines may start so) */
     size_t j = past_blanks(p, n, i + 1);
@@ -52,6 +58,36 @@ static const char *unread_format(const unsigned char *p, size_t n)
     if (json)
         return "JSON";
     return NULL;
+}
+
+/* What a pstats file's tree could not keep, or "". */
+static void pstats_note(const struct pstats_stats *st, const char *name, char *note, size_t cap)
+{
+    size_t k = 0;
+    note[0] = '\0';
+#define ADD(...)                                                                                   \
+    do {                                                                                           \
+        if (k < cap) {                                                                             \
+            int w_ = snprintf(note + k, cap - k, __VA_ARGS__);                                     \
+            k += w_ > 0 ? (size_t)w_ : 0;                                                          \
+        }                                                                                          \
+    } while (0)
+    if (st->count_callers)
+        ADD("%s%zu calls give only a count (the profile module's file): a function's time is "
+            "shared among its callers by their calls",
+            k ? "; " : "", st->count_callers);
+    if (st->lost_callers)
+        ADD("%s%zu callers have no entry of their own: left out", k ? "; " : "",
+            st->lost_callers);
+    if (st->nodes_cut)
+        ADD("%sthe tree stops at %zu nodes: deeper time is its parents' self", k ? "; " : "",
+            st->nodes_cut);
+#undef ADD
+    if (k) {
+        char body[1024];
+        snprintf(body, sizeof(body), "%s", note);
+        snprintf(note, cap, "%s: pstats, %s", name, body);
+    }
 }
 
 struct profile *profile_import(const char *path, const struct import_opts *o,
@@ -74,6 +110,20 @@ struct profile *profile_import(const char *path, const struct import_opts *o,
         snprintf(err, errlen, "'%s' is %s: tprof reads only " READS " so far", name, what);
         input_close(in);
         return NULL;
+    }
+    if (pstats_detect(head, n)) {
+        *fmt = IMPORT_PSTATS;
+        struct pstats_stats st;
+        size_t len;
+        const char *all = input_all(in, MAX_PSTATS, &len, err, errlen);
+        char why[400];
+        struct profile *p = all ? pstats_read(all, len, &st, why, sizeof(why)) : NULL;
+        if (all && !p)
+            snprintf(err, errlen, "'%s' is not a readable pstats file: %s", name, why);
+        if (p)
+            pstats_note(&st, name, note, cap);
+        input_close(in);
+        return p;
     }
     const char *nul = memchr(head, '\0', n);
     if (nul) {

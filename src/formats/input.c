@@ -99,6 +99,30 @@ const char *input_peek(struct input *in, size_t *len, char *err, size_t errlen)
     return in->buf;
 }
 
+const char *input_all(struct input *in, size_t max, size_t *len, char *err, size_t errlen)
+{
+    for (;;) {
+        if (in->have == in->cap) {
+            if (in->cap >= max) {
+                snprintf(err, errlen, "'%s' is larger than %zu MiB, more than tprof reads of "
+                         "this format", in->name, max >> 20);
+                return NULL;
+            }
+            in->cap = in->cap * 2 < max ? in->cap * 2 : max;
+            in->buf = xrealloc(in->buf, in->cap);
+        }
+        ssize_t n = fill(in);
+        if (n < 0) {
+            snprintf(err, errlen, "cannot read '%s': %s", in->name, strerror(errno));
+            return NULL;
+        }
+        if (n == 0)
+            break;
+    }
+    *len = in->have;
+    return in->buf;
+}
+
 enum input_status input_lines(struct input *in, void (*fn)(void *arg, const char *line, size_t len),
                               void *arg, uint64_t *at, char *err, size_t errlen)
 {

@@ -144,6 +144,7 @@ struct profile *filter_apply(const struct profile *src, struct filter *const *fi
 {
     const struct frames *sfr = profile_frames_const(src);
     struct profile *dst = profile_new();
+    profile_set_unit(dst, profile_unit(src));
     struct frames *dfr = profile_frames(dst);
     size_t nframes = frames_count(sfr);
 

@@ -7,6 +7,7 @@
  * child; a found child is moved to the front of its sibling list, so the hot
  * paths of a profile are found after a step or two even under wide parents.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,10 @@ struct profile {
     size_t nchunks;
     size_t n; /* nodes in use */
     uint64_t stacks;
+    enum profile_unit unit;
+    struct profile_flat *flat; /* per-function figures the file gave, or NULL */
+    size_t nflat;
+    double flat_base;
 };
 
 /* Node I (no bounds check: the hot path). */
@@ -66,7 +71,40 @@ void profile_free(struct profile *p)
     for (size_t i = 0; i < p->nchunks; i++)
         free(p->chunks[i]);
     free(p->chunks);
+    free(p->flat);
     free(p);
+}
+
+void profile_set_unit(struct profile *p, enum profile_unit unit)
+{
+    p->unit = unit;
+}
+
+enum profile_unit profile_unit(const struct profile *p)
+{
+    return p->unit;
+}
+
+void profile_set_flat(struct profile *p, struct profile_flat *v, size_t n, double base)
+{
+    free(p->flat);
+    p->flat = v;
+    p->nflat = n;
+    p->flat_base = base;
+}
+
+const struct profile_flat *profile_flat(const struct profile *p, size_t *n, double *base)
+{
+    *n = p->nflat;
+    *base = p->flat_base;
+    return p->flat;
+}
+
+int profile_format_weight(const struct profile *p, double v, char *buf, size_t len)
+{
+    if (p->unit == PROFILE_SECONDS)
+        return snprintf(buf, len, "%.6f s", v);
+    return snprintf(buf, len, "%.0f", v);
 }
 
 struct frames *profile_frames(struct profile *p)
@@ -113,6 +151,20 @@ void profile_add_at(struct profile *p, uint32_t node, double weight)
     for (uint32_t n = node; n != PROFILE_NONE; n = N(p, n)->parent)
         N(p, n)->total += weight;
     p->stacks++;
+}
+
+void profile_set_self(struct profile *p, uint32_t node, double self)
+{
+    N(p, node)->self = self;
+}
+
+void profile_sum_totals(struct profile *p)
+{
+    /* a child is always made after its parent: one pass from the end */
+    for (size_t i = 0; i < p->n; i++)
+        N(p, (uint32_t)i)->total = N(p, (uint32_t)i)->self;
+    for (size_t i = p->n; i-- > 1;)
+        N(p, N(p, (uint32_t)i)->parent)->total += N(p, (uint32_t)i)->total;
 }
 
 unsigned profile_depth(const struct profile *p, uint32_t node)

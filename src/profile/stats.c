@@ -66,6 +66,17 @@ void stats_sort(const struct profile *p, struct func_stat *v, size_t n, enum sta
 size_t stats_functions(const struct profile *p, uint32_t start, enum stats_order order,
                        struct func_stat **out)
 {
+    size_t nflat;
+    double base;
+    const struct profile_flat *flat = profile_flat(p, &nflat, &base);
+    if (flat && start == PROFILE_ROOT) { /* the file's own figures (pstats) */
+        struct func_stat *v = xcalloc(nflat + 1, sizeof(*v));
+        for (size_t i = 0; i < nflat; i++)
+            v[i] = (struct func_stat){flat[i].frame, flat[i].self, flat[i].total};
+        stats_sort(p, v, nflat, order);
+        *out = v;
+        return nflat;
+    }
     size_t nf = frames_count(profile_frames_const(p));
     struct func_stat *acc = xcalloc(nf + 1, sizeof(*acc));
     uint32_t *onpath = xcalloc(nf + 1, sizeof(uint32_t));

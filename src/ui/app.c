@@ -1017,6 +1017,8 @@ static void draw_header(struct app *a, struct canvas *c)
     char right[600];
     if (a->status) /* live: the status has a line of its own */
         snprintf(right, sizeof(right), "  %s%s ", a->paused ? "[paused] " : "", a->title);
+    else if (profile_unit(a->orig) == PROFILE_SECONDS)
+        snprintf(right, sizeof(right), "  %s  %.6f s ", a->title, profile_total(a->orig));
     else
         snprintf(right, sizeof(right), "  %s  %.0f samples ", a->title, profile_total(a->orig));
     int rw = canvas_text_width(right);
@@ -1063,8 +1065,11 @@ static void draw_status(struct app *a, struct canvas *c, int y)
                         CANVAS_REVERSE | CANVAS_BOLD);
     if (*module)
         x += canvas_printf(c, x, y, c->w - x, 0, 0, CANVAS_REVERSE, " (%s)", module);
+    char sw[40], tw[40];
+    profile_format_weight(a->cur, n->self, sw, sizeof(sw));
+    profile_format_weight(a->cur, n->total, tw, sizeof(tw));
     canvas_printf(c, x, y, c->w - x, 0, 0, CANVAS_REVERSE,
-                  "  self %.0f  total %.0f  %.2f%% of all  %.2f%% of zoom", n->self, n->total,
+                  "  self %s  total %s  %.2f%% of all  %.2f%% of zoom", sw, tw,
                   all > 0 ? 100 * n->total / all : 0, z > 0 ? 100 * n->total / z : 0);
 }
 
@@ -1088,9 +1093,12 @@ static void draw_bottom(struct app *a, struct canvas *c, int y)
     }
     if (a->pattern) {
         double all = profile_total(a->cur), z = profile_node(a->cur, a->zoom)->total;
+        char mw[40];
+        profile_format_weight(a->cur, a->match_all, mw, sizeof(mw));
         canvas_printf(c, 0, y, c->w, 0, 0, CANVAS_BOLD,
-                      "/%s: %.0f samples, %.2f%% of all, %.2f%% of zoomed   n/N next/prev",
-                      a->pattern, a->match_all, all > 0 ? 100 * a->match_all / all : 0,
+                      "/%s: %s%s, %.2f%% of all, %.2f%% of zoomed   n/N next/prev", a->pattern,
+                      mw, profile_unit(a->cur) == PROFILE_SECONDS ? "" : " samples",
+                      all > 0 ? 100 * a->match_all / all : 0,
                       z > 0 ? 100 * a->match_zoom / z : 0);
         return;
     }
@@ -1194,7 +1202,7 @@ void app_draw(struct app *a, struct canvas *c)
         a->hit_valid = true;
         draw_status(a, c, top + ih);
         if (table_h > 0 && !table_ready(a)) {
-            table_header(c, 0, top + 1 + ih, w, a->order);
+            table_header(c, 0, top + 1 + ih, w, a->order, profile_unit(a->cur));
             canvas_text(c, 2, top + 2 + ih, w - 2, "computing...", 0, 0, CANVAS_DIM);
         } else if (table_h > 0) {
             a->table.list.selected = LIST_NONE;

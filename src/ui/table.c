@@ -24,6 +24,10 @@ void table_build(struct table_view *t, const struct profile *p, uint32_t node,
     t->node = node;
     t->order = order;
     t->base = profile_total(p);
+    size_t nflat;
+    double flat_base;
+    if (profile_flat(p, &nflat, &flat_base) && node == PROFILE_ROOT)
+        t->base = flat_base; /* pstats: shares of its total time, as pstats gives them */
     t->list.count = stats_functions(p, node, order, &t->rows);
     t->list.selected = same ? keep.selected : 0;
     t->list.top = same ? keep.top : 0;
@@ -35,12 +39,20 @@ void table_free(struct table_view *t)
     t->rows = NULL;
 }
 
-void table_header(struct canvas *c, int x, int y, int w, enum stats_order order)
+void table_header(struct canvas *c, int x, int y, int w, enum stats_order order,
+                  enum profile_unit unit)
 {
+    bool s = unit == PROFILE_SECONDS;
     canvas_printf(c, x, y, w, 0, 0, CANVAS_BOLD, "%s  %s  %10s %10s  %s",
                   order == STATS_BY_SELF ? "[self%]" : " self% ",
-                  order == STATS_BY_TOTAL ? "[total%]" : " total% ", "self", "total",
-                  order == STATS_BY_NAME ? "[function]" : "function");
+                  order == STATS_BY_TOTAL ? "[total%]" : " total% ", s ? "self s" : "self",
+                  s ? "total s" : "total", order == STATS_BY_NAME ? "[function]" : "function");
+}
+
+/* "%10.0f" samples or "%10.6f" seconds */
+static const char *weight_fmt(const struct profile *p)
+{
+    return profile_unit(p) == PROFILE_SECONDS ? "%10.6f" : "%10.0f";
 }
 
 /* A function's name in a list, with its module when another module has a
@@ -59,8 +71,12 @@ static void table_row(void *ctx, size_t i, struct canvas *c, int x, int y, int w
     const struct frame *f = frames_get(profile_frames_const(t->p), s->frame);
     uint8_t attr = sel ? CANVAS_REVERSE : 0;
     canvas_fill(c, x, y, w, ' ', 0, 0, attr);
-    int n = canvas_printf(c, x, y, w, 0, 0, attr, "%6.2f%%  %7.2f%%  %10.0f %10.0f  ",
-                          pct(s->self, t->base), pct(s->total, t->base), s->self, s->total);
+    int n = canvas_printf(c, x, y, w, 0, 0, attr, "%6.2f%%  %7.2f%%  ", pct(s->self, t->base),
+                          pct(s->total, t->base));
+    n += canvas_printf(c, x + n, y, w - n, 0, 0, attr, weight_fmt(t->p), s->self);
+    n += canvas_printf(c, x + n, y, w - n, 0, 0, attr, " ");
+    n += canvas_printf(c, x + n, y, w - n, 0, 0, attr, weight_fmt(t->p), s->total);
+    n += canvas_printf(c, x + n, y, w - n, 0, 0, attr, "  ");
     frame_text(c, x + n, y, w - n, f, attr);
 }
 
@@ -68,7 +84,7 @@ void table_render(struct table_view *t, struct canvas *c, int x, int y, int w, i
 {
     if (h <= 0)
         return;
-    table_header(c, x, y, w, t->order);
+    table_header(c, x, y, w, t->order, profile_unit(t->p));
     list_render(&t->list, c, x, y + 1, w, h - 1, table_row, t);
 }
 
@@ -108,20 +124,23 @@ static void callers_row(void *ctx, size_t i, struct canvas *c, int x, int y, int
     uint8_t attr = sel ? CANVAS_REVERSE : 0;
     canvas_fill(c, x, y, w, ' ', 0, 0, attr);
     int n;
+    char wb[40];
     if (i < v->s.ncallers) {
         const struct func_stat *s = &v->s.callers[i];
-        n = canvas_printf(c, x, y, w, 0, 0, attr, "  %7.2f%%  %10.0f   caller   ",
-                          pct(s->total, all), s->total);
+        snprintf(wb, sizeof(wb), weight_fmt(v->p), s->total);
+        n = canvas_printf(c, x, y, w, 0, 0, attr, "  %7.2f%%  %s   caller   ", pct(s->total, all),
+                          wb);
         frame_text(c, x + n, y, w - n, frames_get(fr, s->frame), attr);
     } else if (i == v->s.ncallers) {
-        n = canvas_printf(c, x, y, w, 0, 0, attr | CANVAS_BOLD,
-                          "  %7.2f%%  %10.0f   self %.2f%%  ", pct(v->s.total, all), v->s.total,
-                          pct(v->s.self, all));
+        snprintf(wb, sizeof(wb), weight_fmt(v->p), v->s.total);
+        n = canvas_printf(c, x, y, w, 0, 0, attr | CANVAS_BOLD, "  %7.2f%%  %s   self %.2f%%  ",
+                          pct(v->s.total, all), wb, pct(v->s.self, all));
         frame_text(c, x + n, y, w - n, frames_get(fr, v->s.frame), attr | CANVAS_BOLD);
     } else {
         const struct func_stat *s = &v->s.callees[i - v->s.ncallers - 1];
-        n = canvas_printf(c, x, y, w, 0, 0, attr, "  %7.2f%%  %10.0f   callee     ",
-                          pct(s->total, all), s->total);
+        snprintf(wb, sizeof(wb), weight_fmt(v->p), s->total);
+        n = canvas_printf(c, x, y, w, 0, 0, attr, "  %7.2f%%  %s   callee     ", pct(s->total, all),
+                          wb);
         frame_text(c, x + n, y, w - n, frames_get(fr, s->frame), attr);
     }
 }
@@ -131,7 +150,7 @@ void callers_render(struct callers_view *v, struct canvas *c, int x, int y, int 
     if (h <= 0)
         return;
     canvas_printf(c, x, y, w, 0, 0, CANVAS_BOLD,
-                  "Callers and callees of %s (merged over %s), %% of all samples",
+                  "Callers and callees of %s (merged over %s), %% of all",
                   frames_get(profile_frames_const(v->p), v->s.frame)->name,
                   "every place it occurs");
     list_render(&v->list, c, x, y + 1, w, h - 1, callers_row, v);

@@ -47,3 +47,19 @@ wait_for() {
     return 1
 }
 keys() { $T send-keys -t v "$@"; }
+
+# The CPython interpreters: "LABEL PATH" lines (PATH "-" when absent):
+# Debian's python3.11, and pyenv's newest patch release of each minor
+# version 3.10-3.13, found without running pyenv itself.
+PYENV_ROOT=${PYENV_ROOT:-$HOME/.pyenv}
+interpreters() {
+    echo "debian-3.11 /usr/bin/python3.11"
+    for m in 10 11 12 13; do
+        p=$(ls -d "$PYENV_ROOT"/versions/3.$m.*/bin/python3.$m 2>/dev/null | sort -V | tail -1)
+        if [ -n "$p" ] && [ -x "$p" ]; then
+            echo "pyenv-3.$m $p"
+        else
+            echo "pyenv-3.$m -"
+        fi
+    done
+}

@@ -145,14 +145,95 @@ for f in p.pb.gz s.json p.prof t.txt /bin/ls; do
     "$TPROF" report "$f" >/dev/null 2>err.txt
     rc=$?
     case $f in
-    p.pb.gz) want="gzip-compressed (a pprof profile?): tprof reads only folded stacks and perf script text so far" ;;
+    p.pb.gz) want="gzip-compressed (a pprof profile?): tprof reads only folded stacks, perf script text and Python pstats (.prof) so far" ;;
     s.json) want="a speedscope JSON file: tprof reads only" ;;
-    p.prof) want="a Python pstats file" ;;
+    p.prof) want="is not a readable pstats file: unknown marshal type code 0x00 at offset 1" ;;
     *) want="none of the formats tprof reads" ;;
     esac
     [ $rc -eq 1 ] && [ "$(wc -l <err.txt)" -eq 1 ] && grep -qF "$want" err.txt
     check "report $f: one line, the format named or those tried, exit 1" $? "rc=$rc $(cat err.txt)"
 done
+
+# pstats: every CPython present profiles tests/e2e/py/pstats_work.py with
+# cProfile and with the pure-Python profile module (whose file keys its own
+# entry by a code object, and gives callers as counts); report's table is
+# pstats's own figures (py/pstats_check.py compares them with what that
+# Python's pstats reads, every function within 0.1 point).
+CHECK="$ROOT/tests/e2e/py/pstats_check.py"
+interpreters >pylist
+while read -r label py; do
+    if [ "$py" = "-" ] || [ ! -x "$py" ]; then
+        skip "pstats from $label" "not installed"
+        continue
+    fi
+    for mod in cProfile profile; do
+        "$py" -m $mod -o "$label.$mod.prof" "$ROOT/tests/e2e/py/pstats_work.py" >/dev/null 2>&1
+        "$TPROF" report --top 100000 --width 2000 "$label.$mod.prof" >"$label.$mod.txt" 2>"$label.$mod.err"
+        rc=$?
+        "$py" "$CHECK" "$label.$mod.prof" "$label.$mod.txt" >"$label.$mod.chk" 2>&1
+        r=$?
+        [ $rc -eq 0 ] && [ $r -eq 0 ] && grep -q "^$label.$mod.prof: pstats, [0-9.]* seconds" "$label.$mod.txt"
+        check "pstats from $label $mod: report's table is what pstats reads (0.1 point)" $? \
+            "rc=$rc $(cat "$label.$mod.err") $(tail -5 "$label.$mod.chk")"
+    done
+    grep -q "calls give only a count (the profile module's file)" "$label.profile.err" &&
+        grep -q "^ *[0-9.]*% *[0-9.]*% .*  <module> (profile:0)$" "$label.profile.txt"
+    check "pstats from $label profile: its code-object key named, its counts said" $? \
+        "$(cat "$label.profile.err") $(grep -c . "$label.profile.txt") lines"
+    last="$label"
+    lastpy="$py"
+done <pylist
+if [ -n "${last:-}" ]; then
+    # the comparison can fail: one share moved by a point is seen
+    awk 'NR == 4 { sub(/^ */, ""); $1 = sprintf("%.2f%%", $1 + 1); print "  " $0; next } { print }' \
+        "$last.cProfile.txt" >moved.txt
+    ! "$lastpy" "$CHECK" "$last.cProfile.prof" moved.txt >/dev/null 2>&1
+    check "pstats: the comparison sees a share moved by one point" $? "$(sed -n 4p moved.txt)"
+    # the tree: the naive encoder under main, snakeviz's way
+    "$TPROF" report --tree --width 300 "$last.cProfile.prof" >tree.txt 2>&1
+    grep -q "▾ main (.*pstats_work.py:[0-9]*)$" tree.txt &&
+        grep -q "^ *[0-9.]*% *[0-9.]*% *▾ encode_binary (.*pstats_work.py:[0-9]*)$" tree.txt &&
+        grep -q "<built-in method _struct.pack>$" tree.txt &&
+        grep -q "json/encoder.py:[0-9]*)$" tree.txt
+    check "pstats: the tree (main, encode_binary, _struct.pack, json shortened)" $? "$(head -30 tree.txt)"
+    # a cut file: one line, exit 1
+    head -c 300 "$last.cProfile.prof" >cut.prof
+    "$TPROF" report cut.prof >/dev/null 2>err.txt
+    rc=$?
+    [ $rc -eq 1 ] && [ "$(wc -l <err.txt)" -eq 1 ] &&
+        grep -q "'cut.prof' is not a readable pstats file: truncated marshal data at offset" err.txt
+    check "pstats: a cut file is one line, exit 1" $? "rc=$rc $(cat err.txt)"
+    # the viewer: seconds where samples were
+    [ -n "${T:-}" ] || tmux_start formats
+    $T new-session -d -s v -x 140 -y 30 "env LANG=C.UTF-8 TERM=screen '$TPROF' view '$last.cProfile.prof'; echo EXIT=\$?; sleep 60"
+    wait_for "[icicle]"
+    keys j j j
+    wait_for "<module> (" 50
+    screen | grep -q "pstats_work.py:1)  self 0\.[0-9]* s  total [0-9.]* s " &&
+        screen | head -1 | grep -q "[0-9]\.[0-9]\{6\} s *$"
+    ok=$?
+    keys q
+    wait_for "EXIT=0"
+    check "view of a .prof: times in seconds in the title and status line" $? "$(screen | head -24)"
+    $T kill-session -t v 2>/dev/null
+    # convert: folded with seconds as counts
+    "$TPROF" convert "$last.cProfile.prof" -o prof.folded 2>err.txt &&
+        grep -q "^<built-in method builtins.exec>;<module> ([^;]*pstats_work.py:1);main (" prof.folded
+    check "convert .prof -> folded" $? "$(cat err.txt) $(head -3 prof.folded)"
+fi
+PSTATS="$SHARED/conformance/pstats"
+if [ -d "$PSTATS" ]; then
+    bad=""
+    for f in "$PSTATS"/*.prof; do
+        b=$(basename "$f")
+        "$TPROF" report --top 100000 --width 2000 "$f" >"$b.txt" 2>/dev/null &&
+            python3 "$CHECK" --json "$f.json" "$b.txt" >"$b.chk" || bad="$bad $b: $(tail -3 "$b.chk")"
+    done
+    [ -z "$bad" ]
+    check "pstats conformance: report's table is what pstats read from the corpus's files" $? "$bad"
+else
+    skip "pstats conformance" "../shared/conformance is not present"
+fi
 
 # convert: folded out (a round trip keeps every stack and count), other
 # formats refused by name, an unknown extension asks for --format.

@@ -86,7 +86,21 @@ static void test_other_formats_named(void **state)
     static const unsigned char marshal[] = {0xfb, 0, 0, 0, '0'};
     assert_null(profile_import(file_of(marshal, sizeof(marshal)), &o, &fmt, note, 600, err, 512));
     unlink(path);
-    assert_non_null(strstr(err, "a Python pstats file"));
+    assert_non_null(strstr(err, "is not a readable pstats file: unknown marshal type code 0x00 "
+                                "at offset 1"));
+    /* {('a', 1, 'f'): (1, 1, 2.0, 2.0, {})}: read as pstats */
+    static const unsigned char prof[] = {
+        0xfb, ')', 3,   'z', 1, 'a', 'i', 1, 0, 0, 0, 'z', 1, 'f', ')', 5, 'i', 1, 0, 0, 0, 'i',
+        1,    0,   0,   0,   'g', 0, 0,   0, 0, 0, 0, 0,   0x40, 'g', 0, 0, 0, 0, 0, 0, 0, 0x40,
+        '{',  '0', '0'};
+    struct profile *pp = profile_import(file_of(prof, sizeof(prof)), &o, &fmt, note, 600, err, 512);
+    unlink(path);
+    assert_non_null(pp);
+    assert_int_equal(fmt, IMPORT_PSTATS);
+    assert_int_equal(profile_unit(pp), PROFILE_SECONDS);
+    assert_true(profile_total(pp) == 2);
+    assert_string_equal(note, "");
+    profile_free(pp);
     assert_null(import_text("  {\"shared\": {}, \"$schema\": \"https://www.speedscope.app/\"}", &fmt,
                             note, err));
     assert_non_null(strstr(err, "a speedscope JSON file"));
