@@ -11,7 +11,7 @@ CC      ?= cc
 WERROR  ?= -Werror
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Wvla $(WERROR) -Iinclude -D_GNU_SOURCE -MMD -MP
-LDLIBS  = -lunwind-x86_64 -lunwind -ldw -lelf -liberty -lncursesw -lm
+LDLIBS  = -lunwind-x86_64 -lunwind -ldw -lelf -liberty -ljansson -lncursesw -lm
 
 BUILD   = build
 SRCS    = $(wildcard src/*/*.c)
@@ -42,7 +42,7 @@ FUZZ_SAN     = -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_OBJS    = $(SRCS:%.c=$(BUILD)/fuzzobj/%.o)
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps check unit e2e e2e-asan progs demo demo-python bench format clean amqp-selftest fuzz fuzz-replay
+.PHONY: all deps deps-test check unit e2e e2e-asan progs demo demo-python bench format clean amqp-selftest fuzz fuzz-replay
 all: tprof $(BUILD)/amqp-bench
 
 # The showcase workload: built -O2 -g, not stripped.
@@ -57,6 +57,9 @@ amqp-selftest: $(BUILD)/amqp-bench-asan
 
 deps:
 	@sh scripts/install-deps.sh
+# the test oracles too (headless Chromium for SVG, xmllint)
+deps-test:
+	@sh scripts/install-deps.sh --tests
 
 tprof: $(OBJS) $(MAIN)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
@@ -138,7 +141,7 @@ e2e-asan: $(BUILD)/tprof-asan progs $(BUILD)/amqp-bench
 	@TPROF_BIN=$(CURDIR)/$(BUILD)/tprof-asan TPROF_SANITIZED=1 \
 		ASAN_OPTIONS=verify_asan_link_order=0 sh tests/e2e/run.sh
 
-check: deps
+check: deps-test
 	@$(MAKE) --no-print-directory tprof progs $(UNIT_BINS) $(BUILD)/amqp-bench \
 		$(BUILD)/tprof-asan $(REPLAY_BINS)
 	@$(MAKE) --no-print-directory unit

@@ -3,7 +3,7 @@
 # As root it runs apt-get; otherwise it prints the exact command to run.
 set -e
 # build: compiler, libunwind, libelf and libdw (DWARF: CPython's structure
-# offsets), libiberty (demangling), zlib, ncurses, uthash
+# offsets), libiberty (demangling), zlib, ncurses, uthash, jansson (speedscope JSON)
 # tests: cmocka; libc6-dbg (libc's debug symbols); perf, the reference; tmux
 # (TUI tests); python3 (stackstats.py); python3.11 (Debian's CPython, whose
 # frames tprof must read: /usr/bin/python3.11) and python3.11-dbg (its
@@ -11,9 +11,12 @@ set -e
 # (strip, nm); nodejs (JIT frames via --perf-basic-prof); man-db (the man
 # page renders); procps (pgrep, sysctl); clang and its sanitizer runtimes
 # (make fuzz: libFuzzer)
+# With --tests (make check), the test oracles too: chromium (the SVG flame
+# graph loaded headless) and libxml2-utils (xmllint: the SVG is valid XML).
 PKGS="gcc make pkg-config libunwind-dev libelf-dev libdw-dev libiberty-dev zlib1g-dev \
-libncurses-dev uthash-dev libcmocka-dev libc6-dbg linux-perf tmux python3 python3.11 python3.11-dbg g++ binutils \
+libncurses-dev uthash-dev libjansson-dev libcmocka-dev libc6-dbg linux-perf tmux python3 python3.11 python3.11-dbg g++ binutils \
 nodejs man-db procps clang libclang-rt-14-dev"
+[ "${1:-}" = "--tests" ] && PKGS="$PKGS chromium libxml2-utils"
 
 missing=""
 for p in $PKGS; do

@@ -30,11 +30,13 @@ static const char usage_text[] =
     "  folded (collapsed stacks)     tprof view run.folded\n"
     "  perf script text              perf script | tprof report --top 20 -\n"
     "  Python pstats (cProfile)      tprof view out.prof   (times in seconds)\n"
+    "  speedscope JSON               tprof view profile.speedscope.json\n"
     "\n"
     "Recording options:\n"
     "  -p, --pid PID[,PID]    attach to running processes (all their threads, and\n"
     "                         children made later); q or Ctrl-C detaches, they go on\n"
-    "  -o, --output FILE      write the folded profile to FILE (headless default:\n"
+    "  -o, --output FILE      write the profile to FILE: .json speedscope, .svg a\n"
+    "                         flame graph, other names folded (headless default:\n"
     "                         " TPROF_DEFAULT_OUTPUT "; live: only with -o); - is stdout;\n"
     "                         a device or FIFO is written in place, a file replaced\n"
     "                         atomically; checked before the program starts\n"
@@ -80,10 +82,15 @@ static const char usage_text[] =
     "      --all              both (_[k], _[j] in folded output)\n"
     "      --addrs            unknown frames as [module <ADDR>]\n"
     "      --event NAME       the samples of event NAME (default: the first event)\n"
+    "speedscope input:\n"
+    "      --profile N        read profile N of the file, from 0 (default: its\n"
+    "                         active profile)\n"
     "convert only:\n"
-    "  -o, --output OUT       where to write: .folded, .txt or - (stdout) is folded;\n"
-    "                         SVG, speedscope and pprof are not written yet\n"
-    "      --format F         the format to write, whatever OUT's name (folded)\n"
+    "  -o, --output OUT       where to write, in the format its name says: .folded,\n"
+    "                         .txt or - (stdout) folded, .json speedscope, .svg an\n"
+    "                         interactive flame graph (pprof is not written yet)\n"
+    "      --format F         the format to write, whatever OUT's name: folded,\n"
+    "                         speedscope or svg\n"
     "report only:\n"
     "      --icicle           the icicle (default: icicle and the top 20 functions)\n"
     "      --tree             the call tree, indented\n"
@@ -132,6 +139,7 @@ enum {
     OPT_STACK_SIZE = 256, OPT_MAX_DEPTH, OPT_REFRESH, OPT_DURATION, OPT_BACKEND, OPT_MODE, OPT_PYTHON, OPT_PYTHON_LINES, OPT_THREADS, OPT_PID_ROOTS, OPT_NO_TUI, OPT_FOCUS,
     OPT_HIDE, OPT_INVERT, OPT_ICICLE, OPT_TREE, OPT_TOP, OPT_WIDTH, OPT_MIN_PERCENT,
     OPT_PS_PID, OPT_PS_TID, OPT_PS_KERNEL, OPT_PS_JIT, OPT_PS_ALL, OPT_PS_ADDRS, OPT_PS_EVENT,
+    OPT_SS_PROFILE,
     OPT_FORMAT,
 };
 
@@ -148,6 +156,7 @@ static int main_subcommand(int argc, char **argv, enum subcmd sub)
         {"all", no_argument, NULL, OPT_PS_ALL},
         {"addrs", no_argument, NULL, OPT_PS_ADDRS},
         {"event", required_argument, NULL, OPT_PS_EVENT},
+        {"profile", required_argument, NULL, OPT_SS_PROFILE},
         {"output", required_argument, NULL, 'o'},
         {"format", required_argument, NULL, OPT_FORMAT},
         {"focus", required_argument, NULL, OPT_FOCUS},
@@ -203,6 +212,13 @@ static int main_subcommand(int argc, char **argv, enum subcmd sub)
                 return usage_error("%sinvalid --event '' (an event name, as perf script "
                                    "prints it: cycles, cpu-clock...)", "");
             ps->event = optarg;
+            break;
+        case OPT_SS_PROFILE:
+            if (parse_uint(optarg, 1000000, &v) < 0)
+                return usage_error("invalid --profile '%s' (a profile's index in a speedscope "
+                                   "file, from 0)", optarg);
+            r.imp.has_profile = true;
+            r.imp.profile = (unsigned)v;
             break;
         case 'o':
             out = optarg;

@@ -57,9 +57,14 @@ void app_profile_changed(struct app *a);
 bool app_paused(const struct app *a);
 /* o: the program's captured output (not owned). */
 void app_set_log(struct app *a, const struct linebuf *log);
-/* e: write the profile so far; FN returns 0 and fills MSG with where. */
-typedef int (*app_export_fn)(void *ctx, char *msg, size_t len);
+/* e asks for a file name (its extension is the format: .folded, .txt,
+ * .json speedscope, .svg) and writes what is on screen (the transforms
+ * applied) there, through FN when set (live: it first takes the samples
+ * waiting), else app_export. FN returns 0, MSG saying what was written. */
+typedef int (*app_export_fn)(void *ctx, const char *path, char *msg, size_t len);
 void app_set_export(struct app *a, app_export_fn fn, void *ctx);
+/* Write the profile on screen to PATH; 0, or -1 (MSG says why either way). */
+int app_export(struct app *a, const char *path, char *msg, size_t len);
 
 /* Start on the terminal and draw; -1 with ERR when there is none. */
 int app_start(struct app *a, char *err, size_t errlen);

@@ -1,19 +1,22 @@
 /* import: every profile a command takes (view, report, convert), its
- * format told by content, not by name: folded, perf script text or Python
- * pstats today; pprof and speedscope files are recognised and refused by
- * name. */
+ * format told by content, not by name: folded, perf script text, Python
+ * pstats or speedscope JSON today; pprof files are recognised and refused
+ * by name. */
 #ifndef TPROF_IMPORT_H
 #define TPROF_IMPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "tprof/perfscript.h"
 #include "tprof/profile.h"
 
-enum import_format { IMPORT_FOLDED, IMPORT_PERF_SCRIPT, IMPORT_PSTATS };
+enum import_format { IMPORT_FOLDED, IMPORT_PERF_SCRIPT, IMPORT_PSTATS, IMPORT_SPEEDSCOPE };
 
 struct import_opts {
     struct perfscript_opts perf; /* for perf script text */
+    bool has_profile;            /* speedscope: --profile N given */
+    unsigned profile;            /* N: the profile to read, from 0 */
 };
 
 /* Read PATH ("-": standard input). NULL with ERR (one line) when it cannot
@@ -23,7 +26,7 @@ struct profile *profile_import(const char *path, const struct import_opts *o,
                                enum import_format *fmt, char *note, size_t cap, char *err,
                                size_t errlen);
 
-/* "folded", "perf script", "pstats". */
+/* "folded", "perf script", "pstats", "speedscope". */
 const char *import_format_name(enum import_format f);
 
 #endif

@@ -42,6 +42,7 @@
 #include "tprof/atomicfile.h"
 #include "tprof/clock.h"
 #include "tprof/cmd.h"
+#include "tprof/export.h"
 #include "tprof/folded.h"
 #include "tprof/linebuf.h"
 #include "tprof/launch.h"
@@ -81,7 +82,6 @@ struct capture {
 struct run {
     struct pipeline *pl;
     struct profile *prof;
-    unsigned exports;
     const struct record_opts *o;
     struct perf_session *ps;   /* NULL on the ptrace backend */
     struct ptrace_session *pt; /* the ptrace backend, or wall mode's blocked threads */
@@ -149,22 +149,13 @@ static void refresh_view(struct run *u)
     app_redraw(u->app);
 }
 
-/* e: the profile so far, to a new file in the current directory. */
-static int export_now(void *ctx, char *msg, size_t len)
+/* e: the samples waiting taken first, then what is on screen to PATH. */
+static int export_now(void *ctx, const char *path, char *msg, size_t len)
 {
     struct run *u = ctx;
     if (pipeline_flush(u->pl))
         app_profile_changed(u->app);
-    char path[96], err[300];
-    snprintf(path, sizeof(path), "tprof-%d-%u.folded", (int)getpid(), ++u->exports);
-    long n = folded_write_file(u->prof, path, err, sizeof(err));
-    if (n < 0) {
-        snprintf(msg, len, "export failed: %s", err);
-        return -1;
-    }
-    snprintf(msg, len, "exported %ld stacks (%.0f samples) to %s", n, profile_total(u->prof),
-             path);
-    return 0;
+    return app_export(u->app, path, msg, len);
 }
 
 static void capture_read(struct run *u, struct capture *c)
@@ -603,6 +594,17 @@ int cmd_record(const struct record_opts *o)
     /* The output is opened before anything runs: a path that cannot be
      * written is said now, not after the whole recording. */
     const char *output = o->output ? o->output : live ? NULL : TPROF_DEFAULT_OUTPUT;
+    /* its format by its name; a name with no known extension is folded */
+    int out_fmt = output ? export_format_for(output, NULL, EXPORT_FOLDED, err, sizeof(err))
+                         : EXPORT_FOLDED;
+    if (out_fmt == EXPORT_PPROF) {
+        fprintf(stderr, "tprof: writing pprof is not implemented yet; folded, speedscope "
+                        "(.json) and SVG (.svg) are\n");
+        close(u->sfd);
+        close(u->tfd);
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        return 2;
+    }
     struct atomicfile *out_af = NULL;
     if (output && !(out_af = atomicfile_open(output, err, sizeof(err)))) {
         fprintf(stderr, "tprof: %s\n", err);
@@ -786,7 +788,9 @@ int cmd_record(const struct record_opts *o)
     if (ps->samples == 0) {
         snprintf(written, sizeof(written), "; no samples, so nothing written");
     } else if (out_af) {
-        long lines = folded_write_to(u->prof, out_af, err, sizeof(err));
+        profile_sort_children(u->prof);
+        long lines = export_to(u->prof, (enum export_format)out_fmt, o->argv ? o->argv[0] : "attached processes",
+                               out_af, err, sizeof(err));
         out_af = NULL;
         if (lines < 0) {
             fprintf(stderr, "tprof: %s\n", err);

@@ -1,10 +1,10 @@
 /*
  * import: one entry for every command that reads a profile. The format is
  * told from the first 64 KiB (standard input included: input_peek keeps
- * them for the reader): pstats by its marshalled dict, perf script text by
- * its first sample header, folded otherwise. Gzip (pprof) and JSON (speedscope)
- * files are recognised and refused with their name until their readers
- * exist, rather than read as malformed folded lines; other binary data
+ * them for the reader): speedscope by its schema, pstats by its marshalled
+ * dict, perf script text by its first sample header, folded otherwise. Gzip
+ * (pprof) and other JSON files are recognised and refused with their name
+ * until their readers exist, rather than read as malformed folded lines; other binary data
  * (a raw protobuf, an executable) is refused as such.
  */
 #include <inttypes.h>
@@ -12,12 +12,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tprof/export.h"
 #include "tprof/folded.h"
 #include "tprof/import.h"
 #include "tprof/input.h"
 #include "tprof/pstats.h"
 
-#define READS "folded stacks, perf script text and Python pstats (.prof)"
+#define READS "folded stacks, perf script text, Python pstats (.prof) and speedscope JSON"
+#define MAX_JSON ((size_t)1 << 30)
 #define MAX_PSTATS ((size_t)256 << 20)
 
 const char *import_format_name(enum import_format f)
@@ -27,6 +29,8 @@ const char *import_format_name(enum import_format f)
         return "perf script";
     case IMPORT_PSTATS:
         return "pstats";
+    case IMPORT_SPEEDSCOPE:
+        return "speedscope";
     default:
         return "folded";
     }
@@ -38,6 +42,14 @@ static size_t past_blanks(const unsigned char *p, size_t n, size_t i)
     while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r'))
         i++;
     return i;
+}
+
+/* JSON naming speedscope's schema within the first bytes. */
+static bool speedscope_detect(const unsigned char *p, size_t n)
+{
+    size_t i = past_blanks(p, n, 0);
+    return i < n && p[i] == '{' && !memchr(p, '\0', n) &&
+           memmem(p, n, "speedscope.app/file-format-schema", 33);
 }
 
 /* A format tprof knows but does not read yet, or NULL. */
@@ -53,10 +65,8 @@ static const char *unread_format(const unsigned char *p, size_t n)
     bool json = !nul && j < n &&
                 ((p[i] == '{' && (p[j] == '"' || p[j] == '}')) ||
                  (p[i] == '[' && (p[j] == '{' || p[j] == '"' || p[j] == ']')));
-    if (json && memmem(p, n, "speedscope", 10))
-        return "a speedscope JSON file";
-    if (json)
-        return "JSON";
+    if (json && !speedscope_detect(p, n))
+        return "JSON, but not a speedscope file (no \"$schema\" naming speedscope's format)";
     return NULL;
 }
 
@@ -110,6 +120,25 @@ struct profile *profile_import(const char *path, const struct import_opts *o,
         snprintf(err, errlen, "'%s' is %s: tprof reads only " READS " so far", name, what);
         input_close(in);
         return NULL;
+    }
+    if (speedscope_detect((const unsigned char *)head, n)) {
+        *fmt = IMPORT_SPEEDSCOPE;
+        size_t len;
+        const char *all = input_all(in, MAX_JSON, &len, err, errlen);
+        char why[400];
+        struct profile *p =
+            all ? speedscope_read(all, len, o->has_profile ? (int)o->profile : -1, note, cap, why,
+                                  sizeof(why))
+                : NULL;
+        if (all && !p)
+            snprintf(err, errlen, "'%s' is not a readable speedscope file: %s", name, why);
+        if (p && note[0]) {
+            char body[600];
+            snprintf(body, sizeof(body), "%s", note);
+            snprintf(note, cap, "%s: %s", name, body);
+        }
+        input_close(in);
+        return p;
     }
     if (pstats_detect(head, n)) {
         *fmt = IMPORT_PSTATS;

@@ -27,8 +27,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tprof/app.h"
+#include "tprof/export.h"
 #include "tprof/icicle.h"
 #include "tprof/linebuf.h"
 #include "tprof/stats.h"
@@ -40,7 +42,7 @@
 enum view { VIEW_ICICLE, VIEW_TREE, VIEW_TOP, VIEW_CALLERS, VIEW_COUNT, VIEW_LOG = VIEW_COUNT };
 static const char *const view_names[VIEW_COUNT] = {"icicle", "tree", "top", "callers"};
 
-enum prompt { PROMPT_NONE, PROMPT_SEARCH, PROMPT_HIDE };
+enum prompt { PROMPT_NONE, PROMPT_SEARCH, PROMPT_HIDE, PROMPT_EXPORT };
 
 struct app {
     char *title;
@@ -67,6 +69,7 @@ struct app {
     enum prompt prompt;
     char input[256];
     size_t ninput;
+    unsigned exports; /* e: files named so far */
     char msg[512];
 
     /* views */
@@ -401,6 +404,32 @@ void app_set_log(struct app *a, const struct linebuf *log)
     a->log_follow = true;
 }
 
+int app_export(struct app *a, const char *path, char *msg, size_t len)
+{
+    char err[400];
+    int fmt = export_format_for(path, NULL, -1, err, sizeof(err));
+    if (fmt == EXPORT_PPROF) {
+        snprintf(msg, len, "not exported: writing pprof is not implemented yet");
+        return -1;
+    }
+    if (fmt < 0) {
+        snprintf(msg, len, "not exported: %s", err);
+        return -1;
+    }
+    long n = export_file(a->cur, (enum export_format)fmt, a->title, path, err, sizeof(err));
+    if (n < 0) {
+        snprintf(msg, len, "export failed: %s", err);
+        return -1;
+    }
+    char w[40];
+    profile_format_weight(a->cur, profile_total(a->cur), w, sizeof(w));
+    snprintf(msg, len, "exported %ld %s (%s%s) to %s (%s)", n,
+             fmt == EXPORT_SVG ? "frames" : "stacks", w,
+             profile_unit(a->cur) == PROFILE_SECONDS ? "" : " samples", path,
+             export_format_name((enum export_format)fmt));
+    return 0;
+}
+
 void app_set_export(struct app *a, app_export_fn fn, void *ctx)
 {
     a->export_fn = fn;
@@ -612,7 +641,8 @@ static const struct binding bindings[] = {
     {TK_END, ALL_VIEWS, ACT_END, NULL, NULL},
     {'o', ALL_VIEWS, ACT_LOG, "o", "live: the program's output (o again: back)"},
     {'p', ALL_VIEWS, ACT_PAUSE, "p", "live: freeze the display (sampling goes on)"},
-    {'e', ALL_VIEWS, ACT_EXPORT, "e", "live: export the profile so far to a file"},
+    {'e', ALL_VIEWS, ACT_EXPORT, "e",
+     "export what is shown to a file: .folded/.txt, .json (speedscope), .svg"},
 };
 
 static struct list *current_list(struct app *a)
@@ -871,16 +901,11 @@ static enum app_result act(struct app *a, enum action ac)
         set_msg(a, "%s", a->paused ? "paused: sampling goes on, the display is frozen (p resumes)"
                                    : "resumed");
         break;
-    case ACT_EXPORT: {
-        if (!a->export_fn) {
-            set_msg(a, "%s", "nothing to export: this profile is already a file");
-            break;
-        }
-        char msg[400];
-        a->export_fn(a->export_ctx, msg, sizeof(msg));
-        set_msg(a, "%s", msg);
+    case ACT_EXPORT:
+        a->prompt = PROMPT_EXPORT;
+        snprintf(a->input, sizeof(a->input), "tprof-%d-%u.folded", (int)getpid(), ++a->exports);
+        a->ninput = strlen(a->input);
         break;
-    }
     }
     /* The tree's row is the selection at once, not only once drawn: keys
      * typed together (Tab End o f) act on the row they moved to. */
@@ -894,6 +919,9 @@ static enum app_result prompt_key(struct app *a, int key)
 {
     if (key == TK_ESC) {
         a->prompt = PROMPT_NONE;
+    } else if (key == 0x15) { /* Ctrl-U: clear */
+        a->ninput = 0;
+        a->input[0] = '\0';
     } else if (key == TK_BACKSPACE) {
         if (a->ninput) {
             /* remove one UTF-8 code point */
@@ -923,7 +951,14 @@ static enum app_result prompt_key(struct app *a, int key)
                 any |= a->match[i];
             if (a->pattern && !any)
                 set_msg(a, "no frame matches %s", a->pattern);
-        } else if (a->ninput) {
+        } else if (pr == PROMPT_EXPORT && a->ninput) {
+            char msg[400];
+            if (a->export_fn)
+                a->export_fn(a->export_ctx, a->input, msg, sizeof(msg));
+            else
+                app_export(a, a->input, msg, sizeof(msg));
+            set_msg(a, "%s", msg);
+        } else if (pr == PROMPT_HIDE && a->ninput) {
             push(a, FILTER_HIDE, a->input, false);
         }
     } else if (key >= 0x20 && key < 0x110000 && a->ninput + 5 < sizeof(a->input)) {
@@ -1077,7 +1112,10 @@ static void draw_bottom(struct app *a, struct canvas *c, int y)
 {
     if (a->prompt != PROMPT_NONE) {
         int x = canvas_text(c, 0, y, c->w,
-                            a->prompt == PROMPT_SEARCH ? "search (regex): " : "hide (regex): ", 0,
+                            a->prompt == PROMPT_SEARCH ? "search (regex): "
+                            : a->prompt == PROMPT_HIDE ? "hide (regex): "
+                                                       : "export to (.folded .json .svg): ",
+                            0,
                             0, CANVAS_BOLD);
         x += canvas_text(c, x, y, c->w - x, a->input, 0, 0, 0);
         canvas_fill(c, x, y, 1, '_', 0, 0, CANVAS_BOLD);

@@ -141,12 +141,14 @@ printf 'a;b 1\n' | gzip >p.pb.gz
 printf '{"$schema":"https://www.speedscope.app/file-format-schema.json","profiles":[]}\n' >s.json
 printf '\373\000\000\000' >p.prof
 printf 'hello world\nthis is text\n' >t.txt
-for f in p.pb.gz s.json p.prof t.txt /bin/ls; do
+printf '{"traceEvents": []}\n' >o.json
+for f in p.pb.gz s.json o.json p.prof t.txt /bin/ls; do
     "$TPROF" report "$f" >/dev/null 2>err.txt
     rc=$?
     case $f in
-    p.pb.gz) want="gzip-compressed (a pprof profile?): tprof reads only folded stacks, perf script text and Python pstats (.prof) so far" ;;
-    s.json) want="a speedscope JSON file: tprof reads only" ;;
+    p.pb.gz) want="gzip-compressed (a pprof profile?): tprof reads only folded stacks, perf script text, Python pstats (.prof) and speedscope JSON so far" ;;
+    s.json) want="is not a readable speedscope file: no shared.frames or no profiles" ;;
+    o.json) want="is JSON, but not a speedscope file" ;;
     p.prof) want="is not a readable pstats file: unknown marshal type code 0x00 at offset 1" ;;
     *) want="none of the formats tprof reads" ;;
     esac
@@ -212,6 +214,20 @@ if [ -n "${last:-}" ]; then
     screen | grep -q "pstats_work.py:1)  self 0\.[0-9]* s  total [0-9.]* s " &&
         screen | head -1 | grep -q "[0-9]\.[0-9]\{6\} s *$"
     ok=$?
+    # e on a saved profile: what is shown, hidden frames left out, to the
+    # name typed
+    keys x
+    keys j s o n Enter
+    wait_for "[hide json]" 50
+    keys e
+    wait_for "export to (.folded"
+    keys C-u v i e w . j s o n Enter
+    wait_for "exported " 50
+    screen | grep -q "exported [0-9]* stacks (0\.[0-9]* s) to view.json (speedscope)" &&
+        grep -q '"unit":"seconds"' view.json && ! grep -q 'json/' view.json &&
+        grep -q 'pstats_work.py' view.json
+    check "view: e writes what is shown (hide applied) in the format its name says" $? \
+        "$(screen | tail -2) $(head -c 300 view.json 2>/dev/null)"
     keys q
     wait_for "EXIT=0"
     check "view of a .prof: times in seconds in the title and status line" $? "$(screen | head -24)"
@@ -242,10 +258,108 @@ printf 'p;a;b 3\np;a;c 2\np;d 1\n' >in.folded
 check "convert folded -> folded keeps every stack and count" $? "$(cat out.txt)"
 "$TPROF" convert in.folded -o - | cmp -s in.folded -
 check "convert -o - writes to standard output" $? ""
-"$TPROF" convert in.folded -o out.svg 2>err.txt
+"$TPROF" convert in.folded -o out.pb.gz 2>err.txt
 rc=$?
-[ $rc -eq 2 ] && grep -q "writing svg is not implemented yet; folded (.folded, .txt) is" err.txt && [ ! -e out.svg ]
-check "convert to .svg: not implemented yet, said, nothing written" $? "rc=$rc $(cat err.txt)"
+[ $rc -eq 2 ] && grep -q "writing pprof is not implemented yet" err.txt && [ ! -e out.pb.gz ]
+check "convert to .pb.gz: not implemented yet, said, nothing written" $? "rc=$rc $(cat err.txt)"
+
+# SVG: valid XML, flamegraph.pl's titles (thousands separators), and in
+# headless Chromium the script zooms and searches (driven by the URL's
+# fragment: #zoom=NAME, #search=REGEX).
+printf 'prog;main;alpha;spin 1234567\nprog;main;beta;spin 765433\nprog;main;gamma<&> 500000\n' >big.folded
+"$TPROF" convert big.folded -o flame.svg 2>err.txt
+rc=$?
+[ $rc -eq 0 ] && xmllint --noout flame.svg 2>>err.txt &&
+    grep -q "<title>alpha (1,234,567 samples, 49.38%)</title>" flame.svg &&
+    grep -q "<title>all (2,500,000 samples, 100.00%)</title>" flame.svg &&
+    grep -q "<title>gamma&lt;&amp;&gt; (500,000 samples, 20.00%)</title>" flame.svg
+check "convert to .svg: valid XML, titles as flamegraph.pl writes them" $? "rc=$rc $(cat err.txt)"
+if command -v chromium >/dev/null 2>&1; then
+    dom() { chromium --headless --no-sandbox --disable-gpu --virtual-time-budget=3000 \
+        --user-data-dir="$TMP/chromium" --dump-dom "file://$TMP/flame.svg#$1" 2>/dev/null; }
+    dom "zoom=beta" >zoom.xml
+    # beta spans the whole width, alpha is hidden, main (a parent) is faded
+    grep -q '<g data-name="beta"><title>[^<]*</title><rect x="10" y="[0-9]*" width="1180"' zoom.xml &&
+        grep -q '<g data-name="alpha" style="display: none;">' zoom.xml &&
+        grep -q '<g data-name="main" style="opacity: 0.5;">' zoom.xml
+    check "svg in Chromium: a click's zoom widens the frame and hides the others" $? \
+        "$(grep -o '<g data-name="[a-z]*"[^>]*><title>[^<]*</title><rect[^>]*>' zoom.xml | head -8)"
+    dom "search=^(alpha|gamma)" >search.xml
+    grep -q '<text id="matched"[^>]*>Matched: 69.4%</text>' search.xml &&
+        grep -q '<g data-name="alpha"><title>[^<]*</title><rect [^>]*fill="rgb(230,0,230)"' search.xml
+    check "svg in Chromium: search highlights the matches and says their share" $? \
+        "$(grep -o '<text id="matched"[^<]*</text>' search.xml)"
+else
+    skip "svg in Chromium" "chromium is not installed (make deps-test installs it)"
+fi
+
+# speedscope: folded -> .json -> folded keeps every stack and count; the
+# file is valid against the schema of the npm package speedscope (ajv).
+"$TPROF" convert big.folded -o big.json && "$TPROF" convert big.json -o back.folded &&
+    cmp -s big.folded back.folded
+check "convert folded -> speedscope -> folded keeps every stack and count" $? "$(cat back.folded)"
+NPM_DIR="$ROOT/build/npm"
+if [ ! -d "$NPM_DIR/node_modules/speedscope" ] && command -v npm >/dev/null 2>&1; then
+    mkdir -p "$NPM_DIR" &&
+        npm install --no-audit --no-fund --silent --prefix "$NPM_DIR" speedscope@1 ajv@8 >npm.log 2>&1
+fi
+if [ -d "$NPM_DIR/node_modules/speedscope" ] && [ -d "$NPM_DIR/node_modules/ajv" ]; then
+    VALIDATE="env NODE_PATH=$NPM_DIR/node_modules node $ROOT/tests/e2e/js/validate_speedscope.js"
+    "$TPROF" convert "${last:-x}.cProfile.prof" -o prof.json 2>/dev/null || cp big.json prof.json
+    $VALIDATE big.json prof.json >val.txt 2>&1
+    check "speedscope: valid against the speedscope package's schema (ajv)" $? "$(cat val.txt)"
+    sed 's/"unit":"none",//' big.json >nounit.json
+    ! $VALIDATE nounit.json >/dev/null 2>&1
+    check "speedscope: the validation sees a missing unit" $? ""
+else
+    skip "speedscope schema" "npm could not install speedscope and ajv: $(tail -2 npm.log 2>/dev/null)"
+fi
+grep -q '"unit":"seconds"' prof.json 2>/dev/null || [ -z "${last:-}" ]
+check "speedscope from a .prof: unit seconds" $? "$(head -c 300 prof.json 2>/dev/null)"
+
+# tprof -o by extension: a recording straight to SVG and to speedscope
+"$TPROF" -q -o run.svg -- "$PROGS/hot" 0.3 >/dev/null 2>err.txt &&
+    xmllint --noout run.svg 2>>err.txt && grep -q "<title>spin ([0-9,]* samples, " run.svg
+check "tprof -o run.svg writes an SVG flame graph" $? "$(cat err.txt)"
+"$TPROF" -q -o run.json -- "$PROGS/hot" 0.3 >/dev/null 2>err.txt &&
+    "$TPROF" report --top 3 run.json 2>>err.txt | grep -q "  spin$"
+check "tprof -o run.json writes speedscope that reads back" $? "$(cat err.txt)"
+"$TPROF" -q -o run.pb.gz -- "$PROGS/hot" 0.3 >/dev/null 2>err.txt
+rc=$?
+[ $rc -eq 2 ] && grep -q "writing pprof is not implemented yet" err.txt && [ ! -e run.pb.gz ]
+check "tprof -o run.pb.gz: not implemented, said before the program runs" $? "rc=$rc $(cat err.txt)"
+
+# speedscope input: evented, several profiles (--profile N), errors
+cat >ev.json <<'EOF2'
+{"$schema": "https://www.speedscope.app/file-format-schema.json",
+ "shared": {"frames": [{"name": "main"}, {"name": "encode", "file": "codec.py", "line": 3},
+                       {"name": "memmove"}]},
+ "activeProfileIndex": 1,
+ "profiles": [
+  {"type": "sampled", "name": "first", "unit": "none", "startValue": 0, "endValue": 3,
+   "samples": [[0, 1], [0, 2]], "weights": [2, 1]},
+  {"type": "evented", "name": "second", "unit": "milliseconds", "startValue": 0, "endValue": 10,
+   "events": [{"type": "O", "frame": 0, "at": 0}, {"type": "O", "frame": 1, "at": 2},
+              {"type": "O", "frame": 2, "at": 5}, {"type": "C", "frame": 2, "at": 6},
+              {"type": "C", "frame": 1, "at": 9}, {"type": "C", "frame": 0, "at": 10}]}]}
+EOF2
+"$TPROF" convert ev.json -o ev.folded 2>err.txt &&
+    [ "$(cat ev.folded)" = "$(printf 'main 0.003\nmain;encode (codec.py:3) 0.006\nmain;encode (codec.py:3);memmove 0.001')" ] &&
+    grep -q "speedscope, profile 1 of 2 ('second'); --profile N reads another" err.txt
+check "speedscope evented: open/close times, the active profile, said" $? "$(cat ev.folded err.txt)"
+"$TPROF" convert --profile 0 ev.json -o ev0.folded 2>/dev/null &&
+    [ "$(cat ev0.folded)" = "$(printf 'main;encode (codec.py:3) 2\nmain;memmove 1')" ]
+check "speedscope: --profile 0 reads the first" $? "$(cat ev0.folded)"
+"$TPROF" report --profile 5 ev.json >/dev/null 2>err.txt
+rc=$?
+[ $rc -eq 1 ] && [ "$(wc -l <err.txt)" -eq 1 ] && grep -q "the file has 2 profiles (0 to 1)" err.txt
+check "speedscope: --profile past the end is one line, exit 1" $? "rc=$rc $(cat err.txt)"
+sed 's/"frame": 2, "at": 6/"frame": 1, "at": 6/' ev.json >bad.json
+"$TPROF" report bad.json >/dev/null 2>err.txt
+rc=$?
+[ $rc -eq 1 ] && grep -q "is not a readable speedscope file: event 4 closes frame 1, which is not the innermost open" err.txt
+check "speedscope: an unbalanced close is one line, exit 1" $? "rc=$rc $(cat err.txt)"
+
 "$TPROF" convert in.folded -o out.xyz 2>err.txt
 rc=$?
 [ $rc -eq 2 ] && grep -q "cannot tell the format to write from 'out.xyz'" err.txt

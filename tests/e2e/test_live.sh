@@ -53,12 +53,21 @@ check "p: the tree is frozen while the sample count goes on" $? "'$t1' vs '$t2',
 keys p
 wait_for "resumed"
 
-# e exports the profile so far.
+# e asks where (a name offered) and exports the profile so far.
 keys e
+wait_for "export to (.folded .json .svg): tprof-"
+keys Enter
 wait_for "exported "
-f=$(screen | sed -n 's/.* to \(tprof-[0-9]*-[0-9]*\.folded\).*/\1/p' | head -1)
+f=$(screen | sed -n 's/.* to \(tprof-[0-9]*-[0-9]*\.folded\) (folded).*/\1/p' | head -1)
 [ -n "$f" ] && [ -s "$f" ] && grep -q ";spin " "$f"
 check "e: the profile so far is written to a file, and where is said" $? "file '$f': $(screen | tail -1)"
+# the name's extension is the format; Ctrl-U clears the name offered
+keys e
+wait_for "export to (.folded"
+keys C-u l i v e . s v g Enter
+wait_for "exported "
+screen | grep -q "to live.svg (svg)" && grep -q "<title>spin (" live.svg && grep -q "</svg>" live.svg
+check "e: a name ending .svg writes an SVG flame graph" $? "$(screen | tail -1)"
 
 # q while the program runs: it is ended (SIGTERM), -o is written, status 143.
 keys q

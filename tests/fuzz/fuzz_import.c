@@ -1,9 +1,11 @@
 /* The import layer on any bytes: format detection, the perf script reader
- * with each flag set (the first input byte picks them) or the folded one,
- * and writing back what was accepted. */
+ * with each flag set (the first input byte picks them), the folded,
+ * pstats and speedscope readers,
+ * and writing back what was accepted in each output format. */
 #include <string.h>
 
 #include "fuzz.h"
+#include "tprof/export.h"
 #include "tprof/folded.h"
 #include "tprof/import.h"
 
@@ -25,6 +27,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     FILE *null = fopen("/dev/null", "w");
     folded_write(p, null);
+    speedscope_write(p, "fuzz", null);
+    svg_write(p, "fuzz", null);
     fclose(null);
     char out[64];
     perfscript_tidy((const char *)data, size, out, sizeof(out));

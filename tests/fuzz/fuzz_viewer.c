@@ -39,10 +39,10 @@ static int ext(const struct profile *p)
     return 0;
 }
 
-static int export_fn(void *ctx, char *msg, size_t len)
+static int export_fn(void *ctx, const char *path, char *msg, size_t len)
 {
-    (void)ctx;
-    snprintf(msg, len, "exported");
+    (void)ctx; /* (nothing written: the fuzzer must not fill the disk) */
+    snprintf(msg, len, "exported to %s", path);
     return 0;
 }
 

@@ -101,9 +101,10 @@ static void test_other_formats_named(void **state)
     assert_true(profile_total(pp) == 2);
     assert_string_equal(note, "");
     profile_free(pp);
-    assert_null(import_text("  {\"shared\": {}, \"$schema\": \"https://www.speedscope.app/\"}", &fmt,
-                            note, err));
-    assert_non_null(strstr(err, "a speedscope JSON file"));
+    assert_null(import_text("  {\"shared\": {}, \"$schema\": \"https://www.speedscope.app/"
+                            "file-format-schema.json\"}",
+                            &fmt, note, err));
+    assert_non_null(strstr(err, "is not a readable speedscope file: no shared.frames"));
     static const unsigned char elf[] = {0x7f, 'E', 'L', 'F', 2, 1, 1, 0};
     assert_null(profile_import(file_of(elf, sizeof(elf)), &o, &fmt, note, 600, err, 512));
     unlink(path);
@@ -115,7 +116,7 @@ static void test_other_formats_named(void **state)
     assert_true(profile_total(q) == 3);
     profile_free(q);
     assert_null(import_text("[{\"a\": 1}]", &fmt, note, err));
-    assert_non_null(strstr(err, "is JSON"));
+    assert_non_null(strstr(err, "is JSON, but not a speedscope file"));
     assert_null(import_text("hello\nworld\n", &fmt, note, err));
     assert_non_null(strstr(err, "no stacks in"));
     assert_non_null(strstr(err, "none of the formats tprof reads (folded stacks"));
