@@ -11,15 +11,20 @@ CC      ?= cc
 WERROR  ?= -Werror
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Wvla $(WERROR) -Iinclude -D_GNU_SOURCE -MMD -MP
-LDLIBS  = -lunwind-x86_64 -lunwind -ldw -lelf -liberty -ljansson -lncursesw -lm
+LDLIBS  = -lunwind-x86_64 -lunwind -ldw -lelf -liberty -ljansson -lprotobuf-c -lz -lncursesw -lm
 
 BUILD   = build
+# pprof's profile.proto as Debian ships it (golang-github-google-pprof-dev),
+# compiled by protoc-c into build/gen: nothing generated is committed.
+PROTO   = /usr/share/gocode/src/github.com/google/pprof/proto/profile.proto
+GEN     = $(BUILD)/gen
+CFLAGS  += -I$(GEN)
 SRCS    = $(wildcard src/*/*.c)
-OBJS    = $(SRCS:%.c=$(BUILD)/%.o)
+OBJS    = $(SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/profile.pb-c.o
 MAIN    = $(BUILD)/src/main.o
 
 ASAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-ASAN_OBJS  = $(SRCS:%.c=$(BUILD)/asan/%.o)
+ASAN_OBJS  = $(SRCS:%.c=$(BUILD)/asan/%.o) $(BUILD)/asan/gen/profile.pb-c.o
 UNIT_SRCS  = $(wildcard tests/unit/test_*.c)
 UNIT_BINS  = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 
@@ -37,10 +42,12 @@ FUZZ_NAMES   = $(basename $(notdir $(FUZZ_SRCS)))
 FUZZ_BINS    = $(FUZZ_NAMES:%=$(BUILD)/fuzz/%)
 REPLAY_BINS  = $(FUZZ_NAMES:%=$(BUILD)/fuzz-replay/%)
 FUZZ_CC      = clang
-FUZZ_CFLAGS  = -O1 -g -std=gnu11 -Wall -Iinclude -D_GNU_SOURCE -MMD -MP
+FUZZ_CFLAGS  = -O1 -g -std=gnu11 -Wall -Iinclude -I$(GEN) -D_GNU_SOURCE -MMD -MP
 FUZZ_SAN     = -fsanitize=address,undefined -fno-sanitize-recover=all
-FUZZ_OBJS    = $(SRCS:%.c=$(BUILD)/fuzzobj/%.o)
+FUZZ_OBJS    = $(SRCS:%.c=$(BUILD)/fuzzobj/%.o) $(BUILD)/fuzzobj/gen/profile.pb-c.o
 FUZZ_SECONDS ?= 60
+# (objects built only for pattern rules: kept, not rebuilt every run)
+.SECONDARY: $(FUZZ_OBJS) $(ASAN_OBJS)
 
 .PHONY: all deps deps-test check unit e2e e2e-asan progs demo demo-python bench format clean amqp-selftest fuzz fuzz-replay
 all: tprof $(BUILD)/amqp-bench
@@ -68,6 +75,23 @@ tprof: $(OBJS) $(MAIN)
 # it as well as with ./tprof.
 $(BUILD)/tprof-asan: $(ASAN_OBJS) $(BUILD)/asan/src/main.o
 	$(CC) $(CFLAGS) $(ASAN_FLAGS) -o $@ $^ $(LDLIBS)
+
+$(GEN)/profile.pb-c.c $(GEN)/profile.pb-c.h &: $(PROTO)
+	@mkdir -p $(GEN)
+	@test -f $(PROTO) || { echo "tprof: $(PROTO) is missing: make deps installs golang-github-google-pprof-dev" >&2; exit 1; }
+	protoc-c --proto_path=$(dir $(PROTO)) --c_out=$(GEN) $(notdir $(PROTO))
+# (generated code: built without -Wextra)
+$(BUILD)/gen/%.o: $(GEN)/%.c
+	$(CC) -O2 -g -I$(GEN) -c -o $@ $<
+$(BUILD)/asan/gen/%.o: $(GEN)/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g $(ASAN_FLAGS) -I$(GEN) -c -o $@ $<
+$(BUILD)/fuzzobj/gen/%.o: $(GEN)/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link -I$(GEN) -c -o $@ $<
+# whatever includes the generated header waits for it
+$(BUILD)/src/formats/pprof.o $(BUILD)/asan/src/formats/pprof.o \
+$(BUILD)/fuzzobj/src/formats/pprof.o: $(GEN)/profile.pb-c.h
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

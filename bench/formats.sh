@@ -62,10 +62,21 @@ if [ -s "$F" ]; then
     set -- $(measure report ./tprof report --top 10 --width 160 "$F") || exit 1
     rt=$1
     printf "  %-44s %6.2f s  peak %4.0f MB\n" "tprof report --top 10" "$rt" "$(echo "$2" | awk '{print $1 / 1024}')"
+    set -- $(measure tsvg ./tprof convert "$F" -o "$TMP/t.svg") || exit 1
+    vt=$1
+    printf "  %-44s %6.2f s  peak %4.0f MB  (%s frames)\n" "tprof convert -o x.svg" "$vt" \
+        "$(echo "$2" | awk '{print $1 / 1024}')" "$(grep -c '<title>' "$TMP/t.svg")"
+    for f in json pb.gz; do
+        set -- $(measure "t$f" ./tprof convert "$F" -o "$TMP/t.$f") || exit 1
+        printf "  %-44s %6.2f s  peak %4.0f MB  (%.0f MB)\n" "tprof convert -o x.$f" "$1" \
+            "$(echo "$2" | awk '{print $1 / 1024}')" "$(stat -c %s "$TMP/t.$f" | awk '{print $1 / 1e6}')"
+    done
     if [ -n "$FG" ] && [ -f "$FG/flamegraph.pl" ]; then
         set -- $(measure svg perl "$FG/flamegraph.pl" "$F") || exit 1
-        printf "  %-44s %6.2f s  peak %4.0f MB  (tprof %.1fx faster)\n" "flamegraph.pl (SVG)" "$1" \
-            "$(echo "$2" | awk '{print $1 / 1024}')" "$(echo "$1 $rt" | awk '{print $1 / $2}')"
+        printf "  %-44s %6.2f s  peak %4.0f MB  (tprof report %.1fx, tprof's SVG %.1fx faster; %s frames)\n" \
+            "flamegraph.pl (SVG)" "$1" "$(echo "$2" | awk '{print $1 / 1024}')" \
+            "$(echo "$1 $rt" | awk '{print $1 / $2}')" "$(echo "$1 $vt" | awk '{print $1 / $2}')" \
+            "$(grep -c '<title>' "$TMP/svg.out")"
     else
         echo "  flamegraph.pl: skipped (set FLAMEGRAPH_DIR to a FlameGraph checkout)"
     fi

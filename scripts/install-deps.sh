@@ -3,7 +3,8 @@
 # As root it runs apt-get; otherwise it prints the exact command to run.
 set -e
 # build: compiler, libunwind, libelf and libdw (DWARF: CPython's structure
-# offsets), libiberty (demangling), zlib, ncurses, uthash, jansson (speedscope JSON)
+# offsets), libiberty (demangling), zlib, ncurses, uthash, jansson (speedscope JSON),
+# protobuf-c and its compiler, with pprof's profile.proto from golang-github-google-pprof-dev
 # tests: cmocka; libc6-dbg (libc's debug symbols); perf, the reference; tmux
 # (TUI tests); python3 (stackstats.py); python3.11 (Debian's CPython, whose
 # frames tprof must read: /usr/bin/python3.11) and python3.11-dbg (its
@@ -12,11 +13,14 @@ set -e
 # page renders); procps (pgrep, sysctl); clang and its sanitizer runtimes
 # (make fuzz: libFuzzer)
 # With --tests (make check), the test oracles too: chromium (the SVG flame
-# graph loaded headless) and libxml2-utils (xmllint: the SVG is valid XML).
+# graph loaded headless), libxml2-utils (xmllint: the SVG is valid XML) and
+# golang-go (go tool pprof reads tprof's pprof files; a Go program's own
+# CPU profile is read by tprof).
 PKGS="gcc make pkg-config libunwind-dev libelf-dev libdw-dev libiberty-dev zlib1g-dev \
-libncurses-dev uthash-dev libjansson-dev libcmocka-dev libc6-dbg linux-perf tmux python3 python3.11 python3.11-dbg g++ binutils \
+libncurses-dev uthash-dev libjansson-dev \
+libprotobuf-c-dev protobuf-c-compiler golang-github-google-pprof-dev libcmocka-dev libc6-dbg linux-perf tmux python3 python3.11 python3.11-dbg g++ binutils \
 nodejs man-db procps clang libclang-rt-14-dev"
-[ "${1:-}" = "--tests" ] && PKGS="$PKGS chromium libxml2-utils"
+[ "${1:-}" = "--tests" ] && PKGS="$PKGS chromium libxml2-utils golang-go"
 
 missing=""
 for p in $PKGS; do

@@ -31,12 +31,13 @@ static const char usage_text[] =
     "  perf script text              perf script | tprof report --top 20 -\n"
     "  Python pstats (cProfile)      tprof view out.prof   (times in seconds)\n"
     "  speedscope JSON               tprof view profile.speedscope.json\n"
+    "  pprof (gzipped or not)        tprof report --top 20 cpu.pb.gz\n"
     "\n"
     "Recording options:\n"
     "  -p, --pid PID[,PID]    attach to running processes (all their threads, and\n"
     "                         children made later); q or Ctrl-C detaches, they go on\n"
     "  -o, --output FILE      write the profile to FILE: .json speedscope, .svg a\n"
-    "                         flame graph, other names folded (headless default:\n"
+    "                         flame graph, .pb.gz pprof, other names folded (headless default:\n"
     "                         " TPROF_DEFAULT_OUTPUT "; live: only with -o); - is stdout;\n"
     "                         a device or FIFO is written in place, a file replaced\n"
     "                         atomically; checked before the program starts\n"
@@ -85,12 +86,15 @@ static const char usage_text[] =
     "speedscope input:\n"
     "      --profile N        read profile N of the file, from 0 (default: its\n"
     "                         active profile)\n"
+    "pprof input:\n"
+    "      --sample-type NAME the values of sample type NAME (default: the file's\n"
+    "                         default, else its last, as go tool pprof)\n"
     "convert only:\n"
     "  -o, --output OUT       where to write, in the format its name says: .folded,\n"
     "                         .txt or - (stdout) folded, .json speedscope, .svg an\n"
-    "                         interactive flame graph (pprof is not written yet)\n"
+    "                         interactive flame graph, .pb.gz or .pprof pprof\n"
     "      --format F         the format to write, whatever OUT's name: folded,\n"
-    "                         speedscope or svg\n"
+    "                         speedscope, svg or pprof\n"
     "report only:\n"
     "      --icicle           the icicle (default: icicle and the top 20 functions)\n"
     "      --tree             the call tree, indented\n"
@@ -139,7 +143,7 @@ enum {
     OPT_STACK_SIZE = 256, OPT_MAX_DEPTH, OPT_REFRESH, OPT_DURATION, OPT_BACKEND, OPT_MODE, OPT_PYTHON, OPT_PYTHON_LINES, OPT_THREADS, OPT_PID_ROOTS, OPT_NO_TUI, OPT_FOCUS,
     OPT_HIDE, OPT_INVERT, OPT_ICICLE, OPT_TREE, OPT_TOP, OPT_WIDTH, OPT_MIN_PERCENT,
     OPT_PS_PID, OPT_PS_TID, OPT_PS_KERNEL, OPT_PS_JIT, OPT_PS_ALL, OPT_PS_ADDRS, OPT_PS_EVENT,
-    OPT_SS_PROFILE,
+    OPT_SS_PROFILE, OPT_PP_SAMPLE_TYPE,
     OPT_FORMAT,
 };
 
@@ -157,6 +161,7 @@ static int main_subcommand(int argc, char **argv, enum subcmd sub)
         {"addrs", no_argument, NULL, OPT_PS_ADDRS},
         {"event", required_argument, NULL, OPT_PS_EVENT},
         {"profile", required_argument, NULL, OPT_SS_PROFILE},
+        {"sample-type", required_argument, NULL, OPT_PP_SAMPLE_TYPE},
         {"output", required_argument, NULL, 'o'},
         {"format", required_argument, NULL, OPT_FORMAT},
         {"focus", required_argument, NULL, OPT_FOCUS},
@@ -212,6 +217,12 @@ static int main_subcommand(int argc, char **argv, enum subcmd sub)
                 return usage_error("%sinvalid --event '' (an event name, as perf script "
                                    "prints it: cycles, cpu-clock...)", "");
             ps->event = optarg;
+            break;
+        case OPT_PP_SAMPLE_TYPE:
+            if (!*optarg)
+                return usage_error("%sinvalid --sample-type '' (a sample type of the pprof "
+                                   "file: samples, cpu, alloc_space...)", "");
+            r.imp.sample_type = optarg;
             break;
         case OPT_SS_PROFILE:
             if (parse_uint(optarg, 1000000, &v) < 0)

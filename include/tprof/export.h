@@ -3,6 +3,7 @@
 #ifndef TPROF_EXPORT_H
 #define TPROF_EXPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -30,6 +31,17 @@ long export_file(const struct profile *p, enum export_format fmt, const char *ti
 /* The writers, to a stream: the stacks written, -1 on a write error. */
 long speedscope_write(const struct profile *p, const char *title, FILE *out);
 long svg_write(const struct profile *p, const char *title, FILE *out);
+/* gzip-compressed profile.proto */
+long pprof_write(const struct profile *p, FILE *out);
+
+/* Whether HEAD (N bytes) may be a pprof file: gzip, or a raw message. */
+bool pprof_detect(const void *head, size_t n);
+/* Read a pprof file (BUF, LEN bytes, gzipped or not): the values of sample
+ * type SAMPLE_TYPE (NULL: the file's default, else the last); time units
+ * become seconds. NOTE (CAP bytes) says which values when there are
+ * several. NULL with ERR. */
+struct profile *pprof_read(const void *buf, size_t len, const char *sample_type, char *note,
+                           size_t cap, char *err, size_t errlen);
 
 /* Read a speedscope file (BUF, LEN bytes): profile WHICH (-1: the file's
  * active one), sampled or evented; time units become seconds. NOTE (CAP

@@ -55,8 +55,9 @@ int folded_parse_line(const char *line, size_t len, size_t *stack_len, double *c
 
 /* Is the frame name S (N bytes) a Python frame's, "QUALNAME (FILE.py:LINE)"? */
 bool folded_is_python_name(const char *s, size_t n);
-/* Intern frame S (N bytes) as a folded file names it: a _[k]/_[j] suffix
- * gives the kernel or JIT kind, "QUALNAME (FILE:LINE)" the Python kind. */
-uint32_t folded_intern_frame(struct frames *fr, const char *s, size_t n);
+/* Intern frame S (N bytes) of MODULE as a folded file names it: a _[k]/_[j]
+ * suffix gives the kernel or JIT kind, "QUALNAME (FILE:LINE)" the Python
+ * kind. */
+uint32_t folded_intern_frame(struct frames *fr, const char *s, size_t n, const char *module);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * convert: `tprof convert IN -o OUT` — read a profile in any format the
  * import layer reads, write it in the format OUT's extension (or --format)
- * names: folded, speedscope JSON or an SVG flame graph.
+ * names: folded, speedscope JSON, an SVG flame graph or pprof.
  */
 #include <stdio.h>
 #include <string.h>
@@ -16,11 +16,6 @@ int cmd_convert(const struct convert_opts *o)
     int fmt = export_format_for(o->out, o->format, -1, err, sizeof(err));
     if (fmt < 0) {
         fprintf(stderr, "tprof: %s\n", err);
-        return 2;
-    }
-    if (fmt == EXPORT_PPROF) {
-        fprintf(stderr, "tprof: writing pprof is not implemented yet; folded (.folded, .txt), "
-                        "speedscope (.json) and SVG (.svg) are\n");
         return 2;
     }
     enum import_format f;

@@ -597,14 +597,6 @@ int cmd_record(const struct record_opts *o)
     /* its format by its name; a name with no known extension is folded */
     int out_fmt = output ? export_format_for(output, NULL, EXPORT_FOLDED, err, sizeof(err))
                          : EXPORT_FOLDED;
-    if (out_fmt == EXPORT_PPROF) {
-        fprintf(stderr, "tprof: writing pprof is not implemented yet; folded, speedscope "
-                        "(.json) and SVG (.svg) are\n");
-        close(u->sfd);
-        close(u->tfd);
-        sigprocmask(SIG_SETMASK, &old, NULL);
-        return 2;
-    }
     struct atomicfile *out_af = NULL;
     if (output && !(out_af = atomicfile_open(output, err, sizeof(err)))) {
         fprintf(stderr, "tprof: %s\n", err);

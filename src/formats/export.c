@@ -44,7 +44,7 @@ int export_format_for(const char *path, const char *name, int default_fmt, char 
         return default_fmt;
     snprintf(err, errlen,
              "cannot tell the format to write from '%s': name it .folded, .txt, .json "
-             "(speedscope) or .svg, or give --format",
+             "(speedscope), .svg or .pb.gz (pprof), or give --format",
              path);
     return -1;
 }
@@ -54,17 +54,14 @@ long export_to(const struct profile *p, enum export_format fmt, const char *titl
 {
     if (fmt == EXPORT_FOLDED)
         return folded_write_to(p, af, err, errlen);
-    if (fmt == EXPORT_PPROF) {
-        snprintf(err, errlen, "writing %s is not implemented yet", export_format_name(fmt));
-        atomicfile_abort(af);
-        return -1;
-    }
     FILE *f = atomicfile_stream(af);
     if (!f) {
         atomicfile_commit(af, err, errlen); /* says why, frees AF */
         return -1;
     }
-    long n = fmt == EXPORT_SPEEDSCOPE ? speedscope_write(p, title, f) : svg_write(p, title, f);
+    long n = fmt == EXPORT_SPEEDSCOPE ? speedscope_write(p, title, f)
+             : fmt == EXPORT_SVG      ? svg_write(p, title, f)
+                                      : pprof_write(p, f);
     if (n < 0) {
         int e = errno;
         snprintf(err, errlen, "cannot write '%s': %s", atomicfile_path(af),

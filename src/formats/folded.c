@@ -247,7 +247,7 @@ bool folded_is_python_name(const char *s, size_t n)
            (fl >= 2 && file[0] == '<' && file[fl - 1] == '>');
 }
 
-uint32_t folded_intern_frame(struct frames *fr, const char *s, size_t n)
+uint32_t folded_intern_frame(struct frames *fr, const char *s, size_t n, const char *module)
 {
     enum frame_kind kind = FRAME_USER;
     if (n > 4 && s[n - 4] == '_' && s[n - 3] == '[' && s[n - 1] == ']') {
@@ -261,7 +261,7 @@ uint32_t folded_intern_frame(struct frames *fr, const char *s, size_t n)
     }
     if (kind == FRAME_USER && folded_is_python_name(s, n))
         kind = FRAME_PYTHON;
-    return frames_intern(fr, s, n, kind, "");
+    return frames_intern(fr, s, n, kind, module);
 }
 
 static void add_line(struct reader *r, const char *stack, size_t len, double count)
@@ -285,7 +285,7 @@ static void add_line(struct reader *r, const char *stack, size_t len, double cou
             same = false;
         }
         if (!same)
-            node = profile_child(r->p, node, folded_intern_frame(r->fr, f, flen));
+            node = profile_child(r->p, node, folded_intern_frame(r->fr, f, flen, ""));
         VEC_PUSH(r->cur_off, (uint32_t)pos);
         VEC_PUSH(r->cur_node, node);
         depth++;

@@ -2,9 +2,9 @@
  * import: one entry for every command that reads a profile. The format is
  * told from the first 64 KiB (standard input included: input_peek keeps
  * them for the reader): speedscope by its schema, pstats by its marshalled
- * dict, perf script text by its first sample header, folded otherwise. Gzip
- * (pprof) and other JSON files are recognised and refused with their name
- * until their readers exist, rather than read as malformed folded lines; other binary data
+ * dict, pprof by gzip's magic or its first field, perf script text by its
+ * first sample header, folded otherwise. Other JSON files are recognised and
+ * refused with their name, rather than read as malformed folded lines; other binary data
  * (a raw protobuf, an executable) is refused as such.
  */
 #include <inttypes.h>
@@ -18,7 +18,7 @@
 #include "tprof/input.h"
 #include "tprof/pstats.h"
 
-#define READS "folded stacks, perf script text, Python pstats (.prof) and speedscope JSON"
+#define READS "folded stacks, perf script text, Python pstats (.prof), speedscope JSON and pprof"
 #define MAX_JSON ((size_t)1 << 30)
 #define MAX_PSTATS ((size_t)256 << 20)
 
@@ -31,6 +31,8 @@ const char *import_format_name(enum import_format f)
         return "pstats";
     case IMPORT_SPEEDSCOPE:
         return "speedscope";
+    case IMPORT_PPROF:
+        return "pprof";
     default:
         return "folded";
     }
@@ -55,8 +57,6 @@ static bool speedscope_detect(const unsigned char *p, size_t n)
 /* A format tprof knows but does not read yet, or NULL. */
 static const char *unread_format(const unsigned char *p, size_t n)
 {
-    if (n >= 2 && p[0] == 0x1f && p[1] == 0x8b)
-        return "gzip-compressed (a pprof profile?)";
     size_t i = past_blanks(p, n, 0);
     bool nul = memchr(p, '\0', n) != NULL;
     /* JSON: an object or an array of them (not "[unknown];f 1", not
@@ -136,6 +136,32 @@ struct profile *profile_import(const char *path, const struct import_opts *o,
             char body[600];
             snprintf(body, sizeof(body), "%s", note);
             snprintf(note, cap, "%s: %s", name, body);
+        }
+        input_close(in);
+        return p;
+    }
+    if (pprof_detect(head, n)) {
+        size_t len;
+        const char *all = input_all(in, MAX_JSON, &len, err, errlen);
+        char why[400];
+        struct profile *p =
+            all ? pprof_read(all, len, o->sample_type, note, cap, why, sizeof(why)) : NULL;
+        if (all && !p && (unsigned char)head[0] == 0x1f) {
+            snprintf(err, errlen, "'%s' is not a readable pprof file (gzip): %s", name, why);
+        } else if (all && !p) {
+            /* a raw message is told only by parsing: not one, so none */
+            snprintf(err, errlen,
+                     "'%s' is binary data, none of the formats tprof reads: " READS
+                     " (as a raw pprof message: %s)",
+                     name, why);
+        }
+        if (p) {
+            *fmt = IMPORT_PPROF;
+            if (note[0]) {
+                char body[600];
+                snprintf(body, sizeof(body), "%s", note);
+                snprintf(note, cap, "%s: %s", name, body);
+            }
         }
         input_close(in);
         return p;

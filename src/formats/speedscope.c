@@ -315,7 +315,7 @@ struct profile *speedscope_read(const char *buf, size_t len, int which, char *no
         char *full = file && json_is_integer(line)
                          ? xasprintf("%s (%s:%lld)", name, file, (long long)json_integer_value(line))
                          : xstrdup(name);
-        ids[i] = folded_intern_frame(profile_frames(p), full, strlen(full));
+        ids[i] = folded_intern_frame(profile_frames(p), full, strlen(full), "");
         free(full);
     }
     if (ok && type && strcmp(type, "sampled") == 0)

@@ -408,10 +408,6 @@ int app_export(struct app *a, const char *path, char *msg, size_t len)
 {
     char err[400];
     int fmt = export_format_for(path, NULL, -1, err, sizeof(err));
-    if (fmt == EXPORT_PPROF) {
-        snprintf(msg, len, "not exported: writing pprof is not implemented yet");
-        return -1;
-    }
     if (fmt < 0) {
         snprintf(msg, len, "not exported: %s", err);
         return -1;
@@ -642,7 +638,7 @@ static const struct binding bindings[] = {
     {'o', ALL_VIEWS, ACT_LOG, "o", "live: the program's output (o again: back)"},
     {'p', ALL_VIEWS, ACT_PAUSE, "p", "live: freeze the display (sampling goes on)"},
     {'e', ALL_VIEWS, ACT_EXPORT, "e",
-     "export what is shown to a file: .folded/.txt, .json (speedscope), .svg"},
+     "export what is shown to a file: .folded/.txt, .json (speedscope), .svg, .pb.gz"},
 };
 
 static struct list *current_list(struct app *a)
@@ -1114,7 +1110,7 @@ static void draw_bottom(struct app *a, struct canvas *c, int y)
         int x = canvas_text(c, 0, y, c->w,
                             a->prompt == PROMPT_SEARCH ? "search (regex): "
                             : a->prompt == PROMPT_HIDE ? "hide (regex): "
-                                                       : "export to (.folded .json .svg): ",
+                                                       : "export to (.folded .json .svg .pb.gz): ",
                             0,
                             0, CANVAS_BOLD);
         x += canvas_text(c, x, y, c->w - x, a->input, 0, 0, 0);

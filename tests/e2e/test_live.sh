@@ -55,7 +55,7 @@ wait_for "resumed"
 
 # e asks where (a name offered) and exports the profile so far.
 keys e
-wait_for "export to (.folded .json .svg): tprof-"
+wait_for "export to (.folded .json .svg .pb.gz): tprof-"
 keys Enter
 wait_for "exported "
 f=$(screen | sed -n 's/.* to \(tprof-[0-9]*-[0-9]*\.folded\) (folded).*/\1/p' | head -1)

@@ -1,0 +1,30 @@
+"""Compare `go tool pprof -top` with `tprof report --top` on the same pprof
+file: every function in both, flat% = self% and cum% = total% within 0.1
+point. Prints the differences and a count; exit 1 when any.
+
+usage: pprof_compare.py GO_TOP_OUTPUT TPROF_REPORT_OUTPUT"""
+import re
+import sys
+
+go, tp = {}, {}
+for line in open(sys.argv[1], encoding="utf-8"):
+    # "    1480ms 98.67% 98.67%     1500ms   100%  main.spin"
+    m = re.match(r"^\s*\S+\s+([0-9.]+)%\s+[0-9.]+%\s+\S+\s+([0-9.]+)%\s+(.*)$", line.rstrip("\n"))
+    if m:
+        go[m.group(3)] = (float(m.group(1)), float(m.group(2)))
+for line in open(sys.argv[2], encoding="utf-8"):
+    m = re.match(r"^\s*([0-9.]+)%\s+([0-9.]+)%\s+\S+\s+\S+  (.*)$", line.rstrip("\n"))
+    if m:
+        tp[m.group(3)] = (float(m.group(1)), float(m.group(2)))
+bad = 0
+for name in sorted(set(go) | set(tp)):
+    if name not in go or name not in tp:
+        print("only in %s: %s" % ("go tool pprof" if name in go else "tprof", name))
+        bad += 1
+        continue
+    (gf, gc), (tf, tc) = go[name], tp[name]
+    if abs(gf - tf) > 0.1 or abs(gc - tc) > 0.1:
+        print("%s: go tool pprof %.2f/%.2f, tprof %.2f/%.2f" % (name, gf, gc, tf, tc))
+        bad += 1
+print("%d functions, %d differ" % (len(go), bad))
+sys.exit(1 if bad or not go else 0)

@@ -1,0 +1,225 @@
+/* pprof: the writer read back (kinds, modules, counts, seconds), and the
+ * reader on hand-built messages: inlined lines, unsymbolised locations,
+ * sample types and units, and hostile messages. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "helpers.h"
+#include "profile.pb-c.h"
+#include "tprof/export.h"
+
+static char *write_pprof(const struct profile *p, size_t *len)
+{
+    char *buf = NULL;
+    FILE *f = open_memstream(&buf, len);
+    assert_true(pprof_write(p, f) >= 0);
+    fclose(f);
+    return buf;
+}
+
+static char *folded(const struct profile *p)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    folded_write(p, f);
+    fclose(f);
+    return buf;
+}
+
+static void test_round_trip(void **state)
+{
+    (void)state;
+    struct profile *p = profile_new();
+    struct frames *fr = profile_frames(p);
+    uint32_t r = frames_intern(fr, "prog", 4, FRAME_USER, "");
+    uint32_t m = frames_intern(fr, "main", 4, FRAME_USER, "prog");
+    uint32_t k = frames_intern(fr, "vfs_read", 8, FRAME_KERNEL, "[kernel.kallsyms]");
+    uint32_t c = frames_intern(fr, "memcpy", 6, FRAME_USER, "libc.so.6");
+    profile_add_stack(p, (uint32_t[]){r, m, k}, 3, 2);
+    profile_add_stack(p, (uint32_t[]){r, m, c}, 3, 5);
+    profile_add_stack(p, (uint32_t[]){r, m}, 2, 1);
+    size_t len;
+    char *buf = write_pprof(p, &len);
+    assert_true(len > 2 && (unsigned char)buf[0] == 0x1f);
+    assert_true(pprof_detect(buf, len));
+    char note[256], err[256];
+    struct profile *q = pprof_read(buf, len, NULL, note, sizeof(note), err, sizeof(err));
+    assert_non_null(q);
+    assert_string_equal(note, "");
+    char *text = folded(q);
+    assert_string_equal(text, "prog;main 1\nprog;main;memcpy 5\nprog;main;vfs_read_[k] 2\n");
+    const struct frames *qf = profile_frames_const(q);
+    assert_int_not_equal(frames_find(qf, "vfs_read", FRAME_KERNEL, "[kernel.kallsyms]"), UINT32_MAX);
+    assert_int_not_equal(frames_find(qf, "memcpy", FRAME_USER, "libc.so.6"), UINT32_MAX);
+    free(text);
+    free(buf);
+    profile_free(q);
+    /* seconds: cpu/nanoseconds, read back as seconds */
+    profile_set_unit(p, PROFILE_SECONDS);
+    buf = write_pprof(p, &len);
+    q = pprof_read(buf, len, NULL, note, sizeof(note), err, sizeof(err));
+    assert_non_null(q);
+    assert_int_equal(profile_unit(q), PROFILE_SECONDS);
+    assert_true(profile_total(q) > 8 - 1e-9 && profile_total(q) < 8 + 1e-9);
+    free(buf);
+    profile_free(q);
+    profile_free(p);
+}
+
+/* A message built by hand: strings, two sample types, a location with an
+ * inlined function, one with no line (a mapping only). */
+struct msg {
+    Perftools__Profiles__Profile pr;
+    Perftools__Profiles__ValueType vt[2], *vtp[2];
+    Perftools__Profiles__Sample s[2], *sp[2];
+    uint64_t ids0[2], ids1[1];
+    int64_t v0[2], v1[2];
+    Perftools__Profiles__Location l[2], *lp[2];
+    Perftools__Profiles__Line ln[2], *lnp[2];
+    Perftools__Profiles__Function f[2], *fp[2];
+    Perftools__Profiles__Mapping map, *mapp[1];
+    char *strings[9];
+};
+
+static void build(struct msg *m)
+{
+    static const char *const S[] = {"",         "samples", "count", "cpu",        "nanoseconds",
+                                    "inlined",  "caller",  "/usr/lib/libx.so", "x"};
+    memset(m, 0, sizeof(*m));
+    perftools__profiles__profile__init(&m->pr);
+    for (int i = 0; i < 9; i++)
+        m->strings[i] = (char *)S[i];
+    m->pr.n_string_table = 9;
+    m->pr.string_table = m->strings;
+    for (int i = 0; i < 2; i++) {
+        perftools__profiles__value_type__init(&m->vt[i]);
+        m->vt[i].type = i ? 3 : 1;
+        m->vt[i].unit = i ? 4 : 2;
+        m->vtp[i] = &m->vt[i];
+        perftools__profiles__function__init(&m->f[i]);
+        m->f[i].id = 10 + (uint64_t)i;
+        m->f[i].name = 5 + i;
+        m->fp[i] = &m->f[i];
+        perftools__profiles__line__init(&m->ln[i]);
+        m->ln[i].function_id = 10 + (uint64_t)i; /* line[0] inlined into line[1] */
+        m->lnp[i] = &m->ln[i];
+        perftools__profiles__location__init(&m->l[i]);
+        m->l[i].id = 100 + (uint64_t)i;
+        m->lp[i] = &m->l[i];
+        perftools__profiles__sample__init(&m->s[i]);
+        m->sp[i] = &m->s[i];
+    }
+    m->pr.n_sample_type = 2;
+    m->pr.sample_type = m->vtp;
+    m->pr.n_function = 2;
+    m->pr.function = m->fp;
+    m->l[0].n_line = 2;
+    m->l[0].line = m->lnp;
+    perftools__profiles__mapping__init(&m->map);
+    m->map.id = 7;
+    m->map.filename = 7;
+    m->mapp[0] = &m->map;
+    m->pr.n_mapping = 1;
+    m->pr.mapping = m->mapp;
+    m->l[1].mapping_id = 7; /* no line */
+    m->l[1].address = 0x1234;
+    m->pr.n_location = 2;
+    m->pr.location = m->lp;
+    /* sample 0: l[1] (leaf, unsymbolised) called from l[0]; sample 1: l[0] */
+    m->ids0[0] = 101, m->ids0[1] = 100;
+    m->s[0].n_location_id = 2, m->s[0].location_id = m->ids0;
+    m->v0[0] = 3, m->v0[1] = 3000000000;
+    m->s[0].n_value = 2, m->s[0].value = m->v0;
+    m->ids1[0] = 100;
+    m->s[1].n_location_id = 1, m->s[1].location_id = m->ids1;
+    m->v1[0] = 1, m->v1[1] = 1000000000;
+    m->s[1].n_value = 2, m->s[1].value = m->v1;
+    m->pr.n_sample = 2;
+    m->pr.sample = m->sp;
+}
+
+static struct profile *read_msg(struct msg *m, const char *type, char *err)
+{
+    size_t len = perftools__profiles__profile__get_packed_size(&m->pr);
+    uint8_t *buf = malloc(len + 1);
+    perftools__profiles__profile__pack(&m->pr, buf);
+    char note[256];
+    struct profile *p = pprof_read(buf, len, type, note, sizeof(note), err, 256);
+    free(buf);
+    return p;
+}
+
+static void test_hand_built(void **state)
+{
+    (void)state;
+    struct msg m;
+    char err[256] = "";
+    build(&m);
+    struct profile *p = read_msg(&m, NULL, err);
+    if (!p)
+        fail_msg("%s", err);
+    char *text = folded(p);
+    /* the last sample type (cpu, seconds); the caller before the inlined */
+    assert_int_equal(profile_unit(p), PROFILE_SECONDS);
+    assert_string_equal(text, "caller;inlined 1\ncaller;inlined;[libx.so] 3\n");
+    free(text);
+    profile_free(p);
+    p = read_msg(&m, "samples", err);
+    assert_non_null(p);
+    assert_int_equal(profile_unit(p), PROFILE_SAMPLES);
+    assert_true(profile_total(p) == 4);
+    profile_free(p);
+    assert_null(read_msg(&m, "alloc_space", err));
+    assert_string_equal(err, "--sample-type alloc_space: the file's types are samples, cpu");
+}
+
+static void test_hostile_messages(void **state)
+{
+    (void)state;
+    struct msg m;
+    char err[256];
+    build(&m);
+    m.l[1].id = 100; /* duplicate */
+    assert_null(read_msg(&m, NULL, err));
+    assert_string_equal(err, "location id 100 is not unique");
+    build(&m);
+    m.ids0[0] = 555;
+    assert_null(read_msg(&m, NULL, err));
+    assert_string_equal(err, "sample 1 names location 555, which is not in the file");
+    build(&m);
+    m.ln[1].function_id = 99;
+    assert_null(read_msg(&m, NULL, err));
+    assert_string_equal(err, "location 100 names function 99, which is not in the file");
+    build(&m);
+    m.f[0].name = 1000;
+    assert_null(read_msg(&m, NULL, err));
+    assert_string_equal(err, "function 10 names a string past the table");
+    build(&m);
+    m.s[1].n_value = 1;
+    assert_null(read_msg(&m, NULL, err));
+    assert_string_equal(err, "sample 2 has 1 values for 2 sample types");
+    build(&m);
+    m.strings[0] = (char *)"x";
+    assert_null(read_msg(&m, NULL, err));
+    assert_string_equal(err, "its string table does not start with \"\"");
+    char note[64];
+    assert_null(pprof_read("\x0a\xff\xff", 3, NULL, note, sizeof(note), err, sizeof(err)));
+    assert_string_equal(err, "not a profile.proto message");
+    assert_null(pprof_read("\x1f\x8b\x08\x00", 4, NULL, note, sizeof(note), err, sizeof(err)));
+    assert_non_null(strstr(err, "gzip data"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_hand_built),
+        cmocka_unit_test(test_hostile_messages),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
