@@ -244,9 +244,12 @@ long pprof_write(const struct profile *p, FILE *out)
 bool pprof_detect(const void *head, size_t n)
 {
     const unsigned char *p = head;
-    /* gzip, or a raw message starting with its first sample type
-     * (field 1, length-delimited) or a sample (field 2) */
-    return n >= 2 && ((p[0] == 0x1f && p[1] == 0x8b) || p[0] == 0x0a || p[0] == 0x12);
+    /* gzip, or a raw message starting with its first sample type (field
+     * 1, length-delimited) or a sample (field 2), and holding a NUL byte
+     * (string_table[0] is "": 0x32 0x00), which text never does */
+    if (n >= 2 && p[0] == 0x1f && p[1] == 0x8b)
+        return true;
+    return n >= 2 && (p[0] == 0x0a || p[0] == 0x12) && memchr(p, '\0', n);
 }
 
 /* BUF inflated when it is gzip (into *OWNED), else BUF itself. */

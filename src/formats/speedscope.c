@@ -198,10 +198,15 @@ static bool read_sampled(struct profile *p, json_t *prof, const uint32_t *ids, s
         stack.n = 0;
         for (size_t k = 0; k < json_array_size(s); k++) {
             json_t *x = json_array_get(s, k);
-            json_int_t v = json_is_integer(x) ? json_integer_value(x) : -1;
+            if (!json_is_integer(x)) {
+                ok = fail(err, errlen, "sample %zu holds something other than a frame index",
+                          i + 1);
+                break;
+            }
+            json_int_t v = json_integer_value(x);
             if (v < 0 || (size_t)v >= nframes) {
-                ok = fail(err, errlen, "sample %zu names frame %zu, not in the frame table",
-                          i + 1, (size_t)v);
+                ok = fail(err, errlen, "sample %zu names frame %lld, not in the frame table",
+                          i + 1, (long long)v);
                 break;
             }
             VEC_PUSH(stack, ids[v]);

@@ -367,6 +367,20 @@ check "tprof -o run.svg writes an SVG flame graph" $? "$(cat err.txt)"
     "$TPROF" report --top 3 run.json 2>>err.txt | grep -q "  spin$"
 check "tprof -o run.json writes speedscope that reads back" $? "$(cat err.txt)"
 
+# The viewer on speedscope and pprof files: the icicle of the recording
+[ -n "${T:-}" ] || tmux_start formats
+for f in run.json run.pb.gz; do
+    $T new-session -d -s v -x 100 -y 30 "env LANG=C.UTF-8 TERM=screen '$TPROF' view $f; echo EXIT=\$?; sleep 60"
+    wait_for "[icicle]"
+    screen | grep -q "^▏all" && screen | grep -q "^▏hot" && screen | grep -q "▏spin"
+    ok=$?
+    keys q
+    wait_for "EXIT=0"
+    [ $ok -eq 0 ] && [ $? -eq 0 ]
+    check "view of $f: the icicle of the recording, q exits 0" $? "$(screen | head -12)"
+    $T kill-session -t v 2>/dev/null
+done
+
 # speedscope input: evented, several profiles (--profile N), errors
 cat >ev.json <<'EOF2'
 {"$schema": "https://www.speedscope.app/file-format-schema.json",

@@ -8,6 +8,61 @@ cd "$TMP" || exit 1
 PY="$ROOT/tests/e2e/py"
 NOPERF="$PROGS/noperf"
 
+# Shares among the loop's stacks (those through main (split.py)): a, b, c
+# and keyfn, and the share of keyfn under d through sorted() (C).
+split_shares() {
+    awk '{ n = $NF; if ($0 !~ /;main \([^;]*split\.py:[0-9]+\)/) next; t += n
+           if ($0 ~ /;a \(/) A += n; if ($0 ~ /;b \(/) B += n; if ($0 ~ /;c \(/) C += n
+           if ($0 ~ /;keyfn \(/) K += n
+           if ($0 ~ /;d \([^;]*\);(builtin_sorted[^;]*;)?keyfn \(/) D += n }
+         END { if (!t) { print "0 0 0 0 0 0"; exit }
+               printf "%d %.1f %.1f %.1f %.1f %.1f\n", t, 100*A/t, 100*B/t, 100*C/t, 100*K/t, 100*D/t }' "$1"
+}
+
+# near VALUE WANT TOL: |VALUE - WANT| <= TOL
+near() { awk -v v="$1" -v w="$2" -v t="$3" 'BEGIN { d = v - w; if (d < 0) d = -d; exit !(d <= t) }'; }
+
+# measured OUT: the split split.py measured of itself ("a 50.1 b 25.0 c
+# 15.0 keyfn 9.9" -> "50.1 25.0 15.0 9.9"); its own time moves between runs
+# on a busy host (keyfn 15.5% of one run's CPU time), so a profile is judged
+# against its run's split.
+measured() {
+    sed -n 's/^split: a \([0-9.]*\) b \([0-9.]*\) c \([0-9.]*\) keyfn \([0-9.]*\)$/\1 \2 \3 \4/p' "$1" | tail -1
+}
+
+# split_near NAME a b c keyfn OUT: each share within 3 points of what the
+# program measured (50/25/15/10 by construction).
+split_near() {
+    name=$1 a=$2 b=$3 c=$4 k=$5
+    set -- $(measured "$6")
+    if [ $# -ne 4 ]; then
+        fail "$name: split" "split.py printed no split: $(head -c 300 "$6" 2>/dev/null)"
+        return
+    fi
+    near "$a" "$1" 3 && near "$b" "$2" 3 && near "$c" "$3" 3 && near "$k" "$4" 3
+    check "$name: split within 3 points of the program's own (50/25/15/10 by construction)" $? \
+        "profile a $a b $b c $c keyfn $k; program a $1 b $2 c $3 keyfn $4"
+}
+
+# accuracy NAME FOLDED: the split (see split_near) and the sorted() chain
+# present.
+accuracy() {
+    file=$2
+    set -- "$1" $(split_shares "$file")
+    name=$1 total=$2 a=$3 b=$4 c=$5 k=$6 chain=$7
+    if [ "$total" -lt 500 ]; then
+        fail "$name: split" "only $total samples through main: $(sort -t' ' -k2 -nr "$file" | head -3 | cut -c1-900) $(tail -3 "${file%.folded}.err" 2>/dev/null)"
+        return
+    fi
+    near "$chain" "$k" 0.5 && [ "${k%.*}" -gt 0 ]
+    check "$name: keyfn called from sorted() sits under d" $? "keyfn $k%, under d $chain%"
+    if [ -n "${TPROF_SANITIZED:-}" ]; then
+        skip "$name: split 50/25/15/10" "accuracy is measured with the release build"
+        return
+    fi
+    split_near "$name" "$a" "$b" "$c" "$k" "${file%.folded}.out"
+}
+
 # split.py's first lines (co_firstlineno), and a()'s one line of work
 line_of() { grep -n "^def $1(" "$PY/split.py" | cut -d: -f1; }
 L_MAIN=$(line_of main) L_A=$(line_of a) L_WORK=$(line_of work)

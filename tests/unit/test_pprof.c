@@ -47,6 +47,9 @@ static void test_round_trip(void **state)
     char *buf = write_pprof(p, &len);
     assert_true(len > 2 && (unsigned char)buf[0] == 0x1f);
     assert_true(pprof_detect(buf, len));
+    /* text that starts with a blank line (0x0a) is not a raw message */
+    assert_false(pprof_detect("\nmain;f 1\n", 10));
+    assert_true(pprof_detect("\n\x02\x08\x01\x32\x00", 6));
     char note[256], err[256];
     struct profile *q = pprof_read(buf, len, NULL, note, sizeof(note), err, sizeof(err));
     assert_non_null(q);

@@ -108,6 +108,14 @@ static void test_hostile_documents(void **state)
                               "\"sampled\",\"samples\":[],\"weights\":[]}]}",
                          3, err));
     assert_non_null(strstr(err, "--profile 3: the file has 1 profiles"));
+    assert_null(read_doc(HEAD "\"shared\":{\"frames\":[{\"name\":\"f\"}]},\"profiles\":[{\"type\":"
+                              "\"sampled\",\"samples\":\"x\",\"weights\":[1]}]}",
+                         -1, err));
+    assert_non_null(strstr(err, "no samples array"));
+    assert_null(read_doc(HEAD "\"shared\":{\"frames\":[{\"name\":\"f\"}]},\"profiles\":[{\"type\":"
+                              "\"sampled\",\"samples\":[[\"0\"]],\"weights\":[1]}]}",
+                         -1, err));
+    assert_non_null(strstr(err, "sample 1 holds something other than a frame index"));
     assert_null(read_doc(HEAD "\"shared\":{\"frames\":[{}]},\"profiles\":[{\"type\":\"sampled\"}]}",
                          -1, err));
     assert_non_null(strstr(err, "frame 0 has no name"));

@@ -15,12 +15,18 @@ for (const f of process.argv.slice(2)) {
   const doc = JSON.parse(fs.readFileSync(f, 'utf8'));
   if (validate(doc)) {
     // what the schema cannot say: samples and weights of equal length,
-    // frame indices inside the frame table
+    // frame indices inside the frame table, and weights summing to the
+    // profile's total (endValue)
     const n = doc.shared.frames.length;
     for (const p of doc.profiles) {
-      if (p.type === 'sampled' && (p.samples.length !== p.weights.length ||
-          p.samples.some(s => s.some(i => i < 0 || i >= n)))) {
+      if (p.type !== 'sampled') continue;
+      const sum = p.weights.reduce((a, b) => a + b, 0);
+      if (p.samples.length !== p.weights.length ||
+          p.samples.some(s => s.some(i => i < 0 || i >= n))) {
         console.log(`${f}: samples and weights or frame indices do not agree`);
+        bad++;
+      } else if (Math.abs(sum - (p.endValue - p.startValue)) > 1e-9 * Math.max(1, sum)) {
+        console.log(`${f}: weights sum to ${sum}, the profile spans ${p.endValue - p.startValue}`);
         bad++;
       }
     }
