@@ -211,7 +211,7 @@ static const char SCRIPT[] =
     "    f.r.setAttribute('fill', hit ? 'rgb(230,0,230)' : f.fill);\n"
     "    if (hit) spans.push([f.x, f.x + f.w]);\n"
     "  }\n"
-    "  if (rx === null) { matchedtxt.textContent = ' '; searchbtn.style.opacity = '0.1'; return; }\n"
+    "  if (rx === null) { matchedtxt.textContent = ' '; searchbtn.classList.remove('show'); return; }\n"
     "  spans.sort(function (a, b) { return a[0] - b[0]; });\n"
     "  var sum = 0, end = -1;\n"
     "  for (var k = 0; k < spans.length; k++) {\n"
@@ -220,7 +220,7 @@ static const char SCRIPT[] =
     "    end = Math.max(end, e2);\n"
     "  }\n"
     "  matchedtxt.textContent = 'Matched: ' + (100 * sum / (W - 2 * XPAD)).toFixed(1) + '%';\n"
-    "  searchbtn.style.opacity = '1';\n"
+    "  searchbtn.classList.add('show');\n"
     "}\n"
     "window.addEventListener('load', init);\n"
     "]]></script>\n";
@@ -252,7 +252,8 @@ long svg_write(const struct profile *p, const char *title, FILE *out)
             "offset=\"95%%\"/></linearGradient></defs>\n"
             "<style type=\"text/css\">text { font-family: Verdana, sans-serif; font-size: %dpx; "
             "fill: rgb(0,0,0); } #title { text-anchor: middle; font-size: %dpx; } "
-            "#search, #unzoom { cursor: pointer; } #frames > g:hover { stroke: black; "
+            "#search, #unzoom { cursor: pointer; } #search { opacity: 0.1; } #search:hover, "
+            "#search.show { opacity: 1; } #frames > g:hover { stroke: black; "
             "stroke-width: 0.5; cursor: pointer; }</style>\n",
             WIDTH, height, WIDTH, height, XPAD, FONT * FONT_W, FONT, FONT + 5);
     fputs(SCRIPT, out);
@@ -264,7 +265,7 @@ long svg_write(const struct profile *p, const char *title, FILE *out)
     fprintf(out, "<text id=\"details\" x=\"%.0f\" y=\"%d\"> </text>\n", XPAD, height - ypad2 / 2);
     fprintf(out, "<text id=\"unzoom\" x=\"%.0f\" y=\"%d\" style=\"opacity: 0\">Reset Zoom</text>\n",
             XPAD, FONT * 2);
-    fprintf(out, "<text id=\"search\" x=\"%.0f\" y=\"%d\" style=\"opacity: 0.1\">Search</text>\n",
+    fprintf(out, "<text id=\"search\" x=\"%.0f\" y=\"%d\">Search</text>\n",
             WIDTH - XPAD - 100, FONT * 2);
     fprintf(out, "<text id=\"matched\" x=\"%.0f\" y=\"%d\"> </text>\n", WIDTH - XPAD - 100,
             height - ypad2 / 2);

@@ -326,6 +326,12 @@ if command -v chromium >/dev/null 2>&1; then
         grep -q '<g data-name="main" style="opacity: 0.5;">' zoom.xml
     check "svg in Chromium: a click's zoom widens the frame and hides the others" $? \
         "$(grep -o '<g data-name="[a-z]*"[^>]*><title>[^<]*</title><rect[^>]*>' zoom.xml | head -8)"
+    # a screenshot: Chromium draws it (a PNG, wider than a blank page's)
+    chromium --headless --no-sandbox --disable-gpu --user-data-dir="$TMP/chromium" \
+        --window-size=1200,300 --screenshot="$TMP/flame.png" "file://$TMP/flame.svg" >/dev/null 2>&1
+    [ "$(head -c 4 flame.png 2>/dev/null | od -An -c | tr -d ' ')" = "211PNG" ] &&
+        [ "$(stat -c %s flame.png)" -gt 4000 ]
+    check "svg in Chromium: it draws (a screenshot)" $? "$(ls -la flame.png 2>&1)"
     dom "search=^(alpha|gamma)" >search.xml
     grep -q '<text id="matched"[^>]*>Matched: 69.4%</text>' search.xml &&
         grep -q '<g data-name="alpha"><title>[^<]*</title><rect [^>]*fill="rgb(230,0,230)"' search.xml
