@@ -22,6 +22,14 @@ struct input *input_open(const char *path, char *err, size_t errlen);
 void input_close(struct input *in);
 /* "standard input" or the path, for messages. */
 const char *input_name(const struct input *in);
+/* The size of a regular file, 0 for anything else (a pipe, a device). */
+uint64_t input_file_size(const struct input *in);
+/* Open the regular file PATH for the lines that start in [START, END) only:
+ * input_lines skips the line START falls inside (unless START begins one)
+ * and stops before the first line starting at END or later. Ranges that
+ * tile a file take each line once. */
+struct input *input_open_range(const char *path, uint64_t start, uint64_t end, char *err,
+                               size_t errlen);
 
 /* The first bytes of the input (up to INPUT_PEEK, fewer at its end), read
  * without being taken: input_lines starts from the first byte still. *LEN

@@ -55,6 +55,9 @@ void profile_add_at(struct profile *p, uint32_t node, double weight);
 void profile_set_self(struct profile *p, uint32_t node, double self);
 void profile_sum_totals(struct profile *p);
 
+/* Add every stack of SRC to DST (frames matched by name, kind and module). */
+void profile_merge(struct profile *dst, const struct profile *src);
+
 void profile_set_unit(struct profile *p, enum profile_unit unit);
 enum profile_unit profile_unit(const struct profile *p);
 /* Per-function figures (V, N of them, taken over) and their 100% (BASE),

@@ -15,8 +15,10 @@
 #include <inttypes.h>
 #include <stdbool.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tprof/atomicfile.h"
 #include "tprof/folded.h"
@@ -325,6 +327,67 @@ static void take_line(void *arg, const char *line, size_t len)
     }
 }
 
+/* ----- a large file on two cores: each half of its lines into a profile
+ * of its own (interning frames is most of the time), the second merged
+ * into the first. Any error: read again in one piece, for its message. */
+
+#define PARALLEL_MIN ((uint64_t)16 << 20)
+
+struct half {
+    const char *path;
+    uint64_t start, end;
+    struct folded_stats st;
+    struct profile *p;
+    bool ok;
+};
+
+static void *read_half(void *arg)
+{
+    struct half *h = arg;
+    char err[256];
+    h->p = NULL;
+    h->ok = false;
+    struct input *in = input_open_range(h->path, h->start, h->end, err, sizeof(err));
+    if (!in)
+        return NULL;
+    struct reader r = {.p = profile_new(), .st = &h->st};
+    r.fr = profile_frames(r.p);
+    uint64_t at;
+    h->ok = input_lines(in, take_line, &r, &at, err, sizeof(err)) == INPUT_OK;
+    input_close(in);
+    VEC_FREE(r.prev);
+    VEC_FREE(r.prev_off);
+    VEC_FREE(r.prev_node);
+    VEC_FREE(r.cur_off);
+    VEC_FREE(r.cur_node);
+    h->p = r.p;
+    return NULL;
+}
+
+static struct profile *read_halves(const char *path, uint64_t size, struct folded_stats *st)
+{
+    struct half h[2] = {{path, 0, size / 2, {0}, NULL, false},
+                        {path, size / 2, size, {0}, NULL, false}};
+    pthread_t t;
+    bool threaded = pthread_create(&t, NULL, read_half, &h[1]) == 0;
+    read_half(&h[0]);
+    if (threaded)
+        pthread_join(t, NULL);
+    struct profile *p = NULL;
+    if (threaded && h[0].ok && h[1].ok) {
+        profile_merge(h[0].p, h[1].p);
+        p = h[0].p;
+        h[0].p = NULL;
+        st->lines = h[0].st.lines + h[1].st.lines;
+        st->stacks = h[0].st.stacks + h[1].st.stacks;
+        st->blank = h[0].st.blank + h[1].st.blank;
+        st->malformed = h[0].st.malformed + h[1].st.malformed;
+    }
+    profile_free(h[0].p);
+    profile_free(h[1].p);
+    return p;
+}
+
 struct profile *folded_read_input(struct input *in, struct folded_stats *st, char *err,
                                   size_t errlen)
 {
@@ -332,6 +395,14 @@ struct profile *folded_read_input(struct input *in, struct folded_stats *st, cha
     if (!st)
         st = &dummy;
     memset(st, 0, sizeof(*st));
+    uint64_t size = input_file_size(in);
+    if (size >= PARALLEL_MIN && sysconf(_SC_NPROCESSORS_ONLN) > 1) {
+        struct profile *p = read_halves(input_name(in), size, st);
+        if (p && st->stacks > 0)
+            return p;
+        profile_free(p);
+        memset(st, 0, sizeof(*st));
+    }
     const char *name = input_name(in);
     struct reader r = {.p = profile_new(), .st = st};
     r.fr = profile_frames(r.p);

@@ -21,6 +21,10 @@ struct input {
     char *name;
     char *buf;
     size_t cap, have; /* bytes in buf, not yet taken */
+    uint64_t base;    /* the file offset of buf[0] */
+    bool limited;     /* a range: lines starting at or past LIMIT are not taken */
+    uint64_t limit;
+    uint64_t size;    /* of a regular file, else 0 */
 };
 
 struct input *input_open(const char *path, char *err, size_t errlen)
@@ -45,6 +49,8 @@ struct input *input_open(const char *path, char *err, size_t errlen)
             fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
     }
     struct input *in = xcalloc(1, sizeof(*in));
+    if (!is_stdin && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode))
+        in->size = (uint64_t)sb.st_size;
     in->fd = fd;
     in->is_stdin = is_stdin;
     in->name = xstrdup(is_stdin ? "standard input" : path);
@@ -67,6 +73,11 @@ void input_close(struct input *in)
 const char *input_name(const struct input *in)
 {
     return in->name;
+}
+
+uint64_t input_file_size(const struct input *in)
+{
+    return in->size;
 }
 
 /* Read once more into the free end of the buffer: the bytes read, 0 at the
@@ -97,6 +108,40 @@ const char *input_peek(struct input *in, size_t *len, char *err, size_t errlen)
     }
     *len = in->have < INPUT_PEEK ? in->have : INPUT_PEEK;
     return in->buf;
+}
+
+struct input *input_open_range(const char *path, uint64_t start, uint64_t end, char *err,
+                               size_t errlen)
+{
+    struct input *in = input_open(path, err, errlen);
+    if (!in)
+        return NULL;
+    in->limited = true;
+    in->limit = end;
+    if (start == 0)
+        return in;
+    /* the line the byte before START ends belongs to the range before */
+    if (lseek(in->fd, (off_t)(start - 1), SEEK_SET) < 0) {
+        snprintf(err, errlen, "cannot read '%s': %s", in->name, strerror(errno));
+        input_close(in);
+        return NULL;
+    }
+    in->base = start - 1;
+    for (;;) {
+        ssize_t n = fill(in);
+        if (n < 0) {
+            snprintf(err, errlen, "cannot read '%s': %s", in->name, strerror(errno));
+            input_close(in);
+            return NULL;
+        }
+        char *nl = memchr(in->buf, '\n', in->have);
+        size_t drop = nl ? (size_t)(nl - in->buf) + 1 : in->have;
+        memmove(in->buf, in->buf + drop, in->have - drop);
+        in->have -= drop;
+        in->base += drop;
+        if (nl || n == 0)
+            return in;
+    }
 }
 
 const char *input_all(struct input *in, size_t max, size_t *len, char *err, size_t errlen)
@@ -142,6 +187,10 @@ enum input_status input_lines(struct input *in, void (*fn)(void *arg, const char
             char *nl = memchr(in->buf + start, '\n', in->have - start);
             if (!nl)
                 break;
+            if (in->limited && in->base + offset + start >= in->limit) {
+                in->have = 0; /* the rest is another range's */
+                return INPUT_OK;
+            }
             lineno++;
             fn(arg, in->buf + start, (size_t)(nl - (in->buf + start)));
             start = (size_t)(nl - in->buf) + 1;
@@ -165,7 +214,8 @@ enum input_status input_lines(struct input *in, void (*fn)(void *arg, const char
             return INPUT_READ_ERROR;
         }
     }
-    if (in->have > 0) { /* last line without a newline */
+    if (in->have > 0 && !(in->limited && in->base + offset >= in->limit)) {
+        /* last line without a newline */
         fn(arg, in->buf, in->have);
         in->have = 0;
     }

@@ -167,6 +167,29 @@ void profile_sum_totals(struct profile *p)
         N(p, N(p, (uint32_t)i)->parent)->total += N(p, (uint32_t)i)->total;
 }
 
+void profile_merge(struct profile *dst, const struct profile *src)
+{
+    size_t nf = frames_count(src->frames);
+    uint32_t *fmap = xmalloc((nf + 1) * sizeof(*fmap));
+    for (size_t i = 0; i < nf; i++) {
+        const struct frame *f = frames_get(src->frames, (uint32_t)i);
+        fmap[i] = frames_intern(dst->frames, f->name, strlen(f->name), f->kind, f->module);
+    }
+    /* a child is made after its parent: its counterpart exists when met */
+    uint32_t *nmap = xmalloc(src->n * sizeof(*nmap));
+    nmap[0] = PROFILE_ROOT;
+    N(dst, PROFILE_ROOT)->self += N(src, PROFILE_ROOT)->self;
+    for (size_t i = 1; i < src->n; i++) {
+        const struct profile_node *n = N(src, (uint32_t)i);
+        nmap[i] = child_of(dst, nmap[n->parent], fmap[n->frame]);
+        N(dst, nmap[i])->self += n->self;
+    }
+    profile_sum_totals(dst);
+    dst->stacks += src->stacks;
+    free(nmap);
+    free(fmap);
+}
+
 unsigned profile_depth(const struct profile *p, uint32_t node)
 {
     unsigned d = 0;

@@ -305,6 +305,24 @@ else
     skip "pprof against go tool pprof" "go is not installed (make deps-test installs golang-go)"
 fi
 
+# A folded file past 16 MiB is read on two cores (each half of its lines,
+# then merged): the same profile as one reader gives it from a pipe, and
+# the same error for a NUL byte in its second half.
+awk 'BEGIN { for (i = 0; i < 300000; i++)
+    printf "prog;main;mod%d::encode_value_with_a_long_name;helper_%d;leaf_%d %d\n", i % 97, i % 13, i % 7, 1 + i % 5
+    }' >par.folded
+[ "$(stat -c %s par.folded)" -gt $((16 << 20)) ] &&
+    "$TPROF" convert par.folded -o par-file.folded 2>err.txt &&
+    cat par.folded | "$TPROF" convert - -o par-pipe.folded 2>>err.txt &&
+    cmp -s par-file.folded par-pipe.folded && [ "$(wc -l <par-file.folded)" -gt 1000 ]
+check "a folded file past 16 MiB (two cores) reads as from a pipe (one)" $? \
+    "$(cat err.txt) $(wc -l par-file.folded par-pipe.folded 2>&1 | head -2)"
+{ cat par.folded; printf 'x;y 1\0\n'; } >parnul.folded
+"$TPROF" report parnul.folded >/dev/null 2>err1.txt
+cat parnul.folded | "$TPROF" report - >/dev/null 2>err2.txt
+[ "$(sed "s/'[^']*'//" err1.txt)" = "$(sed "s/'[^']*'//" err2.txt)" ] && grep -q "a NUL byte at offset" err1.txt
+check "a NUL byte in the second half: the one-reader error" $? "$(cat err1.txt err2.txt)"
+
 # SVG: valid XML, flamegraph.pl's titles (thousands separators), and in
 # headless Chromium the script zooms and searches (driven by the URL's
 # fragment: #zoom=NAME, #search=REGEX).

@@ -75,12 +75,53 @@ static void test_empty_stack_stays_on_root(void **state)
     profile_free(p);
 }
 
+/* Merging: frames matched by name, kind and module; selfs add up, totals
+ * follow; the source is left as it was. */
+static void test_merge(void **state)
+{
+    (void)state;
+    struct profile *a = profile_new(), *b = profile_new();
+    uint32_t am = frames_intern(profile_frames(a), "main", 4, FRAME_USER, "prog");
+    uint32_t ax = frames_intern(profile_frames(a), "x", 1, FRAME_USER, "prog");
+    profile_add_stack(a, (uint32_t[]){am, ax}, 2, 3);
+    /* b interns in another order, and has a namesake from another module */
+    uint32_t by = frames_intern(profile_frames(b), "y", 1, FRAME_KERNEL, "");
+    uint32_t bx = frames_intern(profile_frames(b), "x", 1, FRAME_USER, "prog");
+    uint32_t bm = frames_intern(profile_frames(b), "main", 4, FRAME_USER, "prog");
+    uint32_t bx2 = frames_intern(profile_frames(b), "x", 1, FRAME_USER, "libx.so");
+    profile_add_stack(b, (uint32_t[]){bm, bx}, 2, 2);
+    profile_add_stack(b, (uint32_t[]){bm, by}, 2, 5);
+    profile_add_stack(b, (uint32_t[]){bm, bx2}, 2, 1);
+    profile_add_stack(b, (uint32_t[]){bm}, 1, 4);
+    profile_merge(a, b);
+    assert_true(profile_total(a) == 15);
+    assert_true(profile_total(b) == 12);
+    uint32_t m = profile_node(a, PROFILE_ROOT)->first_child;
+    assert_int_equal(profile_node(a, m)->frame, am);
+    assert_true(profile_node(a, m)->self == 4 && profile_node(a, m)->total == 15);
+    size_t kids = 0;
+    for (uint32_t c = profile_node(a, m)->first_child; c != PROFILE_NONE;
+         c = profile_node(a, c)->next_sibling) {
+        const struct frame *f = frames_get(profile_frames_const(a), profile_node(a, c)->frame);
+        double want = strcmp(f->name, "y") == 0 ? 5 : strcmp(f->module, "libx.so") == 0 ? 1 : 5;
+        assert_true(profile_node(a, c)->total == want);
+        if (strcmp(f->name, "y") == 0)
+            assert_int_equal(f->kind, FRAME_KERNEL);
+        kids++;
+    }
+    assert_int_equal(kids, 3);
+    assert_int_equal(frames_count(profile_frames_const(a)), 4);
+    profile_free(a);
+    profile_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_self_and_total),
         cmocka_unit_test(test_hit_child_moves_to_front),
         cmocka_unit_test(test_empty_stack_stays_on_root),
+        cmocka_unit_test(test_merge),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
