@@ -8,6 +8,7 @@
  * the top table keeps pstats's own per-function times, which no tree can
  * reproduce exactly for a function called from several places.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,6 +181,8 @@ static bool add_entry(struct reader *r, struct profile *p, size_t i, const struc
     }
     f->tt = num(val->v[2]);
     f->ct = num(val->v[3]);
+    if (!isfinite(f->tt) || !isfinite(f->ct))
+        return bad(r, i, "its times are not finite numbers");
     f->callers = val->v[4];
     return true;
 }
@@ -252,7 +255,7 @@ struct profile *pstats_read(const void *buf, size_t len, struct pstats_stats *st
                 continue;
             }
             f->called = true;
-            if (!(t > 0)) /* (NaN too) */
+            if (!(t > 0) || !isfinite(t)) /* (NaN too) */
                 continue;
             if (c != f)
                 f->fed += t;

@@ -330,6 +330,14 @@ static void test_errors(void **state)
     key(&b, "x.py", 1, "a");
     assert_null(pstats_read(b.b, b.n, &st, err, sizeof(err)));
     assert_non_null(strstr(err, "truncated"));
+    b.n = 0;
+    u8(&b, '{');
+    key(&b, "x.py", 1, "a");
+    value(&b, 1, 1.0 / 0.0, 1);
+    u8(&b, '0');
+    u8(&b, '0');
+    assert_null(pstats_read(b.b, b.n, &st, err, sizeof(err)));
+    assert_non_null(strstr(err, "its times are not finite numbers"));
     /* detection: not folded text starting with '{' */
     assert_false(pstats_detect("{closure};f 1\n", 14));
     assert_true(pstats_detect("\xfb\x30", 2));
