@@ -10,15 +10,9 @@
 #include "tprof/profile.h"
 
 /* Write P as folded lines, root first, sorted by stack in byte order, one
- * line per unique stack. Returns the number of lines, -1 on a write error. */
+ * line per unique stack. Returns the number of lines, -1 on a write error.
+ * (To a file, atomically: export_file.) */
 long folded_write(const struct profile *p, FILE *f);
-/* Same, to PATH atomically (see atomicfile). -1 and ERR on failure. */
-long folded_write_file(const struct profile *p, const char *path, char *err, size_t errlen);
-/* Same, to AF opened beforehand, which is committed (or removed on error)
- * and freed. */
-struct atomicfile;
-long folded_write_to(const struct profile *p, struct atomicfile *af, char *err, size_t errlen);
-
 struct folded_stats {
     uint64_t lines;     /* lines read */
     uint64_t stacks;    /* lines that added a stack */

@@ -55,6 +55,11 @@ void profile_add_at(struct profile *p, uint32_t node, double weight);
 void profile_set_self(struct profile *p, uint32_t node, double self);
 void profile_sum_totals(struct profile *p);
 
+/* Call FN for every stack with self weight, depth first: its FRAMES from
+ * the top level down (N of them, valid during the call) and its weight. */
+void profile_each_stack(const struct profile *p,
+                        void (*fn)(void *arg, const uint32_t *frames, size_t n, double self),
+                        void *arg);
 /* Add every stack of SRC to DST (frames matched by name, kind and module). */
 void profile_merge(struct profile *dst, const struct profile *src);
 

@@ -52,14 +52,13 @@ int export_format_for(const char *path, const char *name, int default_fmt, char 
 long export_to(const struct profile *p, enum export_format fmt, const char *title,
                struct atomicfile *af, char *err, size_t errlen)
 {
-    if (fmt == EXPORT_FOLDED)
-        return folded_write_to(p, af, err, errlen);
     FILE *f = atomicfile_stream(af);
     if (!f) {
         atomicfile_commit(af, err, errlen); /* says why, frees AF */
         return -1;
     }
-    long n = fmt == EXPORT_SPEEDSCOPE ? speedscope_write(p, title, f)
+    long n = fmt == EXPORT_FOLDED       ? folded_write(p, f)
+             : fmt == EXPORT_SPEEDSCOPE ? speedscope_write(p, title, f)
              : fmt == EXPORT_SVG      ? svg_write(p, title, f)
                                       : pprof_write(p, f);
     if (n < 0) {

@@ -11,7 +11,6 @@
  * line's tree nodes after a memcmp, and only the frames that differ are
  * hashed and looked up.
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <math.h>
@@ -20,7 +19,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "tprof/atomicfile.h"
 #include "tprof/folded.h"
 #include "tprof/input.h"
 #include "tprof/xalloc.h"
@@ -124,34 +122,6 @@ long folded_write(const struct profile *p, FILE *out)
     VEC_FREE(mark);
     return ferror(out) ? -1 : count;
 }
-
-long folded_write_to(const struct profile *p, struct atomicfile *af, char *err, size_t errlen)
-{
-    FILE *f = atomicfile_stream(af);
-    if (!f) {
-        atomicfile_commit(af, err, errlen); /* says why, frees AF */
-        return -1;
-    }
-    long n = folded_write(p, f);
-    if (n < 0) {
-        int e = errno;
-        snprintf(err, errlen, "cannot write '%s': %s", atomicfile_path(af),
-                 strerror(e ? e : EIO));
-        atomicfile_abort(af);
-        return -1;
-    }
-    if (atomicfile_commit(af, err, errlen) < 0)
-        return -1;
-    return n;
-}
-
-long folded_write_file(const struct profile *p, const char *path, char *err, size_t errlen)
-{
-    struct atomicfile *af = atomicfile_open(path, err, errlen);
-    return af ? folded_write_to(p, af, err, errlen) : -1;
-}
-
-/* ----- reading ----- */
 
 int folded_parse_line(const char *line, size_t len, size_t *stack_len, double *count)
 {

@@ -107,6 +107,30 @@ static int gzip_to(const uint8_t *buf, size_t len, FILE *out)
     return rc == Z_STREAM_END ? 0 : -1;
 }
 
+struct samples {
+    VEC(PSample *) v;
+    bool secs;
+};
+
+/* A stack as a sample: its locations leaf first (a frame's is its id + 1). */
+static void add_sample(void *arg, const uint32_t *frames, size_t n, double self)
+{
+    struct samples *ss = arg;
+    double v = ss->secs ? self * 1e9 : self;
+    if (v < 0.5)
+        return;
+    PSample *s = xmalloc(sizeof(*s));
+    perftools__profiles__sample__init(s);
+    s->n_location_id = n;
+    s->location_id = xmalloc(n * sizeof(uint64_t));
+    for (size_t i = 0; i < n; i++)
+        s->location_id[i] = (uint64_t)frames[n - 1 - i] + 1;
+    s->n_value = 1;
+    s->value = xmalloc(sizeof(int64_t));
+    s->value[0] = v < 9.2e18 ? (int64_t)(v + 0.5) : INT64_MAX;
+    VEC_PUSH(ss->v, s);
+}
+
 long pprof_write(const struct profile *p, FILE *out)
 {
     const struct frames *fr = profile_frames_const(p);
@@ -172,42 +196,10 @@ long pprof_write(const struct profile *p, FILE *out)
     prof.n_mapping = maps.n;
     prof.mapping = maps.v;
 
-    /* samples: depth-first, the path from the top level down */
-    VEC(PSample *) samples = {0};
-    VEC(uint32_t) path = {0};
-    uint32_t n = profile_node(p, PROFILE_ROOT)->first_child;
-    while (n != PROFILE_NONE) {
-        const struct profile_node *node = profile_node(p, n);
-        VEC_PUSH(path, node->frame);
-        double v = secs ? node->self * 1e9 : node->self;
-        if (v >= 0.5) {
-            PSample *s = xmalloc(sizeof(*s));
-            perftools__profiles__sample__init(s);
-            s->n_location_id = path.n;
-            s->location_id = xmalloc(path.n * sizeof(uint64_t));
-            for (size_t i = 0; i < path.n; i++)
-                s->location_id[i] = (uint64_t)path.v[path.n - 1 - i] + 1;
-            s->n_value = 1;
-            s->value = xmalloc(sizeof(int64_t));
-            s->value[0] = v < 9.2e18 ? (int64_t)(v + 0.5) : INT64_MAX;
-            VEC_PUSH(samples, s);
-        }
-        if (node->first_child != PROFILE_NONE) {
-            n = node->first_child;
-            continue;
-        }
-        while (n != PROFILE_NONE) {
-            node = profile_node(p, n);
-            path.n--;
-            if (node->next_sibling != PROFILE_NONE) {
-                n = node->next_sibling;
-                break;
-            }
-            n = node->parent == PROFILE_ROOT ? PROFILE_NONE : node->parent;
-        }
-    }
-    prof.n_sample = samples.n;
-    prof.sample = samples.v;
+    struct samples samples = {.secs = secs};
+    profile_each_stack(p, add_sample, &samples);
+    prof.n_sample = samples.v.n;
+    prof.sample = samples.v.v;
     prof.n_string_table = st.v.n;
     prof.string_table = st.v.v;
 
@@ -215,16 +207,15 @@ long pprof_write(const struct profile *p, FILE *out)
     uint8_t *buf = xmalloc(len ? len : 1);
     perftools__profiles__profile__pack(&prof, buf);
     int rc = gzip_to(buf, len, out);
-    long count = (long)samples.n;
+    long count = (long)samples.v.n;
 
     free(buf);
-    for (size_t i = 0; i < samples.n; i++) {
-        free(samples.v[i]->location_id);
-        free(samples.v[i]->value);
-        free(samples.v[i]);
+    for (size_t i = 0; i < samples.v.n; i++) {
+        free(samples.v.v[i]->location_id);
+        free(samples.v.v[i]->value);
+        free(samples.v.v[i]);
     }
-    VEC_FREE(samples);
-    VEC_FREE(path);
+    VEC_FREE(samples.v);
     for (size_t i = 0; i < maps.n; i++)
         free(maps.v[i]);
     VEC_FREE(maps);

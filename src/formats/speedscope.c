@@ -67,6 +67,22 @@ static json_t *jnum(double v)
     return json_real(v);
 }
 
+struct sampled {
+    json_t *samples, *weights;
+    long count;
+};
+
+static void add_sample(void *arg, const uint32_t *frames, size_t n, double self)
+{
+    struct sampled *sm = arg;
+    json_t *s = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(s, json_integer(frames[i]));
+    json_array_append_new(sm->samples, s);
+    json_array_append_new(sm->weights, jnum(self));
+    sm->count++;
+}
+
 long speedscope_write(const struct profile *p, const char *title, FILE *out)
 {
     const struct frames *fr = profile_frames_const(p);
@@ -82,37 +98,10 @@ long speedscope_write(const struct profile *p, const char *title, FILE *out)
         json_array_append_new(frames, o);
         free(name);
     }
-    json_t *samples = json_array(), *weights = json_array();
-    long count = 0;
-    /* depth-first; PATH holds the frames from the top level down */
-    VEC(uint32_t) path = {0};
-    uint32_t n = profile_node(p, PROFILE_ROOT)->first_child;
-    while (n != PROFILE_NONE) {
-        const struct profile_node *node = profile_node(p, n);
-        VEC_PUSH(path, node->frame);
-        if (node->self > 0) {
-            json_t *s = json_array();
-            for (size_t i = 0; i < path.n; i++)
-                json_array_append_new(s, json_integer(path.v[i]));
-            json_array_append_new(samples, s);
-            json_array_append_new(weights, jnum(node->self));
-            count++;
-        }
-        if (node->first_child != PROFILE_NONE) {
-            n = node->first_child;
-            continue;
-        }
-        while (n != PROFILE_NONE) {
-            node = profile_node(p, n);
-            path.n--;
-            if (node->next_sibling != PROFILE_NONE) {
-                n = node->next_sibling;
-                break;
-            }
-            n = node->parent == PROFILE_ROOT ? PROFILE_NONE : node->parent;
-        }
-    }
-    VEC_FREE(path);
+    struct sampled sm = {json_array(), json_array(), 0};
+    profile_each_stack(p, add_sample, &sm);
+    json_t *samples = sm.samples, *weights = sm.weights;
+    long count = sm.count;
     json_t *prof = json_object();
     json_object_set_new(prof, "type", json_string("sampled"));
     json_object_set_new(prof, "name", jstr(title));

@@ -190,6 +190,35 @@ void profile_merge(struct profile *dst, const struct profile *src)
     free(fmap);
 }
 
+void profile_each_stack(const struct profile *p,
+                        void (*fn)(void *arg, const uint32_t *frames, size_t n, double self),
+                        void *arg)
+{
+    VEC(uint32_t) path = {0};
+    uint32_t n = N(p, PROFILE_ROOT)->first_child;
+    while (n != PROFILE_NONE) {
+        const struct profile_node *node = N(p, n);
+        VEC_PUSH(path, node->frame);
+        if (node->self > 0)
+            fn(arg, path.v, path.n, node->self);
+        if (node->first_child != PROFILE_NONE) {
+            n = node->first_child;
+            continue;
+        }
+        /* climb until a node has a next sibling */
+        while (n != PROFILE_NONE) {
+            node = N(p, n);
+            path.n--;
+            if (node->next_sibling != PROFILE_NONE) {
+                n = node->next_sibling;
+                break;
+            }
+            n = node->parent == PROFILE_ROOT ? PROFILE_NONE : node->parent;
+        }
+    }
+    VEC_FREE(path);
+}
+
 unsigned profile_depth(const struct profile *p, uint32_t node)
 {
     unsigned d = 0;

@@ -29,6 +29,17 @@ static inline struct profile *profile_from(const char *text)
     return p;
 }
 
+/* P as folded text (allocated). */
+static inline char *folded_text(const struct profile *p)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    folded_write(p, f);
+    fclose(f);
+    return buf;
+}
+
 /* Row Y of C as text (static buffer). */
 static inline const char *row(const struct canvas *c, int y)
 {

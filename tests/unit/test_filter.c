@@ -9,23 +9,13 @@
 #include "helpers.h"
 #include "tprof/filter.h"
 
-static char *folded(const struct profile *p)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    folded_write(p, f);
-    fclose(f);
-    return buf;
-}
-
 static const char *const P = "main;a;lock;spin 4\nmain;b;lock;spin 2\nmain;b;work 3\nmain;c 1\n";
 
 static void check(struct filter **f, size_t n, const char *want)
 {
     struct profile *p = profile_from(P);
     struct profile *q = filter_apply(p, f, n);
-    char *got = folded(q);
+    char *got = folded_text(q);
     assert_string_equal(got, want);
     free(got);
     profile_free(q);

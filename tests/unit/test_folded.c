@@ -120,34 +120,6 @@ static void test_deep_and_wide_tree_roundtrip(void **state)
     profile_free(p);
 }
 
-static void test_write_file_is_atomic(void **state)
-{
-    (void)state;
-    char dir[] = "/tmp/tprof-unit.XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char path[256], err[256];
-    snprintf(path, sizeof(path), "%s/out.folded", dir);
-    struct profile *p = profile_new();
-    uint32_t a = F(p, "a", FRAME_ROOT);
-    profile_add_stack(p, &a, 1, 3);
-    assert_int_equal(folded_write_file(p, path, err, sizeof(err)), 1);
-    FILE *f = fopen(path, "r");
-    char line[64] = "";
-    assert_non_null(fgets(line, sizeof(line), f));
-    fclose(f);
-    assert_string_equal(line, "a 3\n");
-    /* A directory in the way: an error, and nothing left behind. */
-    assert_int_equal(folded_write_file(p, dir, err, sizeof(err)), -1);
-    assert_non_null(strstr(err, "Is a directory"));
-    char missing[300];
-    snprintf(missing, sizeof(missing), "%s/no/such/dir/x.folded", dir);
-    assert_int_equal(folded_write_file(p, missing, err, sizeof(err)), -1);
-    assert_non_null(strstr(err, "cannot write"));
-    unlink(path);
-    assert_int_equal(rmdir(dir), 0); /* empty: no temporary left */
-    profile_free(p);
-}
-
 /* ----- reading ----- */
 
 static struct profile *read_text(const char *text, struct folded_stats *st, char *err)
@@ -279,7 +251,6 @@ int main(void)
         cmocka_unit_test(test_suffixes_and_counts),
         cmocka_unit_test(test_namesakes_from_two_modules_make_one_line),
         cmocka_unit_test(test_deep_and_wide_tree_roundtrip),
-        cmocka_unit_test(test_write_file_is_atomic),
         cmocka_unit_test(test_read_accepts_what_writers_produce),
         cmocka_unit_test(test_read_unsorted_and_shared_prefixes),
         cmocka_unit_test(test_read_errors),

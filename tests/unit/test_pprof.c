@@ -21,16 +21,6 @@ static char *write_pprof(const struct profile *p, size_t *len)
     return buf;
 }
 
-static char *folded(const struct profile *p)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    folded_write(p, f);
-    fclose(f);
-    return buf;
-}
-
 static void test_round_trip(void **state)
 {
     (void)state;
@@ -54,7 +44,7 @@ static void test_round_trip(void **state)
     struct profile *q = pprof_read(buf, len, NULL, note, sizeof(note), err, sizeof(err));
     assert_non_null(q);
     assert_string_equal(note, "");
-    char *text = folded(q);
+    char *text = folded_text(q);
     assert_string_equal(text, "prog;main 1\nprog;main;memcpy 5\nprog;main;vfs_read_[k] 2\n");
     const struct frames *qf = profile_frames_const(q);
     assert_int_not_equal(frames_find(qf, "vfs_read", FRAME_KERNEL, "[kernel.kallsyms]"), UINT32_MAX);
@@ -166,7 +156,7 @@ static void test_hand_built(void **state)
     struct profile *p = read_msg(&m, NULL, err);
     if (!p)
         fail_msg("%s", err);
-    char *text = folded(p);
+    char *text = folded_text(p);
     /* the last sample type (cpu, seconds); the caller before the inlined */
     assert_int_equal(profile_unit(p), PROFILE_SECONDS);
     assert_string_equal(text, "caller;inlined 1\ncaller;inlined;[libx.so] 3\n");

@@ -20,16 +20,6 @@ static char *render(const struct profile *p, long *n)
     return buf;
 }
 
-static char *folded(const struct profile *p)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    folded_write(p, f);
-    fclose(f);
-    return buf;
-}
-
 static void test_write_then_read(void **state)
 {
     (void)state;
@@ -47,7 +37,7 @@ static void test_write_then_read(void **state)
     struct profile *q = speedscope_read(doc, strlen(doc), -1, note, sizeof(note), err, sizeof(err));
     assert_non_null(q);
     assert_string_equal(note, "");
-    char *back = folded(q);
+    char *back = folded_text(q);
     assert_string_equal(back, "prog;main 1\nprog;main;a 3\nprog;main;vfs_read_[k] 2\n");
     /* the kernel kind came back from the suffix */
     assert_int_not_equal(frames_find(profile_frames_const(q), "vfs_read", FRAME_KERNEL, ""),
