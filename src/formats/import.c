@@ -3,9 +3,10 @@
  * told from the first 64 KiB (standard input included: input_peek keeps
  * them for the reader): speedscope by its schema, pstats by its marshalled
  * dict, pprof by gzip's magic or its first field, perf script text by its
- * first sample header, folded otherwise. Other JSON files are recognised and
- * refused with their name, rather than read as malformed folded lines; other binary data
- * (a raw protobuf, an executable) is refused as such.
+ * first sample header, folded otherwise. Other JSON is recognised and
+ * refused by name, rather than read as malformed folded lines; other binary
+ * data (an executable, a raw message that does not parse) is refused as
+ * such.
  */
 #include <inttypes.h>
 #include <stdbool.h>
@@ -54,7 +55,7 @@ static bool speedscope_detect(const unsigned char *p, size_t n)
            memmem(p, n, "speedscope.app/file-format-schema", 33);
 }
 
-/* A format tprof knows but does not read yet, or NULL. */
+/* JSON that is not speedscope's, named, or NULL. */
 static const char *unread_format(const unsigned char *p, size_t n)
 {
     size_t i = past_blanks(p, n, 0);
