@@ -1,6 +1,7 @@
 """Compare `go tool pprof -top` with `tprof report --top` on the same pprof
 file: every function in both, flat% = self% and cum% = total% within 0.1
-point. Prints the differences and a count; exit 1 when any.
+point (0.1 per row added up, for namesakes). Prints the differences and a
+count; exit 1 when any.
 
 usage: pprof_compare.py GO_TOP_OUTPUT TPROF_REPORT_OUTPUT"""
 import re
@@ -16,6 +17,15 @@ for line in open(sys.argv[2], encoding="utf-8"):
     m = re.match(r"^\s*([0-9.]+)%\s+([0-9.]+)%\s+\S+\s+\S+  (.*)$", line.rstrip("\n"))
     if m:
         tp[m.group(3)] = (float(m.group(1)), float(m.group(2)))
+# tprof names two functions of one name from two modules "NAME (MODULE)"
+# (ld.so's _start and the program's); go tool pprof adds them up under
+# NAME. They never share a stack, so flat and cum both add.
+for name in list(tp):
+    m = re.match(r"^(.*) \(([^():]+)\)$", name)
+    if name not in go and m and m.group(1) in go:
+        f, c = tp.pop(name)
+        pf, pc = tp.get(m.group(1), (0.0, 0.0))
+        tp[m.group(1)] = (pf + f, pc + c)
 bad = 0
 for name in sorted(set(go) | set(tp)):
     if name not in go or name not in tp:
