@@ -15,6 +15,7 @@
 
 #include "tprof/export.h"
 #include "tprof/folded.h"
+#include "tprof/utf8.h"
 #include "tprof/xalloc.h"
 
 #define SCHEMA "https://www.speedscope.app/file-format-schema.json"
@@ -30,20 +31,9 @@ static json_t *jstr(const char *text)
     char *c = xmalloc(3 * n + 1), *w = c;
     const unsigned char *p = (const unsigned char *)text;
     for (size_t i = 0; i < n;) {
-        size_t len = p[i] < 0x80 ? 1 : (p[i] & 0xe0) == 0xc0 ? 2 : (p[i] & 0xf0) == 0xe0 ? 3
-                     : (p[i] & 0xf8) == 0xf0                 ? 4
-                                                             : 0;
-        bool ok = len > 0 && i + len <= n;
-        for (size_t k = 1; ok && k < len; k++)
-            ok = (p[i + k] & 0xc0) == 0x80;
-        if (ok) {
-            char one[5] = {0};
-            memcpy(one, p + i, len);
-            json_t *t = json_string(one); /* (overlongs, surrogates) */
-            ok = t != NULL;
-            json_decref(t);
-        }
-        if (ok) {
+        uint32_t cp;
+        size_t len = utf8_decode(p + i, n - i, &cp);
+        if (len) {
             memcpy(w, p + i, len);
             w += len;
             i += len;

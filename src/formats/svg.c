@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "tprof/export.h"
+#include "tprof/utf8.h"
 #include "tprof/xalloc.h"
 
 #define WIDTH 1200.0
@@ -21,33 +22,13 @@
 #define XPAD 10.0
 #define MIN_W 0.1 /* pixels: narrower frames are left out */
 
-/* The length of the UTF-8 sequence at P (N bytes left), 0 when invalid
- * (overlong, surrogate, past U+10FFFF) or a character XML does not allow. */
-static size_t utf8_len(const unsigned char *p, size_t n)
+/* The length of the UTF-8 sequence at P (N bytes left), 0 when it is not
+ * valid UTF-8 or a character XML 1.0 does not allow. */
+static size_t xml_char_len(const unsigned char *p, size_t n)
 {
     uint32_t c;
-    size_t len;
-    if (p[0] < 0x80) {
-        return p[0] >= 0x20 || p[0] == '\t' ? 1 : 0;
-    } else if ((p[0] & 0xe0) == 0xc0) {
-        len = 2, c = p[0] & 0x1f;
-    } else if ((p[0] & 0xf0) == 0xe0) {
-        len = 3, c = p[0] & 0x0f;
-    } else if ((p[0] & 0xf8) == 0xf0) {
-        len = 4, c = p[0] & 0x07;
-    } else {
-        return 0;
-    }
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        c = c << 6 | (p[i] & 0x3f);
-    }
-    static const uint32_t least[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (c < least[len] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff) || c == 0xfffe ||
-        c == 0xffff)
+    size_t len = utf8_decode(p, n, &c);
+    if (!len || (c < 0x20 && c != '\t') || c == 0xfffe || c == 0xffff)
         return 0;
     return len;
 }
@@ -63,7 +44,7 @@ static void put_xml(FILE *out, const char *text, size_t max)
             fputs("..", out);
             return;
         }
-        size_t len = utf8_len(p + i, n - i);
+        size_t len = xml_char_len(p + i, n - i);
         if (len == 0) {
             fputs("\xef\xbf\xbd", out);
             i++;
