@@ -71,6 +71,16 @@ static const char *unread_format(const unsigned char *p, size_t n)
     return NULL;
 }
 
+/* NOTE (CAP bytes) as "NAME: WHAT NOTE", when there is one. */
+static void name_note(char *note, size_t cap, const char *name, const char *what)
+{
+    if (!note[0])
+        return;
+    char body[1024];
+    snprintf(body, sizeof(body), "%s", note);
+    snprintf(note, cap, "%s: %s%s", name, what, body);
+}
+
 /* What a pstats file's tree could not keep, or "". */
 static void pstats_note(const struct pstats_stats *st, const char *name, char *note, size_t cap)
 {
@@ -84,21 +94,17 @@ static void pstats_note(const struct pstats_stats *st, const char *name, char *n
         }                                                                                          \
     } while (0)
     if (st->count_callers)
-        ADD("%s%zu calls give only a count (the profile module's file): a function's time is "
+        ADD("%zu calls give only a count (the profile module's file): a function's time is "
             "shared among its callers by their calls",
-            k ? "; " : "", st->count_callers);
+            st->count_callers);
     if (st->lost_callers)
         ADD("%s%zu callers have no entry of their own: left out", k ? "; " : "",
             st->lost_callers);
     if (st->nodes_cut)
-        ADD("%sthe tree stops at %zu nodes: deeper time is its parents' self", k ? "; " : "",
-            st->nodes_cut);
+        ADD("%sthe tree stops at %zu nodes: deeper time is its parents' self",
+            k ? "; " : "", st->nodes_cut);
 #undef ADD
-    if (k) {
-        char body[1024];
-        snprintf(body, sizeof(body), "%s", note);
-        snprintf(note, cap, "%s: pstats, %s", name, body);
-    }
+    name_note(note, cap, name, "pstats, ");
 }
 
 struct profile *profile_import(const char *path, const struct import_opts *o,
@@ -133,11 +139,8 @@ struct profile *profile_import(const char *path, const struct import_opts *o,
                 : NULL;
         if (all && !p)
             snprintf(err, errlen, "'%s' is not a readable speedscope file: %s", name, why);
-        if (p && note[0]) {
-            char body[600];
-            snprintf(body, sizeof(body), "%s", note);
-            snprintf(note, cap, "%s: %s", name, body);
-        }
+        if (p)
+            name_note(note, cap, name, "");
         input_close(in);
         return p;
     }
@@ -158,11 +161,7 @@ struct profile *profile_import(const char *path, const struct import_opts *o,
         }
         if (p) {
             *fmt = IMPORT_PPROF;
-            if (note[0]) {
-                char body[600];
-                snprintf(body, sizeof(body), "%s", note);
-                snprintf(note, cap, "%s: %s", name, body);
-            }
+            name_note(note, cap, name, "");
         }
         input_close(in);
         return p;
