@@ -8,25 +8,9 @@
 
 #include <cmocka.h>
 
+#include "marshal_bytes.h"
+
 #include "tprof/marshal.h"
-
-struct buf {
-    unsigned char b[16384];
-    size_t n;
-};
-
-static void u8(struct buf *b, unsigned v)
-{
-    assert_true(b->n < sizeof(b->b));
-    b->b[b->n++] = (unsigned char)v;
-}
-
-static void i32(struct buf *b, int32_t v)
-{
-    uint32_t u = (uint32_t)v;
-    for (int i = 0; i < 4; i++)
-        u8(b, (u >> (8 * i)) & 0xff);
-}
 
 static void z(struct buf *b, const char *s) /* short ASCII */
 {
