@@ -171,6 +171,45 @@ if [ -x "$PY" ]; then
     done
     printf "  %-44s %7d msg/s\n" "unprofiled" "$pb"
 
+    # A CPU-bound pure-Python program (bench/pywork.py, fixed work, ~1.5 s,
+    # timed by itself): unprofiled and under tprof in pairs, at 999 Hz on
+    # both backends. At 999 Hz the cost is smaller than this machine's
+    # run-to-run noise (two unprofiled runs differ by up to 30% on a busy
+    # host), so it is also measured where it stands out: at 4999 Hz, five
+    # times the samples, with and without Python frames, the slowdown per
+    # sample in microseconds of the program's time, and what that makes at
+    # 999 Hz.
+    PW="$ROOT/bench/pywork.py"
+    PAIRS=$((RUNS > 7 ? RUNS : 7))
+    echo
+    echo "CPython 3.11 (Debian), bench/pywork.py (CPU-bound, fixed work), $PAIRS pairs:"
+    pyrun() { "$@" 2>"$TMP/pw.err" | tail -1; }
+    for i in $(seq "$PAIRS"); do
+        base=$(pyrun "$PY" "$PW")
+        for c in "perf|-F 999" "ptrace|-F 999 --backend ptrace" "perf4999|-F 4999" \
+                 "off4999|-F 4999 --python=off"; do
+            # shellcheck disable=SC2086 # the options are words
+            t=$(pyrun "$ROOT/tprof" ${c#*|} -o "$TMP/pw.folded" -- "$PY" "$PW")
+            echo "$base $t" | awk '$1 > 0 && $2 > 0 {print $2 / $1}' >>"$TMP/pw.${c%%|*}"
+            tail -1 "$TMP/pw.err" >>"$TMP/pw.${c%%|*}.sum"
+        done
+    done
+    pyrange() { sort -n "$1" | awk '{r[NR] = $1} END {printf "%.3f-%.3f", r[1], r[NR]}'; }
+    for b in perf ptrace; do
+        printf "  %-44s %5.3fx (pairs %s)\n" "tprof -F 999, $b" "$(median "$TMP/pw.$b")" \
+            "$(pyrange "$TMP/pw.$b")"
+    done
+    for b in perf4999 off4999; do
+        m=$(median "$TMP/pw.$b")
+        label="tprof -F 4999$([ $b = off4999 ] && echo ' --python=off')"
+        awk -v m="$m" -v l="$label" -v r="$(pyrange "$TMP/pw.$b")" 'BEGIN {
+            printf "  %-44s %5.3fx (pairs %s): %.1f us a sample, %.3fx at 999 Hz\n",
+                   l, m, r, (m - 1) / 4999 * 1e6, 1 + (m - 1) / 4999 * 999 }'
+    done
+    tail -1 "$TMP/pw.perf.sum" |
+        sed -n 's/^tprof: \([0-9.]*\) s, \([0-9]*\) on-CPU samples .*, \([0-9.]*\)% of [0-9]* Python samples inconsistent.*tprof CPU \([0-9.]*\) s.*/\1 \2 \3 \4/p' |
+        awk '{ printf "  %-44s %.1f us of tprof CPU per sample, %.1f%% inconsistent\n", "  perf, 999 Hz:", 1e6 * $4 / $2, $3 }'
+
     # What the read delay costs a short call through C: keyfn (10% of the
     # loop by construction, run from sorted()) at two call lengths,
     # its share on each backend (ptrace reads with the thread stopped).

@@ -1,6 +1,7 @@
 #ifndef TPROF_CLOCK_H
 #define TPROF_CLOCK_H
 
+#include <stdint.h>
 #include <time.h>
 
 /* Seconds on the monotonic clock. */
@@ -9,6 +10,14 @@ static inline double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Nanoseconds on the monotonic clock (perf sample times are on it). */
+static inline uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 #endif

@@ -17,7 +17,6 @@ struct perf_config {
     unsigned freq;       /* samples per second */
     enum perf_callgraph callgraph;
     uint32_t stack_size; /* bytes of user stack per sample (dwarf) */
-    bool wake_each;      /* wake the reader at every sample (Python programs) */
 };
 
 /* Sampled registers: the x86-64 perf_regs indices tprof asks for. */
@@ -106,14 +105,24 @@ void perf_close(struct perf_session *s);
 int perf_enable(struct perf_session *s);
 int perf_disable(struct perf_session *s);
 
-/* The ring-buffer fds, for poll(). */
 /* FN is called with each sample as it is taken out of its ring buffer,
  * before the records are put in time order and handed to perf_read's
  * callback (which may be a drain later): what must be read from the
  * process close to the sample's time is read then. */
 void perf_set_drain_hook(struct perf_session *s, perf_event_fn fn, void *arg);
 
+/* The ring-buffer fds, for poll(). */
 size_t perf_fds(const struct perf_session *s, int *fds, size_t max);
+
+/* Periods after which a CPU without a new sample counts as idle. */
+#define PERF_DUE_IDLE 4
+/* When the next sample is due (CLOCK_MONOTONIC ns, as sample times): the
+ * earliest of, for each CPU that sampled in the last PERF_DUE_IDLE periods,
+ * its newest sample plus one period; possibly already past (the thread was
+ * descheduled). 0 when no CPU sampled lately. poll() is woken only by a
+ * watermark, so a reader that must take each sample soon after it is taken
+ * sleeps until then. */
+uint64_t perf_next_due(const struct perf_session *s, uint64_t now);
 
 /* Drain every ring buffer, then hand CB the records that are safe to order:
  * those not newer than the previous drain's newest (records from different

@@ -23,7 +23,6 @@ struct pipeline_config {
     bool pid_roots;     /* a root frame per process */
     bool python;        /* splice CPython frames into the native stacks */
     bool python_lines;  /* name Python frames by the line executing */
-    bool python_prompt; /* samples drained as they come (perf wake_each) */
 };
 
 struct pipeline_stats {

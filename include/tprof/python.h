@@ -14,17 +14,15 @@ struct unwind_frame;
 /* Python frames kept per sample; deeper stacks are not spliced. */
 #define PYTHON_MAX_FRAMES 1024
 
-/* When tprof is woken at every sample, a Python stack read more than this
- * after its sample is not taken for it: the thread has run on for a
- * millisecond or more, and such reads come in bursts (tprof busy loading an
- * interpreter's symbols and DWARF) that would all get the one stack running
- * at the time. The sample is counted inconsistent instead. */
+/* A Python stack read more than this after its sample is not taken for it:
+ * the thread has run on for a millisecond or more, and such reads come in
+ * bursts (tprof busy loading an interpreter's symbols and DWARF, or samples
+ * taken before the process was known to be Python) that would all get the
+ * one stack running at the time. The sample is counted inconsistent. */
 #define PYTHON_MAX_DELAY_NS 1000000
 
 struct python_config {
     bool lines; /* name frames by the line executing, not the function's first */
-    bool prompt; /* samples are drained as they come: reads later than
-                    PYTHON_MAX_DELAY_NS are refused (else all are late) */
 };
 
 /* A Python frame's name, "QUALNAME (FILE:LINE)"; stable until python_free. */
@@ -80,8 +78,7 @@ void python_capture(struct python *py, uint32_t pid, uint32_t tid);
 /* perf: the sample of TID at TIME (CLOCK_MONOTONIC ns) has just been taken
  * out of its ring buffer; read its Python stack now, closer to the sample
  * than when the sample's turn comes (python_splice takes it then). Only for
- * processes already known to be Python (and when prompt, within
- * PYTHON_MAX_DELAY_NS). */
+ * processes already known to be Python, and within PYTHON_MAX_DELAY_NS. */
 void python_drained(struct python *py, uint32_t pid, uint32_t tid, uint64_t time,
                     const uint64_t *regs, const uint8_t *stack, size_t stack_size);
 

@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <dirent.h>
 #include <fcntl.h>
@@ -91,6 +92,8 @@ struct run {
     double t0, cpu0, t_end, kill_at;
     bool stopping;
     bool reniced; /* running at TPROF_NICE */
+    bool prompt;  /* a Python process is sampled: wake when samples are due */
+    uint64_t idle_since; /* prompt, no sample due: since when */
     int sfd, tfd;
     /* live */
     struct app *app;
@@ -286,10 +289,11 @@ static bool find_program(const char *name, char *path, size_t len)
 
 /* Is the program to launch a Python interpreter, or a script run by one?
  * Its name (python3, python3.11, a pyenv shim) or its #! line says so. The
- * perf backend then wakes tprof at every sample; a Python process found
- * only later (a program that execs python) is read less promptly, and the
- * summary says so. The interpreter's path goes to INTERP ("" when the #!
- * line does not name one that can be found). */
+ * perf backend then wakes tprof when each sample is due from the start, and
+ * the interpreter's DWARF is read before sampling; a Python process found
+ * only later (a program that execs python) is read promptly from then on.
+ * The interpreter's path goes to INTERP ("" when the #! line does not name
+ * one that can be found). */
 static bool program_is_python(const char *argv0, char *interp, size_t len)
 {
     char path[4096];
@@ -435,6 +439,46 @@ static void handle_signals(struct run *u)
     }
 }
 
+/* After a sample is due, how long before looking for it: the hrtimer has
+ * fired and its record is written within a few microseconds. */
+#define DUE_SLACK_NS 20000
+#define MISS_WAIT_NS 50000
+
+/* How long poll() may sleep: 100 ms, less when the viewer has work, and on
+ * the perf backend once a Python process is sampled, until its next sample
+ * is due: each sample's Python stack is read right after it is taken
+ * (python_drained), before the thread has moved on. A sample that has not
+ * come is looked for again, ever less often; a program that stopped
+ * running (blocked, sleeping) is looked at every period at first, then
+ * less often, up to every 20 ms. */
+static struct timespec poll_wait(struct run *u)
+{
+    uint64_t ns = 100000000;
+    if (u->app && app_busy(u->app)) {
+        ns = 0;
+    } else if (u->ps && !u->sampling_done && u->o->python) {
+        if (!u->prompt)
+            u->prompt = pipeline_python_label(u->pl)[0] != '\0';
+        if (u->prompt) {
+            uint64_t now = now_ns(), due = perf_next_due(u->ps, now);
+            uint64_t period = 1000000000u / u->o->freq;
+            if (!due) {
+                if (!u->idle_since)
+                    u->idle_since = now;
+                ns = (now - u->idle_since) / 10;
+                ns = ns < period ? period : ns > 20000000 ? 20000000 : ns;
+            } else {
+                u->idle_since = 0;
+                if (due + DUE_SLACK_NS > now)
+                    ns = due + DUE_SLACK_NS - now;
+                else /* late: half the lateness, from 50 us */
+                    ns = (now - due) / 2 > MISS_WAIT_NS ? (now - due) / 2 : MISS_WAIT_NS;
+            }
+        }
+    }
+    return (struct timespec){(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
+}
+
 static void loop(struct run *u)
 {
     int fds[256];
@@ -455,8 +499,8 @@ static void loop(struct run *u)
             pfd[n++] = (struct pollfd){.fd = u->out.fd, .events = POLLIN};
         if (u->err.fd >= 0)
             pfd[n++] = (struct pollfd){.fd = u->err.fd, .events = POLLIN};
-        int timeout = u->app && app_busy(u->app) ? 0 : 100;
-        if (poll(pfd, n, timeout) < 0 && errno != EINTR)
+        struct timespec wait = poll_wait(u);
+        if (ppoll(pfd, n, &wait, NULL) < 0 && errno != EINTR)
             break;
 
         drain(u);
@@ -613,13 +657,13 @@ int cmd_record(const struct record_opts *o)
         for (size_t i = 0; i < o->npids; i++) {
             char exe[4096];
             if (process_is_python(o->pids[i], exe, sizeof(exe))) {
-                pc.wake_each = true;
+                u->prompt = true;
                 if (!pyexe[0])
                     snprintf(pyexe, sizeof(pyexe), "%s", exe);
             }
         }
         if (!o->npids)
-            pc.wake_each = program_is_python(o->argv[0], pyexe, sizeof(pyexe));
+            u->prompt = program_is_python(o->argv[0], pyexe, sizeof(pyexe));
     }
     u->prof = profile_new();
     struct pipeline_config plc = {.callgraph = o->callgraph,
@@ -627,8 +671,7 @@ int cmd_record(const struct record_opts *o)
                                   .threads = o->threads,
                                   .pid_roots = o->pid_roots,
                                   .python = o->python,
-                                  .python_lines = o->python_lines,
-                                  .python_prompt = pc.wake_each};
+                                  .python_lines = o->python_lines};
     u->pl = pipeline_new(&plc, u->prof);
     int status = 1;
     struct pidvec tids = {0};
@@ -699,6 +742,10 @@ int cmd_record(const struct record_opts *o)
      * the program it stops slowed it (10.9 s vs 11.7 s at 999 Hz). */
     if (u->ps)
         u->reniced = setpriority(PRIO_PROCESS, 0, TPROF_NICE) == 0;
+    /* Waking when a Python sample is due (poll_wait): to within 10 us, not
+     * the default 50 us of timer slack. */
+    if (u->ps && o->python)
+        prctl(PR_SET_TIMERSLACK, 10000UL, 0, 0, 0);
     /* what the first samples would wait for, loaded before they come (in
      * tprof's CPU time, as it was when loaded at the first sample) */
     u->cpu0 = self_cpu_s();
@@ -808,20 +855,12 @@ int cmd_record(const struct record_opts *o)
             size_t sl = strlen(stops);
             double inc = 100.0 * (double)ps->py_inconsistent / (double)ps->py_samples;
             /* Code that changes its Python stack every few microseconds
-             * has moved on by the time a sample is read (~60 us): the
-             * ptrace backend reads it stopped. A program found to be
-             * Python after it started is drained at the watermark, its
-             * stacks read up to ~100 ms late: whatever the share, say so. */
+             * has moved on by the time a sample is read (tens of us): the
+             * ptrace backend reads it stopped. */
             snprintf(stops + sl, sizeof(stops) - sl,
                      ", %.1f%% of %" PRIu64 " Python samples inconsistent (kept native%s)", inc,
                      ps->py_samples,
-                     !u->ps ? ""
-                     : !pc.wake_each
-                         ? "; not known to be Python at the start, so read late and the "
-                           "shares are rough: run python itself under tprof, or "
-                           "--backend ptrace"
-                     : inc >= 20 ? "; --backend ptrace reads them exactly"
-                                 : "");
+                     u->ps && inc >= 20 ? "; --backend ptrace reads them exactly" : "");
         }
         if (st.lost && !u->reniced) {
             size_t sl = strlen(stops);

@@ -147,11 +147,11 @@ void python_prepare(struct python *py, const char *path)
 }
 
 /* A sample taken at TIME (CLOCK_MONOTONIC ns, 0: unknown) is too old now
- * for its thread's Python stack to be read for it (prompt sessions). */
-static bool too_late(const struct python *py, uint64_t time)
+ * for its thread's Python stack to be read for it. */
+static bool too_late(uint64_t time)
 {
     struct timespec ts;
-    if (!py->cfg.prompt || !time || clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
+    if (!time || clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
         return false;
     uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
     return now > time && now - time > PYTHON_MAX_DELAY_NS;
@@ -164,7 +164,7 @@ void python_drained(struct python *py, uint32_t pid, uint32_t tid, uint64_t time
                     const uint64_t *regs, const uint8_t *stack, size_t stack_size)
 {
     struct py_proc *pp = proc_find(py, pid);
-    if (!pp || pp->state != PY_FOUND || py->nsaved >= MAX_SAVED || too_late(py, time))
+    if (!pp || pp->state != PY_FOUND || py->nsaved >= MAX_SAVED || too_late(time))
         return;
     struct py_stack *st = py->cur;
     struct py_snap snap = {regs, stack, stack_size};
@@ -315,7 +315,7 @@ enum py_result python_splice(struct python *py, const struct py_sample *s, struc
         st = py->cur;
         struct py_snap snap = {s->regs, s->stack, s->stack_size};
         if (!take_saved(py, s, st)) {
-            if (too_late(py, s->time))
+            if (too_late(s->time))
                 return in_eval(pp, s) ? PY_INCONSISTENT : PY_NONE;
             py_read_stack(py, pp, s->tid, st, &snap);
         }

@@ -40,6 +40,7 @@ struct ring {
     uint8_t *data;
     uint64_t size; /* data area, a power of two */
     size_t map_len;
+    uint64_t last_sample; /* time of the newest sample drained from it */
 };
 
 struct pending {
@@ -58,6 +59,7 @@ struct perf_session {
     uint64_t regs_mask;
     uint64_t seq;
     uint64_t prev_round_max;
+    uint64_t period_ns; /* 1 s / the sampling frequency */
     bool kernel_excluded;
     struct perf_stats stats;
     perf_event_fn drained;
@@ -181,18 +183,15 @@ static void fill_attr(struct perf_event_attr *a, const struct perf_config *cfg, 
      * only while its sample is recent (PYTHON_MAX_DELAY_NS). */
     a->use_clockid = 1;
     a->clockid = CLOCK_MONOTONIC;
-    /* For a Python program, wake poll() at every sample: its Python stack
-     * is read when its sample is drained (pipeline_drained), and must be
-     * read before the program has moved on (tens of microseconds, not the
-     * ~100 ms of a buffer watermark). Not for others: waking tprof that
-     * often preempts a program that keeps every CPU busy (5% of the
-     * samples of 3 threads on 2 CPUs landed in the reschedule IPI). */
-    if (cfg->wake_each) {
-        a->watermark = 0;
-        a->wakeup_events = 1;
-    } else {
-        a->watermark = 1;
-    }
+    /* poll() wakes when a quarter of the buffer is used (perf_open sets
+     * how much). A reader that must see each sample soon after it is taken
+     * (Python stacks) wakes itself when the next one is due
+     * (perf_next_due), not at each sample: wakeup_events=1 had the
+     * sampled thread's CPU send itself an interrupt and tprof's CPU a
+     * reschedule at every sample, which cost a CPU-bound Python program
+     * ~35 us of its own time per sample on this machine's virtual CPUs (a
+     * 5% slowdown at 999 Hz); tprof's own timer costs it nothing. */
+    a->watermark = 1;
 }
 
 static int ncpus(void)
@@ -252,8 +251,7 @@ struct perf_session *perf_open(const struct perf_config *cfg, char *err, size_t 
             int fd;
             for (;;) {
                 fill_attr(&attr, cfg, excl_kernel, build_id);
-                if (!cfg->wake_each) /* poll() wakes when a quarter of the buffer is used */
-                    attr.wakeup_watermark = (uint32_t)(pages * 4096 / 4);
+                attr.wakeup_watermark = (uint32_t)(pages * 4096 / 4);
                 fd = (int)sys_perf_event_open(&attr, target, cpu, -1, PERF_FLAG_FD_CLOEXEC);
                 if (fd >= 0)
                     break;
@@ -311,6 +309,7 @@ done:
         return NULL;
     }
     s->kernel_excluded = excl_kernel;
+    s->period_ns = 1000000000u / (cfg->freq ? cfg->freq : 1);
     if (excl_kernel && warn)
         snprintf(warn, warnlen,
                  "kernel-mode time is not sampled (kernel.perf_event_paranoid=%d); run as root "
@@ -631,6 +630,8 @@ static uint64_t drain_ring(struct perf_session *s, struct ring *r)
                 p->seq = s->seq++;
                 if (p->time > newest)
                     newest = p->time;
+                if (h.type == PERF_RECORD_SAMPLE && p->time > r->last_sample)
+                    r->last_sample = p->time;
                 VEC_PUSH(s->queue, p);
                 struct perf_ev ev;
                 if (s->drained && h.type == PERF_RECORD_SAMPLE &&
@@ -646,6 +647,22 @@ static uint64_t drain_ring(struct perf_session *s, struct ring *r)
     }
     __atomic_store_n(&r->meta->data_tail, tail, __ATOMIC_RELEASE);
     return newest;
+}
+
+uint64_t perf_next_due(const struct perf_session *s, uint64_t now)
+{
+    uint64_t due = 0;
+    for (size_t i = 0; i < s->rings.n; i++) {
+        uint64_t last = s->rings.v[i].last_sample;
+        /* A CPU whose last sample is older than a few periods is not
+         * running a sampled thread now: nothing is due from it. */
+        if (!last || last + PERF_DUE_IDLE * s->period_ns < now)
+            continue;
+        uint64_t next = last + s->period_ns;
+        if (!due || next < due)
+            due = next;
+    }
+    return due;
 }
 
 static int cmp_pending(const void *a, const void *b)

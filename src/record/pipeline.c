@@ -73,7 +73,7 @@ struct pipeline *pipeline_new(const struct pipeline_config *cfg, struct profile 
     p->sym = symbols_new(NULL);
     p->unw = unwind_new(symbols_unwind_find, p->sym);
     if (cfg->python) {
-        struct python_config pc = {.lines = cfg->python_lines, .prompt = cfg->python_prompt};
+        struct python_config pc = {.lines = cfg->python_lines};
         p->py = python_new(&pc, p->sym);
     }
     p->frames = xcalloc(cfg->max_depth, sizeof(*p->frames));

@@ -15,11 +15,10 @@ fi
 # perf names libc's qsort_r by its internal alias.
 ALIASES="--alias __GI___qsort_r=qsort_r"
 # ~3 kHz: ~6000 samples keep sampling noise at ~0.7 points. Not the same
-# rate on both sides: when a reader is woken at every sample (tprof does
-# for Python programs) that is an irq_work on the program's CPU right after
-# the sampling timer's interrupt, and the other's timer at the same period
-# fires in lockstep with it (6-9% of perf's samples landed in
-# irqentry_exit_to_user_mode when tprof woke at every sample).
+# rate on both sides: two sampling timers at the same period fire in
+# lockstep, and one's interrupt work lands in the other's samples (6-9% of
+# perf's samples were in irqentry_exit_to_user_mode when tprof was woken
+# at every sample, with an irq_work right after its timer's interrupt).
 HZ=2999
 PERF_HZ=2713
 EXTRA=""

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "tprof/clock.h"
 #include "tprof/launch.h"
 #include "tprof/perf.h"
 
@@ -157,10 +158,12 @@ static void test_parse_side_band(void **state)
     assert_int_equal(perf_parse_record(u.b, u.n, ST_DWARF, PERF_REGS_MASK, &ev), -1);
 }
 
-/* ----- a live session: records come out in time order ----- */
+/* ----- a live session: records come out in time order, and the next
+ * sample is due one period after the newest ----- */
 
 struct order {
     uint64_t last_time;
+    uint64_t newest_drained; /* the drain hook's newest sample */
     int out_of_order, samples, mmaps, comm_exec, sample_before_mmap;
 };
 
@@ -179,6 +182,13 @@ static void on_ev(void *arg, const struct perf_ev *ev)
     } else if (ev->type == PERF_EV_COMM && ev->u.comm.exec) {
         o->comm_exec++;
     }
+}
+
+static void on_drained(void *arg, const struct perf_ev *ev)
+{
+    struct order *o = arg;
+    if (ev->time > o->newest_drained)
+        o->newest_drained = ev->time;
 }
 
 static void test_live_session_is_time_ordered(void **state)
@@ -200,6 +210,9 @@ static void test_live_session_is_time_ordered(void **state)
     }
     assert_int_equal(launch_go(&l), 0);
     struct order o = {0};
+    perf_set_drain_hook(s, on_drained, &o);
+    const uint64_t period = 1000000000u / 2000;
+    int due_seen = 0;
     int fds[64];
     size_t n = perf_fds(s, fds, 64);
     struct pollfd p[64];
@@ -209,8 +222,21 @@ static void test_live_session_is_time_ordered(void **state)
     while (waitpid(l.pid, &st, WNOHANG) == 0) {
         poll(p, n, 20);
         perf_read(s, false, on_ev, &o);
+        uint64_t due = perf_next_due(s, now_ns());
+        if (due) {
+            /* never later than a period after the newest sample, never
+             * earlier than a period after one PERF_DUE_IDLE periods old */
+            assert_true(due <= o.newest_drained + period);
+            assert_true(due + PERF_DUE_IDLE * period >= o.newest_drained);
+            due_seen++;
+        }
     }
     perf_read(s, true, on_ev, &o);
+    assert_true(due_seen > 0);
+    /* the program has ended: after PERF_DUE_IDLE periods nothing is due */
+    struct timespec idle = {0, (long)(PERF_DUE_IDLE + 1) * (long)period};
+    nanosleep(&idle, NULL);
+    assert_int_equal(perf_next_due(s, now_ns()), 0);
     assert_int_equal(o.out_of_order, 0);
     assert_true(o.samples > 50);
     assert_true(o.mmaps > 5);

@@ -463,42 +463,37 @@ static uint64_t mono_now(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Woken at every sample (prompt), a stack is not read for a sample taken
- * more than PYTHON_MAX_DELAY_NS ago: such a sample of a thread in the eval
- * loop is inconsistent. Drained at the watermark, every read is late and
- * all are taken. */
+/* A stack is not read for a sample taken more than PYTHON_MAX_DELAY_NS ago:
+ * such a sample of a thread in the eval loop is inconsistent, and of a
+ * thread elsewhere not a Python sample. */
 static void test_late_reads(void **state)
 {
     (void)state;
     struct fake *f = xcalloc(1, sizeof(*f));
     uint32_t tid = (uint32_t)gettid();
     build(f, tid);
-    for (int prompt = 0; prompt < 2; prompt++) {
-        struct python_config cfg = {.prompt = prompt};
-        struct python *py = python_new(&cfg, NULL);
-        struct py_proc *pp = fake_proc(f);
-        pp->eval[0][0] = 0x1000;
-        pp->eval[0][1] = 0x2000;
-        HASH_ADD(hh, py->procs, pid, sizeof(pp->pid), pp);
-        uint64_t regs[20] = {0};
-        regs[0] = addr(f->code[2]) + 184 + 2 * 7;
-        uint64_t late = mono_now() - 2 * PYTHON_MAX_DELAY_NS;
-        python_drained(py, pp->pid, tid, mono_now(), regs, (const uint8_t *)"", 0);
-        assert_int_equal(py->nsaved, 1);
-        python_drained(py, pp->pid, tid, late, regs, (const uint8_t *)"", 0);
-        assert_int_equal(py->nsaved, prompt ? 1 : 2);
-        if (prompt) {
-            /* its turn comes: still not read */
-            struct unwind_frame fr[1] = {{.ip = 0x1800, .exact = true}};
-            struct py_sample s = {pp->pid, tid, fr, 1, regs, (const uint8_t *)"", 0, late};
-            struct py_item out[8];
-            size_t n;
-            assert_int_equal(python_splice(py, &s, out, 8, &n), PY_INCONSISTENT);
-            fr[0].ip = 0x2800; /* not in the eval loop: not a Python sample */
-            assert_int_equal(python_splice(py, &s, out, 8, &n), PY_NONE);
-        }
-        python_free(py);
-    }
+    struct python_config cfg = {0};
+    struct python *py = python_new(&cfg, NULL);
+    struct py_proc *pp = fake_proc(f);
+    pp->eval[0][0] = 0x1000;
+    pp->eval[0][1] = 0x2000;
+    HASH_ADD(hh, py->procs, pid, sizeof(pp->pid), pp);
+    uint64_t regs[20] = {0};
+    regs[0] = addr(f->code[2]) + 184 + 2 * 7;
+    uint64_t late = mono_now() - 2 * PYTHON_MAX_DELAY_NS;
+    python_drained(py, pp->pid, tid, mono_now(), regs, (const uint8_t *)"", 0);
+    assert_int_equal(py->nsaved, 1);
+    python_drained(py, pp->pid, tid, late, regs, (const uint8_t *)"", 0);
+    assert_int_equal(py->nsaved, 1);
+    /* its turn comes: still not read */
+    struct unwind_frame fr[1] = {{.ip = 0x1800, .exact = true}};
+    struct py_sample s = {pp->pid, tid, fr, 1, regs, (const uint8_t *)"", 0, late};
+    struct py_item out[8];
+    size_t n;
+    assert_int_equal(python_splice(py, &s, out, 8, &n), PY_INCONSISTENT);
+    fr[0].ip = 0x2800; /* not in the eval loop: not a Python sample */
+    assert_int_equal(python_splice(py, &s, out, 8, &n), PY_NONE);
+    python_free(py);
     free(f);
 }
 
