@@ -18,6 +18,8 @@ static const char usage_text[] =
     "       tprof view [OPTIONS] FILE\n"
     "       tprof report [OPTIONS] FILE\n"
     "       tprof convert [OPTIONS] FILE -o OUT\n"
+    "       tprof report --diff [OPTIONS] BEFORE AFTER\n"
+    "       tprof diff [OPTIONS] BEFORE AFTER -o OUT\n"
     "\n"
     "Run PROGRAM (or attach to running processes with -p), sample its call\n"
     "stacks (threads, children and exec'd programs included) and show them live\n"
@@ -25,7 +27,8 @@ static const char usage_text[] =
     "profile with -o, or always when headless. 'view'\n"
     "explores a saved profile in the terminal (icicle, tree, top functions,\n"
     "callers/callees; '?' lists the keys); 'report' prints the same views as text;\n"
-    "'convert' writes it in another format. FILE may be '-' for standard input;\n"
+    "'convert' writes it in another format; 'report --diff' compares two profiles\n"
+    "function by function, 'diff' stack by stack. FILE may be '-' for standard input;\n"
     "its format is told by its content:\n"
     "  folded (collapsed stacks)     tprof view run.folded\n"
     "  perf script text              perf script | tprof report --top 20 -\n"
@@ -102,11 +105,27 @@ static const char usage_text[] =
     "      --width COLS       output width (default: $COLUMNS, else 100)\n"
     "      --min-percent P    leave out frames under P% of the samples (tree\n"
     "                         default 1; in the icicle they join the filler)\n"
+    "report --diff BEFORE AFTER (with --top N and --focus RE, which keeps the rows\n"
+    "of functions matching RE):\n"
+    "      --diff             one row per function: its total and self share of\n"
+    "                         each profile's samples before and after, and the\n"
+    "                         change in points; largest change of the total first\n"
+    "      --absolute         compare weights (samples), not shares of each total\n"
+    "      --min-delta PTS    leave out rows whose total changed by less than PTS\n"
+    "      --fail-if-grows PTS  exit 3, naming each function (matching --focus RE)\n"
+    "                         whose total grew by more than PTS points (samples\n"
+    "                         with --absolute); 0 when none did: a CI gate\n"
+    "diff BEFORE AFTER -o OUT (OUT .folded, .txt or -):\n"
+    "                         'STACK BEFORE AFTER' lines, difffolded.pl's format,\n"
+    "                         which flamegraph.pl draws as a differential graph\n"
+    "      --normalize        scale BEFORE's counts to AFTER's total (its -n)\n"
+    "      --strip-hex        0x... addresses in names made equal (its -s)\n"
     "\n"
     "Exit status: the program's (128+N when killed by signal N; 127 when it cannot\n"
     "be found, 126 when it cannot be executed), 2 for usage errors, 1 when tprof\n"
-    "itself fails. SIGINT, SIGTERM and SIGHUP stop the program and the profile\n"
-    "gathered so far is still written.\n";
+    "itself fails, 3 when --fail-if-grows finds a function that grew. SIGINT,\n"
+    "SIGTERM and SIGHUP stop the program and the profile gathered so far is still\n"
+    "written.\n";
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -144,12 +163,13 @@ enum {
     OPT_HIDE, OPT_INVERT, OPT_ICICLE, OPT_TREE, OPT_TOP, OPT_WIDTH, OPT_MIN_PERCENT,
     OPT_PS_PID, OPT_PS_TID, OPT_PS_KERNEL, OPT_PS_JIT, OPT_PS_ALL, OPT_PS_ADDRS, OPT_PS_EVENT,
     OPT_SS_PROFILE, OPT_PP_SAMPLE_TYPE,
-    OPT_FORMAT,
+    OPT_FORMAT, OPT_DIFF, OPT_ABSOLUTE, OPT_MIN_DELTA, OPT_FAIL_IF_GROWS, OPT_NORMALIZE,
+    OPT_STRIP_HEX,
 };
 
-enum subcmd { SUB_VIEW, SUB_REPORT, SUB_CONVERT };
+enum subcmd { SUB_VIEW, SUB_REPORT, SUB_CONVERT, SUB_DIFF };
 
-/* tprof view|report|convert [OPTIONS] FILE */
+/* tprof view|report|convert [OPTIONS] FILE, tprof diff [OPTIONS] BEFORE AFTER */
 static int main_subcommand(int argc, char **argv, enum subcmd sub)
 {
     static const struct option longopts[] = {
@@ -172,13 +192,23 @@ static int main_subcommand(int argc, char **argv, enum subcmd sub)
         {"top", required_argument, NULL, OPT_TOP},
         {"width", required_argument, NULL, OPT_WIDTH},
         {"min-percent", required_argument, NULL, OPT_MIN_PERCENT},
+        {"diff", no_argument, NULL, OPT_DIFF},
+        {"absolute", no_argument, NULL, OPT_ABSOLUTE},
+        {"min-delta", required_argument, NULL, OPT_MIN_DELTA},
+        {"fail-if-grows", required_argument, NULL, OPT_FAIL_IF_GROWS},
+        {"normalize", no_argument, NULL, OPT_NORMALIZE},
+        {"strip-hex", no_argument, NULL, OPT_STRIP_HEX},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct report_opts r = {.mode = REPORT_DEFAULT, .min_percent = -1};
+    struct report_opts r = {.mode = REPORT_DEFAULT, .min_percent = -1, .fail_if_grows = -1};
     bool report = sub == SUB_REPORT;
-    const char *cmd = sub == SUB_REPORT ? "report" : sub == SUB_VIEW ? "view" : "convert";
+    const char *cmd = sub == SUB_REPORT ? "report"
+                      : sub == SUB_VIEW ? "view"
+                      : sub == SUB_DIFF ? "diff"
+                                        : "convert";
     const char *out = NULL, *format = NULL;
+    bool diff = false, normalize = false, strip_hex = false, diff_only = false;
     struct perfscript_opts *ps = &r.imp.perf;
     unsigned long v;
     int c;
@@ -188,11 +218,22 @@ static int main_subcommand(int argc, char **argv, enum subcmd sub)
         if (!report && (c == OPT_ICICLE || c == OPT_TREE || c == OPT_TOP || c == OPT_WIDTH ||
                         c == OPT_MIN_PERCENT))
             return usage_error("%s is an option of 'tprof report'", argv[optind - 1]);
-        if (sub != SUB_CONVERT && (c == 'o' || c == OPT_FORMAT))
+        if (!report && (c == OPT_DIFF || c == OPT_ABSOLUTE || c == OPT_MIN_DELTA ||
+                        c == OPT_FAIL_IF_GROWS))
+            return usage_error("%s is an option of 'tprof report --diff'", argv[optind - 1]);
+        if (sub != SUB_DIFF && (c == OPT_NORMALIZE || c == OPT_STRIP_HEX))
+            return usage_error("%s is an option of 'tprof diff'", argv[optind - 1]);
+        if (sub != SUB_CONVERT && sub != SUB_DIFF && (c == 'o' || c == OPT_FORMAT))
+            return usage_error("%s is an option of 'tprof convert' and 'tprof diff'",
+                               argv[optind - 1]);
+        if (sub == SUB_DIFF && c == OPT_FORMAT)
             return usage_error("%s is an option of 'tprof convert'", argv[optind - 1]);
-        if (sub == SUB_CONVERT && (c == OPT_FOCUS || c == OPT_HIDE || c == OPT_INVERT))
+        if ((sub == SUB_CONVERT || sub == SUB_DIFF) &&
+            (c == OPT_FOCUS || c == OPT_HIDE || c == OPT_INVERT))
             return usage_error("%s is an option of 'tprof view' and 'tprof report'",
                                argv[optind - 1]);
+        if (c == OPT_ABSOLUTE || c == OPT_MIN_DELTA || c == OPT_FAIL_IF_GROWS)
+            diff_only = true;
         switch (c) {
         case OPT_PS_PID:
             ps->pid = true;
@@ -267,12 +308,60 @@ static int main_subcommand(int argc, char **argv, enum subcmd sub)
             if (parse_double(optarg, 0, 100, &r.min_percent) < 0)
                 return usage_error("invalid --min-percent '%s' (0 to 100)", optarg);
             break;
+        case OPT_DIFF:
+            diff = true;
+            break;
+        case OPT_ABSOLUTE:
+            r.absolute = true;
+            break;
+        case OPT_MIN_DELTA:
+            if (parse_double(optarg, 0, 1e18, &r.min_delta) < 0)
+                return usage_error("invalid --min-delta '%s' (points, 0 or more)", optarg);
+            break;
+        case OPT_FAIL_IF_GROWS:
+            if (parse_double(optarg, 0, 1e18, &r.fail_if_grows) < 0)
+                return usage_error("invalid --fail-if-grows '%s' (points, 0 or more)", optarg);
+            break;
+        case OPT_NORMALIZE:
+            normalize = true;
+            break;
+        case OPT_STRIP_HEX:
+            strip_hex = true;
+            break;
         case 'h':
             fputs(usage_text, stdout);
             return 0;
         default:
             return usage_error("unknown or incomplete option '%s'", argv[optind - 1]);
         }
+    }
+    if (diff_only && !diff)
+        return usage_error("%s--absolute, --min-delta and --fail-if-grows go with "
+                           "'tprof report --diff BEFORE AFTER'", "");
+    if (diff && (r.hide || r.invert || r.mode == REPORT_ICICLE || r.mode == REPORT_TREE ||
+                 r.min_percent >= 0 || r.width))
+        return usage_error("%sreport --diff takes --top, --focus, --absolute, --min-delta and "
+                           "--fail-if-grows", "");
+    if (sub == SUB_DIFF || diff) {
+        if (argc - optind != 2)
+            return usage_error(sub == SUB_DIFF ? "%sdiff needs two files: BEFORE AFTER"
+                                               : "%sreport --diff needs two files: BEFORE AFTER",
+                               "");
+        if (strcmp(argv[optind], "-") == 0 && strcmp(argv[optind + 1], "-") == 0)
+            return usage_error("%sonly one of BEFORE and AFTER can be standard input", "");
+        if (diff) {
+            r.before = argv[optind];
+            r.path = argv[optind + 1];
+            return cmd_report(&r);
+        }
+        if (!out)
+            return usage_error("%sdiff needs -o OUT (.folded, .txt or -): the differential "
+                               "viewer is not written yet; 'tprof report --diff BEFORE AFTER' "
+                               "prints the comparison",
+                               "");
+        struct diff_opts d = {.before = argv[optind], .after = argv[optind + 1], .out = out,
+                              .imp = r.imp, .normalize = normalize, .strip_hex = strip_hex};
+        return cmd_diff(&d);
     }
     if (optind >= argc)
         return usage_error(report ? "%sreport needs a FILE ('-' for standard input)"
@@ -281,7 +370,10 @@ static int main_subcommand(int argc, char **argv, enum subcmd sub)
                            "");
     if (argc - optind > 1) {
         if (argc - optind == 2)
-            return usage_error("%scomparing two profiles is not implemented yet; give one FILE",
+            return usage_error(report ? "%sto compare two profiles: tprof report --diff "
+                                        "BEFORE AFTER"
+                                      : "%sto compare two profiles: tprof diff BEFORE AFTER -o "
+                                        "OUT, or tprof report --diff BEFORE AFTER",
                                "");
         return usage_error("too many arguments to '%s'", cmd);
     }
@@ -460,6 +552,8 @@ int main(int argc, char **argv)
         return main_subcommand(argc - optind, argv + optind, SUB_REPORT);
     if (!dashdash && optind == 1 && strcmp(first, "convert") == 0)
         return main_subcommand(argc - optind, argv + optind, SUB_CONVERT);
+    if (!dashdash && optind == 1 && strcmp(first, "diff") == 0)
+        return main_subcommand(argc - optind, argv + optind, SUB_DIFF);
     o.argv = argv + optind;
     return cmd_record(&o);
 }

@@ -54,6 +54,11 @@ struct report_opts {
     const char *hide;     /* --hide RE */
     bool invert;
     double min_percent;   /* frames below this share are merged / left out */
+    /* --diff: BEFORE is the second file (path is AFTER) */
+    const char *before;
+    bool absolute;        /* --absolute: weights, not shares of each total */
+    double min_delta;     /* --min-delta: rows that changed less are left out */
+    double fail_if_grows; /* --fail-if-grows: the gate, < 0 when not asked */
 };
 
 struct view_opts {
@@ -70,6 +75,16 @@ struct convert_opts {
     struct import_opts imp;
 };
 
+struct diff_opts {
+    const char *before, *after; /* profile files, "-" for stdin (one of them) */
+    const char *out;            /* -o */
+    struct import_opts imp;
+    bool normalize, strip_hex;  /* difffolded.pl -n, -s */
+};
+
+/* Compare two profiles: write difffolded.pl's two-column format to OUT.
+ * Returns the exit status. */
+int cmd_diff(const struct diff_opts *o);
 /* Read a profile in any format import.h reads and write it to OUT.
  * Returns the exit status. */
 int cmd_convert(const struct convert_opts *o);

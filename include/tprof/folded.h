@@ -13,6 +13,17 @@
  * line per unique stack. Returns the number of lines, -1 on a write error.
  * (To a file, atomically: export_file.) */
 long folded_write(const struct profile *p, FILE *f);
+
+struct folded_diff_opts {
+    bool normalize; /* difffolded.pl -n: BEFORE scaled to AFTER's total, truncated */
+    bool strip_hex; /* difffolded.pl -s: 0x... addresses in names become "0x..." */
+};
+
+/* Write "STACK BEFORE AFTER" lines as difffolded.pl joins two folded
+ * profiles: every stack of either, 0 on the side that lacks it, sorted by
+ * stack. Returns the lines written, -1 on a write error. */
+long folded_write_diff(const struct profile *before, const struct profile *after,
+                       const struct folded_diff_opts *o, FILE *out);
 struct folded_stats {
     uint64_t lines;     /* lines read */
     uint64_t stacks;    /* lines that added a stack */

@@ -4,6 +4,7 @@
  * printed; escape codes only when stdout is a terminal and NO_COLOR is unset.
  */
 #include <locale.h>
+#include <math.h>
 #include <langinfo.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "tprof/cmd.h"
+#include "tprof/diff.h"
 #include "tprof/filter.h"
 #include "tprof/folded.h"
 #include "tprof/import.h"
@@ -76,8 +78,113 @@ static int used_rows(const struct canvas *c)
     return rows;
 }
 
+static struct profile *load(const char *path, const struct import_opts *imp)
+{
+    char err[512], note[600];
+    enum import_format f;
+    struct profile *p = profile_import(path, imp, &f, note, sizeof(note), err, sizeof(err));
+    if (!p) {
+        fprintf(stderr, "tprof: %s\n", err);
+        return NULL;
+    }
+    if (note[0])
+        fprintf(stderr, "tprof: %s\n", note);
+    return p;
+}
+
+/* A figure of a diff row: a share ("48.10%") or, absolute, a weight. */
+static void diff_cell(char *buf, size_t len, double v, bool absolute, bool sign)
+{
+    if (absolute)
+        snprintf(buf, len, sign ? "%+.0f" : "%.0f", v);
+    else
+        snprintf(buf, len, sign ? "%+.2f" : "%.2f%%", v);
+}
+
+static const char *kind_mark(enum frame_kind k)
+{
+    return k == FRAME_KERNEL ? "[k]" : k == FRAME_JIT ? "[j]" : k == FRAME_PYTHON ? "[py]" : "";
+}
+
+/* tprof report --diff BEFORE AFTER: one row per function, the change of
+ * its total and self share (or, --absolute, weight), largest change first;
+ * with --fail-if-grows, the gate. */
+static int report_diff(const struct report_opts *o)
+{
+    struct filter *focus = NULL;
+    char err[512];
+    if (o->focus && !(focus = filter_new(FILTER_FOCUS, o->focus, false, err, sizeof(err)))) {
+        fprintf(stderr, "tprof: %s\n", err);
+        return 2;
+    }
+    struct profile *before = load(o->before, &o->imp), *after = NULL;
+    if (!before || !(after = load(o->path, &o->imp))) {
+        profile_free(before);
+        filter_free(focus);
+        return 1;
+    }
+    FILE *out = stdout;
+    double tb = profile_total(before), ta = profile_total(after);
+    bool secs = profile_unit(after) == PROFILE_SECONDS;
+    const char *unit = secs ? "seconds" : "samples";
+    fprintf(out, "before %s: %.*f %s; after %s: %.*f %s", o->before, secs ? 6 : 0, tb, unit,
+            o->path, secs ? 6 : 0, ta, unit);
+    if (o->absolute)
+        fprintf(out, "; change %+.*f %s (%+.1f%%)", secs ? 6 : 0, ta - tb, unit,
+                tb > 0 ? 100.0 * (ta - tb) / tb : 0.0);
+    else
+        fprintf(out, "; shares of each profile's total, changes in points");
+    if (focus)
+        fprintf(out, "; functions matching %s", o->focus);
+    fputs("\n\n", out);
+
+    struct diff_row *rows;
+    size_t n = diff_functions(before, after, o->absolute, &rows);
+    fprintf(out, "%10s %10s %9s %12s %12s %11s  %-4s  %s\n", "before", "after", "change",
+            "before self", "after self", "self change", "kind", "function");
+    size_t shown = 0, limit = o->top > 0 ? (size_t)o->top : 20, grew = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct diff_row *r = &rows[i];
+        const struct frame *f = diff_row_frame(before, after, r);
+        if (focus && !filter_matches(focus, f->name))
+            continue;
+        double d = r->after_total - r->before_total;
+        if (o->fail_if_grows >= 0 && d > o->fail_if_grows) {
+            fprintf(stderr, "tprof: %s grew by %+.2f %s (%.2f%s -> %.2f%s), more than %g\n",
+                    f->name, d, o->absolute ? unit : "points", r->before_total,
+                    o->absolute ? "" : "%", r->after_total, o->absolute ? "" : "%",
+                    o->fail_if_grows);
+            grew++;
+        }
+        if (shown >= limit || (fabs(d) < o->min_delta))
+            continue;
+        char c[6][32];
+        diff_cell(c[0], sizeof(c[0]), r->before_total, o->absolute, false);
+        diff_cell(c[1], sizeof(c[1]), r->after_total, o->absolute, false);
+        diff_cell(c[2], sizeof(c[2]), d, o->absolute, true);
+        diff_cell(c[3], sizeof(c[3]), r->before_self, o->absolute, false);
+        diff_cell(c[4], sizeof(c[4]), r->after_self, o->absolute, false);
+        diff_cell(c[5], sizeof(c[5]), r->after_self - r->before_self, o->absolute, true);
+        fprintf(out, "%10s %10s %9s %12s %12s %11s  %-4s  %s%s%s%s\n", c[0], c[1], c[2], c[3],
+                c[4], c[5], kind_mark(f->kind), f->name, f->namesake ? " (" : "",
+                f->namesake ? f->module : "", f->namesake ? ")" : "");
+        shown++;
+    }
+    if (shown == 0)
+        fprintf(out, "(no function changed by %g or more)\n", o->min_delta);
+    free(rows);
+    profile_free(before);
+    profile_free(after);
+    filter_free(focus);
+    if (ferror(out))
+        return 1;
+    return grew ? 3 : 0;
+}
+
 int cmd_report(const struct report_opts *o)
 {
+    if (o->before)
+        return report_diff(o);
     char err[512];
     char note[600];
     enum import_format fmt;

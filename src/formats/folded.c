@@ -11,6 +11,7 @@
  * line's tree nodes after a memcmp, and only the frames that differ are
  * hashed and looked up.
  */
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <math.h>
@@ -38,6 +39,27 @@ struct strbuf {
     size_t n, cap;
 };
 
+/* Sort *V (N lines, taken over) by stack and merge equal stacks into *OUT
+ * (a new array; *V is freed). Returns the lines left. */
+static size_t merge_lines(struct line **v, size_t n, struct line **out)
+{
+    struct line *l = *v;
+    if (n > 1)
+        qsort(l, n, sizeof(*l), cmp_line);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (k && strcmp(l[k - 1].stack, l[i].stack) == 0) {
+            l[k - 1].count += l[i].count;
+            free(l[i].stack);
+            continue;
+        }
+        l[k++] = l[i];
+    }
+    *out = l;
+    *v = NULL;
+    return k;
+}
+
 static void append_frame(struct strbuf *path, const struct frame *f, int first)
 {
     size_t nl = strlen(f->name);
@@ -55,12 +77,15 @@ static void append_frame(struct strbuf *path, const struct frame *f, int first)
 static void print_count(FILE *f, double c)
 {
     if (c == floor(c) && c < 1e18)
-        fprintf(f, "%.0f\n", c);
+        fprintf(f, "%.0f", c);
     else
-        fprintf(f, "%.15g\n", c);
+        fprintf(f, "%.15g", c);
 }
 
-long folded_write(const struct profile *p, FILE *out)
+/* P's stacks as lines, sorted by stack, equal lines merged: namesakes from
+ * two modules (ld.so's _start and the program's) are two nodes with one
+ * text, which the folded format cannot tell apart. */
+static size_t collect_lines(const struct profile *p, struct line **out)
 {
     const struct frames *fr = profile_frames_const(p);
     VEC(struct line) lines = {0};
@@ -98,29 +123,90 @@ long folded_write(const struct profile *p, FILE *out)
             depth--;
         }
     }
-
-    /* Namesakes from two modules (ld.so's _start and the program's) are two
-     * nodes with one text: the folded format cannot tell them apart, so
-     * their lines become one. */
-    VEC_SORT(lines, cmp_line);
-    long count = 0;
-    for (size_t i = 0; i < lines.n; i++) {
-        double c = lines.v[i].count;
-        while (i + 1 < lines.n && strcmp(lines.v[i].stack, lines.v[i + 1].stack) == 0) {
-            c += lines.v[i + 1].count;
-            free(lines.v[i].stack);
-            i++;
-        }
-        fputs(lines.v[i].stack, out);
-        fputc(' ', out);
-        print_count(out, c);
-        free(lines.v[i].stack);
-        count++;
-    }
-    VEC_FREE(lines);
     VEC_FREE(path);
     VEC_FREE(mark);
-    return ferror(out) ? -1 : count;
+    return merge_lines(&lines.v, lines.n, out);
+}
+
+long folded_write(const struct profile *p, FILE *out)
+{
+    struct line *v;
+    size_t n = collect_lines(p, &v);
+    for (size_t i = 0; i < n; i++) {
+        fputs(v[i].stack, out);
+        fputc(' ', out);
+        print_count(out, v[i].count);
+        fputc('\n', out);
+        free(v[i].stack);
+    }
+    free(v);
+    return ferror(out) ? -1 : (long)n;
+}
+
+/* difffolded.pl -s: "0x" and the hex digits after it become "0x...". */
+static void strip_hex(struct line *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *r = v[i].stack;
+        /* "0x" and a digit (3 bytes) become 5: at most 2 bytes more per 3 */
+        char *t = xmalloc(strlen(r) / 3 * 5 + 3), *w = t;
+        while (*r) {
+            if (r[0] == '0' && r[1] == 'x' && isxdigit((unsigned char)r[2])) {
+                for (r += 2; isxdigit((unsigned char)*r); r++)
+                    ;
+                memcpy(w, "0x...", 5);
+                w += 5;
+            } else {
+                *w++ = *r++;
+            }
+        }
+        *w = '\0';
+        free(v[i].stack);
+        v[i].stack = t;
+    }
+}
+
+long folded_write_diff(const struct profile *before, const struct profile *after,
+                       const struct folded_diff_opts *o, FILE *out)
+{
+    struct line *b, *a;
+    size_t nb = collect_lines(before, &b), na = collect_lines(after, &a);
+    if (o->strip_hex) {
+        strip_hex(b, nb);
+        strip_hex(a, na);
+        struct line *t;
+        nb = merge_lines(&b, nb, &t);
+        b = t;
+        na = merge_lines(&a, na, &t);
+        a = t;
+    }
+    double tb = 0, ta = 0;
+    for (size_t i = 0; i < nb; i++)
+        tb += b[i].count;
+    for (size_t i = 0; i < na; i++)
+        ta += a[i].count;
+    bool scale = o->normalize && tb > 0 && tb != ta;
+    long lines = 0;
+    for (size_t i = 0, j = 0; i < nb || j < na; lines++) {
+        int c = i == nb ? 1 : j == na ? -1 : strcmp(b[i].stack, a[j].stack);
+        const char *stack = c <= 0 ? b[i].stack : a[j].stack;
+        double cb = c <= 0 ? b[i].count : 0, ca = c >= 0 ? a[j].count : 0;
+        if (scale)
+            cb = trunc(cb * ta / tb);
+        fputs(stack, out);
+        fputc(' ', out);
+        print_count(out, cb);
+        fputc(' ', out);
+        print_count(out, ca);
+        fputc('\n', out);
+        if (c <= 0)
+            free(b[i++].stack);
+        if (c >= 0)
+            free(a[j++].stack);
+    }
+    free(b);
+    free(a);
+    return ferror(out) ? -1 : lines;
 }
 
 int folded_parse_line(const char *line, size_t len, size_t *stack_len, double *count)

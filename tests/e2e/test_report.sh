@@ -54,9 +54,6 @@ check "no valid line (stdin): an error, not an empty profile" $? "rc=$rc $(cat e
 "$TPROF" report --hide 'a(' p.folded >/dev/null 2>err.txt; rc=$?
 [ $rc -eq 2 ] && grep -q "bad regular expression" err.txt
 check "bad regex: exit 2 with the reason" $? "rc=$rc $(cat err.txt)"
-"$TPROF" report p.folded p.folded >/dev/null 2>err.txt; rc=$?
-[ $rc -eq 2 ] && grep -q "comparing two profiles is not implemented yet" err.txt
-check "two files: says the diff is not implemented, exit 2" $? "rc=$rc $(cat err.txt)"
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1; then
     # (a copy of tprof in a directory nobody may use: the checkout may be
     # under a 0700 /root)

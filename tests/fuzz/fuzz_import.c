@@ -1,7 +1,8 @@
 /* The import layer on any bytes: format detection, the perf script reader
  * with each flag set (the first input byte picks them), the folded,
  * pstats and speedscope readers,
- * and writing back what was accepted in each output format. */
+ * and writing back what was accepted in each output format (and as a
+ * two-column diff against itself). */
 #include <string.h>
 
 #include "fuzz.h"
@@ -29,6 +30,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     folded_write(p, null);
     speedscope_write(p, "fuzz", null);
     svg_write(p, "fuzz", null);
+    /* as a two-column diff against itself, addresses stripped */
+    struct folded_diff_opts d = {.normalize = true, .strip_hex = true};
+    folded_write_diff(p, p, &d, null);
     fclose(null);
     char out[64];
     perfscript_tidy((const char *)data, size, out, sizeof(out));

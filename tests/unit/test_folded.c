@@ -14,6 +14,8 @@
 #include "tprof/folded.h"
 #include "tprof/xalloc.h"
 
+#include "helpers.h"
+
 static uint32_t F(struct profile *p, const char *name, enum frame_kind k)
 {
     return frames_intern(profile_frames(p), name, strlen(name), k, "");
@@ -244,9 +246,54 @@ static void test_read_limits(void **state)
     free(line);
 }
 
+static char *render_diff(const char *before, const char *after, bool normalize, bool strip,
+                         long *lines)
+{
+    struct profile *b = profile_from(before), *a = profile_from(after);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    struct folded_diff_opts o = {.normalize = normalize, .strip_hex = strip};
+    *lines = folded_write_diff(b, a, &o, f);
+    fclose(f);
+    profile_free(b);
+    profile_free(a);
+    return buf;
+}
+
+/* difffolded.pl's join: every stack of either side, sorted, 0 where one
+ * lacks it; -n scales BEFORE to AFTER's total and truncates; -s turns
+ * every 0x address into 0x... before joining. */
+static void test_write_diff(void **state)
+{
+    (void)state;
+    long n;
+    char *t = render_diff("a;b 3\na;c 1\n", "a;c 2\na;d_[k] 2.5\n", false, false, &n);
+    assert_int_equal(n, 3);
+    assert_string_equal(t, "a;b 3 0\na;c 1 2\na;d_[k] 0 2.5\n");
+    free(t);
+    /* totals 4 and 9: BEFORE times 9/4, truncated (3 -> 6, 1 -> 2) */
+    t = render_diff("a;b 3\na;c 1\n", "a;b 1\na;c 8\n", true, false, &n);
+    assert_string_equal(t, "a;b 6 1\na;c 2 8\n");
+    free(t);
+    /* equal totals: nothing scaled */
+    t = render_diff("a;b 3\n", "a;c 3\n", true, false, &n);
+    assert_string_equal(t, "a;b 3 0\na;c 0 3\n");
+    free(t);
+    /* addresses: two in one name, one running into a hex-looking letter
+     * ("0x1f0x2" is one address then "x2", as Perl reads it), and one
+     * "0x" without digits that stays */
+    t = render_diff("m;0x7f12ab34 3\nm;f0x1fz0x2g 1\nm;0xg 1\nm;h0x1f0x2 1\n", "m;0x99 4\n",
+                    false, true, &n);
+    assert_int_equal(n, 4);
+    assert_string_equal(t, "m;0x... 3 4\nm;0xg 1 0\nm;f0x...z0x...g 1 0\nm;h0x...x2 1 0\n");
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_write_diff),
         cmocka_unit_test(test_lines_sorted_by_stack_not_by_line),
         cmocka_unit_test(test_suffixes_and_counts),
         cmocka_unit_test(test_namesakes_from_two_modules_make_one_line),

@@ -1,0 +1,73 @@
+/*
+ * diff: `tprof diff BEFORE AFTER -o OUT` — two profiles in any format the
+ * import layer reads, joined stack by stack into difffolded.pl's
+ * two-column format ("STACK BEFORE AFTER"), which flamegraph.pl draws as a
+ * differential flame graph. `tprof report --diff` compares them function by
+ * function (cmd/report.c).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tprof/atomicfile.h"
+#include "tprof/cmd.h"
+#include "tprof/folded.h"
+#include "tprof/import.h"
+
+/* Read PATH, saying its note; NULL after saying why. */
+static struct profile *load(const char *path, const struct import_opts *imp)
+{
+    char err[512], note[600];
+    enum import_format f;
+    struct profile *p = profile_import(path, imp, &f, note, sizeof(note), err, sizeof(err));
+    if (!p) {
+        fprintf(stderr, "tprof: %s\n", err);
+        return NULL;
+    }
+    if (note[0])
+        fprintf(stderr, "tprof: %s\n", note);
+    return p;
+}
+
+int cmd_diff(const struct diff_opts *o)
+{
+    const char *dot = strrchr(o->out, '.');
+    if (strcmp(o->out, "-") != 0 && !(dot && (strcmp(dot, ".folded") == 0 ||
+                                             strcmp(dot, ".txt") == 0))) {
+        fprintf(stderr, "tprof: diff writes difffolded.pl's two-column folded format: name the "
+                        "output .folded, .txt or - (a differential SVG is not written yet)\n");
+        return 2;
+    }
+    struct profile *before = load(o->before, &o->imp);
+    if (!before)
+        return 1;
+    struct profile *after = load(o->after, &o->imp);
+    if (!after) {
+        profile_free(before);
+        return 1;
+    }
+    char err[512];
+    struct atomicfile *af = atomicfile_open(o->out, err, sizeof(err));
+    int rc = 1;
+    if (!af) {
+        fprintf(stderr, "tprof: %s\n", err);
+    } else {
+        struct folded_diff_opts fo = {.normalize = o->normalize, .strip_hex = o->strip_hex};
+        FILE *f = atomicfile_stream(af);
+        if (!f) {
+            atomicfile_commit(af, err, sizeof(err)); /* says why, frees AF */
+            fprintf(stderr, "tprof: %s\n", err);
+        } else if (folded_write_diff(before, after, &fo, f) < 0) {
+            int e = errno;
+            fprintf(stderr, "tprof: cannot write '%s': %s\n", o->out, strerror(e ? e : EIO));
+            atomicfile_abort(af);
+        } else if (atomicfile_commit(af, err, sizeof(err)) < 0) {
+            fprintf(stderr, "tprof: %s\n", err);
+        } else {
+            rc = 0;
+        }
+    }
+    profile_free(before);
+    profile_free(after);
+    return rc;
+}

@@ -1,0 +1,86 @@
+/*
+ * diff: two profiles compared function by function. Each profile's
+ * functions come from stats_functions (a recursive function's total counted
+ * once per stack); those of BEFORE are matched to AFTER's by name, kind and
+ * module through AFTER's frame table, and the rows are sorted by how much
+ * each function's total changed.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tprof/diff.h"
+#include "tprof/stats.h"
+#include "tprof/xalloc.h"
+
+static const struct profile *sort_before, *sort_after;
+
+static int cmp_change(const void *x, const void *y)
+{
+    const struct diff_row *a = x, *b = y;
+    double da = fabs(a->after_total - a->before_total), db = fabs(b->after_total - b->before_total);
+    if (da != db)
+        return da > db ? -1 : 1;
+    da = fabs(a->after_self - a->before_self);
+    db = fabs(b->after_self - b->before_self);
+    if (da != db)
+        return da > db ? -1 : 1;
+    return strcmp(diff_row_frame(sort_before, sort_after, a)->name,
+                  diff_row_frame(sort_before, sort_after, b)->name);
+}
+
+const struct frame *diff_row_frame(const struct profile *before, const struct profile *after,
+                                   const struct diff_row *r)
+{
+    if (r->after_frame != UINT32_MAX)
+        return frames_get(profile_frames_const(after), r->after_frame);
+    return frames_get(profile_frames_const(before), r->before_frame);
+}
+
+size_t diff_functions(const struct profile *before, const struct profile *after, bool absolute,
+                      struct diff_row **out)
+{
+    struct func_stat *fb, *fa;
+    size_t nb = stats_functions(before, PROFILE_ROOT, STATS_BY_NAME, &fb);
+    size_t na = stats_functions(after, PROFILE_ROOT, STATS_BY_NAME, &fa);
+    double tb = profile_total(before), ta = profile_total(after);
+    double sb = absolute || tb <= 0 ? 1 : 100.0 / tb, sa = absolute || ta <= 0 ? 1 : 100.0 / ta;
+
+    /* AFTER's functions by frame id, then BEFORE's joined to them */
+    size_t nfa = frames_count(profile_frames_const(after));
+    size_t *row_of = xmalloc((nfa + 1) * sizeof(*row_of));
+    struct diff_row *rows = xmalloc((na + nb + 1) * sizeof(*rows));
+    size_t n = 0;
+    for (size_t i = 0; i < nfa; i++)
+        row_of[i] = SIZE_MAX;
+    for (size_t i = 0; i < na; i++) {
+        rows[n] = (struct diff_row){UINT32_MAX, fa[i].frame, 0, fa[i].total * sa,
+                                    0, fa[i].self * sa};
+        row_of[fa[i].frame] = n++;
+    }
+    const struct frames *frb = profile_frames_const(before);
+    const struct frames *fra = profile_frames_const(after);
+    for (size_t i = 0; i < nb; i++) {
+        const struct frame *f = frames_get(frb, fb[i].frame);
+        uint32_t id = frames_find(fra, f->name, f->kind, f->module);
+        struct diff_row *r;
+        if (id != UINT32_MAX && id < nfa && row_of[id] != SIZE_MAX) {
+            r = &rows[row_of[id]];
+        } else {
+            r = &rows[n++];
+            *r = (struct diff_row){UINT32_MAX, UINT32_MAX, 0, 0, 0, 0};
+        }
+        r->before_frame = fb[i].frame;
+        r->before_total = fb[i].total * sb;
+        r->before_self = fb[i].self * sb;
+    }
+    sort_before = before;
+    sort_after = after;
+    if (n > 1)
+        qsort(rows, n, sizeof(*rows), cmp_change);
+    free(row_of);
+    free(fb);
+    free(fa);
+    *out = rows;
+    return n;
+}
