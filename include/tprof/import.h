@@ -32,6 +32,10 @@ struct profile *profile_import(const char *path, const struct import_opts *o,
                                enum import_format *fmt, char *note, size_t cap, char *err,
                                size_t errlen);
 
+/* profile_import for a command: the note, or the error, said on stderr as
+ * "tprof: ..."; NULL after saying why. */
+struct profile *profile_import_said(const char *path, const struct import_opts *o);
+
 /* "folded", "perf script", "pstats", "speedscope", "pprof". */
 const char *import_format_name(enum import_format f);
 

@@ -12,20 +12,15 @@
 
 int cmd_convert(const struct convert_opts *o)
 {
-    char err[512], note[600];
+    char err[512];
     int fmt = export_format_for(o->out, o->format, -1, err, sizeof(err));
     if (fmt < 0) {
         fprintf(stderr, "tprof: %s\n", err);
         return 2;
     }
-    enum import_format f;
-    struct profile *p = profile_import(o->in, &o->imp, &f, note, sizeof(note), err, sizeof(err));
-    if (!p) {
-        fprintf(stderr, "tprof: %s\n", err);
+    struct profile *p = profile_import_said(o->in, &o->imp);
+    if (!p)
         return 1;
-    }
-    if (note[0])
-        fprintf(stderr, "tprof: %s\n", note);
     profile_sort_children(p);
     const char *slash = strrchr(o->in, '/');
     const char *title = strcmp(o->in, "-") == 0 ? "standard input" : slash ? slash + 1 : o->in;

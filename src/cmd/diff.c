@@ -14,21 +14,6 @@
 #include "tprof/folded.h"
 #include "tprof/import.h"
 
-/* Read PATH, saying its note; NULL after saying why. */
-static struct profile *load(const char *path, const struct import_opts *imp)
-{
-    char err[512], note[600];
-    enum import_format f;
-    struct profile *p = profile_import(path, imp, &f, note, sizeof(note), err, sizeof(err));
-    if (!p) {
-        fprintf(stderr, "tprof: %s\n", err);
-        return NULL;
-    }
-    if (note[0])
-        fprintf(stderr, "tprof: %s\n", note);
-    return p;
-}
-
 int cmd_diff(const struct diff_opts *o)
 {
     const char *dot = strrchr(o->out, '.');
@@ -38,10 +23,10 @@ int cmd_diff(const struct diff_opts *o)
                         "output .folded, .txt or - (a differential SVG is not written yet)\n");
         return 2;
     }
-    struct profile *before = load(o->before, &o->imp);
+    struct profile *before = profile_import_said(o->before, &o->imp);
     if (!before)
         return 1;
-    struct profile *after = load(o->after, &o->imp);
+    struct profile *after = profile_import_said(o->after, &o->imp);
     if (!after) {
         profile_free(before);
         return 1;

@@ -78,20 +78,6 @@ static int used_rows(const struct canvas *c)
     return rows;
 }
 
-static struct profile *load(const char *path, const struct import_opts *imp)
-{
-    char err[512], note[600];
-    enum import_format f;
-    struct profile *p = profile_import(path, imp, &f, note, sizeof(note), err, sizeof(err));
-    if (!p) {
-        fprintf(stderr, "tprof: %s\n", err);
-        return NULL;
-    }
-    if (note[0])
-        fprintf(stderr, "tprof: %s\n", note);
-    return p;
-}
-
 /* A figure of a diff row: a share ("48.10%") or, absolute, a weight. */
 static void diff_cell(char *buf, size_t len, double v, bool absolute, bool sign)
 {
@@ -117,8 +103,8 @@ static int report_diff(const struct report_opts *o)
         fprintf(stderr, "tprof: %s\n", err);
         return 2;
     }
-    struct profile *before = load(o->before, &o->imp), *after = NULL;
-    if (!before || !(after = load(o->path, &o->imp))) {
+    struct profile *before = profile_import_said(o->before, &o->imp), *after = NULL;
+    if (!before || !(after = profile_import_said(o->path, &o->imp))) {
         profile_free(before);
         filter_free(focus);
         return 1;

@@ -230,3 +230,15 @@ struct profile *profile_import(const char *path, const struct import_opts *o,
     input_close(in);
     return p;
 }
+
+struct profile *profile_import_said(const char *path, const struct import_opts *o)
+{
+    char err[512], note[600];
+    enum import_format f;
+    struct profile *p = profile_import(path, o, &f, note, sizeof(note), err, sizeof(err));
+    if (!p)
+        fprintf(stderr, "tprof: %s\n", err);
+    else if (note[0])
+        fprintf(stderr, "tprof: %s\n", note);
+    return p;
+}
