@@ -39,8 +39,8 @@ struct strbuf {
     size_t n, cap;
 };
 
-/* Sort *V (N lines, taken over) by stack and merge equal stacks into *OUT
- * (a new array; *V is freed). Returns the lines left. */
+/* Sort the N lines of *V by stack and merge equal stacks; the array moves
+ * to *OUT (*V becomes NULL). Returns the lines left. */
 static size_t merge_lines(struct line **v, size_t n, struct line **out)
 {
     struct line *l = *v;
