@@ -47,6 +47,10 @@ wait_for() {
     return 1
 }
 keys() { $T send-keys -t v "$@"; }
+# quit_view OK: q to the viewer in window v (started with "...; echo
+# EXIT=$?"); status 0 when it exits 0 and OK, the status of the checks made
+# on its screen, is 0.
+quit_view() { keys q; wait_for "EXIT=0" && [ "$1" -eq 0 ]; }
 
 # The CPython interpreters: "LABEL PATH" lines (PATH "-" when absent):
 # Debian's python3.11, and pyenv's newest patch release of each minor
