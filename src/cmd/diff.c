@@ -11,14 +11,14 @@
 
 #include "tprof/atomicfile.h"
 #include "tprof/cmd.h"
+#include "tprof/export.h"
 #include "tprof/folded.h"
 #include "tprof/import.h"
 
 int cmd_diff(const struct diff_opts *o)
 {
-    const char *dot = strrchr(o->out, '.');
-    if (strcmp(o->out, "-") != 0 && !(dot && (strcmp(dot, ".folded") == 0 ||
-                                             strcmp(dot, ".txt") == 0))) {
+    char err[512];
+    if (export_format_for(o->out, NULL, -1, err, sizeof(err)) != EXPORT_FOLDED) {
         fprintf(stderr, "tprof: diff writes difffolded.pl's two-column folded format: name the "
                         "output .folded, .txt or - (a differential SVG is not written yet)\n");
         return 2;
@@ -31,7 +31,6 @@ int cmd_diff(const struct diff_opts *o)
         profile_free(before);
         return 1;
     }
-    char err[512];
     struct atomicfile *af = atomicfile_open(o->out, err, sizeof(err));
     int rc = 1;
     if (!af) {
