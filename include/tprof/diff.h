@@ -1,4 +1,5 @@
-/* diff: two profiles compared function by function (tprof report --diff,
+/* diff: two profiles compared — as one tree with both sides' weights (the
+ * differential viewer and SVG), function by function (tprof report --diff,
  * the CI gate). Stack by stack, in difffolded.pl's two-column format:
  * folded_write_diff. */
 #ifndef TPROF_DIFF_H
@@ -27,5 +28,38 @@ size_t diff_functions(const struct profile *before, const struct profile *after,
 /* The frame R stands for (AFTER's when it occurs there). */
 const struct frame *diff_row_frame(const struct profile *before, const struct profile *after,
                                    const struct diff_row *r);
+
+/* A new comparison of BEFORE and AFTER: the union of their call trees
+ * (frames matched by name, kind and module), AFTER's weights primary and
+ * BEFORE's beside them (profile_base). ABSOLUTE compares raw weights. */
+struct profile *diff_profile_new(const struct profile *before, const struct profile *after,
+                                 bool absolute);
+
+/* One frame or function of a comparison, both sides. Totals and selves are
+ * shares of each side's total in percent (raw weights when absolute). */
+struct diff_figures {
+    double before, after;           /* total */
+    double before_self, after_self;
+    double change, self_change;     /* after - before: points, or weight */
+    int trend;                      /* +1 grew, -1 shrank, 0 no significant change */
+    int only;                       /* +1 only in AFTER, -1 only in BEFORE, 0 in both */
+    int level;                      /* how large the change is: 1, 2 or 3 */
+};
+
+/* Figures of a comparison P from raw weights of each side. A change is
+ * significant when it is beyond two standard deviations of sampling noise
+ * (samples: the two shares as binomial proportions, or with ABSOLUTE the
+ * counts as Poisson), and for seconds (pstats) at least 0.1 points. */
+void diff_figures(const struct profile *p, struct profile_weight before,
+                  struct profile_weight after, struct diff_figures *out);
+/* The same for NODE of P, and for function S of P's stats. */
+void diff_node_figures(const struct profile *p, uint32_t node, struct diff_figures *out);
+struct func_stat;
+void diff_stat_figures(const struct profile *p, const struct func_stat *s,
+                       struct diff_figures *out);
+
+/* V as a signed change ("+12.30", "−35.80" with UTF8's minus sign, 0 as "±0.00" or "0.00") with
+ * DECIMALS digits; BUF of LEN bytes. */
+const char *diff_signed(double v, int decimals, bool utf8, char *buf, size_t len);
 
 #endif

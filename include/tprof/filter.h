@@ -32,6 +32,11 @@ int filter_from_options(const char *focus, const char *hide, bool invert, struct
  * sorted heaviest first. */
 struct profile *filter_apply(const struct profile *src, struct filter *const *filters, size_t n);
 
+/* filter_apply carries both sides of a comparison; with SWAP the copy's
+ * primary weights are the other side's (the viewer's b). */
+struct profile *filter_apply_sides(const struct profile *src, struct filter *const *filters,
+                                   size_t n, bool swap);
+
 /* Does frame NAME match F's pattern? */
 bool filter_matches(const struct filter *f, const char *name);
 

@@ -10,7 +10,8 @@
 #include "tprof/profile.h"
 
 /* Write P as folded lines, root first, sorted by stack in byte order, one
- * line per unique stack. Returns the number of lines, -1 on a write error.
+ * line per unique stack; a comparison as difffolded.pl's two columns
+ * "STACK BEFORE AFTER". Returns the number of lines, -1 on a write error.
  * (To a file, atomically: export_file.) */
 long folded_write(const struct profile *p, FILE *f);
 
@@ -29,6 +30,8 @@ struct folded_stats {
     uint64_t stacks;    /* lines that added a stack */
     uint64_t blank;     /* empty or all-blank lines */
     uint64_t malformed; /* lines with no valid count */
+    int columns;        /* counts per line: 2 for difffolded.pl's "STACK BEFORE
+                           AFTER" (the profile is then a comparison), else 1 */
 };
 
 /* Limits of what is taken for a folded profile: a line (one stack) of at

@@ -32,6 +32,11 @@ void frames_free(struct frames *fr);
  * frame per MODULE: ld.so's _start and the program's are two functions. */
 uint32_t frames_intern(struct frames *fr, const char *name, size_t len, enum frame_kind kind,
                        const char *module);
+/* ON: a name of a known module is the frame of that name and kind whose
+ * module is unknown, when there is one, and a process root the ordinary
+ * frame of its name (a live profile compared with a folded file, which
+ * names neither modules nor roots). */
+void frames_set_loose_modules(struct frames *fr, bool on);
 /* The id of the frame already interned as NAME (a cleaned name, as
  * frames_get gives it) of KIND in MODULE, UINT32_MAX when there is none. */
 uint32_t frames_find(const struct frames *fr, const char *name, enum frame_kind kind,

@@ -2,6 +2,7 @@
 #ifndef TPROF_PROFILE_H
 #define TPROF_PROFILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -60,7 +61,8 @@ void profile_sum_totals(struct profile *p);
 void profile_each_stack(const struct profile *p,
                         void (*fn)(void *arg, const uint32_t *frames, size_t n, double self),
                         void *arg);
-/* Add every stack of SRC to DST (frames matched by name, kind and module). */
+/* Add every stack of SRC to DST (frames matched by name, kind and module;
+ * both sides when SRC is a comparison). */
 void profile_merge(struct profile *dst, const struct profile *src);
 
 void profile_set_unit(struct profile *p, enum profile_unit unit);
@@ -76,6 +78,48 @@ int profile_format_weight(const struct profile *p, double v, char *buf, size_t l
 /* Order every sibling list by total, heaviest first (ties by name), as the
  * views show them. */
 void profile_sort_children(struct profile *p);
+
+/* ----- a comparison: each node also carries the other profile's weights -----
+ *
+ * The primary weights (struct profile_node) are what widths, sorting and
+ * exporters follow: AFTER's, or BEFORE's when the profile is SWAPPED (the
+ * viewer's b). The other side lives beside them, set by
+ * profile_merge_base and carried by filter_apply. */
+struct profile_weight {
+    double self, total;
+};
+
+/* Give P a second channel (zero everywhere); nodes made later get one too. */
+void profile_enable_base(struct profile *p);
+bool profile_has_base(const struct profile *p);
+/* P back to one side, AFTER's (nodes only BEFORE had stay, with no weight). */
+void profile_drop_base(struct profile *p);
+/* NODE's second-channel weights; NULL when P has none. */
+const struct profile_weight *profile_base(const struct profile *p, uint32_t node);
+/* Add WEIGHT to NODE's second-channel self and its ancestors' totals. */
+void profile_add_base_at(struct profile *p, uint32_t node, double weight);
+/* Add SRC's stacks to DST's second channel (frames matched by name, kind
+ * and module; nodes only SRC has are made, with no primary weight). */
+void profile_merge_base(struct profile *dst, const struct profile *src);
+/* Which side the primary weights are (SWAPPED: BEFORE's); compare raw
+ * weights (ABSOLUTE) or shares of each side's total. */
+void profile_set_compare(struct profile *p, bool swapped, bool absolute);
+bool profile_swapped(const struct profile *p);
+bool profile_absolute(const struct profile *p);
+/* Each side's 100%: the root totals, unless given (a transformed copy keeps
+ * its source's, so shares stay shares of all samples). */
+void profile_set_compare_all(struct profile *p, double before_all, double after_all);
+void profile_compare_all(const struct profile *p, double *before_all, double *after_all);
+/* NODE's weights on each side (BEFORE zero when P is no comparison). */
+void profile_node_sides(const struct profile *p, uint32_t node, struct profile_weight *before,
+                        struct profile_weight *after);
+
+/* profile_each_stack over both sides: every stack with self weight on
+ * either, with BEFORE's and AFTER's (one of them may be 0). */
+void profile_each_stack_sides(const struct profile *p,
+                              void (*fn)(void *arg, const uint32_t *frames, size_t n,
+                                         double before, double after),
+                              void *arg);
 
 /* Depth of NODE (the root is 0). */
 unsigned profile_depth(const struct profile *p, uint32_t node);

@@ -12,9 +12,13 @@ struct func_stat {
     uint32_t frame;
     double self;  /* weight of stacks ending in the function */
     double total; /* weight of stacks through it (recursion counted once) */
+    /* the same of a comparison's other side (profile_base), else 0 */
+    double base_self, base_total;
 };
 
-enum stats_order { STATS_BY_SELF, STATS_BY_TOTAL, STATS_BY_NAME };
+/* STATS_BY_DELTA: by the size of the change of the total (a comparison,
+ * see diff_stat_figures), largest first. */
+enum stats_order { STATS_BY_SELF, STATS_BY_TOTAL, STATS_BY_NAME, STATS_BY_DELTA };
 
 /* The functions of the subtree under NODE (NODE included), sorted by ORDER.
  * Returns the count; *OUT is a new array. */
@@ -25,7 +29,8 @@ void stats_sort(const struct profile *p, struct func_stat *v, size_t n, enum sta
 struct stats_callers {
     uint32_t frame;
     double self, total;         /* of the function, over every place it occurs */
-    struct func_stat *callers;  /* .total = weight of calls from that caller */
+    double base_self, base_total; /* the same on a comparison's other side */
+    struct func_stat *callers;  /* .total (.base_total) = weight of calls from that caller */
     size_t ncallers;
     struct func_stat *callees;  /* .total = weight spent in that callee */
     size_t ncallees;

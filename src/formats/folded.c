@@ -27,6 +27,7 @@
 struct line {
     char *stack;
     double count;
+    double before; /* a comparison's other column */
 };
 
 static int cmp_line(const void *a, const void *b)
@@ -50,6 +51,7 @@ static size_t merge_lines(struct line **v, size_t n, struct line **out)
     for (size_t i = 0; i < n; i++) {
         if (k && strcmp(l[k - 1].stack, l[i].stack) == 0) {
             l[k - 1].count += l[i].count;
+            l[k - 1].before += l[i].before;
             free(l[i].stack);
             continue;
         }
@@ -84,9 +86,11 @@ static void print_count(FILE *f, double c)
 
 /* P's stacks as lines, sorted by stack, equal lines merged: namesakes from
  * two modules (ld.so's _start and the program's) are two nodes with one
- * text, which the folded format cannot tell apart. */
+ * text, which the folded format cannot tell apart. A comparison's lines
+ * have AFTER's count and BEFORE's. */
 static size_t collect_lines(const struct profile *p, struct line **out)
 {
+    bool sides = profile_has_base(p);
     const struct frames *fr = profile_frames_const(p);
     VEC(struct line) lines = {0};
     struct strbuf path = {0};
@@ -100,8 +104,11 @@ static size_t collect_lines(const struct profile *p, struct line **out)
         VEC_RESERVE(mark, depth + 1);
         mark.v[depth] = path.n;
         append_frame(&path, frames_get(fr, node->frame), depth == 0);
-        if (node->self > 0) {
-            struct line l = {xstrndup(path.v, path.n), node->self};
+        struct profile_weight b = {0, 0}, a = {node->self, 0};
+        if (sides)
+            profile_node_sides(p, n, &b, &a);
+        if (a.self > 0 || b.self > 0) {
+            struct line l = {xstrndup(path.v, path.n), a.self, b.self};
             VEC_PUSH(lines, l);
         }
         if (node->first_child != PROFILE_NONE) {
@@ -132,9 +139,14 @@ long folded_write(const struct profile *p, FILE *out)
 {
     struct line *v;
     size_t n = collect_lines(p, &v);
+    bool sides = profile_has_base(p);
     for (size_t i = 0; i < n; i++) {
         fputs(v[i].stack, out);
         fputc(' ', out);
+        if (sides) { /* difffolded.pl's "STACK BEFORE AFTER" */
+            print_count(out, v[i].before);
+            fputc(' ', out);
+        }
         print_count(out, v[i].count);
         fputc('\n', out);
         free(v[i].stack);
@@ -322,7 +334,10 @@ uint32_t folded_intern_frame(struct frames *fr, const char *s, size_t n, const c
     return frames_intern(fr, s, n, kind, module);
 }
 
-static void add_line(struct reader *r, const char *stack, size_t len, double count)
+/* Add one stack: COUNT, and BEFORE on the other side when the file is
+ * two-column (difffolded.pl's "STACK BEFORE AFTER"). */
+static void add_line(struct reader *r, const char *stack, size_t len, double count,
+                     double before)
 {
     size_t pos = 0, depth = 0;
     uint32_t node = PROFILE_ROOT;
@@ -353,6 +368,8 @@ static void add_line(struct reader *r, const char *stack, size_t len, double cou
     }
     VEC_PUSH(r->cur_off, (uint32_t)(len + 1));
     profile_add_at(r->p, node, count);
+    if (before > 0)
+        profile_add_base_at(r->p, node, before);
 
     VEC_RESERVE(r->prev, len);
     memcpy(r->prev.v, stack, len);
@@ -375,10 +392,34 @@ static void take_line(void *arg, const char *line, size_t len)
     int rc = folded_parse_line(line, len, &sl, &count);
     if (rc == 1) {
         r->st->blank++;
-    } else if (rc < 0 || sl > UINT32_MAX / 2) {
+        return;
+    }
+    if (rc < 0 || sl > UINT32_MAX / 2) {
         r->st->malformed++;
-    } else if (count > 0) {
-        add_line(r, line, sl, count);
+        return;
+    }
+    /* Two counts ("STACK BEFORE AFTER"): the first valid line says which
+     * kind of file this is, as a frame name ending in " 12" is rarer than
+     * a differential file. */
+    size_t sl2;
+    double before = 0;
+    bool two = folded_parse_line(line, sl, &sl2, &before) == 0;
+    if (r->st->columns == 0) {
+        r->st->columns = two ? 2 : 1;
+        if (two)
+            profile_enable_base(r->p);
+    }
+    if (r->st->columns == 2) {
+        if (!two) {
+            r->st->malformed++;
+            return;
+        }
+        sl = sl2;
+    } else {
+        before = 0;
+    }
+    if (count > 0 || before > 0) {
+        add_line(r, line, sl, count, before);
         r->st->stacks++;
     }
 }
@@ -430,7 +471,9 @@ static struct profile *read_halves(const char *path, uint64_t size, struct folde
     if (threaded)
         pthread_join(t, NULL);
     struct profile *p = NULL;
-    if (threaded && h[0].ok && h[1].ok) {
+    /* (each half judged its kind by its own first line: if they differ,
+     * the file is read again in one piece) */
+    if (threaded && h[0].ok && h[1].ok && h[0].st.columns == h[1].st.columns) {
         profile_merge(h[0].p, h[1].p);
         p = h[0].p;
         h[0].p = NULL;
@@ -438,6 +481,7 @@ static struct profile *read_halves(const char *path, uint64_t size, struct folde
         st->stacks = h[0].st.stacks + h[1].st.stacks;
         st->blank = h[0].st.blank + h[1].st.blank;
         st->malformed = h[0].st.malformed + h[1].st.malformed;
+        st->columns = h[0].st.columns;
     }
     profile_free(h[0].p);
     profile_free(h[1].p);

@@ -6,6 +6,7 @@
  * each function's total changed.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,4 +84,86 @@ size_t diff_functions(const struct profile *before, const struct profile *after,
     free(fa);
     *out = rows;
     return n;
+}
+
+/* ----- one tree, both sides ----- */
+
+struct profile *diff_profile_new(const struct profile *before, const struct profile *after,
+                                 bool absolute)
+{
+    struct profile *p = profile_new();
+    profile_set_unit(p, profile_unit(after));
+    profile_merge(p, after);
+    profile_merge_base(p, before);
+    profile_set_compare(p, false, absolute);
+    profile_sort_children(p);
+    return p;
+}
+
+/* Is the change from B (of BALL) to A (of AALL) more than noise? */
+static bool significant(const struct profile *p, double b, double ball, double a, double aall)
+{
+    if (a == b)
+        return false;
+    if (profile_unit(p) == PROFILE_SECONDS) {
+        if (profile_absolute(p))
+            return fabs(a - b) >= 0.001 * fmax(ball, aall);
+        return ball > 0 && aall > 0 ? fabs(100 * a / aall - 100 * b / ball) >= 0.1 : true;
+    }
+    if (profile_absolute(p))
+        return fabs(a - b) > 2 * sqrt(a + b);
+    if (ball <= 0 || aall <= 0)
+        return true;
+    double pooled = (a + b) / (aall + ball);
+    double se = sqrt(pooled * (1 - pooled) * (1 / aall + 1 / ball));
+    return fabs(a / aall - b / ball) > 2 * se;
+}
+
+void diff_figures(const struct profile *p, struct profile_weight before,
+                  struct profile_weight after, struct diff_figures *out)
+{
+    double ball, aall;
+    profile_compare_all(p, &ball, &aall);
+    bool raw = profile_absolute(p);
+    double sb = raw ? 1 : ball > 0 ? 100 / ball : 0, sa = raw ? 1 : aall > 0 ? 100 / aall : 0;
+    out->before = before.total * sb;
+    out->after = after.total * sa;
+    out->before_self = before.self * sb;
+    out->after_self = after.self * sa;
+    out->change = out->after - out->before;
+    out->self_change = out->after_self - out->before_self;
+    out->only = before.total > 0 && after.total <= 0   ? -1
+                : after.total > 0 && before.total <= 0 ? 1
+                                                       : 0;
+    out->trend = !significant(p, before.total, ball, after.total, aall) ? 0
+                 : out->change > 0                                     ? 1
+                                                                       : -1;
+    /* the size in points of the larger side's total, raw or not */
+    double all = fmax(ball, aall);
+    double pts = raw ? (all > 0 ? 100 * fabs(out->change) / all : 0) : fabs(out->change);
+    out->level = pts >= 5 ? 3 : pts >= 1 ? 2 : 1;
+}
+
+void diff_node_figures(const struct profile *p, uint32_t node, struct diff_figures *out)
+{
+    struct profile_weight b, a;
+    profile_node_sides(p, node, &b, &a);
+    diff_figures(p, b, a, out);
+}
+
+void diff_stat_figures(const struct profile *p, const struct func_stat *s,
+                       struct diff_figures *out)
+{
+    struct profile_weight prim = {s->self, s->total}, other = {s->base_self, s->base_total};
+    bool sw = profile_swapped(p);
+    diff_figures(p, sw ? prim : other, sw ? other : prim, out);
+}
+
+const char *diff_signed(double v, int decimals, bool utf8, char *buf, size_t len)
+{
+    /* (-0.00 would read as a change) */
+    double shown = round(fabs(v) * pow(10, decimals));
+    const char *sign = shown == 0 ? (utf8 ? "\u00b1" : "") : v > 0 ? "+" : utf8 ? "\u2212" : "-";
+    snprintf(buf, len, "%s%.*f", sign, decimals, fabs(v));
+    return buf;
 }

@@ -119,11 +119,12 @@ static void reverse(uint32_t *v, size_t n)
     }
 }
 
-/* One rewritten stack: FLAT[off, off+len) root first, and its weight. */
+/* One rewritten stack: FLAT[off, off+len) root first, and its weight (and
+ * the other side's, for a comparison). */
 struct rec {
     size_t off;
     uint32_t len;
-    double weight;
+    double weight, base;
 };
 
 static const uint32_t *sort_flat;
@@ -142,9 +143,24 @@ static int cmp_rec(const void *a, const void *b)
 
 struct profile *filter_apply(const struct profile *src, struct filter *const *filters, size_t n)
 {
+    return filter_apply_sides(src, filters, n, false);
+}
+
+struct profile *filter_apply_sides(const struct profile *src, struct filter *const *filters,
+                                   size_t n, bool swap)
+{
     const struct frames *sfr = profile_frames_const(src);
     struct profile *dst = profile_new();
     profile_set_unit(dst, profile_unit(src));
+    bool sides = profile_has_base(src);
+    if (sides) {
+        double ball, aall;
+        profile_compare_all(src, &ball, &aall);
+        profile_enable_base(dst);
+        profile_set_compare(dst, profile_swapped(src) != swap, profile_absolute(src));
+        profile_set_compare_all(dst, ball, aall);
+    }
+    swap = swap && sides;
     struct frames *dfr = profile_frames(dst);
     size_t nframes = frames_count(sfr);
 
@@ -164,7 +180,8 @@ struct profile *filter_apply(const struct profile *src, struct filter *const *fi
     size_t nodes = profile_node_count(src);
     for (uint32_t i = 0; i < nodes; i++) {
         const struct profile_node *node = profile_node(src, i);
-        if (node->self <= 0)
+        double other = sides ? profile_base(src, i)->self : 0;
+        if (node->self <= 0 && other <= 0)
             continue;
         stack.n = 0;
         for (uint32_t c = i; c != PROFILE_ROOT; c = profile_node(src, c)->parent)
@@ -189,7 +206,8 @@ struct profile *filter_apply(const struct profile *src, struct filter *const *fi
         }
         if (!keep)
             continue;
-        struct rec r = {flat.n, (uint32_t)stack.n, node->self};
+        struct rec r = {flat.n, (uint32_t)stack.n, swap ? other : node->self,
+                        swap ? node->self : other};
         for (size_t j = 0; j < stack.n; j++) {
             uint32_t s = stack.v[j];
             if (remap[s] == PROFILE_NONE) {
@@ -223,6 +241,8 @@ struct profile *filter_apply(const struct profile *src, struct filter *const *fi
             path.v[d] = node;
         }
         profile_add_at(dst, node, recs.v[r].weight);
+        if (sides)
+            profile_add_base_at(dst, node, recs.v[r].base);
         prev = cur;
         prev_len = len;
     }

@@ -33,6 +33,7 @@ struct frames {
     struct module_entry *modules;
     VEC(struct frame) list;
     VEC(char) scratch;
+    bool loose; /* frames_set_loose_modules */
 };
 
 struct frames *frames_new(void)
@@ -151,6 +152,17 @@ uint32_t frames_intern(struct frames *fr, const char *name, size_t len, enum fra
     for (e = first; e; e = e->alt)
         if (e->module == mod)
             return e->id;
+    if (fr->loose && *mod)
+        for (e = first; e; e = e->alt)
+            if (!*e->module)
+                return e->id;
+    if (fr->loose && kind == FRAME_ROOT) { /* a folded file's root is an ordinary name */
+        struct frame_entry *u;
+        HASH_FIND_BYHASHVALUE(hh, fr->by_name[FRAME_USER % KINDS], name, len, hv, u);
+        for (; u; u = u->alt)
+            if (!*u->module)
+                return u->id;
+    }
     e = xmalloc(sizeof(*e) + len + 1);
     memcpy(e->name, name, len);
     e->name[len] = '\0';
@@ -167,6 +179,11 @@ uint32_t frames_intern(struct frames *fr, const char *name, size_t len, enum fra
     struct frame f = {.name = e->name, .module = mod, .kind = kind, .namesake = first != NULL};
     VEC_PUSH(fr->list, f);
     return e->id;
+}
+
+void frames_set_loose_modules(struct frames *fr, bool on)
+{
+    fr->loose = on;
 }
 
 uint32_t frames_find(const struct frames *fr, const char *name, enum frame_kind kind,

@@ -4,9 +4,11 @@
  * function's total counts each stack once (the outermost occurrence), as
  * snakeviz's cumulative time and perf's children mode do.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "tprof/diff.h"
 #include "tprof/stats.h"
 #include "tprof/xalloc.h"
 
@@ -16,6 +18,15 @@ static enum stats_order sort_order;
 static int cmp_stat(const void *a, const void *b)
 {
     const struct func_stat *x = a, *y = b;
+    if (sort_order == STATS_BY_DELTA) {
+        struct diff_figures dx, dy;
+        diff_stat_figures(sort_p, x, &dx);
+        diff_stat_figures(sort_p, y, &dy);
+        if (fabs(dx.change) != fabs(dy.change))
+            return fabs(dx.change) > fabs(dy.change) ? -1 : 1;
+        if (fabs(dx.self_change) != fabs(dy.self_change))
+            return fabs(dx.self_change) > fabs(dy.self_change) ? -1 : 1;
+    }
     if (sort_order == STATS_BY_SELF && x->self != y->self)
         return x->self > y->self ? -1 : 1;
     if (sort_order != STATS_BY_NAME && x->total != y->total)
@@ -72,7 +83,7 @@ size_t stats_functions(const struct profile *p, uint32_t start, enum stats_order
     if (flat && start == PROFILE_ROOT) { /* the file's own figures (pstats) */
         struct func_stat *v = xcalloc(nflat + 1, sizeof(*v));
         for (size_t i = 0; i < nflat; i++)
-            v[i] = (struct func_stat){flat[i].frame, flat[i].self, flat[i].total};
+            v[i] = (struct func_stat){flat[i].frame, flat[i].self, flat[i].total, 0, 0};
         stats_sort(p, v, nflat, order);
         *out = v;
         return nflat;
@@ -80,12 +91,20 @@ size_t stats_functions(const struct profile *p, uint32_t start, enum stats_order
     size_t nf = frames_count(profile_frames_const(p));
     struct func_stat *acc = xcalloc(nf + 1, sizeof(*acc));
     uint32_t *onpath = xcalloc(nf + 1, sizeof(uint32_t));
+    bool sides = profile_has_base(p);
     WALK(p, start,
          {
              if (node->frame != PROFILE_NONE) {
-                 acc[node->frame].self += node->self;
-                 if (onpath[node->frame]++ == 0)
-                     acc[node->frame].total += node->total;
+                 struct func_stat *a = &acc[node->frame];
+                 const struct profile_weight *b = sides ? profile_base(p, n_) : NULL;
+                 a->self += node->self;
+                 if (b)
+                     a->base_self += b->self;
+                 if (onpath[node->frame]++ == 0) {
+                     a->total += node->total;
+                     if (b)
+                         a->base_total += b->total;
+                 }
              }
          },
          {
@@ -94,7 +113,7 @@ size_t stats_functions(const struct profile *p, uint32_t start, enum stats_order
          });
     size_t n = 0;
     for (size_t i = 0; i < nf; i++)
-        if (acc[i].total > 0) {
+        if (acc[i].total > 0 || acc[i].base_total > 0) {
             acc[n] = acc[i];
             acc[n].frame = (uint32_t)i;
             n++;
@@ -113,23 +132,33 @@ void stats_callers(const struct profile *p, uint32_t frame, struct stats_callers
     struct func_stat *callers = xcalloc(nf + 1, sizeof(*callers));
     struct func_stat *callees = xcalloc(nf + 1, sizeof(*callees));
     uint32_t depth_in_f = 0; /* how many FRAME nodes are on the current path */
+    bool sides = profile_has_base(p);
+    static const struct profile_weight none = {0, 0};
+#define BASE(i) (sides ? profile_base(p, (i)) : &none)
     WALK(p, PROFILE_ROOT,
          {
              if (node->frame == frame) {
+                 const struct profile_weight *b = BASE(n_);
                  if (depth_in_f++ == 0) {
                      out->total += node->total;
+                     out->base_total += b->total;
                      uint32_t parent = node->parent;
                      uint32_t pf = parent == PROFILE_NONE ? PROFILE_NONE
                                                           : profile_node(p, parent)->frame;
-                     if (pf != PROFILE_NONE)
+                     if (pf != PROFILE_NONE) {
                          callers[pf].total += node->total;
+                         callers[pf].base_total += b->total;
+                     }
                  }
                  out->self += node->self;
+                 out->base_self += b->self;
                  for (uint32_t c = node->first_child; c != PROFILE_NONE;
                       c = profile_node(p, c)->next_sibling) {
                      const struct profile_node *cn = profile_node(p, c);
-                     if (cn->frame != frame)
+                     if (cn->frame != frame) {
                          callees[cn->frame].total += cn->total;
+                         callees[cn->frame].base_total += BASE(c)->total;
+                     }
                  }
              }
          },
@@ -141,7 +170,7 @@ void stats_callers(const struct profile *p, uint32_t frame, struct stats_callers
         struct func_stat *v = pass ? callees : callers;
         size_t n = 0;
         for (size_t i = 0; i < nf; i++)
-            if (v[i].total > 0) {
+            if (v[i].total > 0 || v[i].base_total > 0) {
                 v[n] = v[i];
                 v[n].frame = (uint32_t)i;
                 n++;
@@ -156,6 +185,8 @@ void stats_callers(const struct profile *p, uint32_t frame, struct stats_callers
         }
     }
 }
+
+#undef BASE
 
 void stats_callers_free(struct stats_callers *c)
 {

@@ -290,10 +290,41 @@ static void test_write_diff(void **state)
     free(t);
 }
 
+/* difffolded.pl's two columns: a comparison, written back as it was read */
+static void test_read_two_columns(void **state)
+{
+    (void)state;
+    struct folded_stats st;
+    char err[256];
+    struct profile *p = read_text("m;enc;str 480 0\nm;enc;join 0 120\nm;send 300 300\n"
+                                  "m;oops 7\nm;x y 3\n\n",
+                                  &st, err);
+    assert_non_null(p);
+    assert_int_equal(st.columns, 2);
+    assert_int_equal(st.stacks, 3);
+    assert_int_equal(st.malformed, 2); /* one column, and "x y" no count */
+    assert_true(profile_has_base(p));
+    assert_float_equal(profile_total(p), 420, 0);
+    assert_float_equal(profile_base(p, PROFILE_ROOT)->total, 780, 0);
+    profile_sort_children(p);
+    char *t = folded_text(p);
+    assert_string_equal(t, "m;enc;join 0 120\nm;enc;str 480 0\nm;send 300 300\n");
+    free(t);
+    profile_free(p);
+    /* the first valid line says which: one column, "a;b 3 0" is a name */
+    p = read_text("a;b 5\na;c 3 0\n", &st, err);
+    assert_non_null(p);
+    assert_int_equal(st.columns, 1);
+    assert_false(profile_has_base(p));
+    assert_float_equal(profile_total(p), 5, 0);
+    profile_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_write_diff),
+        cmocka_unit_test(test_read_two_columns),
         cmocka_unit_test(test_lines_sorted_by_stack_not_by_line),
         cmocka_unit_test(test_suffixes_and_counts),
         cmocka_unit_test(test_namesakes_from_two_modules_make_one_line),
