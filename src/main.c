@@ -16,10 +16,11 @@ static const char usage_text[] =
     "usage: tprof [OPTIONS] [--] PROGRAM [ARG...]\n"
     "       tprof [OPTIONS] -p PID[,PID...]\n"
     "       tprof view [OPTIONS] FILE\n"
+    "       tprof view [OPTIONS] BEFORE AFTER\n"
     "       tprof report [OPTIONS] FILE\n"
     "       tprof convert [OPTIONS] FILE -o OUT\n"
     "       tprof report --diff [OPTIONS] BEFORE AFTER\n"
-    "       tprof diff [OPTIONS] BEFORE AFTER -o OUT\n"
+    "       tprof diff [OPTIONS] BEFORE AFTER [-o OUT]\n"
     "\n"
     "Run PROGRAM (or attach to running processes with -p), sample its call\n"
     "stacks (threads, children and exec'd programs included) and show them live\n"
@@ -27,8 +28,9 @@ static const char usage_text[] =
     "profile with -o, or always when headless. 'view'\n"
     "explores a saved profile in the terminal (icicle, tree, top functions,\n"
     "callers/callees; '?' lists the keys); 'report' prints the same views as text;\n"
-    "'convert' writes it in another format; 'report --diff' compares two profiles\n"
-    "function by function, 'diff' stack by stack. FILE may be '-' for standard input;\n"
+    "'convert' writes it in another format. 'diff' (or 'view' of two files) opens\n"
+    "the viewer on the comparison of two profiles; 'report --diff' compares them\n"
+    "function by function, as text and as a CI gate. FILE may be '-' for standard input;\n"
     "its format is told by its content:\n"
     "  folded (collapsed stacks)     tprof view run.folded\n"
     "  perf script text              perf script | tprof report --top 20 -\n"
@@ -72,6 +74,9 @@ static const char usage_text[] =
     "                         'QUALNAME (FILE:FIRSTLINE)', in place of the eval\n"
     "                         loop's frames; off shows the interpreter's own\n"
     "      --python-lines     name Python frames by the line executing instead\n"
+    "      --diff-base FILE   live: colour the icicle by the change against FILE, a\n"
+    "                         saved profile (red grew, blue shrank; b shows FILE's\n"
+    "                         widths); -o still writes this run's profile alone\n"
     "  -q, --quiet            no summary line\n"
     "  -h, --help             show this help\n"
     "  -V, --version          show the version\n"
@@ -115,9 +120,18 @@ static const char usage_text[] =
     "      --fail-if-grows PTS  exit 3, naming each function (matching --focus RE)\n"
     "                         whose total grew by more than PTS points (samples\n"
     "                         with --absolute); 0 when none did: a CI gate\n"
-    "diff BEFORE AFTER -o OUT (OUT .folded, .txt or -):\n"
-    "                         'STACK BEFORE AFTER' lines, difffolded.pl's format,\n"
-    "                         which flamegraph.pl draws as a differential graph\n"
+    "diff BEFORE AFTER, view BEFORE AFTER: the viewer on both call trees joined;\n"
+    "                         widths AFTER's (b: BEFORE's), colour the change of each\n"
+    "                         frame's share of all samples: red grew, blue shrank,\n"
+    "                         grey within sampling noise; * marks a frame one side\n"
+    "                         only has (+ and - too under NO_COLOR); 4 sorts the\n"
+    "                         table by the change; --absolute compares weights\n"
+    "diff BEFORE AFTER -o OUT:\n"
+    "                         OUT .folded, .txt or -: 'STACK BEFORE AFTER' lines,\n"
+    "                         difffolded.pl's format (tprof view opens such a file\n"
+    "                         as a comparison); OUT .svg: a differential flame\n"
+    "                         graph as flamegraph.pl draws one (red and blue by the\n"
+    "                         change of each frame's self share)\n"
     "      --normalize        scale BEFORE's counts to AFTER's total (its -n)\n"
     "      --strip-hex        0x... addresses in names made equal (its -s)\n"
     "\n"
@@ -164,7 +178,7 @@ enum {
     OPT_PS_PID, OPT_PS_TID, OPT_PS_KERNEL, OPT_PS_JIT, OPT_PS_ALL, OPT_PS_ADDRS, OPT_PS_EVENT,
     OPT_SS_PROFILE, OPT_PP_SAMPLE_TYPE,
     OPT_FORMAT, OPT_DIFF, OPT_ABSOLUTE, OPT_MIN_DELTA, OPT_FAIL_IF_GROWS, OPT_NORMALIZE,
-    OPT_STRIP_HEX,
+    OPT_STRIP_HEX, OPT_DIFF_BASE,
 };
 
 enum subcmd { SUB_VIEW, SUB_REPORT, SUB_CONVERT, SUB_DIFF };
@@ -218,9 +232,11 @@ static int main_subcommand(int argc, char **argv, enum subcmd sub)
         if (!report && (c == OPT_ICICLE || c == OPT_TREE || c == OPT_TOP || c == OPT_WIDTH ||
                         c == OPT_MIN_PERCENT))
             return usage_error("%s is an option of 'tprof report'", argv[optind - 1]);
-        if (!report && (c == OPT_DIFF || c == OPT_ABSOLUTE || c == OPT_MIN_DELTA ||
-                        c == OPT_FAIL_IF_GROWS))
+        if (!report && (c == OPT_DIFF || c == OPT_MIN_DELTA || c == OPT_FAIL_IF_GROWS))
             return usage_error("%s is an option of 'tprof report --diff'", argv[optind - 1]);
+        if (sub == SUB_CONVERT && c == OPT_ABSOLUTE)
+            return usage_error("%s is an option of comparisons: 'tprof diff', 'tprof view "
+                               "BEFORE AFTER', 'tprof report --diff'", argv[optind - 1]);
         if (sub != SUB_DIFF && (c == OPT_NORMALIZE || c == OPT_STRIP_HEX))
             return usage_error("%s is an option of 'tprof diff'", argv[optind - 1]);
         if (sub != SUB_CONVERT && sub != SUB_DIFF && (c == 'o' || c == OPT_FORMAT))
@@ -228,11 +244,10 @@ static int main_subcommand(int argc, char **argv, enum subcmd sub)
                                argv[optind - 1]);
         if (sub == SUB_DIFF && c == OPT_FORMAT)
             return usage_error("%s is an option of 'tprof convert'", argv[optind - 1]);
-        if ((sub == SUB_CONVERT || sub == SUB_DIFF) &&
-            (c == OPT_FOCUS || c == OPT_HIDE || c == OPT_INVERT))
-            return usage_error("%s is an option of 'tprof view' and 'tprof report'",
-                               argv[optind - 1]);
-        if (c == OPT_ABSOLUTE || c == OPT_MIN_DELTA || c == OPT_FAIL_IF_GROWS)
+        if (sub == SUB_CONVERT && (c == OPT_FOCUS || c == OPT_HIDE || c == OPT_INVERT))
+            return usage_error("%s is an option of 'tprof view', 'tprof diff' and 'tprof "
+                               "report'", argv[optind - 1]);
+        if (report && (c == OPT_ABSOLUTE || c == OPT_MIN_DELTA || c == OPT_FAIL_IF_GROWS))
             diff_only = true;
         switch (c) {
         case OPT_PS_PID:
@@ -354,14 +369,38 @@ static int main_subcommand(int argc, char **argv, enum subcmd sub)
             r.path = argv[optind + 1];
             return cmd_report(&r);
         }
-        if (!out)
-            return usage_error("%sdiff needs -o OUT (.folded, .txt or -): the differential "
-                               "viewer is not written yet; 'tprof report --diff BEFORE AFTER' "
-                               "prints the comparison",
+        if (out && (r.focus || r.hide || r.invert))
+            return usage_error("%s--focus, --hide and --invert are the viewer's: 'tprof diff' "
+                               "without -o", "");
+        if (!out && (normalize || strip_hex))
+            return usage_error("%s--normalize and --strip-hex shape 'tprof diff -o OUT.folded'",
                                "");
+        if (!out) {
+            struct view_opts vo = {.path = argv[optind + 1],
+                                   .before = argv[optind],
+                                   .absolute = r.absolute,
+                                   .imp = r.imp,
+                                   .focus = r.focus,
+                                   .hide = r.hide,
+                                   .invert = r.invert};
+            return cmd_view(&vo);
+        }
         struct diff_opts d = {.before = argv[optind], .after = argv[optind + 1], .out = out,
-                              .imp = r.imp, .normalize = normalize, .strip_hex = strip_hex};
+                              .imp = r.imp, .normalize = normalize, .strip_hex = strip_hex,
+                              .absolute = r.absolute};
         return cmd_diff(&d);
+    }
+    if (sub == SUB_VIEW && argc - optind == 2) { /* tprof view BEFORE AFTER: a comparison */
+        if (strcmp(argv[optind], "-") == 0 && strcmp(argv[optind + 1], "-") == 0)
+            return usage_error("%sonly one of BEFORE and AFTER can be standard input", "");
+        struct view_opts vo = {.path = argv[optind + 1],
+                               .before = argv[optind],
+                               .absolute = r.absolute,
+                               .imp = r.imp,
+                               .focus = r.focus,
+                               .hide = r.hide,
+                               .invert = r.invert};
+        return cmd_view(&vo);
     }
     if (optind >= argc)
         return usage_error(report ? "%sreport needs a FILE ('-' for standard input)"
@@ -372,8 +411,8 @@ static int main_subcommand(int argc, char **argv, enum subcmd sub)
         if (argc - optind == 2)
             return usage_error(report ? "%sto compare two profiles: tprof report --diff "
                                         "BEFORE AFTER"
-                                      : "%sto compare two profiles: tprof diff BEFORE AFTER -o "
-                                        "OUT, or tprof report --diff BEFORE AFTER",
+                                      : "%sto compare two profiles: tprof diff BEFORE AFTER "
+                                        "[-o OUT], or tprof report --diff BEFORE AFTER",
                                "");
         return usage_error("too many arguments to '%s'", cmd);
     }
@@ -390,6 +429,7 @@ static int main_subcommand(int argc, char **argv, enum subcmd sub)
         return cmd_report(&r);
     }
     struct view_opts vo = {.path = r.path,
+                           .absolute = r.absolute,
                            .imp = r.imp,
                            .focus = r.focus,
                            .hide = r.hide,
@@ -414,6 +454,7 @@ int main(int argc, char **argv)
         {"mode", required_argument, NULL, OPT_MODE},
         {"python", required_argument, NULL, OPT_PYTHON},
         {"python-lines", no_argument, NULL, OPT_PYTHON_LINES},
+        {"diff-base", required_argument, NULL, OPT_DIFF_BASE},
         {"pid", required_argument, NULL, 'p'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -471,6 +512,9 @@ int main(int argc, char **argv)
             break;
         case OPT_NO_TUI:
             o.no_tui = true;
+            break;
+        case OPT_DIFF_BASE:
+            o.diff_base = optarg;
             break;
         case OPT_BACKEND:
             if (strcmp(optarg, "auto") == 0)

@@ -20,6 +20,8 @@ enum canvas_color {
     CC_DEFAULT = 0,
     CC_RED, CC_GREEN, CC_YELLOW, CC_BLUE, CC_MAGENTA, CC_CYAN, CC_WHITE,
     CC_ORANGE, CC_GREY,
+    /* a comparison's change, faint to strong: grew, shrank */
+    CC_GREW1, CC_GREW2, CC_GREW3, CC_SHRANK1, CC_SHRANK2, CC_SHRANK3,
     CC_COUNT
 };
 
@@ -48,7 +50,10 @@ void canvas_fill(struct canvas *c, int x, int y, int w, uint32_t ch, uint8_t fg,
  * ends in an ellipsis ("…", or "~" without UTF-8). Returns cells written. */
 int canvas_text(struct canvas *c, int x, int y, int maxw, const char *text, uint8_t fg,
                 uint8_t bg, uint8_t attr);
-/* Same with printf formatting, never truncated by an ellipsis. */
+/* TEXT right-aligned in W cells from (X, Y); returns cells written. */
+int canvas_text_right(struct canvas *c, int x, int y, int w, const char *text, uint8_t fg,
+                      uint8_t bg, uint8_t attr);
+/* Same as canvas_text with printf formatting, never truncated by an ellipsis. */
 int canvas_printf(struct canvas *c, int x, int y, int maxw, uint8_t fg, uint8_t bg, uint8_t attr,
                   const char *fmt, ...) __attribute__((format(printf, 8, 9)));
 /* Set the attributes of W cells from (X, Y), keeping their characters. */

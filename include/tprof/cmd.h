@@ -40,6 +40,7 @@ struct record_opts {
     bool wall;            /* --mode wall: blocked threads are sampled too */
     bool python;          /* --python=on (default): splice CPython frames */
     bool python_lines;    /* --python-lines: name them by the line executing */
+    const char *diff_base; /* --diff-base: a saved profile the live view compares to */
 };
 
 enum report_mode { REPORT_DEFAULT, REPORT_ICICLE, REPORT_TREE, REPORT_TOP };
@@ -63,6 +64,8 @@ struct report_opts {
 
 struct view_opts {
     const char *path;
+    const char *before; /* a comparison: BEFORE (PATH is AFTER), or NULL */
+    bool absolute;      /* a comparison of raw weights, not shares */
     struct import_opts imp;
     const char *focus, *hide;
     bool invert;
@@ -80,10 +83,11 @@ struct diff_opts {
     const char *out;            /* -o */
     struct import_opts imp;
     bool normalize, strip_hex;  /* difffolded.pl -n, -s */
+    bool absolute;              /* the SVG: colour by raw weights, not shares */
 };
 
-/* Compare two profiles: write difffolded.pl's two-column format to OUT.
- * Returns the exit status. */
+/* Compare two profiles: write difffolded.pl's two-column format (.folded)
+ * or a differential flame graph (.svg) to OUT. Returns the exit status. */
 int cmd_diff(const struct diff_opts *o);
 /* Read a profile in any format import.h reads and write it to OUT.
  * Returns the exit status. */

@@ -26,10 +26,11 @@ struct table_view {
 void table_build(struct table_view *t, const struct profile *p, uint32_t node,
                  enum stats_order order);
 void table_free(struct table_view *t);
-/* Header line + rows. */
+/* Header line + rows. A comparison's table has before, after and the
+ * change (points, or weights when absolute) in place of the weights. */
 void table_render(struct table_view *t, struct canvas *c, int x, int y, int w, int h);
 void table_header(struct canvas *c, int x, int y, int w, enum stats_order order,
-                  enum profile_unit unit);
+                  const struct profile *p);
 
 /* ----- tree: expandable call tree ----- */
 

@@ -1,9 +1,9 @@
 /*
  * diff: `tprof diff BEFORE AFTER -o OUT` — two profiles in any format the
  * import layer reads, joined stack by stack into difffolded.pl's
- * two-column format ("STACK BEFORE AFTER"), which flamegraph.pl draws as a
- * differential flame graph. `tprof report --diff` compares them function by
- * function (cmd/report.c).
+ * two-column format ("STACK BEFORE AFTER"), or drawn as a differential
+ * flame graph (.svg). Without -o the viewer opens on them (cmd/view.c);
+ * `tprof report --diff` compares them function by function (cmd/report.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,6 +11,7 @@
 
 #include "tprof/atomicfile.h"
 #include "tprof/cmd.h"
+#include "tprof/diff.h"
 #include "tprof/export.h"
 #include "tprof/folded.h"
 #include "tprof/import.h"
@@ -18,9 +19,11 @@
 int cmd_diff(const struct diff_opts *o)
 {
     char err[512];
-    if (export_format_for(o->out, NULL, -1, err, sizeof(err)) != EXPORT_FOLDED) {
-        fprintf(stderr, "tprof: diff writes difffolded.pl's two-column folded format: name the "
-                        "output .folded, .txt or - (a differential SVG is not written yet)\n");
+    int fmt = export_format_for(o->out, NULL, -1, err, sizeof(err));
+    if (fmt != EXPORT_FOLDED && fmt != EXPORT_SVG) {
+        fprintf(stderr, "tprof: diff writes difffolded.pl's two-column folded format (OUT .folded, "
+                        ".txt or -) or a differential flame graph (OUT .svg), not '%s'\n",
+                o->out);
         return 2;
     }
     struct profile *before = profile_import_said(o->before, &o->imp);
@@ -30,6 +33,21 @@ int cmd_diff(const struct diff_opts *o)
     if (!after) {
         profile_free(before);
         return 1;
+    }
+    if (fmt == EXPORT_SVG) {
+        struct profile *p = diff_profile_new(before, after, o->absolute);
+        profile_free(before);
+        profile_free(after);
+        char title[600];
+        snprintf(title, sizeof(title), "Differential flame graph: %s vs %s (red grew, blue shrank)",
+                 o->before, o->after);
+        long n = export_file(p, EXPORT_SVG, title, o->out, err, sizeof(err));
+        profile_free(p);
+        if (n < 0) {
+            fprintf(stderr, "tprof: %s\n", err);
+            return 1;
+        }
+        return 0;
     }
     struct atomicfile *af = atomicfile_open(o->out, err, sizeof(err));
     int rc = 1;

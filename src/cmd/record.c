@@ -648,6 +648,25 @@ int cmd_record(const struct record_opts *o)
     }
     signal(SIGPIPE, SIG_IGN);
 
+    /* --diff-base: read before anything runs, as the output is opened */
+    struct profile *base = NULL;
+    if (o->diff_base) {
+        struct import_opts imp;
+        memset(&imp, 0, sizeof(imp));
+        if (!(base = profile_import_said(o->diff_base, &imp))) {
+            close(u->sfd);
+            close(u->tfd);
+            sigprocmask(SIG_SETMASK, &old, NULL);
+            return 1;
+        }
+        if (!live) {
+            fprintf(stderr, "tprof: --diff-base colours the live viewer; without it, compare "
+                            "the saved profiles: tprof report --diff %s OUT\n", o->diff_base);
+            profile_free(base);
+            base = NULL;
+        }
+    }
+
     /* The output is opened before anything runs: a path that cannot be
      * written is said now, not after the whole recording. */
     const char *output = o->output ? o->output : live ? NULL : TPROF_DEFAULT_OUTPUT;
@@ -657,6 +676,7 @@ int cmd_record(const struct record_opts *o)
     struct atomicfile *out_af = NULL;
     if (output && !(out_af = atomicfile_open(output, err, sizeof(err)))) {
         fprintf(stderr, "tprof: %s\n", err);
+        profile_free(base);
         close(u->sfd);
         close(u->tfd);
         sigprocmask(SIG_SETMASK, &old, NULL);
@@ -679,6 +699,13 @@ int cmd_record(const struct record_opts *o)
             u->prompt = program_is_python(o->argv[0], pyexe, sizeof(pyexe));
     }
     u->prof = profile_new();
+    if (base) { /* the live view compares with it: its weights are the other side */
+        profile_merge_base(u->prof, base);
+        /* the program's frames are the base's when it names no module */
+        frames_set_loose_modules(profile_frames(u->prof), true);
+        profile_free(base);
+        base = NULL;
+    }
     struct pipeline_config plc = {.callgraph = o->callgraph,
                                   .max_depth = o->max_depth,
                                   .threads = o->threads,
@@ -836,6 +863,7 @@ int cmd_record(const struct record_opts *o)
     if (ps->samples == 0) {
         snprintf(written, sizeof(written), "; no samples, so nothing written");
     } else if (out_af) {
+        profile_drop_base(u->prof); /* -o is this run's profile alone */
         profile_sort_children(u->prof);
         long lines = export_to(u->prof, (enum export_format)out_fmt, o->argv ? o->argv[0] : "attached processes",
                                out_af, err, sizeof(err));

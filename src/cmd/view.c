@@ -1,29 +1,67 @@
 /*
- * view: `tprof view FILE` — load a profile (folded or perf script text, see
- * import.h), apply the transforms given on the command line, and run the
- * interactive viewer on the terminal.
+ * view: `tprof view FILE` — load a profile (any format import.h reads),
+ * apply the transforms given on the command line, and run the interactive
+ * viewer on the terminal. `tprof view BEFORE AFTER` and `tprof diff BEFORE
+ * AFTER` open it on the comparison of two (diff_profile_new), as does a
+ * two-column (difffolded) file.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "tprof/app.h"
 #include "tprof/cmd.h"
+#include "tprof/diff.h"
 #include "tprof/filter.h"
 #include "tprof/folded.h"
 #include "tprof/import.h"
 
+/* The comparison of O->before and O->path, or NULL (said on stderr). */
+static struct profile *load_comparison(const struct view_opts *o, char *title, size_t len)
+{
+    struct profile *before = profile_import_said(o->before, &o->imp);
+    if (!before)
+        return NULL;
+    struct profile *after = profile_import_said(o->path, &o->imp);
+    if (!after) {
+        profile_free(before);
+        return NULL;
+    }
+    struct profile *p = diff_profile_new(before, after, o->absolute);
+    profile_free(before);
+    profile_free(after);
+    snprintf(title, len, "%s vs %s", strcmp(o->before, "-") ? o->before : "standard input",
+             strcmp(o->path, "-") ? o->path : "standard input");
+    return p;
+}
+
 int cmd_view(const struct view_opts *o)
 {
     char err[512];
-    char note[600];
+    char note[600] = "";
+    char title[1100];
     enum import_format fmt;
-    struct profile *p = profile_import(o->path, &o->imp, &fmt, note, sizeof(note), err,
-                                       sizeof(err));
-    if (!p) {
-        fprintf(stderr, "tprof: %s\n", err);
-        return 1;
+    struct profile *p;
+    if (o->before) {
+        p = load_comparison(o, title, sizeof(title));
+        if (!p)
+            return 1;
+    } else {
+        p = profile_import(o->path, &o->imp, &fmt, note, sizeof(note), err, sizeof(err));
+        if (!p) {
+            fprintf(stderr, "tprof: %s\n", err);
+            return 1;
+        }
+        snprintf(title, sizeof(title), "%s", strcmp(o->path, "-") ? o->path : "standard input");
+        if (o->absolute && !profile_has_base(p)) {
+            fprintf(stderr, "tprof: --absolute is for comparisons, and '%s' is one profile "
+                            "(tprof view BEFORE AFTER compares two)\n", title);
+            profile_free(p);
+            return 2;
+        }
+        if (profile_has_base(p))
+            profile_set_compare(p, false, o->absolute);
     }
-    const char *name = strcmp(o->path, "-") ? o->path : "standard input";
+    const char *name = title;
     struct filter *filters[3];
     int nf = filter_from_options(o->focus, o->hide, o->invert, filters, err, sizeof(err));
     if (nf < 0) {

@@ -3,7 +3,10 @@
  * the root at the bottom, a frame as wide as its share, titles
  * "NAME (1,234 samples, 12.34%)", click to zoom, Search (or Ctrl-F) to
  * highlight a regex and say its share, Reset Zoom. The script is tprof's
- * own. The URL's fragment drives the same actions (#zoom=NAME,
+ * own. A comparison (profile_has_base) is drawn as flamegraph.pl draws
+ * difffolded.pl's output: widths AFTER's, each frame red or blue by the
+ * change of its self share against the largest change, its title ending
+ * "; +1.23%". The URL's fragment drives the same actions (#zoom=NAME,
  * #search=REGEX): the tests load the file in headless Chromium that way.
  */
 #include <math.h>
@@ -11,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tprof/diff.h"
 #include "tprof/export.h"
 #include "tprof/utf8.h"
 #include "tprof/xalloc.h"
@@ -114,6 +118,29 @@ static void color(const struct frame *f, int *r, int *g, int *b)
     default:
         *r = 205 + (int)(50 * v3), *g = (int)(230 * v1), *b = (int)(55 * v2);
     }
+}
+
+/* A comparison: flamegraph.pl's colour for a frame whose own (self) weight
+ * changed by V of the largest change MAX — white unchanged, red deeper as
+ * it grew, blue as it shrank. */
+static void color_scale(double v, double max, int *r, int *g, int *b)
+{
+    *r = *g = *b = 255;
+    if (max <= 0)
+        return;
+    if (v > 0)
+        *g = *b = (int)(210 * (max - v) / max);
+    else if (v < 0)
+        *r = *g = (int)(210 * (max + v) / max);
+}
+
+/* The change of a node's self weight: points of each side's total, or
+ * weight when the comparison is absolute. */
+static double self_change(const struct profile *p, uint32_t n)
+{
+    struct diff_figures d;
+    diff_node_figures(p, n, &d);
+    return d.self_change;
 }
 
 static const char SCRIPT[] =
@@ -220,6 +247,13 @@ long svg_write(const struct profile *p, const char *title, FILE *out)
             unsigned d = profile_depth(p, (uint32_t)i);
             maxdepth = d > maxdepth ? d : maxdepth;
         }
+    /* a comparison: widths are the primary side's (AFTER), colours the
+     * change of each frame's self weight against the largest, as
+     * flamegraph.pl draws difffolded.pl's output */
+    bool sides = profile_has_base(p);
+    double maxdelta = 0;
+    for (size_t i = 1; sides && i < nn; i++)
+        maxdelta = fmax(maxdelta, fabs(self_change(p, (uint32_t)i)));
     int ypad1 = FONT * 3, ypad2 = FONT * 2 + 10;
     int height = (int)(maxdepth + 1) * FRAME_H + ypad1 + ypad2;
     fprintf(out,
@@ -268,7 +302,10 @@ long svg_write(const struct profile *p, const char *title, FILE *out)
             char *name = f ? xasprintf("%s%s", f->name, frames_kind_suffix(f->kind))
                            : xstrdup("all");
             int r = 160, g = 160, b = 160;
-            if (f)
+            double delta = sides ? self_change(p, n) : 0;
+            if (sides)
+                color_scale(delta, maxdelta, &r, &g, &b);
+            else if (f)
                 color(f, &r, &g, &b);
             double y = height - ypad2 - (double)(depth + 1) * FRAME_H;
             fputs("<g data-name=\"", out);
@@ -282,7 +319,14 @@ long svg_write(const struct profile *p, const char *title, FILE *out)
                 put_count(out, node->total);
                 fputs(node->total == 1 ? " sample" : " samples", out);
             }
-            fprintf(out, ", %.2f%%)</title>", total > 0 ? 100 * node->total / total : 0);
+            fprintf(out, ", %.2f%%", total > 0 ? 100 * node->total / total : 0);
+            if (sides && n != PROFILE_ROOT) {
+                double ball, aall;
+                profile_compare_all(p, &ball, &aall);
+                double pts = profile_absolute(p) ? (aall > 0 ? 100 * delta / aall : 0) : delta;
+                fprintf(out, "; %s%.2f%%", pts > 0 ? "+" : "", pts);
+            }
+            fputs(")</title>", out);
             fprintf(out,
                     "<rect x=\"%.3f\" y=\"%.0f\" width=\"%.3f\" height=\"%d\" "
                     "fill=\"rgb(%d,%d,%d)\" rx=\"2\" ry=\"2\"/><text x=\"%.3f\" y=\"%.1f\">",

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "tprof/app.h"
+#include "tprof/diff.h"
 #include "tprof/export.h"
 #include "tprof/icicle.h"
 #include "tprof/linebuf.h"
@@ -56,6 +57,9 @@ struct app {
     uint32_t zoom, sel;
     int first_depth; /* icicle vertical scroll */
     bool heat, color, help;
+    /* a comparison (orig has both sides): widths follow BEFORE (b), frames
+     * coloured by module instead of by change (c) */
+    bool diff, show_before, diff_by_module;
 
     /* search */
     char *pattern;
@@ -290,8 +294,10 @@ static void rebuild(struct app *a)
     enum frame_kind ckind = cfr ? cfr->kind : FRAME_USER;
     /* With no transform the loaded profile is shown as it is (no copy: a
      * large profile would cost twice the memory and load time). */
-    struct profile *next =
-        a->nfilters ? filter_apply(a->orig, a->filters, a->nfilters) : a->orig;
+    struct profile *next = a->nfilters || a->show_before
+                               ? filter_apply_sides(a->orig, a->filters, a->nfilters,
+                                                    a->show_before)
+                               : a->orig;
     if (a->cur != a->orig)
         profile_free(a->cur);
     a->cur = next;
@@ -336,6 +342,9 @@ struct app *app_new(struct profile *profile, const char *title)
     a->zoom = a->sel = PROFILE_ROOT;
     a->order = STATS_BY_SELF;
     a->color = true;
+    a->diff = profile_has_base(profile);
+    if (a->diff)
+        a->order = STATS_BY_DELTA;
     invalidate_views(a);
     return a;
 }
@@ -369,7 +378,7 @@ void app_set_status(struct app *a, const char *text)
 
 void app_profile_changed(struct app *a)
 {
-    if (a->nfilters) {
+    if (a->nfilters || a->show_before) {
         rebuild(a); /* transforms are rebuilt from the grown original */
     } else {
         /* The tree grew: nodes and frames keep their numbers, but children
@@ -419,10 +428,15 @@ int app_export(struct app *a, const char *path, char *msg, size_t len)
     }
     char w[40];
     profile_format_weight(a->cur, profile_total(a->cur), w, sizeof(w));
-    snprintf(msg, len, "exported %ld %s (%s%s) to %s (%s)", n,
+    snprintf(msg, len, "exported %ld %s (%s%s) to %s (%s%s)", n,
              fmt == EXPORT_SVG ? "frames" : "stacks", w,
              profile_unit(a->cur) == PROFILE_SECONDS ? "" : " samples", path,
-             export_format_name((enum export_format)fmt));
+             export_format_name((enum export_format)fmt),
+             !a->diff                                         ? ""
+             : fmt == EXPORT_FOLDED                           ? ", two columns: before after"
+             : fmt == EXPORT_SVG                              ? ", differential"
+             : a->show_before                                 ? "; it holds BEFORE's side only"
+                                                              : "; it holds AFTER's side only");
     return 0;
 }
 
@@ -584,7 +598,7 @@ enum action {
     ACT_NEXT_VIEW, ACT_PREV_VIEW, ACT_SEARCH, ACT_NEXT_MATCH, ACT_PREV_MATCH, ACT_FOCUS,
     ACT_HIDE, ACT_INVERT, ACT_UNDO, ACT_COLOR, ACT_SORT_SELF, ACT_SORT_TOTAL, ACT_SORT_NAME,
     ACT_EXPAND, ACT_COLLAPSE, ACT_EXPAND_ALL, ACT_COLLAPSE_ALL, ACT_PGUP, ACT_PGDN, ACT_HOME,
-    ACT_END, ACT_LOG, ACT_PAUSE, ACT_EXPORT,
+    ACT_END, ACT_LOG, ACT_PAUSE, ACT_EXPORT, ACT_SORT_DELTA, ACT_BEFORE,
 };
 
 #define ALL_VIEWS 0x1f
@@ -623,10 +637,13 @@ static const struct binding bindings[] = {
     {'x', ALL_VIEWS, ACT_HIDE, "x", "hide frames matching a regex (time goes to the caller)"},
     {'i', ALL_VIEWS, ACT_INVERT, "i", "invert (bottom-up)"},
     {'u', ALL_VIEWS, ACT_UNDO, "u", "undo the last transform"},
-    {'c', ALL_VIEWS, ACT_COLOR, "c", "colour by module/name or by heat"},
-    {'1', V(VIEW_TOP) | V(VIEW_ICICLE), ACT_SORT_SELF, "1 2 3", "top table: sort by self, total, name"},
+    {'c', ALL_VIEWS, ACT_COLOR, "c", "colour by module/name or by heat (a diff: by change)"},
+    {'b', ALL_VIEWS, ACT_BEFORE, "b", "a diff: widths follow BEFORE / AFTER"},
+    {'1', V(VIEW_TOP) | V(VIEW_ICICLE), ACT_SORT_SELF, "1 2 3 4",
+     "top table: sort by self, total, name, change (a diff)"},
     {'2', V(VIEW_TOP) | V(VIEW_ICICLE), ACT_SORT_TOTAL, NULL, NULL},
     {'3', V(VIEW_TOP) | V(VIEW_ICICLE), ACT_SORT_NAME, NULL, NULL},
+    {'4', V(VIEW_TOP) | V(VIEW_ICICLE), ACT_SORT_DELTA, NULL, NULL},
     {'+', V(VIEW_TREE), ACT_EXPAND, "+ -", "tree: expand / collapse"},
     {'-', V(VIEW_TREE), ACT_COLLAPSE, NULL, NULL},
     {'E', V(VIEW_TREE), ACT_EXPAND_ALL, "E C", "tree: expand all / collapse all"},
@@ -727,7 +744,9 @@ static enum app_result act(struct app *a, enum action ac)
             tree_rebuild(&a->tree);
         } else if (a->view == VIEW_ICICLE && a->sel != a->zoom) {
             n = profile_node(p, a->sel)->next_sibling;
-            if (n != PROFILE_NONE)
+            /* (a comparison's frames of the other side only have no width:
+             * they sort last, and b shows them) */
+            if (n != PROFILE_NONE && profile_node(p, n)->total > 0)
                 a->sel = n;
         }
         break;
@@ -748,7 +767,7 @@ static enum app_result act(struct app *a, enum action ac)
             list_move(l, 1);
         } else {
             n = profile_node(p, a->sel)->first_child;
-            if (n != PROFILE_NONE)
+            if (n != PROFILE_NONE && profile_node(p, n)->total > 0)
                 a->sel = n;
         }
         break;
@@ -833,15 +852,39 @@ static enum app_result act(struct app *a, enum action ac)
         rebuild(a);
         break;
     case ACT_COLOR:
+        if (a->diff) {
+            a->diff_by_module = !a->diff_by_module;
+            set_msg(a, "colour by %s",
+                    a->diff_by_module ? "module/name" : "change (red grew, blue shrank)");
+            break;
+        }
         a->heat = !a->heat;
         set_msg(a, "colour by %s", a->heat ? "heat (self share)" : "module/name");
         break;
+    case ACT_BEFORE:
+        if (!a->diff) {
+            set_msg(a, "%s", "b is for comparisons: tprof diff BEFORE AFTER");
+            break;
+        }
+        a->show_before = !a->show_before;
+        rebuild(a);
+        set_msg(a, "%s",
+                a->show_before ? "widths follow BEFORE (b: AFTER); colours still say the change"
+                               : "widths follow AFTER (b: BEFORE)");
+        break;
+    case ACT_SORT_DELTA:
+        if (!a->diff) {
+            set_msg(a, "%s", "4 sorts a comparison by change: tprof diff BEFORE AFTER");
+            break;
+        }
+        /* fall through */
     case ACT_SORT_SELF:
     case ACT_SORT_TOTAL:
     case ACT_SORT_NAME:
         a->order = ac == ACT_SORT_SELF    ? STATS_BY_SELF
                    : ac == ACT_SORT_TOTAL ? STATS_BY_TOTAL
-                                          : STATS_BY_NAME;
+                   : ac == ACT_SORT_NAME  ? STATS_BY_NAME
+                                          : STATS_BY_DELTA;
         if (table_ready(a)) {
             stats_sort(a->table.p, a->table.rows, a->table.list.count, a->order);
             a->table.order = a->order;
@@ -1042,13 +1085,23 @@ static void draw_header(struct app *a, struct canvas *c)
                            v == (int)a->view ? "[%s]" : " %s ", view_names[v]);
     if (a->view == VIEW_LOG)
         x += canvas_text(c, x, 0, w - x, "[output]", 0, 0, rv | CANVAS_BOLD);
+    if (a->show_before) /* as visible as a transform: the widths are not AFTER's */
+        x += canvas_text(c, x, 0, w - x, " [widths: BEFORE]", 0, 0, rv | CANVAS_BOLD);
     for (size_t i = 0; i < a->nfilters && x < w; i++)
         x += canvas_printf(c, x, 0, w - x, 0, 0, rv | CANVAS_BOLD, " [%s]",
                            filter_label(a->filters[i]));
     char right[600];
     if (a->status) /* live: the status has a line of its own */
         snprintf(right, sizeof(right), "  %s%s ", a->paused ? "[paused] " : "", a->title);
-    else if (profile_unit(a->orig) == PROFILE_SECONDS)
+    else if (a->diff) {
+        double b, f;
+        profile_compare_all(a->orig, &b, &f);
+        snprintf(right, sizeof(right), "  %s  %.*f%s %s %.*f%s ", a->title,
+                 profile_unit(a->orig) == PROFILE_SECONDS ? 6 : 0, b,
+                 profile_unit(a->orig) == PROFILE_SECONDS ? " s" : "",
+                 c->utf8 ? "\u2192" : "->", profile_unit(a->orig) == PROFILE_SECONDS ? 6 : 0, f,
+                 profile_unit(a->orig) == PROFILE_SECONDS ? " s" : " samples");
+    } else if (profile_unit(a->orig) == PROFILE_SECONDS)
         snprintf(right, sizeof(right), "  %s  %.6f s ", a->title, profile_total(a->orig));
     else
         snprintf(right, sizeof(right), "  %s  %.0f samples ", a->title, profile_total(a->orig));
@@ -1084,6 +1137,32 @@ static void draw_breadcrumb(struct app *a, struct canvas *c, int y)
     free(path);
 }
 
+/* A comparison's figures for the selected frame: "before 48.10%  after
+ * 12.30%  -35.80 pts  (self -20.10)", from X on row Y. */
+static void draw_diff_status(struct app *a, struct canvas *c, int x, int y)
+{
+    struct diff_figures d;
+    diff_node_figures(a->cur, a->sel, &d);
+    bool raw = profile_absolute(a->cur);
+    int dec = raw ? (profile_unit(a->cur) == PROFILE_SECONDS ? 6 : 0) : 2;
+    const char *pc = raw ? "" : "%";
+    char ch[40], sc[40];
+    diff_signed(d.change, dec, c->utf8, ch, sizeof(ch));
+    diff_signed(d.self_change, dec, c->utf8, sc, sizeof(sc));
+    uint8_t at = CANVAS_REVERSE;
+    x += canvas_printf(c, x, y, c->w - x, 0, 0, at, "  before %.*f%s  after %.*f%s  ", dec,
+                       d.before, pc, dec, d.after, pc);
+    uint8_t fg = a->color && d.trend > 0 ? CC_RED : a->color && d.trend < 0 ? CC_BLUE : 0;
+    x += canvas_printf(c, x, y, c->w - x, fg, 0, at | CANVAS_BOLD, "%s%s", ch,
+                       raw ? (profile_unit(a->cur) == PROFILE_SECONDS ? " s" : "") : " pts");
+    x += canvas_printf(c, x, y, c->w - x, 0, 0, at, "  (self %s)", sc);
+    if (d.only)
+        x += canvas_printf(c, x, y, c->w - x, 0, 0, at | CANVAS_BOLD, "  only in %s",
+                           d.only > 0 ? "after" : "before");
+    else if (!d.trend && a->sel != PROFILE_ROOT)
+        x += canvas_text(c, x, y, c->w - x, "  (within noise)", 0, 0, at);
+}
+
 static void draw_status(struct app *a, struct canvas *c, int y)
 {
     const struct profile_node *n = profile_node(a->cur, a->sel);
@@ -1096,6 +1175,10 @@ static void draw_status(struct app *a, struct canvas *c, int y)
                         CANVAS_REVERSE | CANVAS_BOLD);
     if (*module)
         x += canvas_printf(c, x, y, c->w - x, 0, 0, CANVAS_REVERSE, " (%s)", module);
+    if (a->diff) {
+        draw_diff_status(a, c, x, y);
+        return;
+    }
     char sw[40], tw[40];
     profile_format_weight(a->cur, n->self, sw, sizeof(sw));
     profile_format_weight(a->cur, n->total, tw, sizeof(tw));
@@ -1134,6 +1217,21 @@ static void draw_bottom(struct app *a, struct canvas *c, int y)
                       mw, profile_unit(a->cur) == PROFILE_SECONDS ? "" : " samples",
                       all > 0 ? 100 * a->match_all / all : 0,
                       z > 0 ? 100 * a->match_zoom / z : 0);
+        return;
+    }
+    if (a->diff) {
+        int x = 0;
+        if (a->color && !a->diff_by_module) {
+            x += canvas_text(c, x, y, c->w - x, " grew ", 0, CC_GREW3, 0);
+            x += canvas_text(c, x, y, c->w - x, " shrank ", 0, CC_SHRANK3, 0);
+            x += canvas_text(c, x, y, c->w - x, " same ", 0, CC_GREY, 0);
+        } else {
+            x += canvas_text(c, x, y, c->w - x, c->utf8 ? "+ grew  \u2212 shrank" : "+ grew  - shrank",
+                             0, 0, CANVAS_DIM);
+        }
+        canvas_text(c, x, y, c->w - x,
+                    "  * one side only  b before/after  4 sort by change  ? help  q quit", 0, 0,
+                    CANVAS_DIM);
         return;
     }
     canvas_text(c, 0, y, c->w,
@@ -1231,12 +1329,14 @@ void app_draw(struct app *a, struct canvas *c)
                                 .first_depth = a->first_depth,
                                 .color = a->color,
                                 .heat = a->heat,
+                                .diff = a->diff && !a->diff_by_module,
+                                .diff_marks = a->diff,
                                 .match = a->match};
         icicle_render(a->cur, &o, c, 0, top, w, ih, a->hit);
         a->hit_valid = true;
         draw_status(a, c, top + ih);
         if (table_h > 0 && !table_ready(a)) {
-            table_header(c, 0, top + 1 + ih, w, a->order, profile_unit(a->cur));
+            table_header(c, 0, top + 1 + ih, w, a->order, a->cur);
             canvas_text(c, 2, top + 2 + ih, w - 2, "computing...", 0, 0, CANVAS_DIM);
         } else if (table_h > 0) {
             a->table.list.selected = LIST_NONE;

@@ -147,6 +147,16 @@ int canvas_text(struct canvas *c, int x, int y, int maxw, const char *text, uint
     return i;
 }
 
+int canvas_text_right(struct canvas *c, int x, int y, int w, const char *text, uint8_t fg,
+                      uint8_t bg, uint8_t attr)
+{
+    int pad = w - canvas_text_width(text);
+    if (pad > 0)
+        canvas_fill(c, x, y, pad, ' ', fg, bg, attr);
+    return (pad > 0 ? pad : 0) + canvas_text(c, x + (pad > 0 ? pad : 0), y, w - (pad > 0 ? pad : 0),
+                                             text, fg, bg, attr);
+}
+
 int canvas_printf(struct canvas *c, int x, int y, int maxw, uint8_t fg, uint8_t bg, uint8_t attr,
                   const char *fmt, ...)
 {

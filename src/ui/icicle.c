@@ -10,6 +10,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "tprof/diff.h"
 #include "tprof/icicle.h"
 #include "tprof/xalloc.h"
 
@@ -29,9 +30,29 @@ static uint32_t hash_str(const char *s)
     return h;
 }
 
+const char *icicle_diff_mark(const struct profile *p, uint32_t node, bool color, bool utf8)
+{
+    if (node == PROFILE_ROOT)
+        return "";
+    struct diff_figures d;
+    diff_node_figures(p, node, &d);
+    if (d.only)
+        return "*";
+    if (color || !d.trend)
+        return "";
+    return d.trend > 0 ? "+" : utf8 ? "\u2212" : "-";
+}
+
 uint8_t icicle_color(const struct profile *p, uint32_t node, const struct icicle_opts *o)
 {
     const struct profile_node *n = profile_node(p, node);
+    if (o->diff) {
+        struct diff_figures d;
+        diff_node_figures(p, node, &d);
+        static const uint8_t grew[] = {CC_GREW1, CC_GREW2, CC_GREW3};
+        static const uint8_t shrank[] = {CC_SHRANK1, CC_SHRANK2, CC_SHRANK3};
+        return d.trend > 0 ? grew[d.level - 1] : d.trend < 0 ? shrank[d.level - 1] : CC_GREY;
+    }
     if (o->heat) {
         double zt = profile_node(p, o->zoom)->total;
         double share = zt > 0 ? n->self / zt : 0;
@@ -113,8 +134,15 @@ int icicle_render(const struct profile *p, const struct icicle_opts *o, struct c
                 bg = CC_MAGENTA;
             canvas_fill(c, x + cs, y + row, ce - cs, ' ', 0, bg, attr);
             canvas_fill(c, x + cs, y + row, 1, boundary, 0, bg, attr);
-            canvas_text(c, x + cs + 1, y + row, ce - cs - 1, icicle_label(p, it.node), 0, bg,
-                        attr);
+            int lx = x + cs + 1, lw = ce - cs - 1;
+            if (o->diff_marks) {
+                int m = canvas_text(c, lx, y + row, lw,
+                                    icicle_diff_mark(p, it.node, o->color && o->diff, c->utf8), 0, bg,
+                                    attr | CANVAS_BOLD);
+                lx += m;
+                lw -= m;
+            }
+            canvas_text(c, lx, y + row, lw, icicle_label(p, it.node), 0, bg, attr);
             if (hit)
                 for (int i = cs; i < ce; i++)
                     hit[row * w + i] = it.node;

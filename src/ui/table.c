@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tprof/diff.h"
 #include "tprof/icicle.h"
 #include "tprof/views.h"
 
@@ -40,13 +41,28 @@ void table_free(struct table_view *t)
 }
 
 void table_header(struct canvas *c, int x, int y, int w, enum stats_order order,
-                  enum profile_unit unit)
+                  const struct profile *p)
 {
-    bool s = unit == PROFILE_SECONDS;
-    canvas_printf(c, x, y, w, 0, 0, CANVAS_BOLD, "%s  %s  %10s %10s  %s",
-                  order == STATS_BY_SELF ? "[self%]" : " self% ",
-                  order == STATS_BY_TOTAL ? "[total%]" : " total% ", s ? "self s" : "self",
-                  s ? "total s" : "total", order == STATS_BY_NAME ? "[function]" : "function");
+    bool s = profile_unit(p) == PROFILE_SECONDS;
+    int n = canvas_printf(c, x, y, w, 0, 0, CANVAS_BOLD, "%s  %s  ",
+                          order == STATS_BY_SELF ? "[self%]" : " self% ",
+                          order == STATS_BY_TOTAL ? "[total%]" : " total% ");
+    if (profile_has_base(p)) {
+        const char *unit = profile_absolute(p) ? (s ? "s" : "") : "%";
+        char b[16], a[16];
+        snprintf(b, sizeof(b), "before%s", unit);
+        snprintf(a, sizeof(a), "after%s", unit);
+        const char *d = c->utf8 ? "\u0394total" : "dtotal";
+        n += canvas_printf(c, x + n, y, w - n, 0, 0, CANVAS_BOLD, "%9s %9s ", b, a);
+        n += canvas_printf(c, x + n, y, w - n, 0, 0, CANVAS_BOLD,
+                           order == STATS_BY_DELTA ? " [%s]" : "  %s ", d);
+        n += canvas_text(c, x + n, y, w - n, "   ", 0, 0, CANVAS_BOLD);
+    } else {
+        n += canvas_printf(c, x + n, y, w - n, 0, 0, CANVAS_BOLD, "%10s %10s  ",
+                           s ? "self s" : "self", s ? "total s" : "total");
+    }
+    canvas_text(c, x + n, y, w - n, order == STATS_BY_NAME ? "[function]" : "function", 0, 0,
+                CANVAS_BOLD);
 }
 
 /* "%10.0f" samples or "%10.6f" seconds */
@@ -64,6 +80,25 @@ static void frame_text(struct canvas *c, int x, int y, int w, const struct frame
         canvas_printf(c, x + n, y, w - n, 0, 0, attr, " (%s)", f->module);
 }
 
+/* A comparison's columns for function S: before, after and the signed
+ * change of its total (coloured as the icicle colours it); the cells used. */
+static int diff_columns(struct canvas *c, int x, int y, int w, const struct profile *p,
+                        const struct func_stat *s, uint8_t attr)
+{
+    struct diff_figures d;
+    diff_stat_figures(p, s, &d);
+    bool raw = profile_absolute(p);
+    int dec = raw ? (profile_unit(p) == PROFILE_SECONDS ? 6 : 0) : 2;
+    char sb[40];
+    int n = canvas_printf(c, x, y, w, 0, 0, attr, "%9.*f %9.*f ", dec, d.before, dec, d.after);
+    diff_signed(d.change, dec, c->utf8, sb, sizeof(sb));
+    uint8_t fg = d.trend > 0 ? CC_RED : d.trend < 0 ? CC_BLUE : 0;
+    n += canvas_text_right(c, x + n, y, w - n < 9 ? w - n : 9, sb, fg, 0,
+                           attr | (d.trend ? CANVAS_BOLD : 0));
+    n += canvas_text(c, x + n, y, w - n, d.only ? " * " : "   ", 0, 0, attr);
+    return n;
+}
+
 static void table_row(void *ctx, size_t i, struct canvas *c, int x, int y, int w, bool sel)
 {
     struct table_view *t = ctx;
@@ -73,6 +108,11 @@ static void table_row(void *ctx, size_t i, struct canvas *c, int x, int y, int w
     canvas_fill(c, x, y, w, ' ', 0, 0, attr);
     int n = canvas_printf(c, x, y, w, 0, 0, attr, "%6.2f%%  %7.2f%%  ", pct(s->self, t->base),
                           pct(s->total, t->base));
+    if (profile_has_base(t->p)) {
+        n += diff_columns(c, x + n, y, w - n, t->p, s, attr);
+        frame_text(c, x + n, y, w - n, f, attr);
+        return;
+    }
     n += canvas_printf(c, x + n, y, w - n, 0, 0, attr, weight_fmt(t->p), s->self);
     n += canvas_printf(c, x + n, y, w - n, 0, 0, attr, " ");
     n += canvas_printf(c, x + n, y, w - n, 0, 0, attr, weight_fmt(t->p), s->total);
@@ -84,7 +124,7 @@ void table_render(struct table_view *t, struct canvas *c, int x, int y, int w, i
 {
     if (h <= 0)
         return;
-    table_header(c, x, y, w, t->order, profile_unit(t->p));
+    table_header(c, x, y, w, t->order, t->p);
     list_render(&t->list, c, x, y + 1, w, h - 1, table_row, t);
 }
 
@@ -116,6 +156,21 @@ uint32_t callers_selected_frame(const struct callers_view *v)
     return i < v->s.ncallees ? v->s.callees[i].frame : v->s.frame;
 }
 
+/* A comparison: " +1.20 " (the change of S's total) before the name. */
+static int callers_delta(struct canvas *c, int x, int y, int w, const struct profile *p,
+                         const struct func_stat *s, uint8_t attr)
+{
+    if (!profile_has_base(p))
+        return 0;
+    struct diff_figures d;
+    diff_stat_figures(p, s, &d);
+    char sb[40];
+    diff_signed(d.change, profile_absolute(p) ? 0 : 2, c->utf8, sb, sizeof(sb));
+    uint8_t fg = d.trend > 0 ? CC_RED : d.trend < 0 ? CC_BLUE : 0;
+    int n = canvas_text_right(c, x, y, w < 9 ? w : 9, sb, fg, 0, attr);
+    return n + canvas_text(c, x + n, y, w - n, d.only ? "* " : "  ", 0, 0, attr);
+}
+
 static void callers_row(void *ctx, size_t i, struct canvas *c, int x, int y, int w, bool sel)
 {
     struct callers_view *v = ctx;
@@ -130,17 +185,22 @@ static void callers_row(void *ctx, size_t i, struct canvas *c, int x, int y, int
         snprintf(wb, sizeof(wb), weight_fmt(v->p), s->total);
         n = canvas_printf(c, x, y, w, 0, 0, attr, "  %7.2f%%  %s   caller   ", pct(s->total, all),
                           wb);
+        n += callers_delta(c, x + n, y, w - n, v->p, s, attr);
         frame_text(c, x + n, y, w - n, frames_get(fr, s->frame), attr);
     } else if (i == v->s.ncallers) {
         snprintf(wb, sizeof(wb), weight_fmt(v->p), v->s.total);
         n = canvas_printf(c, x, y, w, 0, 0, attr | CANVAS_BOLD, "  %7.2f%%  %s   self %.2f%%  ",
                           pct(v->s.total, all), wb, pct(v->s.self, all));
+        struct func_stat me = {v->s.frame, v->s.self, v->s.total, v->s.base_self,
+                               v->s.base_total};
+        n += callers_delta(c, x + n, y, w - n, v->p, &me, attr | CANVAS_BOLD);
         frame_text(c, x + n, y, w - n, frames_get(fr, v->s.frame), attr | CANVAS_BOLD);
     } else {
         const struct func_stat *s = &v->s.callees[i - v->s.ncallers - 1];
         snprintf(wb, sizeof(wb), weight_fmt(v->p), s->total);
         n = canvas_printf(c, x, y, w, 0, 0, attr, "  %7.2f%%  %s   callee     ", pct(s->total, all),
                           wb);
+        n += callers_delta(c, x + n, y, w - n, v->p, s, attr);
         frame_text(c, x + n, y, w - n, frames_get(fr, s->frame), attr);
     }
 }
@@ -150,8 +210,9 @@ void callers_render(struct callers_view *v, struct canvas *c, int x, int y, int 
     if (h <= 0)
         return;
     canvas_printf(c, x, y, w, 0, 0, CANVAS_BOLD,
-                  "Callers and callees of %s (merged over %s), %% of all",
+                  "Callers and callees of %s (merged over %s), %% of all%s",
                   frames_get(profile_frames_const(v->p), v->s.frame)->name,
-                  "every place it occurs");
+                  "every place it occurs",
+                  profile_has_base(v->p) ? ", then the change" : "");
     list_render(&v->list, c, x, y + 1, w, h - 1, callers_row, v);
 }

@@ -168,6 +168,13 @@ static short curses_color(uint8_t c)
     case CC_WHITE: return 7;
     case CC_ORANGE: return COLORS >= 256 ? 208 : 3;
     case CC_GREY: return COLORS >= 16 ? 8 : 7;
+    /* 256 colours: light to strong red and blue that black text reads on */
+    case CC_GREW1: return COLORS >= 256 ? 224 : 1;
+    case CC_GREW2: return COLORS >= 256 ? 210 : 1;
+    case CC_GREW3: return COLORS >= 256 ? 196 : 1;
+    case CC_SHRANK1: return COLORS >= 256 ? 189 : 4;
+    case CC_SHRANK2: return COLORS >= 256 ? 111 : 4;
+    case CC_SHRANK3: return COLORS >= 256 ? 33 : 4;
     default: return -1;
     }
 }

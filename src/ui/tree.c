@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tprof/diff.h"
 #include "tprof/icicle.h"
 #include "tprof/views.h"
 #include "tprof/xalloc.h"
@@ -135,6 +136,15 @@ static void tree_row_draw(void *ctx, size_t i, struct canvas *c, int x, int y, i
     canvas_fill(c, x, y, w, ' ', 0, 0, attr);
     int k = canvas_printf(c, x, y, w, 0, 0, attr, "%7.2f%% %7.2f%%  ",
                           all > 0 ? 100 * n->total / all : 0, all > 0 ? 100 * n->self / all : 0);
+    if (profile_has_base(t->p)) { /* a comparison: the change of the total */
+        struct diff_figures d;
+        char sb[40];
+        diff_node_figures(t->p, r->node, &d);
+        diff_signed(d.change, profile_absolute(t->p) ? 0 : 2, c->utf8, sb, sizeof(sb));
+        k += canvas_text_right(c, x + k, y, w - k < 8 ? w - k : 8, sb,
+                               d.trend > 0 ? CC_RED : d.trend < 0 ? CC_BLUE : 0, 0, attr);
+        k += canvas_text(c, x + k, y, w - k, d.only ? "* " : "  ", 0, 0, attr);
+    }
     int indent = r->depth * 2;
     if (indent > w / 2)
         indent = w / 2;
@@ -150,6 +160,11 @@ void tree_render(struct tree_view *t, struct canvas *c, int x, int y, int w, int
 {
     if (h <= 0)
         return;
-    canvas_printf(c, x, y, w, 0, 0, CANVAS_BOLD, "%7s %8s  %s", "total%", "self%", "function");
+    if (profile_has_base(t->p))
+        canvas_printf(c, x, y, w, 0, 0, CANVAS_BOLD, "%7s %8s  %s  %s", "total%", "self%",
+                      c->utf8 ? "  \u0394total" : "  dtotal", "function");
+    else
+        canvas_printf(c, x, y, w, 0, 0, CANVAS_BOLD, "%7s %8s  %s", "total%", "self%",
+                      "function");
     list_render(&t->list, c, x, y + 1, w, h - 1, tree_row_draw, t);
 }

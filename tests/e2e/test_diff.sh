@@ -100,14 +100,35 @@ grep -qx "app;main;send 0 20" d.txt && grep -qx "app;main;encode 40 10" d.txt &&
 check "diff -o -: STACK BEFORE AFTER, zero on the side without the stack" $? "$(cat d.txt err.txt)"
 
 # Bad input: one clear line, exit 1 or 2, no output file left behind.
-"$TPROF" diff before.folded after.folded >/dev/null 2>e.txt
+"$TPROF" diff before.folded after.folded </dev/null >/dev/null 2>e.txt
 rc=$?
-[ $rc -eq 2 ] && [ "$(wc -l <e.txt)" -eq 1 ] && grep -q "diff needs -o OUT" e.txt
-check "diff without -o: says what works (exit 2)" $? "rc=$rc $(cat e.txt)"
-"$TPROF" diff before.folded after.folded -o out.svg >/dev/null 2>e.txt
+[ $rc -eq 1 ] && [ "$(wc -l <e.txt)" -eq 1 ] && grep -q "no terminal to draw on" e.txt
+check "diff without -o and no terminal: the viewer says why (exit 1)" $? "rc=$rc $(cat e.txt)"
+"$TPROF" diff before.folded after.folded -o out.json >/dev/null 2>e.txt
 rc=$?
-[ $rc -eq 2 ] && [ ! -e out.svg ] && grep -q "differential SVG is not written yet" e.txt
-check "diff -o x.svg: refused with a reason" $? "rc=$rc $(cat e.txt)"
+[ $rc -eq 2 ] && [ ! -e out.json ] && grep -q "not 'out.json'" e.txt
+check "diff -o x.json: refused with a reason, nothing written" $? "rc=$rc $(cat e.txt)"
+
+# A differential SVG as flamegraph.pl draws one: AFTER's widths, red where
+# a frame's own share grew (parse, send), blue where it fell (encode).
+"$TPROF" diff before.folded after.folded -o d.svg 2>e.txt
+rc=$?
+python3 - d.svg <<'PY' >svg.txt 2>&1
+import re, sys, xml.dom.minidom
+doc = xml.dom.minidom.parse(sys.argv[1])
+for g in doc.getElementsByTagName("g"):
+    t = g.getElementsByTagName("title")
+    r = g.getElementsByTagName("rect")
+    if t and r:
+        print(t[0].firstChild.data, r[0].getAttribute("fill"))
+PY
+[ $rc -eq 0 ] && grep -qx "parse (60 samples, 60.00%; +30.00%) rgb(255,0,0)" svg.txt &&
+    grep -qx "send (20 samples, 20.00%; +20.00%) rgb(255,70,70)" svg.txt &&
+    grep -qx "encode (20 samples, 20.00%; -30.00%) rgb(0,0,255)" svg.txt &&
+    grep -qx "main (100 samples, 100.00%; -10.00%) rgb(140,140,255)" svg.txt
+check "diff -o x.svg: widths AFTER's, red grew, blue shrank, by self share" $? \
+    "rc=$rc $(cat e.txt svg.txt)"
+
 "$TPROF" diff before.folded missing.folded -o o.folded >/dev/null 2>e.txt
 rc=$?
 [ $rc -eq 1 ] && [ ! -e o.folded ] && [ "$(wc -l <e.txt)" -eq 1 ] && grep -q "missing.folded" e.txt
@@ -125,3 +146,104 @@ rc=$?
 [ $rc -eq 2 ] && grep -q "tprof report --diff BEFORE AFTER" e.txt
 check "report with two files: points to --diff" $? "rc=$rc $(cat e.txt)"
 
+
+# ----- the differential viewer in a terminal (tmux) -----
+if ! command -v tmux >/dev/null 2>&1; then
+    skip "the differential viewer in tmux" "tmux is not installed"
+    exit 0
+fi
+tmux_start diff
+# view ENV ARGS: tprof ARGS in a 100x30 window of 256 colours, ENV added
+view() {
+    $T kill-session -t v 2>/dev/null
+    $T new-session -d -s v -x 100 -y 30 \
+        "cd '$TMP' && env LC_ALL=C.UTF-8 TERM=screen-256color $1 '$TPROF' $2; echo EXIT=\$?; sleep 600"
+}
+icicle() { screen | sed -n '3,12p'; }
+colours() { $T capture-pane -e -p -t v; }
+
+view "" "diff before.folded after.folded"
+wait_for "before.folded vs after.folded"
+r=$?
+icicle | grep -q "▏\*send" && ! icicle | grep -q "memmove.*▏\*" &&
+    screen | grep -q "60.00 *20.00 *−40.00 *encode$"
+check "diff viewer: the union tree, send marked as AFTER's only, the table by change" \
+    $((r + $?)) "$(screen)"
+# 256 colours: strong red (196) where parse grew, strong blue (33) where
+# encode shrank, grey where memmove's 10 points are within the noise of
+# 100 samples
+c=$(colours)
+echo "$c" | grep -q "48;5;196m[^▏]*▏parse" && echo "$c" | grep -q "48;5;33m[^▏]*▏encode" &&
+    echo "$c" | grep -qE "(48;5;8|100)m▏memmove"
+check "diff viewer: red grew, blue shrank, grey within noise" $? "$(echo "$c" | sed -n '4,7p' | cat -v)"
+keys j j j
+wait_for "parse  before 30.00%  after 60.00%  +30.00 pts  (self +30.00)"
+check "diff viewer: the status line's before, after and signed change" $? "$(screen | tail -12 | head -2)"
+keys l
+wait_for "encode  before 60.00%  after 20.00%  −40.00 pts  (self −30.00)"
+check "diff viewer: a frame that shrank" $? "$(screen | tail -12 | head -2)"
+keys b
+wait_for "[widths: BEFORE]"
+r=$?
+screen | grep -q "encode  before 60.00%  after 20.00%" && ! icicle | grep -q "send"
+check "diff viewer: b, widths of BEFORE (send has none), the same figures" $((r + $?)) "$(screen)"
+keys b Tab Tab 1
+wait_for "[self%]"
+r=$?
+keys 4
+wait_for "[Δtotal]"
+screen | sed -n 4p | grep -q "encode$"
+check "diff viewer: the top view sorts by self (1) and by change (4)" $((r + $?)) "$(screen | head -8)"
+quit_view 0
+check "diff viewer: q leaves with status 0" $? "$(screen | tail -3)"
+
+# No colour: + and - marks on frames, signs in the table, no colour codes.
+view "NO_COLOR=1" "diff before.folded after.folded"
+wait_for "before.folded vs after.folded"
+r=$?
+icicle | grep -q "▏+parse" && icicle | grep -q "▏−encode" && icicle | grep -q "▏\*send" &&
+    icicle | grep -q "▏memmove" && ! colours | grep -q "48;5" && screen | grep -q "+ grew"
+check "diff viewer, NO_COLOR: + grew, − shrank, * one side only" $((r + $?)) "$(colours | head -12 | cat -v)"
+quit_view 0
+check "diff viewer, NO_COLOR: q" $? "$(screen | tail -3)"
+
+# tprof view of a two-column file opens the comparison; so does view A B.
+"$TPROF" diff before.folded after.folded -o two.folded
+view "" "view two.folded"
+wait_for "two.folded"
+keys j j j
+wait_for "parse  before 30.00%  after 60.00%  +30.00 pts"
+check "view of a two-column (difffolded) file: a comparison" $? "$(screen)"
+quit_view 0
+view "" "view --absolute before.folded after.folded"
+wait_for "before.folded vs after.folded"
+keys j j j
+wait_for "parse  before 30  after 60  +30  (self +30)"
+check "view BEFORE AFTER --absolute: raw weights" $? "$(screen | tail -12 | head -2)"
+quit_view 0
+
+# Live against a baseline: the same program, matched frame by frame
+# although the live frames know their modules and the saved ones do not.
+"$TPROF" -q --duration 1 -o base.folded -- "$PROGS/hot" 1 >/dev/null 2>&1
+view "" "--diff-base base.folded -o run.folded -- '$PROGS/hot' 3"
+wait_for "exited 0" 100
+r=$?
+keys j
+wait_for "hot  before 100.00%  after 100.00%"
+r=$((r + $?))
+! icicle | grep -q "\*" && screen | grep -q "work  *$" || screen | grep -q "work$"
+check "live --diff-base: the run against the baseline, every frame matched" $((r + $?)) "$(screen)"
+quit_view 0
+r=$?
+grep -q "^hot;_start;.*;work;alpha;spin [0-9]*$" run.folded
+check "live --diff-base: -o is the run's profile alone" $((r + $?)) "$(head -3 run.folded)"
+"$TPROF" --diff-base missing.folded -o never.folded -- "$PROGS/hot" 1 >/dev/null 2>e.txt
+rc=$?
+[ $rc -eq 1 ] && [ "$(wc -l <e.txt)" -eq 1 ] && grep -q "missing.folded" e.txt &&
+    [ ! -e never.folded ]
+check "--diff-base with a missing file: one line, exit 1, nothing run" $? "rc=$rc $(cat e.txt)"
+"$TPROF" --diff-base base.folded -o headless.folded -- "$PROGS/hot" 1 >/dev/null 2>e.txt
+rc=$?
+[ $rc -eq 0 ] && grep -q "^tprof: --diff-base colours the live viewer.*report --diff base.folded" e.txt &&
+    [ -s headless.folded ]
+check "--diff-base headless: says so, records as asked" $? "rc=$rc $(cat e.txt)"

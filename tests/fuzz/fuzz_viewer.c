@@ -1,11 +1,14 @@
 /* The viewer driven by any key sequence over a small profile, as on a
  * terminal: whole-tree work deferred, done only at the idle points the
  * input asks for, draws at sizes the input picks, mouse events, prompts,
- * live refreshes that grow the profile. Each input byte is one event. */
+ * live refreshes that grow the profile. Each input byte is one event. An
+ * input that starts with 'D' drives the viewer of a comparison (P against
+ * P2) instead. */
 #include <string.h>
 
 #include "fuzz.h"
 #include "tprof/app.h"
+#include "tprof/diff.h"
 #include "tprof/canvas.h"
 #include "tprof/folded.h"
 #include "tprof/linebuf.h"
@@ -18,14 +21,19 @@ static const char *const P = "prog;main;parse;lex 40\n"
                              "prog;main;init 5\n"
                              "prog;worker;lex 7\n";
 
+static const char *const P2 = "prog;main;parse;lex 10\n"
+                              "prog;main;eval;lookup 60\n"
+                              "prog;main;fast 25\n"
+                              "prog;worker;lex 7\n";
+
 static const int special[] = {TK_UP,   TK_DOWN, TK_LEFT, TK_RIGHT, TK_ENTER, TK_BACKSPACE,
                               TK_ESC,  TK_TAB,  TK_BTAB, TK_PGUP,  TK_PGDN,  TK_HOME,
                               TK_END,  TK_RESIZE};
 
-static struct profile *small(void)
+static struct profile *small(const char *text)
 {
     char path[64], err[256];
-    int fd = fuzz_file((const uint8_t *)P, strlen(P), path);
+    int fd = fuzz_file((const uint8_t *)text, strlen(text), path);
     struct profile *p = folded_read(path, NULL, err, sizeof(err));
     close(fd);
     if (!p)
@@ -48,7 +56,14 @@ static int export_fn(void *ctx, const char *path, char *msg, size_t len)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct profile *p = small();
+    struct profile *p = small(P);
+    if (size > 0 && data[0] == 'D') {
+        struct profile *after = small(P2);
+        struct profile *d = diff_profile_new(p, after, size > 1 && data[1] == 'A');
+        profile_free(p);
+        profile_free(after);
+        p = d;
+    }
     struct app *a = app_new(p, "fuzz.folded");
     struct linebuf *log = linebuf_new(16, 40);
     linebuf_append(log, "out\n! err\n", 10, "");

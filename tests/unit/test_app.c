@@ -9,6 +9,7 @@
 
 #include "helpers.h"
 #include "tprof/app.h"
+#include "tprof/diff.h"
 #include "tprof/linebuf.h"
 
 static const char *const P = "prog;main;parse;lex 40\n"
@@ -429,6 +430,52 @@ static void test_enter_in_callers_before_rebuilt(void **state)
     finish(a);
 }
 
+/* A comparison: the status line's figures, b, the table's change column
+ * and its sort, and the transforms keep both sides. */
+static void test_diff_viewer(void **state)
+{
+    (void)state;
+    struct profile *b = profile_from("m;enc;str 480\nm;enc;hdr 100\nm;send 300\nm;parse 120\n");
+    struct profile *af = profile_from("m;enc;join 120\nm;enc;hdr 100\nm;send 300\n"
+                                      "m;parse 120\nm;fast 360\n");
+    C = canvas_new(100, 30, false);
+    struct app *a = app_new(diff_profile_new(b, af, false), "b vs a");
+    profile_free(b);
+    profile_free(af);
+    app_draw(a, C);
+    assert_true(screen_has("1000 -> 1000 samples"));
+    assert_true(screen_has("|*fast")); /* only in AFTER: marked */
+    assert_true(screen_lacks("|*str")); /* gone: no width (it is in the table) */
+    /* the table opens sorted by the change */
+    assert_true(screen_has("[dtotal]"));
+    assert_true(screen_has("48.00      0.00    -48.00 * str"));
+    keys(a, "jjll"); /* m, its heaviest child (fast), then send, then enc */
+    assert_true(screen_has("enc  before 58.00%  after 22.00%  -36.00 pts  (self 0.00)"));
+    keys(a, "b"); /* widths follow BEFORE: str is back, the figures the same */
+    assert_true(screen_has("[widths: BEFORE]"));
+    assert_true(screen_has("|*str"));
+    assert_true(screen_has("enc  before 58.00%  after 22.00%  -36.00 pts"));
+    keys(a, "f"); /* focus keeps both sides; shares stay of all samples */
+    assert_true(screen_has("[focus enc]"));
+    assert_true(screen_has("enc  before 58.00%  after 22.00%  -36.00 pts"));
+    keys(a, "ub"); /* undo, AFTER again */
+    assert_true(screen_lacks("[widths: BEFORE]"));
+    keys(a, "1"); /* sort by self: fast first */
+    assert_true(screen_has("[self%]"));
+    keys(a, "\t\t4"); /* the top view, by change */
+    assert_true(screen_has("[dtotal]"));
+    keys(a, "\t\t"); /* tree: the change of each total */
+    assert_true(screen_has("dtotal"));
+    finish(a);
+    /* one profile: b and 4 say what they are for */
+    a = start();
+    keys(a, "b");
+    assert_true(screen_has("b is for comparisons"));
+    keys(a, "4");
+    assert_true(screen_has("4 sorts a comparison"));
+    finish(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -449,6 +496,7 @@ int main(void)
         cmocka_unit_test(test_double_click_in_stale_tree),
         cmocka_unit_test(test_click_after_zoom_before_redraw),
         cmocka_unit_test(test_enter_in_callers_before_rebuilt),
+        cmocka_unit_test(test_diff_viewer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

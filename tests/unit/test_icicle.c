@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "helpers.h"
+#include "tprof/diff.h"
 #include "tprof/icicle.h"
 
 static const char *const PROFILE =
@@ -110,12 +111,40 @@ static void test_search_highlight_and_min_fraction(void **state)
     profile_free(p);
 }
 
+/* A comparison: colours by the change, marks when there is no colour */
+static void test_diff_colours_and_marks(void **state)
+{
+    (void)state;
+    struct profile *b = profile_from("m;slow 6000\nm;same 4000\n");
+    struct profile *a = profile_from("m;slow 1000\nm;same 4000\nm;fast 5000\n");
+    struct profile *d = diff_profile_new(b, a, false);
+    struct canvas *c = canvas_new(40, 3, false);
+    struct icicle_opts o = opts(PROFILE_ROOT);
+    o.diff_marks = true; /* no colour: + grew, - shrank, * one side only */
+    icicle_render(d, &o, c, 0, 0, 40, 3, NULL);
+    assert_string_equal(row(c, 2), "|*fast              |same           |-s~");
+    o.color = o.diff = true; /* colour says the change: only * stays */
+    canvas_clear(c);
+    uint32_t hit[40 * 3];
+    icicle_render(d, &o, c, 0, 0, 40, 3, hit);
+    assert_string_equal(row(c, 2), "|*fast              |same           |sl~");
+    assert_int_equal(canvas_at(c, 1, 2)->bg, CC_GREW3);
+    assert_int_equal(canvas_at(c, 21, 2)->bg, CC_GREY);
+    assert_int_equal(canvas_at(c, 37, 2)->bg, CC_SHRANK3);
+    assert_string_equal(icicle_diff_mark(d, hit[2 * 40 + 37], false, true), "\u2212");
+    canvas_free(c);
+    profile_free(d);
+    profile_free(b);
+    profile_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_proportions_filler_and_truncation),
         cmocka_unit_test(test_zoom_selection_and_scroll),
         cmocka_unit_test(test_search_highlight_and_min_fraction),
+        cmocka_unit_test(test_diff_colours_and_marks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "helpers.h"
+#include "tprof/diff.h"
 #include "tprof/export.h"
 
 static char *render(const struct profile *p, const char *title, long *n)
@@ -61,11 +62,43 @@ static void test_seconds_and_labels(void **state)
     profile_free(p);
 }
 
+/* A comparison drawn as flamegraph.pl draws difffolded.pl's output: widths
+ * AFTER's, red by the growth of a frame's self share, blue by its fall,
+ * white unchanged. */
+static void test_differential(void **state)
+{
+    (void)state;
+    struct profile *b = profile_from("m;slow 600\nm;same 400\n");
+    struct profile *a = profile_from("m;slow 100\nm;same 400\nm;fast 500\n");
+    struct profile *d = diff_profile_new(b, a, false);
+    long n;
+    char *svg = render(d, "diff", &n);
+    assert_int_equal(n, 5); /* all, m, fast, same, slow; nothing of BEFORE only */
+    assert_non_null(strstr(svg, "<title>fast (500 samples, 50.00%; +50.00%)</title>"));
+    assert_non_null(strstr(svg, "<title>slow (100 samples, 10.00%; -50.00%)</title>"));
+    assert_non_null(strstr(svg, "<title>same (400 samples, 40.00%; 0.00%)</title>"));
+    int r, g, bl;
+    assert_int_equal(sscanf(strstr(strstr(svg, "<title>fast"), "fill=\"rgb("),
+                            "fill=\"rgb(%d,%d,%d)", &r, &g, &bl), 3);
+    assert_true(r == 255 && g == 0 && bl == 0); /* the largest growth: full red */
+    assert_int_equal(sscanf(strstr(strstr(svg, "<title>slow"), "fill=\"rgb("),
+                            "fill=\"rgb(%d,%d,%d)", &r, &g, &bl), 3);
+    assert_true(r == 0 && g == 0 && bl == 255);
+    assert_int_equal(sscanf(strstr(strstr(svg, "<title>same"), "fill=\"rgb("),
+                            "fill=\"rgb(%d,%d,%d)", &r, &g, &bl), 3);
+    assert_true(r == 255 && g == 255 && bl == 255);
+    free(svg);
+    profile_free(d);
+    profile_free(b);
+    profile_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_frames_titles_and_escaping),
         cmocka_unit_test(test_seconds_and_labels),
+        cmocka_unit_test(test_differential),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
