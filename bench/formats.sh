@@ -1,8 +1,9 @@
 #!/bin/sh
 # make bench (formats part): perf script import on a >= 300 MB perf script
 # text, against FlameGraph's stackcollapse-perf.pl on the same file (same
-# stacks, checked), and `tprof report` against flamegraph.pl drawing the
-# viewer bench's big folded file. FlameGraph is not packaged: point
+# stacks, checked), `tprof report` against flamegraph.pl drawing the
+# viewer bench's big folded file, and the comparison of that file with a
+# variant of it against difffolded.pl. FlameGraph is not packaged: point
 # FLAMEGRAPH_DIR at a checkout of brendangregg/FlameGraph; without it those
 # rows say skipped. Time and peak memory from /usr/bin/time.
 cd "$(dirname "$0")/.." || exit 1
@@ -91,5 +92,45 @@ if [ -s "$F" ]; then
             "$(grep -c '<title>' "$TMP/svg.out")"
     else
         echo "  flamegraph.pl: skipped (set FLAMEGRAPH_DIR to a FlameGraph checkout)"
+    fi
+fi
+
+# Comparing two profiles: the viewer bench's big folded file against a
+# variant of it (every third stack's count doubled, every seventh gone):
+# report --diff, the difffolded output and the differential SVG, against
+# FlameGraph's difffolded.pl on the same pair (its lines, as a set, must be
+# tprof's).
+F2=$B/big-after.folded
+if [ -s "$F" ]; then
+    if [ ! -s "$F2" ]; then
+        awk '{ n = $NF; if (NR % 7 == 0) next; if (NR % 3 == 0) $NF = 2 * n; print }' "$F" \
+            >"$F2.tmp" && mv "$F2.tmp" "$F2"
+    fi
+    echo
+    echo "comparing $F with $F2 ($(stat -c %s "$F2" | awk '{printf "%.0f MB", $1 / 1e6}')):"
+    cat "$F" "$F2" >/dev/null
+    set -- $(measure rdiff ./tprof report --diff --top 10 "$F" "$F2") || exit 1
+    printf "  %-44s %6.2f s  peak %4.0f MB\n" "tprof report --diff --top 10" "$1" \
+        "$(echo "$2" | awk '{print $1 / 1024}')"
+    set -- $(measure dsvg ./tprof diff "$F" "$F2" -o "$TMP/d.svg") || exit 1
+    printf "  %-44s %6.2f s  peak %4.0f MB  (%s frames)\n" "tprof diff -o x.svg" "$1" \
+        "$(echo "$2" | awk '{print $1 / 1024}')" "$(grep -c '<title>' "$TMP/d.svg")"
+    set -- $(measure dfold ./tprof diff "$F" "$F2" -o -) || exit 1
+    dt=$1
+    printf "  %-44s %6.2f s  peak %4.0f MB\n" "tprof diff -o x.folded" "$dt" \
+        "$(echo "$2" | awk '{print $1 / 1024}')"
+    if [ -n "$FG" ] && [ -f "$FG/difffolded.pl" ]; then
+        set -- $(measure dpl perl "$FG/difffolded.pl" "$F" "$F2") || exit 1
+        printf "  %-44s %6.2f s  peak %4.0f MB  (tprof %.1fx faster)\n" "difffolded.pl" "$1" \
+            "$(echo "$2" | awk '{print $1 / 1024}')" "$(echo "$1 $dt" | awk '{print $1 / $2}')"
+        sort "$TMP/dfold.out" >"$TMP/a.sorted"
+        sort "$TMP/dpl.out" >"$TMP/b.sorted"
+        if cmp -s "$TMP/a.sorted" "$TMP/b.sorted"; then
+            echo "  same lines: yes"
+        else
+            echo "  same lines: NO ($(diff "$TMP/a.sorted" "$TMP/b.sorted" | grep -c '^[<>]') differ)"
+        fi
+    else
+        echo "  difffolded.pl: skipped (set FLAMEGRAPH_DIR to a FlameGraph checkout)"
     fi
 fi
