@@ -357,7 +357,8 @@ static int main_subcommand(int argc, char **argv, enum subcmd sub)
                  r.min_percent >= 0 || r.width))
         return usage_error("%sreport --diff takes --top, --focus, --absolute, --min-delta and "
                            "--fail-if-grows", "");
-    if (sub == SUB_DIFF || diff) {
+    /* (tprof view BEFORE AFTER is tprof diff BEFORE AFTER) */
+    if (sub == SUB_DIFF || diff || (sub == SUB_VIEW && argc - optind == 2)) {
         if (argc - optind != 2)
             return usage_error(sub == SUB_DIFF ? "%sdiff needs two files: BEFORE AFTER"
                                                : "%sreport --diff needs two files: BEFORE AFTER",
@@ -389,18 +390,6 @@ static int main_subcommand(int argc, char **argv, enum subcmd sub)
                               .imp = r.imp, .normalize = normalize, .strip_hex = strip_hex,
                               .absolute = r.absolute};
         return cmd_diff(&d);
-    }
-    if (sub == SUB_VIEW && argc - optind == 2) { /* tprof view BEFORE AFTER: a comparison */
-        if (strcmp(argv[optind], "-") == 0 && strcmp(argv[optind + 1], "-") == 0)
-            return usage_error("%sonly one of BEFORE and AFTER can be standard input", "");
-        struct view_opts vo = {.path = argv[optind + 1],
-                               .before = argv[optind],
-                               .absolute = r.absolute,
-                               .imp = r.imp,
-                               .focus = r.focus,
-                               .hide = r.hide,
-                               .invert = r.invert};
-        return cmd_view(&vo);
     }
     if (optind >= argc)
         return usage_error(report ? "%sreport needs a FILE ('-' for standard input)"

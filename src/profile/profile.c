@@ -337,8 +337,6 @@ void profile_set_self(struct profile *p, uint32_t node, double self)
     N(p, node)->self = self;
 }
 
-static void sum_base_totals(struct profile *p);
-
 void profile_sum_totals(struct profile *p)
 {
     /* a child is always made after its parent: one pass from the end */

@@ -451,6 +451,12 @@ static void test_diff_viewer(void **state)
     assert_true(screen_has("48.00      0.00    -48.00 * str"));
     keys(a, "jjll"); /* m, its heaviest child (fast), then send, then enc */
     assert_true(screen_has("enc  before 58.00%  after 22.00%  -36.00 pts  (self 0.00)"));
+    keys(a, "\n"); /* zoom: the same figures, the icicle from enc */
+    assert_true(screen_has("all > m > enc"));
+    assert_true(screen_has("enc  before 58.00%  after 22.00%  -36.00 pts"));
+    keys(a, "\b/jo\n"); /* search: AFTER's samples through join */
+    assert_true(screen_has("/jo: 120 samples, 12.00% of all"));
+    keys(a, "/\n");
     keys(a, "b"); /* widths follow BEFORE: str is back, the figures the same */
     assert_true(screen_has("[widths: BEFORE]"));
     assert_true(screen_has("|*str"));
