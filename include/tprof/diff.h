@@ -58,6 +58,10 @@ struct func_stat;
 void diff_stat_figures(const struct profile *p, const struct func_stat *s,
                        struct diff_figures *out);
 
+/* Decimals a comparison's figures are shown with: 2 for shares (points),
+ * 0 for absolute samples, 6 for absolute seconds (pstats). */
+int diff_decimals(const struct profile *p);
+
 /* V as a signed change ("+12.30", "−35.80" with UTF8's minus sign, 0 as "±0.00" or "0.00") with
  * DECIMALS digits; BUF of LEN bytes. */
 const char *diff_signed(double v, int decimals, bool utf8, char *buf, size_t len);

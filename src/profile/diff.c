@@ -159,6 +159,13 @@ void diff_stat_figures(const struct profile *p, const struct func_stat *s,
     diff_figures(p, sw ? prim : other, sw ? other : prim, out);
 }
 
+int diff_decimals(const struct profile *p)
+{
+    if (!profile_absolute(p))
+        return 2;
+    return profile_unit(p) == PROFILE_SECONDS ? 6 : 0;
+}
+
 const char *diff_signed(double v, int decimals, bool utf8, char *buf, size_t len)
 {
     /* (-0.00 would read as a change) */

@@ -1095,12 +1095,13 @@ static void draw_header(struct app *a, struct canvas *c)
         snprintf(right, sizeof(right), "  %s%s ", a->paused ? "[paused] " : "", a->title);
     else if (a->diff) {
         double b, f;
+        char bw[40], fw[40];
         profile_compare_all(a->orig, &b, &f);
-        snprintf(right, sizeof(right), "  %s  %.*f%s %s %.*f%s ", a->title,
-                 profile_unit(a->orig) == PROFILE_SECONDS ? 6 : 0, b,
-                 profile_unit(a->orig) == PROFILE_SECONDS ? " s" : "",
-                 c->utf8 ? "\u2192" : "->", profile_unit(a->orig) == PROFILE_SECONDS ? 6 : 0, f,
-                 profile_unit(a->orig) == PROFILE_SECONDS ? " s" : " samples");
+        profile_format_weight(a->orig, b, bw, sizeof(bw));
+        profile_format_weight(a->orig, f, fw, sizeof(fw));
+        snprintf(right, sizeof(right), "  %s  %s %s %s%s ", a->title, bw,
+                 c->utf8 ? "\u2192" : "->", fw,
+                 profile_unit(a->orig) == PROFILE_SECONDS ? "" : " samples");
     } else if (profile_unit(a->orig) == PROFILE_SECONDS)
         snprintf(right, sizeof(right), "  %s  %.6f s ", a->title, profile_total(a->orig));
     else
@@ -1144,7 +1145,7 @@ static void draw_diff_status(struct app *a, struct canvas *c, int x, int y)
     struct diff_figures d;
     diff_node_figures(a->cur, a->sel, &d);
     bool raw = profile_absolute(a->cur);
-    int dec = raw ? (profile_unit(a->cur) == PROFILE_SECONDS ? 6 : 0) : 2;
+    int dec = diff_decimals(a->cur);
     const char *pc = raw ? "" : "%";
     char ch[40], sc[40];
     diff_signed(d.change, dec, c->utf8, ch, sizeof(ch));

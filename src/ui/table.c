@@ -87,8 +87,7 @@ static int diff_columns(struct canvas *c, int x, int y, int w, const struct prof
 {
     struct diff_figures d;
     diff_stat_figures(p, s, &d);
-    bool raw = profile_absolute(p);
-    int dec = raw ? (profile_unit(p) == PROFILE_SECONDS ? 6 : 0) : 2;
+    int dec = diff_decimals(p);
     char sb[40];
     int n = canvas_printf(c, x, y, w, 0, 0, attr, "%9.*f %9.*f ", dec, d.before, dec, d.after);
     diff_signed(d.change, dec, c->utf8, sb, sizeof(sb));
@@ -165,7 +164,7 @@ static int callers_delta(struct canvas *c, int x, int y, int w, const struct pro
     struct diff_figures d;
     diff_stat_figures(p, s, &d);
     char sb[40];
-    diff_signed(d.change, profile_absolute(p) ? 0 : 2, c->utf8, sb, sizeof(sb));
+    diff_signed(d.change, diff_decimals(p), c->utf8, sb, sizeof(sb));
     uint8_t fg = d.trend > 0 ? CC_RED : d.trend < 0 ? CC_BLUE : 0;
     int n = canvas_text_right(c, x, y, w < 9 ? w : 9, sb, fg, 0, attr);
     return n + canvas_text(c, x + n, y, w - n, d.only ? "* " : "  ", 0, 0, attr);

@@ -140,8 +140,8 @@ static void tree_row_draw(void *ctx, size_t i, struct canvas *c, int x, int y, i
         struct diff_figures d;
         char sb[40];
         diff_node_figures(t->p, r->node, &d);
-        diff_signed(d.change, profile_absolute(t->p) ? 0 : 2, c->utf8, sb, sizeof(sb));
-        k += canvas_text_right(c, x + k, y, w - k < 8 ? w - k : 8, sb,
+        diff_signed(d.change, diff_decimals(t->p), c->utf8, sb, sizeof(sb));
+        k += canvas_text_right(c, x + k, y, w - k < 9 ? w - k : 9, sb,
                                d.trend > 0 ? CC_RED : d.trend < 0 ? CC_BLUE : 0, 0, attr);
         k += canvas_text(c, x + k, y, w - k, d.only ? "* " : "  ", 0, 0, attr);
     }
@@ -162,7 +162,7 @@ void tree_render(struct tree_view *t, struct canvas *c, int x, int y, int w, int
         return;
     if (profile_has_base(t->p))
         canvas_printf(c, x, y, w, 0, 0, CANVAS_BOLD, "%7s %8s  %s  %s", "total%", "self%",
-                      c->utf8 ? "  \u0394total" : "  dtotal", "function");
+                      c->utf8 ? "   \u0394total" : "   dtotal", "function");
     else
         canvas_printf(c, x, y, w, 0, 0, CANVAS_BOLD, "%7s %8s  %s", "total%", "self%",
                       "function");
