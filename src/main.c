@@ -74,6 +74,9 @@ static const char usage_text[] =
     "                         'QUALNAME (FILE:FIRSTLINE)', in place of the eval\n"
     "                         loop's frames; off shows the interpreter's own\n"
     "      --python-lines     name Python frames by the line executing instead\n"
+    "      --jit-any-owner    believe JIT symbol files (/tmp/perf-PID.map, jit-PID.dump)\n"
+    "                         whoever owns them (default: root, you, or the program's\n"
+    "                         own user, as a file another user planted could lie)\n"
     "      --diff-base FILE   live: colour the icicle by the change against FILE, a\n"
     "                         saved profile (red grew, blue shrank; b shows FILE's\n"
     "                         widths); -o still writes this run's profile alone\n"
@@ -173,7 +176,7 @@ static int parse_double(const char *s, double min, double max, double *out)
 }
 
 enum {
-    OPT_STACK_SIZE = 256, OPT_MAX_DEPTH, OPT_REFRESH, OPT_DURATION, OPT_BACKEND, OPT_MODE, OPT_PYTHON, OPT_PYTHON_LINES, OPT_THREADS, OPT_PID_ROOTS, OPT_NO_TUI, OPT_FOCUS,
+    OPT_STACK_SIZE = 256, OPT_MAX_DEPTH, OPT_REFRESH, OPT_DURATION, OPT_BACKEND, OPT_MODE, OPT_PYTHON, OPT_PYTHON_LINES, OPT_JIT_ANY_OWNER, OPT_THREADS, OPT_PID_ROOTS, OPT_NO_TUI, OPT_FOCUS,
     OPT_HIDE, OPT_INVERT, OPT_ICICLE, OPT_TREE, OPT_TOP, OPT_WIDTH, OPT_MIN_PERCENT,
     OPT_PS_PID, OPT_PS_TID, OPT_PS_KERNEL, OPT_PS_JIT, OPT_PS_ALL, OPT_PS_ADDRS, OPT_PS_EVENT,
     OPT_SS_PROFILE, OPT_PP_SAMPLE_TYPE,
@@ -443,6 +446,7 @@ int main(int argc, char **argv)
         {"mode", required_argument, NULL, OPT_MODE},
         {"python", required_argument, NULL, OPT_PYTHON},
         {"python-lines", no_argument, NULL, OPT_PYTHON_LINES},
+        {"jit-any-owner", no_argument, NULL, OPT_JIT_ANY_OWNER},
         {"diff-base", required_argument, NULL, OPT_DIFF_BASE},
         {"pid", required_argument, NULL, 'p'},
         {"quiet", no_argument, NULL, 'q'},
@@ -533,6 +537,9 @@ int main(int argc, char **argv)
             break;
         case OPT_PYTHON_LINES:
             o.python_lines = true;
+            break;
+        case OPT_JIT_ANY_OWNER:
+            o.jit_any_owner = true;
             break;
         case OPT_REFRESH:
             if (parse_double(optarg, 0.1, 60, &o.refresh) < 0)

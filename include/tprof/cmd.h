@@ -40,6 +40,7 @@ struct record_opts {
     bool wall;            /* --mode wall: blocked threads are sampled too */
     bool python;          /* --python=on (default): splice CPython frames */
     bool python_lines;    /* --python-lines: name them by the line executing */
+    bool jit_any_owner;   /* --jit-any-owner */
     const char *diff_base; /* --diff-base: a saved profile the live view compares to */
 };
 

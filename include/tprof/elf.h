@@ -54,6 +54,9 @@ size_t dso_symbol_count(struct dso *d);
 /* The symbol NAME of any type (functions, data) in the file's .symtab or
  * .dynsym: its ELF vaddr and size; -1 when absent. */
 int dso_find_symbol(struct dso *d, const char *name, uint64_t *vaddr, uint64_t *size);
+/* LEN bytes of the file at VADDR (in a PT_LOAD), or NULL. Valid as
+ * long as the dso. */
+const uint8_t *dso_bytes(struct dso *d, uint64_t vaddr, size_t len);
 /* The allocated section NAME: its vaddr and size; -1 when absent. */
 int dso_find_section(struct dso *d, const char *name, uint64_t *vaddr, uint64_t *size);
 const char *dso_symbol_source(const struct dso *d);

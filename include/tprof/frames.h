@@ -37,6 +37,12 @@ uint32_t frames_intern(struct frames *fr, const char *name, size_t len, enum fra
  * frame of its name (a live profile compared with a folded file, which
  * names neither modules nor roots). */
 void frames_set_loose_modules(struct frames *fr, bool on);
+
+/* Give frame ID, alone with its name (a placeholder such as "[jit 0x...]"),
+ * the name NAME, keeping its kind and module. True when a frame of that name,
+ * kind and module already existed: the profile then holds the same frame
+ * twice, which profile_merge into a new profile joins. */
+bool frames_rename(struct frames *fr, uint32_t id, const char *name);
 /* The id of the frame already interned as NAME (a cleaned name, as
  * frames_get gives it) of KIND in MODULE, UINT32_MAX when there is none. */
 uint32_t frames_find(const struct frames *fr, const char *name, enum frame_kind kind,

@@ -2,18 +2,36 @@
 #ifndef TPROF_PERFMAP_H
 #define TPROF_PERFMAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+/* Whose JIT files (perf maps, jitdumps) are believed. Root's and the current
+ * user's always are; OWNER is the profiled program's user ((uid_t)-1: not
+ * known); ANY believes every owner (--jit-any-owner). */
+struct jit_trust {
+    uid_t owner;
+    bool any;
+};
+
+/* Whether the file PATH, with ST from its open descriptor, is trusted under
+ * T (NULL: root and the current user only); when not, ERR says why. */
+bool jit_file_trusted(const char *path, const struct stat *st, const struct jit_trust *t,
+                      char *err, size_t errlen);
 
 struct perfmap;
 
 /* Read the map of PID from DIR (normally "/tmp"); the file is re-read when it
  * has grown since. Never NULL. */
-struct perfmap *perfmap_new(uint32_t pid, const char *dir);
+struct perfmap *perfmap_new(uint32_t pid, const char *dir, const struct jit_trust *trust);
 void perfmap_free(struct perfmap *pm);
 
-/* Name of the JIT function covering ADDR, or NULL. The name stays valid
- * until the next lookup (a lookup may re-read the file). */
+/* Name of the JIT function covering ADDR, or NULL; START and SIZE (either may
+ * be NULL) get its extent. The name stays valid until the next lookup (a
+ * lookup may re-read the file). */
+const char *perfmap_find(struct perfmap *pm, uint64_t addr, uint64_t *start, uint64_t *size);
 const char *perfmap_lookup(struct perfmap *pm, uint64_t addr);
 
 /* Why the file was not used ("" when it was or does not exist). */

@@ -23,6 +23,7 @@ struct pipeline_config {
     bool pid_roots;     /* a root frame per process */
     bool python;        /* splice CPython frames into the native stacks */
     bool python_lines;  /* name Python frames by the line executing */
+    bool jit_any_owner; /* believe JIT symbol files of any owner */
 };
 
 struct pipeline_stats {
@@ -31,7 +32,14 @@ struct pipeline_stats {
     uint64_t cut;       /* stacks deeper than max_depth (not in truncated) */
     uint64_t py_samples;      /* samples of threads running Python code */
     uint64_t py_inconsistent; /* of them, kept native: the read did not agree */
+    uint64_t jit_unnamed;     /* samples through JIT code no perf map or jitdump names */
+    char jit_comm[32];        /* the program of the first of them */
 };
+
+/* What the runtime COMM (a program name) needs to name its JIT code, as a
+ * hint for the summary: "node: add --perf-basic-prof"; a general one for
+ * runtimes it does not know. */
+const char *pipeline_jit_hint(const char *comm);
 
 struct pipeline;
 
@@ -56,8 +64,12 @@ void pipeline_stopped(void *arg, uint32_t pid, uint32_t tid);
 /* Live mode: buffer stacks until pipeline_flush (the viewer's tree does not
  * change between refreshes). */
 void pipeline_set_buffering(struct pipeline *p, bool on);
-/* Add the buffered stacks to the tree; false when there were none. */
+/* Add the buffered stacks to the tree, and rename the frames of JIT code
+ * named late; false when the tree did not change. */
 bool pipeline_flush(struct pipeline *p);
+/* A late JIT name made some frame twice: profile_merge the tree into a new
+ * profile to join them before writing it. */
+bool pipeline_has_twins(const struct pipeline *p);
 
 /* ptrace sampling sees no mmap records: re-read /proc/PID/maps on a miss. */
 void pipeline_set_reload_maps(struct pipeline *p, bool on);

@@ -28,6 +28,7 @@ struct symref {
 struct symbols_opts {
     const char *perfmap_dir;   /* "/tmp" */
     const char *kallsyms_path; /* "/proc/kallsyms" */
+    bool jit_any_owner;        /* believe perf maps and jitdumps of any owner */
 };
 
 struct symbols;
@@ -61,6 +62,10 @@ const struct map *symbols_find_code(struct symbols *s, uint32_t pid, uint64_t ad
 /* An unwind_find_fn (CTX is the struct symbols): the bytes and unwind table
  * behind ADDR in PID, so the unwinder can read files it never opened. */
 int symbols_unwind_find(void *ctx, uint32_t pid, uint64_t addr, struct unwind_mapping *out);
+/* unwind_code_fn: the machine code of a JIT function the unwinder cannot
+ * leave by CFI or frame pointer (CPython's perf trampolines). */
+int symbols_unwind_code(void *ctx, uint32_t pid, uint64_t ip, bool ret_addr, uint64_t *start,
+                        const uint8_t **code, size_t *len);
 
 /* Resolve a user address of PID. CALLER: IP is a return address, so the call
  * instruction is at IP-1 (false for the sampled leaf and signal frames). */
@@ -75,5 +80,16 @@ void symbols_load_kernel(struct symbols *s);
 /* A one-line note worth showing once (an untrusted perf map...) into BUF;
  * false when there is none. */
 bool symbols_take_warning(struct symbols *s, char *buf, size_t len);
+
+/* JIT code a process's jitdump had not named yet resolves to "[jit 0xADDR]";
+ * symbols_resolve_pending (and the process's exit or exec, when runtimes
+ * write their buffered dumps out) names what it can. Each symref so renamed
+ * is then handed out once by symbols_take_renamed (NULL: none left): its
+ * name has changed, and its frame must be renamed too. */
+void symbols_resolve_pending(struct symbols *s);
+/* How many lookups met JIT code (anonymous executable memory) that no perf
+ * map or jitdump names: a count that grows, for the summary's hint. */
+uint64_t symbols_jit_unnamed(const struct symbols *s);
+struct symref *symbols_take_renamed(struct symbols *s);
 
 #endif

@@ -45,7 +45,17 @@ enum unwind_end {
 
 struct unwind;
 
+/* The machine code of the function at IP, for code without CFI that keeps
+ * no frame pointer either (CPython's perf trampolines): START is where the
+ * function begins in the process, CODE its LEN bytes. RET_ADDR: IP is a
+ * return address (the instruction after a call), not where the thread was
+ * interrupted. 0 when known. */
+typedef int (*unwind_code_fn)(void *ctx, uint32_t pid, uint64_t ip, bool ret_addr,
+                              uint64_t *start, const uint8_t **code, size_t *len);
+
 struct unwind *unwind_new(unwind_find_fn find, void *ctx);
+/* Also ask CODE (with the same context) about code without CFI. */
+void unwind_set_code(struct unwind *u, unwind_code_fn code);
 void unwind_free(struct unwind *u);
 
 /* Drop what is cached for PID (after exec or exit). */
@@ -55,5 +65,13 @@ void unwind_flush(struct unwind *u, uint32_t pid);
  * frames and how the walk ended through END. */
 size_t unwind_sample(struct unwind *u, const struct unwind_sample *s, struct unwind_frame *out,
                      size_t max, enum unwind_end *end);
+
+/* What CODE[0..LEN) has done to the stack before offset AT, for the few
+ * instructions trampolines use (endbr64, push/pop %rbp, mov %rsp,%rbp,
+ * add/sub $imm8,%rsp, call *%reg): DELTA bytes pushed since entry (the
+ * return address is at SP+DELTA), SAVED_BP how far below the entry SP the
+ * caller's RBP was pushed, or -1. 0 on success; exposed for tests. */
+int unwind_emulate(const uint8_t *code, size_t len, uint64_t at, uint64_t *delta,
+                   int64_t *saved_bp);
 
 #endif

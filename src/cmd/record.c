@@ -711,7 +711,8 @@ int cmd_record(const struct record_opts *o)
                                   .threads = o->threads,
                                   .pid_roots = o->pid_roots,
                                   .python = o->python,
-                                  .python_lines = o->python_lines};
+                                  .python_lines = o->python_lines,
+                                  .jit_any_owner = o->jit_any_owner};
     u->pl = pipeline_new(&plc, u->prof);
     int status = 1;
     struct pidvec tids = {0};
@@ -864,9 +865,17 @@ int cmd_record(const struct record_opts *o)
         snprintf(written, sizeof(written), "; no samples, so nothing written");
     } else if (out_af) {
         profile_drop_base(u->prof); /* -o is this run's profile alone */
-        profile_sort_children(u->prof);
-        long lines = export_to(u->prof, (enum export_format)out_fmt, o->argv ? o->argv[0] : "attached processes",
+        /* A JIT frame named late may be in the tree twice: join them. */
+        struct profile *joined = NULL, *w = u->prof;
+        if (pipeline_has_twins(u->pl)) {
+            joined = profile_new();
+            profile_merge(joined, u->prof);
+            w = joined;
+        }
+        profile_sort_children(w);
+        long lines = export_to(w, (enum export_format)out_fmt, o->argv ? o->argv[0] : "attached processes",
                                out_af, err, sizeof(err));
+        profile_free(joined);
         out_af = NULL;
         if (lines < 0) {
             fprintf(stderr, "tprof: %s\n", err);
@@ -898,6 +907,12 @@ int cmd_record(const struct record_opts *o)
                      ", %.1f%% of %" PRIu64 " Python samples inconsistent (kept native%s)", inc,
                      ps->py_samples,
                      u->ps && inc >= 20 ? "; --backend ptrace reads them exactly" : "");
+        }
+        if (ps->jit_unnamed) {
+            size_t sl = strlen(stops);
+            snprintf(stops + sl, sizeof(stops) - sl, ", %.1f%% in JIT code nothing names (%s)",
+                     100.0 * (double)ps->jit_unnamed / (double)ps->samples,
+                     pipeline_jit_hint(ps->jit_comm));
         }
         if (st.lost && !u->reniced) {
             size_t sl = strlen(stops);

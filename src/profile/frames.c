@@ -181,6 +181,64 @@ uint32_t frames_intern(struct frames *fr, const char *name, size_t len, enum fra
     return e->id;
 }
 
+bool frames_rename(struct frames *fr, uint32_t id, const char *name)
+{
+    if (id >= fr->list.n)
+        return false;
+    struct frame *f = &fr->list.v[id];
+    unsigned k = (unsigned)f->kind % KINDS;
+    size_t oldlen = strlen(f->name);
+    bool dirty;
+    struct frame_entry *e, *prev = NULL;
+    HASH_FIND_BYHASHVALUE(hh, fr->by_name[k], f->name, oldlen, hash_name(f->name, oldlen, &dirty),
+                          e);
+    for (; e && e->id != id; e = e->alt)
+        prev = e;
+    if (!e || e->alt || prev)
+        return false; /* (only a frame alone with its name is renamed) */
+    /* (cleaned as frames_intern cleans) */
+    size_t len = strlen(name);
+    char *c = xmalloc(len + 10);
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)name[i];
+        c[n++] = (char)(ch == ';' ? ':' : ch < 0x20 || ch == 0x7f ? ' ' : ch);
+    }
+    while (n > 0 && c[n - 1] == ' ')
+        n--;
+    if (n == 0) {
+        memcpy(c, "[unknown]", 9);
+        n = 9;
+    }
+    c[n] = '\0';
+    HASH_DEL(fr->by_name[k], e);
+    struct frame_entry *ne = xmalloc(sizeof(*ne) + n + 1);
+    memcpy(ne->name, c, n + 1);
+    ne->id = id;
+    ne->module = e->module;
+    ne->alt = NULL;
+    free(e);
+    free(c);
+    f->name = ne->name;
+    uint32_t hv = hash_name(ne->name, n, &dirty);
+    struct frame_entry *first;
+    HASH_FIND_BYHASHVALUE(hh, fr->by_name[k], ne->name, n, hv, first);
+    bool twin = false;
+    for (struct frame_entry *a = first; a; a = a->alt)
+        twin = twin || a->module == ne->module;
+    if (first) { /* a namesake (or a twin: the same frame, twice) */
+        ne->alt = first->alt;
+        first->alt = ne;
+        if (!twin) {
+            f->namesake = true;
+            fr->list.v[first->id].namesake = true;
+        }
+    } else {
+        HASH_ADD_BYHASHVALUE(hh, fr->by_name[k], name, n, hv, ne);
+    }
+    return twin;
+}
+
 void frames_set_loose_modules(struct frames *fr, bool on)
 {
     fr->loose = on;

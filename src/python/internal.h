@@ -136,6 +136,7 @@ struct py_proc {
     double tids_at;     /* when the table was last rebuilt */
     struct py_code *codes;
     size_t ncodes;
+    bool trampolines; /* -X perf: every Python call is its own eval call */
 };
 
 /* Offsets worked out for an interpreter file (DWARF is read once per file,
@@ -171,7 +172,7 @@ struct python {
     unsigned nnotice, notice_next;
     uint8_t *chunkbuf; /* the data-stack chunk copy */
     size_t chunkcap;
-    bool *eval, *interp; /* per native frame of the sample being spliced */
+    bool *eval, *interp, *tramp; /* per native frame of the sample being spliced */
     int32_t *plan;
     size_t planned;
     struct iovec *liov, *riov; /* PYTHON_MAX_FRAMES each: the code check */

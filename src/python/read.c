@@ -711,9 +711,10 @@ static bool align(struct python *py, struct py_proc *pp, struct py_stack *st,
     memcpy(py->words + k, snap->stack, (len / 8) * 8);
     k += len / 8;
     qsort(py->words, k, sizeof(uint64_t), cmp_u64);
-    /* 3.11+ inlines Python calls in one eval call: search its run; 3.10
-     * runs each call in its own, so search on outwards */
-    size_t limit = pp->off.minor == 10 ? st->nframes : st->runs[0];
+    /* 3.11+ inlines Python calls in one eval call: search its run; 3.10,
+     * and 3.12+ under -X perf (a trampoline per call), run each call in its
+     * own, so search on outwards */
+    size_t limit = pp->off.minor == 10 || pp->trampolines ? st->nframes : st->runs[0];
     for (size_t j = 0; j < limit; j++) {
         struct py_code *c;
         HASH_FIND(hh, pp->codes, &st->frames[j].code, sizeof(uint64_t), c);

@@ -86,6 +86,7 @@ void python_free(struct python *py)
     free(py->chunkbuf);
     free(py->eval);
     free(py->interp);
+    free(py->tramp);
     free(py->plan);
     free(py->liov);
     free(py->riov);
@@ -331,14 +332,24 @@ enum py_result python_splice(struct python *py, const struct py_sample *s, struc
         py->eval = xrealloc(py->eval, py->planned * sizeof(*py->eval));
         py->interp = xrealloc(py->interp, py->planned * sizeof(*py->interp));
         py->plan = xrealloc(py->plan, py->planned * sizeof(*py->plan));
+        py->tramp = xrealloc(py->tramp, py->planned * sizeof(*py->tramp));
     }
-    bool *eval = py->eval, *interp = py->interp;
+    bool *eval = py->eval, *interp = py->interp, *tramp = py->tramp;
     int32_t *plan = py->plan;
     for (size_t i = 0; i < s->nframes; i++) {
         uint64_t ip = frame_addr(s, i);
         eval[i] = addr_in_eval(pp, ip);
         const struct map *m = symbols_find_map(py->sym, s->pid, ip);
-        interp[i] = m && m->dso == pp->dso;
+        /* A perf trampoline (python -X perf) is the interpreter's too, and
+         * goes wherever Python frames are shown. */
+        uint64_t ts;
+        const uint8_t *tc;
+        size_t tl;
+        tramp[i] = m && m->kind == MAPPING_ANON &&
+                   symbols_unwind_code(py->sym, s->pid, s->frames[i].ip, !s->frames[i].exact,
+                                       &ts, &tc, &tl) == 0;
+        pp->trampolines = pp->trampolines || tramp[i];
+        interp[i] = m && (m->dso == pp->dso || tramp[i]);
         /* A builtin that calls back into Python (sorted() with a key,
          * map()) says how: it stays, where the interpreter has its name. */
         if (interp[i] && !eval[i] &&
@@ -350,16 +361,18 @@ enum py_result python_splice(struct python *py, const struct py_sample *s, struc
                                  py->planned);
     if (np < 0 || (size_t)np > cap)
         return PY_INCONSISTENT;
+    size_t w = 0;
     for (long i = 0; i < np; i++) {
         if (plan[i] >= 0) {
-            out[i] = (struct py_item){plan[i], NULL};
+            if (!tramp[plan[i]])
+                out[w++] = (struct py_item){plan[i], NULL};
             continue;
         }
         struct py_name *nm = py_frame_name(py, pp, &st->frames[-1 - plan[i]]);
         if (!nm)
             return PY_INCONSISTENT;
-        out[i] = (struct py_item){-1, nm};
+        out[w++] = (struct py_item){-1, nm};
     }
-    *n = (size_t)np;
+    *n = w;
     return PY_SPLICED;
 }

@@ -61,6 +61,7 @@ struct pipeline {
     size_t stack_cap;
     uint32_t truncated_frame;    /* the [truncated] frame's id, or PROFILE_NONE */
     bool buffering;
+    bool twins; /* a late name made a frame twice (pipeline_has_twins) */
     VEC(uint32_t) pend_frames;
     VEC(struct pending) pend;
 };
@@ -70,8 +71,10 @@ struct pipeline *pipeline_new(const struct pipeline_config *cfg, struct profile 
     struct pipeline *p = xcalloc(1, sizeof(*p));
     p->cfg = *cfg;
     p->prof = prof;
-    p->sym = symbols_new(NULL);
+    struct symbols_opts so = {.jit_any_owner = cfg->jit_any_owner};
+    p->sym = symbols_new(&so);
     p->unw = unwind_new(symbols_unwind_find, p->sym);
+    unwind_set_code(p->unw, symbols_unwind_code);
     if (cfg->python) {
         struct python_config pc = {.lines = cfg->python_lines};
         p->py = python_new(&pc, p->sym);
@@ -119,15 +122,55 @@ void pipeline_set_buffering(struct pipeline *p, bool on)
     p->buffering = on;
 }
 
+/* Frames named late (a runtime's buffered jitdump) take their names. */
+static bool take_renamed(struct pipeline *p)
+{
+    bool any = false;
+    struct symref *r;
+    while ((r = symbols_take_renamed(p->sym))) {
+        if (r->cookie == UINT32_MAX)
+            continue; /* (no frame made yet: it will be made with the name) */
+        if (frames_rename(profile_frames(p->prof), r->cookie, r->name))
+            p->twins = true;
+        any = true;
+    }
+    return any;
+}
+
 bool pipeline_flush(struct pipeline *p)
 {
-    bool any = p->pend.n > 0;
+    symbols_resolve_pending(p->sym);
+    bool any = take_renamed(p) || p->pend.n > 0;
     for (size_t i = 0; i < p->pend.n; i++)
         profile_add_stack(p->prof, p->pend_frames.v + p->pend.v[i].off, p->pend.v[i].len,
                           p->pend.v[i].weight);
     p->pend.n = 0;
     p->pend_frames.n = 0;
     return any;
+}
+
+const char *pipeline_jit_hint(const char *comm)
+{
+    static const struct {
+        const char *prefix, *hint;
+    } runtimes[] = {
+        {"node", "node: add --perf-basic-prof, or --perf-prof for a jitdump"},
+        {"python3", "python 3.12+: add -X perf, or -X perf_jit on 3.13"},
+        {"python", "python 3.12+: add -X perf, or -X perf_jit on 3.13"},
+        {"beam", "erlang: add +JPperf true"},
+        {"erl", "erlang: add +JPperf true"},
+        {"java", "java: add -XX:+PreserveFramePointer and a perf-map agent"},
+        {"dotnet", "dotnet: set DOTNET_PerfMapEnabled=1"},
+    };
+    for (size_t i = 0; i < sizeof(runtimes) / sizeof(runtimes[0]); i++)
+        if (strncmp(comm, runtimes[i].prefix, strlen(runtimes[i].prefix)) == 0)
+            return runtimes[i].hint;
+    return "the runtime must write /tmp/perf-PID.map or a jitdump";
+}
+
+bool pipeline_has_twins(const struct pipeline *p)
+{
+    return p->twins;
 }
 
 void pipeline_set_reload_maps(struct pipeline *p, bool on)
@@ -332,6 +375,7 @@ static void on_sample(struct pipeline *p, const struct perf_sample *s, uint64_t 
         p->stack[n++] = p->truncated_frame;
     }
     /* Stage 3: symbolise. */
+    uint64_t unnamed = symbols_jit_unnamed(p->sym);
     for (size_t i = 0; i < ni; i++) {
         const struct py_item *it = &p->items[i];
         if (it->py) {
@@ -350,6 +394,12 @@ static void on_sample(struct pipeline *p, const struct perf_sample *s, uint64_t 
         p->stack[n++] = frame_of(p, symbols_kernel(p->sym, s->kernel_ips[i - 1]));
     if (s->kernel_mode && s->nr_kernel_ips == 0)
         p->stack[n++] = frame_of(p, symbols_kernel(p->sym, s->ip));
+
+    if (symbols_jit_unnamed(p->sym) != unnamed) {
+        if (!p->st.jit_unnamed)
+            snprintf(p->st.jit_comm, sizeof(p->st.jit_comm), "%s", t->comm);
+        p->st.jit_unnamed += s->weight;
+    }
 
     /* Stage 4: aggregate. */
     p->st.samples += s->weight;
@@ -403,6 +453,7 @@ void pipeline_event(void *arg, const struct perf_ev *ev)
         if (c->exec) {
             /* A new program in this process: new address space, new CFI. */
             symbols_exec(p->sym, c->pid);
+            take_renamed(p);
             unwind_flush(p->unw, c->pid);
             if (p->py)
                 python_forget(p->py, c->pid);
@@ -428,6 +479,7 @@ void pipeline_event(void *arg, const struct perf_ev *ev)
         const struct perf_task *k = &ev->u.task;
         if (k->pid == k->tid) {
             symbols_exit(p->sym, k->pid);
+            take_renamed(p);
             unwind_flush(p->unw, k->pid);
             if (p->py)
                 python_forget(p->py, k->pid);

@@ -718,6 +718,15 @@ static int vaddr_to_offset(const struct dso *d, uint64_t vaddr, uint64_t *off)
     return -1;
 }
 
+const uint8_t *dso_bytes(struct dso *d, uint64_t vaddr, size_t len)
+{
+    ensure(d);
+    uint64_t off;
+    if (!d->ok || vaddr_to_offset(d, vaddr, &off) < 0 || !bounds_ok(off, len, d->image_size))
+        return NULL;
+    return d->image + off;
+}
+
 static int32_t read_s32(const uint8_t *p)
 {
     int32_t v;

@@ -2,10 +2,13 @@
  * perfmap: the perf map files JIT runtimes write (node --perf-basic-prof,
  * python -X perf): one "START SIZE name" line per compiled function. The
  * file grows while the program runs, so it is re-read when a lookup misses
- * and the file is larger than when last read. Like perf, a file owned by
- * someone other than the current user or root is not trusted.
+ * and the file is larger than when last read. A file is trusted when it is
+ * owned by root, by the current user, or by the profiled program's own user
+ * (it is the program's own file); another owner's file is refused, as perf
+ * does, unless --jit-any-owner says otherwise.
  */
 #include <errno.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,14 +22,16 @@
 
 struct entry {
     uint64_t start, end;
+    size_t seq; /* line number: of two entries at one start, the later wins */
     char *name;
 };
 
 struct perfmap {
     char *path;
+    struct jit_trust trust;
     off_t read_size;
     VEC(struct entry) v;
-    char error[160];
+    char error[PATH_MAX + 128];
 };
 
 int perfmap_parse_line(const char *line, uint64_t *start, uint64_t *size, const char **name)
@@ -49,7 +54,22 @@ int perfmap_parse_line(const char *line, uint64_t *start, uint64_t *size, const 
 static int cmp_entry(const void *a, const void *b)
 {
     const struct entry *x = a, *y = b;
-    return x->start < y->start ? -1 : x->start > y->start;
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+bool jit_file_trusted(const char *path, const struct stat *st, const struct jit_trust *t,
+                      char *err, size_t errlen)
+{
+    if (st->st_uid == 0 || st->st_uid == geteuid() || (t && t->any) ||
+        (t && t->owner != (uid_t)-1 && st->st_uid == t->owner))
+        return true;
+    snprintf(err, errlen,
+             "ignoring %s: owned by uid %u, not the program's user, you or root "
+             "(--jit-any-owner trusts it)",
+             path, (unsigned)st->st_uid);
+    return false;
 }
 
 static void load(struct perfmap *pm)
@@ -62,9 +82,7 @@ static void load(struct perfmap *pm)
     int fd = fileutil_open_regular(pm->path, &st);
     if (fd < 0)
         return;
-    if (st.st_uid != 0 && st.st_uid != geteuid()) {
-        snprintf(pm->error, sizeof(pm->error), "%s is not owned by the current user or root",
-                 pm->path);
+    if (!jit_file_trusted(pm->path, &st, &pm->trust, pm->error, sizeof(pm->error))) {
         pm->read_size = st.st_size;
         close(fd);
         return;
@@ -87,7 +105,7 @@ static void load(struct perfmap *pm)
         const char *name;
         if (perfmap_parse_line(line, &s, &z, &name) == 0) {
             /* (a runaway name is cut: it labels a frame, nothing more) */
-            struct entry e = {s, s + z, xstrndup(name, PERFMAP_MAX_NAME)};
+            struct entry e = {s, s + z, pm->v.n, xstrndup(name, PERFMAP_MAX_NAME)};
             VEC_PUSH(pm->v, e);
         }
     }
@@ -98,10 +116,11 @@ static void load(struct perfmap *pm)
     pm->read_size = st.st_size;
 }
 
-struct perfmap *perfmap_new(uint32_t pid, const char *dir)
+struct perfmap *perfmap_new(uint32_t pid, const char *dir, const struct jit_trust *trust)
 {
     struct perfmap *pm = xcalloc(1, sizeof(*pm));
     pm->path = xasprintf("%s/perf-%" PRIu32 ".map", dir, pid);
+    pm->trust = trust ? *trust : (struct jit_trust){(uid_t)-1, false};
     pm->read_size = -1;
     load(pm);
     return pm;
@@ -118,7 +137,7 @@ void perfmap_free(struct perfmap *pm)
     free(pm);
 }
 
-static const char *find(struct perfmap *pm, uint64_t addr)
+static const struct entry *find(struct perfmap *pm, uint64_t addr)
 {
     size_t lo = 0, hi = pm->v.n;
     while (lo < hi) {
@@ -130,21 +149,31 @@ static const char *find(struct perfmap *pm, uint64_t addr)
     }
     /* Entries may overlap (recompiled code): look back a little. */
     for (size_t i = lo; i > 0 && lo - i < 8; i--) {
-        if (addr >= pm->v.v[i - 1].start && addr < pm->v.v[i - 1].end) {
-            return pm->v.v[i - 1].name;
-        }
+        if (addr >= pm->v.v[i - 1].start && addr < pm->v.v[i - 1].end)
+            return &pm->v.v[i - 1];
     }
     return NULL;
 }
 
+const char *perfmap_find(struct perfmap *pm, uint64_t addr, uint64_t *start, uint64_t *size)
+{
+    const struct entry *e = find(pm, addr);
+    if (!e) {
+        load(pm);
+        e = find(pm, addr);
+    }
+    if (!e)
+        return NULL;
+    if (start)
+        *start = e->start;
+    if (size)
+        *size = e->end - e->start;
+    return e->name;
+}
+
 const char *perfmap_lookup(struct perfmap *pm, uint64_t addr)
 {
-    const char *n = find(pm, addr);
-    if (!n) {
-        load(pm);
-        n = find(pm, addr);
-    }
-    return n;
+    return perfmap_find(pm, addr, NULL, NULL);
 }
 
 const char *perfmap_error(const struct perfmap *pm)

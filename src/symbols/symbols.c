@@ -12,15 +12,18 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include <uthash.h>
 
 #include "tprof/demangle.h"
 #include "tprof/elf.h"
+#include "tprof/jitdump.h"
 #include "tprof/kallsyms.h"
 #include "tprof/perfmap.h"
 #include "tprof/symbols.h"
@@ -43,10 +46,32 @@ struct name_entry { /* JIT and kernel names, and fixed names */
     char key[];
 };
 
-struct pid_perfmap {
+/* What a process says about its JIT code: its perf map, its jitdump (found
+ * by its mapping), and the perf trampoline of its Python, if it has one. */
+struct pid_jit {
     UT_hash_handle hh;
     uint32_t pid;
+    struct jit_trust trust;
     struct perfmap *pm;
+    struct jitdump *jd;
+    bool warned_pm, warned_jd;
+    bool tramp_searched;
+    const uint8_t *tramp; /* the template's bytes, in its dso's image */
+    size_t tramp_len;
+    size_t tramp_ret; /* the offset after its call instruction, or 0 */
+};
+
+/* A JIT address its jitdump did not name yet: runtimes buffer their dumps
+ * (node --perf-prof, python -X perf_jit write them out at exit), so its
+ * frame is "[jit 0xADDR]" until the name arrives, then renamed. */
+struct pending_jit {
+    UT_hash_handle hh;
+    struct pending_key {
+        uint64_t addr;
+        uint32_t pid;
+        uint32_t zero; /* (no padding in a hashed key) */
+    } key;
+    struct symref *ref;
 };
 
 struct symbols {
@@ -56,10 +81,12 @@ struct symbols {
     struct kallsyms *kallsyms;
     struct addr_entry *by_addr;
     struct name_entry *by_name;
-    struct pid_perfmap *perfmaps;
+    struct pid_jit *jits;
+    struct pending_jit *pending;
+    uint64_t jit_unnamed; /* lookups in JIT code nothing names */
+    VEC(struct symref *) renamed; /* named late, for symbols_take_renamed */
     VEC(struct symref *) refs; /* all, for freeing */
-    char warning[256];
-    bool warned_perfmap;
+    char warning[PATH_MAX + 160];
 };
 
 struct symbols *symbols_new(const struct symbols_opts *opts)
@@ -67,6 +94,7 @@ struct symbols *symbols_new(const struct symbols_opts *opts)
     struct symbols *s = xcalloc(1, sizeof(*s));
     s->opts.perfmap_dir = opts && opts->perfmap_dir ? opts->perfmap_dir : "/tmp";
     s->opts.kallsyms_path = opts && opts->kallsyms_path ? opts->kallsyms_path : "/proc/kallsyms";
+    s->opts.jit_any_owner = opts && opts->jit_any_owner;
     s->maps = maps_new();
     s->dsos = dso_cache_new();
     return s;
@@ -88,11 +116,19 @@ void symbols_free(struct symbols *s)
         HASH_DEL(s->by_name, n);
         free(n);
     }
-    struct pid_perfmap *p, *ptmp;
-    HASH_ITER(hh, s->perfmaps, p, ptmp)
+    struct pending_jit *q, *qtmp;
+    HASH_ITER(hh, s->pending, q, qtmp)
     {
-        HASH_DEL(s->perfmaps, p);
+        HASH_DEL(s->pending, q);
+        free(q);
+    }
+    VEC_FREE(s->renamed);
+    struct pid_jit *p, *ptmp;
+    HASH_ITER(hh, s->jits, p, ptmp)
+    {
+        HASH_DEL(s->jits, p);
         perfmap_free(p->pm);
+        jitdump_free(p->jd);
         free(p);
     }
     for (size_t i = 0; i < s->refs.n; i++) {
@@ -151,10 +187,47 @@ static struct symref *named_ref(struct symbols *s, const char *name, const char 
     return e->ref;
 }
 
+static struct pid_jit *pid_jit(struct symbols *s, uint32_t pid)
+{
+    struct pid_jit *p;
+    HASH_FIND(hh, s->jits, &pid, sizeof(pid), p);
+    if (p)
+        return p;
+    p = xcalloc(1, sizeof(*p));
+    p->pid = pid;
+    /* The program's own files are its user's: that user is trusted. */
+    char proc[32];
+    struct stat st;
+    snprintf(proc, sizeof(proc), "/proc/%" PRIu32, pid);
+    p->trust.owner = stat(proc, &st) == 0 ? st.st_uid : (uid_t)-1;
+    p->trust.any = s->opts.jit_any_owner;
+    p->pm = perfmap_new(pid, s->opts.perfmap_dir, &p->trust);
+    HASH_ADD(hh, s->jits, pid, sizeof(pid), p);
+    return p;
+}
+
+/* A runtime maps its jit-PID.dump into itself so that perf finds it. */
+static bool is_jitdump_name(const char *filename)
+{
+    const char *base = strrchr(filename, '/');
+    unsigned pid;
+    int end = 0;
+    return base && sscanf(base, "/jit-%u.dump%n", &pid, &end) == 1 && base[end] == '\0';
+}
+
 void symbols_mmap(struct symbols *s, uint32_t pid, uint64_t addr, uint64_t len, uint64_t pgoff,
                   uint32_t prot, const char *filename, const uint8_t *build_id,
                   size_t build_id_size)
 {
+    if (is_jitdump_name(filename)) {
+        struct pid_jit *p = pid_jit(s, pid);
+        if (!p->jd || strcmp(jitdump_path(p->jd), filename) != 0) {
+            jitdump_free(p->jd);
+            p->jd = jitdump_new(filename, &p->trust);
+            p->warned_jd = false;
+        }
+        return;
+    }
     if (len == 0 || addr + len < addr) /* (from /proc or a record: never wraps) */
         return;
     struct map m = {.start = addr, .end = addr + len, .pgoff = pgoff, .prot = prot};
@@ -177,14 +250,66 @@ void symbols_fork(struct symbols *s, uint32_t ppid, uint32_t pid)
     maps_fork(s->maps, ppid, pid);
 }
 
+static const char *jit_find(struct symbols *s, uint32_t pid, uint64_t ip, uint64_t *start,
+                            uint64_t *size);
+
+/* Name what can be named now of PID's pending addresses (every process's
+ * when PID is 0). */
+static void resolve_pending(struct symbols *s, uint32_t pid)
+{
+    struct pending_jit *q, *tmp;
+    HASH_ITER(hh, s->pending, q, tmp)
+    {
+        if (pid && q->key.pid != pid)
+            continue;
+        struct pid_jit *p;
+        HASH_FIND(hh, s->jits, &q->key.pid, sizeof(q->key.pid), p);
+        const char *name = p && p->jd ? jitdump_find(p->jd, q->key.addr, NULL, NULL) : NULL;
+        if (!name)
+            continue;
+        free((char *)q->ref->name);
+        q->ref->name = xstrdup(name);
+        VEC_PUSH(s->renamed, q->ref);
+        HASH_DEL(s->pending, q);
+        free(q);
+    }
+}
+
+uint64_t symbols_jit_unnamed(const struct symbols *s)
+{
+    return s->jit_unnamed;
+}
+
+void symbols_resolve_pending(struct symbols *s)
+{
+    if (s->pending)
+        resolve_pending(s, 0);
+}
+
+struct symref *symbols_take_renamed(struct symbols *s)
+{
+    return s->renamed.n ? s->renamed.v[--s->renamed.n] : NULL;
+}
+
 void symbols_exec(struct symbols *s, uint32_t pid)
 {
+    /* (an exiting runtime has just written its buffered jitdump out) */
+    resolve_pending(s, pid);
+    struct pending_jit *q, *qtmp;
+    HASH_ITER(hh, s->pending, q, qtmp)
+    {
+        if (q->key.pid == pid) {
+            HASH_DEL(s->pending, q);
+            free(q);
+        }
+    }
     maps_clear(s->maps, pid);
-    struct pid_perfmap *p;
-    HASH_FIND(hh, s->perfmaps, &pid, sizeof(pid), p);
+    struct pid_jit *p;
+    HASH_FIND(hh, s->jits, &pid, sizeof(pid), p);
     if (p) {
-        HASH_DEL(s->perfmaps, p);
+        HASH_DEL(s->jits, p);
         perfmap_free(p->pm);
+        jitdump_free(p->jd);
         free(p);
     }
 }
@@ -278,24 +403,119 @@ int symbols_unwind_find(void *ctx, uint32_t pid, uint64_t addr, struct unwind_ma
     return 0;
 }
 
+/* The JIT function covering IP: the perf map's, then the jitdump's. */
+static const char *jit_find(struct symbols *s, uint32_t pid, uint64_t ip, uint64_t *start,
+                            uint64_t *size)
+{
+    struct pid_jit *p = pid_jit(s, pid);
+    const char *name = perfmap_find(p->pm, ip, start, size);
+    if (!name && p->jd)
+        name = jitdump_find(p->jd, ip, start, size);
+    /* (each refused or broken file is said once) */
+    if (*perfmap_error(p->pm) && !p->warned_pm) {
+        p->warned_pm = true;
+        snprintf(s->warning, sizeof(s->warning), "%s", perfmap_error(p->pm));
+    } else if (p->jd && *jitdump_error(p->jd) && !p->warned_jd) {
+        p->warned_jd = true;
+        snprintf(s->warning, sizeof(s->warning), "%s", jitdump_error(p->jd));
+    }
+    return name;
+}
+
 static struct symref *resolve_jit(struct symbols *s, uint32_t pid, uint64_t ip)
 {
-    struct pid_perfmap *p;
-    HASH_FIND(hh, s->perfmaps, &pid, sizeof(pid), p);
-    if (!p) {
-        p = xcalloc(1, sizeof(*p));
-        p->pid = pid;
-        p->pm = perfmap_new(pid, s->opts.perfmap_dir);
-        HASH_ADD(hh, s->perfmaps, pid, sizeof(pid), p);
-    }
-    const char *name = perfmap_lookup(p->pm, ip);
-    if (*perfmap_error(p->pm) && !s->warned_perfmap) {
-        s->warned_perfmap = true;
-        snprintf(s->warning, sizeof(s->warning), "ignoring %s", perfmap_error(p->pm));
-    }
-    if (!name)
+    struct pending_key key = {ip, pid, 0};
+    struct pending_jit *q;
+    HASH_FIND(hh, s->pending, &key, sizeof(key), q);
+    if (q)
+        return q->ref;
+    const char *name = jit_find(s, pid, ip, NULL, NULL);
+    if (name)
+        return named_ref(s, name, "[jit]", SYM_JIT);
+    struct pid_jit *p = pid_jit(s, pid);
+    if (!p->jd || *jitdump_error(p->jd)) {
+        s->jit_unnamed++;
         return NULL;
-    return named_ref(s, name, "[jit]", SYM_JIT);
+    }
+    q = xcalloc(1, sizeof(*q));
+    q->key = key;
+    q->ref = new_ref(s, xasprintf("[jit 0x%" PRIx64 "]", ip), "[jit]", SYM_JIT);
+    HASH_ADD(hh, s->pending, key, sizeof(key), q);
+    return q->ref;
+}
+
+/* CPython's perf trampoline (3.12+, -X perf and -X perf_jit): every Python
+ * call goes through a copy of _Py_trampoline_func_start.._end made in
+ * anonymous memory and named in the perf map or jitdump. It has no CFI and
+ * keeps no frame pointer (sub $8,%rsp; call *%rcx; add $8,%rsp; ret), so
+ * neither DWARF nor the frame-pointer chain can leave it; its template, in
+ * the interpreter's file, tells the unwinder what each copy does. */
+static void find_trampoline(struct symbols *s, struct pid_jit *p)
+{
+    p->tramp_searched = true;
+    size_t n;
+    const struct map *m = maps_all(s->maps, p->pid, &n);
+    const struct dso *seen = NULL;
+    for (size_t i = 0; i < n; i++) {
+        struct dso *d = m[i].dso;
+        if (m[i].kind != MAPPING_FILE || !d || d == seen || !(m[i].prot & PROT_EXEC) ||
+            !strstr(dso_basename(d), "python"))
+            continue;
+        seen = d;
+        uint64_t a, asz, b, bsz;
+        if (dso_find_symbol(d, "_Py_trampoline_func_start", &a, &asz) < 0 ||
+            dso_find_symbol(d, "_Py_trampoline_func_end", &b, &bsz) < 0 || b <= a || b - a > 64)
+            continue;
+        p->tramp = dso_bytes(d, a, b - a);
+        if (p->tramp) {
+            p->tramp_len = b - a;
+            /* where its call returns: what unwind_emulate decodes, up to
+             * the first call *%reg */
+            for (size_t o = 0; o < p->tramp_len; o++) {
+                uint64_t delta;
+                int64_t saved;
+                if (o + 2 <= p->tramp_len && p->tramp[o] == 0xff &&
+                    (p->tramp[o + 1] & 0xf8) == 0xd0 &&
+                    unwind_emulate(p->tramp, p->tramp_len, o, &delta, &saved) == 0) {
+                    p->tramp_ret = o + 2;
+                    break;
+                }
+            }
+            return;
+        }
+    }
+}
+
+int symbols_unwind_code(void *ctx, uint32_t pid, uint64_t ip, bool ret_addr, uint64_t *start,
+                        const uint8_t **code, size_t *len)
+{
+    struct symbols *s = ctx;
+    uint64_t look = ret_addr ? ip - 1 : ip;
+    const struct map *m = maps_find(s->maps, pid, look);
+    if (!m || m->kind != MAPPING_ANON)
+        return -1;
+    struct pid_jit *p = pid_jit(s, pid);
+    if (!p->tramp_searched)
+        find_trampoline(s, p);
+    if (!p->tramp)
+        return -1;
+    uint64_t fs, fsize;
+    if (jit_find(s, pid, look, &fs, &fsize)) {
+        /* (a perf map or jitdump names each copy with the template's size) */
+        if (fsize != p->tramp_len)
+            return -1;
+    } else if (ret_addr && p->tramp_ret) {
+        /* Not named yet (python -X perf_jit buffers its jitdump): in a
+         * Python process, a return address into unnamed anonymous code is
+         * a trampoline's, just after its one call. */
+        fs = ip - p->tramp_ret;
+    } else {
+        return -1;
+    }
+    *start = fs;
+    *code = p->tramp;
+    *len = p->tramp_len;
+    return 0;
 }
 
 static struct symref *resolve_in_dso(struct symbols *s, struct dso *d, uint64_t vaddr)

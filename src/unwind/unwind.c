@@ -8,6 +8,14 @@
  * Each process gets its own unw_addr_space with UNW_CACHE_GLOBAL (remote
  * spaces start uncached: 29 us/sample against 5 us cached), flushed when the
  * process execs.
+ *
+ * Code in a mapping without an unwind table (JIT code: node, CPython's perf
+ * trampolines, Erlang, JVMs) has no CFI. A frame there is left by tprof
+ * itself: by what its machine code does to the stack when the code is known
+ * (unwind_code_fn: CPython's trampolines keep no frame pointer), else by the
+ * frame-pointer chain (runtimes that write perf maps keep frame pointers).
+ * The walk then starts libunwind afresh from the caller's IP, SP and RBP, so
+ * DWARF takes over again as soon as the code has CFI.
  */
 #include <libunwind.h>
 #include <stdlib.h>
@@ -34,6 +42,7 @@ struct space {
 
 struct unwind {
     unwind_find_fn find;
+    unwind_code_fn code;
     void *ctx;
     unw_accessors_t acc;
     struct space *spaces;
@@ -46,6 +55,11 @@ struct walk {
     uint64_t sp;
     struct unwind_mapping last; /* last mapping found: accesses cluster */
     bool have_last;
+    /* After a step tprof took itself, the registers libunwind starts from:
+     * the caller's IP, SP and (when known) RBP; other registers unknown. */
+    bool ov;
+    uint64_t ov_ip, ov_sp, ov_bp;
+    bool ov_bp_ok;
 };
 
 static int find_mapping(struct walk *w, uint64_t addr, struct unwind_mapping *m)
@@ -141,6 +155,17 @@ static int acc_access_reg(unw_addr_space_t as, unw_regnum_t regnum, unw_word_t *
 {
     (void)as;
     struct walk *w = arg;
+    if (w->ov && !write) {
+        if (regnum == UNW_X86_64_RIP)
+            *valp = w->ov_ip;
+        else if (regnum == UNW_X86_64_RSP)
+            *valp = w->ov_sp;
+        else if (regnum == UNW_X86_64_RBP && w->ov_bp_ok)
+            *valp = w->ov_bp;
+        else
+            return -UNW_EBADREG;
+        return 0;
+    }
     int pr = perf_reg_of(regnum);
     if (write || pr < 0 || !(PERF_REGS_MASK & (1ULL << pr)))
         return -UNW_EBADREG;
@@ -197,6 +222,11 @@ struct unwind *unwind_new(unwind_find_fn find, void *ctx)
     return u;
 }
 
+void unwind_set_code(struct unwind *u, unwind_code_fn code)
+{
+    u->code = code;
+}
+
 void unwind_flush(struct unwind *u, uint32_t pid)
 {
     struct space *sp;
@@ -239,6 +269,99 @@ static unw_addr_space_t space_for(struct unwind *u, uint32_t pid)
     return as;
 }
 
+int unwind_emulate(const uint8_t *code, size_t len, uint64_t at, uint64_t *delta,
+                   int64_t *saved_bp)
+{
+    uint64_t d = 0;
+    int64_t save = -1;
+    size_t pc = 0;
+    while (pc < at) {
+        if (pc >= len)
+            return -1;
+        size_t left = len - pc;
+        const uint8_t *c = code + pc;
+        if (left >= 4 && memcmp(c, "\xf3\x0f\x1e\xfa", 4) == 0) { /* endbr64 */
+            pc += 4;
+        } else if (c[0] == 0x55) { /* push %rbp */
+            d += 8;
+            save = (int64_t)d;
+            pc++;
+        } else if (c[0] == 0x5d) { /* pop %rbp */
+            if (d < 8)
+                return -1;
+            d -= 8;
+            save = -1;
+            pc++;
+        } else if (left >= 3 && memcmp(c, "\x48\x89\xe5", 3) == 0) { /* mov %rsp,%rbp */
+            pc += 3;
+        } else if (left >= 4 && c[0] == 0x48 && c[1] == 0x83 && c[2] == 0xec) { /* sub $i8,%rsp */
+            d += c[3];
+            pc += 4;
+        } else if (left >= 4 && c[0] == 0x48 && c[1] == 0x83 && c[2] == 0xc4) { /* add $i8,%rsp */
+            if (d < c[3])
+                return -1;
+            d -= c[3];
+            pc += 4;
+        } else if (left >= 2 && c[0] == 0xff && (c[1] & 0xf8) == 0xd0) { /* call *%reg */
+            pc += 2;
+        } else {
+            return -1;
+        }
+    }
+    if (pc != at)
+        return -1; /* (AT is inside an instruction) */
+    *delta = d;
+    *saved_bp = save;
+    return 0;
+}
+
+static bool read_word(struct walk *w, uint64_t addr, uint64_t *val)
+{
+    unw_word_t v;
+    if (acc_access_mem(NULL, addr, &v, 0, w) < 0)
+        return false;
+    *val = v;
+    return true;
+}
+
+/* Leave the frame at IP (SP, RBP) of code with no CFI: by its known code
+ * when the runtime says what it is, else by the frame pointer. Fills the
+ * caller's registers into W's override; 0 on success. */
+static int own_step(struct walk *w, uint64_t ip, bool ret_addr, uint64_t sp, uint64_t bp,
+                    bool bp_ok)
+{
+    uint64_t ret, nsp, nbp = bp;
+    bool nbp_ok = bp_ok;
+    uint64_t start, delta;
+    const uint8_t *code;
+    size_t len;
+    int64_t saved;
+    if (w->u->code && w->u->code(w->u->ctx, w->s->pid, ip, ret_addr, &start, &code, &len) == 0 &&
+        ip >= start && unwind_emulate(code, len, ip - start, &delta, &saved) == 0) {
+        if (!read_word(w, sp + delta, &ret))
+            return -1;
+        nsp = sp + delta + 8;
+        if (saved >= 0)
+            nbp_ok = read_word(w, sp + delta - (uint64_t)saved, &nbp);
+    } else {
+        /* [rbp] is the caller's rbp, [rbp+8] the return address; a frame
+         * pointer below SP or misaligned is not one. */
+        if (!bp_ok || bp < sp || (bp & 7) || !read_word(w, bp + 8, &ret) ||
+            !read_word(w, bp, &nbp))
+            return -1;
+        nsp = bp + 16;
+        nbp_ok = true;
+    }
+    if (nsp <= sp || ret == 0)
+        return -1;
+    w->ov = true;
+    w->ov_ip = ret;
+    w->ov_sp = nsp;
+    w->ov_bp = nbp;
+    w->ov_bp_ok = nbp_ok;
+    return 0;
+}
+
 size_t unwind_sample(struct unwind *u, const struct unwind_sample *s, struct unwind_frame *out,
                      size_t max, enum unwind_end *end)
 {
@@ -260,6 +383,31 @@ size_t unwind_sample(struct unwind *u, const struct unwind_sample *s, struct unw
         return n;
     bool prev_signal = unw_is_signal_frame(&c) > 0;
     for (;;) {
+        unw_word_t cip, csp, cbp;
+        struct unwind_mapping m;
+        /* (a return address may be one past its function's end) */
+        uint64_t look = 0;
+        if (unw_get_reg(&c, UNW_REG_IP, &cip) == 0 && unw_get_reg(&c, UNW_REG_SP, &csp) == 0) {
+            look = out[n - 1].exact || cip == 0 ? cip : cip - 1;
+            if (find_mapping(&w, look, &m) < 0 || m.has_table)
+                look = 0;
+        }
+        if (look) {
+            bool bp_ok = unw_get_reg(&c, UNW_X86_64_RBP, &cbp) == 0;
+            if (own_step(&w, cip, !out[n - 1].exact, csp, bp_ok ? cbp : 0, bp_ok) < 0)
+                break;
+            if (n == max) {
+                *end = UNWIND_DEPTH;
+                break;
+            }
+            out[n].ip = w.ov_ip;
+            out[n].exact = false;
+            n++;
+            prev_signal = false;
+            if (unw_init_remote(&c, as, &w) < 0)
+                break;
+            continue;
+        }
         int r = unw_step(&c);
         if (r == 0) {
             *end = UNWIND_ROOT;

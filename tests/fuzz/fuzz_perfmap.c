@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     fwrite(data, 1, size, f);
     fclose(f);
-    struct perfmap *pm = perfmap_new(1, dir);
+    struct perfmap *pm = perfmap_new(1, dir, NULL);
     for (size_t i = 0; i + 8 <= size && i < 256; i += 8) {
         uint64_t addr;
         memcpy(&addr, data + i, 8);

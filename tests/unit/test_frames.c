@@ -70,12 +70,37 @@ static void test_suffixes(void **state)
     assert_string_equal(frames_kind_suffix(FRAME_ROOT), "");
 }
 
+/* A placeholder renamed: alone, or to a name the table already has (the
+ * profile then holds the frame twice, and says so). */
+static void test_rename(void **state)
+{
+    (void)state;
+    struct frames *fr = frames_new();
+    uint32_t hot = frames_intern(fr, "JS:*hot", 7, FRAME_JIT, "[jit]");
+    uint32_t a = frames_intern(fr, "[jit 0x10]", 10, FRAME_JIT, "[jit]");
+    uint32_t b = frames_intern(fr, "[jit 0x20]", 10, FRAME_JIT, "[jit]");
+    assert_false(frames_rename(fr, a, "JS:*cold;x\n"));
+    assert_string_equal(frames_get(fr, a)->name, "JS:*cold:x");
+    assert_int_equal(frames_intern(fr, "JS:*cold:x", 10, FRAME_JIT, "[jit]"), a);
+    assert_int_equal(frames_find(fr, "[jit 0x10]", FRAME_JIT, "[jit]"), UINT32_MAX);
+    assert_true(frames_rename(fr, b, "JS:*hot"));
+    assert_string_equal(frames_get(fr, b)->name, "JS:*hot");
+    assert_int_equal(frames_intern(fr, "JS:*hot", 7, FRAME_JIT, "[jit]"), hot);
+    assert_false(frames_get(fr, hot)->namesake);
+    /* a frame that shares its name is not renamed */
+    assert_false(frames_rename(fr, hot, "other"));
+    assert_string_equal(frames_get(fr, hot)->name, "JS:*hot");
+    assert_false(frames_rename(fr, 999, "x"));
+    frames_free(fr);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_intern_dedups_by_name_kind_and_module),
         cmocka_unit_test(test_names_are_cleaned_for_folded),
         cmocka_unit_test(test_suffixes),
+        cmocka_unit_test(test_rename),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

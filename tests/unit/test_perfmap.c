@@ -35,7 +35,7 @@ static void test_lookup_and_reload(void **state)
     FILE *f = fopen(path, "w");
     fprintf(f, "2000 100 second\n1000 10 first\ngarbage line\n");
     fclose(f);
-    struct perfmap *pm = perfmap_new(4242, dir);
+    struct perfmap *pm = perfmap_new(4242, dir, NULL);
     assert_string_equal(perfmap_lookup(pm, 0x1000), "first");
     assert_string_equal(perfmap_lookup(pm, 0x100f), "first");
     assert_null(perfmap_lookup(pm, 0x1010)); /* past its size */
@@ -48,7 +48,7 @@ static void test_lookup_and_reload(void **state)
     assert_string_equal(perfmap_error(pm), "");
     perfmap_free(pm);
     /* No file: nothing resolves, no error. */
-    pm = perfmap_new(1, dir);
+    pm = perfmap_new(1, dir, NULL);
     assert_null(perfmap_lookup(pm, 0x1000));
     perfmap_free(pm);
     unlink(path);

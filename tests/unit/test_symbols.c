@@ -126,6 +126,80 @@ static void test_jit_and_kernel(void **state)
     rmdir(dir);
 }
 
+/* Little-endian integers into a jitdump being written. */
+static void w32(FILE *f, uint32_t v)
+{
+    fwrite(&v, 4, 1, f);
+}
+
+static void w64(FILE *f, uint64_t v)
+{
+    fwrite(&v, 8, 1, f);
+}
+
+static void jit_load(FILE *f, uint64_t addr, uint64_t size, const char *name)
+{
+    size_t nl = strlen(name) + 1;
+    w32(f, 0);
+    w32(f, (uint32_t)(16 + 40 + nl + size));
+    w64(f, 0);
+    w32(f, 88);
+    w32(f, 88);
+    w64(f, addr);
+    w64(f, addr);
+    w64(f, size);
+    w64(f, 0);
+    fwrite(name, 1, nl, f);
+    for (uint64_t i = 0; i < size; i++)
+        fputc(0xcc, f);
+}
+
+/* A runtime that buffers its jitdump (node --perf-prof, python -X perf_jit):
+ * code not named yet is "[jit 0xADDR]", one symref per address, renamed when
+ * the dump has it (at the process's exit at the latest). */
+static void test_jitdump_named_late(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/tprof-unit.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof(path), "%s/jit-88.dump", dir);
+    FILE *f = fopen(path, "w");
+    w32(f, 0x4A695444);
+    w32(f, 1);
+    w32(f, 40);
+    w32(f, 62);
+    w32(f, 0);
+    w32(f, 88);
+    w64(f, 0);
+    w64(f, 0);
+    jit_load(f, 0x20000, 0x40, "JS:*early a.js:1");
+    fclose(f);
+    struct symbols_opts o = {.perfmap_dir = dir, .kallsyms_path = "/nonexistent"};
+    struct symbols *s = symbols_new(&o);
+    symbols_mmap(s, 88, 0x20000, 0x10000, 0, PROT_READ | PROT_EXEC, "//anon", NULL, 0);
+    /* the runtime maps its dump into itself: that is how it is found */
+    symbols_mmap(s, 88, 0x90000, 0x1000, 0, PROT_READ | PROT_EXEC, path, NULL, 0);
+    assert_string_equal(symbols_user(s, 88, 0x20010, false)->name, "JS:*early a.js:1");
+    struct symref *late = symbols_user(s, 88, 0x21004, false);
+    assert_string_equal(late->name, "[jit 0x21004]");
+    assert_int_equal(late->kind, SYM_JIT);
+    assert_ptr_equal(symbols_user(s, 88, 0x21004, false), late);
+    assert_null(symbols_take_renamed(s));
+    symbols_resolve_pending(s);
+    assert_null(symbols_take_renamed(s)); /* not written yet */
+    f = fopen(path, "a");
+    jit_load(f, 0x21000, 0x40, "JS:*late a.js:9");
+    fclose(f);
+    symbols_exit(s, 88); /* the exit names what the dump now has */
+    assert_ptr_equal(symbols_take_renamed(s), late);
+    assert_string_equal(late->name, "JS:*late a.js:9");
+    assert_null(symbols_take_renamed(s));
+    symbols_free(s);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -133,6 +207,7 @@ int main(void)
         cmocka_unit_test(test_proc_maps_reread_replaces),
         cmocka_unit_test(test_unwind_find_serves_file_bytes),
         cmocka_unit_test(test_jit_and_kernel),
+        cmocka_unit_test(test_jitdump_named_late),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

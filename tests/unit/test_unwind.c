@@ -137,6 +137,122 @@ static void test_unwind_own_stack(void **state)
     free(snap.stack);
 }
 
+/* CPython 3.12's perf trampoline, as its template is in libpython. */
+static const uint8_t TRAMPOLINE[] = {0x48, 0x83, 0xec, 0x08, /* sub $8,%rsp */
+                                     0xff, 0xd1,             /* call *%rcx */
+                                     0x48, 0x83, 0xc4, 0x08, /* add $8,%rsp */
+                                     0xc3};                  /* ret */
+
+static void test_emulate(void **state)
+{
+    (void)state;
+    uint64_t d;
+    int64_t saved;
+    /* after the call (a return address): the sub is done */
+    assert_int_equal(unwind_emulate(TRAMPOLINE, sizeof(TRAMPOLINE), 6, &d, &saved), 0);
+    assert_int_equal(d, 8);
+    assert_int_equal(saved, -1);
+    /* at entry, and at the ret after the add */
+    assert_int_equal(unwind_emulate(TRAMPOLINE, sizeof(TRAMPOLINE), 0, &d, &saved), 0);
+    assert_int_equal(d, 0);
+    assert_int_equal(unwind_emulate(TRAMPOLINE, sizeof(TRAMPOLINE), 10, &d, &saved), 0);
+    assert_int_equal(d, 0);
+    /* inside an instruction, or past the end: unknown */
+    assert_int_equal(unwind_emulate(TRAMPOLINE, sizeof(TRAMPOLINE), 2, &d, &saved), -1);
+    assert_int_equal(unwind_emulate(TRAMPOLINE, sizeof(TRAMPOLINE), 40, &d, &saved), -1);
+    /* 3.13 with CET: endbr64; push %rbp; mov %rsp,%rbp; call *%rcx; pop; ret */
+    static const uint8_t fp[] = {0xf3, 0x0f, 0x1e, 0xfa, 0x55, 0x48, 0x89,
+                                 0xe5, 0xff, 0xd1, 0x5d, 0xc3};
+    assert_int_equal(unwind_emulate(fp, sizeof(fp), 10, &d, &saved), 0);
+    assert_int_equal(d, 8);
+    assert_int_equal(saved, 8); /* the caller's rbp just under the return address */
+    /* an instruction it does not know */
+    static const uint8_t other[] = {0x90, 0xc3};
+    assert_int_equal(unwind_emulate(other, sizeof(other), 1, &d, &saved), -1);
+    /* a pop with nothing pushed */
+    static const uint8_t bad[] = {0x5d, 0xc3};
+    assert_int_equal(unwind_emulate(bad, sizeof(bad), 1, &d, &saved), -1);
+}
+
+/* A synthetic process: JIT code at 0x7000000 (no CFI), a trampoline copy at
+ * 0x7100000, both anonymous. */
+#define JIT_LO 0x7000000ULL
+#define TRAMP_AT 0x7100000ULL
+
+static int fake_find(void *ctx, uint32_t pid, uint64_t addr, struct unwind_mapping *out)
+{
+    (void)ctx;
+    (void)pid;
+    if (addr < JIT_LO || addr >= TRAMP_AT + 0x1000)
+        return -1;
+    memset(out, 0, sizeof(*out));
+    out->start = JIT_LO;
+    out->end = TRAMP_AT + 0x1000;
+    return 0;
+}
+
+static int fake_code(void *ctx, uint32_t pid, uint64_t ip, bool ret_addr, uint64_t *start,
+                     const uint8_t **code, size_t *len)
+{
+    (void)ctx;
+    (void)pid;
+    (void)ret_addr;
+    if (ip < TRAMP_AT || ip >= TRAMP_AT + sizeof(TRAMPOLINE))
+        return -1;
+    *start = TRAMP_AT;
+    *code = TRAMPOLINE;
+    *len = sizeof(TRAMPOLINE);
+    return 0;
+}
+
+static int reg_index(int r)
+{
+    return __builtin_popcountll(PERF_REGS_MASK & ((1ULL << r) - 1));
+}
+
+/* Code without CFI is left by its known code (the trampoline keeps no frame
+ * pointer), then by the frame-pointer chain, and the walk goes on from each
+ * caller; a frame pointer below the stack pointer ends it. */
+static void test_jit_frames(void **state)
+{
+    (void)state;
+    uint64_t stack[16] = {0};
+    uint64_t sp = 0x7ffff000; /* where the copy starts in the "process" */
+    /* the trampoline's call returned into it: its caller's return
+     * address is 8 bytes up (the sub) */
+    stack[1] = JIT_LO + 0x40;         /* -> JIT function A */
+    uint64_t a_bp = sp + 4 * 8;       /* A's frame: saved rbp, return address */
+    stack[4] = 0;                     /* the outer rbp: the chain ends */
+    stack[5] = JIT_LO + 0x80;         /* -> JIT function B */
+    uint64_t regs[24] = {0};
+    regs[reg_index(PERF_REG_IP)] = TRAMP_AT + 6;
+    regs[reg_index(PERF_REG_SP)] = sp;
+    regs[reg_index(PERF_REG_BP)] = a_bp;
+    struct unwind *u = unwind_new(fake_find, NULL);
+    unwind_set_code(u, fake_code);
+    struct unwind_sample s = {1, regs, (const uint8_t *)stack, sizeof(stack)};
+    struct unwind_frame f[8];
+    enum unwind_end end;
+    size_t n = unwind_sample(u, &s, f, 8, &end);
+    assert_int_equal(n, 3);
+    assert_int_equal(f[0].ip, TRAMP_AT + 6);
+    assert_true(f[0].exact);
+    assert_int_equal(f[1].ip, JIT_LO + 0x40);
+    assert_false(f[1].exact);
+    assert_int_equal(f[2].ip, JIT_LO + 0x80);
+    assert_int_equal(end, UNWIND_TRUNCATED);
+    /* at most MAX frames */
+    assert_int_equal(unwind_sample(u, &s, f, 2, &end), 2);
+    assert_int_equal(end, UNWIND_DEPTH);
+    /* without the code, the trampoline is left by its (wrong) frame pointer:
+     * A's frame, so A is skipped */
+    unwind_set_code(u, NULL);
+    n = unwind_sample(u, &s, f, 8, &end);
+    assert_int_equal(n, 2);
+    assert_int_equal(f[1].ip, JIT_LO + 0x80);
+    unwind_free(u);
+}
+
 static void test_no_registers(void **state)
 {
     (void)state;
@@ -154,6 +270,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_unwind_own_stack),
         cmocka_unit_test(test_no_registers),
+        cmocka_unit_test(test_emulate),
+        cmocka_unit_test(test_jit_frames),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

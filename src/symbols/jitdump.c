@@ -1,0 +1,298 @@
+/*
+ * jitdump: the jit-PID.dump files JIT runtimes write for perf (the format is
+ * tools/perf/Documentation/jitdump-specification.txt in Linux). A 40-byte
+ * file header, then records of { id, total_size, timestamp } and a body:
+ *
+ *   JIT_CODE_LOAD (0)  pid, tid, vma, code_addr, code_size, code_index,
+ *                      name (NUL-terminated), then the code bytes
+ *   JIT_CODE_MOVE (1)  pid, tid, vma, old_code_addr, new_code_addr,
+ *                      code_size, code_index
+ *
+ * Other records (debug info, unwinding info, close) are skipped by their
+ * size. The file grows while the program runs, so it is read on from where
+ * the last read stopped whenever a lookup misses; a record not yet wholly
+ * written waits for the next read. Only a record's fixed part and name are
+ * read, never its code. Everything in the file is the target's: sizes are
+ * checked against the file and against JITDUMP_MAX_RECORD, and a record that
+ * makes no sense stops the reading with an error, names kept so far stay.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tprof/fileutil.h"
+#include "tprof/jitdump.h"
+#include "tprof/xalloc.h"
+
+#define JITDUMP_MAGIC 0x4A695444u
+#define HEADER_MIN 40
+#define RECORD_HEADER 16
+#define LOAD_FIXED 40 /* pid, tid, vma, code_addr, code_size, code_index */
+#define MOVE_FIXED 48
+
+enum { JIT_CODE_LOAD = 0, JIT_CODE_MOVE = 1 };
+
+struct entry {
+    uint64_t start, end;
+    size_t seq;
+    char *name;
+};
+
+struct jitdump {
+    char *path;
+    struct jit_trust trust;
+    bool refused; /* untrusted or malformed: read no more */
+    bool have_header;
+    uint64_t off; /* where the next record starts */
+    off_t seen_size;
+    size_t seq;
+    bool sorted;
+    VEC(struct entry) v;
+    char error[PATH_MAX + 128];
+};
+
+/* Where bytes come from: the file (pread) or a buffer (tests, fuzzing). */
+struct source {
+    int fd;
+    const uint8_t *buf;
+    uint64_t size;
+};
+
+static bool read_at(const struct source *src, uint64_t off, void *out, size_t n)
+{
+    if (off > src->size || n > src->size - off)
+        return false;
+    if (src->buf) {
+        memcpy(out, src->buf + off, n);
+        return true;
+    }
+    size_t done = 0;
+    while (done < n) {
+        ssize_t r = pread(src->fd, (char *)out + done, n - done, (off_t)(off + done));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return false;
+        done += (size_t)r;
+    }
+    return true;
+}
+
+static uint32_t u32_at(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+static uint64_t u64_at(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+static void add(struct jitdump *jd, uint64_t start, uint64_t size, const char *name, size_t len)
+{
+    struct entry e = {start, start + size, jd->seq++, xstrndup(name, len)};
+    VEC_PUSH(jd->v, e);
+    jd->sorted = false;
+}
+
+static void stop(struct jitdump *jd, const char *why, uint64_t off)
+{
+    snprintf(jd->error, sizeof(jd->error), "stopped reading %s at byte %llu: %s", jd->path,
+             (unsigned long long)off, why);
+    jd->refused = true;
+}
+
+static const struct entry *find(struct jitdump *jd, uint64_t addr);
+
+/* Read the records from jd->off to the end of SRC; the count read. */
+static size_t parse(struct jitdump *jd, const struct source *src)
+{
+    size_t n = 0;
+    if (!jd->have_header) {
+        uint8_t h[HEADER_MIN];
+        if (!read_at(src, 0, h, sizeof(h)))
+            return 0; /* not written yet */
+        if (u32_at(h) != JITDUMP_MAGIC) {
+            stop(jd,
+                 u32_at(h) == __builtin_bswap32(JITDUMP_MAGIC) ? "written in the other byte order"
+                                                               : "not a jitdump file",
+                 0);
+            return 0;
+        }
+        uint32_t hsize = u32_at(h + 8);
+        if (hsize < HEADER_MIN || hsize > JITDUMP_MAX_RECORD) {
+            stop(jd, "bad header size", 8);
+            return 0;
+        }
+        jd->off = hsize;
+        jd->have_header = true;
+    }
+    /* (a name is read with its record's fixed part, in one buffer) */
+    static const size_t cap = MOVE_FIXED + PERFMAP_MAX_NAME + 1;
+    uint8_t *body = xmalloc(cap);
+    while (!jd->refused) {
+        uint8_t rh[RECORD_HEADER];
+        if (!read_at(src, jd->off, rh, sizeof(rh)))
+            break;
+        uint32_t id = u32_at(rh), total = u32_at(rh + 4);
+        if (total < RECORD_HEADER || total > JITDUMP_MAX_RECORD) {
+            stop(jd, "bad record size", jd->off);
+            break;
+        }
+        if (jd->off + total > src->size)
+            break; /* still being written */
+        size_t blen = total - RECORD_HEADER;
+        if (id == JIT_CODE_LOAD) {
+            size_t want = blen < cap ? blen : cap;
+            if (want < LOAD_FIXED + 1 || !read_at(src, jd->off + RECORD_HEADER, body, want)) {
+                stop(jd, "short code-load record", jd->off);
+                break;
+            }
+            uint64_t addr = u64_at(body + 16), size = u64_at(body + 24);
+            const char *name = (const char *)body + LOAD_FIXED;
+            size_t maxlen = want - LOAD_FIXED;
+            size_t len = strnlen(name, maxlen);
+            if (len == maxlen && want == blen) {
+                stop(jd, "code-load name not terminated", jd->off);
+                break;
+            }
+            /* The code follows the name: the record must hold both. */
+            if (size == 0 || addr + size < addr ||
+                (len < maxlen && size > blen - LOAD_FIXED - len - 1)) {
+                stop(jd, "bad code-load record", jd->off);
+                break;
+            }
+            add(jd, addr, size, name, len < PERFMAP_MAX_NAME ? len : PERFMAP_MAX_NAME);
+        } else if (id == JIT_CODE_MOVE) {
+            if (blen < MOVE_FIXED || !read_at(src, jd->off + RECORD_HEADER, body, MOVE_FIXED)) {
+                stop(jd, "short code-move record", jd->off);
+                break;
+            }
+            uint64_t from = u64_at(body + 16), to = u64_at(body + 24), size = u64_at(body + 32);
+            const struct entry *e = find(jd, from);
+            if (size > 0 && to + size >= to && e && e->start == from) {
+                char *name = xstrdup(e->name);
+                add(jd, to, size, name, strlen(name));
+                free(name);
+            }
+        }
+        jd->off += total;
+        n++;
+    }
+    free(body);
+    return n;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+    const struct entry *x = a, *y = b;
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static const struct entry *find(struct jitdump *jd, uint64_t addr)
+{
+    if (!jd->sorted) {
+        VEC_SORT(jd->v, cmp_entry);
+        jd->sorted = true;
+    }
+    size_t lo = 0, hi = jd->v.n;
+    while (lo < hi) { /* first entry starting above ADDR */
+        size_t mid = (lo + hi) / 2;
+        if (jd->v.v[mid].start <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    /* Code is reloaded and moved: the latest entry at a start sorts last, and
+     * an earlier, longer one may still cover ADDR; look back a little. */
+    for (size_t i = lo; i > 0 && lo - i < 8; i--)
+        if (addr >= jd->v.v[i - 1].start && addr < jd->v.v[i - 1].end)
+            return &jd->v.v[i - 1];
+    return NULL;
+}
+
+static void load(struct jitdump *jd)
+{
+    if (jd->refused)
+        return;
+    struct stat st;
+    if (stat(jd->path, &st) < 0 || st.st_size == jd->seen_size)
+        return;
+    int fd = fileutil_open_regular(jd->path, &st);
+    if (fd < 0)
+        return;
+    if (!jit_file_trusted(jd->path, &st, &jd->trust, jd->error, sizeof(jd->error))) {
+        jd->refused = true;
+        close(fd);
+        return;
+    }
+    jd->seen_size = st.st_size;
+    struct source src = {fd, NULL, (uint64_t)st.st_size};
+    parse(jd, &src);
+    close(fd);
+}
+
+struct jitdump *jitdump_new(const char *path, const struct jit_trust *trust)
+{
+    struct jitdump *jd = xcalloc(1, sizeof(*jd));
+    jd->path = xstrdup(path);
+    jd->trust = trust ? *trust : (struct jit_trust){(uid_t)-1, false};
+    jd->seen_size = -1;
+    jd->sorted = true;
+    load(jd);
+    return jd;
+}
+
+void jitdump_free(struct jitdump *jd)
+{
+    if (!jd)
+        return;
+    for (size_t i = 0; i < jd->v.n; i++)
+        free(jd->v.v[i].name);
+    VEC_FREE(jd->v);
+    free(jd->path);
+    free(jd);
+}
+
+const char *jitdump_path(const struct jitdump *jd)
+{
+    return jd->path;
+}
+
+size_t jitdump_parse(struct jitdump *jd, const uint8_t *buf, size_t len)
+{
+    struct source src = {-1, buf, len};
+    return parse(jd, &src);
+}
+
+const char *jitdump_find(struct jitdump *jd, uint64_t addr, uint64_t *start, uint64_t *size)
+{
+    const struct entry *e = find(jd, addr);
+    if (!e) {
+        load(jd);
+        e = find(jd, addr);
+    }
+    if (!e)
+        return NULL;
+    if (start)
+        *start = e->start;
+    if (size)
+        *size = e->end - e->start;
+    return e->name;
+}
+
+const char *jitdump_error(const struct jitdump *jd)
+{
+    return jd->error;
+}
