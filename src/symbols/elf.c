@@ -504,6 +504,96 @@ static size_t add_symbols(struct dso *d, Elf *elf, Elf64_Word type)
     return a.added;
 }
 
+/* ----- PLT stubs, named NAME@plt as perf names them ----- */
+
+struct got_slot {
+    uint64_t addr;
+    const char *name; /* in the ELF's string table */
+};
+
+typedef VEC(struct got_slot) slot_vec;
+
+static int cmp_slot(const void *a, const void *b)
+{
+    const struct got_slot *x = a, *y = b;
+    return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* The GOT slots the relocations of section NAME fill with a named symbol's
+ * address (JUMP_SLOT in .rela.plt, GLOB_DAT in .rela.dyn). */
+static void got_slots(Elf *elf, const char *name, slot_vec *out)
+{
+    GElf_Shdr sh, symsh;
+    Elf_Scn *scn = find_section(elf, name, &sh);
+    if (!scn || sh.sh_type != SHT_RELA || sh.sh_entsize == 0)
+        return;
+    Elf_Scn *symscn = elf_getscn(elf, sh.sh_link);
+    Elf_Data *rd = elf_getdata(scn, NULL), *sd = symscn ? elf_getdata(symscn, NULL) : NULL;
+    if (!rd || !sd || !gelf_getshdr(symscn, &symsh))
+        return;
+    size_t n = sh.sh_size / sh.sh_entsize;
+    for (size_t i = 0; i < n; i++) {
+        GElf_Rela r;
+        GElf_Sym s;
+        if (!gelf_getrela(rd, (int)i, &r))
+            break;
+        unsigned type = GELF_R_TYPE(r.r_info);
+        if ((type != R_X86_64_JUMP_SLOT && type != R_X86_64_GLOB_DAT) || !GELF_R_SYM(r.r_info) ||
+            !gelf_getsym(sd, (int)GELF_R_SYM(r.r_info), &s))
+            continue;
+        const char *nm = elf_strptr(elf, symsh.sh_link, s.st_name);
+        if (nm && *nm) {
+            struct got_slot g = {r.r_offset, nm};
+            VEC_PUSH(*out, g);
+        }
+    }
+}
+
+/* Name each stub of .plt, .plt.sec and .plt.got after the function whose
+ * GOT slot its "jmp *disp(%rip)" (ff 25, after an endbr64 or bnd prefix)
+ * goes through: the code says which, whatever the linker's layout (lazy or
+ * not, with or without IBT). PLT0 and unknown slots stay unnamed. */
+static void add_plt_symbols(struct dso *d)
+{
+    slot_vec slots = {0};
+    got_slots(d->elf, ".rela.plt", &slots);
+    got_slots(d->elf, ".rela.dyn", &slots);
+    if (!slots.n) {
+        VEC_FREE(slots);
+        return;
+    }
+    VEC_SORT(slots, cmp_slot);
+    static const char *const plts[] = {".plt", ".plt.sec", ".plt.got"};
+    for (size_t k = 0; k < sizeof(plts) / sizeof(plts[0]); k++) {
+        GElf_Shdr sh;
+        if (!find_section(d->elf, plts[k], &sh) || sh.sh_type != SHT_PROGBITS ||
+            !(sh.sh_flags & SHF_EXECINSTR) || !bounds_ok(sh.sh_offset, sh.sh_size, d->image_size))
+            continue;
+        uint64_t step = sh.sh_entsize == 8 || sh.sh_entsize == 16 ? sh.sh_entsize : 16;
+        const uint8_t *code = d->image + sh.sh_offset;
+        for (uint64_t off = 0; off + step <= sh.sh_size; off += step) {
+            for (uint64_t j = 0; j + 6 <= step; j++) {
+                if (code[off + j] != 0xff || code[off + j + 1] != 0x25)
+                    continue;
+                int32_t disp;
+                memcpy(&disp, code + off + j + 2, 4);
+                uint64_t slot = sh.sh_addr + off + j + 6 + (uint64_t)(int64_t)disp;
+                struct got_slot key = {slot, NULL}, *hit =
+                    bsearch(&key, slots.v, slots.n, sizeof(key), cmp_slot);
+                if (hit) {
+                    const char *at = strchr(hit->name + 1, '@');
+                    size_t len = at ? (size_t)(at - hit->name) : strlen(hit->name);
+                    struct sym sy = {sh.sh_addr + off, step, sh.sh_addr + sh.sh_size,
+                                     xasprintf("%.*s@plt", (int)len, hit->name), 0};
+                    VEC_PUSH(d->syms, sy);
+                }
+                break;
+            }
+        }
+    }
+    VEC_FREE(slots);
+}
+
 /* A separate debug file for D with a .symtab, found by build-id, then by
  * .gnu_debuglink. Returns its Elf (and mapping, to unmap) or NULL. */
 static Elf *open_debug_file(struct dso *d, void **map, size_t *maplen, char **where)
@@ -595,6 +685,8 @@ static void load_symbols(struct dso *d)
             d->sym_source = xstrdup(d->path);
         }
     }
+    if (!d->is_vdso)
+        add_plt_symbols(d);
     VEC_SORT(d->syms, cmp_sym);
     /* Keep the preferred alias per address (it sorts first). */
     size_t w = 0;

@@ -525,6 +525,16 @@ static struct symref *resolve_in_dso(struct symbols *s, struct dso *d, uint64_t 
     struct symref *r;
     const char *raw = dso_symbol(d, vaddr, &start);
     if (raw) {
+        /* (a PLT stub: its function's name, demangled, then "@plt") */
+        size_t rl = strlen(raw);
+        if (rl > 4 && strcmp(raw + rl - 4, "@plt") == 0) {
+            char *bare = xstrndup(raw, rl - 4);
+            char *dm = demangle(bare);
+            r = new_ref(s, xasprintf("%s@plt", dm ? dm : bare), dso_basename(d), SYM_USER);
+            free(dm);
+            free(bare);
+            return r;
+        }
         char *dm = demangle(raw);
         r = new_ref(s, dm ? dm : xstrdup(raw), dso_basename(d), SYM_USER);
         r->entry = is_entry_name(raw) || (has_entry && start == entry);

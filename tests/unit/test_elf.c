@@ -195,6 +195,35 @@ static void test_libc_aliases(void **state)
     dso_cache_free(c);
 }
 
+/* Each PLT stub is NAME@plt, as perf names it: the stub's jmp says which
+ * GOT slot, the relocation of that slot which function. This program calls
+ * cmocka through its PLT; PLT0 has no name. */
+static void test_plt_stubs(void **state)
+{
+    (void)state;
+    struct dso_cache *c = dso_cache_new();
+    struct dso *d = dso_cache_get(c, exe, NULL, 0);
+    uint64_t va, size;
+    assert_int_equal(dso_find_section(d, ".plt", &va, &size), 0);
+    assert_true(size >= 32);
+    assert_null(dso_symbol(d, va, NULL));
+    bool cmocka = false;
+    size_t named = 0;
+    for (uint64_t a = va + 16; a < va + size; a += 16) {
+        uint64_t start;
+        const char *n = dso_symbol(d, a + 4, &start);
+        assert_non_null(n);
+        assert_int_equal(start, a);
+        size_t len = strlen(n);
+        assert_true(len > 4 && strcmp(n + len - 4, "@plt") == 0);
+        cmocka |= strcmp(n, "_cmocka_run_group_tests@plt") == 0;
+        named++;
+    }
+    assert_true(cmocka);
+    assert_int_equal(named, size / 16 - 1);
+    dso_cache_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -205,6 +234,7 @@ int main(void)
         cmocka_unit_test(test_unusable_files),
         cmocka_unit_test(test_vdso),
         cmocka_unit_test(test_libc_aliases),
+        cmocka_unit_test(test_plt_stubs),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
