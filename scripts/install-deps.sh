@@ -4,6 +4,7 @@
 set -e
 # build: compiler, libunwind, libelf and libdw (DWARF: CPython's structure
 # offsets), libiberty (demangling), zlib, ncurses, uthash, jansson (speedscope JSON),
+# libdebuginfod (debug files fetched by build id when DEBUGINFOD_URLS is set),
 # protobuf-c and its compiler, with pprof's profile.proto from golang-github-google-pprof-dev
 # tests: cmocka; libc6-dbg (libc's debug symbols); perf, the reference; tmux
 # (TUI tests); python3 (stackstats.py); python3.11 (Debian's CPython, whose
@@ -13,14 +14,15 @@ set -e
 # page renders); procps (pgrep, sysctl); clang and its sanitizer runtimes
 # (make fuzz: libFuzzer)
 # With --tests (make check), the test oracles too: chromium (the SVG flame
-# graph loaded headless), libxml2-utils (xmllint: the SVG is valid XML) and
+# graph loaded headless), libxml2-utils (xmllint: the SVG is valid XML),
 # golang-go (go tool pprof reads tprof's pprof files; a Go program's own
-# CPU profile is read by tprof).
+# CPU profile is read by tprof) and debuginfod (a server on loopback serves
+# a test library's debug file to libdebuginfod, the client tprof links).
 PKGS="gcc make pkg-config libunwind-dev libelf-dev libdw-dev libiberty-dev zlib1g-dev \
-libncurses-dev uthash-dev libjansson-dev \
+libncurses-dev uthash-dev libjansson-dev libdebuginfod-dev \
 libprotobuf-c-dev protobuf-c-compiler golang-github-google-pprof-dev libcmocka-dev libc6-dbg linux-perf tmux python3 python3.11 python3.11-dbg g++ binutils \
 nodejs man-db procps clang libclang-rt-14-dev"
-[ "${1:-}" = "--tests" ] && PKGS="$PKGS chromium libxml2-utils golang-go"
+[ "${1:-}" = "--tests" ] && PKGS="$PKGS chromium libxml2-utils golang-go debuginfod"
 
 missing=""
 for p in $PKGS; do

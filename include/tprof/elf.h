@@ -12,6 +12,9 @@ struct dso_cache;
 
 struct dso_cache *dso_cache_new(void);
 void dso_cache_free(struct dso_cache *c);
+/* Write a progress line to FD while a debug file is fetched from debuginfod
+ * (-1, the default: none). */
+void dso_cache_set_progress_fd(struct dso_cache *c, int fd);
 
 /* The dso for PATH (with the build-id from the MMAP2 record, if any). Never
  * NULL: a file that cannot be read gives a dso for which dso_ok() is false.

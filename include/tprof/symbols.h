@@ -81,6 +81,10 @@ void symbols_load_kernel(struct symbols *s);
  * false when there is none. */
 bool symbols_take_warning(struct symbols *s, char *buf, size_t len);
 
+/* Debug files fetched from debuginfod (DEBUGINFOD_URLS) write a progress
+ * line to FD as they come (-1: none). */
+void symbols_set_progress_fd(struct symbols *s, int fd);
+
 /* JIT code a process's jitdump had not named yet resolves to "[jit 0xADDR]";
  * symbols_resolve_pending (and the process's exit or exec, when runtimes
  * write their buffered dumps out) names what it can. Each symref so renamed

@@ -714,6 +714,10 @@ int cmd_record(const struct record_opts *o)
                                   .python_lines = o->python_lines,
                                   .jit_any_owner = o->jit_any_owner};
     u->pl = pipeline_new(&plc, u->prof);
+    /* (a debug file fetched from debuginfod says so as it comes; the
+     * viewer's screen is not for it) */
+    if (!live && !o->quiet)
+        symbols_set_progress_fd(pipeline_symbols(u->pl), STDERR_FILENO);
     int status = 1;
     struct pidvec tids = {0};
 

@@ -14,6 +14,7 @@
  * __GI___qsort_r), then the longer name (as perf: the memmove over the memcpy
  * alias of __memmove_avx512_unaligned_erms), then byte order.
  */
+#include <elfutils/debuginfod.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -46,6 +47,7 @@ struct load_seg {
 
 struct dso {
     UT_hash_handle hh;
+    struct dso_cache *cache;
     char *key;
     char *path;
     const char *base;
@@ -69,14 +71,29 @@ struct dso {
     char *sym_source;
 };
 
+/* A build id asked of debuginfod this run, and the answer. */
+struct fetched {
+    UT_hash_handle hh;
+    char hex[41];
+    char *path; /* NULL: the servers have none */
+};
+
 struct dso_cache {
     struct dso *by_key;
+    struct fetched *fetched;
+    debuginfod_client *client;
+    bool client_failed;
+    int progress_fd;   /* -1: no progress line */
+    bool progressed;   /* a progress line was written for this fetch */
+    char fetching[64]; /* the file whose debug info is being fetched */
 };
 
 struct dso_cache *dso_cache_new(void)
 {
     elf_version(EV_CURRENT);
-    return xcalloc(1, sizeof(struct dso_cache));
+    struct dso_cache *c = xcalloc(1, sizeof(struct dso_cache));
+    c->progress_fd = -1;
+    return c;
 }
 
 static void dso_free(struct dso *d)
@@ -109,7 +126,21 @@ void dso_cache_free(struct dso_cache *c)
         HASH_DEL(c->by_key, d);
         dso_free(d);
     }
+    struct fetched *f, *ftmp;
+    HASH_ITER(hh, c->fetched, f, ftmp)
+    {
+        HASH_DEL(c->fetched, f);
+        free(f->path);
+        free(f);
+    }
+    if (c->client)
+        debuginfod_end(c->client);
     free(c);
+}
+
+void dso_cache_set_progress_fd(struct dso_cache *c, int fd)
+{
+    c->progress_fd = fd;
 }
 
 /* ----- opening ----- */
@@ -306,6 +337,7 @@ struct dso *dso_cache_get(struct dso_cache *c, const char *path, const uint8_t *
     if (d)
         return d;
     d = xcalloc(1, sizeof(*d));
+    d->cache = c;
     d->key = xstrdup(key);
     d->path = xstrdup(path);
     const char *slash = strrchr(d->path, '/');
@@ -594,17 +626,121 @@ static void add_plt_symbols(struct dso *d)
     VEC_FREE(slots);
 }
 
-/* A separate debug file for D with a .symtab, found by build-id, then by
- * .gnu_debuglink. Returns its Elf (and mapping, to unmap) or NULL. */
-static Elf *open_debug_file(struct dso *d, void **map, size_t *maplen, char **where)
+/* A debug file for D at PATH: an ELF of D's build (a debug file for
+ * another build would name the wrong functions). Its Elf, mapping in MAP. */
+static Elf *try_debug_file(struct dso *d, const char *path, void **map, size_t *maplen)
 {
-    char *cand[4];
+    if (strcmp(path, d->path) == 0)
+        return NULL;
+    struct stat st;
+    int fd = fileutil_open_regular(path, &st);
+    if (fd < 0)
+        return NULL;
+    void *m = MAP_FAILED;
+    if (st.st_size > 0)
+        m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (m == MAP_FAILED)
+        return NULL;
+    Elf *e = elf_memory(m, (size_t)st.st_size);
+    uint8_t bid[20];
+    size_t bl = e ? read_build_id(e, bid) : 0;
+    if (e && elf_kind(e) == ELF_K_ELF &&
+        (!d->build_id_size || (bl == d->build_id_size && !memcmp(bid, d->build_id, bl)))) {
+        *map = m;
+        *maplen = (size_t)st.st_size;
+        return e;
+    }
+    if (e)
+        elf_end(e);
+    munmap(m, (size_t)st.st_size);
+    return NULL;
+}
+
+static int fetch_progress(debuginfod_client *client, long done, long total)
+{
+    struct dso_cache *c = debuginfod_get_user_data(client);
+    if (c->progress_fd >= 0 && total > 0) {
+        char line[300];
+        int n = snprintf(line, sizeof(line), "\rtprof: debuginfod: %s debug info: %ld/%ld KB",
+                         c->fetching, done / 1024, total > 0 ? total / 1024 : 0);
+        if (n > 0 && write(c->progress_fd, line, (size_t)n) == n)
+            c->progressed = true;
+    }
+    return 0;
+}
+
+/* The debug file of build id HEX from the debuginfod servers of
+ * DEBUGINFOD_URLS (libdebuginfod: its own cache on disk, a progress line on
+ * the progress descriptor), asked once per build id per run. Its path
+ * (owned by the cache) or NULL. */
+static const char *fetch_debuginfo(struct dso *d, const char *hex)
+{
+    struct dso_cache *c = d->cache;
+    const char *urls = getenv("DEBUGINFOD_URLS");
+    if (!c || !urls || !*urls)
+        return NULL;
+    struct fetched *f;
+    HASH_FIND_STR(c->fetched, hex, f);
+    if (f)
+        return f->path;
+    f = xcalloc(1, sizeof(*f));
+    snprintf(f->hex, sizeof(f->hex), "%s", hex);
+    HASH_ADD_STR(c->fetched, hex, f);
+    if (!c->client && !c->client_failed) {
+        c->client = debuginfod_begin();
+        c->client_failed = !c->client;
+        if (c->client) {
+            debuginfod_set_user_data(c->client, c);
+            debuginfod_set_progressfn(c->client, fetch_progress);
+        }
+    }
+    if (!c->client)
+        return NULL;
+    snprintf(c->fetching, sizeof(c->fetching), "%s", d->base);
+    c->progressed = false;
+    char *path = NULL;
+    int fd = debuginfod_find_debuginfo(c->client, (const unsigned char *)hex, 0, &path);
+    if (c->progressed && c->progress_fd >= 0 && write(c->progress_fd, "\n", 1) < 0)
+        c->progressed = false;
+    if (fd >= 0) {
+        close(fd);
+        f->path = path;
+    } else {
+        free(path);
+    }
+    return f->path;
+}
+
+/* A separate debug file for D with a .symtab. Searched as perf and gdb do:
+ * by build id under /usr/lib/debug/.build-id, in perf's build-id cache
+ * (~/.debug/.build-id/xx/REST/{debug,elf}), in debuginfod's client cache;
+ * then by .gnu_debuglink next to the file, in its .debug directory and
+ * under /usr/lib/debug; last, when FETCH, from debuginfod when DEBUGINFOD_URLS
+ * is set. Returns its Elf (and mapping, to unmap) or NULL. */
+static Elf *open_debug_file(struct dso *d, bool fetch, void **map, size_t *maplen, char **where)
+{
+    char *cand[12];
     int nc = 0;
+    char hex[41] = "";
     if (d->build_id_size >= 2) {
-        char hex[41];
-        for (size_t i = 1; i < d->build_id_size; i++)
-            snprintf(hex + 2 * (i - 1), 3, "%02x", d->build_id[i]);
-        cand[nc++] = xasprintf("/usr/lib/debug/.build-id/%02x/%s.debug", d->build_id[0], hex);
+        char rest[41];
+        for (size_t i = 0; i < d->build_id_size; i++)
+            snprintf(hex + 2 * i, 3, "%02x", d->build_id[i]);
+        snprintf(rest, sizeof(rest), "%s", hex + 2);
+        cand[nc++] = xasprintf("/usr/lib/debug/.build-id/%.2s/%s.debug", hex, rest);
+        const char *home = getenv("HOME");
+        if (home && *home) {
+            cand[nc++] = xasprintf("%s/.debug/.build-id/%.2s/%s/debug", home, hex, rest);
+            cand[nc++] = xasprintf("%s/.debug/.build-id/%.2s/%s/elf", home, hex, rest);
+        }
+        const char *dc = getenv("DEBUGINFOD_CACHE_PATH"), *xdg = getenv("XDG_CACHE_HOME");
+        if (dc && *dc)
+            cand[nc++] = xasprintf("%s/%s/debuginfo", dc, hex);
+        else if (xdg && *xdg)
+            cand[nc++] = xasprintf("%s/debuginfod_client/%s/debuginfo", xdg, hex);
+        else if (home && *home)
+            cand[nc++] = xasprintf("%s/.cache/debuginfod_client/%s/debuginfo", home, hex);
     }
     GElf_Shdr sh;
     Elf_Scn *scn = find_section(d->elf, ".gnu_debuglink", &sh);
@@ -623,37 +759,16 @@ static Elf *open_debug_file(struct dso *d, void **map, size_t *maplen, char **wh
         }
     }
     Elf *found = NULL;
-    for (int i = 0; i < nc && !found; i++) {
-        if (strcmp(cand[i], d->path) == 0)
-            continue;
-        struct stat st;
-        int fd = fileutil_open_regular(cand[i], &st);
-        if (fd < 0)
-            continue;
-        void *m = MAP_FAILED;
-        if (st.st_size > 0)
-            m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-        close(fd);
-        if (m == MAP_FAILED)
-            continue;
-        Elf *e = elf_memory(m, (size_t)st.st_size);
-        uint8_t bid[20];
-        size_t bl = e ? read_build_id(e, bid) : 0;
-        /* A debug file for another build would name the wrong functions. */
-        if (e && elf_kind(e) == ELF_K_ELF &&
-            (!d->build_id_size || (bl == d->build_id_size && !memcmp(bid, d->build_id, bl)))) {
-            *map = m;
-            *maplen = (size_t)st.st_size;
+    for (int i = 0; i < nc && !found; i++)
+        if ((found = try_debug_file(d, cand[i], map, maplen)))
             *where = xstrdup(cand[i]);
-            found = e;
-            break;
-        }
-        if (e)
-            elf_end(e);
-        munmap(m, (size_t)st.st_size);
-    }
     for (int i = 0; i < nc; i++)
         free(cand[i]);
+    if (!found && hex[0] && fetch) {
+        const char *got = fetch_debuginfo(d, hex);
+        if (got && (found = try_debug_file(d, got, map, maplen)))
+            *where = xstrdup(got);
+    }
     return found;
 }
 
@@ -670,7 +785,7 @@ static void load_symbols(struct dso *d)
         void *map = NULL;
         size_t len = 0;
         char *where = NULL;
-        Elf *dbg = open_debug_file(d, &map, &len, &where);
+        Elf *dbg = open_debug_file(d, true, &map, &len, &where);
         if (dbg && add_symbols(d, dbg, SHT_SYMTAB)) {
             d->sym_source = where;
             where = NULL;
@@ -738,11 +853,12 @@ int dso_find_symbol(struct dso *d, const char *name, uint64_t *vaddr, uint64_t *
     if (find_in_table(d->elf, SHT_DYNSYM, name, vaddr, size) == 0 ||
         find_in_table(d->elf, SHT_SYMTAB, name, vaddr, size) == 0)
         return 0;
-    /* static names (f.cold) of a stripped file are in its debug file */
+    /* static names (f.cold) of a stripped file are in its debug file (one
+     * at hand: this looks in every library, it must not fetch for each) */
     void *map = NULL;
     size_t len = 0;
     char *where = NULL;
-    Elf *dbg = open_debug_file(d, &map, &len, &where);
+    Elf *dbg = open_debug_file(d, false, &map, &len, &where);
     int rc = dbg ? find_in_table(dbg, SHT_SYMTAB, name, vaddr, size) : -1;
     free(where);
     if (dbg) {

@@ -275,6 +275,11 @@ static void resolve_pending(struct symbols *s, uint32_t pid)
     }
 }
 
+void symbols_set_progress_fd(struct symbols *s, int fd)
+{
+    dso_cache_set_progress_fd(s->dsos, fd);
+}
+
 uint64_t symbols_jit_unnamed(const struct symbols *s)
 {
     return s->jit_unnamed;
