@@ -235,3 +235,46 @@ else
     echo
     echo "CPython: $PY not installed, skipped"
 fi
+
+# JIT code in the default (DWARF) mode: the share of samples whose stack
+# reaches _start through JIT frames, and tprof's CPU per sample, under tprof
+# and under perf record --call-graph=dwarf (its perf script read back by
+# tprof convert), for node --perf-basic-prof and python3.12 -X perf (pyenv's,
+# when present). perf's unwinder stops at the first frame without CFI.
+JS="$TMP/jit.js"
+cat >"$JS" <<'JSEOF'
+function fib(n) { return n < 2 ? n : fib(n - 1) + fib(n - 2); }
+const end = Date.now() + 3000;
+let t = 0;
+while (Date.now() < end) t += fib(22);
+console.log(t > 0 ? "ok" : "no");
+JSEOF
+JPY="$TMP/jit.py"
+printf 'import time\ndef fib(n): return n if n < 2 else fib(n-1) + fib(n-2)\nend = time.time() + 3\nwhile time.time() < end: fib(18)\n' >"$JPY"
+P12=$(ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.12.*/bin/python3.12 2>/dev/null | sort -V | tail -1)
+rooted() {
+    awk '{ n = $NF; t += n; split($0, a, ";"); if (a[2] == "_start") r += n }
+         END { printf "%.1f%%", t ? 100 * r / t : 0 }' "$1"
+}
+echo
+echo "JIT code, default mode, 3 s: stacks that reach _start (tprof CPU per sample)"
+for job in "node --perf-basic-prof|node --perf-basic-prof $JS" "python3.12 -X perf|$P12 -X perf $JPY"; do
+    label=${job%%|*} cmd=${job#*|}
+    if [ "$label" = "python3.12 -X perf" ] && [ -z "$P12" ]; then
+        printf "  %-24s skipped: no pyenv CPython 3.12\n" "$label"
+        continue
+    fi
+    if ! command -v "${cmd%% *}" >/dev/null 2>&1; then
+        printf "  %-24s skipped: %s not installed\n" "$label" "${cmd%% *}"
+        continue
+    fi
+    # shellcheck disable=SC2086 # the command is words
+    "$ROOT/tprof" --python off -o "$TMP/jit.folded" -- $cmd >/dev/null 2>"$TMP/jit.err"
+    us=$(tail -1 "$TMP/jit.err" | sed -n 's/.*s, \([0-9]*\) on-CPU samples .*tprof CPU \([0-9.]*\) s.*/\1 \2/p' |
+        awk '{ printf "%.1f", 1e6 * $2 / $1 }')
+    # shellcheck disable=SC2086
+    perf record -q -F 999 --call-graph=dwarf -o "$TMP/jit.data" -- $cmd >/dev/null 2>&1
+    perf script -i "$TMP/jit.data" 2>/dev/null | "$ROOT/tprof" convert - -o "$TMP/jitperf.folded" >/dev/null 2>&1
+    printf "  %-24s tprof %s (%s us/sample), perf record %s\n" "$label" \
+        "$(rooted "$TMP/jit.folded")" "$us" "$(rooted "$TMP/jitperf.folded")"
+done
