@@ -55,7 +55,8 @@ struct pid_jit {
     struct perfmap *pm;
     struct jitdump *jd;
     bool warned_pm, warned_jd;
-    bool tramp_searched;
+    size_t tramp_maps; /* the mappings when last searched (a search that
+                          found nothing is done again when they change) */
     const uint8_t *tramp; /* the template's bytes, in its dso's image */
     size_t tramp_len;
     size_t tramp_ret; /* the offset after its call instruction, or 0 */
@@ -457,9 +458,9 @@ static struct symref *resolve_jit(struct symbols *s, uint32_t pid, uint64_t ip)
  * the interpreter's file, tells the unwinder what each copy does. */
 static void find_trampoline(struct symbols *s, struct pid_jit *p)
 {
-    p->tramp_searched = true;
     size_t n;
     const struct map *m = maps_all(s->maps, p->pid, &n);
+    p->tramp_maps = n;
     const struct dso *seen = NULL;
     for (size_t i = 0; i < n; i++) {
         struct dso *d = m[i].dso;
@@ -500,7 +501,8 @@ int symbols_unwind_code(void *ctx, uint32_t pid, uint64_t ip, bool ret_addr, uin
     if (!m || m->kind != MAPPING_ANON)
         return -1;
     struct pid_jit *p = pid_jit(s, pid);
-    if (!p->tramp_searched)
+    size_t nmaps;
+    if (!p->tramp && (maps_all(s->maps, pid, &nmaps), nmaps != p->tramp_maps))
         find_trampoline(s, p);
     if (!p->tramp)
         return -1;
@@ -509,10 +511,10 @@ int symbols_unwind_code(void *ctx, uint32_t pid, uint64_t ip, bool ret_addr, uin
         /* (a perf map or jitdump names each copy with the template's size) */
         if (fsize != p->tramp_len)
             return -1;
-    } else if (ret_addr && p->tramp_ret) {
+    } else if (ret_addr && p->tramp_ret && p->jd) {
         /* Not named yet (python -X perf_jit buffers its jitdump): in a
-         * Python process, a return address into unnamed anonymous code is
-         * a trampoline's, just after its one call. */
+         * Python process writing a jitdump, a return address into unnamed
+         * anonymous code is a trampoline's, just after its one call. */
         fs = ip - p->tramp_ret;
     } else {
         return -1;
