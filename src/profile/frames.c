@@ -122,6 +122,25 @@ static inline uint32_t hash_name(const char *name, size_t len, bool *dirty)
     return (uint32_t)(h ^ (h >> 31));
 }
 
+/* NAME[0..LEN) as folded output can carry it, into OUT (LEN + 9 bytes at
+ * least): ';' becomes ':', control characters spaces, trailing spaces go,
+ * and nothing left is "[unknown]". Its length. */
+static size_t clean_name(const char *name, size_t len, char *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)name[i];
+        out[n++] = (char)(ch == ';' ? ':' : ch < 0x20 || ch == 0x7f ? ' ' : ch);
+    }
+    while (n > 0 && out[n - 1] == ' ')
+        n--;
+    if (n == 0) {
+        memcpy(out, "[unknown]", 9);
+        n = 9;
+    }
+    return n;
+}
+
 uint32_t frames_intern(struct frames *fr, const char *name, size_t len, enum frame_kind kind,
                        const char *module)
 {
@@ -131,17 +150,7 @@ uint32_t frames_intern(struct frames *fr, const char *name, size_t len, enum fra
     if (dirty) {
         VEC_RESERVE(fr->scratch, len + 16);
         char *c = fr->scratch.v;
-        size_t n = 0;
-        for (size_t i = 0; i < len; i++) {
-            unsigned char ch = (unsigned char)name[i];
-            c[n++] = (char)(ch == ';' ? ':' : ch < 0x20 || ch == 0x7f ? ' ' : ch);
-        }
-        while (n > 0 && c[n - 1] == ' ')
-            n--;
-        if (n == 0) {
-            memcpy(c, "[unknown]", 9);
-            n = 9;
-        }
+        size_t n = clean_name(name, len, c);
         name = c;
         len = n;
         hv = hash_name(name, len, &dirty);
@@ -196,20 +205,9 @@ bool frames_rename(struct frames *fr, uint32_t id, const char *name)
         prev = e;
     if (!e || e->alt || prev)
         return false; /* (only a frame alone with its name is renamed) */
-    /* (cleaned as frames_intern cleans) */
     size_t len = strlen(name);
     char *c = xmalloc(len + 10);
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)name[i];
-        c[n++] = (char)(ch == ';' ? ':' : ch < 0x20 || ch == 0x7f ? ' ' : ch);
-    }
-    while (n > 0 && c[n - 1] == ' ')
-        n--;
-    if (n == 0) {
-        memcpy(c, "[unknown]", 9);
-        n = 9;
-    }
+    size_t n = clean_name(name, len, c);
     c[n] = '\0';
     HASH_DEL(fr->by_name[k], e);
     struct frame_entry *ne = xmalloc(sizeof(*ne) + n + 1);

@@ -27,6 +27,7 @@
 
 #include "tprof/fileutil.h"
 #include "tprof/jitdump.h"
+#include "tprof/jittab.h"
 #include "tprof/xalloc.h"
 
 #define JITDUMP_MAGIC 0x4A695444u
@@ -37,12 +38,6 @@
 
 enum { JIT_CODE_LOAD = 0, JIT_CODE_MOVE = 1 };
 
-struct entry {
-    uint64_t start, end;
-    size_t seq;
-    char *name;
-};
-
 struct jitdump {
     char *path;
     struct jit_trust trust;
@@ -50,9 +45,7 @@ struct jitdump {
     bool have_header;
     uint64_t off; /* where the next record starts */
     off_t seen_size;
-    size_t seq;
-    bool sorted;
-    VEC(struct entry) v;
+    struct jittab tab;
     char error[PATH_MAX + 128];
 };
 
@@ -97,21 +90,12 @@ static uint64_t u64_at(const uint8_t *p)
     return v;
 }
 
-static void add(struct jitdump *jd, uint64_t start, uint64_t size, const char *name, size_t len)
-{
-    struct entry e = {start, start + size, jd->seq++, xstrndup(name, len)};
-    VEC_PUSH(jd->v, e);
-    jd->sorted = false;
-}
-
 static void stop(struct jitdump *jd, const char *why, uint64_t off)
 {
     snprintf(jd->error, sizeof(jd->error), "stopped reading %s at byte %llu: %s", jd->path,
              (unsigned long long)off, why);
     jd->refused = true;
 }
-
-static const struct entry *find(struct jitdump *jd, uint64_t addr);
 
 /* Read the records from jd->off to the end of SRC; the count read. */
 static size_t parse(struct jitdump *jd, const struct source *src)
@@ -171,17 +155,17 @@ static size_t parse(struct jitdump *jd, const struct source *src)
                 stop(jd, "bad code-load record", jd->off);
                 break;
             }
-            add(jd, addr, size, name, len < PERFMAP_MAX_NAME ? len : PERFMAP_MAX_NAME);
+            jittab_add(&jd->tab, addr, size, name, len < PERFMAP_MAX_NAME ? len : PERFMAP_MAX_NAME);
         } else if (id == JIT_CODE_MOVE) {
             if (blen < MOVE_FIXED || !read_at(src, jd->off + RECORD_HEADER, body, MOVE_FIXED)) {
                 stop(jd, "short code-move record", jd->off);
                 break;
             }
             uint64_t from = u64_at(body + 16), to = u64_at(body + 24), size = u64_at(body + 32);
-            const struct entry *e = find(jd, from);
+            const struct jit_entry *e = jittab_find(&jd->tab, from);
             if (size > 0 && to + size >= to && e && e->start == from) {
                 char *name = xstrdup(e->name);
-                add(jd, to, size, name, strlen(name));
+                jittab_add(&jd->tab, to, size, name, strlen(name));
                 free(name);
             }
         }
@@ -190,36 +174,6 @@ static size_t parse(struct jitdump *jd, const struct source *src)
     }
     free(body);
     return n;
-}
-
-static int cmp_entry(const void *a, const void *b)
-{
-    const struct entry *x = a, *y = b;
-    if (x->start != y->start)
-        return x->start < y->start ? -1 : 1;
-    return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-static const struct entry *find(struct jitdump *jd, uint64_t addr)
-{
-    if (!jd->sorted) {
-        VEC_SORT(jd->v, cmp_entry);
-        jd->sorted = true;
-    }
-    size_t lo = 0, hi = jd->v.n;
-    while (lo < hi) { /* first entry starting above ADDR */
-        size_t mid = (lo + hi) / 2;
-        if (jd->v.v[mid].start <= addr)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    /* Code is reloaded and moved: the latest entry at a start sorts last, and
-     * an earlier, longer one may still cover ADDR; look back a little. */
-    for (size_t i = lo; i > 0 && lo - i < 8; i--)
-        if (addr >= jd->v.v[i - 1].start && addr < jd->v.v[i - 1].end)
-            return &jd->v.v[i - 1];
-    return NULL;
 }
 
 static void load(struct jitdump *jd)
@@ -249,7 +203,6 @@ struct jitdump *jitdump_new(const char *path, const struct jit_trust *trust)
     jd->path = xstrdup(path);
     jd->trust = trust ? *trust : (struct jit_trust){(uid_t)-1, false};
     jd->seen_size = -1;
-    jd->sorted = true;
     load(jd);
     return jd;
 }
@@ -258,9 +211,7 @@ void jitdump_free(struct jitdump *jd)
 {
     if (!jd)
         return;
-    for (size_t i = 0; i < jd->v.n; i++)
-        free(jd->v.v[i].name);
-    VEC_FREE(jd->v);
+    jittab_free(&jd->tab);
     free(jd->path);
     free(jd);
 }
@@ -278,18 +229,12 @@ size_t jitdump_parse(struct jitdump *jd, const uint8_t *buf, size_t len)
 
 const char *jitdump_find(struct jitdump *jd, uint64_t addr, uint64_t *start, uint64_t *size)
 {
-    const struct entry *e = find(jd, addr);
+    const struct jit_entry *e = jittab_find(&jd->tab, addr);
     if (!e) {
         load(jd);
-        e = find(jd, addr);
+        e = jittab_find(&jd->tab, addr);
     }
-    if (!e)
-        return NULL;
-    if (start)
-        *start = e->start;
-    if (size)
-        *size = e->end - e->start;
-    return e->name;
+    return jittab_answer(e, start, size);
 }
 
 const char *jitdump_error(const struct jitdump *jd)

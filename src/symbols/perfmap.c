@@ -17,20 +17,15 @@
 #include <unistd.h>
 
 #include "tprof/fileutil.h"
+#include "tprof/jittab.h"
 #include "tprof/perfmap.h"
 #include "tprof/xalloc.h"
-
-struct entry {
-    uint64_t start, end;
-    size_t seq; /* line number: of two entries at one start, the later wins */
-    char *name;
-};
 
 struct perfmap {
     char *path;
     struct jit_trust trust;
     off_t read_size;
-    VEC(struct entry) v;
+    struct jittab tab;
     char error[PATH_MAX + 128];
 };
 
@@ -49,14 +44,6 @@ int perfmap_parse_line(const char *line, uint64_t *start, uint64_t *size, const 
     *size = z;
     *name = end + 1;
     return 0;
-}
-
-static int cmp_entry(const void *a, const void *b)
-{
-    const struct entry *x = a, *y = b;
-    if (x->start != y->start)
-        return x->start < y->start ? -1 : 1;
-    return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 bool jit_file_trusted(const char *path, const struct stat *st, const struct jit_trust *t,
@@ -92,9 +79,7 @@ static void load(struct perfmap *pm)
         close(fd);
         return;
     }
-    for (size_t i = 0; i < pm->v.n; i++)
-        free(pm->v.v[i].name);
-    pm->v.n = 0;
+    jittab_clear(&pm->tab);
     char *line = NULL;
     size_t cap = 0;
     ssize_t len;
@@ -105,14 +90,12 @@ static void load(struct perfmap *pm)
         const char *name;
         if (perfmap_parse_line(line, &s, &z, &name) == 0) {
             /* (a runaway name is cut: it labels a frame, nothing more) */
-            struct entry e = {s, s + z, pm->v.n, xstrndup(name, PERFMAP_MAX_NAME)};
-            VEC_PUSH(pm->v, e);
+            jittab_add(&pm->tab, s, z, name, strnlen(name, PERFMAP_MAX_NAME));
         }
     }
     free(line);
     fclose(f);
     /* Later entries for the same start win (code can be recompiled). */
-    VEC_SORT(pm->v, cmp_entry);
     pm->read_size = st.st_size;
 }
 
@@ -130,45 +113,19 @@ void perfmap_free(struct perfmap *pm)
 {
     if (!pm)
         return;
-    for (size_t i = 0; i < pm->v.n; i++)
-        free(pm->v.v[i].name);
-    VEC_FREE(pm->v);
+    jittab_free(&pm->tab);
     free(pm->path);
     free(pm);
 }
 
-static const struct entry *find(struct perfmap *pm, uint64_t addr)
-{
-    size_t lo = 0, hi = pm->v.n;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (pm->v.v[mid].start <= addr)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    /* Entries may overlap (recompiled code): look back a little. */
-    for (size_t i = lo; i > 0 && lo - i < 8; i--) {
-        if (addr >= pm->v.v[i - 1].start && addr < pm->v.v[i - 1].end)
-            return &pm->v.v[i - 1];
-    }
-    return NULL;
-}
-
 const char *perfmap_find(struct perfmap *pm, uint64_t addr, uint64_t *start, uint64_t *size)
 {
-    const struct entry *e = find(pm, addr);
+    const struct jit_entry *e = jittab_find(&pm->tab, addr);
     if (!e) {
         load(pm);
-        e = find(pm, addr);
+        e = jittab_find(&pm->tab, addr);
     }
-    if (!e)
-        return NULL;
-    if (start)
-        *start = e->start;
-    if (size)
-        *size = e->end - e->start;
-    return e->name;
+    return jittab_answer(e, start, size);
 }
 
 const char *perfmap_lookup(struct perfmap *pm, uint64_t addr)
