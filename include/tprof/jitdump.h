@@ -22,6 +22,10 @@ const char *jitdump_path(const struct jitdump *jd);
 /* Name of the code covering ADDR, or NULL; START and SIZE (either may be
  * NULL) get its extent. Valid until the next lookup. */
 const char *jitdump_find(struct jitdump *jd, uint64_t addr, uint64_t *start, uint64_t *size);
+/* The two halves of jitdump_find, for many lookups after one read: read
+ * what was added since, and look up what has been read. */
+void jitdump_refresh(struct jitdump *jd);
+const char *jitdump_lookup(struct jitdump *jd, uint64_t addr, uint64_t *start, uint64_t *size);
 
 /* Why the file was not used, or stopped being read ("" when fine). */
 const char *jitdump_error(const struct jitdump *jd);

@@ -16,10 +16,12 @@ struct jit_trust {
     bool any;
 };
 
-/* Whether the file PATH, with ST from its open descriptor, is trusted under
- * T (NULL: root and the current user only); when not, ERR says why. */
-bool jit_file_trusted(const char *path, const struct stat *st, const struct jit_trust *t,
-                      char *err, size_t errlen);
+/* Open the JIT file PATH to read it again when its size is no longer SEEN
+ * (-1: never read): a descriptor, with ST its stat. -1 when it is absent,
+ * not a regular file, or unchanged; -2 when it is not trusted under T (NULL:
+ * root and the current user only), ERR then saying why (ST still set). */
+int jit_file_open(const char *path, off_t seen, const struct jit_trust *t, struct stat *st,
+                  char *err, size_t errlen);
 
 struct perfmap;
 

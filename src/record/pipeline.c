@@ -155,7 +155,6 @@ const char *pipeline_jit_hint(const char *comm)
         const char *prefix, *hint;
     } runtimes[] = {
         {"node", "node: add --perf-basic-prof, or --perf-prof for a jitdump"},
-        {"python3", "python 3.12+: add -X perf, or -X perf_jit on 3.13"},
         {"python", "python 3.12+: add -X perf, or -X perf_jit on 3.13"},
         {"beam", "erlang: add +JPperf true"},
         {"erl", "erlang: add +JPperf true"},

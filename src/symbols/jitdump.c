@@ -181,16 +181,12 @@ static void load(struct jitdump *jd)
     if (jd->refused)
         return;
     struct stat st;
-    if (stat(jd->path, &st) < 0 || st.st_size == jd->seen_size)
-        return;
-    int fd = fileutil_open_regular(jd->path, &st);
+    int fd = jit_file_open(jd->path, jd->seen_size, &jd->trust, &st, jd->error,
+                           sizeof(jd->error));
+    if (fd == -2)
+        jd->refused = true;
     if (fd < 0)
         return;
-    if (!jit_file_trusted(jd->path, &st, &jd->trust, jd->error, sizeof(jd->error))) {
-        jd->refused = true;
-        close(fd);
-        return;
-    }
     jd->seen_size = st.st_size;
     struct source src = {fd, NULL, (uint64_t)st.st_size};
     parse(jd, &src);
@@ -225,6 +221,16 @@ size_t jitdump_parse(struct jitdump *jd, const uint8_t *buf, size_t len)
 {
     struct source src = {-1, buf, len};
     return parse(jd, &src);
+}
+
+void jitdump_refresh(struct jitdump *jd)
+{
+    load(jd);
+}
+
+const char *jitdump_lookup(struct jitdump *jd, uint64_t addr, uint64_t *start, uint64_t *size)
+{
+    return jittab_answer(jittab_find(&jd->tab, addr), start, size);
 }
 
 const char *jitdump_find(struct jitdump *jd, uint64_t addr, uint64_t *start, uint64_t *size)

@@ -46,34 +46,36 @@ int perfmap_parse_line(const char *line, uint64_t *start, uint64_t *size, const 
     return 0;
 }
 
-bool jit_file_trusted(const char *path, const struct stat *st, const struct jit_trust *t,
-                      char *err, size_t errlen)
+int jit_file_open(const char *path, off_t seen, const struct jit_trust *t, struct stat *st,
+                  char *err, size_t errlen)
 {
+    if (stat(path, st) < 0 || st->st_size == seen)
+        return -1;
+    /* (opened without blocking and checked on the descriptor: the program
+     * may put a FIFO or a link to a device there) */
+    int fd = fileutil_open_regular(path, st);
+    if (fd < 0)
+        return -1;
     if (st->st_uid == 0 || st->st_uid == geteuid() || (t && t->any) ||
         (t && t->owner != (uid_t)-1 && st->st_uid == t->owner))
-        return true;
+        return fd;
+    close(fd);
     snprintf(err, errlen,
              "ignoring %s: owned by uid %u, not the program's user, you or root "
              "(--jit-any-owner trusts it)",
              path, (unsigned)st->st_uid);
-    return false;
+    return -2;
 }
 
 static void load(struct perfmap *pm)
 {
     struct stat st;
-    if (stat(pm->path, &st) < 0 || st.st_size == pm->read_size)
-        return;
-    /* (opened without blocking and checked on the descriptor: the program
-     * may put a FIFO or a link to a device there) */
-    int fd = fileutil_open_regular(pm->path, &st);
+    int fd = jit_file_open(pm->path, pm->read_size, &pm->trust, &st, pm->error,
+                           sizeof(pm->error));
+    if (fd == -2)
+        pm->read_size = st.st_size;
     if (fd < 0)
         return;
-    if (!jit_file_trusted(pm->path, &st, &pm->trust, pm->error, sizeof(pm->error))) {
-        pm->read_size = st.st_size;
-        close(fd);
-        return;
-    }
     FILE *f = fdopen(fd, "r");
     if (!f) {
         close(fd);

@@ -258,14 +258,20 @@ static const char *jit_find(struct symbols *s, uint32_t pid, uint64_t ip, uint64
  * when PID is 0). */
 static void resolve_pending(struct symbols *s, uint32_t pid)
 {
+    /* each dump read once, however many addresses wait on it */
+    struct pid_jit *p, *ptmp;
+    HASH_ITER(hh, s->jits, p, ptmp)
+    {
+        if (p->jd && (!pid || p->pid == pid))
+            jitdump_refresh(p->jd);
+    }
     struct pending_jit *q, *tmp;
     HASH_ITER(hh, s->pending, q, tmp)
     {
         if (pid && q->key.pid != pid)
             continue;
-        struct pid_jit *p;
         HASH_FIND(hh, s->jits, &q->key.pid, sizeof(q->key.pid), p);
-        const char *name = p && p->jd ? jitdump_find(p->jd, q->key.addr, NULL, NULL) : NULL;
+        const char *name = p && p->jd ? jitdump_lookup(p->jd, q->key.addr, NULL, NULL) : NULL;
         if (!name)
             continue;
         free((char *)q->ref->name);
