@@ -187,6 +187,20 @@ enum {
 enum subcmd { SUB_VIEW, SUB_REPORT, SUB_CONVERT, SUB_DIFF };
 
 /* tprof view|report|convert [OPTIONS] FILE, tprof diff [OPTIONS] BEFORE AFTER */
+/* The viewer on PATH, compared with BEFORE when not NULL, with the view
+ * options of R. */
+static int view_with(const struct report_opts *r, const char *path, const char *before)
+{
+    struct view_opts vo = {.path = path,
+                           .before = before,
+                           .absolute = r->absolute,
+                           .imp = r->imp,
+                           .focus = r->focus,
+                           .hide = r->hide,
+                           .invert = r->invert};
+    return cmd_view(&vo);
+}
+
 static int main_subcommand(int argc, char **argv, enum subcmd sub)
 {
     static const struct option longopts[] = {
@@ -379,16 +393,8 @@ static int main_subcommand(int argc, char **argv, enum subcmd sub)
         if (!out && (normalize || strip_hex))
             return usage_error("%s--normalize and --strip-hex shape 'tprof diff -o OUT.folded'",
                                "");
-        if (!out) {
-            struct view_opts vo = {.path = argv[optind + 1],
-                                   .before = argv[optind],
-                                   .absolute = r.absolute,
-                                   .imp = r.imp,
-                                   .focus = r.focus,
-                                   .hide = r.hide,
-                                   .invert = r.invert};
-            return cmd_view(&vo);
-        }
+        if (!out)
+            return view_with(&r, argv[optind + 1], argv[optind]);
         struct diff_opts d = {.before = argv[optind], .after = argv[optind + 1], .out = out,
                               .imp = r.imp, .normalize = normalize, .strip_hex = strip_hex,
                               .absolute = r.absolute};
@@ -420,13 +426,7 @@ static int main_subcommand(int argc, char **argv, enum subcmd sub)
             r.min_percent = r.mode == REPORT_TREE ? 1.0 : 0.0;
         return cmd_report(&r);
     }
-    struct view_opts vo = {.path = r.path,
-                           .absolute = r.absolute,
-                           .imp = r.imp,
-                           .focus = r.focus,
-                           .hide = r.hide,
-                           .invert = r.invert};
-    return cmd_view(&vo);
+    return view_with(&r, r.path, NULL);
 }
 
 int main(int argc, char **argv)
