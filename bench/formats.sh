@@ -21,6 +21,23 @@ measure() {
     cat "$TMP/$name.time"
 }
 
+# row LABEL SECONDS KIB [NOTE]: one line of the table, NOTE in parentheses
+row() {
+    printf "  %-44s %6.2f s  peak %4.0f MB%s\n" "$1" "$2" "$(echo "$3" | awk '{print $1 / 1024}')" \
+        "${4:+  ($4)}"
+}
+# ratio A B: A / B, one decimal
+ratio() { echo "$1 $2" | awk '{printf "%.1f", $1 / $2}'; }
+# same WHAT A B UNIT: whether files A and B hold the same, else how many
+# lines differ
+same() {
+    if cmp -s "$2" "$3"; then
+        echo "  $1: yes"
+    else
+        echo "  $1: NO ($(diff "$2" "$3" | grep -c '^[<>]') $4)"
+    fi
+}
+
 # The input: one second of the bench workload under perf (dwarf), its perf
 # script text repeated (each copy under its own PID) past 300 MB.
 if [ ! -s "$PS" ]; then
@@ -40,17 +57,12 @@ echo "perf script import, $PS ($(echo "$size" | awk '{printf "%.0f MB", $1 / 1e6
 cat "$PS" >/dev/null
 set -- $(measure tprof ./tprof convert "$PS" -o -) || exit 1
 tt=$1 tm=$2
-printf "  %-44s %6.2f s  peak %4.0f MB\n" "tprof convert (folded out)" "$tt" "$(echo "$tm" | awk '{print $1 / 1024}')"
+row "tprof convert (folded out)" "$tt" "$tm"
 if [ -n "$FG" ] && [ -f "$FG/stackcollapse-perf.pl" ]; then
     set -- $(measure script perl "$FG/stackcollapse-perf.pl" "$PS") || exit 1
     st=$1 sm=$2
-    printf "  %-44s %6.2f s  peak %4.0f MB  (tprof %.1fx faster)\n" "stackcollapse-perf.pl" "$st" \
-        "$(echo "$sm" | awk '{print $1 / 1024}')" "$(echo "$st $tt" | awk '{print $1 / $2}')"
-    if cmp -s "$TMP/tprof.out" "$TMP/script.out"; then
-        echo "  same stacks and counts: yes"
-    else
-        echo "  same stacks and counts: NO ($(diff "$TMP/tprof.out" "$TMP/script.out" | grep -c '^[<>]') lines differ)"
-    fi
+    row "stackcollapse-perf.pl" "$st" "$sm" "tprof $(ratio "$st" "$tt")x faster"
+    same "same stacks and counts" "$TMP/tprof.out" "$TMP/script.out" "lines differ"
 else
     echo "  stackcollapse-perf.pl: skipped (set FLAMEGRAPH_DIR to a FlameGraph checkout)"
 fi
@@ -73,23 +85,19 @@ if [ -s "$F" ]; then
     }
     set -- $(best3 report ./tprof report --top 10 --width 160 "$F") || exit 1
     rt=$1
-    printf "  %-44s %6.2f s  peak %4.0f MB  (best of 3)\n" "tprof report --top 10" "$rt" \
-        "$(echo "$2" | awk '{print $1 / 1024}')"
+    row "tprof report --top 10" "$rt" "$2" "best of 3"
     set -- $(best3 tsvg ./tprof convert "$F" -o "$TMP/t.svg") || exit 1
     vt=$1
-    printf "  %-44s %6.2f s  peak %4.0f MB  (best of 3; %s frames)\n" "tprof convert -o x.svg" "$vt" \
-        "$(echo "$2" | awk '{print $1 / 1024}')" "$(grep -c '<title>' "$TMP/t.svg")"
+    row "tprof convert -o x.svg" "$vt" "$2" "best of 3; $(grep -c '<title>' "$TMP/t.svg") frames"
     for f in json pb.gz; do
         set -- $(measure "t$f" ./tprof convert "$F" -o "$TMP/t.$f") || exit 1
-        printf "  %-44s %6.2f s  peak %4.0f MB  (%.0f MB)\n" "tprof convert -o x.$f" "$1" \
-            "$(echo "$2" | awk '{print $1 / 1024}')" "$(stat -c %s "$TMP/t.$f" | awk '{print $1 / 1e6}')"
+        row "tprof convert -o x.$f" "$1" "$2" \
+            "$(stat -c %s "$TMP/t.$f" | awk '{printf "%.0f MB", $1 / 1e6}')"
     done
     if [ -n "$FG" ] && [ -f "$FG/flamegraph.pl" ]; then
         set -- $(measure svg perl "$FG/flamegraph.pl" "$F") || exit 1
-        printf "  %-44s %6.2f s  peak %4.0f MB  (tprof report %.1fx, tprof's SVG %.1fx faster; %s frames)\n" \
-            "flamegraph.pl (SVG)" "$1" "$(echo "$2" | awk '{print $1 / 1024}')" \
-            "$(echo "$1 $rt" | awk '{print $1 / $2}')" "$(echo "$1 $vt" | awk '{print $1 / $2}')" \
-            "$(grep -c '<title>' "$TMP/svg.out")"
+        row "flamegraph.pl (SVG)" "$1" "$2" "tprof report $(ratio "$1" "$rt")x, tprof's SVG \
+$(ratio "$1" "$vt")x faster; $(grep -c '<title>' "$TMP/svg.out") frames"
     else
         echo "  flamegraph.pl: skipped (set FLAMEGRAPH_DIR to a FlameGraph checkout)"
     fi
@@ -110,26 +118,18 @@ if [ -s "$F" ]; then
     echo "comparing $F with $F2 ($(stat -c %s "$F2" | awk '{printf "%.0f MB", $1 / 1e6}')):"
     cat "$F" "$F2" >/dev/null
     set -- $(measure rdiff ./tprof report --diff --top 10 "$F" "$F2") || exit 1
-    printf "  %-44s %6.2f s  peak %4.0f MB\n" "tprof report --diff --top 10" "$1" \
-        "$(echo "$2" | awk '{print $1 / 1024}')"
+    row "tprof report --diff --top 10" "$1" "$2"
     set -- $(measure dsvg ./tprof diff "$F" "$F2" -o "$TMP/d.svg") || exit 1
-    printf "  %-44s %6.2f s  peak %4.0f MB  (%s frames)\n" "tprof diff -o x.svg" "$1" \
-        "$(echo "$2" | awk '{print $1 / 1024}')" "$(grep -c '<title>' "$TMP/d.svg")"
+    row "tprof diff -o x.svg" "$1" "$2" "$(grep -c '<title>' "$TMP/d.svg") frames"
     set -- $(measure dfold ./tprof diff "$F" "$F2" -o -) || exit 1
     dt=$1
-    printf "  %-44s %6.2f s  peak %4.0f MB\n" "tprof diff -o x.folded" "$dt" \
-        "$(echo "$2" | awk '{print $1 / 1024}')"
+    row "tprof diff -o x.folded" "$dt" "$2"
     if [ -n "$FG" ] && [ -f "$FG/difffolded.pl" ]; then
         set -- $(measure dpl perl "$FG/difffolded.pl" "$F" "$F2") || exit 1
-        printf "  %-44s %6.2f s  peak %4.0f MB  (tprof %.1fx faster)\n" "difffolded.pl" "$1" \
-            "$(echo "$2" | awk '{print $1 / 1024}')" "$(echo "$1 $dt" | awk '{print $1 / $2}')"
+        row "difffolded.pl" "$1" "$2" "tprof $(ratio "$1" "$dt")x faster"
         sort "$TMP/dfold.out" >"$TMP/a.sorted"
         sort "$TMP/dpl.out" >"$TMP/b.sorted"
-        if cmp -s "$TMP/a.sorted" "$TMP/b.sorted"; then
-            echo "  same lines: yes"
-        else
-            echo "  same lines: NO ($(diff "$TMP/a.sorted" "$TMP/b.sorted" | grep -c '^[<>]') differ)"
-        fi
+        same "same lines" "$TMP/a.sorted" "$TMP/b.sorted" "differ"
     else
         echo "  difffolded.pl: skipped (set FLAMEGRAPH_DIR to a FlameGraph checkout)"
     fi
