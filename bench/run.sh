@@ -278,3 +278,40 @@ for job in "node --perf-basic-prof|node --perf-basic-prof $JS" "python3.12 -X pe
     printf "  %-24s tprof %s (%s us/sample), perf record %s\n" "$label" \
         "$(rooted "$TMP/jit.folded")" "$us" "$(rooted "$TMP/jitperf.folded")"
 done
+
+# Inlined functions and source lines: tprof's CPU time for a 3 s run with
+# --no-inline, by default (inlined functions) and with --lines (mostly
+# once: DWARF opened, a debug file's decompressed, a unit indexed), and
+# the share of samples with an inlined frame; next to perf script's time
+# to write the same run's perf record with its inlined frames and without
+# (--no-inline), the reference for what DWARF lookups cost. The workloads:
+# the AMQP codec (C, -O2 -g), CPython 3.12 (pyenv: its libpython's DWARF)
+# and Debian's python3.11 (its debug file, compressed, when python3.11-dbg
+# is installed).
+PW="$ROOT/bench/pywork.py"
+echo
+echo "Inlined functions, 3 s runs: tprof CPU --no-inline / default / --lines; perf script with / without inlined frames"
+cpu_of() { tail -1 "$1" | sed -n 's/.*tprof CPU \([0-9.]*\) s.*/\1/p'; }
+for job in "amqp codec (C)|$ROOT/build/amqp-bench --naive --phase codec --seconds 3" \
+    "python3.12 (pyenv)|$P12 $PW 120000" "python3.11 (Debian)|/usr/bin/python3.11 $PW 120000"; do
+    label=${job%%|*} cmd=${job#*|}
+    if ! [ -x "${cmd%% *}" ]; then
+        printf "  %-22s skipped: %s not installed\n" "$label" "${cmd%% *}"
+        continue
+    fi
+    line=""
+    for o in --no-inline "-F 999" --lines; do # (999 Hz: the default)
+        # shellcheck disable=SC2086 # the options and the command are words
+        "$ROOT/tprof" $o --no-tui -o "$TMP/inl.folded" -- $cmd >/dev/null 2>"$TMP/inl.err"
+        line="$line${line:+ / }$(cpu_of "$TMP/inl.err") s"
+        [ "$o" = "-F 999" ] && share=$(awk '{ t += $NF } /_\[i\]/ { s += $NF }
+            END { printf "%.0f%%", t ? 100 * s / t : 0 }' "$TMP/inl.folded")
+    done
+    # shellcheck disable=SC2086
+    perf record -q -F 999 --call-graph=dwarf -o "$TMP/inl.data" -- $cmd >/dev/null 2>&1
+    t0=$(now); perf script -i "$TMP/inl.data" >/dev/null 2>&1; t1=$(now)
+    perf script --no-inline -i "$TMP/inl.data" >/dev/null 2>&1; t2=$(now)
+    printf "  %-22s tprof %s (%s of samples inlined); perf script %s s / %s s\n" "$label" "$line" \
+        "$share" "$(echo "$t0 $t1" | awk '{printf "%.2f", $2 - $1}')" \
+        "$(echo "$t1 $t2" | awk '{printf "%.2f", $2 - $1}')"
+done

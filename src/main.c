@@ -74,6 +74,12 @@ static const char usage_text[] =
     "                         'QUALNAME (FILE:FIRSTLINE)', in place of the eval\n"
     "                         loop's frames; off shows the interpreter's own\n"
     "      --python-lines     name Python frames by the line executing instead\n"
+    "      --lines            name frames by source line: 'encode_value (codec.c:212)'\n"
+    "                         for native code from its DWARF line table (the line\n"
+    "                         executing, or the call), Python frames as --python-lines\n"
+    "      --no-inline        no frames for inlined functions (by default a function\n"
+    "                         inlined into another is a frame of its own under its\n"
+    "                         caller, from DWARF, shown _[i] in folded output)\n"
     "      --jit-any-owner    believe JIT symbol files (/tmp/perf-PID.map, jit-PID.dump)\n"
     "                         whoever owns them (default: root, you, or the program's\n"
     "                         own user, as a file another user planted could lie)\n"
@@ -176,7 +182,7 @@ static int parse_double(const char *s, double min, double max, double *out)
 }
 
 enum {
-    OPT_STACK_SIZE = 256, OPT_MAX_DEPTH, OPT_REFRESH, OPT_DURATION, OPT_BACKEND, OPT_MODE, OPT_PYTHON, OPT_PYTHON_LINES, OPT_JIT_ANY_OWNER, OPT_THREADS, OPT_PID_ROOTS, OPT_NO_TUI, OPT_FOCUS,
+    OPT_STACK_SIZE = 256, OPT_MAX_DEPTH, OPT_REFRESH, OPT_DURATION, OPT_BACKEND, OPT_MODE, OPT_PYTHON, OPT_PYTHON_LINES, OPT_JIT_ANY_OWNER, OPT_NO_INLINE, OPT_LINES, OPT_THREADS, OPT_PID_ROOTS, OPT_NO_TUI, OPT_FOCUS,
     OPT_HIDE, OPT_INVERT, OPT_ICICLE, OPT_TREE, OPT_TOP, OPT_WIDTH, OPT_MIN_PERCENT,
     OPT_PS_PID, OPT_PS_TID, OPT_PS_KERNEL, OPT_PS_JIT, OPT_PS_ALL, OPT_PS_ADDRS, OPT_PS_EVENT,
     OPT_SS_PROFILE, OPT_PP_SAMPLE_TYPE,
@@ -447,6 +453,8 @@ int main(int argc, char **argv)
         {"python", required_argument, NULL, OPT_PYTHON},
         {"python-lines", no_argument, NULL, OPT_PYTHON_LINES},
         {"jit-any-owner", no_argument, NULL, OPT_JIT_ANY_OWNER},
+        {"no-inline", no_argument, NULL, OPT_NO_INLINE},
+        {"lines", no_argument, NULL, OPT_LINES},
         {"diff-base", required_argument, NULL, OPT_DIFF_BASE},
         {"pid", required_argument, NULL, 'p'},
         {"quiet", no_argument, NULL, 'q'},
@@ -540,6 +548,12 @@ int main(int argc, char **argv)
             break;
         case OPT_JIT_ANY_OWNER:
             o.jit_any_owner = true;
+            break;
+        case OPT_NO_INLINE:
+            o.no_inline = true;
+            break;
+        case OPT_LINES: /* (Python frames too) */
+            o.lines = o.python_lines = true;
             break;
         case OPT_REFRESH:
             if (parse_double(optarg, 0.1, 60, &o.refresh) < 0)

@@ -41,6 +41,8 @@ struct record_opts {
     bool python;          /* --python=on (default): splice CPython frames */
     bool python_lines;    /* --python-lines: name them by the line executing */
     bool jit_any_owner;   /* --jit-any-owner */
+    bool no_inline;       /* --no-inline: no inlined-function frames */
+    bool lines;           /* --lines: frames named by source line */
     const char *diff_base; /* --diff-base: a saved profile the live view compares to */
 };
 

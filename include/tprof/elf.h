@@ -64,4 +64,13 @@ const uint8_t *dso_bytes(struct dso *d, uint64_t vaddr, size_t len);
 int dso_find_section(struct dso *d, const char *name, uint64_t *vaddr, uint64_t *size);
 const char *dso_symbol_source(const struct dso *d);
 
+/* The DWARF of D (libdw), from the file itself or from its debug file
+ * (searched as for symbols); opened on first use, owned by D. NULL when
+ * there is none. */
+struct Dwarf;
+struct Dwarf *dso_dwarf(struct dso *d);
+/* Open the DWARF of the file at PATH now (a debug file's is decompressed),
+ * for the dsos of its build that come later. */
+void dso_cache_preload_dwarf(struct dso_cache *c, const char *path);
+
 #endif

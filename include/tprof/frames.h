@@ -12,6 +12,7 @@ enum frame_kind {
     FRAME_JIT,      /* folded suffix _[j] */
     FRAME_ROOT,     /* process / thread root (comm) */
     FRAME_PYTHON,   /* a Python function, "QUALNAME (FILE:LINE)" */
+    FRAME_INLINE,   /* a function inlined into its caller: folded suffix _[i] */
 };
 
 struct frame {
@@ -50,7 +51,8 @@ uint32_t frames_find(const struct frames *fr, const char *name, enum frame_kind 
 const struct frame *frames_get(const struct frames *fr, uint32_t id);
 size_t frames_count(const struct frames *fr);
 
-/* Suffix the folded format gives to frames of KIND ("_[k]", "_[j]" or ""). */
+/* Suffix the folded format gives to frames of KIND ("_[k]", "_[j]", "_[i]"
+ * or ""). */
 const char *frames_kind_suffix(enum frame_kind kind);
 
 #endif

@@ -24,6 +24,8 @@ struct pipeline_config {
     bool python;        /* splice CPython frames into the native stacks */
     bool python_lines;  /* name Python frames by the line executing */
     bool jit_any_owner; /* believe JIT symbol files of any owner */
+    bool inlined;       /* native frames expand into their inlined functions */
+    bool lines;         /* native frames named "NAME (FILE:LINE)" */
 };
 
 struct pipeline_stats {

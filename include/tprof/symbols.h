@@ -11,7 +11,7 @@
 #include "tprof/maps.h"
 #include "tprof/unwind.h"
 
-enum sym_kind { SYM_USER, SYM_KERNEL, SYM_JIT };
+enum sym_kind { SYM_USER, SYM_KERNEL, SYM_JIT, SYM_INLINE };
 
 /* A resolved function. Stable for the life of the symbols object; COOKIE is
  * free for the caller (tprof keeps the interned frame id there). */
@@ -29,6 +29,8 @@ struct symbols_opts {
     const char *perfmap_dir;   /* "/tmp" */
     const char *kallsyms_path; /* "/proc/kallsyms" */
     bool jit_any_owner;        /* believe perf maps and jitdumps of any owner */
+    bool inlined;              /* symbols_user_frames: the inlined functions too */
+    bool lines;                /* symbols_user_frames: "NAME (FILE:LINE)" */
 };
 
 struct symbols;
@@ -70,6 +72,21 @@ int symbols_unwind_code(void *ctx, uint32_t pid, uint64_t ip, bool ret_addr, uin
 /* Resolve a user address of PID. CALLER: IP is a return address, so the call
  * instruction is at IP-1 (false for the sampled leaf and signal frames). */
 struct symref *symbols_user(struct symbols *s, uint32_t pid, uint64_t ip, bool caller);
+/* The frames of a user address for the call tree, outermost first: its
+ * function (as symbols_user), then, with the inlined option, each function
+ * inlined there down to the one executing (SYM_INLINE), from DWARF; with the
+ * lines option each named "NAME (FILE:LINE)" by its source line (for the
+ * outer ones, the line of the inlined call). At most MAX (>= 1); a chain too
+ * long keeps the function and the innermost. Cached per address. */
+size_t symbols_user_frames(struct symbols *s, uint32_t pid, uint64_t ip, bool caller,
+                           struct symref **out, size_t max);
+/* Open the DWARF of the file at PATH now, before sampling, for its inlined
+ * functions and lines (a debug file's is decompressed: 0.1-0.2 s for
+ * libc's or python3.11's, a stall that would skew the samples it delays). */
+void symbols_preload_dwarf(struct symbols *s, const char *path);
+/* The DWARF of the file at PATH (NULL: none), as dso_dwarf. */
+struct Dwarf;
+struct Dwarf *symbols_dwarf(struct symbols *s, const char *path);
 /* Every mapping of PID (see maps_all). */
 const struct map *symbols_maps(struct symbols *s, uint32_t pid, size_t *n);
 /* Resolve a kernel address. */

@@ -712,7 +712,9 @@ int cmd_record(const struct record_opts *o)
                                   .pid_roots = o->pid_roots,
                                   .python = o->python,
                                   .python_lines = o->python_lines,
-                                  .jit_any_owner = o->jit_any_owner};
+                                  .jit_any_owner = o->jit_any_owner,
+                                  .inlined = !o->no_inline,
+                                  .lines = o->lines};
     u->pl = pipeline_new(&plc, u->prof);
     /* (a debug file fetched from debuginfod says so as it comes; the
      * viewer's screen is not for it) */

@@ -89,7 +89,11 @@ static void diff_cell(char *buf, size_t len, double v, bool absolute, bool sign)
 
 static const char *kind_mark(enum frame_kind k)
 {
-    return k == FRAME_KERNEL ? "[k]" : k == FRAME_JIT ? "[j]" : k == FRAME_PYTHON ? "[py]" : "";
+    return k == FRAME_KERNEL   ? "[k]"
+           : k == FRAME_JIT    ? "[j]"
+           : k == FRAME_INLINE ? "[i]"
+           : k == FRAME_PYTHON ? "[py]"
+                               : "";
 }
 
 /* tprof report --diff BEFORE AFTER: one row per function, the change of

@@ -327,6 +327,9 @@ uint32_t folded_intern_frame(struct frames *fr, const char *s, size_t n, const c
         } else if (s[n - 2] == 'j') {
             kind = FRAME_JIT;
             n -= 4;
+        } else if (s[n - 2] == 'i') {
+            kind = FRAME_INLINE;
+            n -= 4;
         }
     }
     if (kind == FRAME_USER && folded_is_python_name(s, n))

@@ -6,15 +6,16 @@
  * Written: one sample per stack of the tree (a node with self weight),
  * locations leaf first; a location and a function per frame, the function
  * named as the frame, its system_name as folded output names it (a
- * _[k]/_[j] suffix: kinds come back when read); a mapping per module, so
+ * _[k]/_[j]/_[i] suffix: kinds come back when read); a mapping per module, so
  * modules come back too. Samples are samples/count, or cpu/nanoseconds for
  * a profile in seconds (pstats).
  *
  * Read: the sample type asked for (--sample-type), else the file's
  * default, else the last, as go tool pprof does; each location expanded
  * into its lines, inlined functions first in the file and so last here
- * (callers first); a location with no line named after its mapping; time
- * units as seconds. Every id is looked up, every string index checked.
+ * (callers first), each line but the last a frame of kind inlined; a
+ * location with no line named after its mapping; time units as seconds.
+ * Every id is looked up, every string index checked.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -474,10 +475,17 @@ struct profile *pprof_read(const void *data, size_t len, const char *sample_type
             /* tprof's own files keep the kind in system_name's suffix */
             size_t nl = strlen(name), sl = strlen(sys);
             bool kind = sl == nl + 4 && strncmp(sys, name, nl) == 0 &&
-                        (strcmp(sys + nl, "_[k]") == 0 || strcmp(sys + nl, "_[j]") == 0);
+                        (strcmp(sys + nl, "_[k]") == 0 || strcmp(sys + nl, "_[j]") == 0 ||
+                         strcmp(sys + nl, "_[i]") == 0);
             const char *use = kind ? sys : *name ? name : sys;
-            loc_frames[i][l->n_line - 1 - k] =
-                folded_intern_frame(fr, *use ? use : "[unknown]", *use ? strlen(use) : 9, module);
+            uint32_t id;
+            if (k + 1 < l->n_line && !kind) /* a line before the last: inlined there */
+                id = frames_intern(fr, *use ? use : "[unknown]", *use ? strlen(use) : 9,
+                                   FRAME_INLINE, module);
+            else
+                id = folded_intern_frame(fr, *use ? use : "[unknown]", *use ? strlen(use) : 9,
+                                         module);
+            loc_frames[i][l->n_line - 1 - k] = id;
         }
         loc_nframes[i] = l->n_line;
     }

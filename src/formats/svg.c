@@ -100,7 +100,8 @@ static uint32_t hash(const char *s)
 }
 
 /* flamegraph.pl's palettes, the variation from the name (as its --hash):
- * hot for native code, orange kernel, green JIT, aqua Python. */
+ * hot for native code, orange kernel, green JIT, aqua Python, and for
+ * inlined functions its java palette's pale aqua. */
 static void color(const struct frame *f, int *r, int *g, int *b)
 {
     uint32_t h = hash(f->name);
@@ -111,6 +112,9 @@ static void color(const struct frame *f, int *r, int *g, int *b)
         break;
     case FRAME_JIT:
         *r = (int)(55 * v2), *g = 190 + (int)(50 * v1), *b = (int)(55 * v2);
+        break;
+    case FRAME_INLINE:
+        *r = 80 + (int)(60 * v1), *g = 205 + (int)(50 * v1), *b = 205 + (int)(50 * v1);
         break;
     case FRAME_PYTHON:
         *r = 50 + (int)(60 * v1), *g = 165 + (int)(55 * v1), *b = 165 + (int)(55 * v1);

@@ -275,6 +275,8 @@ const char *frames_kind_suffix(enum frame_kind kind)
         return "_[k]";
     case FRAME_JIT:
         return "_[j]";
+    case FRAME_INLINE:
+        return "_[i]";
     default:
         return "";
     }

@@ -135,7 +135,7 @@ void py_prepare(struct python *py, const char *path)
     if (!o || prepared_find(py, real, minor))
         return;
     struct py_prepared pr = {xstrdup(real), minor, false, *o};
-    pr.ok = py_offsets_from_dwarf(&pr.off, minor, real);
+    pr.ok = py_offsets_from_dwarf(&pr.off, minor, symbols_dwarf(py->sym, real));
     py->prepared = xrealloc(py->prepared, (py->nprepared + 1) * sizeof(*py->prepared));
     py->prepared[py->nprepared++] = pr;
 }
@@ -147,7 +147,7 @@ static bool offsets_from_dwarf(struct python *py, struct py_offsets *o, int mino
     char real[PATH_MAX];
     const struct py_prepared *pr = realpath(path, real) ? prepared_find(py, real, minor) : NULL;
     if (!pr)
-        return py_offsets_from_dwarf(o, minor, path);
+        return py_offsets_from_dwarf(o, minor, symbols_dwarf(py->sym, path));
     if (pr->ok)
         *o = pr->off;
     return pr->ok;

@@ -43,10 +43,12 @@ struct py_offsets {
 
 /* The built-in table for 3.MINOR, NULL when unknown. */
 const struct py_offsets *py_offsets_builtin(int minor);
-/* Fill O (version MINOR) from the DWARF of the interpreter file PATH, or
- * of its separate debug file (found by build-id, .gnu_debuglink); false
- * when there is none or a structure or field is missing. */
-bool py_offsets_from_dwarf(struct py_offsets *o, int minor, const char *path);
+/* Fill O (version MINOR) from DW, the DWARF of the interpreter file or of
+ * its separate debug file (dso_dwarf: the one symbols use for inlined
+ * functions, opened once); false when DW is NULL or a structure or field
+ * is missing. */
+struct Dwarf;
+bool py_offsets_from_dwarf(struct py_offsets *o, int minor, struct Dwarf *dw);
 /* 3.13+: fill O from the _Py_DebugOffsets block at the start of
  * _PyRuntime (BUF, LEN bytes); false when it is not one. */
 bool py_offsets_from_debug(struct py_offsets *o, const uint8_t *buf, size_t len);

@@ -12,7 +12,7 @@
  */
 #include <dwarf.h>
 #include <elfutils/libdw.h>
-#include <elfutils/libdwfl.h>
+#include <elfutils/libdw.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -363,21 +363,9 @@ static void find_structs(Dwarf *dw, Dwarf_Die found[S_COUNT], bool have[S_COUNT]
     }
 }
 
-static const Dwfl_Callbacks dwfl_callbacks = {
-    .find_elf = dwfl_build_id_find_elf,
-    .find_debuginfo = dwfl_standard_find_debuginfo,
-    .section_address = dwfl_offline_section_address,
-};
-
-bool py_offsets_from_dwarf(struct py_offsets *o, int minor, const char *path)
+bool py_offsets_from_dwarf(struct py_offsets *o, int minor, Dwarf *dw)
 {
-    Dwfl *dwfl = dwfl_begin(&dwfl_callbacks);
-    if (!dwfl)
-        return false;
     bool ok = false;
-    Dwfl_Module *mod = dwfl_report_offline(dwfl, "", path, -1);
-    Dwarf_Addr bias;
-    Dwarf *dw = mod ? dwfl_module_getdwarf(mod, &bias) : NULL;
     if (dw) {
         Dwarf_Die s[S_COUNT];
         bool have[S_COUNT] = {false};
@@ -494,6 +482,5 @@ bool py_offsets_from_dwarf(struct py_offsets *o, int minor, const char *path)
         }
 #undef M
     }
-    dwfl_end(dwfl);
     return ok;
 }

@@ -21,12 +21,16 @@
 #include "tprof/pipeline.h"
 #include "tprof/profile.h"
 #include "tprof/python.h"
+#include "tprof/srcinfo.h"
 #include "tprof/symbols.h"
 #include "tprof/unwind.h"
 #include "tprof/xalloc.h"
 
 /* Kernel frames kept per sample (perf's sample_max_stack is at most 127). */
 #define MAX_KERNEL_FRAMES 128
+/* Inlined-function frames per stack beyond its native frames: past them, a
+ * frame is its function alone. */
+#define INLINE_ROOM 512
 
 struct task {
     UT_hash_handle hh;
@@ -71,7 +75,8 @@ struct pipeline *pipeline_new(const struct pipeline_config *cfg, struct profile 
     struct pipeline *p = xcalloc(1, sizeof(*p));
     p->cfg = *cfg;
     p->prof = prof;
-    struct symbols_opts so = {.jit_any_owner = cfg->jit_any_owner};
+    struct symbols_opts so = {
+        .jit_any_owner = cfg->jit_any_owner, .inlined = cfg->inlined, .lines = cfg->lines};
     p->sym = symbols_new(&so);
     p->unw = unwind_new(symbols_unwind_find, p->sym);
     unwind_set_code(p->unw, symbols_unwind_code);
@@ -82,10 +87,33 @@ struct pipeline *pipeline_new(const struct pipeline_config *cfg, struct profile 
     p->frames = xcalloc(cfg->max_depth, sizeof(*p->frames));
     p->items_cap = (size_t)cfg->max_depth + PYTHON_MAX_FRAMES;
     p->items = xcalloc(p->items_cap, sizeof(*p->items));
-    p->stack_cap = p->items_cap + MAX_KERNEL_FRAMES + 3;
+    /* (and room for inlined functions: INLINE_ROOM of them per stack) */
+    p->stack_cap = p->items_cap + MAX_KERNEL_FRAMES + 3 + INLINE_ROOM;
     p->stack = xcalloc(p->stack_cap, sizeof(*p->stack));
     p->truncated_frame = PROFILE_NONE;
     return p;
+}
+
+/* The C library every program maps: tprof's own (the same file). */
+static bool own_libc(char *path, size_t len)
+{
+    FILE *f = fopen("/proc/self/maps", "re");
+    if (!f)
+        return false;
+    char line[4096 + 128];
+    bool found = false;
+    while (!found && fgets(line, sizeof(line), f)) {
+        char *slash = strchr(line, '/'), *nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        const char *base = slash ? strrchr(slash, '/') + 1 : "";
+        if (slash && strcmp(base, "libc.so.6") == 0 && strlen(slash) < len) {
+            snprintf(path, len, "%s", slash);
+            found = true;
+        }
+    }
+    fclose(f);
+    return found;
 }
 
 void pipeline_prepare(struct pipeline *p, bool kernel, const char *python_exe)
@@ -94,6 +122,14 @@ void pipeline_prepare(struct pipeline *p, bool kernel, const char *python_exe)
         symbols_load_kernel(p->sym);
     if (p->py && python_exe)
         python_prepare(p->py, python_exe);
+    /* DWARF with compressed sections (Debian's debug files) would be
+     * decompressed at a first sample, a stall of 0.1-0.2 s while the
+     * program runs on; the two most programs are sampled in, now */
+    char libc[4096];
+    if (own_libc(libc, sizeof(libc)))
+        symbols_preload_dwarf(p->sym, libc);
+    if (python_exe)
+        symbols_preload_dwarf(p->sym, python_exe);
 }
 
 void pipeline_free(struct pipeline *p)
@@ -253,9 +289,10 @@ static uint32_t task_root(struct pipeline *p, struct task *t)
 static uint32_t frame_of(struct pipeline *p, struct symref *s)
 {
     if (s->cookie == UINT32_MAX) {
-        enum frame_kind k = s->kind == SYM_KERNEL ? FRAME_KERNEL
-                            : s->kind == SYM_JIT  ? FRAME_JIT
-                                                  : FRAME_USER;
+        enum frame_kind k = s->kind == SYM_KERNEL   ? FRAME_KERNEL
+                            : s->kind == SYM_JIT    ? FRAME_JIT
+                            : s->kind == SYM_INLINE ? FRAME_INLINE
+                                                    : FRAME_USER;
         s->cookie = frames_intern(profile_frames(p->prof), s->name, strlen(s->name), k, s->module);
     }
     return s->cookie;
@@ -382,10 +419,16 @@ static void on_sample(struct pipeline *p, const struct perf_sample *s, uint64_t 
             continue;
         }
         const struct unwind_frame *f = &p->frames[it->native];
-        struct symref *ref = symbols_user(p->sym, s->pid, f->ip, !f->exact);
         if (i == 0)
-            complete = ref->entry;
-        p->stack[n++] = frame_of(p, ref);
+            complete = symbols_user(p->sym, s->pid, f->ip, !f->exact)->entry;
+        /* the function and what is inlined there, within the room left
+         * by the frames still to come */
+        struct symref *chain[SRCINFO_MAX];
+        size_t room = p->stack_cap - n - (ni - i - 1) - MAX_KERNEL_FRAMES - 1;
+        size_t nc = symbols_user_frames(p->sym, s->pid, f->ip, !f->exact, chain,
+                                        room < SRCINFO_MAX ? room : SRCINFO_MAX);
+        for (size_t k = 0; k < nc; k++)
+            p->stack[n++] = frame_of(p, chain[k]);
     }
     /* Kernel part (leaf first from the kernel), outermost first. */
     uint64_t nk = s->nr_kernel_ips < MAX_KERNEL_FRAMES ? s->nr_kernel_ips : MAX_KERNEL_FRAMES;

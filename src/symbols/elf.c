@@ -15,6 +15,7 @@
  * alias of __memmove_avx512_unaligned_erms), then byte order.
  */
 #include <elfutils/debuginfod.h>
+#include <elfutils/libdw.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -69,6 +70,20 @@ struct dso {
     bool syms_loaded;
     VEC(struct sym) syms;
     char *sym_source;
+    /* DWARF (inlined functions, source lines), opened on first use */
+    bool dw_tried;
+    Dwarf *dw; /* owned by the cache's dwarfs */
+};
+
+/* The DWARF of one build (or, without a build id, one path), shared by
+ * every dso of it: a debug file's DWARF is decompressed once. */
+struct dwarf_entry {
+    UT_hash_handle hh;
+    char *key;
+    Dwarf *dw;
+    Elf *elf;  /* a separate debug file's, or NULL */
+    void *map; /* its mapping */
+    size_t maplen;
 };
 
 /* A build id asked of debuginfod this run, and the answer. */
@@ -80,6 +95,7 @@ struct fetched {
 
 struct dso_cache {
     struct dso *by_key;
+    struct dwarf_entry *dwarfs;
     struct fetched *fetched;
     debuginfod_client *client;
     bool client_failed;
@@ -125,6 +141,19 @@ void dso_cache_free(struct dso_cache *c)
     {
         HASH_DEL(c->by_key, d);
         dso_free(d);
+    }
+    struct dwarf_entry *w, *wtmp;
+    HASH_ITER(hh, c->dwarfs, w, wtmp)
+    {
+        HASH_DEL(c->dwarfs, w);
+        if (w->dw)
+            dwarf_end(w->dw);
+        if (w->elf)
+            elf_end(w->elf);
+        if (w->map)
+            munmap(w->map, w->maplen);
+        free(w->key);
+        free(w);
     }
     struct fetched *f, *ftmp;
     HASH_ITER(hh, c->fetched, f, ftmp)
@@ -282,7 +311,9 @@ static int open_image(struct dso *d)
         close(fd);
         return -1;
     }
-    void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    /* (writable copy-on-write pages: libdw decompresses compressed debug
+     * sections through libelf, which rewrites their headers in place) */
+    void *m = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
     close(fd);
     if (m == MAP_FAILED) {
         snprintf(d->error, sizeof(d->error), "mmap: %s", strerror(errno));
@@ -638,7 +669,7 @@ static Elf *try_debug_file(struct dso *d, const char *path, void **map, size_t *
         return NULL;
     void *m = MAP_FAILED;
     if (st.st_size > 0)
-        m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        m = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
     close(fd);
     if (m == MAP_FAILED)
         return NULL;
@@ -995,4 +1026,59 @@ size_t dso_symbol_count(struct dso *d)
 const char *dso_symbol_source(const struct dso *d)
 {
     return d->sym_source ? d->sym_source : "";
+}
+
+/* A DWARF handle of E when it has debug info (a stripped file keeps an
+ * empty .debug_info of type NOBITS, or none). */
+static Dwarf *begin_dwarf(Elf *e)
+{
+    GElf_Shdr sh;
+    if (!find_section(e, ".debug_info", &sh) || sh.sh_type == SHT_NOBITS || sh.sh_size == 0)
+        return NULL;
+    return dwarf_begin_elf(e, DWARF_C_READ, NULL);
+}
+
+Dwarf *dso_dwarf(struct dso *d)
+{
+    ensure(d);
+    if (d->dw_tried || !d->ok || d->is_vdso)
+        return d->dw;
+    d->dw_tried = true;
+    /* another dso of the same build may have opened it */
+    char *key;
+    if (d->build_id_size) {
+        char hex[41];
+        for (size_t i = 0; i < d->build_id_size; i++)
+            snprintf(hex + 2 * i, 3, "%02x", d->build_id[i]);
+        key = xasprintf("b%s", hex);
+    } else {
+        key = xasprintf("p%s", d->path);
+    }
+    struct dwarf_entry *w;
+    HASH_FIND_STR(d->cache->dwarfs, key, w);
+    if (w) {
+        free(key);
+        return d->dw = w->dw;
+    }
+    w = xcalloc(1, sizeof(*w));
+    w->key = key;
+    if (!(w->dw = begin_dwarf(d->elf))) {
+        char *where = NULL;
+        Elf *e = open_debug_file(d, true, &w->map, &w->maplen, &where);
+        free(where);
+        if (e && (w->dw = begin_dwarf(e))) {
+            w->elf = e;
+        } else if (e) {
+            elf_end(e);
+            munmap(w->map, w->maplen);
+            w->map = NULL;
+        }
+    }
+    HASH_ADD_KEYPTR(hh, d->cache->dwarfs, w->key, strlen(w->key), w);
+    return d->dw = w->dw;
+}
+
+void dso_cache_preload_dwarf(struct dso_cache *c, const char *path)
+{
+    dso_dwarf(dso_cache_get(c, path, NULL, 0));
 }

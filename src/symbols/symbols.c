@@ -26,6 +26,7 @@
 #include "tprof/jitdump.h"
 #include "tprof/kallsyms.h"
 #include "tprof/perfmap.h"
+#include "tprof/srcinfo.h"
 #include "tprof/symbols.h"
 #include "tprof/xalloc.h"
 
@@ -38,6 +39,8 @@ struct addr_entry {
     UT_hash_handle hh;
     struct addr_key key;
     struct symref *ref;
+    struct symref **chain; /* symbols_user_frames' answer, once asked */
+    size_t nchain;
 };
 
 struct name_entry { /* JIT and kernel names, and fixed names */
@@ -80,6 +83,7 @@ struct symbols {
     struct maps *maps;
     struct dso_cache *dsos;
     struct kallsyms *kallsyms;
+    struct srcinfo *src; /* inlined functions and lines, by compilation unit */
     struct addr_entry *by_addr;
     struct name_entry *by_name;
     struct pid_jit *jits;
@@ -96,6 +100,8 @@ struct symbols *symbols_new(const struct symbols_opts *opts)
     s->opts.perfmap_dir = opts && opts->perfmap_dir ? opts->perfmap_dir : "/tmp";
     s->opts.kallsyms_path = opts && opts->kallsyms_path ? opts->kallsyms_path : "/proc/kallsyms";
     s->opts.jit_any_owner = opts && opts->jit_any_owner;
+    s->opts.inlined = opts && opts->inlined;
+    s->opts.lines = opts && opts->lines;
     s->maps = maps_new();
     s->dsos = dso_cache_new();
     return s;
@@ -109,6 +115,7 @@ void symbols_free(struct symbols *s)
     HASH_ITER(hh, s->by_addr, a, atmp)
     {
         HASH_DEL(s->by_addr, a);
+        free(a->chain);
         free(a);
     }
     struct name_entry *n, *ntmp;
@@ -138,6 +145,7 @@ void symbols_free(struct symbols *s)
     }
     VEC_FREE(s->refs);
     kallsyms_free(s->kallsyms);
+    srcinfo_free(s->src); /* (before the dsos its DWARF belongs to) */
     dso_cache_free(s->dsos);
     maps_free(s->maps);
     free(s);
@@ -168,23 +176,26 @@ static bool is_entry_name(const char *n)
     return false;
 }
 
-/* The symref named NAME of KIND, shared by every address that gets it. */
+/* The symref named NAME of KIND in MODULE, shared by every address that
+ * gets it. */
 static struct symref *named_ref(struct symbols *s, const char *name, const char *module,
                                 enum sym_kind kind)
 {
-    /* The key is built in the entry itself: a name's length comes from a
-     * perf map or the kernel, so nothing is sized on the stack by it. */
-    size_t len = strlen(name);
-    struct name_entry *e = xmalloc(sizeof(*e) + len + 2), *found;
+    /* The key ("KIND MODULE \0 NAME") is built in the entry itself: a name's
+     * length comes from a perf map, the kernel or DWARF, so nothing is
+     * sized on the stack by it. */
+    size_t len = strlen(name), ml = strlen(module), kl = 1 + ml + 1 + len;
+    struct name_entry *e = xmalloc(sizeof(*e) + kl + 1), *found;
     e->key[0] = (char)('0' + kind);
-    memcpy(e->key + 1, name, len + 1);
-    HASH_FIND(hh, s->by_name, e->key, len + 1, found);
+    memcpy(e->key + 1, module, ml + 1);
+    memcpy(e->key + 2 + ml, name, len + 1);
+    HASH_FIND(hh, s->by_name, e->key, kl, found);
     if (found) {
         free(e);
         return found->ref;
     }
     e->ref = new_ref(s, xstrdup(name), module, kind);
-    HASH_ADD(hh, s->by_name, key, len + 1, e);
+    HASH_ADD(hh, s->by_name, key, kl, e);
     return e->ref;
 }
 
@@ -564,22 +575,29 @@ static struct symref *resolve_in_dso(struct symbols *s, struct dso *d, uint64_t 
     return r;
 }
 
-struct symref *symbols_user(struct symbols *s, uint32_t pid, uint64_t ip, bool caller)
+/* The cache entry of a user address of PID in a file, or NULL with *REF
+ * its symref when it is not in a readable file. */
+static struct addr_entry *user_entry(struct symbols *s, uint32_t pid, uint64_t ip, bool caller,
+                                     struct symref **ref)
 {
     uint64_t addr = caller && ip > 0 ? ip - 1 : ip;
     /* (a frame outside code is not named after what is there now) */
     const struct map *m = symbols_find_code(s, pid, addr);
-    if (!m)
-        return named_ref(s, "[unknown]", "", SYM_USER);
+    if (!m) {
+        *ref = named_ref(s, "[unknown]", "", SYM_USER);
+        return NULL;
+    }
     if (m->kind == MAPPING_ANON) {
         struct symref *r = resolve_jit(s, pid, addr);
-        return r ? r : named_ref(s, "[unknown]", "", SYM_USER);
+        *ref = r ? r : named_ref(s, "[unknown]", "", SYM_USER);
+        return NULL;
     }
     struct dso *d = m->dso;
     if (!dso_ok(d)) {
         char buf[300];
         snprintf(buf, sizeof(buf), "[%s]", dso_basename(d));
-        return named_ref(s, buf, dso_basename(d), SYM_USER);
+        *ref = named_ref(s, buf, dso_basename(d), SYM_USER);
+        return NULL;
     }
     uint64_t vaddr;
     if (dso_offset_to_vaddr(d, addr - m->start + m->pgoff, &vaddr) < 0)
@@ -587,13 +605,89 @@ struct symref *symbols_user(struct symbols *s, uint32_t pid, uint64_t ip, bool c
     struct addr_key key = {d, vaddr};
     struct addr_entry *e;
     HASH_FIND(hh, s->by_addr, &key, sizeof(key), e);
-    if (e)
-        return e->ref;
-    e = xcalloc(1, sizeof(*e));
-    e->key = key;
-    e->ref = resolve_in_dso(s, d, vaddr);
-    HASH_ADD(hh, s->by_addr, key, sizeof(key), e);
-    return e->ref;
+    if (!e) {
+        e = xcalloc(1, sizeof(*e));
+        e->key = key;
+        e->ref = resolve_in_dso(s, d, vaddr);
+        HASH_ADD(hh, s->by_addr, key, sizeof(key), e);
+    }
+    *ref = e->ref;
+    return e;
+}
+
+struct symref *symbols_user(struct symbols *s, uint32_t pid, uint64_t ip, bool caller)
+{
+    struct symref *r;
+    user_entry(s, pid, ip, caller, &r);
+    return r;
+}
+
+/* NAME, or "NAME (FILE:LINE)" when F knows its line. */
+static struct symref *line_ref(struct symbols *s, const char *name, const struct src_frame *f,
+                               const char *module, enum sym_kind kind)
+{
+    if (!f || !f->file || !f->line)
+        return named_ref(s, name, module, kind);
+    char *n = xasprintf("%s (%s:%u)", name, f->file, f->line);
+    struct symref *r = named_ref(s, n, module, kind);
+    free(n);
+    return r;
+}
+
+/* E's chain: its function, then what DWARF says is inlined there. */
+static void build_chain(struct symbols *s, struct addr_entry *e)
+{
+    struct src_frame sf[SRCINFO_MAX];
+    if (!s->src)
+        s->src = srcinfo_new();
+    size_t n = srcinfo_frames(s->src, (struct dso *)e->key.dso, e->key.vaddr, sf, SRCINFO_MAX);
+    size_t keep = s->opts.inlined && n ? n : 1;
+    e->chain = xcalloc(keep, sizeof(*e->chain));
+    e->nchain = keep;
+    /* The function keeps its symbol's name (the symbol table's, as every
+     * frame not expanded): DWARF's may differ (an alias, a .cold part). */
+    if (s->opts.lines && n) {
+        e->chain[0] = line_ref(s, e->ref->name, &sf[0], e->ref->module, SYM_USER);
+        e->chain[0]->entry = e->ref->entry;
+    } else {
+        e->chain[0] = e->ref;
+    }
+    for (size_t i = 1; i < keep; i++)
+        e->chain[i] = line_ref(s, sf[i].name ? sf[i].name : "[unknown]",
+                               s->opts.lines ? &sf[i] : NULL, e->ref->module, SYM_INLINE);
+    srcinfo_clear(sf, n);
+}
+
+size_t symbols_user_frames(struct symbols *s, uint32_t pid, uint64_t ip, bool caller,
+                           struct symref **out, size_t max)
+{
+    struct symref *r;
+    struct addr_entry *e = user_entry(s, pid, ip, caller, &r);
+    if (max == 0)
+        return 0;
+    if (!e || !(s->opts.inlined || s->opts.lines)) {
+        out[0] = r;
+        return 1;
+    }
+    if (!e->chain)
+        build_chain(s, e);
+    size_t n = e->nchain <= max ? e->nchain : max;
+    /* too many: the function and the innermost */
+    out[0] = e->chain[0];
+    for (size_t i = 1; i < n; i++)
+        out[i] = e->chain[e->nchain - n + i];
+    return n;
+}
+
+void symbols_preload_dwarf(struct symbols *s, const char *path)
+{
+    if (s->opts.inlined || s->opts.lines)
+        dso_cache_preload_dwarf(s->dsos, path);
+}
+
+struct Dwarf *symbols_dwarf(struct symbols *s, const char *path)
+{
+    return dso_dwarf(dso_cache_get(s->dsos, path, NULL, 0));
 }
 
 void symbols_load_kernel(struct symbols *s)

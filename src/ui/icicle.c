@@ -73,9 +73,11 @@ uint8_t icicle_color(const struct profile *p, uint32_t node, const struct icicle
         return CC_GREY;
     if (f->kind == FRAME_PYTHON)
         return CC_BLUE;
+    if (f->kind == FRAME_INLINE)
+        return CC_CYAN;
     /* By module when known (program, each library), else by name: warm
      * colours as flamegraph.pl, so neighbours differ. */
-    static const uint8_t by_module[] = {CC_YELLOW, CC_CYAN, CC_MAGENTA, CC_GREEN, CC_RED};
+    static const uint8_t by_module[] = {CC_YELLOW, CC_MAGENTA, CC_GREEN, CC_RED};
     static const uint8_t by_name[] = {CC_RED, CC_YELLOW, CC_ORANGE};
     if (f->module[0])
         return by_module[hash_str(f->module) % sizeof(by_module)];

@@ -29,7 +29,7 @@ g=$(share ';buf_grow_by_exact' naive-codec.folded)
 check "naive codec: codec functions dominate (${c}%), buf_grow_by_exact visible (${g}%)" $? "c=$c g=$g"
 
 "$TPROF" -q -o naive-transport.folded -- "$B" --naive --phase transport --seconds 1.5 >/dev/null
-r=$(share ';receiver;receive_naive;sock_read_exact' naive-transport.folded)
+r=$(share ';receive_naive;sock_read_exact;' naive-transport.folded)
 s=$(share ';sender;' naive-transport.folded)
 [ "$r" -ge 1 ] && [ "$s" -ge 10 ]
 check "naive transport: sender thread (${s}%) and sock_read_exact on the receiver (${r}%)" $? "r=$r s=$s"

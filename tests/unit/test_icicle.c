@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -138,6 +139,35 @@ static void test_diff_colours_and_marks(void **state)
     profile_free(a);
 }
 
+/* Colour by kind: kernel orange, JIT green, inlined cyan, whatever their
+ * module or name would give (folded suffixes say the kind). */
+static void test_kind_colours(void **state)
+{
+    (void)state;
+    struct profile *p = profile_from("m;k_[k] 1\nm;j_[j] 1\nm;i_[i] 1\nm;u 1\n");
+    struct canvas *c = canvas_new(40, 3, false);
+    struct icicle_opts o = opts(PROFILE_ROOT);
+    o.color = true;
+    uint32_t hit[40 * 3];
+    icicle_render(p, &o, c, 0, 0, 40, 3, hit);
+    int seen = 0;
+    for (int x = 0; x < 40; x += 10) {
+        const char *l = icicle_label(p, hit[2 * 40 + x + 1]);
+        uint8_t bg = canvas_at(c, x + 1, 2)->bg;
+        if (strcmp(l, "i") == 0)
+            assert_int_equal(bg, CC_CYAN), seen++;
+        else if (strcmp(l, "k") == 0)
+            assert_int_equal(bg, CC_ORANGE), seen++;
+        else if (strcmp(l, "j") == 0)
+            assert_int_equal(bg, CC_GREEN), seen++;
+        else
+            assert_int_not_equal(bg, CC_CYAN);
+    }
+    assert_int_equal(seen, 3);
+    canvas_free(c);
+    profile_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -145,6 +175,7 @@ int main(void)
         cmocka_unit_test(test_zoom_selection_and_scroll),
         cmocka_unit_test(test_search_highlight_and_min_fraction),
         cmocka_unit_test(test_diff_colours_and_marks),
+        cmocka_unit_test(test_kind_colours),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

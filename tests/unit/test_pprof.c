@@ -157,9 +157,10 @@ static void test_hand_built(void **state)
     if (!p)
         fail_msg("%s", err);
     char *text = folded_text(p);
-    /* the last sample type (cpu, seconds); the caller before the inlined */
+    /* the last sample type (cpu, seconds); the caller before the inlined,
+     * which is of kind inlined */
     assert_int_equal(profile_unit(p), PROFILE_SECONDS);
-    assert_string_equal(text, "caller;inlined 1\ncaller;inlined;[libx.so] 3\n");
+    assert_string_equal(text, "caller;inlined_[i] 1\ncaller;inlined_[i];[libx.so] 3\n");
     free(text);
     profile_free(p);
     p = read_msg(&m, "samples", err);
