@@ -13,6 +13,10 @@
  * index of the address ranges of its functions and inlined calls in
  * depth-first order; an address then costs a binary search for its
  * function and a scan of that function's inlined calls.
+ *
+ * The unit of an address comes from .debug_aranges (dwarf_addrdie); a file
+ * without them (clang's default) gets a table of its units' ranges, built
+ * once from each unit's DW_AT_ranges or low/high pc.
  */
 #include <dwarf.h>
 #include <elfutils/libdw.h>
@@ -52,8 +56,21 @@ struct cu_index {
     VEC(uint32_t) tops;       /* scopes with no enclosing function, by lo */
 };
 
+/* A unit's address range, for files without .debug_aranges. */
+struct cu_range {
+    uint64_t lo, hi;
+    Dwarf_Off off; /* the unit's DIE */
+};
+
+struct cu_table {
+    UT_hash_handle hh;
+    Dwarf *dw;
+    VEC(struct cu_range) r; /* by lo */
+};
+
 struct srcinfo {
     struct cu_index *cus;
+    struct cu_table *tables;
 };
 
 struct srcinfo *srcinfo_new(void)
@@ -72,6 +89,13 @@ void srcinfo_free(struct srcinfo *si)
         VEC_FREE(c->scopes);
         VEC_FREE(c->tops);
         free(c);
+    }
+    struct cu_table *t, *ttmp;
+    HASH_ITER(hh, si->tables, t, ttmp)
+    {
+        HASH_DEL(si->tables, t);
+        VEC_FREE(t->r);
+        free(t);
     }
     free(si);
 }
@@ -153,6 +177,54 @@ static void build_index(struct cu_index *c, Dwarf_Die *cu)
 done:
     cmp_base = c->scopes.v;
     VEC_SORT(c->tops, cmp_top);
+}
+
+static int cmp_range(const void *a, const void *b)
+{
+    const struct cu_range *x = a, *y = b;
+    return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* The unit of VADDR when DW has no .debug_aranges for it. */
+static bool unit_by_ranges(struct srcinfo *si, Dwarf *dw, uint64_t vaddr, Dwarf_Die *cu)
+{
+    struct cu_table *t;
+    HASH_FIND_PTR(si->tables, &dw, t);
+    if (!t) {
+        t = xcalloc(1, sizeof(*t));
+        t->dw = dw;
+        Dwarf_Off off = 0, next;
+        size_t hsize;
+        while (t->r.n < MAX_SCOPES && dwarf_nextcu(dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
+            Dwarf_Die die;
+            if (dwarf_offdie(dw, off + hsize, &die)) {
+                Dwarf_Addr base, lo, hi;
+                ptrdiff_t r = 0;
+                while (t->r.n < MAX_SCOPES && (r = dwarf_ranges(&die, r, &base, &lo, &hi)) > 0)
+                    if (hi > lo) {
+                        struct cu_range cr = {lo, hi, off + hsize};
+                        VEC_PUSH(t->r, cr);
+                    }
+            }
+            off = next;
+        }
+        VEC_SORT(t->r, cmp_range);
+        HASH_ADD_PTR(si->tables, dw, t);
+    }
+    /* the last range starting at or before VADDR, and a few before it
+     * (units may interleave) */
+    size_t lo = 0, hi = t->r.n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t->r.v[mid].lo <= vaddr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t k = lo, tries = 0; k-- > 0 && tries < 8; tries++)
+        if (vaddr < t->r.v[k].hi)
+            return dwarf_offdie(dw, t->r.v[k].off, cu) != NULL;
+    return false;
 }
 
 static struct cu_index *cu_index(struct srcinfo *si, Dwarf *dw, Dwarf_Die *cu)
@@ -244,7 +316,7 @@ size_t srcinfo_frames(struct srcinfo *si, struct dso *d, uint64_t vaddr, struct 
 {
     Dwarf *dw = max ? dso_dwarf(d) : NULL;
     Dwarf_Die cu;
-    if (!dw || !dwarf_addrdie(dw, vaddr, &cu))
+    if (!dw || (!dwarf_addrdie(dw, vaddr, &cu) && !unit_by_ranges(si, dw, vaddr, &cu)))
         return 0;
     struct cu_index *c = cu_index(si, dw, &cu);
     int32_t at = innermost(c, vaddr);
