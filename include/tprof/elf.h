@@ -69,8 +69,5 @@ const char *dso_symbol_source(const struct dso *d);
  * there is none. */
 struct Dwarf;
 struct Dwarf *dso_dwarf(struct dso *d);
-/* Open the DWARF of the file at PATH now (a debug file's is decompressed),
- * for the dsos of its build that come later. */
-void dso_cache_preload_dwarf(struct dso_cache *c, const char *path);
 
 #endif

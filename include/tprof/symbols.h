@@ -77,7 +77,8 @@ struct symref *symbols_user(struct symbols *s, uint32_t pid, uint64_t ip, bool c
  * inlined there down to the one executing (SYM_INLINE), from DWARF; with the
  * lines option each named "NAME (FILE:LINE)" by its source line (for the
  * outer ones, the line of the inlined call). At most MAX (>= 1); a chain too
- * long keeps the function and the innermost. Cached per address. */
+ * long keeps the function and the innermost. OUT[0]'s entry is the
+ * function's (as symbols_user's). Cached per address. */
 size_t symbols_user_frames(struct symbols *s, uint32_t pid, uint64_t ip, bool caller,
                            struct symref **out, size_t max);
 /* Open the DWARF of the file at PATH now, before sampling, for its inlined

@@ -10,10 +10,12 @@
  * Live, stacks are buffered until the next refresh, so that the viewer
  * looks at a tree that does not change under it.
  */
+#include <dlfcn.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <uthash.h>
 
@@ -94,28 +96,6 @@ struct pipeline *pipeline_new(const struct pipeline_config *cfg, struct profile 
     return p;
 }
 
-/* The C library every program maps: tprof's own (the same file). */
-static bool own_libc(char *path, size_t len)
-{
-    FILE *f = fopen("/proc/self/maps", "re");
-    if (!f)
-        return false;
-    char line[4096 + 128];
-    bool found = false;
-    while (!found && fgets(line, sizeof(line), f)) {
-        char *slash = strchr(line, '/'), *nl = strchr(line, '\n');
-        if (nl)
-            *nl = '\0';
-        const char *base = slash ? strrchr(slash, '/') + 1 : "";
-        if (slash && strcmp(base, "libc.so.6") == 0 && strlen(slash) < len) {
-            snprintf(path, len, "%s", slash);
-            found = true;
-        }
-    }
-    fclose(f);
-    return found;
-}
-
 void pipeline_prepare(struct pipeline *p, bool kernel, const char *python_exe)
 {
     if (kernel)
@@ -125,9 +105,9 @@ void pipeline_prepare(struct pipeline *p, bool kernel, const char *python_exe)
     /* DWARF with compressed sections (Debian's debug files) would be
      * decompressed at a first sample, a stall of 0.1-0.2 s while the
      * program runs on; the two most programs are sampled in, now */
-    char libc[4096];
-    if (own_libc(libc, sizeof(libc)))
-        symbols_preload_dwarf(p->sym, libc);
+    Dl_info libc; /* (tprof's own: the same file) */
+    if (dladdr((void *)getpid, &libc) && libc.dli_fname && libc.dli_fname[0] == '/')
+        symbols_preload_dwarf(p->sym, libc.dli_fname);
     if (python_exe)
         symbols_preload_dwarf(p->sym, python_exe);
 }
@@ -419,14 +399,14 @@ static void on_sample(struct pipeline *p, const struct perf_sample *s, uint64_t 
             continue;
         }
         const struct unwind_frame *f = &p->frames[it->native];
-        if (i == 0)
-            complete = symbols_user(p->sym, s->pid, f->ip, !f->exact)->entry;
         /* the function and what is inlined there, within the room left
-         * by the frames still to come */
+         * by the frames still to come (always 1 or more: INLINE_ROOM) */
         struct symref *chain[SRCINFO_MAX];
         size_t room = p->stack_cap - n - (ni - i - 1) - MAX_KERNEL_FRAMES - 1;
         size_t nc = symbols_user_frames(p->sym, s->pid, f->ip, !f->exact, chain,
                                         room < SRCINFO_MAX ? room : SRCINFO_MAX);
+        if (i == 0)
+            complete = chain[0]->entry;
         for (size_t k = 0; k < nc; k++)
             p->stack[n++] = frame_of(p, chain[k]);
     }

@@ -1077,8 +1077,3 @@ Dwarf *dso_dwarf(struct dso *d)
     HASH_ADD_KEYPTR(hh, d->cache->dwarfs, w->key, strlen(w->key), w);
     return d->dw = w->dw;
 }
-
-void dso_cache_preload_dwarf(struct dso_cache *c, const char *path)
-{
-    dso_dwarf(dso_cache_get(c, path, NULL, 0));
-}

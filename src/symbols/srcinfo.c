@@ -113,9 +113,8 @@ static void build_index(struct cu_index *c, Dwarf_Die *cu)
 {
     struct {
         Dwarf_Die die;
-        int32_t fn;     /* the innermost function scope around, -1: none */
-        uint32_t first; /* this DIE's first scope, if it is a function */
-        bool is_fn;
+        int32_t fn;        /* the innermost function scope around, -1: none */
+        uint32_t first, n; /* this DIE's scopes (its ranges): n from first */
     } st[MAX_NEST];
     int top = 0;
     Dwarf_Die child;
@@ -128,12 +127,12 @@ static void build_index(struct cu_index *c, Dwarf_Die *cu)
         Dwarf_Die *die = &st[top].die;
         int tag = dwarf_tag(die);
         int32_t fn = st[top].fn;
-        st[top].is_fn = false;
+        st[top].first = (uint32_t)c->scopes.n;
+        st[top].n = 0;
         if ((tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine) &&
             c->scopes.n < MAX_SCOPES) {
             Dwarf_Addr base, lo, hi;
             ptrdiff_t off = 0;
-            uint32_t first = (uint32_t)c->scopes.n;
             while (c->scopes.n < MAX_SCOPES &&
                    (off = dwarf_ranges(die, off, &base, &lo, &hi)) > 0) {
                 if (hi <= lo)
@@ -142,28 +141,23 @@ static void build_index(struct cu_index *c, Dwarf_Die *cu)
                     lo, hi, dwarf_dieoffset(die), fn, 0, (uint16_t)top, tag == DW_TAG_subprogram};
                 VEC_PUSH(c->scopes, sc);
             }
-            if (c->scopes.n > first) {
-                st[top].is_fn = true;
-                st[top].first = first;
-                if (fn < 0)
-                    for (uint32_t i = first; i < c->scopes.n; i++)
-                        VEC_PUSH(c->tops, i);
-            }
+            st[top].n = (uint32_t)c->scopes.n - st[top].first;
+            if (fn < 0)
+                for (uint32_t i = st[top].first; i < c->scopes.n; i++)
+                    VEC_PUSH(c->tops, i);
         }
         Dwarf_Die kid;
         if (top + 1 < MAX_NEST && dwarf_haschildren(die) > 0 && dwarf_child(die, &kid) == 0) {
             st[top + 1].die = kid;
-            st[top + 1].fn = st[top].is_fn ? (int32_t)st[top].first : fn;
+            st[top + 1].fn = st[top].n ? (int32_t)st[top].first : fn;
             top++;
             continue;
         }
         /* done with this DIE and every one it holds: on to the next
          * sibling, climbing as the siblings run out */
         for (;;) {
-            if (st[top].is_fn)
-                for (uint32_t i = st[top].first;
-                     i < c->scopes.n && c->scopes.v[i].die == dwarf_dieoffset(&st[top].die); i++)
-                    c->scopes.v[i].end = (uint32_t)c->scopes.n;
+            for (uint32_t i = st[top].first; i < st[top].first + st[top].n; i++)
+                c->scopes.v[i].end = (uint32_t)c->scopes.n;
             Dwarf_Die next;
             if (dwarf_siblingof(&st[top].die, &next) == 0) {
                 st[top].die = next;

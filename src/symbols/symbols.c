@@ -682,7 +682,7 @@ size_t symbols_user_frames(struct symbols *s, uint32_t pid, uint64_t ip, bool ca
 void symbols_preload_dwarf(struct symbols *s, const char *path)
 {
     if (s->opts.inlined || s->opts.lines)
-        dso_cache_preload_dwarf(s->dsos, path);
+        symbols_dwarf(s, path);
 }
 
 struct Dwarf *symbols_dwarf(struct symbols *s, const char *path)
