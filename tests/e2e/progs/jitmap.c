@@ -53,6 +53,10 @@ int main(int argc, char **argv)
     FILE *dump = NULL;
     if (strcmp(how, "map") == 0) {
         snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)getpid());
+        /* A map another process of this PID left (PIDs wrap at 32768 here)
+         * keeps its owner through fopen "w": one chowned to 12345 by an
+         * earlier run made tprof refuse this one's. A new file is ours. */
+        unlink(path);
         FILE *f = fopen(path, "w");
         if (!f)
             return 1;
