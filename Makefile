@@ -196,7 +196,7 @@ $(BUILD)/bench/viewbench: bench/viewbench.c $(OBJS)
 
 bench: deps
 	@$(MAKE) --no-print-directory tprof $(BUILD)/bench/workload $(BUILD)/bench/genfolded \
-		$(BUILD)/bench/viewbench $(BUILD)/amqp-bench $(BUILD)/progs/manythreads
+		$(BUILD)/bench/viewbench $(BUILD)/amqp-bench $(BUILD)/progs/manythreads $(BUILD)/progs/jitmap
 	@sh bench/run.sh
 	@sh bench/view.sh
 	@sh bench/formats.sh

@@ -239,8 +239,13 @@ fi
 # JIT code in the default (DWARF) mode: the share of samples whose stack
 # reaches _start through JIT frames, and tprof's CPU per sample, under tprof
 # and under perf record --call-graph=dwarf (its perf script read back by
-# tprof convert), for node --perf-basic-prof and python3.12 -X perf (pyenv's,
-# when present). perf's unwinder stops at the first frame without CFI.
+# tprof convert), for node --perf-basic-prof, node --perf-prof (a jitdump,
+# with unwinding-info records), python3.12 -X perf (pyenv's, when present)
+# and tests' jitmap, whose JIT function keeps no frame pointer and has its
+# CFI in its jitdump. perf's unwinder stops at the first frame without CFI
+# (perf record alone: perf inject --jit needs the runtime's timestamps in
+# perf's clock, which jitmap does not write). Run in $TMP, where the
+# jitdumps are written.
 JS="$TMP/jit.js"
 cat >"$JS" <<'JSEOF'
 function fib(n) { return n < 2 ? n : fib(n - 1) + fib(n - 2); }
@@ -258,7 +263,8 @@ rooted() {
 }
 echo
 echo "JIT code, default mode, 3 s: stacks that reach _start (tprof CPU per sample)"
-for job in "node --perf-basic-prof|node --perf-basic-prof $JS" "python3.12 -X perf|$P12 -X perf $JPY"; do
+for job in "node --perf-basic-prof|node --perf-basic-prof $JS" "node --perf-prof|node --perf-prof $JS" \
+    "python3.12 -X perf|$P12 -X perf $JPY" "jitmap (jitdump CFI)|$ROOT/build/progs/jitmap 3 cfi"; do
     label=${job%%|*} cmd=${job#*|}
     if [ "$label" = "python3.12 -X perf" ] && [ -z "$P12" ]; then
         printf "  %-24s skipped: no pyenv CPython 3.12\n" "$label"
@@ -269,11 +275,11 @@ for job in "node --perf-basic-prof|node --perf-basic-prof $JS" "python3.12 -X pe
         continue
     fi
     # shellcheck disable=SC2086 # the command is words
-    "$ROOT/tprof" --python off -o "$TMP/jit.folded" -- $cmd >/dev/null 2>"$TMP/jit.err"
+    (cd "$TMP" && "$ROOT/tprof" --python off -o "$TMP/jit.folded" -- $cmd >/dev/null 2>"$TMP/jit.err")
     us=$(tail -1 "$TMP/jit.err" | sed -n 's/.*s, \([0-9]*\) on-CPU samples .*tprof CPU \([0-9.]*\) s.*/\1 \2/p' |
         awk '{ printf "%.1f", 1e6 * $2 / $1 }')
     # shellcheck disable=SC2086
-    perf record -q -F 999 --call-graph=dwarf -o "$TMP/jit.data" -- $cmd >/dev/null 2>&1
+    (cd "$TMP" && perf record -q -F 999 --call-graph=dwarf -o "$TMP/jit.data" -- $cmd >/dev/null 2>&1)
     perf script -i "$TMP/jit.data" 2>/dev/null | "$ROOT/tprof" convert - -o "$TMP/jitperf.folded" >/dev/null 2>&1
     printf "  %-24s tprof %s (%s us/sample), perf record %s\n" "$label" \
         "$(rooted "$TMP/jit.folded")" "$us" "$(rooted "$TMP/jitperf.folded")"

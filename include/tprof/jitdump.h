@@ -1,12 +1,13 @@
 /* jitdump: JIT symbols from a jit-PID.dump file, the format perf inject
  * reads (node --perf-prof, python3.13 -X perf_jit, Erlang +JPperf true, JVM
- * agents): code-load and code-move records. */
+ * agents): code-load, code-move and unwinding-info records. */
 #ifndef TPROF_JITDUMP_H
 #define TPROF_JITDUMP_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tprof/jittab.h"
 #include "tprof/perfmap.h"
 
 struct jitdump;
@@ -26,6 +27,12 @@ const char *jitdump_find(struct jitdump *jd, uint64_t addr, uint64_t *start, uin
  * what was added since, and look up what has been read. */
 void jitdump_refresh(struct jitdump *jd);
 const char *jitdump_lookup(struct jitdump *jd, uint64_t addr, uint64_t *start, uint64_t *size);
+
+/* The unwind information (eh_frame) of the code covering ADDR, or NULL when
+ * its runtime wrote none; START and SIZE get the code's extent. Reads on, as
+ * jitdump_find, when nothing covers ADDR. Valid while JD lives. */
+const struct jit_unwind *jitdump_unwind(struct jitdump *jd, uint64_t addr, uint64_t *start,
+                                        uint64_t *size);
 
 /* Why the file was not used, or stopped being read ("" when fine). */
 const char *jitdump_error(const struct jitdump *jd);

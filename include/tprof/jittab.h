@@ -8,10 +8,23 @@
 
 #include "tprof/xalloc.h"
 
+/* A JIT function's unwind information, from its jitdump (JIT_CODE_UNWINDING_
+ * INFO): .eh_frame then .eh_frame_hdr, as the runtime wrote them, with the
+ * process address they describe the code from. */
+struct jit_unwind {
+    uint8_t *data;
+    size_t size;        /* eh_frame, then the eh_frame_hdr at HDR_OFF */
+    size_t hdr_off;
+    uint64_t at;        /* process address of DATA[0]: the relative addresses
+                           in it name the code there */
+    uint32_t fde_count; /* entries in the hdr's search table (at HDR_OFF+12) */
+};
+
 struct jit_entry {
     uint64_t start, end;
     size_t seq; /* order of adding: of two entries at one start, the later wins */
     char *name;
+    struct jit_unwind *unwind; /* NULL: none (owned) */
 };
 
 struct jittab {
@@ -20,8 +33,11 @@ struct jittab {
     bool unsorted;
 };
 
-/* Add [START, START+SIZE) named by the LEN bytes of NAME (copied). */
-void jittab_add(struct jittab *t, uint64_t start, uint64_t size, const char *name, size_t len);
+/* Add [START, START+SIZE) named by the LEN bytes of NAME (copied), with its
+ * unwind information UW (taken, may be NULL). */
+void jittab_add(struct jittab *t, uint64_t start, uint64_t size, const char *name, size_t len,
+                struct jit_unwind *uw);
+void jit_unwind_free(struct jit_unwind *uw);
 /* Forget every entry (a perf map read again from its start). */
 void jittab_clear(struct jittab *t);
 void jittab_free(struct jittab *t);

@@ -19,6 +19,12 @@ struct unwind_mapping {
     uint64_t hdr_vaddr;   /* its ELF vaddr */
     uint64_t table_off;   /* offset of the table within it */
     uint64_t fde_count;   /* entries in the table */
+    /* Unwind info kept outside the process (a JIT function's, from its
+     * jitdump): EH_SIZE bytes that stand at process address EH_AT, holding
+     * the table (HDR_VADDR + BIAS is then a process address in them) and
+     * the FDEs it points at. NULL for a file's, read through DATA. */
+    const uint8_t *eh_data;
+    uint64_t eh_at, eh_size;
 };
 
 typedef int (*unwind_find_fn)(void *ctx, uint32_t pid, uint64_t addr, struct unwind_mapping *out);

@@ -8,17 +8,20 @@
 
 #include "tprof/jittab.h"
 
-void jittab_add(struct jittab *t, uint64_t start, uint64_t size, const char *name, size_t len)
+void jittab_add(struct jittab *t, uint64_t start, uint64_t size, const char *name, size_t len,
+                struct jit_unwind *uw)
 {
-    struct jit_entry e = {start, start + size, t->seq++, xstrndup(name, len)};
+    struct jit_entry e = {start, start + size, t->seq++, xstrndup(name, len), uw};
     VEC_PUSH(t->v, e);
     t->unsorted = true;
 }
 
 void jittab_clear(struct jittab *t)
 {
-    for (size_t i = 0; i < t->v.n; i++)
+    for (size_t i = 0; i < t->v.n; i++) {
         free(t->v.v[i].name);
+        jit_unwind_free(t->v.v[i].unwind);
+    }
     t->v.n = 0;
     t->seq = 0;
     t->unsorted = false;
@@ -28,6 +31,14 @@ void jittab_free(struct jittab *t)
 {
     jittab_clear(t);
     VEC_FREE(t->v);
+}
+
+void jit_unwind_free(struct jit_unwind *uw)
+{
+    if (uw) {
+        free(uw->data);
+        free(uw);
+    }
 }
 
 static int cmp_entry(const void *a, const void *b)

@@ -92,7 +92,7 @@ static void load(struct perfmap *pm)
         const char *name;
         if (perfmap_parse_line(line, &s, &z, &name) == 0) {
             /* (a runaway name is cut: it labels a frame, nothing more) */
-            jittab_add(&pm->tab, s, z, name, strnlen(name, PERFMAP_MAX_NAME));
+            jittab_add(&pm->tab, s, z, name, strnlen(name, PERFMAP_MAX_NAME), NULL);
         }
     }
     free(line);

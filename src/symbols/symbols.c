@@ -407,6 +407,26 @@ int symbols_unwind_find(void *ctx, uint32_t pid, uint64_t addr, struct unwind_ma
     memset(out, 0, sizeof(*out));
     out->start = m->start;
     out->end = m->end;
+    struct pid_jit *p = NULL;
+    if (m->kind == MAPPING_ANON)
+        HASH_FIND(hh, s->jits, &pid, sizeof(pid), p);
+    if (p && p->jd) {
+        /* JIT code its jitdump gave CFI: the function alone, with its table */
+        uint64_t fs, fsize;
+        const struct jit_unwind *uw = jitdump_unwind(p->jd, addr, &fs, &fsize);
+        if (uw) {
+            out->start = fs;
+            out->end = fs + fsize;
+            out->has_table = true;
+            out->hdr_vaddr = uw->at + uw->hdr_off;
+            out->table_off = 12;
+            out->fde_count = uw->fde_count;
+            out->eh_data = uw->data;
+            out->eh_at = uw->at;
+            out->eh_size = uw->size;
+        }
+        return 0;
+    }
     if (!m->dso || !dso_ok(m->dso))
         return 0;
     size_t size;

@@ -15,7 +15,9 @@
  * (unwind_code_fn: CPython's trampolines keep no frame pointer), else by the
  * frame-pointer chain (runtimes that write perf maps keep frame pointers).
  * The walk then starts libunwind afresh from the caller's IP, SP and RBP, so
- * DWARF takes over again as soon as the code has CFI.
+ * DWARF takes over again as soon as the code has CFI. JIT code whose runtime
+ * wrote its CFI into a jitdump (unwinding-info records) has a table like a
+ * file's, served from tprof's copy (unwind_mapping.eh_data).
  */
 #include <libunwind.h>
 #include <stdlib.h>
@@ -55,6 +57,11 @@ struct walk {
     uint64_t sp;
     struct unwind_mapping last; /* last mapping found: accesses cluster */
     bool have_last;
+    struct unwind_mapping eh; /* the mapping whose own unwind info (eh_data)
+                                 libunwind reads now */
+    bool have_eh;
+    bool no_eh;  /* treat code with own unwind info as code without CFI */
+    bool met_eh; /* the walk met code with own unwind info */
     /* After a step tprof took itself, the registers libunwind starts from:
      * the caller's IP, SP and (when known) RBP; other registers unknown. */
     bool ov;
@@ -66,12 +73,19 @@ static int find_mapping(struct walk *w, uint64_t addr, struct unwind_mapping *m)
 {
     if (w->have_last && addr >= w->last.start && addr < w->last.end) {
         *m = w->last;
-        return 0;
+    } else {
+        if (w->u->find(w->u->ctx, w->s->pid, addr, m) < 0)
+            return -1;
+        w->last = *m;
+        w->have_last = true;
     }
-    if (w->u->find(w->u->ctx, w->s->pid, addr, m) < 0)
-        return -1;
-    w->last = *m;
-    w->have_last = true;
+    if (m->eh_data) {
+        w->met_eh = true;
+        if (w->no_eh) {
+            m->has_table = false;
+            m->eh_data = NULL;
+        }
+    }
     return 0;
 }
 
@@ -82,6 +96,9 @@ static int acc_find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_
     struct unwind_mapping m;
     if (find_mapping(w, ip, &m) < 0 || !m.has_table)
         return -UNW_ENOINFO;
+    w->have_eh = m.eh_data != NULL;
+    if (w->have_eh)
+        w->eh = m;
     unw_dyn_info_t di;
     memset(&di, 0, sizeof(di));
     di.format = UNW_INFO_FORMAT_REMOTE_TABLE;
@@ -118,6 +135,17 @@ static int acc_access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *valp
     /* (addresses come from the target: 0xfff...f + 8 must not wrap into range) */
     if (addr >= w->sp && bounds_ok(addr - w->sp, sizeof(*valp), w->s->stack_size)) {
         memcpy(valp, w->s->stack + (addr - w->sp), sizeof(*valp));
+        return 0;
+    }
+    /* libunwind reads aligned words; unwind info need not start or end on
+     * one: a word that overlaps it gets its bytes, zeros around them */
+    if (w->have_eh && addr + sizeof(*valp) > w->eh.eh_at && addr < w->eh.eh_at + w->eh.eh_size &&
+        addr + sizeof(*valp) > addr) {
+        uint8_t word[sizeof(*valp)] = {0};
+        for (size_t i = 0; i < sizeof(word); i++)
+            if (addr + i >= w->eh.eh_at && addr + i - w->eh.eh_at < w->eh.eh_size)
+                word[i] = w->eh.eh_data[addr + i - w->eh.eh_at];
+        memcpy(valp, word, sizeof(word));
         return 0;
     }
     struct unwind_mapping m;
@@ -362,12 +390,11 @@ static int own_step(struct walk *w, uint64_t ip, bool ret_addr, uint64_t sp, uin
     return 0;
 }
 
-size_t unwind_sample(struct unwind *u, const struct unwind_sample *s, struct unwind_frame *out,
-                     size_t max, enum unwind_end *end)
+/* One walk of S; NO_EH: without JIT code's own unwind info. */
+static size_t walk(struct unwind *u, const struct unwind_sample *s, struct unwind_frame *out,
+                   size_t max, enum unwind_end *end, bool no_eh, bool *met_eh)
 {
     *end = UNWIND_TRUNCATED;
-    if (!s->regs || max == 0)
-        return 0;
     int ip_idx = __builtin_popcountll(PERF_REGS_MASK & ((1ULL << PERF_REG_IP) - 1));
     int sp_idx = __builtin_popcountll(PERF_REGS_MASK & ((1ULL << PERF_REG_SP) - 1));
     size_t n = 0;
@@ -377,7 +404,7 @@ size_t unwind_sample(struct unwind *u, const struct unwind_sample *s, struct unw
     unw_addr_space_t as = space_for(u, s->pid);
     if (!as || !s->stack)
         return n;
-    struct walk w = {.u = u, .s = s, .sp = s->regs[sp_idx]};
+    struct walk w = {.u = u, .s = s, .sp = s->regs[sp_idx], .no_eh = no_eh};
     unw_cursor_t c;
     if (unw_init_remote(&c, as, &w) < 0)
         return n;
@@ -428,5 +455,33 @@ size_t unwind_sample(struct unwind *u, const struct unwind_sample *s, struct unw
         prev_signal = sig;
         n++;
     }
+    *met_eh = w.met_eh;
+    return n;
+}
+
+size_t unwind_sample(struct unwind *u, const struct unwind_sample *s, struct unwind_frame *out,
+                     size_t max, enum unwind_end *end)
+{
+    *end = UNWIND_TRUNCATED;
+    if (!s->regs || max == 0)
+        return 0;
+    bool met_eh = false;
+    size_t n = walk(u, s, out, max, end, false, &met_eh);
+    if (*end != UNWIND_TRUNCATED || !met_eh)
+        return n;
+    /* A runtime's CFI can be right only in its own process: V8's leaves
+     * %rbp saved below the stack pointer after its epilogue's pop, where the
+     * sample has no copy. Where the walk through JIT code's own unwind info
+     * stopped short, the frame-pointer way is tried too, and the better
+     * walk kept. */
+    struct unwind_frame *alt = xmalloc(max * sizeof(*alt));
+    enum unwind_end alt_end;
+    size_t alt_n = walk(u, s, alt, max, &alt_end, true, &met_eh);
+    if (alt_end != UNWIND_TRUNCATED || alt_n > n) {
+        memcpy(out, alt, alt_n * sizeof(*alt));
+        n = alt_n;
+        *end = alt_end;
+    }
+    free(alt);
     return n;
 }

@@ -31,6 +31,20 @@ s=$(share dump.folded ';main;jit_spin_\[j\]')
 atleast "$s" 90 && ! grep -q '\[jit 0x' dump.folded
 check "jitdump written at exit: its code is named once it is ($s% main;jit_spin_[j], no [jit 0x...] left)" $? "$(head -3 dump.folded)"
 
+# ----- a jitdump's unwinding info: CFI for code no other way can leave -----
+# (jit_cfi keeps no frame pointer and pushes %rbx: without its CFI every
+# stack is [unknown];jit_cfi_[j])
+"$TPROF" -o cfi.folded -- "$JITMAP" 2 cfi >/dev/null 2>cfi.err
+r=$(rooted cfi.folded) s=$(share cfi.folded ';main;jit_cfi_\[j\]')
+atleast "$r" 95 && atleast "$s" 90
+check "jitdump unwinding info: stacks leave JIT code by its CFI ($s% main;jit_cfi_[j], $r% rooted)" \
+    $? "$(head -3 cfi.folded)"
+"$TPROF" --backend ptrace -o cfip.folded -- "$JITMAP" 2 cfi >/dev/null 2>cfip.err
+r=$(rooted cfip.folded) s=$(share cfip.folded ';main;jit_cfi_\[j\]')
+atleast "$r" 95 && atleast "$s" 90
+check "jitdump unwinding info, ptrace backend ($s% main;jit_cfi_[j], $r% rooted)" $? \
+    "$(head -3 cfip.folded)"
+
 # ----- nothing names it: the summary says what the runtime needs -----
 "$TPROF" -o none.folded -- "$JITMAP" 1 none >/dev/null 2>none.err
 grep -q 'in JIT code nothing names (the runtime must write /tmp/perf-PID.map or a jitdump)' none.err

@@ -1,4 +1,4 @@
-/* jitdump: code-load and code-move records, as runtimes write them, read
+/* jitdump: code-load, code-move and unwinding-info records, as runtimes write them, read
  * from a buffer and from a file that grows; malformed records stop it. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -87,6 +87,116 @@ static void other(struct buf *b, uint32_t id, uint32_t body)
     put64(b, 0);
     for (uint32_t i = 0; i < body; i++)
         put(b, "\0", 1);
+}
+
+/* An unwinding-info record: EH bytes standing for an .eh_frame (their
+ * values are their offsets), then an .eh_frame_hdr whose table has COUNT
+ * entries, the first naming the code FROM bytes before the hdr. */
+static void unwinding(struct buf *b, uint32_t eh, int32_t from, uint32_t count)
+{
+    uint32_t hdr = 12 + 8 * count, usize = eh + hdr;
+    uint32_t total = (16 + 24 + usize + 7) / 8 * 8;
+    put32(b, 4);
+    put32(b, total);
+    put64(b, 0);
+    put64(b, usize);
+    put64(b, hdr);
+    put64(b, 0);
+    for (uint32_t i = 0; i < eh; i++)
+        put(b, &(uint8_t){(uint8_t)i}, 1);
+    put(b, (const uint8_t[]){1, 0x1b, 0x03, 0x3b}, 4); /* as every writer has them */
+    put32(b, (uint32_t)-(int32_t)(eh + 4)); /* eh_frame_ptr, pcrel */
+    put32(b, count);
+    for (uint32_t i = 0; i < count; i++) {
+        put32(b, (uint32_t)(from + 16 * (int32_t)i));
+        put32(b, (uint32_t)-(int32_t)eh);
+    }
+    for (uint32_t i = 16 + 24 + usize; i < total; i++)
+        put(b, "\0", 1);
+}
+
+/* Unwinding info describes the next code load; where its bytes stand is
+ * found from its table; a move keeps it with the code. What it cannot place
+ * or read leaves the code named, without CFI. */
+static void test_unwinding_info(void **state)
+{
+    (void)state;
+    struct buf b = {.n = 0};
+    header(&b);
+    /* code [0x1000, 0x1014), .eh_frame at 0x1020 (the size rounded up, as
+     * CPython writes it), hdr at 0x1050: the code is 0x50 before it */
+    unwinding(&b, 48, -0x50, 1);
+    load(&b, 0x1000, 20, "with-cfi");
+    load(&b, 0x2000, 20, "next-none"); /* (a record is for one load only) */
+    size_t odd = b.n;
+    unwinding(&b, 48, -0x50, 1);
+    b.b[odd + 16 + 24 + 48 + 1] = 0x9b; /* an hdr encoding tprof does not read */
+    load(&b, 0x3000, 20, "odd-hdr");
+    unwinding(&b, 48, -0x40, 1); /* the .eh_frame over the code */
+    load(&b, 0x4000, 20, "overlap");
+    unwinding(&b, 48, -(48 + 20 + 5000), 1); /* far past it */
+    load(&b, 0x5000, 20, "far");
+    unwinding(&b, 0, -0x50, 1); /* only an hdr (node, for code without CFI) */
+    load(&b, 0x6000, 20, "hdr-only");
+    unwinding(&b, 40, -(40 + 20), 3); /* right after it (genelf), 3 FDEs */
+    load(&b, 0x7000, 20, "genelf");
+    move(&b, 0x1000, 0x9000, 20);
+    struct jitdump *jd = jitdump_new("/nonexistent/jit-1.dump", NULL);
+    assert_int_equal(jitdump_parse(jd, b.b, b.n), 14);
+    assert_string_equal(jitdump_error(jd), "");
+    uint64_t start, size;
+    const struct jit_unwind *uw = jitdump_unwind(jd, 0x1008, &start, &size);
+    assert_non_null(uw);
+    assert_int_equal(start, 0x1000);
+    assert_int_equal(size, 20);
+    assert_int_equal(uw->at, 0x1020);
+    assert_int_equal(uw->size, 48 + 20);
+    assert_int_equal(uw->hdr_off, 48);
+    assert_int_equal(uw->fde_count, 1);
+    assert_int_equal(uw->data[47], 47);
+    assert_int_equal(uw->data[48], 1);
+    assert_null(jitdump_unwind(jd, 0x1014, &start, &size)); /* past the code */
+    uw = jitdump_unwind(jd, 0x9013, &start, &size);
+    assert_non_null(uw);
+    assert_int_equal(start, 0x9000);
+    assert_int_equal(uw->at, 0x9020);
+    uw = jitdump_unwind(jd, 0x7000, &start, &size);
+    assert_non_null(uw);
+    assert_int_equal(uw->at, 0x7014);
+    assert_int_equal(uw->fde_count, 3);
+    static const uint64_t none[] = {0x2000, 0x3000, 0x4000, 0x5000, 0x6000};
+    for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
+        assert_null(jitdump_unwind(jd, none[i], &start, &size));
+        assert_non_null(jitdump_find(jd, none[i], NULL, NULL)); /* still named */
+    }
+    jitdump_free(jd);
+
+    /* sizes that do not fit the record stop the reading */
+    struct buf c = {.n = 0};
+    header(&c);
+    load(&c, 0x1000, 20, "kept");
+    size_t at = c.n;
+    unwinding(&c, 48, -0x50, 1);
+    memcpy(c.b + at + 16, &(uint64_t){1000}, 8); /* unwinding_size */
+    jd = jitdump_new("/nonexistent/jit-1.dump", NULL);
+    assert_int_equal(jitdump_parse(jd, c.b, c.n), 1);
+    assert_non_null(strstr(jitdump_error(jd), "bad unwinding-info record"));
+    assert_string_equal(jitdump_find(jd, 0x1000, NULL, NULL), "kept");
+    jitdump_free(jd);
+    memcpy(c.b + at + 16, &(uint64_t){68}, 8);
+    memcpy(c.b + at + 24, &(uint64_t){69}, 8); /* an hdr larger than the whole */
+    jd = jitdump_new("/nonexistent/jit-1.dump", NULL);
+    assert_int_equal(jitdump_parse(jd, c.b, c.n), 1);
+    assert_non_null(strstr(jitdump_error(jd), "bad unwinding-info record"));
+    jitdump_free(jd);
+    /* a record too short for its fixed part */
+    struct buf d = {.n = 0};
+    header(&d);
+    other(&d, 4, 16);
+    jd = jitdump_new("/nonexistent/jit-1.dump", NULL);
+    assert_int_equal(jitdump_parse(jd, d.b, d.n), 0);
+    assert_non_null(strstr(jitdump_error(jd), "short unwinding-info record"));
+    jitdump_free(jd);
 }
 
 static void test_records(void **state)
@@ -236,6 +346,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_records),
         cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_unwinding_info),
         cmocka_unit_test(test_growing_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

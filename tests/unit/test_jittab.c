@@ -13,9 +13,9 @@ static void test_find(void **state)
     (void)state;
     struct jittab t = {0};
     assert_null(jittab_find(&t, 0x1000));
-    jittab_add(&t, 0x2000, 0x100, "b-long", 6);
-    jittab_add(&t, 0x1000, 0x10, "a", 1);
-    jittab_add(&t, 0x2040, 0x10, "inside-b", 8);
+    jittab_add(&t, 0x2000, 0x100, "b-long", 6, NULL);
+    jittab_add(&t, 0x1000, 0x10, "a", 1, NULL);
+    jittab_add(&t, 0x2040, 0x10, "inside-b", 8, NULL);
     uint64_t start, size;
     assert_string_equal(jittab_answer(jittab_find(&t, 0x100f), &start, &size), "a");
     assert_int_equal(start, 0x1000);
@@ -26,12 +26,12 @@ static void test_find(void **state)
     assert_string_equal(jittab_find(&t, 0x2048)->name, "inside-b");
     assert_string_equal(jittab_find(&t, 0x2080)->name, "b-long");
     /* the same start again: the later entry */
-    jittab_add(&t, 0x1000, 0x10, "a-again", 7);
+    jittab_add(&t, 0x1000, 0x10, "a-again", 7, NULL);
     assert_string_equal(jittab_find(&t, 0x1000)->name, "a-again");
     assert_null(jittab_answer(NULL, &start, &size));
     jittab_clear(&t);
     assert_null(jittab_find(&t, 0x1000));
-    jittab_add(&t, 0x1000, 0x10, "fresh", 5);
+    jittab_add(&t, 0x1000, 0x10, "fresh", 5, NULL);
     assert_string_equal(jittab_find(&t, 0x1000)->name, "fresh");
     jittab_free(&t);
 }

@@ -253,6 +253,125 @@ static void test_jit_frames(void **state)
     unwind_free(u);
 }
 
+/* A JIT function at CFI_AT with its own CFI (as a jitdump's unwinding info
+ * gives it): .eh_frame (a CIE, one FDE with INS) at CFI_AT+32, its hdr
+ * after it, in EH. */
+#define CFI_AT 0x7200000ULL
+static uint8_t EH[128];
+static size_t EH_SIZE, EH_HDR;
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    memcpy(p, &v, 4);
+}
+
+static void build_eh(uint32_t code_size, const uint8_t *ins, size_t nins)
+{
+    static const uint8_t cie[24] = {0x14, 0, 0, 0, 0, 0, 0, 0, 1, 'z', 'R', 0, 1, 0x78, 16, 1,
+                                    0x1b, 0x0c, 7, 8, 0x90, 1, 0, 0};
+    uint64_t eh_at = CFI_AT + 32;
+    memset(EH, 0, sizeof(EH));
+    memcpy(EH, cie, sizeof(cie));
+    size_t fde = 24, len = (4 + 4 + 4 + 1 + nins + 3) / 4 * 4;
+    put32(EH + fde, (uint32_t)len);
+    put32(EH + fde + 4, (uint32_t)(fde + 4));                           /* back to the CIE */
+    put32(EH + fde + 8, (uint32_t)(CFI_AT - (eh_at + fde + 8)));        /* pc_begin, pcrel */
+    put32(EH + fde + 12, code_size);                                    /* pc_range */
+    memcpy(EH + fde + 17, ins, nins);                                   /* (after aug len 0) */
+    EH_HDR = fde + 4 + len;
+    uint8_t *h = EH + EH_HDR;
+    h[0] = 1, h[1] = 0x1b, h[2] = 0x03, h[3] = 0x3b;
+    put32(h + 4, (uint32_t)-(int32_t)(EH_HDR + 4));
+    put32(h + 8, 1);
+    put32(h + 12, (uint32_t)(CFI_AT - (eh_at + EH_HDR)));
+    put32(h + 16, (uint32_t)-(int32_t)(EH_HDR - fde));
+    EH_SIZE = EH_HDR + 20;
+}
+
+static bool with_eh = true;
+
+static int cfi_find(void *ctx, uint32_t pid, uint64_t addr, struct unwind_mapping *out)
+{
+    if (addr < CFI_AT || addr >= CFI_AT + 0x20)
+        return fake_find(ctx, pid, addr, out);
+    memset(out, 0, sizeof(*out));
+    out->start = CFI_AT;
+    out->end = CFI_AT + 0x20;
+    if (with_eh) {
+        out->has_table = true;
+        out->hdr_vaddr = CFI_AT + 32 + EH_HDR;
+        out->table_off = 12;
+        out->fde_count = 1;
+        out->eh_data = EH;
+        out->eh_at = CFI_AT + 32;
+        out->eh_size = EH_SIZE;
+    }
+    return 0;
+}
+
+/* JIT code with its own CFI is left by it, where neither its frame pointer
+ * (it keeps none) nor its code (push %rbx) would do; where that CFI needs
+ * what the sample has no copy of, the frame-pointer walk is taken when it
+ * goes further. */
+static void test_jit_own_cfi(void **state)
+{
+    (void)state;
+    /* push %rbx; sub $0x10,%rsp; a loop (at 10); add; pop %rbx; ret (19) */
+    static const uint8_t ins[] = {0x41, 0x0e, 16, 0x83, 2, 0x44, 0x0e, 32,
+                                  0x4d, 0x0e, 16, 0x41, 0x0e, 8};
+    build_eh(20, ins, sizeof(ins));
+    uint64_t stack[16] = {0};
+    uint64_t sp = 0x7ffff000;
+    stack[3] = JIT_LO + 0x40;   /* CFA = sp+32: the return address at sp+24 */
+    uint64_t a_bp = sp + 6 * 8; /* A's frame */
+    stack[6] = sp + 10 * 8;     /* -> B's frame */
+    stack[7] = JIT_LO + 0x80;
+    stack[10] = 0;
+    stack[11] = JIT_LO + 0xc0;
+    uint64_t regs[24] = {0};
+    regs[reg_index(PERF_REG_IP)] = CFI_AT + 10;
+    regs[reg_index(PERF_REG_SP)] = sp;
+    regs[reg_index(PERF_REG_BP)] = a_bp;
+    struct unwind *u = unwind_new(cfi_find, NULL);
+    struct unwind_sample s = {1, regs, (const uint8_t *)stack, sizeof(stack)};
+    struct unwind_frame f[8];
+    enum unwind_end end;
+    with_eh = true;
+    size_t n = unwind_sample(u, &s, f, 8, &end);
+    assert_int_equal(n, 4);
+    assert_int_equal(f[1].ip, JIT_LO + 0x40);
+    assert_int_equal(f[2].ip, JIT_LO + 0x80);
+    assert_int_equal(f[3].ip, JIT_LO + 0xc0);
+    /* without it: the frame pointer, which is A's, skips A */
+    with_eh = false;
+    unwind_flush(u, 1);
+    n = unwind_sample(u, &s, f, 8, &end);
+    assert_int_equal(n, 3);
+    assert_int_equal(f[1].ip, JIT_LO + 0x80);
+
+    /* V8's CFI after its epilogue's pop %rbp still has %rbp saved at
+     * CFA-16, below the stack pointer: A (no CFI) cannot be left without
+     * it, so the frame-pointer walk (B, C) is kept */
+    static const uint8_t v8[] = {0x41, 0x0e, 16, 0x86, 2, /* push %rbp: rbp at CFA-16 */
+                                 0x43, 0x0d, 6,           /* mov %rsp,%rbp: CFA = rbp+16 */
+                                 0x46, 0x0c, 7, 8};       /* pop %rbp at 9: CFA = rsp+8 */
+    build_eh(11, v8, sizeof(v8));
+    memset(stack, 0, sizeof(stack));
+    stack[0] = JIT_LO + 0x40; /* at the ret: the return address at sp */
+    stack[6] = sp + 10 * 8;   /* A's frame -> B's */
+    stack[7] = JIT_LO + 0x80;
+    stack[10] = 0;
+    stack[11] = JIT_LO + 0xc0;
+    regs[reg_index(PERF_REG_IP)] = CFI_AT + 10;
+    with_eh = true;
+    unwind_flush(u, 1);
+    n = unwind_sample(u, &s, f, 8, &end);
+    assert_int_equal(n, 3);
+    assert_int_equal(f[1].ip, JIT_LO + 0x80);
+    assert_int_equal(f[2].ip, JIT_LO + 0xc0);
+    unwind_free(u);
+}
+
 static void test_no_registers(void **state)
 {
     (void)state;
@@ -272,6 +391,7 @@ int main(void)
         cmocka_unit_test(test_no_registers),
         cmocka_unit_test(test_emulate),
         cmocka_unit_test(test_jit_frames),
+        cmocka_unit_test(test_jit_own_cfi),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
