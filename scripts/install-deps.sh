@@ -16,13 +16,14 @@ set -e
 # With --tests (make check), the test oracles too: chromium (the SVG flame
 # graph loaded headless), libxml2-utils (xmllint: the SVG is valid XML),
 # golang-go (go tool pprof reads tprof's pprof files; a Go program's own
-# CPU profile is read by tprof) and debuginfod (a server on loopback serves
-# a test library's debug file to libdebuginfod, the client tprof links).
+# CPU profile is read by tprof), debuginfod (a server on loopback serves
+# a test library's debug file to libdebuginfod, the client tprof links) and
+# erlang-base (Erlang's JIT names its code in a perf map with +JPperf true).
 PKGS="gcc make pkg-config libunwind-dev libelf-dev libdw-dev libiberty-dev zlib1g-dev \
 libncurses-dev uthash-dev libjansson-dev libdebuginfod-dev \
 libprotobuf-c-dev protobuf-c-compiler golang-github-google-pprof-dev libcmocka-dev libc6-dbg linux-perf tmux python3 python3.11 python3.11-dbg g++ binutils \
 nodejs man-db procps clang libclang-rt-14-dev"
-[ "${1:-}" = "--tests" ] && PKGS="$PKGS chromium libxml2-utils golang-go debuginfod"
+[ "${1:-}" = "--tests" ] && PKGS="$PKGS chromium libxml2-utils golang-go debuginfod erlang-base"
 
 missing=""
 for p in $PKGS; do

@@ -418,8 +418,14 @@ static void on_sample(struct pipeline *p, const struct perf_sample *s, uint64_t 
         p->stack[n++] = frame_of(p, symbols_kernel(p->sym, s->ip));
 
     if (symbols_jit_unnamed(p->sym) != unnamed) {
-        if (!p->st.jit_unnamed)
-            snprintf(p->st.jit_comm, sizeof(p->st.jit_comm), "%s", t->comm);
+        if (!p->st.jit_unnamed) {
+            /* (the process's name: a runtime's threads have their own,
+             * such as Erlang's 1_scheduler in beam.smp) */
+            struct task *leader;
+            HASH_FIND(hh, p->tasks, &s->pid, sizeof(s->pid), leader);
+            snprintf(p->st.jit_comm, sizeof(p->st.jit_comm), "%s",
+                     leader ? leader->comm : t->comm);
+        }
         p->st.jit_unnamed += s->weight;
     }
 

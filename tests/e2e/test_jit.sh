@@ -134,3 +134,35 @@ if [ -n "$P13" ] && [ "$P13" != - ]; then
 else
     skip "python3.13 -X perf_jit" "pyenv has no CPython 3.13 here"
 fi
+
+# ----- Erlang's JIT (BeamAsm): +JPperf true writes a perf map -----
+# (each Erlang process runs on a stack of its own: its stacks end at its
+# first frame, $erts_beamasm:normal_exit/0-CodeInfoPrologue, not _start)
+if command -v erl >/dev/null && command -v erlc >/dev/null; then
+    cat >fibe.erl <<'EOF2'
+-module(fibe).
+-export([main/0]).
+fib(N) when N < 2 -> N;
+fib(N) -> fib(N - 1) + fib(N - 2).
+loop(End) ->
+    fib(20),
+    case erlang:monotonic_time(millisecond) < End of
+        true -> loop(End);
+        false -> ok
+    end.
+main() ->
+    loop(erlang:monotonic_time(millisecond) + 2500),
+    halt().
+EOF2
+    erlc fibe.erl
+    "$TPROF" -o erl.folded -- erl +JPperf true -noshell -s fibe main >/dev/null 2>erl.err
+    s=$(share erl.folded ';[$]fibe:loop/1_\[j\];[$]fibe:fib/1_\[j\]')
+    atleast "$s" 50
+    check "erl +JPperf true: Erlang frames named, callers by frame pointer ($s% loop;fib)" $? \
+        "$(cat erl.err; head -3 erl.folded)"
+    "$TPROF" -o erl0.folded -- erl -noshell -s fibe main >/dev/null 2>erl0.err
+    grep -q 'in JIT code nothing names (erlang: add +JPperf true)' erl0.err
+    check "erl without +JPperf: the summary says to add it" $? "$(cat erl0.err)"
+else
+    skip "Erlang JIT frames" "erlang-base is not installed"
+fi
