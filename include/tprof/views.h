@@ -41,6 +41,7 @@ struct tree_row {
 
 struct tree_view {
     const struct profile *p;
+    uint32_t root; /* the rows are this node's subtree (the viewer's zoom) */
     uint8_t *expanded; /* per node */
     size_t nexpanded;
     struct tree_row *rows;
@@ -51,13 +52,16 @@ struct tree_view {
 
 /* Start with the root and the heaviest path expanded. */
 void tree_init(struct tree_view *t, const struct profile *p);
+/* The same for the subtree of ROOT: its rows only. */
+void tree_init_at(struct tree_view *t, const struct profile *p, uint32_t root);
 void tree_free(struct tree_view *t);
 /* Recompute rows after expanding or collapsing. */
 void tree_rebuild(struct tree_view *t);
 void tree_set(struct tree_view *t, uint32_t node, bool open);
 void tree_set_all(struct tree_view *t, bool open);
 bool tree_is_open(const struct tree_view *t, uint32_t node);
-/* Select the row of NODE, opening its ancestors. */
+/* Select the row of NODE, opening its ancestors (nothing when NODE is
+ * outside the root's subtree). */
 void tree_reveal(struct tree_view *t, uint32_t node);
 uint32_t tree_selected_node(const struct tree_view *t);
 void tree_render(struct tree_view *t, struct canvas *c, int x, int y, int w, int h);

@@ -67,6 +67,12 @@ struct app {
     double match_all, match_zoom;
     bool match_all_dirty;
     uint32_t match_zoom_of; /* zoom node match_zoom was computed for */
+    /* n/N: the matching nodes, heaviest first (built at the first n after
+     * a search or a new profile), and the one visited last */
+    VEC(uint32_t) visits;
+    bool visits_dirty;
+    size_t visit;     /* its index in visits (SIZE_MAX: none yet) */
+    uint32_t visited; /* that node, kept while a live profile grows */
     bool deferred;          /* walk-the-tree work waits for idle time */
 
     /* the prompt on the bottom line */
@@ -134,6 +140,7 @@ static void recompute_match(struct app *a)
     filter_free(f);
     a->match_all_dirty = true;
     a->match_zoom_of = PROFILE_NONE;
+    a->visits_dirty = true;
 }
 
 /* ----- derived views: usable only while built from the current profile ----- */
@@ -156,14 +163,14 @@ static bool callers_ready(const struct app *a)
 
 static void build_table(struct app *a)
 {
-    table_build(&a->table, a->cur, a->view == VIEW_TOP ? PROFILE_ROOT : a->zoom, a->order);
+    table_build(&a->table, a->cur, a->zoom, a->order);
     a->table_dirty = false;
     a->table_gen = a->gen;
 }
 
 static void build_tree(struct app *a)
 {
-    tree_init(&a->tree, a->cur);
+    tree_init_at(&a->tree, a->cur, a->zoom);
     tree_reveal(&a->tree, a->sel);
     a->tree_dirty = false;
     a->tree_gen = a->gen;
@@ -317,6 +324,7 @@ static void rebuild(struct app *a)
     free(zp);
     free(sp);
     a->first_depth = 0;
+    a->visited = PROFILE_NONE; /* (node numbers are the new profile's) */
     recompute_match(a);
     invalidate_views(a);
     if (cname) {
@@ -340,6 +348,7 @@ struct app *app_new(struct profile *profile, const char *title)
     profile_sort_children(profile);
     a->cur = profile;
     a->zoom = a->sel = PROFILE_ROOT;
+    a->visited = PROFILE_NONE;
     a->order = STATS_BY_SELF;
     a->color = true;
     a->diff = profile_has_base(profile);
@@ -362,6 +371,7 @@ void app_free(struct app *a)
         profile_free(a->cur);
     profile_free(a->orig);
     free(a->match);
+    VEC_FREE(a->visits);
     free(a->pattern);
     free(a->hit);
     free(a->title);
@@ -491,66 +501,88 @@ static bool in_subtree(const struct profile *p, uint32_t n, uint32_t top)
     return false;
 }
 
+/* Zoom to N: every view shows its subtree (the icicle from it, the tree
+ * rooted at it, the tables of its functions). */
+static void set_zoom(struct app *a, uint32_t n)
+{
+    if (n == a->zoom)
+        return;
+    a->zoom = n;
+    a->first_depth = 0;
+    a->table_dirty = true;
+    a->tree_dirty = true;
+    a->hit_valid = false;
+}
+
 static void select_node(struct app *a, uint32_t n)
 {
     a->sel = n;
-    if (!in_subtree(a->cur, n, a->zoom)) {
-        a->zoom = PROFILE_ROOT;
-        a->table_dirty = true;
-    }
+    if (!in_subtree(a->cur, n, a->zoom))
+        set_zoom(a, PROFILE_ROOT);
 }
 
-/* The node after N in depth-first order (children heaviest first), wrapping
- * to the root after the last. */
-static uint32_t dfs_next(const struct profile *p, uint32_t n)
+static const struct profile *visit_profile; /* (for qsort's comparison) */
+
+static int cmp_visit(const void *x, const void *y)
 {
-    if (profile_node(p, n)->first_child != PROFILE_NONE)
-        return profile_node(p, n)->first_child;
-    for (; n != PROFILE_NONE; n = profile_node(p, n)->parent)
-        if (profile_node(p, n)->next_sibling != PROFILE_NONE)
-            return profile_node(p, n)->next_sibling;
-    return PROFILE_ROOT;
+    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+    double ta = profile_node(visit_profile, a)->total, tb = profile_node(visit_profile, b)->total;
+    if (ta != tb)
+        return ta > tb ? -1 : 1;
+    return a < b ? -1 : a > b; /* (ties: the order the tree was built in) */
 }
 
-static uint32_t last_descendant(const struct profile *p, uint32_t n)
-{
-    for (;;) {
-        uint32_t c = profile_node(p, n)->first_child;
-        if (c == PROFILE_NONE)
-            return n;
-        while (profile_node(p, c)->next_sibling != PROFILE_NONE)
-            c = profile_node(p, c)->next_sibling;
-        n = c;
-    }
-}
-
-/* The node before N in depth-first order, wrapping to the last. */
-static uint32_t dfs_prev(const struct profile *p, uint32_t n)
-{
-    if (n == PROFILE_ROOT)
-        return last_descendant(p, PROFILE_ROOT);
-    uint32_t ps = prev_sibling(p, n);
-    if (ps == n)
-        return profile_node(p, n)->parent;
-    return last_descendant(p, ps);
-}
-
-/* The next (DIR > 0) or previous node in depth-first order from the
- * selection whose frame matches the search: a walk from where we are, so a
- * nearby match is found without visiting the whole tree. */
+/* The next (DIR 1) or previous (-1) match in the order n visits them: every
+ * node of a matching frame, heaviest first. */
 static uint32_t next_match(struct app *a, int dir)
 {
-    size_t n = profile_node_count(a->cur);
     if (!a->match)
         return PROFILE_NONE;
-    uint32_t c = a->sel;
-    for (size_t k = 0; k < n; k++) {
-        c = dir > 0 ? dfs_next(a->cur, c) : dfs_prev(a->cur, c);
-        uint32_t f = profile_node(a->cur, c)->frame;
-        if (f != PROFILE_NONE && a->match[f])
-            return c;
+    if (a->visits_dirty) {
+        a->visits.n = 0;
+        size_t n = profile_node_count(a->cur);
+        for (uint32_t i = 0; i < n; i++) {
+            const struct profile_node *pn = profile_node(a->cur, i);
+            if (pn->frame != PROFILE_NONE && a->match[pn->frame] && pn->total > 0)
+                VEC_PUSH(a->visits, i);
+        }
+        visit_profile = a->cur;
+        if (a->visits.n)
+            qsort(a->visits.v, a->visits.n, sizeof(uint32_t), cmp_visit);
+        a->visits_dirty = false;
+        a->visit = SIZE_MAX;
+        for (size_t i = 0; i < a->visits.n && a->visited != PROFILE_NONE; i++)
+            if (a->visits.v[i] == a->visited)
+                a->visit = i;
     }
-    return PROFILE_NONE;
+    size_t m = a->visits.n;
+    if (!m)
+        return PROFILE_NONE;
+    if (a->visit == SIZE_MAX)
+        a->visit = dir > 0 ? 0 : m - 1;
+    else
+        a->visit = dir > 0 ? (a->visit + 1) % m : (a->visit + m - 1) % m;
+    return a->visited = a->visits.v[a->visit];
+}
+
+/* Zoom so that N is wide enough to read (8 cells of the last drawn width):
+ * to the outermost of its ancestors where it is, keeping the zoom when it
+ * already is. */
+static void zoom_to_show(struct app *a, uint32_t n)
+{
+    int w = a->screen_w > 0 ? a->screen_w : 80;
+    double t = profile_node(a->cur, n)->total;
+    if (t * w >= 8 * profile_node(a->cur, a->zoom)->total)
+        return;
+    /* (totals grow toward the root: up from N while it stays wide enough) */
+    uint32_t best = n;
+    for (uint32_t c = profile_node(a->cur, n)->parent; c != a->zoom && c != PROFILE_NONE;
+         c = profile_node(a->cur, c)->parent) {
+        if (t * w < 8 * profile_node(a->cur, c)->total)
+            break;
+        best = c;
+    }
+    set_zoom(a, best);
 }
 
 /* The frame the views treat as "selected function", of the current profile.
@@ -758,8 +790,8 @@ static enum app_result act(struct app *a, enum action ac)
         } else if (a->sel != a->zoom) {
             a->sel = profile_node(p, a->sel)->parent;
         } else if (a->zoom != PROFILE_ROOT) { /* at the top: zoom out */
-            a->zoom = a->sel = profile_node(p, a->zoom)->parent;
-            a->table_dirty = true;
+            set_zoom(a, profile_node(p, a->zoom)->parent);
+            a->sel = a->zoom;
         }
         break;
     case ACT_DOWN:
@@ -773,11 +805,7 @@ static enum app_result act(struct app *a, enum action ac)
         break;
     case ACT_ENTER:
         if (a->view == VIEW_ICICLE) {
-            if (a->zoom != a->sel) {
-                a->zoom = a->sel;
-                a->first_depth = 0;
-                a->table_dirty = true;
-            }
+            set_zoom(a, a->sel);
         } else if (a->view == VIEW_TREE) {
             uint32_t t = tree_selected_node(&a->tree);
             tree_set(&a->tree, t, !tree_is_open(&a->tree, t));
@@ -791,17 +819,15 @@ static enum app_result act(struct app *a, enum action ac)
         break;
     case ACT_BACK:
         if (a->view == VIEW_ICICLE && a->zoom != PROFILE_ROOT) {
-            a->zoom = profile_node(p, a->zoom)->parent;
-            a->first_depth = 0;
-            a->table_dirty = true;
+            set_zoom(a, profile_node(p, a->zoom)->parent);
         } else if (a->view != VIEW_ICICLE) {
             switch_view(a, VIEW_ICICLE);
         }
         break;
     case ACT_RESET:
-        a->zoom = PROFILE_ROOT;
-        a->first_depth = 0;
-        a->table_dirty = true;
+        set_zoom(a, PROFILE_ROOT);
+        if (a->view == VIEW_TREE)
+            build_tree(a);
         break;
     case ACT_NEXT_VIEW:
     case ACT_PREV_VIEW:
@@ -828,8 +854,14 @@ static enum app_result act(struct app *a, enum action ac)
             break;
         }
         select_node(a, n);
-        if (a->view == VIEW_TREE)
+        if (a->view == VIEW_ICICLE)
+            zoom_to_show(a, n);
+        if (a->view == VIEW_TREE && !tree_ready(a))
+            build_tree(a);
+        else if (a->view == VIEW_TREE)
             tree_reveal(&a->tree, n);
+        snprintf(a->msg, sizeof(a->msg), "match %zu of %zu (heaviest first)", a->visit + 1,
+                 a->visits.n);
         break;
     case ACT_FOCUS: {
         uint32_t f = selected_frame(a);
@@ -950,6 +982,10 @@ static enum app_result act(struct app *a, enum action ac)
      * typed together (Tab End o f) act on the row they moved to. */
     if (a->view == VIEW_TREE && tree_ready(a) && a->tree.nrows)
         a->sel = tree_selected_node(&a->tree);
+    /* Zoom, selection and breadcrumb agree in every view: the selection is
+     * inside the zoom. */
+    if (!in_subtree(a->cur, a->sel, a->zoom))
+        a->sel = a->zoom;
     return APP_REDRAW;
 }
 
@@ -984,6 +1020,7 @@ static enum app_result prompt_key(struct app *a, int key)
                 regfree(&re);
                 a->pattern = xstrdup(a->input);
             }
+            a->visited = PROFILE_NONE; /* (a new search: n starts at the heaviest) */
             recompute_match(a);
             bool any = false;
             for (size_t i = 0; a->match && i < frames_count(profile_frames_const(a->cur)); i++)
@@ -1028,12 +1065,8 @@ static enum app_result mouse(struct app *a, const struct term_mouse *m)
         uint32_t n = a->hit[(m->y - a->icicle_y) * a->screen_w + m->x];
         if (n != PROFILE_NONE && in_subtree(a->cur, n, a->zoom)) {
             a->sel = n;
-            if (m->double_click && n != a->zoom) {
-                a->zoom = n;
-                a->first_depth = 0;
-                a->table_dirty = true;
-                a->hit_valid = false;
-            }
+            if (m->double_click)
+                set_zoom(a, n);
         }
         return APP_REDRAW;
     }
@@ -1172,20 +1205,28 @@ static void draw_status(struct app *a, struct canvas *c, int y)
                              ? frames_get(profile_frames_const(a->cur), n->frame)->module
                              : "";
     canvas_fill(c, 0, y, c->w, ' ', 0, 0, CANVAS_REVERSE);
-    int x = canvas_text(c, 0, y, c->w / 2, icicle_label(a->cur, a->sel), 0, 0,
+    char sw[40], tw[40], fig[200];
+    profile_format_weight(a->cur, n->self, sw, sizeof(sw));
+    profile_format_weight(a->cur, n->total, tw, sizeof(tw));
+    int figw = snprintf(fig, sizeof(fig), "  self %s  total %s  %.2f%% of all  %.2f%% of zoom",
+                        sw, tw, all > 0 ? 100 * n->total / all : 0,
+                        z > 0 ? 100 * n->total / z : 0);
+    if (a->diff)
+        figw = 60; /* (about what draw_diff_status writes) */
+    /* the name takes what the figures leave, at least half the row (on a
+     * narrow screen the figures' end is cut before the name) */
+    int namew = c->w - figw;
+    if (namew < c->w / 2)
+        namew = c->w / 2;
+    int x = canvas_text(c, 0, y, namew, icicle_label(a->cur, a->sel), 0, 0,
                         CANVAS_REVERSE | CANVAS_BOLD);
-    if (*module)
-        x += canvas_printf(c, x, y, c->w - x, 0, 0, CANVAS_REVERSE, " (%s)", module);
+    if (*module && x < namew)
+        x += canvas_printf(c, x, y, namew - x, 0, 0, CANVAS_REVERSE, " (%s)", module);
     if (a->diff) {
         draw_diff_status(a, c, x, y);
         return;
     }
-    char sw[40], tw[40];
-    profile_format_weight(a->cur, n->self, sw, sizeof(sw));
-    profile_format_weight(a->cur, n->total, tw, sizeof(tw));
-    canvas_printf(c, x, y, c->w - x, 0, 0, CANVAS_REVERSE,
-                  "  self %s  total %s  %.2f%% of all  %.2f%% of zoom", sw, tw,
-                  all > 0 ? 100 * n->total / all : 0, z > 0 ? 100 * n->total / z : 0);
+    canvas_text(c, x, y, c->w - x, fig, 0, 0, CANVAS_REVERSE);
 }
 
 static void draw_bottom(struct app *a, struct canvas *c, int y)
@@ -1268,7 +1309,12 @@ static void draw_help(struct canvas *c)
 {
     canvas_clear(c);
     canvas_text(c, 0, 0, c->w, "tprof keys (any key closes this)", 0, 0, CANVAS_BOLD);
-    int y = 2, col = 0, colw = c->w >= 100 ? c->w / 2 : c->w;
+    /* one column as wide as the screen; two only when one is too short */
+    size_t lines = 0;
+    for (size_t i = 0; i < sizeof(bindings) / sizeof(bindings[0]); i++)
+        lines += bindings[i].keyname != NULL;
+    int y = 2, col = 0;
+    int colw = (int)lines > c->h - 3 && c->w >= 100 ? c->w / 2 : c->w;
     for (size_t i = 0; i < sizeof(bindings) / sizeof(bindings[0]); i++) {
         if (!bindings[i].keyname)
             continue;

@@ -27,7 +27,7 @@ void tree_set_all(struct tree_view *t, bool open)
 {
     memset(t->expanded, open, t->nexpanded);
     if (!open)
-        t->expanded[PROFILE_ROOT] = 1;
+        tree_set(t, t->root, true);
 }
 
 static void push_row(struct tree_view *t, uint32_t node, int depth)
@@ -47,12 +47,12 @@ void tree_rebuild(struct tree_view *t)
         memset(t->expanded + t->nexpanded, 0, nodes - t->nexpanded);
         t->nexpanded = nodes;
     }
-    uint32_t sel = t->nrows ? tree_selected_node(t) : PROFILE_ROOT;
+    uint32_t sel = t->nrows ? tree_selected_node(t) : t->root;
     t->nrows = 0;
     double min_w = t->min_fraction * profile_total(t->p);
     /* explicit DFS: (node, depth) */
     VEC(struct tree_row) todo = {0};
-    struct tree_row r0 = {PROFILE_ROOT, 0};
+    struct tree_row r0 = {t->root, 0};
     VEC_PUSH(todo, r0);
     while (todo.n) {
         struct tree_row r = todo.v[--todo.n];
@@ -83,16 +83,22 @@ void tree_rebuild(struct tree_view *t)
 
 void tree_init(struct tree_view *t, const struct profile *p)
 {
+    tree_init_at(t, p, PROFILE_ROOT);
+}
+
+void tree_init_at(struct tree_view *t, const struct profile *p, uint32_t root)
+{
     free(t->expanded);
     free(t->rows);
     double keep_min = t->min_fraction;
     memset(t, 0, sizeof(*t));
     t->min_fraction = keep_min;
     t->p = p;
+    t->root = root < profile_node_count(p) ? root : PROFILE_ROOT;
     t->nexpanded = profile_node_count(p);
     t->expanded = xcalloc(t->nexpanded, 1);
     /* the root and the heaviest path, a few levels down */
-    uint32_t n = PROFILE_ROOT;
+    uint32_t n = t->root;
     for (int d = 0; d < 6 && n != PROFILE_NONE; d++) {
         t->expanded[n] = 1;
         n = profile_node(p, n)->first_child;
@@ -117,9 +123,15 @@ uint32_t tree_selected_node(const struct tree_view *t)
 
 void tree_reveal(struct tree_view *t, uint32_t node)
 {
-    for (uint32_t a = profile_node(t->p, node)->parent; a != PROFILE_NONE;
-         a = profile_node(t->p, a)->parent)
+    uint32_t a = node;
+    while (a != t->root && a != PROFILE_NONE)
+        a = profile_node(t->p, a)->parent;
+    if (a == PROFILE_NONE)
+        return; /* (outside the subtree shown) */
+    for (a = node; a != t->root;) {
+        a = profile_node(t->p, a)->parent;
         tree_set(t, a, true);
+    }
     tree_rebuild(t);
     for (size_t i = 0; i < t->nrows; i++)
         if (t->rows[i].node == node)
@@ -145,10 +157,19 @@ static void tree_row_draw(void *ctx, size_t i, struct canvas *c, int x, int y, i
                                d.trend > 0 ? CC_RED : d.trend < 0 ? CC_BLUE : 0, 0, attr);
         k += canvas_text(c, x + k, y, w - k, d.only ? "* " : "  ", 0, 0, attr);
     }
-    int indent = r->depth * 2;
-    if (indent > w / 2)
-        indent = w / 2;
-    k += indent;
+    /* Two cells per level while that leaves half the row for the name;
+     * deeper, the depth is written where the indentation stops, so a
+     * parent and its child never look like siblings. */
+    int indent = r->depth * 2, room = (w - k) / 2;
+    if (indent <= room) {
+        k += indent;
+    } else {
+        char d[16];
+        int dl = snprintf(d, sizeof(d), "%d ", r->depth);
+        int at = room > dl ? room - dl : 0;
+        k += at;
+        k += canvas_text(c, x + k, y, w - k, d, 0, 0, attr | CANVAS_DIM);
+    }
     const char *mark = n->first_child == PROFILE_NONE ? "  "
                        : tree_is_open(t, r->node)     ? (c->utf8 ? "\u25be " : "- ")
                                                       : (c->utf8 ? "\u25b8 " : "+ ");

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -169,6 +170,28 @@ static void test_views_and_help(void **state)
     finish(a);
 }
 
+/* On a wide screen the help and the selected frame's line use the width:
+ * no help line cut at 64 columns of 140, no name at 70. */
+static void test_wide_screen_lines(void **state)
+{
+    (void)state;
+    char name[101];
+    memset(name, 'n', 100);
+    name[100] = '\0';
+    char folded[200];
+    snprintf(folded, sizeof(folded), "prog;%s 1\n", name);
+    struct app *a = app_new(profile_from(folded), "t");
+    C = canvas_new(140, 40, false);
+    keys(a, "jj");
+    assert_true(screen_has(name));
+    assert_true(screen_has("  self 1  total 1  100.00% of all  100.00% of zoom"));
+    keys(a, "?");
+    assert_true(screen_has("hide frames matching a regex (time goes to the caller)"));
+    assert_true(screen_has(
+        "icicle: zoom in; tree: expand/collapse; top: callers/callees; callers: follow"));
+    finish(a);
+}
+
 static void test_small_and_ascii(void **state)
 {
     (void)state;
@@ -181,6 +204,63 @@ static void test_small_and_ascii(void **state)
     app_key(a, TK_RESIZE, NULL);
     app_draw(a, C);
     assert_true(screen_has("|lex"));
+    finish(a);
+}
+
+static struct app *start_with(const char *folded)
+{
+    C = canvas_new(80, 24, false);
+    struct app *a = app_new(profile_from(folded), "test.folded");
+    app_draw(a, C);
+    return a;
+}
+
+/* Zoomed in, the tree and the top table show the zoom's subtree, so a row
+ * picked there cannot leave the selection outside the zoom (the icicle
+ * then drew it 8 rows above its first, and "106% of zoom"). */
+static void test_views_follow_zoom(void **state)
+{
+    (void)state;
+    struct app *a = start_with("prog;a;b;c;d;e;f;g;h;i 60\nprog;x 40\n");
+    keys(a, "jjjjjjjj\n");
+    assert_string_equal(row(C, 1), "all > prog > a > b > c > d > e > f > g");
+    keys(a, "\t"); /* the tree: rooted at the zoom */
+    assert_string_equal(row(C, 3), "  60.00%    0.00%  - g");
+    app_key(a, TK_HOME, NULL);
+    keys(a, "\t"); /* the top table: the zoom's functions */
+    assert_string_equal(row(C, 1), "all > prog > a > b > c > d > e > f > g");
+    assert_non_null(strstr(row(C, 3), "  i"));
+    assert_true(screen_lacks("prog\n") && screen_lacks(" x\n"));
+    keys(a, "\t\t"); /* callers, then the icicle again */
+    assert_string_equal(row(C, 2), "|g");
+    assert_true(screen_has("g  self 0  total 60  60.00% of all  100.00% of zoom"));
+    /* r: the tree follows the zoom out */
+    keys(a, "\tr");
+    assert_string_equal(row(C, 3), " 100.00%    0.00%  - all");
+    finish(a);
+}
+
+/* n visits matches heaviest first, N back; a match too narrow to read is
+ * zoomed to (the outermost caller where it is 8 cells wide), one outside
+ * the zoom zoomed out to. */
+static void test_next_match_heaviest_first(void **state)
+{
+    (void)state;
+    struct app *a = start_with("prog;main;small;target 1\nprog;main;big;target 50\n"
+                               "prog;main;big 49\n");
+    keys(a, "/target\nn");
+    assert_true(screen_has("match 1 of 2 (heaviest first)"));
+    assert_true(screen_has("target  self 50  total 50  50.00% of all  50.00% of zoom"));
+    keys(a, "n");
+    assert_true(screen_has("match 2 of 2"));
+    assert_string_equal(row(C, 1), "all > prog > main > small");
+    assert_true(screen_has("target  self 1  total 1  1.00% of all  100.00% of zoom"));
+    assert_string_equal(row(C, 3), "|target");
+    keys(a, "N");
+    assert_string_equal(row(C, 1), "all");
+    assert_true(screen_has("target  self 50  total 50"));
+    keys(a, "N"); /* (wraps) */
+    assert_true(screen_has("match 2 of 2"));
     finish(a);
 }
 
@@ -198,7 +278,8 @@ static void test_mouse(void **state)
     app_key(a, TK_MOUSE, &m);
     app_draw(a, C);
     assert_string_equal(row(C, 1), "all > prog > main > eval");
-    /* the wheel scrolls lists */
+    /* the wheel scrolls lists (the top table of everything: r unzooms) */
+    app_key(a, 'r', NULL);
     app_key(a, TK_TAB, NULL);
     app_key(a, TK_TAB, NULL); /* top table */
     app_draw(a, C);
@@ -488,8 +569,11 @@ int main(void)
         cmocka_unit_test(test_first_screen),
         cmocka_unit_test(test_navigate_zoom_and_breadcrumb),
         cmocka_unit_test(test_search_percentages),
+        cmocka_unit_test(test_views_follow_zoom),
+        cmocka_unit_test(test_next_match_heaviest_first),
         cmocka_unit_test(test_focus_hide_invert_undo),
         cmocka_unit_test(test_views_and_help),
+        cmocka_unit_test(test_wide_screen_lines),
         cmocka_unit_test(test_small_and_ascii),
         cmocka_unit_test(test_mouse),
         cmocka_unit_test(test_log_home_stays),

@@ -3,7 +3,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -96,6 +98,46 @@ static void test_tree_expansion(void **state)
     profile_free(p);
 }
 
+/* Past the depth where indentation would leave the name less than half the
+ * row, the depth is written instead: a parent and its child never line up
+ * as siblings. A tree rooted at a node shows that subtree only. */
+static void test_tree_deep_rows_show_depth(void **state)
+{
+    (void)state;
+    char line[512] = "";
+    for (int i = 0; i < 40; i++)
+        snprintf(line + strlen(line), sizeof(line) - strlen(line), "%sf%d", i ? ";" : "", i);
+    strcat(line, " 1\n");
+    struct profile *p = profile_from(line);
+    struct tree_view t = {0};
+    tree_init(&t, p);
+    tree_set_all(&t, true);
+    tree_rebuild(&t);
+    struct canvas *c = canvas_new(80, 45, false);
+    tree_render(&t, c, 0, 0, 80, 45);
+    /* 18 columns of figures: room for 31 cells of indentation, 15 levels */
+    assert_string_equal(row(c, 16), " 100.00%    0.00%                                - f14");
+    assert_string_equal(row(c, 17), " 100.00%    0.00%                             16 - f15");
+    assert_string_equal(row(c, 18), " 100.00%    0.00%                             17 - f16");
+    assert_string_equal(row(c, 41), " 100.00%  100.00%                             40   f39");
+    tree_free(&t);
+    /* rooted at f37: its subtree, from depth 0 */
+    uint32_t n = PROFILE_ROOT;
+    for (int i = 0; i < 38; i++)
+        n = profile_node(p, n)->first_child;
+    tree_init_at(&t, p, n);
+    canvas_clear(c);
+    tree_render(&t, c, 0, 0, 80, 45);
+    assert_string_equal(row(c, 1), " 100.00%    0.00%  - f37");
+    assert_string_equal(row(c, 3), " 100.00%  100.00%        f39");
+    assert_int_equal(t.nrows, 3);
+    tree_reveal(&t, PROFILE_ROOT); /* outside it: nothing changes */
+    assert_int_equal(tree_selected_node(&t), n);
+    canvas_free(c);
+    tree_free(&t);
+    profile_free(p);
+}
+
 static void test_callers_view(void **state)
 {
     (void)state;
@@ -150,6 +192,7 @@ int main(void)
         cmocka_unit_test(test_table_sorting),
         cmocka_unit_test(test_table_names_the_module_of_namesakes),
         cmocka_unit_test(test_tree_expansion),
+        cmocka_unit_test(test_tree_deep_rows_show_depth),
         cmocka_unit_test(test_callers_view),
         cmocka_unit_test(test_list_scrolls_to_selection),
     };
