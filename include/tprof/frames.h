@@ -54,5 +54,8 @@ size_t frames_count(const struct frames *fr);
 /* Suffix the folded format gives to frames of KIND ("_[k]", "_[j]", "_[i]"
  * or ""). */
 const char *frames_kind_suffix(enum frame_kind kind);
+/* The mark reports give KIND in their kind column ("[k]", "[j]", "[i]",
+ * "[py]" or ""). */
+const char *frames_kind_mark(enum frame_kind kind);
 
 #endif

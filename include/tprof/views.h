@@ -21,6 +21,7 @@ struct table_view {
     struct func_stat *rows;
     struct list list;
     double base;             /* weight 100% refers to (all samples) */
+    bool kinds;              /* a kind column ([k] [j] [i] [py]): reports */
 };
 
 void table_build(struct table_view *t, const struct profile *p, uint32_t node,
@@ -30,7 +31,7 @@ void table_free(struct table_view *t);
  * change (points, or weights when absolute) in place of the weights. */
 void table_render(struct table_view *t, struct canvas *c, int x, int y, int w, int h);
 void table_header(struct canvas *c, int x, int y, int w, enum stats_order order,
-                  const struct profile *p);
+                  const struct profile *p, bool kinds);
 
 /* ----- tree: expandable call tree ----- */
 
@@ -48,6 +49,7 @@ struct tree_view {
     size_t nrows, caprows;
     struct list list;
     double min_fraction; /* rows below this share of all are left out */
+    bool kinds;          /* a kind column ([k] [j] [i] [py]): reports */
 };
 
 /* Start with the root and the heaviest path expanded. */

@@ -41,11 +41,11 @@ static void sgr(FILE *out, const struct cell *cl)
     fputc('m', out);
 }
 
-/* Print rows [0, ROWS) of C, with colour when ANSI. */
-static void print_canvas(const struct canvas *c, int rows, bool ansi, FILE *out)
+/* Print rows [FROM, ROWS) of C, with colour when ANSI. */
+static void print_canvas_from(const struct canvas *c, int from, int rows, bool ansi, FILE *out)
 {
     char *line = xmalloc((size_t)c->w * 4 + 2);
-    for (int y = 0; y < rows; y++) {
+    for (int y = from; y < rows; y++) {
         if (!ansi) {
             canvas_row_text(c, y, line, (size_t)c->w * 4 + 2);
             fprintf(out, "%s\n", line);
@@ -63,6 +63,27 @@ static void print_canvas(const struct canvas *c, int rows, bool ansi, FILE *out)
         fputs("\033[0m\n", out);
     }
     free(line);
+}
+
+static void print_canvas(const struct canvas *c, int rows, bool ansi, FILE *out)
+{
+    print_canvas_from(c, 0, rows, ansi, out);
+}
+
+/* A list's width for rows whose variable part (indentation, name) takes
+ * NEED cells: the figures and kind columns take at most 64 (a comparison's
+ * included). */
+#define FIT_MAX (1 << 20)
+static int width_for(size_t need)
+{
+    return need > FIT_MAX ? FIT_MAX + 64 : (int)need + 64;
+}
+
+/* Rows of a canvas W wide that keep it near 4M cells. */
+static int rows_per_canvas(int w)
+{
+    int r = (4 << 20) / (w > 0 ? w : 1);
+    return r < 1 ? 1 : r > 4096 ? 4096 : r;
 }
 
 /* Rows of C that hold anything. */
@@ -85,15 +106,6 @@ static void diff_cell(char *buf, size_t len, double v, bool absolute, bool sign)
         snprintf(buf, len, sign ? "%+.0f" : "%.0f", v);
     else
         snprintf(buf, len, sign ? "%+.2f" : "%.2f%%", v);
-}
-
-static const char *kind_mark(enum frame_kind k)
-{
-    return k == FRAME_KERNEL   ? "[k]"
-           : k == FRAME_JIT    ? "[j]"
-           : k == FRAME_INLINE ? "[i]"
-           : k == FRAME_PYTHON ? "[py]"
-                               : "";
 }
 
 /* tprof report --diff BEFORE AFTER: one row per function, the change of
@@ -156,7 +168,7 @@ static int report_diff(const struct report_opts *o)
         diff_cell(c[4], sizeof(c[4]), r->after_self, o->absolute, false);
         diff_cell(c[5], sizeof(c[5]), r->after_self - r->before_self, o->absolute, true);
         fprintf(out, "%10s %10s %9s %12s %12s %11s  %-4s  %s%s%s%s\n", c[0], c[1], c[2], c[3],
-                c[4], c[5], kind_mark(f->kind), f->name, f->namesake ? " (" : "",
+                c[4], c[5], frames_kind_mark(f->kind), f->name, f->namesake ? " (" : "",
                 f->namesake ? f->module : "", f->namesake ? ")" : "");
         shown++;
     }
@@ -211,8 +223,13 @@ int cmd_report(const struct report_opts *o)
 
     setlocale(LC_CTYPE, "");
     bool utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
-    bool ansi = isatty(1) && !getenv("NO_COLOR");
+    bool tty = isatty(1);
+    bool ansi = tty && !getenv("NO_COLOR");
     int w = o->width;
+    /* Not on a terminal and with no --width, the lists are as wide as their
+     * longest row: a name is never cut (grep finds it). The icicle is a
+     * picture: COLUMNS wide, else 100. */
+    bool fit = w <= 0 && !tty;
     if (w <= 0) {
         const char *cols = getenv("COLUMNS");
         w = cols && atoi(cols) > 20 ? atoi(cols) : 100;
@@ -249,26 +266,55 @@ int cmd_report(const struct report_opts *o)
         if (o->mode == REPORT_TREE) {
             struct tree_view t = {.min_fraction = o->min_percent / 100.0};
             tree_init(&t, p);
+            t.kinds = true;
             tree_set_all(&t, true);
             tree_rebuild(&t);
-            struct canvas *c = canvas_new(w, (int)t.nrows + 1, utf8);
-            t.list.selected = LIST_NONE;
-            t.list.top = 0;
-            tree_render(&t, c, 0, 0, w, c->h);
+            int tw = w;
+            if (fit) { /* figures, kind, two cells a level, mark, name */
+                size_t need = 0;
+                for (size_t i = 0; i < t.nrows; i++) {
+                    size_t r = 4 * (size_t)t.rows[i].depth + 2 +
+                               strlen(icicle_label(p, t.rows[i].node));
+                    if (r > need)
+                        need = r;
+                }
+                tw = width_for(need);
+            }
             fputc('\n', out);
-            print_canvas(c, c->h, ansi, out);
-            canvas_free(c);
+            /* in pieces: a canvas of every row at that width could be huge */
+            int chunk = rows_per_canvas(tw);
+            for (size_t first = 0; first < t.nrows; first += (size_t)chunk) {
+                int rows = t.nrows - first < (size_t)chunk ? (int)(t.nrows - first) : chunk;
+                struct canvas *c = canvas_new(tw, rows + 1, utf8);
+                t.list.selected = LIST_NONE;
+                t.list.top = first;
+                tree_render(&t, c, 0, 0, tw, c->h);
+                print_canvas_from(c, first ? 1 : 0, c->h, ansi, out);
+                canvas_free(c);
+            }
             tree_free(&t);
         }
         if (top) {
-            struct table_view t = {0};
+            struct table_view t = {.kinds = true};
             table_build(&t, p, PROFILE_ROOT, STATS_BY_SELF);
             size_t n = o->top > 0 ? (size_t)o->top : 20;
             if (n > t.list.count)
                 n = t.list.count;
-            struct canvas *c = canvas_new(w, (int)n + 1, utf8);
+            int tw = w;
+            if (fit) {
+                const struct frames *fr = profile_frames_const(p);
+                size_t need = 0;
+                for (size_t i = 0; i < n; i++) {
+                    const struct frame *f = frames_get(fr, t.rows[i].frame);
+                    size_t r = strlen(f->name) + (f->namesake ? strlen(f->module) + 3 : 0);
+                    if (r > need)
+                        need = r;
+                }
+                tw = width_for(need);
+            }
+            struct canvas *c = canvas_new(tw, (int)n + 1, utf8);
             t.list.selected = LIST_NONE;
-            table_render(&t, c, 0, 0, w, c->h);
+            table_render(&t, c, 0, 0, tw, c->h);
             fputc('\n', out);
             print_canvas(c, c->h, ansi, out);
             canvas_free(c);

@@ -281,3 +281,19 @@ const char *frames_kind_suffix(enum frame_kind kind)
         return "";
     }
 }
+
+const char *frames_kind_mark(enum frame_kind kind)
+{
+    switch (kind) {
+    case FRAME_KERNEL:
+        return "[k]";
+    case FRAME_JIT:
+        return "[j]";
+    case FRAME_INLINE:
+        return "[i]";
+    case FRAME_PYTHON:
+        return "[py]";
+    default:
+        return "";
+    }
+}

@@ -1383,7 +1383,7 @@ void app_draw(struct app *a, struct canvas *c)
         a->hit_valid = true;
         draw_status(a, c, top + ih);
         if (table_h > 0 && !table_ready(a)) {
-            table_header(c, 0, top + 1 + ih, w, a->order, a->cur);
+            table_header(c, 0, top + 1 + ih, w, a->order, a->cur, false);
             canvas_text(c, 2, top + 2 + ih, w - 2, "computing...", 0, 0, CANVAS_DIM);
         } else if (table_h > 0) {
             a->table.list.selected = LIST_NONE;

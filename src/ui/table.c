@@ -41,7 +41,7 @@ void table_free(struct table_view *t)
 }
 
 void table_header(struct canvas *c, int x, int y, int w, enum stats_order order,
-                  const struct profile *p)
+                  const struct profile *p, bool kinds)
 {
     bool s = profile_unit(p) == PROFILE_SECONDS;
     int n = canvas_printf(c, x, y, w, 0, 0, CANVAS_BOLD, "%s  %s  ",
@@ -61,8 +61,16 @@ void table_header(struct canvas *c, int x, int y, int w, enum stats_order order,
         n += canvas_printf(c, x + n, y, w - n, 0, 0, CANVAS_BOLD, "%10s %10s  ",
                            s ? "self s" : "self", s ? "total s" : "total");
     }
+    if (kinds)
+        n += canvas_text(c, x + n, y, w - n, "kind ", 0, 0, CANVAS_BOLD);
     canvas_text(c, x + n, y, w - n, order == STATS_BY_NAME ? "[function]" : "function", 0, 0,
                 CANVAS_BOLD);
+}
+
+/* The kind column: "[py] ", "[k]  " or five spaces. */
+static int kind_column(struct canvas *c, int x, int y, int w, const struct frame *f, uint8_t attr)
+{
+    return canvas_printf(c, x, y, w, 0, 0, attr, "%-4s ", frames_kind_mark(f->kind));
 }
 
 /* "%10.0f" samples or "%10.6f" seconds */
@@ -109,6 +117,8 @@ static void table_row(void *ctx, size_t i, struct canvas *c, int x, int y, int w
                           pct(s->total, t->base));
     if (profile_has_base(t->p)) {
         n += diff_columns(c, x + n, y, w - n, t->p, s, attr);
+        if (t->kinds)
+            n += kind_column(c, x + n, y, w - n, f, attr);
         frame_text(c, x + n, y, w - n, f, attr);
         return;
     }
@@ -116,6 +126,8 @@ static void table_row(void *ctx, size_t i, struct canvas *c, int x, int y, int w
     n += canvas_printf(c, x + n, y, w - n, 0, 0, attr, " ");
     n += canvas_printf(c, x + n, y, w - n, 0, 0, attr, weight_fmt(t->p), s->total);
     n += canvas_printf(c, x + n, y, w - n, 0, 0, attr, "  ");
+    if (t->kinds)
+        n += kind_column(c, x + n, y, w - n, f, attr);
     frame_text(c, x + n, y, w - n, f, attr);
 }
 
@@ -123,7 +135,7 @@ void table_render(struct table_view *t, struct canvas *c, int x, int y, int w, i
 {
     if (h <= 0)
         return;
-    table_header(c, x, y, w, t->order, t->p);
+    table_header(c, x, y, w, t->order, t->p, t->kinds);
     list_render(&t->list, c, x, y + 1, w, h - 1, table_row, t);
 }
 

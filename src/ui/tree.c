@@ -160,6 +160,12 @@ static void tree_row_draw(void *ctx, size_t i, struct canvas *c, int x, int y, i
     /* Two cells per level while that leaves half the row for the name;
      * deeper, the depth is written where the indentation stops, so a
      * parent and its child never look like siblings. */
+    if (t->kinds)
+        k += canvas_printf(c, x + k, y, w - k, 0, 0, attr, "%-4s ",
+                           n->frame != PROFILE_NONE
+                               ? frames_kind_mark(frames_get(profile_frames_const(t->p),
+                                                             n->frame)->kind)
+                               : "");
     int indent = r->depth * 2, room = (w - k) / 2;
     if (indent <= room) {
         k += indent;
@@ -181,11 +187,11 @@ void tree_render(struct tree_view *t, struct canvas *c, int x, int y, int w, int
 {
     if (h <= 0)
         return;
+    const char *fn = t->kinds ? "kind function" : "function";
     if (profile_has_base(t->p))
         canvas_printf(c, x, y, w, 0, 0, CANVAS_BOLD, "%7s %8s  %s  %s", "total%", "self%",
-                      c->utf8 ? "   \u0394total" : "   dtotal", "function");
+                      c->utf8 ? "   \u0394total" : "   dtotal", fn);
     else
-        canvas_printf(c, x, y, w, 0, 0, CANVAS_BOLD, "%7s %8s  %s", "total%", "self%",
-                      "function");
+        canvas_printf(c, x, y, w, 0, 0, CANVAS_BOLD, "%7s %8s  %s", "total%", "self%", fn);
     list_render(&t->list, c, x, y + 1, w, h - 1, tree_row_draw, t);
 }

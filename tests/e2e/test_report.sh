@@ -12,7 +12,7 @@ rc=$?
 check "report: one header line with samples, stacks, functions" $? "rc=$rc $(head -2 out.txt) $(cat err.txt)"
 grep -q "^|parse                                  |eval                               |in~$" out.txt
 check "report: the icicle, as the viewer draws it" $? "$(sed -n 3,10p out.txt)"
-grep -q "^ 40.00%    40.00%          40         40  lex$" out.txt
+grep -q "^ 40.00%    40.00%          40         40       lex$" out.txt
 check "report: the top table by self" $? "$(tail -6 out.txt)"
 ! grep -q "$(printf '\033')" out.txt
 check "report: no escape codes when not on a terminal" $? "escape codes found"
@@ -25,17 +25,33 @@ check "report in a UTF-8 locale: box-drawing borders and an ellipsis" $? "no UTF
 [ "$(grep -c '%' top.txt)" -eq 3 ] && tail -1 top.txt | grep -q "lookup$"
 check "report --top 2: two rows" $? "$(cat top.txt)"
 "$TPROF" report --tree --min-percent 10 p.folded >tree.txt
-grep -q "^  40.00%   40.00%            lex$" tree.txt && ! grep -q "init" tree.txt
+grep -q "^  40.00%   40.00%                 lex$" tree.txt && ! grep -q "init" tree.txt
 check "report --tree --min-percent 10: the indented tree without small frames" $? "$(cat tree.txt)"
 "$TPROF" report --focus '^lookup$' --top 5 p.folded >f.txt
 head -1 f.txt | grep -qF "30 samples, 5 stacks, 4 functions; focus ^lookup$" && ! grep -q "lex" f.txt
 check "report --focus: only stacks through the function" $? "$(cat f.txt)"
 "$TPROF" report --hide '^(parse|eval)$' --tree p.folded >h.txt
-! sed 1d h.txt | grep -q "parse" && grep -q "^ 100.00%   25.00%      - main$" h.txt
+! sed 1d h.txt | grep -q "parse" && grep -q "^ 100.00%   25.00%           - main$" h.txt
 check "report --hide: hidden frames' time goes to the caller" $? "$(cat h.txt)"
 "$TPROF" report --invert --icicle --width 40 p.folded >i.txt
 sed -n 4p i.txt | grep -q "^|lex  *|lookup  *|eval"
 check "report --invert: leaf functions become the roots" $? "$(cat i.txt)"
+
+# Piped, names are never cut; kinds have their own column; --width cuts.
+long=$(printf 'v8::internal::StringTable::LookupKey<v8::internal::SeqSubStringKey<v8::internal::SeqOneByteString>, v8::internal::Isolate>%0200d' 0)
+printf 'node;main;%s 30\nnode;main;tcp_sendmsg_locked_[k] 20\nnode;main;JS:*fib_[j] 10\nnode;main;helper_[i] 5\nnode;main;fib (a.py:3) 35\n' "$long" >kinds.folded
+"$TPROF" report kinds.folded >k.txt
+grep -qF -- "  30.00%" k.txt && grep -F -- "$long" k.txt | grep -q "^ 30.00%    30.00%          30         30       v8::" &&
+    grep -q "^ 20.00%    20.00%          20         20  \[k\]  tcp_sendmsg_locked$" k.txt &&
+    grep -q "  \[j\]  JS:\*fib$" k.txt && grep -q "  \[i\]  helper$" k.txt &&
+    grep -q "  \[py\] fib (a.py:3)$" k.txt
+check "report to a pipe: a ${#long}-character name whole, [k] [j] [i] in the kind column" $? "$(cut -c1-120 k.txt)"
+"$TPROF" report --tree kinds.folded >kt.txt
+grep -qF -- "$long" kt.txt && grep -q "^  20.00%   20.00%  \[k\]          tcp_sendmsg_locked$" kt.txt
+check "report --tree to a pipe: whole names, kinds in their column" $? "$(cut -c1-120 kt.txt)"
+"$TPROF" report --top 5 --width 100 kinds.folded >kw.txt
+! grep -qF -- "$long" kw.txt && awk 'length($0) > 100 { bad = 1 } END { exit bad }' kw.txt
+check "report --width 100: cuts names to the width asked" $? "$(cat kw.txt)"
 
 # Tolerant reading, counted on stderr.
 printf 'a;b 3\r\na;c\t2\n\nbroken line\na;d 1.5\n' >odd.folded
