@@ -176,7 +176,7 @@ while read -r label py; do
             "rc=$rc $(cat "$label.$mod.err") $(tail -5 "$label.$mod.chk")"
     done
     grep -q "calls give only a count (the profile module's file)" "$label.profile.err" &&
-        grep -q "^ *[0-9.]*% *[0-9.]*% .*  <module> (profile:0)$" "$label.profile.txt"
+        grep -q "^ *[0-9.]*% *[0-9.]*% .* \[py\] <module> (profile:0)$" "$label.profile.txt"
     check "pstats from $label profile: its code-object key named, its counts said" $? \
         "$(cat "$label.profile.err") $(grep -c . "$label.profile.txt") lines"
     last="$label"
@@ -191,7 +191,7 @@ if [ -n "${last:-}" ]; then
     # the tree: the naive encoder under main, snakeviz's way
     "$TPROF" report --tree --width 300 "$last.cProfile.prof" >tree.txt 2>&1
     grep -q "▾ main (.*pstats_work.py:[0-9]*)$" tree.txt &&
-        grep -q "^ *[0-9.]*% *[0-9.]*% *▾ encode_binary (.*pstats_work.py:[0-9]*)$" tree.txt &&
+        grep -q "^ *[0-9.]*% *[0-9.]*%  \[py\] *▾ encode_binary (.*pstats_work.py:[0-9]*)$" tree.txt &&
         grep -q "<built-in method _struct.pack>$" tree.txt &&
         grep -q "json/encoder.py:[0-9]*)$" tree.txt
     check "pstats: the tree (main, encode_binary, _struct.pack, json shortened)" $? "$(head -30 tree.txt)"

@@ -14,7 +14,9 @@ for line in open(sys.argv[1], encoding="utf-8"):
     if m:
         go[m.group(3)] = (float(m.group(1)), float(m.group(2)))
 for line in open(sys.argv[2], encoding="utf-8"):
-    m = re.match(r"^\s*([0-9.]+)%\s+([0-9.]+)%\s+\S+\s+\S+  (.*)$", line.rstrip("\n"))
+    # (after the weights, report's kind column: "[k]  " or five spaces)
+    m = re.match(r"^\s*([0-9.]+)%\s+([0-9.]+)%\s+\S+\s+\S+  (?:\[[a-z]+\] *| {5})(.*)$",
+                 line.rstrip("\n"))
     if m:
         tp[m.group(3)] = (float(m.group(1)), float(m.group(2)))
 # tprof names two functions of one name from two modules "NAME (MODULE)"

@@ -55,7 +55,9 @@ def main():
         a[1] += ct
     rows = {}
     for line in open(report, encoding="utf-8"):
-        m = re.match(r"^\s*([0-9.]+)%\s+([0-9.]+)%\s+([0-9.]+)\s+([0-9.]+)  (.*)$", line.rstrip("\n"))
+        # (after the weights, the kind column: "[py] " or five spaces)
+        m = re.match(r"^\s*([0-9.]+)%\s+([0-9.]+)%\s+([0-9.]+)\s+([0-9.]+)  (?:\[[a-z]+\] *| {5})(.*)$",
+                     line.rstrip("\n"))
         if m:
             rows[m.group(5)] = (float(m.group(1)), float(m.group(2)))
     bad = 0
