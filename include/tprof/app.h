@@ -63,6 +63,12 @@ void app_set_log(struct app *a, const struct linebuf *log);
  * waiting), else app_export. FN returns 0, MSG saying what was written. */
 typedef int (*app_export_fn)(void *ctx, const char *path, char *msg, size_t len);
 void app_set_export(struct app *a, app_export_fn fn, void *ctx);
+/* Live mode with nothing written at the end (no -o): q asks once before
+ * quitting ("not saved: e exports it, q again quits") until an e export
+ * has saved the profile. */
+void app_set_unsaved_guard(struct app *a, bool on);
+/* An e export has written a file. */
+bool app_saved(const struct app *a);
 /* Write the profile on screen to PATH; 0, or -1 (MSG says why either way). */
 int app_export(struct app *a, const char *path, char *msg, size_t len);
 

@@ -817,6 +817,7 @@ int cmd_record(const struct record_opts *o)
         if (u->launched)
             app_set_log(u->app, u->log);
         app_set_export(u->app, export_now, u);
+        app_set_unsaved_guard(u->app, !output);
         pipeline_set_buffering(u->pl, true);
         char st[300];
         status_text(u, st, sizeof(st));
@@ -869,6 +870,12 @@ int cmd_record(const struct record_opts *o)
     const struct pipeline_stats *ps = pipeline_get_stats(u->pl);
     if (ps->samples == 0) {
         snprintf(written, sizeof(written), "; no samples, so nothing written");
+    } else if (!output && u->app) { /* live, no -o: say what became of it */
+        snprintf(written, sizeof(written), "%s",
+                 app_saved(u->app) ? "; kept only as exported with e (-o FILE writes the "
+                                     "whole run)"
+                                   : "; profile not kept (-o FILE writes it; e in the viewer "
+                                     "exports it)");
     } else if (out_af) {
         profile_drop_base(u->prof); /* -o is this run's profile alone */
         /* A JIT frame named late may be in the tree twice: join them. */

@@ -104,6 +104,7 @@ struct app {
     enum view before_log;
     app_export_fn export_fn;
     void *export_ctx;
+    bool unsaved_guard, saved, quit_armed; /* see app_set_unsaved_guard */
     struct canvas *screen;       /* app_start .. app_stop */
 
     /* the icicle's place on the last drawn screen, for the mouse */
@@ -450,6 +451,16 @@ int app_export(struct app *a, const char *path, char *msg, size_t len)
     return 0;
 }
 
+void app_set_unsaved_guard(struct app *a, bool on)
+{
+    a->unsaved_guard = on;
+}
+
+bool app_saved(const struct app *a)
+{
+    return a->saved;
+}
+
 void app_set_export(struct app *a, app_export_fn fn, void *ctx)
 {
     a->export_fn = fn;
@@ -645,7 +656,7 @@ struct binding {
 };
 
 static const struct binding bindings[] = {
-    {'q', ALL_VIEWS, ACT_QUIT, "q", "quit"},
+    {'q', ALL_VIEWS, ACT_QUIT, "q", "quit (live, unsaved: asks first)"},
     {'?', ALL_VIEWS, ACT_HELP, "?", "this help (any key closes it)"},
     {TK_LEFT, ALL_VIEWS, ACT_LEFT, "\xe2\x86\x90 h", "icicle: previous sibling; tree: collapse / parent"},
     {'h', ALL_VIEWS, ACT_LEFT, NULL, NULL},
@@ -753,6 +764,11 @@ static enum app_result act(struct app *a, enum action ac)
     uint32_t n;
     switch (ac) {
     case ACT_QUIT:
+        if (a->unsaved_guard && !a->saved && !a->quit_armed) {
+            a->quit_armed = true;
+            set_msg(a, "%s", "the profile is not saved: e exports it, q again quits");
+            break;
+        }
         return APP_QUIT;
     case ACT_HELP:
         a->help = true;
@@ -1029,10 +1045,9 @@ static enum app_result prompt_key(struct app *a, int key)
                 set_msg(a, "no frame matches %s", a->pattern);
         } else if (pr == PROMPT_EXPORT && a->ninput) {
             char msg[400];
-            if (a->export_fn)
-                a->export_fn(a->export_ctx, a->input, msg, sizeof(msg));
-            else
-                app_export(a, a->input, msg, sizeof(msg));
+            int r = a->export_fn ? a->export_fn(a->export_ctx, a->input, msg, sizeof(msg))
+                                 : app_export(a, a->input, msg, sizeof(msg));
+            a->saved |= r == 0;
             set_msg(a, "%s", msg);
         } else if (pr == PROMPT_HIDE && a->ninput) {
             push(a, FILTER_HIDE, a->input, false);
@@ -1083,9 +1098,11 @@ enum app_result app_key(struct app *a, int key, const struct term_mouse *m)
     if (key != TK_MOUSE) /* whatever it does, the screen is redrawn */
         a->hit_valid = false;
     a->msg[0] = '\0';
+    if (key != 'q' && key != TK_RESIZE && key != TK_MOUSE)
+        a->quit_armed = false; /* (q asks again after another key) */
     if (a->help) {
         a->help = false;
-        return key == 'q' ? APP_QUIT : APP_REDRAW;
+        return key == 'q' ? act(a, ACT_QUIT) : APP_REDRAW;
     }
     if (a->prompt != PROMPT_NONE)
         return prompt_key(a, key);

@@ -129,7 +129,7 @@ done
     ! echo "$home" | grep -Eq 'line 5000 of|err 5000' && echo "$end" | grep -Eq 'line 5000 of|err 5000'
 check "o: the log pane shows the program's output (5500 lines; Home, End, stderr marked '!')" $? "marked=$marked $(echo "$home" | sed -n 4,6p) / $(echo "$end" | tail -4)"
 keys End
-keys o q
+keys o q q
 wait_for "EXIT=0"
 n=$($T capture-pane -p -t v -S - -E - | grep -c "of chatty output")
 e=$($T capture-pane -p -t v -S - -E - | grep -c "^err [0-9]")
@@ -145,10 +145,34 @@ wait_for "spin"
 keys Tab End o f Tab
 wait_for "[focus "
 ok=$?
+# with no -o, q asks first; another key forgets it; q q quits
+keys q
+wait_for "the profile is not saved: e exports it, q again quits"
+asked=$?
+keys j q
+sleep 0.5
+screen | grep -q "EXIT=" && asked=1
 keys q
 wait_for "EXIT=143" && [ $ok -eq 0 ]
 check "keys at speed, V5 live Tab End o f Tab: focused, the viewer goes on, q ends it" $? \
     "$(screen | head -3) / $(screen | grep EXIT)"
+[ $asked -eq 0 ] &&
+    $T capture-pane -p -t v -S - -E - | tr -d '\n' |
+    grep -q "profile not kept (-o FILE writes it; e in the viewer exports it)"
+check "live without -o: q asks before quitting unsaved; the summary says how to keep it" $? \
+    "asked=$asked $($T capture-pane -p -t v -S - -E - | grep -A2 '^tprof:')"
+$T kill-session -t v
+
+# After an e export, q quits at once.
+live -- "$PROGS/hot" 30
+wait_for "spin"
+keys e
+wait_for "export to (.folded"
+keys Enter
+wait_for "exported "
+keys q
+wait_for "EXIT=143"
+check "live: after an e export, q quits at once" $? "$(screen | tail -4)"
 $T kill-session -t v
 
 # Attach: -p shows a running process live; q detaches and it runs on.
@@ -158,7 +182,7 @@ sleep 0.3
 live -p $BG
 wait_for "spin"
 check "-p: a running process is shown live" $? "$(screen | head -10)"
-keys q
+keys q q
 wait_for "EXIT=0"
 check "-p: q leaves with status 0" $? "$(screen | grep EXIT)"
 state=$(sed 's/.*) //' /proc/$BG/stat | cut -c1)

@@ -3,8 +3,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -189,6 +191,37 @@ static void test_wide_screen_lines(void **state)
     assert_true(screen_has("hide frames matching a regex (time goes to the caller)"));
     assert_true(screen_has(
         "icicle: zoom in; tree: expand/collapse; top: callers/callees; callers: follow"));
+    finish(a);
+}
+
+/* Live with nothing written at the end: q asks once, another key forgets
+ * the question, q q quits; after an e export q quits at once. */
+static void test_quit_unsaved_asks(void **state)
+{
+    (void)state;
+    struct app *a = start();
+    app_set_unsaved_guard(a, true);
+    assert_int_equal(app_key(a, 'q', NULL), APP_REDRAW);
+    app_draw(a, C);
+    assert_true(screen_has("the profile is not saved: e exports it, q again quits"));
+    assert_int_equal(app_key(a, 'j', NULL), APP_REDRAW);
+    assert_int_equal(app_key(a, 'q', NULL), APP_REDRAW);
+    assert_int_equal(app_key(a, 'q', NULL), APP_QUIT);
+    assert_false(app_saved(a));
+    char dir[] = "/tmp/tprof-unit.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[64];
+    snprintf(path, sizeof(path), "%s/x.folded", dir);
+    app_key(a, 'e', NULL);
+    for (int i = 0; i < 40; i++) /* clear the proposed name */
+        app_key(a, TK_BACKSPACE, NULL);
+    for (const char *p = path; *p; p++)
+        app_key(a, *p, NULL);
+    app_key(a, TK_ENTER, NULL);
+    assert_true(app_saved(a));
+    assert_int_equal(app_key(a, 'q', NULL), APP_QUIT);
+    unlink(path);
+    rmdir(dir);
     finish(a);
 }
 
@@ -574,6 +607,7 @@ int main(void)
         cmocka_unit_test(test_focus_hide_invert_undo),
         cmocka_unit_test(test_views_and_help),
         cmocka_unit_test(test_wide_screen_lines),
+        cmocka_unit_test(test_quit_unsaved_asks),
         cmocka_unit_test(test_small_and_ascii),
         cmocka_unit_test(test_mouse),
         cmocka_unit_test(test_log_home_stays),
