@@ -72,6 +72,10 @@ bool app_saved(const struct app *a);
 /* Write the profile on screen to PATH; 0, or -1 (MSG says why either way). */
 int app_export(struct app *a, const char *path, char *msg, size_t len);
 
+/* The I-th line of the key list ? shows (the man page's is the same text):
+ * the key names and what they do. 0 past the last. */
+size_t app_key_help(size_t i, const char **key, const char **help);
+
 /* Start on the terminal and draw; -1 with ERR when there is none. */
 int app_start(struct app *a, char *err, size_t errlen);
 /* The terminal's input fd, to poll() with the rest. */

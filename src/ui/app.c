@@ -674,7 +674,7 @@ static const struct binding bindings[] = {
     {TK_TAB, ALL_VIEWS, ACT_NEXT_VIEW, "Tab S-Tab", "next / previous view: icicle, tree, top, callers"},
     {TK_BTAB, ALL_VIEWS, ACT_PREV_VIEW, NULL, NULL},
     {'/', ALL_VIEWS, ACT_SEARCH, "/", "search (regex); empty clears"},
-    {'n', ALL_VIEWS, ACT_NEXT_MATCH, "n N", "next / previous match"},
+    {'n', ALL_VIEWS, ACT_NEXT_MATCH, "n N", "next / previous match, heaviest first (zoomed to be seen)"},
     {'N', ALL_VIEWS, ACT_PREV_MATCH, NULL, NULL},
     {'f', ALL_VIEWS, ACT_FOCUS, "f", "focus: keep only stacks through the selected function"},
     {'x', ALL_VIEWS, ACT_HIDE, "x", "hide frames matching a regex (time goes to the caller)"},
@@ -1118,6 +1118,21 @@ enum app_result app_key(struct app *a, int key, const struct term_mouse *m)
         if (bindings[i].key == key && (bindings[i].views & V(a->view)))
             return act(a, bindings[i].act);
     return APP_NOTHING;
+}
+
+size_t app_key_help(size_t i, const char **key, const char **help)
+{
+    size_t k = 0;
+    for (size_t j = 0; j < sizeof(bindings) / sizeof(bindings[0]); j++) {
+        if (!bindings[j].keyname)
+            continue;
+        if (k++ == i) {
+            *key = bindings[j].keyname;
+            *help = bindings[j].help;
+            return 1;
+        }
+    }
+    return 0;
 }
 
 /* ----- drawing ----- */

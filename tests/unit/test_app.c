@@ -225,6 +225,63 @@ static void test_quit_unsaved_asks(void **state)
     finish(a);
 }
 
+/* troff's escapes in the man page's key list, back to text. */
+static void unescape(const char *in, char *out, size_t len)
+{
+    static const char *const map[][2] = {{"\\(<-", "\xe2\x86\x90"}, {"\\(->", "\xe2\x86\x92"},
+                                         {"\\(ua", "\xe2\x86\x91"}, {"\\(da", "\xe2\x86\x93"},
+                                         {"\\(aq", "'"}, {"\\(dq", "\""},
+                                         {"\\-", "-"}, {"\\&", ""}, {"\\\\", "\\"}};
+    size_t n = 0;
+    while (*in && n + 4 < len) {
+        size_t k = 0;
+        for (; k < sizeof(map) / sizeof(map[0]); k++)
+            if (strncmp(in, map[k][0], strlen(map[k][0])) == 0)
+                break;
+        if (k < sizeof(map) / sizeof(map[0])) {
+            n += (size_t)snprintf(out + n, len - n, "%s", map[k][1]);
+            in += strlen(map[k][0]);
+        } else {
+            out[n++] = *in++;
+        }
+    }
+    out[n] = '\0';
+}
+
+/* The man page's key list is the text ? shows, key by key. */
+static void test_man_page_keys_are_the_help(void **state)
+{
+    (void)state;
+    FILE *f = fopen("man/tprof.1", "r");
+    assert_non_null(f); /* (make runs the tests from the project's root) */
+    char line[512], key[512], text[512];
+    bool in_keys = false;
+    size_t i = 0;
+    while (fgets(line, sizeof(line), f)) {
+        line[strcspn(line, "\n")] = '\0';
+        if (strcmp(line, ".SS Keys") == 0)
+            in_keys = true;
+        else if (in_keys && strcmp(line, ".PP") == 0)
+            break;
+        if (!in_keys || strncmp(line, ".B \"", 4) != 0)
+            continue;
+        line[strlen(line) - 1] = '\0'; /* the closing quote */
+        unescape(line + 4, key, sizeof(key));
+        assert_non_null(fgets(line, sizeof(line), f));
+        line[strcspn(line, "\n")] = '\0';
+        unescape(line, text, sizeof(text));
+        const char *k, *h;
+        assert_int_equal(app_key_help(i, &k, &h), 1);
+        assert_string_equal(key, k);
+        assert_string_equal(text, h);
+        i++;
+    }
+    fclose(f);
+    const char *k, *h;
+    assert_int_equal(app_key_help(i, &k, &h), 0); /* every key is in the man page */
+    assert_true(i > 20);
+}
+
 static void test_small_and_ascii(void **state)
 {
     (void)state;
@@ -608,6 +665,7 @@ int main(void)
         cmocka_unit_test(test_views_and_help),
         cmocka_unit_test(test_wide_screen_lines),
         cmocka_unit_test(test_quit_unsaved_asks),
+        cmocka_unit_test(test_man_page_keys_are_the_help),
         cmocka_unit_test(test_small_and_ascii),
         cmocka_unit_test(test_mouse),
         cmocka_unit_test(test_log_home_stays),
