@@ -120,6 +120,9 @@ static const char usage_text[] =
     "                         else 100; piped, tree and table never cut a name)\n"
     "      --min-percent P    leave out frames under P% of the samples (tree\n"
     "                         default 1; in the icicle they join the filler)\n"
+    "      --by module        the program, each library, [kernel], [jit] and Python\n"
+    "                         as frames (a run of one module is one frame); needs a\n"
+    "                         profile that knows modules (recorded, pprof)\n"
     "report --diff BEFORE AFTER (with --top N and --focus RE, which keeps the rows\n"
     "of functions matching RE):\n"
     "      --diff             one row per function: its total and self share of\n"
@@ -188,7 +191,7 @@ enum {
     OPT_PS_PID, OPT_PS_TID, OPT_PS_KERNEL, OPT_PS_JIT, OPT_PS_ALL, OPT_PS_ADDRS, OPT_PS_EVENT,
     OPT_SS_PROFILE, OPT_PP_SAMPLE_TYPE,
     OPT_FORMAT, OPT_DIFF, OPT_ABSOLUTE, OPT_MIN_DELTA, OPT_FAIL_IF_GROWS, OPT_NORMALIZE,
-    OPT_STRIP_HEX, OPT_DIFF_BASE,
+    OPT_STRIP_HEX, OPT_DIFF_BASE, OPT_BY,
 };
 
 enum subcmd { SUB_VIEW, SUB_REPORT, SUB_CONVERT, SUB_DIFF };
@@ -230,6 +233,7 @@ static int main_subcommand(int argc, char **argv, enum subcmd sub)
         {"top", required_argument, NULL, OPT_TOP},
         {"width", required_argument, NULL, OPT_WIDTH},
         {"min-percent", required_argument, NULL, OPT_MIN_PERCENT},
+        {"by", required_argument, NULL, OPT_BY},
         {"diff", no_argument, NULL, OPT_DIFF},
         {"absolute", no_argument, NULL, OPT_ABSOLUTE},
         {"min-delta", required_argument, NULL, OPT_MIN_DELTA},
@@ -254,7 +258,7 @@ static int main_subcommand(int argc, char **argv, enum subcmd sub)
     opterr = 0;
     while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
         if (!report && (c == OPT_ICICLE || c == OPT_TREE || c == OPT_TOP || c == OPT_WIDTH ||
-                        c == OPT_MIN_PERCENT))
+                        c == OPT_MIN_PERCENT || c == OPT_BY))
             return usage_error("%s is an option of 'tprof report'", argv[optind - 1]);
         if (!report && (c == OPT_DIFF || c == OPT_MIN_DELTA || c == OPT_FAIL_IF_GROWS))
             return usage_error("%s is an option of 'tprof report --diff'", argv[optind - 1]);
@@ -347,6 +351,11 @@ static int main_subcommand(int argc, char **argv, enum subcmd sub)
             if (parse_double(optarg, 0, 100, &r.min_percent) < 0)
                 return usage_error("invalid --min-percent '%s' (0 to 100)", optarg);
             break;
+        case OPT_BY:
+            if (strcmp(optarg, "module") != 0 && strcmp(optarg, "function") != 0)
+                return usage_error("invalid --by '%s' (module or function)", optarg);
+            r.by_module = strcmp(optarg, "module") == 0;
+            break;
         case OPT_DIFF:
             diff = true;
             break;
@@ -378,7 +387,7 @@ static int main_subcommand(int argc, char **argv, enum subcmd sub)
         return usage_error("%s--absolute, --min-delta and --fail-if-grows go with "
                            "'tprof report --diff BEFORE AFTER'", "");
     if (diff && (r.hide || r.invert || r.mode == REPORT_ICICLE || r.mode == REPORT_TREE ||
-                 r.min_percent >= 0 || r.width))
+                 r.min_percent >= 0 || r.width || r.by_module))
         return usage_error("%sreport --diff takes --top, --focus, --absolute, --min-delta and "
                            "--fail-if-grows", "");
     /* (tprof view BEFORE AFTER is tprof diff BEFORE AFTER) */

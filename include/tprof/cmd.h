@@ -57,6 +57,7 @@ struct report_opts {
     const char *focus;    /* --focus RE */
     const char *hide;     /* --hide RE */
     bool invert;
+    bool by_module;       /* --by module */
     double min_percent;   /* frames below this share are merged / left out */
     /* --diff: BEFORE is the second file (path is AFTER) */
     const char *before;

@@ -11,12 +11,15 @@ enum filter_kind {
     FILTER_FOCUS,  /* keep only stacks through a frame matching the pattern */
     FILTER_HIDE,   /* drop matching frames; their samples go to the caller */
     FILTER_INVERT, /* bottom-up: every stack reversed, leaves become roots */
+    FILTER_MODULES, /* each frame becomes its module ("libc.so.6", "[kernel]",
+                       "[jit]", "Python"), a run of one module one frame */
 };
 
 struct filter;
 
 /* A transform. PATTERN is a POSIX extended regex unless EXACT (then a whole
- * frame name). NULL and ERR for a bad regex. INVERT takes no pattern. */
+ * frame name). NULL and ERR for a bad regex. INVERT and MODULES take no
+ * pattern. */
 struct filter *filter_new(enum filter_kind kind, const char *pattern, bool exact, char *err,
                           size_t errlen);
 void filter_free(struct filter *f);
@@ -36,6 +39,10 @@ struct profile *filter_apply(const struct profile *src, struct filter *const *fi
  * primary weights are the other side's (the viewer's b). */
 struct profile *filter_apply_sides(const struct profile *src, struct filter *const *filters,
                                    size_t n, bool swap);
+
+/* Does P know its frames' modules (what FILTER_MODULES needs)? A folded
+ * file's frames have none: only kernel, JIT and Python frames say theirs. */
+bool filter_modules_known(const struct profile *p);
 
 /* Does frame NAME match F's pattern? */
 bool filter_matches(const struct filter *f, const char *name);

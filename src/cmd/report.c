@@ -205,7 +205,7 @@ int cmd_report(const struct report_opts *o)
     for (size_t i = 0; i < profile_node_count(loaded); i++)
         stacks += profile_node(loaded, (uint32_t)i)->self > 0;
 
-    struct filter *filters[3];
+    struct filter *filters[4];
     int nfr = filter_from_options(o->focus, o->hide, o->invert, filters, err, sizeof(err));
     if (nfr < 0) {
         fprintf(stderr, "tprof: %s\n", err);
@@ -213,6 +213,17 @@ int cmd_report(const struct report_opts *o)
         return 2;
     }
     size_t nf = (size_t)nfr;
+    if (o->by_module) {
+        if (!filter_modules_known(loaded)) {
+            fprintf(stderr, "tprof: --by module: %s names no modules (folded files have "
+                            "none: record to .pb.gz to keep them)\n", o->path);
+            for (size_t i = 0; i < nf; i++)
+                filter_free(filters[i]);
+            profile_free(loaded);
+            return 1;
+        }
+        filters[nf++] = filter_new(FILTER_MODULES, NULL, false, err, sizeof(err));
+    }
     struct profile *p = loaded;
     if (nf) {
         p = filter_apply(loaded, filters, nf);

@@ -28,7 +28,7 @@ struct filter *filter_new(enum filter_kind kind, const char *pattern, bool exact
     struct filter *f = xcalloc(1, sizeof(*f));
     f->kind = kind;
     f->exact = exact;
-    if (kind != FILTER_INVERT) {
+    if (kind != FILTER_INVERT && kind != FILTER_MODULES) {
         f->pattern = xstrdup(pattern ? pattern : "");
         if (!exact) {
             int rc = regcomp(&f->re, f->pattern, REG_EXTENDED | REG_NOSUB);
@@ -44,7 +44,10 @@ struct filter *filter_new(enum filter_kind kind, const char *pattern, bool exact
         }
     }
     snprintf(f->label, sizeof(f->label), "%s%s%s",
-             kind == FILTER_FOCUS ? "focus" : kind == FILTER_HIDE ? "hide" : "invert",
+             kind == FILTER_FOCUS   ? "focus"
+             : kind == FILTER_HIDE  ? "hide"
+             : kind == FILTER_INVERT ? "invert"
+                                    : "modules",
              f->pattern ? " " : "", f->pattern ? f->pattern : "");
     return f;
 }
@@ -91,6 +94,39 @@ int filter_from_options(const char *focus, const char *hide, bool invert, struct
     return n;
 }
 
+/* The module group FR belongs to, and its kind, for FILTER_MODULES; NULL
+ * for a root (kept as it is). */
+static const char *module_group(const struct frame *fr, enum frame_kind *kind)
+{
+    *kind = fr->kind;
+    switch (fr->kind) {
+    case FRAME_ROOT:
+        return NULL;
+    case FRAME_KERNEL:
+        return "[kernel]";
+    case FRAME_JIT:
+        return "[jit]";
+    case FRAME_PYTHON:
+        return "Python";
+    default:
+        *kind = FRAME_USER;
+        return *fr->module ? fr->module : "[unknown module]";
+    }
+}
+
+bool filter_modules_known(const struct profile *p)
+{
+    const struct frames *fr = profile_frames_const(p);
+    for (size_t i = 0; i < frames_count(fr); i++) {
+        const struct frame *f = frames_get(fr, (uint32_t)i);
+        if (f->kind == FRAME_USER || f->kind == FRAME_INLINE) {
+            if (*f->module)
+                return true;
+        }
+    }
+    return false;
+}
+
 bool filter_matches(const struct filter *f, const char *name)
 {
     if (f->exact)
@@ -98,15 +134,40 @@ bool filter_matches(const struct filter *f, const char *name)
     return f->have_re && regexec(&f->re, name, 0, NULL, 0) == 0;
 }
 
-/* Per source frame id: does filter F match it? (regexec once per frame,
- * not once per stack entry) */
-static bool *match_table(const struct profile *src, const struct filter *f)
+/* Frames a transform makes that the source has no id for (FILTER_MODULES'
+ * module frames): ids from the source's frame count up. */
+struct extra {
+    VEC(char *) names;
+    VEC(uint8_t) kinds;
+};
+
+static uint32_t extra_id(struct extra *x, size_t nframes, const char *name, enum frame_kind kind)
+{
+    for (size_t i = 0; i < x->names.n; i++) /* (a few dozen modules) */
+        if (x->kinds.v[i] == kind && strcmp(x->names.v[i], name) == 0)
+            return (uint32_t)(nframes + i);
+    char *copy = xstrdup(name);
+    uint8_t k = (uint8_t)kind;
+    VEC_PUSH(x->names, copy);
+    VEC_PUSH(x->kinds, k);
+    return (uint32_t)(nframes + x->names.n - 1);
+}
+
+static const char *id_name(const struct frames *fr, const struct extra *x, uint32_t id)
+{
+    size_t n = frames_count(fr);
+    return id < n ? frames_get(fr, id)->name : x->names.v[id - n];
+}
+
+/* Per frame id (the source's, then the extras): does filter F match it?
+ * (regexec once per frame, not once per stack entry) */
+static bool *match_table(const struct profile *src, const struct extra *x, const struct filter *f)
 {
     const struct frames *fr = profile_frames_const(src);
-    size_t n = frames_count(fr);
+    size_t n = frames_count(fr) + x->names.n;
     bool *m = xcalloc(n + 1, sizeof(bool));
     for (size_t i = 0; i < n; i++)
-        m[i] = filter_matches(f, frames_get(fr, (uint32_t)i)->name);
+        m[i] = filter_matches(f, id_name(fr, x, (uint32_t)i));
     return m;
 }
 
@@ -164,14 +225,29 @@ struct profile *filter_apply_sides(const struct profile *src, struct filter *con
     struct frames *dfr = profile_frames(dst);
     size_t nframes = frames_count(sfr);
 
-    /* Source frame id -> destination frame id, interned on first use. */
-    uint32_t *remap = xmalloc((nframes + 1) * sizeof(uint32_t));
-    for (size_t i = 0; i < nframes; i++)
+    /* FILTER_MODULES: per source frame, the id of its module's frame (an
+     * extra id), or its own for a root. */
+    struct extra extra = {0};
+    uint32_t *modmap = NULL;
+    for (size_t k = 0; k < n && !modmap; k++) {
+        if (filters[k]->kind != FILTER_MODULES)
+            continue;
+        modmap = xmalloc((nframes + 1) * sizeof(uint32_t));
+        for (size_t i = 0; i < nframes; i++) {
+            enum frame_kind kind;
+            const char *g = module_group(frames_get(sfr, (uint32_t)i), &kind);
+            modmap[i] = g ? extra_id(&extra, nframes, g, kind) : (uint32_t)i;
+        }
+    }
+    size_t nids = nframes + extra.names.n;
+    /* Frame id -> destination frame id, interned on first use. */
+    uint32_t *remap = xmalloc((nids + 1) * sizeof(uint32_t));
+    for (size_t i = 0; i < nids; i++)
         remap[i] = PROFILE_NONE;
     bool **match = xcalloc(n + 1, sizeof(bool *));
     for (size_t k = 0; k < n; k++)
-        if (filters[k]->kind != FILTER_INVERT)
-            match[k] = match_table(src, filters[k]);
+        if (filters[k]->kind == FILTER_FOCUS || filters[k]->kind == FILTER_HIDE)
+            match[k] = match_table(src, &extra, filters[k]);
 
     /* 1. Rewrite every stack into one flat array. */
     VEC(uint32_t) flat = {0};
@@ -200,6 +276,20 @@ struct profile *filter_apply_sides(const struct profile *src, struct filter *con
                     if (!match[k][stack.v[j]])
                         stack.v[w++] = stack.v[j];
                 stack.n = w;
+            } else if (f->kind == FILTER_MODULES) {
+                size_t w = 0;
+                for (size_t j = 0; j < stack.n; j++) {
+                    /* (a frame already a module's, from an earlier one; the
+                     * outermost frame with no module is the process, as a
+                     * pprof file's is) */
+                    uint32_t m = stack.v[j] >= nframes ? stack.v[j]
+                                 : j == 0 && !*frames_get(sfr, stack.v[j])->module
+                                     ? stack.v[j]
+                                     : modmap[stack.v[j]];
+                    if (w == 0 || stack.v[w - 1] != m)
+                        stack.v[w++] = m;
+                }
+                stack.n = w;
             } else {
                 reverse(stack.v, stack.n);
             }
@@ -210,7 +300,11 @@ struct profile *filter_apply_sides(const struct profile *src, struct filter *con
                         swap ? node->self : other};
         for (size_t j = 0; j < stack.n; j++) {
             uint32_t s = stack.v[j];
-            if (remap[s] == PROFILE_NONE) {
+            if (remap[s] == PROFILE_NONE && s >= nframes) {
+                const char *name = extra.names.v[s - nframes];
+                remap[s] = frames_intern(dfr, name, strlen(name),
+                                         (enum frame_kind)extra.kinds.v[s - nframes], name);
+            } else if (remap[s] == PROFILE_NONE) {
                 const struct frame *fr = frames_get(sfr, s);
                 remap[s] = frames_intern(dfr, fr->name, strlen(fr->name), fr->kind, fr->module);
             }
@@ -251,6 +345,11 @@ struct profile *filter_apply_sides(const struct profile *src, struct filter *con
         free(match[k]);
     free(match);
     free(remap);
+    free(modmap);
+    for (size_t i = 0; i < extra.names.n; i++)
+        free(extra.names.v[i]);
+    VEC_FREE(extra.names);
+    VEC_FREE(extra.kinds);
     VEC_FREE(stack);
     VEC_FREE(flat);
     VEC_FREE(recs);

@@ -105,6 +105,8 @@ struct app {
     app_export_fn export_fn;
     void *export_ctx;
     bool unsaved_guard, saved, quit_armed; /* see app_set_unsaved_guard */
+    struct filter *modules; /* m: the tree by module, after the transforms
+                               (NULL: by function) */
     struct canvas *screen;       /* app_start .. app_stop */
 
     /* the icicle's place on the last drawn screen, for the mouse */
@@ -302,9 +304,13 @@ static void rebuild(struct app *a)
     enum frame_kind ckind = cfr ? cfr->kind : FRAME_USER;
     /* With no transform the loaded profile is shown as it is (no copy: a
      * large profile would cost twice the memory and load time). */
-    struct profile *next = a->nfilters || a->show_before
-                               ? filter_apply_sides(a->orig, a->filters, a->nfilters,
-                                                    a->show_before)
+    struct filter *all[MAX_FILTERS + 1];
+    size_t nall = a->nfilters;
+    memcpy(all, a->filters, a->nfilters * sizeof(all[0]));
+    if (a->modules)
+        all[nall++] = a->modules;
+    struct profile *next = nall || a->show_before
+                               ? filter_apply_sides(a->orig, all, nall, a->show_before)
                                : a->orig;
     if (a->cur != a->orig)
         profile_free(a->cur);
@@ -372,6 +378,7 @@ void app_free(struct app *a)
         profile_free(a->cur);
     profile_free(a->orig);
     free(a->match);
+    filter_free(a->modules);
     VEC_FREE(a->visits);
     free(a->pattern);
     free(a->hit);
@@ -389,7 +396,7 @@ void app_set_status(struct app *a, const char *text)
 
 void app_profile_changed(struct app *a)
 {
-    if (a->nfilters || a->show_before) {
+    if (a->nfilters || a->show_before || a->modules) {
         rebuild(a); /* transforms are rebuilt from the grown original */
     } else {
         /* The tree grew: nodes and frames keep their numbers, but children
@@ -641,7 +648,7 @@ enum action {
     ACT_NEXT_VIEW, ACT_PREV_VIEW, ACT_SEARCH, ACT_NEXT_MATCH, ACT_PREV_MATCH, ACT_FOCUS,
     ACT_HIDE, ACT_INVERT, ACT_UNDO, ACT_COLOR, ACT_SORT_SELF, ACT_SORT_TOTAL, ACT_SORT_NAME,
     ACT_EXPAND, ACT_COLLAPSE, ACT_EXPAND_ALL, ACT_COLLAPSE_ALL, ACT_PGUP, ACT_PGDN, ACT_HOME,
-    ACT_END, ACT_LOG, ACT_PAUSE, ACT_EXPORT, ACT_SORT_DELTA, ACT_BEFORE,
+    ACT_END, ACT_LOG, ACT_PAUSE, ACT_EXPORT, ACT_SORT_DELTA, ACT_BEFORE, ACT_MODULES,
 };
 
 #define ALL_VIEWS 0x1f
@@ -682,6 +689,8 @@ static const struct binding bindings[] = {
     {'u', ALL_VIEWS, ACT_UNDO, "u", "undo the last transform"},
     {'c', ALL_VIEWS, ACT_COLOR, "c", "colour by module/name or by heat (a diff: by change)"},
     {'b', ALL_VIEWS, ACT_BEFORE, "b", "a diff: widths follow BEFORE / AFTER"},
+    {'m', ALL_VIEWS, ACT_MODULES, "m",
+     "by module (program, libraries, [kernel], [jit], Python) / by function"},
     {'1', V(VIEW_TOP) | V(VIEW_ICICLE), ACT_SORT_SELF, "1 2 3 4",
      "top table: sort by self, total, name, change (a diff)"},
     {'2', V(VIEW_TOP) | V(VIEW_ICICLE), ACT_SORT_TOTAL, NULL, NULL},
@@ -890,6 +899,20 @@ static enum app_result act(struct app *a, enum action ac)
     }
     case ACT_INVERT:
         push(a, FILTER_INVERT, NULL, false);
+        break;
+    case ACT_MODULES:
+        if (a->modules) {
+            filter_free(a->modules);
+            a->modules = NULL;
+        } else if (!filter_modules_known(a->orig)) {
+            set_msg(a, "%s", "no modules in this profile: folded files have none (record "
+                             "to .pb.gz to keep them)");
+            break;
+        } else {
+            char err[64];
+            a->modules = filter_new(FILTER_MODULES, NULL, false, err, sizeof(err));
+        }
+        rebuild(a);
         break;
     case ACT_UNDO:
         if (!a->nfilters) {
@@ -1155,6 +1178,8 @@ static void draw_header(struct app *a, struct canvas *c)
     for (size_t i = 0; i < a->nfilters && x < w; i++)
         x += canvas_printf(c, x, 0, w - x, 0, 0, rv | CANVAS_BOLD, " [%s]",
                            filter_label(a->filters[i]));
+    if (a->modules && x < w)
+        x += canvas_text(c, x, 0, w - x, " [by module]", 0, 0, rv | CANVAS_BOLD);
     char right[600];
     if (a->status) /* live: the status has a line of its own */
         snprintf(right, sizeof(right), "  %s%s ", a->paused ? "[paused] " : "", a->title);

@@ -53,6 +53,17 @@ check "report --tree to a pipe: whole names, kinds in their column" $? "$(cut -c
 ! grep -qF -- "$long" kw.txt && awk 'length($0) > 100 { bad = 1 } END { exit bad }' kw.txt
 check "report --width 100: cuts names to the width asked" $? "$(cat kw.txt)"
 
+# By module: a recording keeps modules (pprof); a folded file has none.
+"$TPROF" -q -o hot.pb.gz -- "$PROGS/hot" 1 >/dev/null 2>&1
+"$TPROF" report --by module --top 5 hot.pb.gz >bm.txt 2>bm.err
+head -1 bm.txt | grep -q "; modules$" && grep -q "%  *[0-9]*  *[0-9]*       hot$" bm.txt &&
+    grep -q "       libc.so.6$" bm.txt && ! grep -q "spin$" bm.txt
+check "report --by module: the program and its libraries as rows" $? "$(cat bm.txt bm.err)"
+"$TPROF" report --by module p.folded >/dev/null 2>bm.err
+rc=$?
+[ $rc -eq 1 ] && [ "$(wc -l <bm.err)" -eq 1 ] && grep -q "names no modules" bm.err
+check "report --by module on a folded file: one line, exit 1" $? "rc=$rc $(cat bm.err)"
+
 # Tolerant reading, counted on stderr.
 printf 'a;b 3\r\na;c\t2\n\nbroken line\na;d 1.5\n' >odd.folded
 "$TPROF" report --top 5 odd.folded >o.txt 2>err.txt

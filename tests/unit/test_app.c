@@ -282,6 +282,33 @@ static void test_man_page_keys_are_the_help(void **state)
     assert_true(i > 20);
 }
 
+/* m: the tree by module, where modules are known; a folded file says it
+ * has none. */
+static void test_by_module_key(void **state)
+{
+    (void)state;
+    struct app *a = start();
+    keys(a, "m");
+    assert_true(screen_has("no modules in this profile"));
+    finish(a);
+    struct profile *p = profile_new();
+    struct frames *fr = profile_frames(p);
+    uint32_t root = frames_intern(fr, "app", 3, FRAME_ROOT, "");
+    uint32_t mn = frames_intern(fr, "main", 4, FRAME_USER, "app");
+    uint32_t mc = frames_intern(fr, "memcpy", 6, FRAME_USER, "libc.so.6");
+    profile_add_stack(p, (uint32_t[]){root, mn, mc}, 3, 3);
+    profile_add_stack(p, (uint32_t[]){root, mn}, 2, 1);
+    a = app_new(p, "t.pb.gz");
+    C = canvas_new(80, 24, false);
+    keys(a, "m");
+    assert_true(screen_has("[by module]"));
+    assert_true(screen_has("|libc.so.6"));
+    keys(a, "m");
+    assert_true(screen_lacks("[by module]"));
+    assert_true(screen_has("|memcpy"));
+    finish(a);
+}
+
 static void test_small_and_ascii(void **state)
 {
     (void)state;
@@ -665,6 +692,7 @@ int main(void)
         cmocka_unit_test(test_views_and_help),
         cmocka_unit_test(test_wide_screen_lines),
         cmocka_unit_test(test_quit_unsaved_asks),
+        cmocka_unit_test(test_by_module_key),
         cmocka_unit_test(test_man_page_keys_are_the_help),
         cmocka_unit_test(test_small_and_ascii),
         cmocka_unit_test(test_mouse),

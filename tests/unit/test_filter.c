@@ -89,6 +89,45 @@ static void test_hide_everything(void **state)
     filter_free(f[1]);
 }
 
+/* By module: each frame becomes its module, a run of one module one frame;
+ * the process root stays; kernel, JIT and Python frames are theirs. A
+ * profile whose frames name no module (a folded file's) says so. */
+static void test_by_module(void **state)
+{
+    (void)state;
+    struct profile *p = profile_new();
+    struct frames *fr = profile_frames(p);
+    uint32_t root = frames_intern(fr, "app", 3, FRAME_ROOT, "");
+    uint32_t st = frames_intern(fr, "_start", 6, FRAME_USER, "app");
+    uint32_t lm = frames_intern(fr, "__libc_start_main", 17, FRAME_USER, "libc.so.6");
+    uint32_t mn = frames_intern(fr, "main", 4, FRAME_USER, "app");
+    uint32_t wr = frames_intern(fr, "write", 5, FRAME_USER, "libc.so.6");
+    uint32_t sy = frames_intern(fr, "entry_SYSCALL_64", 16, FRAME_KERNEL, "[kernel.kallsyms]");
+    uint32_t ks = frames_intern(fr, "ksys_write", 10, FRAME_KERNEL, "[kernel.kallsyms]");
+    uint32_t js = frames_intern(fr, "JS:*fib", 7, FRAME_JIT, "[jit]");
+    uint32_t py = frames_intern(fr, "work (a.py:3)", 13, FRAME_PYTHON, "");
+    uint32_t in = frames_intern(fr, "helper", 6, FRAME_INLINE, "app");
+    profile_add_stack(p, (uint32_t[]){root, st, lm, mn, in, wr, sy, ks}, 8, 5);
+    profile_add_stack(p, (uint32_t[]){root, st, lm, mn, js, js}, 6, 3);
+    profile_add_stack(p, (uint32_t[]){root, st, lm, mn, py}, 5, 2);
+    assert_true(filter_modules_known(p));
+    char err[64];
+    struct filter *m = filter_new(FILTER_MODULES, NULL, false, err, sizeof(err));
+    assert_string_equal(filter_label(m), "modules");
+    struct profile *q = filter_apply(p, &m, 1);
+    char *got = folded_text(q);
+    assert_string_equal(got, "app;app;libc.so.6;app;Python 2\n"
+                             "app;app;libc.so.6;app;[jit]_[j] 3\n"
+                             "app;app;libc.so.6;app;libc.so.6;[kernel]_[k] 5\n");
+    free(got);
+    profile_free(q);
+    profile_free(p);
+    p = profile_from(P);
+    assert_false(filter_modules_known(p));
+    profile_free(p);
+    filter_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -96,6 +135,7 @@ int main(void)
         cmocka_unit_test(test_bad_regex),
         cmocka_unit_test(test_result_is_sorted_heaviest_first),
         cmocka_unit_test(test_hide_everything),
+        cmocka_unit_test(test_by_module),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
