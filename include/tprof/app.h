@@ -63,6 +63,16 @@ void app_set_log(struct app *a, const struct linebuf *log);
  * waiting), else app_export. FN returns 0, MSG saying what was written. */
 typedef int (*app_export_fn)(void *ctx, const char *path, char *msg, size_t len);
 void app_set_export(struct app *a, app_export_fn fn, void *ctx);
+/* Roots (t): the profile's own are the finest its stacks start from (a
+ * file's, from their names: "comm-PID/TID", "comm-PID", "comm"); a live
+ * recording has one per thread (set_roots_native). set_roots shows them
+ * merged up to SHOWN. */
+void app_set_roots_native(struct app *a, enum roots_level native);
+void app_set_roots(struct app *a, enum roots_level shown);
+/* Live: when the samples came (not owned), for the status line's sparkline
+ * of the selected frame's share over the run and w's last seconds. */
+struct timeline;
+void app_set_timeline(struct app *a, const struct timeline *tl);
 /* Live mode with nothing written at the end (no -o): q asks once before
  * quitting ("not saved: e exports it, q again quits") until an e export
  * has saved the profile. */

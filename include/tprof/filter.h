@@ -13,7 +13,21 @@ enum filter_kind {
     FILTER_INVERT, /* bottom-up: every stack reversed, leaves become roots */
     FILTER_MODULES, /* each frame becomes its module ("libc.so.6", "[kernel]",
                        "[jit]", "Python"), a run of one module one frame */
+    FILTER_ROOTS,   /* per-thread roots ("comm-PID/TID") merged up to one per
+                       process ("comm-PID") or per program ("comm") */
 };
+
+/* The roots a profile's stacks start from, finest last. */
+enum roots_level { ROOTS_MERGED, ROOTS_PROCESS, ROOTS_THREAD };
+
+/* A FILTER_ROOTS transform to LEVEL (ROOTS_THREAD: none needed). */
+struct filter *filter_new_roots(enum roots_level level);
+/* The finest roots P's stacks start from: ROOTS_THREAD when a root is
+ * named "comm-PID/TID", ROOTS_PROCESS for "comm-PID", else ROOTS_MERGED. */
+enum roots_level filter_roots_level(const struct profile *p);
+/* NAME as a root at LEVEL ("comm-PID/TID" -> "comm-PID" -> "comm") into
+ * OUT; false when NAME is not a finer root than that. */
+bool filter_root_name(const char *name, enum roots_level level, char *out, size_t len);
 
 struct filter;
 

@@ -19,8 +19,6 @@ struct python;
 struct pipeline_config {
     enum perf_callgraph callgraph;
     uint32_t max_depth; /* user frames kept per stack */
-    bool threads;       /* a root frame per thread */
-    bool pid_roots;     /* a root frame per process */
     bool python;        /* splice CPython frames into the native stacks */
     bool python_lines;  /* name Python frames by the line executing */
     bool jit_any_owner; /* believe JIT symbol files of any owner */
@@ -44,6 +42,7 @@ struct pipeline_stats {
 const char *pipeline_jit_hint(const char *comm);
 
 struct pipeline;
+struct timeline;
 
 /* The pipeline adds to PROF (not owned). */
 struct pipeline *pipeline_new(const struct pipeline_config *cfg, struct profile *prof);
@@ -66,6 +65,8 @@ void pipeline_stopped(void *arg, uint32_t pid, uint32_t tid);
 /* Live mode: buffer stacks until pipeline_flush (the viewer's tree does not
  * change between refreshes). */
 void pipeline_set_buffering(struct pipeline *p, bool on);
+/* Keep when each stack came, per second from now, in TL (not owned). */
+void pipeline_set_timeline(struct pipeline *p, struct timeline *tl);
 /* Add the buffered stacks to the tree, and rename the frames of JIT code
  * named late; false when the tree did not change. */
 bool pipeline_flush(struct pipeline *p);

@@ -41,7 +41,7 @@ const struct frames *profile_frames_const(const struct profile *p);
 
 /* Add one stack of N frame ids, root first, with WEIGHT (samples). N may be 0
  * (the weight then stays on the root). */
-void profile_add_stack(struct profile *p, const uint32_t *stack, size_t n, double weight);
+uint32_t profile_add_stack(struct profile *p, const uint32_t *stack, size_t n, double weight);
 
 /* The child of PARENT for FRAME, created (with zero weight) when missing. */
 uint32_t profile_child(struct profile *p, uint32_t parent, uint32_t frame);

@@ -44,6 +44,8 @@
 #include "tprof/clock.h"
 #include "tprof/cmd.h"
 #include "tprof/export.h"
+#include "tprof/filter.h"
+#include "tprof/timeline.h"
 #include "tprof/folded.h"
 #include "tprof/linebuf.h"
 #include "tprof/launch.h"
@@ -86,6 +88,7 @@ struct run {
     const struct record_opts *o;
     struct perf_session *ps;   /* NULL on the ptrace backend */
     struct ptrace_session *pt; /* the ptrace backend, or wall mode's blocked threads */
+    struct timeline *tl;       /* live: when samples came */
     struct launch l;
     bool launched, exited, sampling_done, quitting;
     int wstatus, stop_signal;
@@ -708,8 +711,6 @@ int cmd_record(const struct record_opts *o)
     }
     struct pipeline_config plc = {.callgraph = o->callgraph,
                                   .max_depth = o->max_depth,
-                                  .threads = o->threads,
-                                  .pid_roots = o->pid_roots,
                                   .python = o->python,
                                   .python_lines = o->python_lines,
                                   .jit_any_owner = o->jit_any_owner,
@@ -818,6 +819,12 @@ int cmd_record(const struct record_opts *o)
             app_set_log(u->app, u->log);
         app_set_export(u->app, export_now, u);
         app_set_unsaved_guard(u->app, !output);
+        app_set_roots_native(u->app, ROOTS_THREAD);
+        u->tl = timeline_new();
+        pipeline_set_timeline(u->pl, u->tl);
+        app_set_timeline(u->app, u->tl);
+        app_set_roots(u->app, o->threads ? ROOTS_THREAD : o->pid_roots ? ROOTS_PROCESS
+                                                                       : ROOTS_MERGED);
         pipeline_set_buffering(u->pl, true);
         char st[300];
         status_text(u, st, sizeof(st));
@@ -878,9 +885,19 @@ int cmd_record(const struct record_opts *o)
                                      "exports it)");
     } else if (out_af) {
         profile_drop_base(u->prof); /* -o is this run's profile alone */
-        /* A JIT frame named late may be in the tree twice: join them. */
+        /* A JIT frame named late may be in the tree twice: join them. The
+         * tree has a root per thread: folded, speedscope and SVG get the
+         * roots --threads / --pid-roots ask for (by program by default),
+         * pprof keeps them all (as labels). */
         struct profile *joined = NULL, *w = u->prof;
-        if (pipeline_has_twins(u->pl)) {
+        enum roots_level level = o->threads ? ROOTS_THREAD : o->pid_roots ? ROOTS_PROCESS
+                                                                         : ROOTS_MERGED;
+        if (out_fmt != EXPORT_PPROF && level != ROOTS_THREAD) {
+            struct filter *rf = filter_new_roots(level);
+            joined = filter_apply(u->prof, &rf, 1);
+            filter_free(rf);
+            w = joined;
+        } else if (pipeline_has_twins(u->pl)) {
             joined = profile_new();
             profile_merge(joined, u->prof);
             w = joined;
@@ -964,6 +981,7 @@ out:
         profile_free(u->prof);
     linebuf_free(u->log);
     pipeline_free(u->pl);
+    timeline_free(u->tl);
     VEC_FREE(tids);
     close(u->sfd);
     close(u->tfd);

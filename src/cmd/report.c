@@ -205,14 +205,21 @@ int cmd_report(const struct report_opts *o)
     for (size_t i = 0; i < profile_node_count(loaded); i++)
         stacks += profile_node(loaded, (uint32_t)i)->self > 0;
 
-    struct filter *filters[4];
-    int nfr = filter_from_options(o->focus, o->hide, o->invert, filters, err, sizeof(err));
+    struct filter *filters[5];
+    size_t nf = 0;
+    /* (a pprof file keeps a root per thread: by program, as a recording's
+     * report is) */
+    if (fmt == IMPORT_PPROF && filter_roots_level(loaded) != ROOTS_MERGED)
+        filters[nf++] = filter_new_roots(ROOTS_MERGED);
+    int nfr = filter_from_options(o->focus, o->hide, o->invert, filters + nf, err, sizeof(err));
     if (nfr < 0) {
         fprintf(stderr, "tprof: %s\n", err);
+        for (size_t i = 0; i < nf; i++)
+            filter_free(filters[i]);
         profile_free(loaded);
         return 2;
     }
-    size_t nf = (size_t)nfr;
+    nf += (size_t)nfr;
     if (o->by_module) {
         if (!filter_modules_known(loaded)) {
             fprintf(stderr, "tprof: --by module: %s names no modules (folded files have "

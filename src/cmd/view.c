@@ -70,6 +70,10 @@ int cmd_view(const struct view_opts *o)
         return 2;
     }
     struct app *a = app_new(p, name);
+    /* (a pprof file keeps a root per thread: shown by program first, as a
+     * recording is; t shows them) */
+    if (!o->before && fmt == IMPORT_PPROF)
+        app_set_roots(a, ROOTS_MERGED);
     if (nf)
         app_push_filters(a, filters, (size_t)nf);
     if (note[0])

@@ -8,7 +8,9 @@
  * named as the frame, its system_name as folded output names it (a
  * _[k]/_[j]/_[i] suffix: kinds come back when read); a mapping per module, so
  * modules come back too. Samples are samples/count, or cpu/nanoseconds for
- * a profile in seconds (pstats).
+ * a profile in seconds (pstats). A stack's root (a recording's process or
+ * thread, "comm-PID/TID") is not a location but the sample's labels, as
+ * pprof means them: comm (a string), pid and tid (numbers).
  *
  * Read: the sample type asked for (--sample-type), else the file's
  * default, else the last, as go tool pprof does; each location expanded
@@ -26,6 +28,7 @@
 
 #include "profile.pb-c.h"
 #include "tprof/export.h"
+#include "tprof/filter.h"
 #include "tprof/folded.h"
 #include "tprof/xalloc.h"
 
@@ -36,6 +39,7 @@ typedef Perftools__Profiles__Function PFunction;
 typedef Perftools__Profiles__Mapping PMapping;
 typedef Perftools__Profiles__Line PLine;
 typedef Perftools__Profiles__ValueType PValueType;
+typedef Perftools__Profiles__Label PLabel;
 
 #define MAX_INFLATED ((size_t)1 << 30)
 
@@ -108,12 +112,31 @@ static int gzip_to(const uint8_t *buf, size_t len, FILE *out)
     return rc == Z_STREAM_END ? 0 : -1;
 }
 
+/* A root frame's labels: comm's string index, pid and tid (-1: none). */
+struct root_labels {
+    int64_t comm;
+    int64_t pid, tid;
+};
+
 struct samples {
     VEC(PSample *) v;
     bool secs;
+    const struct root_labels *roots; /* per frame; comm 0: not a root */
+    int64_t k_comm, k_pid, k_tid;    /* the label keys' strings */
 };
 
-/* A stack as a sample: its locations leaf first (a frame's is its id + 1). */
+static PLabel *new_label(int64_t key, int64_t str, int64_t num)
+{
+    PLabel *l = xmalloc(sizeof(*l));
+    perftools__profiles__label__init(l);
+    l->key = key;
+    l->str = str;
+    l->num = num;
+    return l;
+}
+
+/* A stack as a sample: its locations leaf first (a frame's is its id + 1),
+ * its root as labels. */
 static void add_sample(void *arg, const uint32_t *frames, size_t n, double self)
 {
     struct samples *ss = arg;
@@ -122,6 +145,18 @@ static void add_sample(void *arg, const uint32_t *frames, size_t n, double self)
         return;
     PSample *s = xmalloc(sizeof(*s));
     perftools__profiles__sample__init(s);
+    const struct root_labels *rl = n > 1 && ss->roots[frames[0]].comm ? &ss->roots[frames[0]]
+                                                                      : NULL;
+    if (rl) {
+        frames++;
+        n--;
+        s->label = xcalloc(3, sizeof(PLabel *));
+        s->label[s->n_label++] = new_label(ss->k_comm, rl->comm, 0);
+        if (rl->pid >= 0)
+            s->label[s->n_label++] = new_label(ss->k_pid, 0, rl->pid);
+        if (rl->tid >= 0)
+            s->label[s->n_label++] = new_label(ss->k_tid, 0, rl->tid);
+    }
     s->n_location_id = n;
     s->location_id = xmalloc(n * sizeof(uint64_t));
     for (size_t i = 0; i < n; i++)
@@ -156,6 +191,29 @@ long pprof_write(const struct profile *p, FILE *out)
     PLocation **locp = xcalloc(nf + 1, sizeof(*locp));
     VEC(PMapping *) maps = {0};
     VEC(int64_t) map_names = {0}; /* string index of each mapping's file */
+    /* roots: a recording's processes and threads, as labels */
+    struct root_labels *roots = xcalloc(nf + 1, sizeof(*roots));
+    for (size_t i = 0; i < nf; i++) {
+        const struct frame *f = frames_get(fr, (uint32_t)i);
+        if (f->kind != FRAME_ROOT)
+            continue;
+        char comm[256], proc[256];
+        roots[i].pid = roots[i].tid = -1;
+        if (filter_root_name(f->name, ROOTS_MERGED, comm, sizeof(comm))) {
+            roots[i].comm = intern(&st, comm);
+            bool thread = filter_root_name(f->name, ROOTS_PROCESS, proc, sizeof(proc));
+            const char *pn = thread ? proc : f->name;
+            roots[i].pid = strtoll(pn + strlen(comm) + 1, NULL, 10);
+            if (thread)
+                roots[i].tid = strtoll(f->name + strlen(proc) + 1, NULL, 10);
+        } else {
+            roots[i].comm = intern(&st, f->name);
+        }
+    }
+    /* (a root's function and location are written too: a transform such
+     * as invert can put a root anywhere in a stack, and only a stack's
+     * first frame becomes labels) */
+    size_t nout = 0;
     for (size_t i = 0; i < nf; i++) {
         const struct frame *f = frames_get(fr, (uint32_t)i);
         perftools__profiles__function__init(&funcs[i]);
@@ -187,17 +245,21 @@ long pprof_write(const struct profile *p, FILE *out)
             }
             locs[i].mapping_id = m + 1;
         }
-        funcp[i] = &funcs[i];
-        locp[i] = &locs[i];
+        funcp[nout] = &funcs[i];
+        locp[nout++] = &locs[i];
     }
-    prof.n_function = nf;
+    prof.n_function = nout;
     prof.function = funcp;
-    prof.n_location = nf;
+    prof.n_location = nout;
     prof.location = locp;
     prof.n_mapping = maps.n;
     prof.mapping = maps.v;
 
-    struct samples samples = {.secs = secs};
+    struct samples samples = {.secs = secs,
+                              .roots = roots,
+                              .k_comm = intern(&st, "comm"),
+                              .k_pid = intern(&st, "pid"),
+                              .k_tid = intern(&st, "tid")};
     profile_each_stack(p, add_sample, &samples);
     prof.n_sample = samples.v.n;
     prof.sample = samples.v.v;
@@ -211,7 +273,11 @@ long pprof_write(const struct profile *p, FILE *out)
     long count = (long)samples.v.n;
 
     free(buf);
+    free(roots);
     for (size_t i = 0; i < samples.v.n; i++) {
+        for (size_t k = 0; k < samples.v.v[i]->n_label; k++)
+            free(samples.v.v[i]->label[k]);
+        free(samples.v.v[i]->label);
         free(samples.v.v[i]->location_id);
         free(samples.v.v[i]->value);
         free(samples.v.v[i]);
@@ -515,7 +581,28 @@ struct profile *pprof_read(const void *data, size_t len, const char *sample_type
             skipped += v < 0;
             continue;
         }
+        /* labels comm, pid, tid (tprof's, perf's converters'): the root */
+        const char *comm = NULL;
+        int64_t pid = -1, tid = -1;
+        for (size_t k = 0; k < s->n_label; k++) {
+            const PLabel *l = s->label[k];
+            const char *key = S(pr, l->key);
+            if (strcmp(key, "comm") == 0 && l->str > 0 && *S(pr, l->str))
+                comm = S(pr, l->str);
+            else if (strcmp(key, "pid") == 0 && l->num >= 0)
+                pid = l->num;
+            else if (strcmp(key, "tid") == 0 && l->num >= 0)
+                tid = l->num;
+        }
         uint32_t node = PROFILE_ROOT;
+        if (comm) {
+            char root[320];
+            int rl = pid < 0   ? snprintf(root, sizeof(root), "%.255s", comm)
+                     : tid < 0 ? snprintf(root, sizeof(root), "%.255s-%lld", comm, (long long)pid)
+                               : snprintf(root, sizeof(root), "%.255s-%lld/%lld", comm,
+                                          (long long)pid, (long long)tid);
+            node = profile_child(p, node, frames_intern(fr, root, (size_t)rl, FRAME_ROOT, ""));
+        }
         for (size_t k = 0; k < stack.n; k++)
             node = profile_child(p, node, stack.v[k]);
         profile_add_at(p, node, (double)v * scale);

@@ -15,6 +15,7 @@
 
 struct filter {
     enum filter_kind kind;
+    enum roots_level level; /* FILTER_ROOTS */
     bool exact;
     char *pattern;
     regex_t re;
@@ -114,6 +115,69 @@ static const char *module_group(const struct frame *fr, enum frame_kind *kind)
     }
 }
 
+struct filter *filter_new_roots(enum roots_level level)
+{
+    struct filter *f = xcalloc(1, sizeof(*f));
+    f->kind = FILTER_ROOTS;
+    f->level = level;
+    snprintf(f->label, sizeof(f->label), "%s",
+             level == ROOTS_MERGED    ? "by program"
+             : level == ROOTS_PROCESS ? "per process"
+                                      : "per thread");
+    return f;
+}
+
+/* The digits ending S[0..*END), moved back over: true when there are some. */
+static bool digits_before(const char *s, size_t *end)
+{
+    size_t e = *end;
+    while (*end > 0 && s[*end - 1] >= '0' && s[*end - 1] <= '9')
+        (*end)--;
+    return *end < e && e - *end <= 10;
+}
+
+/* Where NAME's "-PID" ("-PID/TID" with THREAD) suffix starts, or 0. */
+static size_t root_suffix(const char *name, bool thread)
+{
+    size_t e = strlen(name);
+    if (thread && !(digits_before(name, &e) && e > 0 && name[--e] == '/'))
+        return 0;
+    if (!(digits_before(name, &e) && e > 1 && name[e - 1] == '-'))
+        return 0;
+    return e - 1;
+}
+
+bool filter_root_name(const char *name, enum roots_level level, char *out, size_t len)
+{
+    size_t cut = 0;
+    if (level == ROOTS_MERGED)
+        cut = root_suffix(name, true) ? root_suffix(name, true) : root_suffix(name, false);
+    else if (level == ROOTS_PROCESS && root_suffix(name, true)) {
+        cut = strlen(name);
+        size_t e = cut;
+        digits_before(name, &e); /* (the TID and its slash) */
+        cut = e - 1;
+    }
+    if (!cut)
+        return false;
+    snprintf(out, len, "%.*s", (int)cut, name);
+    return true;
+}
+
+enum roots_level filter_roots_level(const struct profile *p)
+{
+    enum roots_level lv = ROOTS_MERGED;
+    for (uint32_t c = profile_node(p, PROFILE_ROOT)->first_child; c != PROFILE_NONE;
+         c = profile_node(p, c)->next_sibling) {
+        const struct frame *f = frames_get(profile_frames_const(p), profile_node(p, c)->frame);
+        if (root_suffix(f->name, true))
+            return ROOTS_THREAD;
+        if (root_suffix(f->name, false))
+            lv = ROOTS_PROCESS;
+    }
+    return lv;
+}
+
 bool filter_modules_known(const struct profile *p)
 {
     const struct frames *fr = profile_frames_const(p);
@@ -139,17 +203,21 @@ bool filter_matches(const struct filter *f, const char *name)
 struct extra {
     VEC(char *) names;
     VEC(uint8_t) kinds;
+    VEC(uint8_t) is_module; /* a module's frame: its module is its name */
 };
 
-static uint32_t extra_id(struct extra *x, size_t nframes, const char *name, enum frame_kind kind)
+static uint32_t extra_id(struct extra *x, size_t nframes, const char *name, enum frame_kind kind,
+                         bool is_module)
 {
-    for (size_t i = 0; i < x->names.n; i++) /* (a few dozen modules) */
-        if (x->kinds.v[i] == kind && strcmp(x->names.v[i], name) == 0)
+    for (size_t i = 0; i < x->names.n; i++) /* (a few dozen modules or processes) */
+        if (x->kinds.v[i] == kind && x->is_module.v[i] == is_module &&
+            strcmp(x->names.v[i], name) == 0)
             return (uint32_t)(nframes + i);
     char *copy = xstrdup(name);
-    uint8_t k = (uint8_t)kind;
+    uint8_t k = (uint8_t)kind, m = is_module;
     VEC_PUSH(x->names, copy);
     VEC_PUSH(x->kinds, k);
+    VEC_PUSH(x->is_module, m);
     return (uint32_t)(nframes + x->names.n - 1);
 }
 
@@ -236,7 +304,28 @@ struct profile *filter_apply_sides(const struct profile *src, struct filter *con
         for (size_t i = 0; i < nframes; i++) {
             enum frame_kind kind;
             const char *g = module_group(frames_get(sfr, (uint32_t)i), &kind);
-            modmap[i] = g ? extra_id(&extra, nframes, g, kind) : (uint32_t)i;
+            modmap[i] = g ? extra_id(&extra, nframes, g, kind, true) : (uint32_t)i;
+        }
+    }
+    /* FILTER_ROOTS: per source frame, the id of the root it merges into */
+    uint32_t *rootmap = NULL;
+    for (size_t k = 0; k < n && !rootmap; k++) {
+        if (filters[k]->kind != FILTER_ROOTS)
+            continue;
+        rootmap = xmalloc((nframes + 1) * sizeof(uint32_t));
+        for (size_t i = 0; i < nframes; i++) {
+            const struct frame *f = frames_get(sfr, (uint32_t)i);
+            char name[512];
+            rootmap[i] = (uint32_t)i;
+            if ((f->kind != FRAME_ROOT && f->kind != FRAME_USER) ||
+                !filter_root_name(f->name, filters[k]->level, name, sizeof(name)))
+                continue;
+            /* (a root of that name already there is that one: a live
+             * comparison's baseline has its roots by program) */
+            uint32_t had = frames_find(sfr, name, FRAME_ROOT, "");
+            if (had == UINT32_MAX)
+                had = frames_find(sfr, name, FRAME_USER, "");
+            rootmap[i] = had != UINT32_MAX ? had : extra_id(&extra, nframes, name, f->kind, false);
         }
     }
     size_t nids = nframes + extra.names.n;
@@ -276,6 +365,10 @@ struct profile *filter_apply_sides(const struct profile *src, struct filter *con
                     if (!match[k][stack.v[j]])
                         stack.v[w++] = stack.v[j];
                 stack.n = w;
+            } else if (f->kind == FILTER_ROOTS) {
+                /* (the stack's first frame: roots come first) */
+                if (stack.n && stack.v[0] < nframes)
+                    stack.v[0] = rootmap[stack.v[0]];
             } else if (f->kind == FILTER_MODULES) {
                 size_t w = 0;
                 for (size_t j = 0; j < stack.n; j++) {
@@ -303,7 +396,8 @@ struct profile *filter_apply_sides(const struct profile *src, struct filter *con
             if (remap[s] == PROFILE_NONE && s >= nframes) {
                 const char *name = extra.names.v[s - nframes];
                 remap[s] = frames_intern(dfr, name, strlen(name),
-                                         (enum frame_kind)extra.kinds.v[s - nframes], name);
+                                         (enum frame_kind)extra.kinds.v[s - nframes],
+                                         extra.is_module.v[s - nframes] ? name : "");
             } else if (remap[s] == PROFILE_NONE) {
                 const struct frame *fr = frames_get(sfr, s);
                 remap[s] = frames_intern(dfr, fr->name, strlen(fr->name), fr->kind, fr->module);
@@ -346,10 +440,12 @@ struct profile *filter_apply_sides(const struct profile *src, struct filter *con
     free(match);
     free(remap);
     free(modmap);
+    free(rootmap);
     for (size_t i = 0; i < extra.names.n; i++)
         free(extra.names.v[i]);
     VEC_FREE(extra.names);
     VEC_FREE(extra.kinds);
+    VEC_FREE(extra.is_module);
     VEC_FREE(stack);
     VEC_FREE(flat);
     VEC_FREE(recs);

@@ -474,7 +474,7 @@ void profile_sort_children(struct profile *p)
     VEC_FREE(kids);
 }
 
-void profile_add_stack(struct profile *p, const uint32_t *stack, size_t n, double weight)
+uint32_t profile_add_stack(struct profile *p, const uint32_t *stack, size_t n, double weight)
 {
     uint32_t cur = PROFILE_ROOT;
     N(p, cur)->total += weight;
@@ -484,6 +484,7 @@ void profile_add_stack(struct profile *p, const uint32_t *stack, size_t n, doubl
     }
     N(p, cur)->self += weight;
     p->stacks++;
+    return cur;
 }
 
 const struct profile_node *profile_node(const struct profile *p, uint32_t idx)

@@ -112,8 +112,11 @@ size_t stats_functions(const struct profile *p, uint32_t start, enum stats_order
                  onpath[node->frame]--;
          });
     size_t n = 0;
+    const struct frames *fr = profile_frames_const(p);
     for (size_t i = 0; i < nf; i++)
-        if (acc[i].total > 0 || acc[i].base_total > 0) {
+        /* (a root is a process or thread, not a function) */
+        if ((acc[i].total > 0 || acc[i].base_total > 0) &&
+            frames_get(fr, (uint32_t)i)->kind != FRAME_ROOT) {
             acc[n] = acc[i];
             acc[n].frame = (uint32_t)i;
             n++;

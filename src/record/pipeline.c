@@ -15,12 +15,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <uthash.h>
 
 #include "tprof/clock.h"
 #include "tprof/pipeline.h"
+#include "tprof/timeline.h"
 #include "tprof/profile.h"
 #include "tprof/python.h"
 #include "tprof/srcinfo.h"
@@ -70,7 +72,32 @@ struct pipeline {
     bool twins; /* a late name made a frame twice (pipeline_has_twins) */
     VEC(uint32_t) pend_frames;
     VEC(struct pending) pend;
+    struct timeline *tl; /* live: when samples came (NULL: not kept) */
+    double tl_t0;        /* the run's start, CLOCK_MONOTONIC seconds */
 };
+
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void pipeline_set_timeline(struct pipeline *p, struct timeline *tl)
+{
+    p->tl = tl;
+    p->tl_t0 = mono_now();
+}
+
+/* Add a stack to the profile, and to the timeline when kept. */
+static void add_stack(struct pipeline *p, const uint32_t *stack, size_t n, double weight)
+{
+    uint32_t leaf = profile_add_stack(p->prof, stack, n, weight);
+    if (p->tl) {
+        double t = mono_now() - p->tl_t0;
+        timeline_add(p->tl, t > 0 ? (uint32_t)t : 0, leaf, weight);
+    }
+}
 
 struct pipeline *pipeline_new(const struct pipeline_config *cfg, struct profile *prof)
 {
@@ -158,8 +185,8 @@ bool pipeline_flush(struct pipeline *p)
     symbols_resolve_pending(p->sym);
     bool any = take_renamed(p) || p->pend.n > 0;
     for (size_t i = 0; i < p->pend.n; i++)
-        profile_add_stack(p->prof, p->pend_frames.v + p->pend.v[i].off, p->pend.v[i].len,
-                          p->pend.v[i].weight);
+        add_stack(p, p->pend_frames.v + p->pend.v[i].off, p->pend.v[i].len,
+                  p->pend.v[i].weight);
     p->pend.n = 0;
     p->pend_frames.n = 0;
     return any;
@@ -252,13 +279,11 @@ void pipeline_set_comm(struct pipeline *p, uint32_t pid, uint32_t tid, const cha
 static uint32_t task_root(struct pipeline *p, struct task *t)
 {
     if (t->root == PROFILE_NONE) {
+        /* Always one root per thread: the views merge them up (by program,
+         * per process) as --threads, --pid-roots and t ask, and pprof
+         * keeps them as labels. */
         char buf[96];
-        if (p->cfg.threads)
-            snprintf(buf, sizeof(buf), "%s-%" PRIu32 "/%" PRIu32, t->comm, t->pid, t->tid);
-        else if (p->cfg.pid_roots)
-            snprintf(buf, sizeof(buf), "%s-%" PRIu32, t->comm, t->pid);
-        else
-            snprintf(buf, sizeof(buf), "%s", t->comm);
+        snprintf(buf, sizeof(buf), "%s-%" PRIu32 "/%" PRIu32, t->comm, t->pid, t->tid);
         t->root = frames_intern(profile_frames(p->prof), buf, strlen(buf), FRAME_ROOT, "");
     }
     return t->root;
@@ -442,7 +467,7 @@ static void on_sample(struct pipeline *p, const struct perf_sample *s, uint64_t 
         p->pend_frames.n += n;
         VEC_PUSH(p->pend, pd);
     } else {
-        profile_add_stack(p->prof, p->stack, n, s->weight);
+        add_stack(p, p->stack, n, s->weight);
     }
 }
 

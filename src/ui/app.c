@@ -35,6 +35,7 @@
 #include "tprof/icicle.h"
 #include "tprof/linebuf.h"
 #include "tprof/stats.h"
+#include "tprof/timeline.h"
 #include "tprof/views.h"
 #include "tprof/xalloc.h"
 
@@ -107,6 +108,14 @@ struct app {
     bool unsaved_guard, saved, quit_armed; /* see app_set_unsaved_guard */
     struct filter *modules; /* m: the tree by module, after the transforms
                                (NULL: by function) */
+    /* t: the roots shown, merged up from the finest the profile has (a
+     * FILTER_ROOTS before the transforms; NULL when they are the same) */
+    enum roots_level roots_native, roots_shown;
+    struct filter *roots;
+    /* live: when samples came (the sparkline), and w's view of the last
+     * seconds (a profile of them, the transforms' source while shown) */
+    const struct timeline *tl;
+    struct profile *window_prof;
     struct canvas *screen;       /* app_start .. app_stop */
 
     /* the icicle's place on the last drawn screen, for the mouse */
@@ -304,15 +313,19 @@ static void rebuild(struct app *a)
     enum frame_kind ckind = cfr ? cfr->kind : FRAME_USER;
     /* With no transform the loaded profile is shown as it is (no copy: a
      * large profile would cost twice the memory and load time). */
-    struct filter *all[MAX_FILTERS + 1];
-    size_t nall = a->nfilters;
-    memcpy(all, a->filters, a->nfilters * sizeof(all[0]));
+    struct filter *all[MAX_FILTERS + 2];
+    size_t nall = 0;
+    if (a->roots)
+        all[nall++] = a->roots;
+    memcpy(all + nall, a->filters, a->nfilters * sizeof(all[0]));
+    nall += a->nfilters;
     if (a->modules)
         all[nall++] = a->modules;
+    struct profile *src = a->window_prof ? a->window_prof : a->orig;
     struct profile *next = nall || a->show_before
-                               ? filter_apply_sides(a->orig, all, nall, a->show_before)
-                               : a->orig;
-    if (a->cur != a->orig)
+                               ? filter_apply_sides(src, all, nall, a->show_before)
+                               : src;
+    if (a->cur != a->orig && a->cur != a->window_prof)
         profile_free(a->cur);
     a->cur = next;
     a->gen++;
@@ -356,6 +369,7 @@ struct app *app_new(struct profile *profile, const char *title)
     a->cur = profile;
     a->zoom = a->sel = PROFILE_ROOT;
     a->visited = PROFILE_NONE;
+    a->roots_native = a->roots_shown = filter_roots_level(profile);
     a->order = STATS_BY_SELF;
     a->color = true;
     a->diff = profile_has_base(profile);
@@ -374,11 +388,14 @@ void app_free(struct app *a)
     table_free(&a->table);
     tree_free(&a->tree);
     callers_free(&a->callers);
+    if (a->window_prof && a->window_prof != a->cur)
+        profile_free(a->window_prof);
     if (a->cur != a->orig)
         profile_free(a->cur);
     profile_free(a->orig);
     free(a->match);
     filter_free(a->modules);
+    filter_free(a->roots);
     VEC_FREE(a->visits);
     free(a->pattern);
     free(a->hit);
@@ -394,9 +411,34 @@ void app_set_status(struct app *a, const char *text)
     a->status = text ? xstrdup(text) : NULL;
 }
 
+/* w: show the last WINDOW_SECONDS of the run (ON), or all of it again. */
+#define WINDOW_SECONDS 10
+static void set_window(struct app *a, bool on)
+{
+    struct profile *old = a->window_prof;
+    bool cur_was_old = old && a->cur == old;
+    a->window_prof = on ? timeline_window(a->tl, a->orig, WINDOW_SECONDS) : NULL;
+    rebuild(a); /* (frees the old window when it was what was shown) */
+    if (old && !cur_was_old)
+        profile_free(old);
+}
+
+void app_set_timeline(struct app *a, const struct timeline *tl)
+{
+    a->tl = tl;
+}
+
 void app_profile_changed(struct app *a)
 {
-    if (a->nfilters || a->show_before || a->modules) {
+    if (a->window_prof) { /* the last seconds moved on */
+        set_window(a, true);
+        if (a->callers_frame != PROFILE_NONE && a->callers_pending == PROFILE_NONE) {
+            a->callers_pending = a->callers_frame;
+            a->callers.list.count = 0;
+        }
+        return;
+    }
+    if (a->nfilters || a->show_before || a->modules || a->roots) {
         rebuild(a); /* transforms are rebuilt from the grown original */
     } else {
         /* The tree grew: nodes and frames keep their numbers, but children
@@ -456,6 +498,26 @@ int app_export(struct app *a, const char *path, char *msg, size_t len)
              : a->show_before                                 ? "; it holds BEFORE's side only"
                                                               : "; it holds AFTER's side only");
     return 0;
+}
+
+void app_set_roots(struct app *a, enum roots_level shown)
+{
+    if (shown > a->roots_native)
+        shown = a->roots_native;
+    if (shown == a->roots_shown && (a->roots != NULL) == (shown != a->roots_native))
+        return;
+    a->roots_shown = shown;
+    filter_free(a->roots);
+    a->roots = shown != a->roots_native ? filter_new_roots(shown) : NULL;
+    rebuild(a);
+}
+
+void app_set_roots_native(struct app *a, enum roots_level native)
+{
+    a->roots_native = native;
+    a->roots_shown = native;
+    filter_free(a->roots);
+    a->roots = NULL;
 }
 
 void app_set_unsaved_guard(struct app *a, bool on)
@@ -648,7 +710,8 @@ enum action {
     ACT_NEXT_VIEW, ACT_PREV_VIEW, ACT_SEARCH, ACT_NEXT_MATCH, ACT_PREV_MATCH, ACT_FOCUS,
     ACT_HIDE, ACT_INVERT, ACT_UNDO, ACT_COLOR, ACT_SORT_SELF, ACT_SORT_TOTAL, ACT_SORT_NAME,
     ACT_EXPAND, ACT_COLLAPSE, ACT_EXPAND_ALL, ACT_COLLAPSE_ALL, ACT_PGUP, ACT_PGDN, ACT_HOME,
-    ACT_END, ACT_LOG, ACT_PAUSE, ACT_EXPORT, ACT_SORT_DELTA, ACT_BEFORE, ACT_MODULES,
+    ACT_END, ACT_LOG, ACT_PAUSE, ACT_EXPORT, ACT_SORT_DELTA, ACT_BEFORE, ACT_MODULES, ACT_ROOTS,
+    ACT_WINDOW,
 };
 
 #define ALL_VIEWS 0x1f
@@ -691,6 +754,8 @@ static const struct binding bindings[] = {
     {'b', ALL_VIEWS, ACT_BEFORE, "b", "a diff: widths follow BEFORE / AFTER"},
     {'m', ALL_VIEWS, ACT_MODULES, "m",
      "by module (program, libraries, [kernel], [jit], Python) / by function"},
+    {'t', ALL_VIEWS, ACT_ROOTS, "t", "roots: by program, per process, per thread (as recorded)"},
+    {'w', ALL_VIEWS, ACT_WINDOW, "w", "live: the last 10 seconds only / the whole run"},
     {'1', V(VIEW_TOP) | V(VIEW_ICICLE), ACT_SORT_SELF, "1 2 3 4",
      "top table: sort by self, total, name, change (a diff)"},
     {'2', V(VIEW_TOP) | V(VIEW_ICICLE), ACT_SORT_TOTAL, NULL, NULL},
@@ -899,6 +964,29 @@ static enum app_result act(struct app *a, enum action ac)
     }
     case ACT_INVERT:
         push(a, FILTER_INVERT, NULL, false);
+        break;
+    case ACT_WINDOW:
+        if (!a->tl) {
+            set_msg(a, "%s", "w is for live mode: a saved profile has no time");
+            break;
+        }
+        set_window(a, !a->window_prof);
+        set_msg(a, "%s", a->window_prof ? "the last 10 seconds (w: the whole run)"
+                                        : "the whole run (w: the last 10 seconds)");
+        break;
+    case ACT_ROOTS:
+        if (a->roots_native == ROOTS_MERGED) {
+            set_msg(a, "%s", "one root per program only: record with --threads, or to .pb.gz, "
+                             "to see threads");
+            break;
+        }
+        app_set_roots(a, (enum roots_level)((a->roots_shown + 1) % (a->roots_native + 1)));
+        set_msg(a, "%s",
+                a->roots_shown == ROOTS_MERGED    ? "roots: by program (t: per process)"
+                : a->roots_shown == ROOTS_PROCESS ? (a->roots_native == ROOTS_THREAD
+                                                         ? "roots: per process (t: per thread)"
+                                                         : "roots: per process (t: by program)")
+                                                  : "roots: per thread (t: by program)");
         break;
     case ACT_MODULES:
         if (a->modules) {
@@ -1180,6 +1268,14 @@ static void draw_header(struct app *a, struct canvas *c)
                            filter_label(a->filters[i]));
     if (a->modules && x < w)
         x += canvas_text(c, x, 0, w - x, " [by module]", 0, 0, rv | CANVAS_BOLD);
+    if (a->window_prof && x < w)
+        x += canvas_printf(c, x, 0, w - x, 0, 0, rv | CANVAS_BOLD, " [last %d s]", WINDOW_SECONDS);
+    if (a->roots_native != ROOTS_MERGED && x < w)
+        x += canvas_text(c, x, 0, w - x,
+                         a->roots_shown == ROOTS_MERGED    ? " [by program]"
+                         : a->roots_shown == ROOTS_PROCESS ? " [per process]"
+                                                           : " [per thread]",
+                         0, 0, rv | CANVAS_BOLD);
     char right[600];
     if (a->status) /* live: the status has a line of its own */
         snprintf(right, sizeof(right), "  %s%s ", a->paused ? "[paused] " : "", a->title);
@@ -1254,6 +1350,42 @@ static void draw_diff_status(struct app *a, struct canvas *c, int x, int y)
         x += canvas_text(c, x, y, c->w - x, "  (within noise)", 0, 0, at);
 }
 
+/* Live: the selected frame's share of each stretch of the run, as
+ * "▁▂▃▅▇" (up to 30 stretches), at X on row Y; the cells drawn. */
+static int draw_sparkline(struct app *a, struct canvas *c, int x, int y)
+{
+    int room = c->w - x - 3;
+    const struct profile_node *sn = profile_node(a->cur, a->sel);
+    if (!a->tl || timeline_seconds(a->tl) < 2 || room < 8 || sn->frame == PROFILE_NONE)
+        return 0;
+    /* the frame in the recorded profile (the view may be transformed) */
+    const struct frame *f = frames_get(profile_frames_const(a->cur), sn->frame);
+    uint32_t fo = frames_find(profile_frames_const(a->orig), f->name, f->kind, f->module);
+    if (fo == UINT32_MAX)
+        return 0;
+    size_t nodes = profile_node_count(a->orig);
+    uint8_t *mark = xmalloc(nodes + 1);
+    for (uint32_t i = 0; i < nodes; i++) { /* (a parent's id is below its children's) */
+        const struct profile_node *pn = profile_node(a->orig, i);
+        mark[i] = pn->frame == fo || (pn->parent != PROFILE_NONE && mark[pn->parent]);
+    }
+    double share[30];
+    size_t bins = timeline_shares(a->tl, mark, nodes, room - 1 < 30 ? (size_t)room - 1 : 30,
+                                  share);
+    free(mark);
+    static const char *const bars[] = {"\u2581", "\u2582", "\u2583", "\u2584",
+                                       "\u2585", "\u2586", "\u2587", "\u2588"};
+    static const char ascii[] = "_.-:=+*#";
+    int n = canvas_text(c, x, y, c->w - x, "  ", 0, 0, CANVAS_REVERSE);
+    for (size_t b = 0; b < bins; b++) {
+        int level = share[b] < 0 ? -1 : (int)(share[b] * 7.999);
+        char one[2] = {level < 0 ? ' ' : ascii[level], '\0'};
+        n += canvas_text(c, x + n, y, c->w - x - n,
+                         level < 0 ? " " : c->utf8 ? bars[level] : one, 0, 0, CANVAS_REVERSE);
+    }
+    return n;
+}
+
 static void draw_status(struct app *a, struct canvas *c, int y)
 {
     const struct profile_node *n = profile_node(a->cur, a->sel);
@@ -1283,7 +1415,8 @@ static void draw_status(struct app *a, struct canvas *c, int y)
         draw_diff_status(a, c, x, y);
         return;
     }
-    canvas_text(c, x, y, c->w - x, fig, 0, 0, CANVAS_REVERSE);
+    x += canvas_text(c, x, y, c->w - x, fig, 0, 0, CANVAS_REVERSE);
+    draw_sparkline(a, c, x, y);
 }
 
 static void draw_bottom(struct app *a, struct canvas *c, int y)

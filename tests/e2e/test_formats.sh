@@ -282,6 +282,12 @@ if command -v go >/dev/null 2>&1; then
     python3 "$ROOT/tests/e2e/py/pprof_compare.py" go-run.txt tp-run.txt >cmp.txt 2>&1
     check "pprof: go tool pprof reads tprof's file as tprof does (0.1 point)" $? \
         "$(tail -4 cmp.txt) $(tail -2 go.err)"
+    # the process and thread of each sample: labels comm, pid, tid
+    $GOENV go tool pprof -tags run.pb.gz >go-tags.txt 2>>go.err
+    grep -q "^ *comm: Total" go-tags.txt && grep -q "(  100%): hot$" go-tags.txt &&
+        grep -q "^ *pid: Total" go-tags.txt && grep -q "^ *tid: Total" go-tags.txt
+    check "pprof: go tool pprof -tags reads each sample's comm, pid and tid" $? \
+        "$(head -12 go-tags.txt) $(tail -2 go.err)"
     if $GOENV go run "$ROOT/tests/e2e/go/cpu.go" gocpu.pb.gz 1 >go.err 2>&1; then
         $GOENV go tool pprof -top -nodecount=100000 -nodefraction=0 gocpu.pb.gz >go-cpu.txt 2>>go.err
         "$TPROF" report --top 100000 --width 2000 gocpu.pb.gz >tp-cpu.txt 2>tp-cpu.err

@@ -163,9 +163,15 @@ check "live without -o: q asks before quitting unsaved; the summary says how to 
     "asked=$asked $($T capture-pane -p -t v -S - -E - | grep -A2 '^tprof:')"
 $T kill-session -t v
 
-# After an e export, q quits at once.
+# After an e export, q quits at once. (t first: the roots per process,
+# then per thread, then by program again.)
 live -- "$PROGS/hot" 30
 wait_for "spin"
+keys t
+wait_for "[per process]" && screen | grep -q "hot-[0-9][0-9]*$" && keys t &&
+    wait_for "[per thread]" && screen | grep -q "hot-[0-9]*/[0-9]*" && keys t &&
+    wait_for "[by program]"
+check "live: t shows the roots per process, per thread, by program" $? "$(screen | head -8)"
 keys e
 wait_for "export to (.folded"
 keys Enter
@@ -173,6 +179,27 @@ wait_for "exported "
 keys q
 wait_for "EXIT=143"
 check "live: after an e export, q quits at once" $? "$(screen | tail -4)"
+$T kill-session -t v
+
+# Time: a program whose hot function changes after 3 s, for 12 s more. The
+# status line's sparkline shows phase_one's share fall; w shows the last
+# 10 seconds only, where phase_one is gone.
+$T new-session -d -s v -x 100 -y 30 \
+    "cd '$TMP' && env LANG=C.UTF-8 TERM=screen '$TPROF' -o ph.folded -- '$PROGS/phases' 3 12; echo EXIT=\$?; sleep 600"
+wait_for "exited 0" 250
+keys / p h a s e _ o n e Enter n
+wait_for "phase_one (phases)  self"
+spark=$(screen | grep "phase_one (phases)  self")
+echo "$spark" | grep -q "[▇█].*▁$"
+check "live: the sparkline shows the selected frame's share falling (phase_one)" $? "$spark"
+keys w
+wait_for "[last 10 s]" && screen | grep -q "phase_two" && ! screen | grep -q "phase_one"
+check "live: w shows the last 10 seconds only (phase_two, no phase_one)" $? "$(screen | head -24)"
+keys w
+wait_for "the whole run (w: the last 10 seconds)" && screen | grep -q "phase_one"
+check "live: w again shows the whole run" $? "$(screen | head -24)"
+keys q
+wait_for "EXIT=0"
 $T kill-session -t v
 
 # Attach: -p shows a running process live; q detaches and it runs on.

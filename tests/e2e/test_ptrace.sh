@@ -268,7 +268,7 @@ if command -v tmux >/dev/null 2>&1; then
     wait_for "[wall, ptrace: perf_event_open refused]"
     check "live header: [wall, ptrace: perf_event_open refused]" $? "$(screen | head -3)"
     c=$(pgrep -f "^$PROGS/hot 30")
-    keys q
+    keys q q # (no -o: the first q asks)
     i=0
     while kill -0 "$c" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
     ! kill -0 "$c" 2>/dev/null

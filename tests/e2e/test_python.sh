@@ -210,7 +210,7 @@ if [ -x "$py" ]; then
     $T new-session -d -s v -x 120 -y 30 "env TERM=screen LANG=C.UTF-8 '$TPROF' -- '$py' '$PY/split.py' 30"
     wait_for "python 3.11" 100
     check "live: the header says python 3.11" $? "$(screen | tail -3)"
-    keys q
+    keys q q # (no -o: the first q asks)
     sleep 0.5
 else
     fail "debian python3.11" "/usr/bin/python3.11 is missing: scripts/install-deps.sh installs it"

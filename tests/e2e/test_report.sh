@@ -56,7 +56,7 @@ check "report --width 100: cuts names to the width asked" $? "$(cat kw.txt)"
 # By module: a recording keeps modules (pprof); a folded file has none.
 "$TPROF" -q -o hot.pb.gz -- "$PROGS/hot" 1 >/dev/null 2>&1
 "$TPROF" report --by module --top 5 hot.pb.gz >bm.txt 2>bm.err
-head -1 bm.txt | grep -q "; modules$" && grep -q "%  *[0-9]*  *[0-9]*       hot$" bm.txt &&
+head -1 bm.txt | grep -q "modules$" && grep -q "%  *[0-9]*  *[0-9]*       hot$" bm.txt &&
     grep -q "       libc.so.6$" bm.txt && ! grep -q "spin$" bm.txt
 check "report --by module: the program and its libraries as rows" $? "$(cat bm.txt bm.err)"
 "$TPROF" report --by module p.folded >/dev/null 2>bm.err

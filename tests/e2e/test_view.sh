@@ -130,6 +130,18 @@ keys q
 wait_for "EXIT=0"
 $T kill-session -t v
 
+# A pprof file keeps a root per thread: shown by program first, t cycles.
+printf 'srv-10/11;main;a 2\nsrv-10/12;main;b 3\nsrv-20/20;main;a 5\n' >thr.folded
+"$TPROF" convert thr.folded -o thr.pb.gz 2>/dev/null
+$T new-session -d -s v -x 80 -y 24 \
+    "env LANG=C.UTF-8 TERM=screen '$TPROF' view thr.pb.gz; echo EXIT=\$?; sleep 60"
+wait_for "[by program]" && screen | grep -q "^▏srv *$" && keys t && wait_for "[per process]" &&
+    screen | grep -q "^▏srv-10 .*▏srv-20" && keys t && wait_for "[per thread]"
+check "view of a pprof file: roots by program, t per process, per thread" $? "$(screen | head -6)"
+keys q
+wait_for "EXIT=0"
+$T kill-session -t v
+
 # Mouse: a click (an xterm SGR mouse report, press then release, as
 # Debian's xterm terminfo expects) selects the frame under it, a double
 # click zooms.

@@ -31,6 +31,14 @@ static struct app *start(void)
     return a;
 }
 
+static struct app *start_with(const char *folded)
+{
+    C = canvas_new(80, 24, false);
+    struct app *a = app_new(profile_from(folded), "test.folded");
+    app_draw(a, C);
+    return a;
+}
+
 static void keys(struct app *a, const char *ks)
 {
     for (const char *k = ks; *k; k++)
@@ -309,6 +317,34 @@ static void test_by_module_key(void **state)
     finish(a);
 }
 
+/* t cycles the roots of a profile recorded per thread: by program, per
+ * process, per thread; one with a root per program says how to get them. */
+static void test_roots_key(void **state)
+{
+    (void)state;
+    struct app *a = start_with("app-10/11;main;a 2\napp-10/12;main;b 3\napp-30/30;main;a 5\n");
+    assert_true(screen_has("[per thread]"));
+    assert_true(screen_has("|app-30/30"));
+    keys(a, "t");
+    assert_true(screen_has("[by program]"));
+    assert_true(screen_has("roots: by program (t: per process)"));
+    assert_string_equal(row(C, 3), "|app");
+    keys(a, "t");
+    assert_true(screen_has("[per process]"));
+    assert_true(screen_has("|app-10") && screen_has("|app-30"));
+    assert_true(screen_lacks("app-10/"));
+    keys(a, "t");
+    assert_true(screen_has("[per thread]"));
+    assert_true(screen_has("|app-10/12"));
+    finish(a);
+    a = start();
+    keys(a, "t");
+    assert_true(screen_has("one root per program only: record with --threads"));
+    keys(a, "w");
+    assert_true(screen_has("w is for live mode: a saved profile has no time"));
+    finish(a);
+}
+
 static void test_small_and_ascii(void **state)
 {
     (void)state;
@@ -322,14 +358,6 @@ static void test_small_and_ascii(void **state)
     app_draw(a, C);
     assert_true(screen_has("|lex"));
     finish(a);
-}
-
-static struct app *start_with(const char *folded)
-{
-    C = canvas_new(80, 24, false);
-    struct app *a = app_new(profile_from(folded), "test.folded");
-    app_draw(a, C);
-    return a;
 }
 
 /* Zoomed in, the tree and the top table show the zoom's subtree, so a row
@@ -693,6 +721,7 @@ int main(void)
         cmocka_unit_test(test_wide_screen_lines),
         cmocka_unit_test(test_quit_unsaved_asks),
         cmocka_unit_test(test_by_module_key),
+        cmocka_unit_test(test_roots_key),
         cmocka_unit_test(test_man_page_keys_are_the_help),
         cmocka_unit_test(test_small_and_ascii),
         cmocka_unit_test(test_mouse),

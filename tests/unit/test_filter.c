@@ -128,6 +128,47 @@ static void test_by_module(void **state)
     filter_free(m);
 }
 
+/* Roots: one per thread ("comm-PID/TID") merged up per process or by
+ * program; names that are not such roots stay. */
+static void test_roots(void **state)
+{
+    (void)state;
+    static const char *const T = "app-10/11;main;a 2\napp-10/12;main;b 3\n"
+                                 "app-30/30;main;a 4\nkworker/0:1-ev;x 1\n";
+    struct profile *p = profile_from(T);
+    assert_int_equal(filter_roots_level(p), ROOTS_THREAD);
+    struct filter *f = filter_new_roots(ROOTS_MERGED);
+    assert_string_equal(filter_label(f), "by program");
+    struct profile *q = filter_apply(p, &f, 1);
+    char *got = folded_text(q);
+    assert_string_equal(got, "app;main;a 6\napp;main;b 3\nkworker/0:1-ev;x 1\n");
+    assert_int_equal(filter_roots_level(q), ROOTS_MERGED);
+    free(got);
+    profile_free(q);
+    filter_free(f);
+    f = filter_new_roots(ROOTS_PROCESS);
+    q = filter_apply(p, &f, 1);
+    got = folded_text(q);
+    assert_string_equal(got, "app-10;main;a 2\napp-10;main;b 3\napp-30;main;a 4\n"
+                             "kworker/0:1-ev;x 1\n");
+    assert_int_equal(filter_roots_level(q), ROOTS_PROCESS);
+    free(got);
+    profile_free(q);
+    filter_free(f);
+    profile_free(p);
+    char out[64];
+    assert_true(filter_root_name("a-b-12/13", ROOTS_MERGED, out, sizeof(out)));
+    assert_string_equal(out, "a-b");
+    assert_true(filter_root_name("a-b-12/13", ROOTS_PROCESS, out, sizeof(out)));
+    assert_string_equal(out, "a-b-12");
+    assert_true(filter_root_name("a-12", ROOTS_MERGED, out, sizeof(out)));
+    assert_string_equal(out, "a");
+    assert_false(filter_root_name("a-12", ROOTS_PROCESS, out, sizeof(out)));
+    assert_false(filter_root_name("-12", ROOTS_MERGED, out, sizeof(out)));
+    assert_false(filter_root_name("a/12", ROOTS_MERGED, out, sizeof(out)));
+    assert_false(filter_root_name("a-12345678901/1", ROOTS_MERGED, out, sizeof(out)));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -136,6 +177,7 @@ int main(void)
         cmocka_unit_test(test_result_is_sorted_heaviest_first),
         cmocka_unit_test(test_hide_everything),
         cmocka_unit_test(test_by_module),
+        cmocka_unit_test(test_roots),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

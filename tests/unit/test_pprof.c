@@ -7,6 +7,8 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <string.h>
+#include <zlib.h>
 
 #include "helpers.h"
 #include "profile.pb-c.h"
@@ -61,6 +63,66 @@ static void test_round_trip(void **state)
     assert_true(profile_total(q) > 8 - 1e-9 && profile_total(q) < 8 + 1e-9);
     free(buf);
     profile_free(q);
+    profile_free(p);
+}
+
+/* A recording's roots (a thread each) are written as the samples' labels
+ * comm, pid and tid, not as locations, and come back as roots. */
+static void test_roots_as_labels(void **state)
+{
+    (void)state;
+    struct profile *p = profile_new();
+    struct frames *fr = profile_frames(p);
+    uint32_t t1 = frames_intern(fr, "amqp-bench-100/101", 18, FRAME_ROOT, "");
+    uint32_t t2 = frames_intern(fr, "amqp-bench-100/102", 18, FRAME_ROOT, "");
+    uint32_t pr = frames_intern(fr, "sh-7", 4, FRAME_ROOT, "");
+    uint32_t cm = frames_intern(fr, "cron", 4, FRAME_ROOT, "");
+    uint32_t m = frames_intern(fr, "main", 4, FRAME_USER, "amqp-bench");
+    profile_add_stack(p, (uint32_t[]){t1, m}, 2, 3);
+    profile_add_stack(p, (uint32_t[]){t2, m}, 2, 4);
+    profile_add_stack(p, (uint32_t[]){pr, m}, 2, 1);
+    profile_add_stack(p, (uint32_t[]){cm, m}, 2, 2);
+    size_t len;
+    char *buf = write_pprof(p, &len);
+    char note[256], err[256];
+    struct profile *q = pprof_read(buf, len, NULL, note, sizeof(note), err, sizeof(err));
+    assert_non_null(q);
+    char *text = folded_text(q);
+    assert_string_equal(text, "amqp-bench-100/101;main 3\namqp-bench-100/102;main 4\n"
+                              "cron;main 2\nsh-7;main 1\n");
+    assert_int_not_equal(frames_find(profile_frames_const(q), "cron", FRAME_ROOT, ""),
+                         UINT32_MAX);
+    free(text);
+    profile_free(q);
+    /* the message itself: samples have no location for their root, but
+     * labels */
+    size_t raw_len;
+    uint8_t *raw = NULL;
+    {
+        z_stream z = {0};
+        raw = malloc(1 << 20);
+        assert_int_equal(inflateInit2(&z, 16 + MAX_WBITS), Z_OK);
+        z.next_in = (Bytef *)buf;
+        z.avail_in = (uInt)len;
+        z.next_out = raw;
+        z.avail_out = 1 << 20;
+        assert_int_equal(inflate(&z, Z_FINISH), Z_STREAM_END);
+        raw_len = z.total_out;
+        inflateEnd(&z);
+    }
+    Perftools__Profiles__Profile *msg =
+        perftools__profiles__profile__unpack(NULL, raw_len, raw);
+    assert_non_null(msg);
+    size_t with_tid = 0;
+    for (size_t i = 0; i < msg->n_sample; i++) {
+        assert_int_equal(msg->sample[i]->n_location_id, 1);
+        for (size_t k = 0; k < msg->sample[i]->n_label; k++)
+            with_tid += strcmp(msg->string_table[msg->sample[i]->label[k]->key], "tid") == 0;
+    }
+    assert_int_equal(with_tid, 2);
+    perftools__profiles__profile__free_unpacked(msg, NULL);
+    free(raw);
+    free(buf);
     profile_free(p);
 }
 
@@ -212,6 +274,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_roots_as_labels),
         cmocka_unit_test(test_hand_built),
         cmocka_unit_test(test_hostile_messages),
     };
