@@ -129,10 +129,12 @@ static void status_text(struct run *u, char *buf, size_t len)
         snprintf(lowered, sizeof(lowered), "  rate lowered to %u Hz", pst->freq);
     snprintf(buf, len, "%s  %.1fs  %" PRIu64 " samples %.0f/s  lost %" PRIu64
                        "  unwind-fail %.1f%%  tprof-cpu %.1f%%%s",
-             how, el, ps->samples, el > 0 ? (double)ps->samples / el : 0,
+             /* (rates over the first moments say nothing: the start-up's
+              * CPU over 0.01 s read "tprof-cpu 20398%") */
+             how, el, ps->samples, el >= 0.5 ? (double)ps->samples / el : 0,
              st ? st->lost : 0,
              ps->samples ? 100.0 * (double)ps->truncated / (double)ps->samples : 0,
-             el > 0 ? 100.0 * cpu / el : 0, lowered);
+             el >= 0.5 ? 100.0 * cpu / el : 0, lowered);
     const char *label = pipeline_python_label(u->pl);
     if (label[0]) {
         size_t bl = strlen(buf);

@@ -163,6 +163,21 @@ check "live without -o: q asks before quitting unsaved; the summary says how to 
     "asked=$asked $($T capture-pane -p -t v -S - -E - | grep -A2 '^tprof:')"
 $T kill-session -t v
 
+# --threads chooses the first view: per thread; the export follows what
+# is on screen (t: by program).
+live --threads -- "$PROGS/hot" 30
+wait_for "spin" && screen | grep -q "\[per thread\]" && screen | grep -q "hot-[0-9]*/[0-9]*"
+first=$?
+keys t e
+wait_for "export to (.folded"
+keys C-u t h r . f o l d e d Enter
+wait_for "exported " && [ $first -eq 0 ] && head -c 4 "$TMP/thr.folded" | grep -q "^hot;"
+check "live --threads: per thread first; e exports the roots shown (t: by program)" $? \
+    "first=$first $(screen | head -3) $(head -c 100 "$TMP/thr.folded")"
+keys q
+wait_for "EXIT=143"
+$T kill-session -t v
+
 # After an e export, q quits at once. (t first: the roots per process,
 # then per thread, then by program again.)
 live -- "$PROGS/hot" 30
