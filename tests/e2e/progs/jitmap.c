@@ -86,6 +86,32 @@ static void put(FILE *f, const void *p, size_t n)
         exit(1);
 }
 
+/* A jitdump's header. */
+static void dump_header(FILE *f)
+{
+    uint32_t h[6] = {0x4A695444, 1, 40, 62, 0, (uint32_t)getpid()};
+    uint64_t h2[2] = {0, 0};
+    put(f, h, sizeof(h));
+    put(f, h2, sizeof(h2));
+}
+
+/* A code-load record: NAME for the LEN bytes of CODE at AT. */
+static void dump_load(FILE *f, const char *name, const uint8_t *at, const uint8_t *code,
+                      size_t len)
+{
+    size_t nl = strlen(name) + 1;
+    uint32_t r[2] = {0, (uint32_t)(16 + 40 + nl + len)};
+    uint64_t ts = 0;
+    uint32_t ids[2] = {(uint32_t)getpid(), (uint32_t)getpid()};
+    uint64_t fx[4] = {(uint64_t)(uintptr_t)at, (uint64_t)(uintptr_t)at, len, 0};
+    put(f, r, sizeof(r));
+    put(f, &ts, sizeof(ts));
+    put(f, ids, sizeof(ids));
+    put(f, fx, sizeof(fx));
+    put(f, name, nl);
+    put(f, code, len);
+}
+
 int main(int argc, char **argv)
 {
     double secs = argc > 1 ? atof(argv[1]) : 2;
@@ -115,10 +141,7 @@ int main(int argc, char **argv)
         dump = fopen(path, "w+");
         if (!dump)
             return 1;
-        uint32_t h[6] = {0x4A695444, 1, 40, 62, 0, (uint32_t)getpid()};
-        uint64_t h2[2] = {0, 0};
-        put(dump, h, sizeof(h));
-        put(dump, h2, sizeof(h2));
+        dump_header(dump);
         fflush(dump);
         if (mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE, fileno(dump), 0) == MAP_FAILED)
             return 1;
@@ -128,10 +151,7 @@ int main(int argc, char **argv)
         FILE *f = fopen(path, "w+");
         if (!f)
             return 1;
-        uint32_t h[6] = {0x4A695444, 1, 40, 62, 0, (uint32_t)getpid()};
-        uint64_t h2[2] = {0, 0};
-        put(f, h, sizeof(h));
-        put(f, h2, sizeof(h2));
+        dump_header(f);
         /* unwinding info: 16 + 24 + 76 bytes, padded to 8 */
         uint32_t u[2] = {4, 120};
         uint64_t ufix[4] = {0, sizeof(eh_frame) + sizeof(eh_frame_hdr), sizeof(eh_frame_hdr), 0};
@@ -140,17 +160,7 @@ int main(int argc, char **argv)
         put(f, eh_frame, sizeof(eh_frame));
         put(f, eh_frame_hdr, sizeof(eh_frame_hdr));
         put(f, "\0\0\0\0", 4);
-        static const char name[] = "jit_cfi";
-        uint32_t r[2] = {0, (uint32_t)(16 + 40 + sizeof(name) + sizeof(cfi_code))};
-        uint64_t ts = 0;
-        uint32_t ids[2] = {(uint32_t)getpid(), (uint32_t)getpid()};
-        uint64_t fx[4] = {(uint64_t)(uintptr_t)jit, (uint64_t)(uintptr_t)jit, sizeof(cfi_code), 0};
-        put(f, r, sizeof(r));
-        put(f, &ts, sizeof(ts));
-        put(f, ids, sizeof(ids));
-        put(f, fx, sizeof(fx));
-        put(f, name, sizeof(name));
-        put(f, cfi_code, sizeof(cfi_code));
+        dump_load(f, "jit_cfi", jit, cfi_code, sizeof(cfi_code));
         fflush(f);
         if (mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE, fileno(f), 0) == MAP_FAILED)
             return 1;
@@ -160,17 +170,7 @@ int main(int argc, char **argv)
     while (now() < end)
         fn();
     if (dump) {
-        static const char name[] = "jit_spin";
-        uint32_t r[2] = {0, (uint32_t)(16 + 40 + sizeof(name) + sizeof(code))};
-        uint64_t ts = 0;
-        uint32_t ids[2] = {(uint32_t)getpid(), (uint32_t)getpid()};
-        uint64_t f[4] = {(uint64_t)(uintptr_t)jit, (uint64_t)(uintptr_t)jit, sizeof(code), 0};
-        put(dump, r, sizeof(r));
-        put(dump, &ts, sizeof(ts));
-        put(dump, ids, sizeof(ids));
-        put(dump, f, sizeof(f));
-        put(dump, name, sizeof(name));
-        put(dump, code, sizeof(code));
+        dump_load(dump, "jit_spin", jit, code, sizeof(code));
         fclose(dump);
     }
     return 0;
