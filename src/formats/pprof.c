@@ -213,7 +213,6 @@ long pprof_write(const struct profile *p, FILE *out)
     /* (a root's function and location are written too: a transform such
      * as invert can put a root anywhere in a stack, and only a stack's
      * first frame becomes labels) */
-    size_t nout = 0;
     for (size_t i = 0; i < nf; i++) {
         const struct frame *f = frames_get(fr, (uint32_t)i);
         perftools__profiles__function__init(&funcs[i]);
@@ -245,12 +244,12 @@ long pprof_write(const struct profile *p, FILE *out)
             }
             locs[i].mapping_id = m + 1;
         }
-        funcp[nout] = &funcs[i];
-        locp[nout++] = &locs[i];
+        funcp[i] = &funcs[i];
+        locp[i] = &locs[i];
     }
-    prof.n_function = nout;
+    prof.n_function = nf;
     prof.function = funcp;
-    prof.n_location = nout;
+    prof.n_location = nf;
     prof.location = locp;
     prof.n_mapping = maps.n;
     prof.mapping = maps.v;

@@ -18,9 +18,11 @@ struct entry {
     double weight;
 };
 
+typedef VEC(struct entry) entries;
+
 struct second {
     uint32_t sec;
-    VEC(struct entry) e;
+    entries e;
 };
 
 struct slot { /* the current second's entry of a node */
@@ -34,7 +36,7 @@ struct timeline {
     size_t first;            /* secs.v[first..] are kept; before: folded */
     struct slot *current;    /* node -> index in the last second */
     struct slot *older_map;  /* node -> index in older */
-    VEC(struct entry) older; /* the folded bucket */
+    entries older;           /* the folded bucket */
     uint32_t last;           /* last second seen + 1 (0: none) */
 };
 
@@ -67,9 +69,8 @@ void timeline_free(struct timeline *t)
 }
 
 /* Add W to NODE's entry of V, found through MAP. */
-static void add_entry(struct slot **map, void *vec, uint32_t node, double w)
+static void add_entry(struct slot **map, entries *v, uint32_t node, double w)
 {
-    VEC(struct entry) *v = vec;
     struct slot *s;
     HASH_FIND(hh, *map, &node, sizeof(node), s);
     if (s) {

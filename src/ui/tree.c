@@ -157,15 +157,15 @@ static void tree_row_draw(void *ctx, size_t i, struct canvas *c, int x, int y, i
                                d.trend > 0 ? CC_RED : d.trend < 0 ? CC_BLUE : 0, 0, attr);
         k += canvas_text(c, x + k, y, w - k, d.only ? "* " : "  ", 0, 0, attr);
     }
-    /* Two cells per level while that leaves half the row for the name;
-     * deeper, the depth is written where the indentation stops, so a
-     * parent and its child never look like siblings. */
     if (t->kinds)
         k += canvas_printf(c, x + k, y, w - k, 0, 0, attr, "%-4s ",
                            n->frame != PROFILE_NONE
                                ? frames_kind_mark(frames_get(profile_frames_const(t->p),
                                                              n->frame)->kind)
                                : "");
+    /* Two cells per level while that leaves half the row for the name;
+     * deeper, the depth is written where the indentation stops, so a
+     * parent and its child never look like siblings. */
     int indent = r->depth * 2, room = (w - k) / 2;
     if (indent <= room) {
         k += indent;
