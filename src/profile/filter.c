@@ -270,6 +270,16 @@ static int cmp_rec(const void *a, const void *b)
     return x->len < y->len ? -1 : x->len > y->len;
 }
 
+/* The first of FILTERS[0..N) of KIND, or NULL. */
+static const struct filter *first_of(struct filter *const *filters, size_t n,
+                                     enum filter_kind kind)
+{
+    for (size_t k = 0; k < n; k++)
+        if (filters[k]->kind == kind)
+            return filters[k];
+    return NULL;
+}
+
 struct profile *filter_apply(const struct profile *src, struct filter *const *filters, size_t n)
 {
     return filter_apply_sides(src, filters, n, false);
@@ -297,9 +307,7 @@ struct profile *filter_apply_sides(const struct profile *src, struct filter *con
      * extra id), or its own for a root. */
     struct extra extra = {0};
     uint32_t *modmap = NULL;
-    for (size_t k = 0; k < n && !modmap; k++) {
-        if (filters[k]->kind != FILTER_MODULES)
-            continue;
+    if (first_of(filters, n, FILTER_MODULES)) {
         modmap = xmalloc((nframes + 1) * sizeof(uint32_t));
         for (size_t i = 0; i < nframes; i++) {
             enum frame_kind kind;
@@ -309,16 +317,15 @@ struct profile *filter_apply_sides(const struct profile *src, struct filter *con
     }
     /* FILTER_ROOTS: per source frame, the id of the root it merges into */
     uint32_t *rootmap = NULL;
-    for (size_t k = 0; k < n && !rootmap; k++) {
-        if (filters[k]->kind != FILTER_ROOTS)
-            continue;
+    const struct filter *rf = first_of(filters, n, FILTER_ROOTS);
+    if (rf) {
         rootmap = xmalloc((nframes + 1) * sizeof(uint32_t));
         for (size_t i = 0; i < nframes; i++) {
             const struct frame *f = frames_get(sfr, (uint32_t)i);
             char name[512];
             rootmap[i] = (uint32_t)i;
             if ((f->kind != FRAME_ROOT && f->kind != FRAME_USER) ||
-                !filter_root_name(f->name, filters[k]->level, name, sizeof(name)))
+                !filter_root_name(f->name, rf->level, name, sizeof(name)))
                 continue;
             /* (a root of that name already there is that one: a live
              * comparison's baseline has its roots by program) */

@@ -341,24 +341,26 @@ const char *jitdump_lookup(struct jitdump *jd, uint64_t addr, uint64_t *start, u
     return jittab_answer(jittab_find(&jd->tab, addr), start, size);
 }
 
-const char *jitdump_find(struct jitdump *jd, uint64_t addr, uint64_t *start, uint64_t *size)
+/* The entry covering ADDR, reading on when none does yet. */
+static const struct jit_entry *find_or_read(struct jitdump *jd, uint64_t addr)
 {
     const struct jit_entry *e = jittab_find(&jd->tab, addr);
     if (!e) {
         load(jd);
         e = jittab_find(&jd->tab, addr);
     }
-    return jittab_answer(e, start, size);
+    return e;
+}
+
+const char *jitdump_find(struct jitdump *jd, uint64_t addr, uint64_t *start, uint64_t *size)
+{
+    return jittab_answer(find_or_read(jd, addr), start, size);
 }
 
 const struct jit_unwind *jitdump_unwind(struct jitdump *jd, uint64_t addr, uint64_t *start,
                                         uint64_t *size)
 {
-    const struct jit_entry *e = jittab_find(&jd->tab, addr);
-    if (!e) {
-        load(jd);
-        e = jittab_find(&jd->tab, addr);
-    }
+    const struct jit_entry *e = find_or_read(jd, addr);
     if (!e || !e->unwind)
         return NULL;
     *start = e->start;

@@ -430,15 +430,9 @@ void app_set_timeline(struct app *a, const struct timeline *tl)
 
 void app_profile_changed(struct app *a)
 {
-    if (a->window_prof) { /* the last seconds moved on */
-        set_window(a, true);
-        if (a->callers_frame != PROFILE_NONE && a->callers_pending == PROFILE_NONE) {
-            a->callers_pending = a->callers_frame;
-            a->callers.list.count = 0;
-        }
-        return;
-    }
-    if (a->nfilters || a->show_before || a->modules || a->roots) {
+    if (a->window_prof) {
+        set_window(a, true); /* the last seconds moved on */
+    } else if (a->nfilters || a->show_before || a->modules || a->roots) {
         rebuild(a); /* transforms are rebuilt from the grown original */
     } else {
         /* The tree grew: nodes and frames keep their numbers, but children
