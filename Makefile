@@ -11,7 +11,7 @@ CC      ?= cc
 WERROR  ?= -Werror
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Wvla $(WERROR) -Iinclude -D_GNU_SOURCE -MMD -MP
-LDLIBS  = -lunwind-x86_64 -lunwind -ldw -ldebuginfod -lelf -liberty -ljansson -lprotobuf-c -lz -lncursesw -lm
+LDLIBS  = -lunwind-x86_64 -lunwind -ldw -ldebuginfod -lbpf -lelf -liberty -ljansson -lprotobuf-c -lz -lncursesw -lm
 
 BUILD   = build
 # pprof's profile.proto as Debian ships it (golang-github-google-pprof-dev),
@@ -19,7 +19,7 @@ BUILD   = build
 PROTO   = /usr/share/gocode/src/github.com/google/pprof/proto/profile.proto
 GEN     = $(BUILD)/gen
 CFLAGS  += -I$(GEN)
-SRCS    = $(wildcard src/*/*.c)
+SRCS    = $(filter-out %.bpf.c,$(wildcard src/*/*.c))
 OBJS    = $(SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/profile.pb-c.o
 MAIN    = $(BUILD)/src/main.o
 
@@ -89,6 +89,21 @@ $(BUILD)/asan/gen/%.o: $(GEN)/%.c
 $(BUILD)/fuzzobj/gen/%.o: $(GEN)/%.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link -I$(GEN) -c -o $@ $<
+# The kernel program (src/bpf/pyframes.bpf.c): compiled by clang for the
+# BPF target, linked by bpftool (which drops its DWARF), and embedded in
+# tprof as a skeleton header: nothing generated is committed, nothing is
+# installed beside the binary.
+BPF_CFLAGS = -O2 -g -Wall -Werror -target bpf -D__TARGET_ARCH_x86 -Iinclude \
+	-I/usr/include/$(shell $(CC) -dumpmachine)
+$(BUILD)/bpf/pyframes.bpf.o: src/bpf/pyframes.bpf.c include/tprof/pyframes.h
+	@mkdir -p $(dir $@)
+	clang $(BPF_CFLAGS) -c -o $@ $<
+$(GEN)/pyframes.skel.h: $(BUILD)/bpf/pyframes.bpf.o
+	@mkdir -p $(GEN)
+	bpftool gen object $(BUILD)/bpf/pyframes.o $<
+	bpftool gen skeleton $(BUILD)/bpf/pyframes.o name pyframes >$@.tmp && mv $@.tmp $@
+$(BUILD)/src/bpf/pybpf.o $(BUILD)/asan/src/bpf/pybpf.o \
+$(BUILD)/fuzzobj/src/bpf/pybpf.o: $(GEN)/pyframes.skel.h
 # whatever includes the generated header waits for it
 $(BUILD)/src/formats/pprof.o $(BUILD)/asan/src/formats/pprof.o \
 $(BUILD)/fuzzobj/src/formats/pprof.o: $(GEN)/profile.pb-c.h

@@ -12,7 +12,9 @@ set -e
 # debug file: the interpreter's internal functions by name); g++ (a C++ test program); binutils
 # (strip, nm); nodejs (JIT frames via --perf-basic-prof); man-db (the man
 # page renders); procps (pgrep, sysctl); clang and its sanitizer runtimes
-# (make fuzz: libFuzzer)
+# (make fuzz: libFuzzer; and the kernel program tprof reads Python stacks
+# with, compiled for the BPF target), libbpf-dev (its loader) and bpftool
+# (which links it and makes the skeleton that embeds it in tprof)
 # With --tests (make check), the test oracles too: chromium (the SVG flame
 # graph loaded headless), libxml2-utils (xmllint: the SVG is valid XML),
 # golang-go (go tool pprof reads tprof's pprof files; a Go program's own
@@ -22,7 +24,7 @@ set -e
 PKGS="gcc make pkg-config libunwind-dev libelf-dev libdw-dev libiberty-dev zlib1g-dev \
 libncurses-dev uthash-dev libjansson-dev libdebuginfod-dev \
 libprotobuf-c-dev protobuf-c-compiler golang-github-google-pprof-dev libcmocka-dev libc6-dbg linux-perf tmux python3 python3.11 python3.11-dbg g++ binutils \
-nodejs man-db procps clang libclang-rt-14-dev"
+nodejs man-db procps clang libclang-rt-14-dev libbpf-dev bpftool"
 [ "${1:-}" = "--tests" ] && PKGS="$PKGS chromium libxml2-utils golang-go debuginfod erlang-base"
 
 missing=""

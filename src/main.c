@@ -74,6 +74,11 @@ static const char usage_text[] =
     "                         once): on (default) shows the Python functions,\n"
     "                         'QUALNAME (FILE:FIRSTLINE)', in place of the eval\n"
     "                         loop's frames; off shows the interpreter's own\n"
+    "      --python-read WHERE  perf backend: kernel reads each sample's Python\n"
+    "                         frames at the sample with a BPF program (exact; root,\n"
+    "                         or CAP_BPF and CAP_PERFMON); user reads them from\n"
+    "                         user space just after (some samples inconsistent);\n"
+    "                         auto (default): kernel where it loads, else user\n"
     "      --python-lines     name Python frames by the line executing instead\n"
     "      --lines            name frames by source line, encode_value (codec.c:212):\n"
     "                         native code from its DWARF line table (the line\n"
@@ -187,7 +192,7 @@ static int parse_double(const char *s, double min, double max, double *out)
 }
 
 enum {
-    OPT_STACK_SIZE = 256, OPT_MAX_DEPTH, OPT_REFRESH, OPT_DURATION, OPT_BACKEND, OPT_MODE, OPT_PYTHON, OPT_PYTHON_LINES, OPT_JIT_ANY_OWNER, OPT_NO_INLINE, OPT_LINES, OPT_THREADS, OPT_PID_ROOTS, OPT_NO_TUI, OPT_FOCUS,
+    OPT_STACK_SIZE = 256, OPT_MAX_DEPTH, OPT_REFRESH, OPT_DURATION, OPT_BACKEND, OPT_MODE, OPT_PYTHON, OPT_PYTHON_LINES, OPT_PYTHON_READ, OPT_JIT_ANY_OWNER, OPT_NO_INLINE, OPT_LINES, OPT_THREADS, OPT_PID_ROOTS, OPT_NO_TUI, OPT_FOCUS,
     OPT_HIDE, OPT_INVERT, OPT_ICICLE, OPT_TREE, OPT_TOP, OPT_WIDTH, OPT_MIN_PERCENT,
     OPT_PS_PID, OPT_PS_TID, OPT_PS_KERNEL, OPT_PS_JIT, OPT_PS_ALL, OPT_PS_ADDRS, OPT_PS_EVENT,
     OPT_SS_PROFILE, OPT_PP_SAMPLE_TYPE,
@@ -463,6 +468,7 @@ int main(int argc, char **argv)
         {"mode", required_argument, NULL, OPT_MODE},
         {"python", required_argument, NULL, OPT_PYTHON},
         {"python-lines", no_argument, NULL, OPT_PYTHON_LINES},
+        {"python-read", required_argument, NULL, OPT_PYTHON_READ},
         {"jit-any-owner", no_argument, NULL, OPT_JIT_ANY_OWNER},
         {"no-inline", no_argument, NULL, OPT_NO_INLINE},
         {"lines", no_argument, NULL, OPT_LINES},
@@ -556,6 +562,16 @@ int main(int argc, char **argv)
             break;
         case OPT_PYTHON_LINES:
             o.python_lines = true;
+            break;
+        case OPT_PYTHON_READ:
+            if (strcmp(optarg, "auto") == 0)
+                o.python_read = PYREAD_AUTO;
+            else if (strcmp(optarg, "kernel") == 0)
+                o.python_read = PYREAD_KERNEL;
+            else if (strcmp(optarg, "user") == 0)
+                o.python_read = PYREAD_USER;
+            else
+                return usage_error("invalid --python-read '%s' (auto, kernel or user)", optarg);
             break;
         case OPT_JIT_ANY_OWNER:
             o.jit_any_owner = true;

@@ -15,6 +15,8 @@
 #define TPROF_DEFAULT_OUTPUT "tprof.folded"
 
 enum record_backend { BACKEND_AUTO, BACKEND_PERF, BACKEND_PTRACE };
+/* --python-read: where Python frames are read on the perf backend */
+enum python_read_opt { PYREAD_AUTO, PYREAD_KERNEL, PYREAD_USER };
 
 #define TPROF_DEFAULT_MAX_DEPTH 1024
 #define TPROF_MAX_MAX_DEPTH 65536
@@ -40,6 +42,7 @@ struct record_opts {
     bool wall;            /* --mode wall: blocked threads are sampled too */
     bool python;          /* --python=on (default): splice CPython frames */
     bool python_lines;    /* --python-lines: name them by the line executing */
+    enum python_read_opt python_read; /* --python-read */
     bool jit_any_owner;   /* --jit-any-owner */
     bool no_inline;       /* --no-inline: no inlined-function frames */
     bool lines;           /* --lines: frames named by source line */

@@ -111,6 +111,16 @@ int perf_disable(struct perf_session *s);
  * process close to the sample's time is read then. */
 void perf_set_drain_hook(struct perf_session *s, perf_event_fn fn, void *arg);
 
+/* FN is called once per perf_read, after every ring was drained and
+ * before the records are handed out: what the kernel wrote beside the
+ * samples (tprof's BPF program's records) is read then, so that every
+ * sample handed out has it. */
+void perf_set_after_drain(struct perf_session *s, void (*fn)(void *arg), void *arg);
+
+/* Every event fd (one per CPU, and per thread when attaching), to attach a
+ * BPF program to: into FDS (MAX), returns how many there are. */
+size_t perf_event_fds(const struct perf_session *s, int *fds, size_t max);
+
 /* The ring-buffer fds, for poll(). */
 size_t perf_fds(const struct perf_session *s, int *fds, size_t max);
 

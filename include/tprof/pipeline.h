@@ -15,6 +15,8 @@
 struct profile;
 struct symbols;
 struct python;
+struct python_stats;
+struct pybpf_stats;
 
 struct pipeline_config {
     enum perf_callgraph callgraph;
@@ -90,5 +92,20 @@ const struct pipeline_stats *pipeline_get_stats(const struct pipeline *p);
 bool pipeline_take_notice(struct pipeline *p, char *buf, size_t len);
 /* "python 3.11" once a Python process was seen, else "". */
 const char *pipeline_python_label(const struct pipeline *p);
+
+/* How Python frames are read (include/tprof/python.h), chosen before the
+ * program runs. In the kernel, at each sample: the kernel program is
+ * loaded and attached to every event of PS (its records are read after
+ * each drain of PS's rings); 0, or -1 with ERR saying why it cannot be
+ * (nothing changed then). After the sample: WHY says why not at it. With
+ * the thread stopped: the ptrace backend. */
+int pipeline_python_in_kernel(struct pipeline *p, struct perf_session *ps, char *err,
+                              size_t errlen);
+void pipeline_python_after(struct pipeline *p, const char *why);
+void pipeline_python_stopped(struct pipeline *p);
+/* How they were read (NULL with --python=off), and the kernel program's
+ * own figures (false when it was not loaded). */
+const struct python_stats *pipeline_python_stats(const struct pipeline *p);
+bool pipeline_kernel_stats(const struct pipeline *p, struct pybpf_stats *st);
 
 #endif

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tprof/pyframes.h"
+
 struct symbols;
 struct unwind_frame;
 
@@ -59,6 +61,65 @@ struct python;
 
 struct python *python_new(const struct python_config *cfg, struct symbols *sym);
 void python_free(struct python *py);
+
+/* ----- the two ways Python frames are read on the perf backend -----
+ *
+ * At the sample (PYTHON_READ_KERNEL): tprof's kernel program
+ * (src/bpf/pyframes.bpf.c) runs at every sample and copies the thread's
+ * frame chain then; its records come here (python_kernel_record) and each
+ * is joined to its sample by thread, time, and user IP and SP. The stack
+ * is exact: the one the native stack was taken with. Needs root, or
+ * CAP_BPF and CAP_PERFMON.
+ *
+ * After the sample (PYTHON_READ_AFTER): read from user space
+ * (process_vm_readv) as soon as the sample leaves its ring buffer
+ * (python_drained), ~100 us later, and brought back to the sample's time
+ * with its registers and stack copy; a thread that has returned from the
+ * sample's function since cannot be: the sample is inconsistent and keeps
+ * its native frames.
+ *
+ * Reading at the sample falls back to reading after it, per sample, when
+ * no record joins (a thread or process the kernel did not know yet), and
+ * such samples are counted apart (python_stats). The ptrace backend reads
+ * with the thread stopped (PYTHON_READ_STOPPED, python_capture): exact. */
+enum python_read { PYTHON_READ_AFTER, PYTHON_READ_STOPPED, PYTHON_READ_KERNEL };
+
+/* The kernel program's maps, as src/python fills them (the recorder wires
+ * them to src/bpf). */
+struct python_kernel {
+    void *arg;
+    int (*set_proc)(void *arg, uint32_t pid, const struct pyframes_proc *cfg);
+    void (*forget_proc)(void *arg, uint32_t pid);
+    int (*set_thread)(void *arg, uint32_t tid, uint64_t tstate);
+    void (*forget_thread)(void *arg, uint32_t tid);
+};
+
+/* How frames are read from now on; K for PYTHON_READ_KERNEL, WHY (may be
+ * NULL) for PYTHON_READ_AFTER: why not at the sample, and what would make
+ * it so, said with the interpreter found. Before sampling starts. */
+void python_set_read(struct python *py, enum python_read how, const struct python_kernel *k,
+                     const char *why);
+
+/* A record of the kernel program (REC, LEN bytes, as it wrote it), taken
+ * out of its ring: kept until its sample's turn. */
+void python_kernel_record(struct python *py, const void *rec, size_t len);
+/* Thread TID of PID has ended. */
+void python_thread_exit(struct python *py, uint32_t pid, uint32_t tid);
+
+struct python_stats {
+    uint64_t at_sample; /* Python samples read at the sample (a record joined) */
+    uint64_t after;     /* Python samples read after it (no record joined, or
+                           reading at the sample is off) */
+    uint64_t stopped;   /* Python samples read with the thread stopped (ptrace) */
+    uint64_t rejected;  /* records that failed a check: kept native */
+    uint64_t deep;      /* records cut at PYFRAMES_MAX frames: kept native */
+    uint64_t records;   /* records taken out of the ring */
+    uint64_t orphans;   /* records no sample took (the perf ring lost it) */
+};
+const struct python_stats *python_get_stats(const struct python *py);
+/* "at the sample", "after the sample", "with the thread stopped": how the
+ * frames of the last process found were read. */
+const char *python_read_how(const struct python *py);
 
 /* Before sampling starts: read now the DWARF offsets of the interpreter
  * file PATH (python3.X by its name, as Debian's, which defines _PyRuntime

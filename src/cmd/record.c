@@ -53,6 +53,8 @@
 #include "tprof/pipeline.h"
 #include "tprof/profile.h"
 #include "tprof/ptrace.h"
+#include "tprof/pybpf.h"
+#include "tprof/python.h"
 #include "tprof/symbols.h"
 #include "tprof/xalloc.h"
 
@@ -96,6 +98,7 @@ struct run {
     bool stopping;
     bool reniced; /* running at TPROF_NICE */
     bool prompt;  /* a Python process is sampled: wake when samples are due */
+    bool py_kernel; /* Python frames are read at the sample, in the kernel */
     uint64_t idle_since; /* prompt, no sample due: since when */
     bool precise_timers; /* prompt: timer slack lowered */
     int sfd, tfd;
@@ -448,6 +451,8 @@ static void handle_signals(struct run *u)
 /* After a sample is due, how long before looking for it: the hrtimer has
  * fired and its record is written within a few microseconds. */
 #define DUE_SLACK_NS 20000
+/* Python frames read at the sample: the rings are drained every 5 ms. */
+#define KERNEL_DRAIN_NS 5000000
 #define MISS_WAIT_NS 50000
 
 /* How long poll() may sleep: 100 ms, less when the viewer has work, and on
@@ -462,6 +467,12 @@ static struct timespec poll_wait(struct run *u)
     uint64_t ns = 100000000;
     if (u->app && app_busy(u->app)) {
         ns = 0;
+    } else if (u->py_kernel && !u->sampling_done) {
+        /* Read at the sample: nothing to hurry for but a process or thread
+         * the kernel program does not know yet (its first samples are read
+         * after the sample, and must not be read late) and the ring,
+         * which holds seconds of records. */
+        ns = KERNEL_DRAIN_NS;
     } else if (u->ps && !u->sampling_done && u->o->python) {
         /* Python code seen running: not for a process that only maps
          * libpython (perf, which embeds it). Waking ~1000 times a second
@@ -578,6 +589,43 @@ static void loop(struct run *u)
     }
 }
 
+/* How Python frames are read (--python-read): at the sample by the kernel
+ * program where it loads (root, or CAP_BPF and CAP_PERFMON), else after
+ * the sample, saying why. With the thread stopped on the ptrace backend.
+ * Before the program runs: the program must be attached to the events
+ * before any thread that inherits them is made. */
+static int python_reader(struct run *u, char *err, size_t errlen)
+{
+    const struct record_opts *o = u->o;
+    if (!o->python)
+        return 0;
+    if (!u->ps) {
+        if (o->python_read == PYREAD_KERNEL) {
+            snprintf(err, errlen, "--python-read kernel needs the perf backend (perf_event_open)");
+            return -1;
+        }
+        pipeline_python_stopped(u->pl);
+        return 0;
+    }
+    if (o->python_read == PYREAD_USER) {
+        pipeline_python_after(u->pl, "--python-read user");
+        return 0;
+    }
+    char why[400];
+    if (pipeline_python_in_kernel(u->pl, u->ps, why, sizeof(why)) == 0) {
+        u->py_kernel = true;
+        return 0;
+    }
+    if (o->python_read == PYREAD_KERNEL) {
+        snprintf(err, errlen, "--python-read kernel: %s", why);
+        return -1;
+    }
+    char full[600];
+    snprintf(full, sizeof(full), "%s; --backend ptrace reads them exactly", why);
+    pipeline_python_after(u->pl, full);
+    return 0;
+}
+
 /* The sampler: perf_event_open unless told otherwise or refused; ptrace
  * instead, and in wall mode for the blocked threads perf cannot see. The
  * title gets the mode and the backend. -1 with ERR when there is none. */
@@ -601,6 +649,8 @@ static int open_sampler(struct run *u, const struct perf_config *pc, char *err, 
         if (u->ps)
             perf_set_drain_hook(u->ps, pipeline_drained, u->pl);
     }
+    if (python_reader(u, err, errlen) < 0)
+        return -1;
     if (!u->ps || o->wall) {
         struct ptrace_config tc = {.pid = u->launched ? u->l.pid : 0,
                                    .pids = o->pids,
@@ -625,6 +675,37 @@ static int open_sampler(struct run *u, const struct perf_config *pc, char *err, 
              : !u->ps ? (fallback ? "ptrace: perf_event_open refused" : "ptrace")
                       : "perf + ptrace for blocked threads");
     return 0;
+}
+
+/* The summary's Python part: the inconsistent share, and how the frames
+ * were read (at the sample: with the share that fell back to a read after
+ * it, and the kernel program's cost per sample when the kernel counts it). */
+static void python_summary(struct run *u, char *buf, size_t len)
+{
+    const struct pipeline_stats *ps = pipeline_get_stats(u->pl);
+    const struct python_stats *py = pipeline_python_stats(u->pl);
+    size_t sl = strlen(buf);
+    double inc = 100.0 * (double)ps->py_inconsistent / (double)ps->py_samples;
+    if (!u->py_kernel) {
+        /* Code that changes its Python stack every few microseconds has
+         * moved on by the time a sample is read (tens of us). */
+        snprintf(buf + sl, len - sl,
+                 ", %.1f%% of %" PRIu64 " Python samples inconsistent (kept native%s)", inc,
+                 ps->py_samples,
+                 u->ps && inc >= 20 ? "; read at the sample as root, or --backend ptrace" : "");
+        return;
+    }
+    uint64_t all = py->at_sample + py->after + py->stopped;
+    struct pybpf_stats ks;
+    char cost[64] = "";
+    if (pipeline_kernel_stats(u->pl, &ks) && ks.run_cnt)
+        snprintf(cost, sizeof(cost), ", %.1f us each in the kernel",
+                 (double)ks.run_ns / (double)ks.run_cnt / 1e3);
+    snprintf(buf + sl, len - sl,
+             ", %.1f%% of %" PRIu64 " Python samples inconsistent (kept native), %.1f%% read at "
+             "the sample%s, %.1f%% after it (no kernel record)",
+             inc, ps->py_samples, all ? 100.0 * (double)py->at_sample / (double)all : 0, cost,
+             all ? 100.0 * (double)py->after / (double)all : 0);
 }
 
 int cmd_record(const struct record_opts *o)
@@ -929,17 +1010,8 @@ int cmd_record(const struct record_opts *o)
                      ", threads stopped %" PRIu64 " times for %.0f us each", ps->stops,
                      ps->stops ? ps->stop_s / (double)ps->stops * 1e6 : 0);
         }
-        if (ps->py_samples) {
-            size_t sl = strlen(stops);
-            double inc = 100.0 * (double)ps->py_inconsistent / (double)ps->py_samples;
-            /* Code that changes its Python stack every few microseconds
-             * has moved on by the time a sample is read (tens of us): the
-             * ptrace backend reads it stopped. */
-            snprintf(stops + sl, sizeof(stops) - sl,
-                     ", %.1f%% of %" PRIu64 " Python samples inconsistent (kept native%s)", inc,
-                     ps->py_samples,
-                     u->ps && inc >= 20 ? "; --backend ptrace reads them exactly" : "");
-        }
+        if (ps->py_samples)
+            python_summary(u, stops, sizeof(stops));
         if (ps->jit_unnamed) {
             size_t sl = strlen(stops);
             snprintf(stops + sl, sizeof(stops) - sl, ", %.1f%% in JIT code nothing names (%s)",

@@ -153,6 +153,26 @@ static bool offsets_from_dwarf(struct python *py, struct py_offsets *o, int mino
     return pr->ok;
 }
 
+/* How PP's frames are read, for the notice: at the sample, or after it
+ * and why, and what would read them at the sample. */
+static const char *read_how(struct python *py, const struct py_proc *pp)
+{
+    static char buf[300];
+    if (py->read == PYTHON_READ_STOPPED)
+        return "read with each thread stopped (ptrace)";
+    if (pp->kgen)
+        return "read at each sample in the kernel";
+    if (py->read == PYTHON_READ_KERNEL)
+        snprintf(buf, sizeof(buf), "read after each sample (the kernel program cannot read "
+                                   "this layout; --backend ptrace reads them exactly)");
+    else
+        snprintf(buf, sizeof(buf), "read after each sample, so some are inconsistent (%s)",
+                 py->read_why[0] ? py->read_why
+                                 : "root, or CAP_BPF and CAP_PERFMON, reads them at the sample; "
+                                   "or --backend ptrace");
+    return buf;
+}
+
 void py_detect(struct python *py, struct py_proc *pp)
 {
     uint64_t bias = 0;
@@ -235,9 +255,15 @@ void py_detect(struct python *py, struct py_proc *pp)
         pp->eval[1][1] = pp->eval[1][0] + size;
     pp->pthread_tid_off = -1;
     pp->state = PY_FOUND;
+    /* the kernel program reads its stacks from now on: it gets the
+     * process, and its threads now (not at their first miss) */
+    py_kernel_register(py, pp);
+    if (pp->kgen)
+        py_tids_refresh(py, pp);
     if (!py->label[0])
         snprintf(py->label, sizeof(py->label), "python 3.%d", minor);
     if (first_time(py, what))
-        py_notice(py, "python %s in pid %u (%s, %s): showing Python frames (--python=off for "
-                      "the interpreter's own)", ver, pp->pid, dso_path(d), source);
+        py_notice(py, "python %s in pid %u (%s, %s): showing Python frames, %s (--python=off "
+                      "for the interpreter's own)", ver, pp->pid, dso_path(d), source,
+                  read_how(py, pp));
 }

@@ -11,6 +11,7 @@
 
 #include <uthash.h>
 
+#include "tprof/pyframes.h"
 #include "tprof/python.h"
 
 /* Byte offsets into the interpreter's structures, for one version. */
@@ -139,6 +140,11 @@ struct py_proc {
     struct py_code *codes;
     size_t ncodes;
     bool trampolines; /* -X perf: every Python call is its own eval call */
+    /* read at the sample (kernel.c) */
+    uint32_t kgen;            /* registered with the kernel program (0: not) */
+    struct pyframes_proc kcfg;
+    uint64_t tls_slot;        /* where a thread keeps its state, from its FS base */
+    bool tls_tried;
 };
 
 /* Offsets worked out for an interpreter file (DWARF is read once per file,
@@ -159,8 +165,16 @@ struct py_prepared {
     struct py_offsets off;
 };
 
+struct py_kq;
+
 struct python {
     struct python_config cfg;
+    enum python_read read;
+    struct python_kernel kernel;
+    char read_why[200];     /* read after the sample: why not at it */
+    uint32_t kgen;          /* the last registration's number */
+    struct py_kq *kq;       /* kernel records waiting, per thread */
+    struct python_stats kst;
     struct symbols *sym;
     struct py_proc *procs;
     struct py_stack *cur;      /* the stack being read */
@@ -202,11 +216,37 @@ bool py_read_mem(pid_t pid, uint64_t addr, void *buf, size_t len);
  * the thread is stopped. */
 void py_read_stack(struct python *py, struct py_proc *pp, uint32_t tid, struct py_stack *out,
                    const struct py_snap *snap);
+/* The code object at ADDR, from the cache or read now (type-checked);
+ * NULL when it is not one. */
+struct py_code *py_code_get(struct python *py, struct py_proc *pp, uint64_t addr);
+void py_code_forget(struct py_proc *pp, struct py_code *c);
+/* The window of a code object that tells code objects apart, and its size. */
+uint32_t py_sig_off(const struct py_offsets *o);
+size_t py_sig_len(const struct py_offsets *o);
+/* Read PP's thread list again (a thread has no known state), at most
+ * every 10 ms. */
+void py_tids_refresh(struct python *py, struct py_proc *pp);
 /* The name to show for frame F of PP. NULL when the code object cannot be
  * read. */
 struct py_name *py_frame_name(struct python *py, struct py_proc *pp, const struct py_frame *f);
 void py_codes_free(struct py_proc *pp);
 /* PP and everything cached for it. */
 void py_proc_free(struct py_proc *pp);
+
+/* kernel.c */
+enum py_kernel_take {
+    PYK_NONE, /* no record joins the sample: read it after the sample */
+    PYK_OK,   /* OUT holds the stack as the kernel read it at the sample */
+    PYK_BAD,  /* a record that failed a check: keep the native frames */
+};
+void py_kernel_register(struct python *py, struct py_proc *pp);
+void py_kernel_forget(struct python *py, struct py_proc *pp);
+/* The thread list was read: the kernel gets it (and, once, the slot each
+ * thread keeps its state in, found from the main thread's). */
+void py_kernel_threads(struct python *py, struct py_proc *pp, uint64_t main_pthread,
+                       uint64_t main_ts);
+enum py_kernel_take py_kernel_take(struct python *py, struct py_proc *pp,
+                                   const struct py_sample *s, struct py_stack *out);
+void py_kernel_free(struct python *py);
 
 #endif

@@ -184,7 +184,7 @@ static void code_free(struct py_code *c)
     free(c);
 }
 
-static void code_forget(struct py_proc *pp, struct py_code *c)
+void py_code_forget(struct py_proc *pp, struct py_code *c)
 {
     HASH_DEL(pp->codes, c);
     code_free(c);
@@ -205,18 +205,18 @@ void py_codes_free(struct py_proc *pp)
 /* Where the window of pointers that tells code objects apart starts:
  * co_filename, co_name, co_qualname and co_linetable (3.10: filename, name,
  * linetable), contiguous in every version. */
-static uint32_t sig_off(const struct py_offsets *o)
+uint32_t py_sig_off(const struct py_offsets *o)
 {
     return o->co_filename < o->co_name ? o->co_filename : o->co_name;
 }
 
 /* (3.10's co_zombieframe follows co_linetable, and changes) */
-static size_t sig_len(const struct py_offsets *o)
+size_t py_sig_len(const struct py_offsets *o)
 {
     return o->minor == 10 ? 24 : 32;
 }
 
-static struct py_code *code_get(struct python *py, struct py_proc *pp, uint64_t addr)
+struct py_code *py_code_get(struct python *py, struct py_proc *pp, uint64_t addr)
 {
     struct py_code *c;
     HASH_FIND(hh, pp->codes, &addr, sizeof(addr), c);
@@ -248,7 +248,7 @@ static struct py_code *code_get(struct python *py, struct py_proc *pp, uint64_t 
     char *fn = xmalloc(strlen(name) + strlen(file) + 32);
     sprintf(fn, "%s (%s:%d)", name, python_short_file(file, py->cwd), c->firstlineno);
     c->fn = (struct py_name){fn, UINT32_MAX};
-    memcpy(c->sig, h + sig_off(o), sig_len(o));
+    memcpy(c->sig, h + py_sig_off(o), py_sig_len(o));
     if (o->co_code_adaptive != PY_NO_FIELD) {
         c->instr_lo = addr + o->co_code_adaptive;
         c->instr_hi = c->instr_lo + 2 * (uint64_t)c->ninstr;
@@ -269,7 +269,7 @@ static struct py_code *code_get(struct python *py, struct py_proc *pp, uint64_t 
 
 struct py_name *py_frame_name(struct python *py, struct py_proc *pp, const struct py_frame *f)
 {
-    struct py_code *c = code_get(py, pp, f->code);
+    struct py_code *c = py_code_get(py, pp, f->code);
     if (!c)
         return NULL;
     if (!py->cfg.lines)
@@ -379,8 +379,9 @@ static uint32_t tid_of_pthread(struct py_proc *pp, uint64_t pthread)
     return w32(b, (uint32_t)pp->pthread_tid_off);
 }
 
-/* Rebuild the TID -> thread state table from the interpreters' lists. */
-static void tids_rebuild(struct py_proc *pp)
+/* Rebuild the TID -> thread state table from the interpreters' lists (and
+ * hand it to the kernel program, when it reads the stacks). */
+static void tids_rebuild(struct python *py, struct py_proc *pp)
 {
     const struct py_offsets *o = &pp->off;
     struct py_tid *t, *tmp;
@@ -397,6 +398,7 @@ static void tids_rebuild(struct py_proc *pp)
      * where glibc keeps the TID */
     uint64_t list[MAX_THREADS];
     size_t nlist = 0;
+    uint64_t main_pthread = 0, main_ts = 0; /* the main thread's */
     for (int ni = 0; interp && ni < 64; ni++) {
         uint64_t ts = 0;
         py_read_mem((pid_t)pp->pid, interp + o->is_threads_head, &ts, 8);
@@ -420,6 +422,10 @@ static void tids_rebuild(struct py_proc *pp)
                 }
                 e->tstate = ts;
                 e->at = pp->tids_at;
+                if (tid == pp->pid) {
+                    main_pthread = w64(T, o->ts_thread_id);
+                    main_ts = ts;
+                }
             }
             uint64_t next = w64(T, o->ts_next);
             if (next == ts)
@@ -431,8 +437,10 @@ static void tids_rebuild(struct py_proc *pp)
             break;
         interp = nx;
     }
-    if (o->ts_native_thread_id || pp->pthread_tid_off >= 0)
+    if (o->ts_native_thread_id || pp->pthread_tid_off >= 0) {
+        py_kernel_threads(py, pp, main_pthread, main_ts);
         return;
+    }
     /* 3.10, first time: calibrate on the thread state whose pthread holds
      * the PID (the main thread), then map them all */
     uint8_t T[512];
@@ -440,17 +448,23 @@ static void tids_rebuild(struct py_proc *pp)
         if (py_read_mem((pid_t)pp->pid, list[i], T, o->ts_size))
             tid_of_pthread(pp, w64(T, o->ts_thread_id));
     if (pp->pthread_tid_off >= 0)
-        tids_rebuild(pp);
+        tids_rebuild(py, pp);
 }
 
-static uint64_t tstate_of(struct py_proc *pp, uint32_t tid, bool fresh)
+void py_tids_refresh(struct python *py, struct py_proc *pp)
+{
+    if (now_s() - pp->tids_at >= 0.01)
+        tids_rebuild(py, pp);
+}
+
+static uint64_t tstate_of(struct python *py, struct py_proc *pp, uint32_t tid, bool fresh)
 {
     struct py_tid *e;
     HASH_FIND(hh, pp->tids, &tid, sizeof(tid), e);
     /* A thread not in the table is looked for again at most every 50 ms:
      * native threads of a Python program have no thread state. */
     if ((!e || fresh) && now_s() - pp->tids_at >= (fresh ? 0.0 : 0.05)) {
-        tids_rebuild(pp);
+        tids_rebuild(py, pp);
         HASH_FIND(hh, pp->tids, &tid, sizeof(tid), e);
     }
     return e ? e->tstate : 0;
@@ -544,7 +558,7 @@ static bool walk(struct python *py, struct py_proc *pp, uint64_t ts, const uint8
         if (owner > 2)
             return false;
         uint64_t code = w64(F, o->fr_code);
-        struct py_code *c = code_get(py, pp, code);
+        struct py_code *c = py_code_get(py, pp, code);
         if (!c)
             return false;
         int lasti;
@@ -562,8 +576,8 @@ static bool walk(struct python *py, struct py_proc *pp, uint64_t ts, const uint8
              * read it again before judging the frame. Kept, the stale entry
              * failed every later read of the stack (99% inconsistent, in 1
              * run of ~12 of split.py). */
-            code_forget(pp, c);
-            c = code_get(py, pp, code);
+            py_code_forget(pp, c);
+            c = py_code_get(py, pp, code);
             if (!c || lasti < -1 || (c->ninstr && lasti >= (int)c->ninstr))
                 return false;
         }
@@ -624,7 +638,7 @@ static bool codes_current(struct python *py, struct py_proc *pp, struct py_stack
         py->riov = xmalloc(PYTHON_MAX_FRAMES * sizeof(*py->riov));
         py->sigs = xmalloc(PYTHON_MAX_FRAMES * 32);
     }
-    uint32_t off = sig_off(&pp->off);
+    uint32_t off = py_sig_off(&pp->off);
     for (size_t i = 0; i < n; i++) {
         py->liov[i] = (struct iovec){py->sigs + 32 * i, 32};
         py->riov[i] = (struct iovec){(void *)(uintptr_t)(st->frames[i].code + off), 32};
@@ -634,11 +648,11 @@ static bool codes_current(struct python *py, struct py_proc *pp, struct py_stack
     for (size_t i = 0; i < n; i++) {
         struct py_code *c;
         HASH_FIND(hh, pp->codes, &st->frames[i].code, sizeof(uint64_t), c);
-        if (c && memcmp(c->sig, py->sigs + 32 * i, sig_len(&pp->off)) == 0)
+        if (c && memcmp(c->sig, py->sigs + 32 * i, py_sig_len(&pp->off)) == 0)
             continue;
         if (c)
-            code_forget(pp, c);
-        if (!code_get(py, pp, st->frames[i].code))
+            py_code_forget(pp, c);
+        if (!py_code_get(py, pp, st->frames[i].code))
             return false;
     }
     return true;
@@ -746,7 +760,7 @@ void py_read_stack(struct python *py, struct py_proc *pp, uint32_t tid, struct p
     if (o->ts_size > sizeof(T))
         return;
     for (int attempt = 0; attempt < 2; attempt++) {
-        uint64_t ts = tstate_of(pp, tid, attempt > 0);
+        uint64_t ts = tstate_of(py, pp, tid, attempt > 0);
         if (!ts)
             return;
         if (!py_read_mem((pid_t)pp->pid, ts, T, o->ts_size))

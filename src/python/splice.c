@@ -92,6 +92,7 @@ void python_free(struct python *py)
     free(py->riov);
     free(py->sigs);
     free(py->words);
+    py_kernel_free(py);
     free(py);
 }
 
@@ -106,6 +107,7 @@ void python_forget(struct python *py, uint32_t pid)
 {
     struct py_proc *pp = proc_find(py, pid);
     if (pp) {
+        py_kernel_forget(py, pp);
         HASH_DEL(py->procs, pp);
         py_proc_free(pp);
     }
@@ -167,6 +169,15 @@ void python_drained(struct python *py, uint32_t pid, uint32_t tid, uint64_t time
     struct py_proc *pp = proc_find(py, pid);
     if (!pp || pp->state != PY_FOUND || py->nsaved >= MAX_SAVED || too_late(time))
         return;
+    /* Read at the sample by the kernel: no need, unless the kernel does not
+     * know the thread yet (not in the thread list it was given, and no
+     * thread-local slot to find it by) */
+    if (pp->kgen) {
+        struct py_tid *t;
+        HASH_FIND(hh, pp->tids, &tid, sizeof(tid), t);
+        if (pp->tls_slot || (t && t->tstate))
+            return;
+    }
     struct py_stack *st = py->cur;
     struct py_snap snap = {regs, stack, stack_size};
     py_read_stack(py, pp, tid, st, &snap);
@@ -301,26 +312,12 @@ static bool in_eval(const struct py_proc *pp, const struct py_sample *s)
     return false;
 }
 
-enum py_result python_splice(struct python *py, const struct py_sample *s, struct py_item *out,
-                             size_t cap, size_t *n)
+/* The stack of S spliced into its native frames (ST as read; EXACT: read
+ * with the thread where the sample saw it). */
+static enum py_result splice_stack(struct python *py, struct py_proc *pp,
+                                   const struct py_sample *s, const struct py_stack *st,
+                                   bool exact, struct py_item *out, size_t cap, size_t *n)
 {
-    struct py_proc *pp = proc_get(py, s->pid);
-    if (!pp)
-        return PY_NONE;
-    struct py_stack *st;
-    bool exact = py->captured->tid == s->tid && py->captured_pid == s->pid;
-    py->captured->tid = 0; /* taken by this sample or by none */
-    if (exact) {
-        st = py->captured;
-    } else {
-        st = py->cur;
-        struct py_snap snap = {s->regs, s->stack, s->stack_size};
-        if (!take_saved(py, s, st)) {
-            if (too_late(s->time))
-                return in_eval(pp, s) ? PY_INCONSISTENT : PY_NONE;
-            py_read_stack(py, pp, s->tid, st, &snap);
-        }
-    }
     if (!st->present)
         return PY_NONE;
     if (!st->valid)
@@ -375,4 +372,46 @@ enum py_result python_splice(struct python *py, const struct py_sample *s, struc
     }
     *n = w;
     return PY_SPLICED;
+}
+
+enum py_result python_splice(struct python *py, const struct py_sample *s, struct py_item *out,
+                             size_t cap, size_t *n)
+{
+    struct py_proc *pp = proc_get(py, s->pid);
+    if (!pp)
+        return PY_NONE;
+    struct py_stack *st = py->cur;
+    uint64_t *count = &py->kst.after;
+    enum py_result res;
+    bool exact = py->captured->tid == s->tid && py->captured_pid == s->pid;
+    py->captured->tid = 0; /* taken by this sample or by none */
+    if (exact) {
+        st = py->captured;
+        count = &py->kst.stopped;
+        res = splice_stack(py, pp, s, st, true, out, cap, n);
+    } else {
+        enum py_kernel_take k = py_kernel_take(py, pp, s, st);
+        if (k != PYK_NONE) {
+            count = &py->kst.at_sample;
+            res = k == PYK_BAD ? PY_INCONSISTENT : splice_stack(py, pp, s, st, true, out, cap, n);
+        } else if (take_saved(py, s, st)) {
+            res = splice_stack(py, pp, s, st, false, out, cap, n);
+        } else if (too_late(s->time)) {
+            res = in_eval(pp, s) ? PY_INCONSISTENT : PY_NONE;
+        } else {
+            struct py_snap snap = {s->regs, s->stack, s->stack_size};
+            py_read_stack(py, pp, s->tid, st, &snap);
+            res = splice_stack(py, pp, s, st, false, out, cap, n);
+        }
+    }
+    if (res != PY_NONE)
+        (*count)++;
+    return res;
+}
+
+const char *python_read_how(const struct python *py)
+{
+    return py->read == PYTHON_READ_KERNEL    ? "at the sample"
+           : py->read == PYTHON_READ_STOPPED ? "with the thread stopped"
+                                             : "after the sample";
 }

@@ -64,12 +64,20 @@ struct perf_session {
     struct perf_stats stats;
     perf_event_fn drained;
     void *drained_arg;
+    void (*after_drain)(void *arg);
+    void *after_drain_arg;
 };
 
 void perf_set_drain_hook(struct perf_session *s, perf_event_fn fn, void *arg)
 {
     s->drained = fn;
     s->drained_arg = arg;
+}
+
+void perf_set_after_drain(struct perf_session *s, void (*fn)(void *arg), void *arg)
+{
+    s->after_drain = fn;
+    s->after_drain_arg = arg;
 }
 
 static long sys_perf_event_open(struct perf_event_attr *attr, pid_t pid, int cpu, int group,
@@ -358,6 +366,18 @@ int perf_enable(struct perf_session *s)
 int perf_disable(struct perf_session *s)
 {
     return ioctl_all(s, PERF_EVENT_IOC_DISABLE);
+}
+
+size_t perf_event_fds(const struct perf_session *s, int *fds, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->rings.n; i++, n++)
+        if (n < max)
+            fds[n] = s->rings.v[i].fd;
+    for (size_t i = 0; i < s->extra_fds.n; i++, n++)
+        if (n < max)
+            fds[n] = s->extra_fds.v[i];
+    return n;
 }
 
 size_t perf_fds(const struct perf_session *s, int *fds, size_t max)
@@ -682,6 +702,8 @@ void perf_read(struct perf_session *s, bool final, perf_event_fn cb, void *arg)
         if (t > newest)
             newest = t;
     }
+    if (s->after_drain)
+        s->after_drain(s->after_drain_arg);
     if (s->queue.n == 0) {
         if (newest > s->prev_round_max)
             s->prev_round_max = newest;

@@ -24,6 +24,7 @@
 #include "tprof/pipeline.h"
 #include "tprof/timeline.h"
 #include "tprof/profile.h"
+#include "tprof/pybpf.h"
 #include "tprof/python.h"
 #include "tprof/srcinfo.h"
 #include "tprof/symbols.h"
@@ -58,6 +59,7 @@ struct pipeline {
     struct symbols *sym;
     struct unwind *unw;
     struct python *py; /* NULL with --python=off */
+    struct pybpf *bpf; /* the kernel program reading Python frames, or NULL */
     struct task *tasks;
     char default_comm[32];
     struct pipeline_stats st;
@@ -150,6 +152,7 @@ void pipeline_free(struct pipeline *p)
         free(t);
     }
     python_free(p->py);
+    pybpf_close(p->bpf);
     unwind_free(p->unw);
     symbols_free(p->sym);
     free(p->frames);
@@ -240,6 +243,97 @@ bool pipeline_take_notice(struct pipeline *p, char *buf, size_t len)
 const char *pipeline_python_label(const struct pipeline *p)
 {
     return p->py ? python_label(p->py) : "";
+}
+
+/* ----- how Python frames are read ----- */
+
+static int k_set_proc(void *arg, uint32_t pid, const struct pyframes_proc *cfg)
+{
+    return pybpf_set_proc(arg, pid, cfg);
+}
+
+static void k_forget_proc(void *arg, uint32_t pid)
+{
+    pybpf_forget_proc(arg, pid);
+}
+
+static int k_set_thread(void *arg, uint32_t tid, uint64_t tstate)
+{
+    return pybpf_set_thread(arg, tid, tstate);
+}
+
+static void k_forget_thread(void *arg, uint32_t tid)
+{
+    pybpf_forget_thread(arg, tid);
+}
+
+static void k_record(void *arg, const void *rec, size_t len)
+{
+    struct pipeline *p = arg;
+    python_kernel_record(p->py, rec, len);
+}
+
+/* perf_set_after_drain's function: the kernel program's records of the
+ * samples just drained. */
+static void k_drain(void *arg)
+{
+    struct pipeline *p = arg;
+    pybpf_drain(p->bpf, k_record, p);
+}
+
+int pipeline_python_in_kernel(struct pipeline *p, struct perf_session *ps, char *err,
+                              size_t errlen)
+{
+    if (!p->py) {
+        snprintf(err, errlen, "Python frames are off");
+        return -1;
+    }
+    int errnum = 0;
+    struct pybpf *b = pybpf_open(err, errlen, &errnum);
+    if (!b)
+        return -1;
+    int fds[4096];
+    size_t n = perf_event_fds(ps, fds, sizeof(fds) / sizeof(fds[0]));
+    if (n > sizeof(fds) / sizeof(fds[0])) {
+        snprintf(err, errlen, "%zu perf events: too many to attach the kernel program to", n);
+        pybpf_close(b);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (pybpf_attach(b, fds[i], err, errlen) < 0) {
+            pybpf_close(b);
+            return -1;
+        }
+    p->bpf = b;
+    struct python_kernel k = {b, k_set_proc, k_forget_proc, k_set_thread, k_forget_thread};
+    python_set_read(p->py, PYTHON_READ_KERNEL, &k, NULL);
+    perf_set_after_drain(ps, k_drain, p);
+    return 0;
+}
+
+void pipeline_python_after(struct pipeline *p, const char *why)
+{
+    if (p->py)
+        python_set_read(p->py, PYTHON_READ_AFTER, NULL, why);
+}
+
+void pipeline_python_stopped(struct pipeline *p)
+{
+    if (p->py)
+        python_set_read(p->py, PYTHON_READ_STOPPED, NULL, NULL);
+}
+
+const struct python_stats *pipeline_python_stats(const struct pipeline *p)
+{
+    return p->py ? python_get_stats(p->py) : NULL;
+}
+
+bool pipeline_kernel_stats(const struct pipeline *p, struct pybpf_stats *st)
+{
+    if (!p->bpf)
+        return false;
+    pybpf_get_stats(p->bpf, st);
+    return true;
 }
 
 /* ----- tasks and their names ----- */
@@ -530,6 +624,8 @@ void pipeline_event(void *arg, const struct perf_ev *ev)
     }
     case PERF_EV_EXIT: {
         const struct perf_task *k = &ev->u.task;
+        if (p->py)
+            python_thread_exit(p->py, k->pid, k->tid);
         if (k->pid == k->tid) {
             symbols_exit(p->sym, k->pid);
             take_renamed(p);

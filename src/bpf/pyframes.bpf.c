@@ -1,0 +1,281 @@
+/*
+ * pyframes: the kernel half of reading Python stacks at the sample.
+ *
+ * Attached to every perf sampling event tprof opens, this program runs in
+ * the interrupt that takes each sample, before the sample is written, with
+ * the sampled thread stopped under it. For a process src/python registered
+ * (procs map) it finds the thread's PyThreadState and copies the frame
+ * chain (one bounded read per frame, no more than PYFRAMES_MAX frames) into
+ * the ring buffer, with what joins the record to its perf sample (tid,
+ * time, user IP and SP). User space names the code objects later: a code
+ * object outlives its frame by far, and each frame carries a hash of its
+ * code object's identity window, so one freed since and reused is caught.
+ *
+ * Everything read here is the target's memory and is trusted for nothing:
+ * every read is bpf_probe_read_user (a bad pointer is a failed read, never
+ * a fault), the walk is bounded, a loop ends it, and every offset used to
+ * index a buffer is checked against the buffer first.
+ *
+ * It always returns 1: 0 would drop the perf sample itself.
+ *
+ * Layouts walked (offsets come from user space, per version):
+ *   3.10  tstate->frame: PyFrameObject, f_back, f_code, f_lasti (int);
+ *         every frame its own call of the eval loop
+ *   3.11  tstate->cframe->current_frame: _PyInterpreterFrame, previous,
+ *         f_code, prev_instr; is_entry ends a call of the eval loop
+ *   3.12  tstate->cframe->current_frame; owner == 3 marks the eval call's
+ *         own shim frame (FRAME_OWNED_BY_CSTACK)
+ *   3.13  tstate->current_frame; the shim's f_executable is None
+ * The thread state: the threads map (tid -> tstate, filled from the
+ * interpreter's thread list), else CPython's thread-local slot
+ * (autoTSSkey's pthread-specific data, at tls_slot from the FS base), and
+ * either way checked to be this thread's (native_thread_id == tid;
+ * 3.10: thread_id == the FS base, pthread_self()).
+ */
+#include <linux/bpf.h>
+#include <linux/bpf_perf_event.h>
+#include <linux/types.h>
+#include <asm/ptrace.h>
+#include <stddef.h>
+
+#include <bpf/bpf_helpers.h>
+
+#include "tprof/pyframes.h"
+
+/* The FS base (the thread pointer: glibc's struct pthread), located in
+ * the running kernel's task_struct by CO-RE at load time. */
+struct thread_struct {
+    unsigned long fsbase;
+} __attribute__((preserve_access_index));
+struct task_struct {
+    struct thread_struct thread;
+} __attribute__((preserve_access_index));
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 1024);
+    __type(key, __u32); /* pid */
+    __type(value, struct pyframes_proc);
+} procs SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 65536);
+    __type(key, __u32);   /* tid */
+    __type(value, __u64); /* its PyThreadState */
+} threads SEC(".maps");
+
+/* One per CPU (the loader sets max_entries): the record being built, too
+ * large for the 512-byte BPF stack and for a per-CPU map value (32 KiB). */
+struct scratch {
+    struct pyframes_proc cfg;
+    __u8 fbuf[PYFRAMES_FRAME_BYTES];
+    __u64 sig[PYFRAMES_SIG_BYTES / 8];
+    struct pyframes_rec rec;
+    struct pyframes_frame f[PYFRAMES_MAX]; /* right after rec: written with it */
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct scratch);
+} scratch SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_RINGBUF);
+    __uint(max_entries, 4 << 20);
+} ring SEC(".maps");
+
+/* Counters, per CPU: runs, records written, records the ring had no room
+ * for. */
+enum { ST_RUNS, ST_RECORDS, ST_RING_FULL, ST_N };
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, ST_N);
+    __type(key, __u32);
+    __type(value, __u64);
+} stats SEC(".maps");
+
+static void count(__u32 what)
+{
+    __u64 *v = bpf_map_lookup_elem(&stats, &what);
+    if (v)
+        *v += 1;
+}
+
+static __u64 read_u64(__u64 addr, int *ok)
+{
+    __u64 v = 0;
+    if (bpf_probe_read_user(&v, sizeof(v), (const void *)addr) != 0)
+        *ok = 0;
+    return v;
+}
+
+/* The 8 bytes at OFF in the frame buffer; OFF was set by user space, so it
+ * is checked here (the verifier wants it bounded, and so do we). */
+static __u64 fword(const struct scratch *s, __u32 off)
+{
+    if (off > PYFRAMES_FRAME_BYTES - 8)
+        return 0;
+    __u64 v;
+    __builtin_memcpy(&v, &s->fbuf[off], 8);
+    return v;
+}
+
+struct walk {
+    __u32 cpu;
+    __u64 next; /* the frame to read next */
+};
+
+/* One frame: read it, keep it, step to its caller. 1 ends the loop. */
+static long walk_one(__u32 i, void *arg)
+{
+    struct walk *w = arg;
+    struct scratch *s = bpf_map_lookup_elem(&scratch, &w->cpu);
+    if (!s)
+        return 1;
+    /* (bpf_loop keeps I below PYFRAMES_MAX; the mask is what the verifier
+     * sees: no test of I may come before it, or the compiler drops it) */
+    __u32 idx = i & (PYFRAMES_MAX - 1);
+    __u64 f = w->next;
+    if (!f)
+        return 1;
+    __u32 size = s->cfg.fr_size;
+    if (size == 0 || size > PYFRAMES_FRAME_BYTES ||
+        bpf_probe_read_user(s->fbuf, size, (const void *)f) != 0) {
+        s->rec.status = PYFRAMES_FAULT;
+        return 1;
+    }
+    struct pyframes_frame *fr = &s->f[idx];
+    fr->frame = f;
+    fr->code = fword(s, s->cfg.fr_code);
+    __u64 instr = fword(s, s->cfg.fr_instr);
+    fr->instr = s->cfg.fr_instr_int ? (__u64)(__u32)instr : instr;
+    __u32 eo = s->cfg.fr_entry;
+    fr->entry = eo < PYFRAMES_FRAME_BYTES ? s->fbuf[eo & (PYFRAMES_FRAME_BYTES - 1)] : 0;
+    fr->flags = 0;
+    fr->pad = 0;
+    fr->ident = 0;
+    /* 3.12+: the eval call's shim frame has no code object of its own */
+    int shim = s->cfg.minor >= 12 && fr->entry == 3;
+    if (!shim) {
+        if (bpf_probe_read_user(s->sig, sizeof(s->sig),
+                                (const void *)(fr->code + s->cfg.co_sig)) == 0)
+            fr->ident = pyframes_ident(s->sig, s->cfg.co_sig_words);
+        else
+            fr->flags |= PYFRAMES_F_NOSIG;
+    }
+    s->rec.nframes = idx + 1;
+    __u64 prev = fword(s, s->cfg.fr_previous);
+    if (prev == f) {
+        s->rec.status = PYFRAMES_LOOP;
+        return 1;
+    }
+    if (prev && idx + 1 >= PYFRAMES_MAX) {
+        s->rec.status = PYFRAMES_TRUNC;
+        return 1;
+    }
+    w->next = prev;
+    return 0;
+}
+
+/* The FS base of the sampled thread: its thread pointer, glibc's struct
+ * pthread (pthread_self()). */
+static __u64 fs_base(void)
+{
+    struct task_struct *task = bpf_get_current_task_btf();
+    return task->thread.fsbase;
+}
+
+/* TS is this thread's own thread state: its kernel TID (3.11+), or for
+ * 3.10 its pthread_t, which is the thread's FS base. */
+static int tstate_is_ours(const struct pyframes_proc *c, __u64 ts, __u32 tid)
+{
+    int ok = 1;
+    if (c->ts_native_thread_id != PYFRAMES_NONE)
+        return (__u32)read_u64(ts + c->ts_native_thread_id, &ok) == tid && ok;
+    return read_u64(ts + c->ts_thread_id, &ok) == fs_base() && ok;
+}
+
+/* The thread's PyThreadState into R: the one user space put in the
+ * threads map, else (a thread too new for the map, or the map's entry
+ * stale) the one in CPython's thread-local slot. */
+static void find_tstate(const struct pyframes_proc *c, struct pyframes_rec *r)
+{
+    __u64 *known = bpf_map_lookup_elem(&threads, &r->tid);
+    __u64 ts = known ? *known : 0;
+    r->via_tls = 0;
+    r->status = PYFRAMES_OK;
+    if (ts && tstate_is_ours(c, ts, r->tid)) {
+        r->tstate = ts;
+        return;
+    }
+    if (c->tls_slot) {
+        int ok = 1;
+        __u64 fs = fs_base();
+        __u64 t = fs ? read_u64(fs + c->tls_slot, &ok) : 0;
+        if (ok && t) {
+            r->via_tls = 1;
+            r->tstate = t;
+            r->status = tstate_is_ours(c, t, r->tid) ? PYFRAMES_OK : PYFRAMES_BAD_TSTATE;
+            return;
+        }
+    }
+    r->tstate = ts;
+    r->status = ts ? PYFRAMES_BAD_TSTATE : PYFRAMES_NO_TSTATE;
+}
+
+SEC("perf_event")
+int pyframes_sample(struct bpf_perf_event_data *ctx)
+{
+    __u64 id = bpf_get_current_pid_tgid();
+    __u32 pid = id >> 32, tid = (__u32)id;
+    struct pyframes_proc *cfg = bpf_map_lookup_elem(&procs, &pid);
+    if (!cfg)
+        return 1;
+    count(ST_RUNS);
+    struct walk w = {.cpu = bpf_get_smp_processor_id(), .next = 0};
+    struct scratch *s = bpf_map_lookup_elem(&scratch, &w.cpu);
+    if (!s)
+        return 1;
+    s->cfg = *cfg;
+    struct pyframes_rec *r = &s->rec;
+    r->time = bpf_ktime_get_ns();
+    r->pid = pid;
+    r->tid = tid;
+    r->gen = cfg->gen;
+    r->nframes = 0;
+    r->pad = 0;
+    /* the user registers, also when the sample was taken in the kernel */
+    struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+    r->ip = r->sp = 0;
+    bpf_probe_read_kernel(&r->ip, 8, &regs->rip);
+    bpf_probe_read_kernel(&r->sp, 8, &regs->rsp);
+
+    find_tstate(&s->cfg, r);
+    if (r->status == PYFRAMES_OK) {
+        int ok = 1;
+        __u64 head = read_u64(r->tstate + s->cfg.ts_frame, &ok);
+        if (ok && head && s->cfg.cf_current_frame != PYFRAMES_NONE)
+            head = read_u64(head + s->cfg.cf_current_frame, &ok);
+        if (!ok)
+            r->status = PYFRAMES_FAULT;
+        else if (head) {
+            w.next = head;
+            bpf_loop(PYFRAMES_MAX, walk_one, &w, 0);
+        }
+    }
+    __u64 size = sizeof(*r) + (__u64)r->nframes * sizeof(struct pyframes_frame);
+    if (size > sizeof(*r) + sizeof(s->f))
+        size = sizeof(*r) + sizeof(s->f);
+    /* No wakeup: tprof drains the ring on its own timer (a wakeup per
+     * sample costs the sampled CPU ~5 us on these machines). */
+    if (bpf_ringbuf_output(&ring, r, size, BPF_RB_NO_WAKEUP) == 0)
+        count(ST_RECORDS);
+    else
+        count(ST_RING_FULL);
+    return 1;
+}
+
+char LICENSE[] SEC("license") = "GPL";
