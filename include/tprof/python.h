@@ -117,6 +117,11 @@ struct python_stats {
     uint64_t orphans;   /* records no sample took (the perf ring lost it) */
 };
 const struct python_stats *python_get_stats(const struct python *py);
+/* Until when (CLOCK_MONOTONIC ns) records should be drained promptly: a
+ * process registered with the kernel program lately is importing, and an
+ * import's code objects are freed within milliseconds of running, before a
+ * record read later could name them. */
+uint64_t python_prompt_until(const struct python *py);
 /* "at the sample", "after the sample", "with the thread stopped": how the
  * frames of the last process found were read. */
 const char *python_read_how(const struct python *py);

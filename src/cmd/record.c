@@ -451,8 +451,10 @@ static void handle_signals(struct run *u)
 /* After a sample is due, how long before looking for it: the hrtimer has
  * fired and its record is written within a few microseconds. */
 #define DUE_SLACK_NS 20000
-/* Python frames read at the sample: the rings are drained every 5 ms. */
+/* Python frames read at the sample: the rings are drained every 5 ms, every
+ * 1 ms while a Python process starts. */
 #define KERNEL_DRAIN_NS 5000000
+#define KERNEL_PROMPT_NS 1000000
 #define MISS_WAIT_NS 50000
 
 /* How long poll() may sleep: 100 ms, less when the viewer has work, and on
@@ -468,11 +470,15 @@ static struct timespec poll_wait(struct run *u)
     if (u->app && app_busy(u->app)) {
         ns = 0;
     } else if (u->py_kernel && !u->sampling_done) {
-        /* Read at the sample: nothing to hurry for but a process or thread
-         * the kernel program does not know yet (its first samples are read
-         * after the sample, and must not be read late) and the ring,
-         * which holds seconds of records. */
-        ns = KERNEL_DRAIN_NS;
+        /* Read at the sample: the ring holds seconds of records, so what
+         * hurries is a process the kernel program does not know yet (its
+         * first samples are read after the sample, and must not be read
+         * late) and one just registered (its imports' code objects are
+         * freed within milliseconds: they are named as their records come
+         * in). */
+        uint64_t now = now_ns();
+        bool young = now_s() - u->t0 < 0.3 || now < pipeline_python_prompt_until(u->pl);
+        ns = young ? KERNEL_PROMPT_NS : KERNEL_DRAIN_NS;
     } else if (u->ps && !u->sampling_done && u->o->python) {
         /* Python code seen running: not for a process that only maps
          * libpython (perf, which embeds it). Waking ~1000 times a second

@@ -5,6 +5,8 @@
  * libpython3.X.so (pyenv, embedding programs). Its version is Py_Version
  * (3.11+) or, for 3.10, the file's name. PYTHON-NOTES.md §1.
  */
+#include <fcntl.h>
+#include <gelf.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -124,11 +126,69 @@ static const struct py_prepared *prepared_find(const struct python *py, const ch
     return NULL;
 }
 
+/* The libpython3.X.so the executable EXE needs (pyenv's builds, embedding
+ * programs), where the dynamic loader would find it: its RUNPATH or RPATH
+ * ($ORIGIN expanded), then the system's directories. False when it needs
+ * none, or it is not found. */
+static bool needed_libpython(const char *exe, char *out, size_t len)
+{
+    int fd = open(exe, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    elf_version(EV_CURRENT);
+    Elf *e = elf_begin(fd, ELF_C_READ, NULL);
+    char lib[256] = "", paths[1024] = "";
+    Elf_Scn *scn = NULL;
+    while (e && (scn = elf_nextscn(e, scn))) {
+        GElf_Shdr sh;
+        if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNAMIC)
+            continue;
+        Elf_Data *d = elf_getdata(scn, NULL);
+        for (size_t i = 0; d && sh.sh_entsize && i < sh.sh_size / sh.sh_entsize; i++) {
+            GElf_Dyn dyn;
+            if (!gelf_getdyn(d, (int)i, &dyn))
+                break;
+            const char *str = dyn.d_tag == DT_NEEDED || dyn.d_tag == DT_RUNPATH ||
+                                      dyn.d_tag == DT_RPATH
+                                  ? elf_strptr(e, sh.sh_link, dyn.d_un.d_val)
+                                  : NULL;
+            if (str && dyn.d_tag == DT_NEEDED && strncmp(str, "libpython3.", 11) == 0)
+                snprintf(lib, sizeof(lib), "%s", str);
+            else if (str && dyn.d_tag != DT_NEEDED)
+                snprintf(paths, sizeof(paths), "%s", str);
+        }
+    }
+    if (e)
+        elf_end(e);
+    close(fd);
+    if (!lib[0] || strchr(lib, '/'))
+        return false;
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof(dir), "%s", exe);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    size_t pl = strlen(paths);
+    snprintf(paths + pl, sizeof(paths) - pl, "%s/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu:"
+                                             "/usr/local/lib:/lib:/usr/lib", pl ? ":" : "");
+    char *save = NULL;
+    for (char *p = strtok_r(paths, ":", &save); p; p = strtok_r(NULL, ":", &save)) {
+        bool origin = strncmp(p, "$ORIGIN", 7) == 0;
+        int n = snprintf(out, len, "%s%s/%s", origin ? dir : "", origin ? p + 7 : p, lib);
+        if (n > 0 && (size_t)n < len && access(out, R_OK) == 0)
+            return true;
+    }
+    return false;
+}
+
 void py_prepare(struct python *py, const char *path)
 {
-    char real[PATH_MAX];
+    char real[PATH_MAX], lib[PATH_MAX];
     if (tables_only() || !realpath(path, real))
         return;
+    /* an executable that links libpython: its offsets are libpython's */
+    if (needed_libpython(real, lib, sizeof(lib)) && strcmp(lib, path) != 0)
+        py_prepare(py, lib);
     const char *base = strrchr(real, '/');
     int minor = minor_from_name(base ? base + 1 : real);
     const struct py_offsets *o = py_offsets_builtin(minor);

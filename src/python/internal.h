@@ -175,6 +175,7 @@ struct python {
     uint32_t kgen;          /* the last registration's number */
     struct py_kq *kq;       /* kernel records waiting, per thread */
     struct python_stats kst;
+    uint64_t prompt_until; /* python_prompt_until */
     struct symbols *sym;
     struct py_proc *procs;
     struct py_stack *cur;      /* the stack being read */

@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "tprof/clock.h"
 #include "tprof/perf.h"
 #include "tprof/xalloc.h"
 
@@ -41,6 +42,9 @@
 /* Records kept per thread waiting for their samples: a few rounds' worth. */
 #define MAX_QUEUED 8192
 #define FRAME_OWNED_BY_CSTACK 3
+/* How long after a process is registered its records are drained
+ * promptly (python_prompt_until): its imports. */
+#define PROMPT_NS 300000000ull
 
 struct py_kq {
     UT_hash_handle hh;
@@ -56,6 +60,11 @@ void python_set_read(struct python *py, enum python_read how, const struct pytho
     if (k)
         py->kernel = *k;
     snprintf(py->read_why, sizeof(py->read_why), "%s", why ? why : "");
+}
+
+uint64_t python_prompt_until(const struct python *py)
+{
+    return py->prompt_until;
 }
 
 const struct python_stats *python_get_stats(const struct python *py)
@@ -142,6 +151,7 @@ void py_kernel_register(struct python *py, struct py_proc *pp)
     if (py->kernel.set_proc(py->kernel.arg, pp->pid, &c) == 0) {
         pp->kgen = c.gen;
         pp->kcfg = c;
+        py->prompt_until = now_ns() + PROMPT_NS;
     }
 }
 
@@ -188,6 +198,29 @@ void python_thread_exit(struct python *py, uint32_t pid, uint32_t tid)
 
 /* ----- records ----- */
 
+/* The code object at F, checked against the identity the kernel read at
+ * the sample; NULL when it is not a code object, or not the same one. */
+static struct py_code *code_checked(struct python *py, struct py_proc *pp,
+                                    const struct pyframes_frame *f)
+{
+    if (f->flags & PYFRAMES_F_NOSIG)
+        return NULL;
+    uint32_t nw = pp->kcfg.co_sig_words;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        struct py_code *c = py_code_get(py, pp, f->code);
+        if (!c)
+            return NULL;
+        __u64 w[4] = {0, 0, 0, 0};
+        memcpy(w, c->sig, nw * 8);
+        if (pyframes_ident(w, nw) == f->ident)
+            return c;
+        /* the cache's entry is older than the sample's object: read it again */
+        if (attempt == 0)
+            py_code_forget(pp, c);
+    }
+    return NULL;
+}
+
 void python_kernel_record(struct python *py, const void *data, size_t len)
 {
     struct pyframes_rec r;
@@ -197,13 +230,22 @@ void python_kernel_record(struct python *py, const void *data, size_t len)
     if (r.nframes > PYFRAMES_MAX || len < sizeof(r) + r.nframes * sizeof(struct pyframes_frame))
         return;
     py->kst.records++;
-    /* A thread the kernel found no state for: look at the thread list
-     * again now, not when its samples' turn comes. */
-    if (r.status == PYFRAMES_NO_TSTATE || r.status == PYFRAMES_BAD_TSTATE) {
-        struct py_proc *pp;
-        HASH_FIND(hh, py->procs, &r.pid, sizeof(r.pid), pp);
-        if (pp && pp->state == PY_FOUND && pp->kgen == r.gen)
+    struct py_proc *pp;
+    HASH_FIND(hh, py->procs, &r.pid, sizeof(r.pid), pp);
+    if (pp && pp->state == PY_FOUND && pp->kgen == r.gen) {
+        /* A thread the kernel found no state for: look at the thread list
+         * again now, not when its samples' turn comes. */
+        if (r.status == PYFRAMES_NO_TSTATE || r.status == PYFRAMES_BAD_TSTATE)
             py_tids_refresh(py, pp);
+        /* The code objects, now: one run at import time (a module's
+         * <module>) is freed a few milliseconds after it returns, before
+         * the sample's turn would come. Cached, they are checked again
+         * then, against the same identity. */
+        const struct pyframes_frame *f = (const struct pyframes_frame *)((const uint8_t *)data +
+                                                                         sizeof(r));
+        for (uint32_t i = 0; i < r.nframes; i++)
+            if (!(pp->off.minor >= 12 && f[i].entry == FRAME_OWNED_BY_CSTACK))
+                code_checked(py, pp, &f[i]);
     }
     struct py_kq *k = kq_find(py, r.tid);
     if (!k) {
@@ -252,29 +294,6 @@ static struct pyframes_rec *take_record(struct python *py, const struct py_sampl
         return NULL;
     k->head++;
     return r;
-}
-
-/* The code object at F, checked against the identity the kernel read at
- * the sample; NULL when it is not a code object, or not the same one. */
-static struct py_code *code_checked(struct python *py, struct py_proc *pp,
-                                    const struct pyframes_frame *f)
-{
-    if (f->flags & PYFRAMES_F_NOSIG)
-        return NULL;
-    uint32_t nw = pp->kcfg.co_sig_words;
-    for (int attempt = 0; attempt < 2; attempt++) {
-        struct py_code *c = py_code_get(py, pp, f->code);
-        if (!c)
-            return NULL;
-        __u64 w[4] = {0, 0, 0, 0};
-        memcpy(w, c->sig, nw * 8);
-        if (pyframes_ident(w, nw) == f->ident)
-            return c;
-        /* the cache's entry is older than the sample's object: read it again */
-        if (attempt == 0)
-            py_code_forget(pp, c);
-    }
-    return NULL;
 }
 
 /* The record's frames as a stack read (runs, frames), checked. */

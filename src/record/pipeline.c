@@ -328,6 +328,11 @@ const struct python_stats *pipeline_python_stats(const struct pipeline *p)
     return p->py ? python_get_stats(p->py) : NULL;
 }
 
+uint64_t pipeline_python_prompt_until(const struct pipeline *p)
+{
+    return p->py ? python_prompt_until(p->py) : 0;
+}
+
 bool pipeline_kernel_stats(const struct pipeline *p, struct pybpf_stats *st)
 {
     if (!p->bpf)
