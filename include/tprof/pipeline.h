@@ -106,6 +106,8 @@ void pipeline_python_stopped(struct pipeline *p);
 /* How they were read (NULL with --python=off), and the kernel program's
  * own figures (false when it was not loaded). */
 const struct python_stats *pipeline_python_stats(const struct pipeline *p);
+/* The fd to poll for the kernel program's records (-1: none). */
+int pipeline_kernel_fd(const struct pipeline *p);
 /* python_prompt_until (0 with --python=off). */
 uint64_t pipeline_python_prompt_until(const struct pipeline *p);
 bool pipeline_kernel_stats(const struct pipeline *p, struct pybpf_stats *st);

@@ -70,7 +70,7 @@ struct {
 struct scratch {
     struct pyframes_proc cfg;
     __u8 fbuf[PYFRAMES_FRAME_BYTES];
-    __u64 sig[PYFRAMES_SIG_BYTES / 8];
+    __u8 cbuf[PYFRAMES_CODE_BYTES];
     struct pyframes_rec rec;
     struct pyframes_frame f[PYFRAMES_MAX]; /* right after rec: written with it */
 };
@@ -123,6 +123,17 @@ static __u64 fword(const struct scratch *s, __u32 off)
     return v;
 }
 
+/* The same in the code object's buffer, at OFF in the code object. */
+static __u64 cword(const struct scratch *s, __u32 off)
+{
+    __u32 at = off - s->cfg.co_first;
+    if (off < s->cfg.co_first || at > PYFRAMES_CODE_BYTES - 8)
+        return 0;
+    __u64 v;
+    __builtin_memcpy(&v, &s->cbuf[at], 8);
+    return v;
+}
+
 struct walk {
     __u32 cpu;
     __u64 next; /* the frame to read next */
@@ -156,15 +167,27 @@ static long walk_one(__u32 i, void *arg)
     fr->entry = eo < PYFRAMES_FRAME_BYTES ? s->fbuf[eo & (PYFRAMES_FRAME_BYTES - 1)] : 0;
     fr->flags = 0;
     fr->pad = 0;
+    fr->pad2 = 0;
     fr->ident = 0;
+    fr->filename = fr->qualname = 0;
+    fr->firstlineno = 0;
     /* 3.12+: the eval call's shim frame has no code object of its own */
     int shim = s->cfg.minor >= 12 && fr->entry == 3;
+    /* (a mask: the verifier follows it, where a compiler may rewrite a
+     * pair of comparisons into one it does not) */
+    __u32 len = s->cfg.co_len & (PYFRAMES_CODE_BYTES - 1);
     if (!shim) {
-        if (bpf_probe_read_user(s->sig, sizeof(s->sig),
-                                (const void *)(fr->code + s->cfg.co_sig)) == 0)
-            fr->ident = pyframes_ident(s->sig, s->cfg.co_sig_words);
-        else
+        if (len >= 8 &&
+            bpf_probe_read_user(s->cbuf, len, (const void *)(fr->code + s->cfg.co_first)) == 0) {
+            __u64 sig[4] = {cword(s, s->cfg.co_sig), cword(s, s->cfg.co_sig + 8),
+                            cword(s, s->cfg.co_sig + 16), cword(s, s->cfg.co_sig + 24)};
+            fr->ident = pyframes_ident(sig, s->cfg.co_sig_words);
+            fr->filename = cword(s, s->cfg.co_filename);
+            fr->qualname = cword(s, s->cfg.co_qualname);
+            fr->firstlineno = (__s32)cword(s, s->cfg.co_first);
+        } else {
             fr->flags |= PYFRAMES_F_NOSIG;
+        }
     }
     s->rec.nframes = idx + 1;
     __u64 prev = fword(s, s->cfg.fr_previous);
@@ -270,8 +293,10 @@ int pyframes_sample(struct bpf_perf_event_data *ctx)
     if (size > sizeof(*r) + sizeof(s->f))
         size = sizeof(*r) + sizeof(s->f);
     /* No wakeup: tprof drains the ring on its own timer (a wakeup per
-     * sample costs the sampled CPU ~5 us on these machines). */
-    if (bpf_ringbuf_output(&ring, r, size, BPF_RB_NO_WAKEUP) == 0)
+     * sample costs the sampled CPU ~5 us on these machines), except while
+     * the process starts (cfg.wakeup). */
+    __u64 flags = s->cfg.wakeup ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+    if (bpf_ringbuf_output(&ring, r, size, flags) == 0)
         count(ST_RECORDS);
     else
         count(ST_RING_FULL);

@@ -520,8 +520,9 @@ static void loop(struct run *u)
     size_t nperf = u->ps ? perf_fds(u->ps, fds, 250) : 0;
     if (u->pt)
         fds[nperf++] = ptrace_fd(u->pt);
+    int kfd = pipeline_kernel_fd(u->pl);
     for (;;) {
-        struct pollfd pfd[264];
+        struct pollfd pfd[265];
         size_t n = 0;
         if (!u->sampling_done)
             for (size_t i = 0; i < nperf; i++)
@@ -530,6 +531,9 @@ static void loop(struct run *u)
         pfd[n++] = (struct pollfd){.fd = u->tfd, .events = POLLIN};
         if (u->app)
             pfd[n++] = (struct pollfd){.fd = app_input_fd(u->app), .events = POLLIN};
+        /* (the kernel program's records wake tprof while a process starts) */
+        if (!u->sampling_done && kfd >= 0)
+            pfd[n++] = (struct pollfd){.fd = kfd, .events = POLLIN};
         if (u->out.fd >= 0)
             pfd[n++] = (struct pollfd){.fd = u->out.fd, .events = POLLIN};
         if (u->err.fd >= 0)

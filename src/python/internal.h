@@ -81,6 +81,20 @@ struct py_line {
 struct py_frame {
     uint64_t code;
     int lasti; /* code units; -1 before the first instruction */
+    /* read at the sample, the code object freed since: the name its
+     * strings give (kernel.c), else NULL */
+    struct py_name *ghost;
+};
+
+/* A code object freed before it could be read: named from the str objects
+ * and first line the kernel read with its frame. */
+struct py_ghost {
+    UT_hash_handle hh;
+    struct {
+        uint64_t file, qual;
+        int64_t line;
+    } key;
+    struct py_name n;
 };
 
 struct py_stack {
@@ -142,9 +156,12 @@ struct py_proc {
     bool trampolines; /* -X perf: every Python call is its own eval call */
     /* read at the sample (kernel.c) */
     uint32_t kgen;            /* registered with the kernel program (0: not) */
+    uint64_t kgen_at;         /* when (CLOCK_MONOTONIC ns) */
     struct pyframes_proc kcfg;
     uint64_t tls_slot;        /* where a thread keeps its state, from its FS base */
     bool tls_tried;
+    struct py_ghost *ghosts;
+    size_t nghosts;
 };
 
 /* Offsets worked out for an interpreter file (DWARF is read once per file,
@@ -227,6 +244,8 @@ size_t py_sig_len(const struct py_offsets *o);
 /* Read PP's thread list again (a thread has no known state), at most
  * every 10 ms. */
 void py_tids_refresh(struct python *py, struct py_proc *pp);
+/* The str object at ADDR as UTF-8 (to free), NULL when it is not one. */
+char *py_read_str(const struct py_proc *pp, uint64_t addr);
 /* The name to show for frame F of PP. NULL when the code object cannot be
  * read. */
 struct py_name *py_frame_name(struct python *py, struct py_proc *pp, const struct py_frame *f);
@@ -249,5 +268,6 @@ void py_kernel_threads(struct python *py, struct py_proc *pp, uint64_t main_pthr
 enum py_kernel_take py_kernel_take(struct python *py, struct py_proc *pp,
                                    const struct py_sample *s, struct py_stack *out);
 void py_kernel_free(struct python *py);
+void py_ghosts_free(struct py_proc *pp);
 
 #endif

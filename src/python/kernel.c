@@ -143,15 +143,26 @@ void py_kernel_register(struct python *py, struct py_proc *pp)
                                                : PYFRAMES_NONE;
     c.co_sig = py_sig_off(o);
     c.co_sig_words = (uint32_t)(py_sig_len(o) / 8);
+    c.co_first = o->co_firstlineno;
+    c.co_len = c.co_sig + PYFRAMES_SIG_BYTES - c.co_first;
+    c.co_filename = o->co_filename;
+    c.co_qualname = o->co_qualname != PY_NO_FIELD ? o->co_qualname : o->co_name;
+    if (c.co_sig < c.co_first || c.co_len > PYFRAMES_CODE_BYTES ||
+        c.co_filename < c.co_first || c.co_filename + 8 > c.co_first + c.co_len ||
+        c.co_qualname < c.co_first || c.co_qualname + 8 > c.co_first + c.co_len)
+        return; /* a layout the kernel program does not read: read after the sample */
     if (c.fr_size > PYFRAMES_FRAME_BYTES || c.fr_code > PYFRAMES_FRAME_BYTES - 8 ||
         c.fr_previous > PYFRAMES_FRAME_BYTES - 8 || c.fr_instr > PYFRAMES_FRAME_BYTES - 8 ||
         (c.fr_entry != PYFRAMES_NONE && c.fr_entry >= PYFRAMES_FRAME_BYTES))
         return; /* a layout the kernel program does not read: read after the sample */
     c.tls_slot = pp->tls_slot;
+    c.wakeup = 1; /* until PROMPT_NS from now (python_kernel_record) */
     if (py->kernel.set_proc(py->kernel.arg, pp->pid, &c) == 0) {
         pp->kgen = c.gen;
         pp->kcfg = c;
-        py->prompt_until = now_ns() + PROMPT_NS;
+        pp->kgen_at = now_ns();
+        if (!py->prompt_until || pp->kgen_at + PROMPT_NS < py->prompt_until)
+            py->prompt_until = pp->kgen_at + PROMPT_NS;
     }
 }
 
@@ -221,8 +232,32 @@ static struct py_code *code_checked(struct python *py, struct py_proc *pp,
     return NULL;
 }
 
+/* Processes registered more than PROMPT_NS ago stop waking the reader. */
+static void calm_down(struct python *py)
+{
+    uint64_t now = now_ns();
+    if (!py->prompt_until || now < py->prompt_until)
+        return;
+    py->prompt_until = 0;
+    struct py_proc *pp, *tmp;
+    HASH_ITER(hh, py->procs, pp, tmp)
+    {
+        if (!pp->kgen || !pp->kcfg.wakeup)
+            continue;
+        if (now < pp->kgen_at + PROMPT_NS) {
+            uint64_t until = pp->kgen_at + PROMPT_NS;
+            if (!py->prompt_until || until < py->prompt_until)
+                py->prompt_until = until;
+            continue;
+        }
+        pp->kcfg.wakeup = 0;
+        py->kernel.set_proc(py->kernel.arg, pp->pid, &pp->kcfg);
+    }
+}
+
 void python_kernel_record(struct python *py, const void *data, size_t len)
 {
+    calm_down(py);
     struct pyframes_rec r;
     if (len < sizeof(r))
         return;
@@ -296,6 +331,60 @@ static struct pyframes_rec *take_record(struct python *py, const struct py_sampl
     return r;
 }
 
+/* Most ghosts kept per process: past it, they are all forgotten (the
+ * names already given are interned by the caller). */
+#define MAX_GHOSTS 4096
+
+void py_ghosts_free(struct py_proc *pp)
+{
+    struct py_ghost *g, *tmp;
+    HASH_ITER(hh, pp->ghosts, g, tmp)
+    {
+        HASH_DEL(pp->ghosts, g);
+        free((char *)g->n.name);
+        free(g);
+    }
+    pp->nghosts = 0;
+}
+
+/* F's code object was freed (or replaced) since the sample: its name from
+ * the strings the kernel saw it point to, which must still be str
+ * objects; NULL when they are not. */
+static struct py_name *ghost_name(struct python *py, struct py_proc *pp,
+                                  const struct pyframes_frame *f)
+{
+    if ((f->flags & PYFRAMES_F_NOSIG) || !f->filename || !f->qualname)
+        return NULL;
+    struct py_ghost key, *g;
+    memset(&key, 0, sizeof(key));
+    key.key.file = f->filename;
+    key.key.qual = f->qualname;
+    key.key.line = f->firstlineno;
+    HASH_FIND(hh, pp->ghosts, &key.key, sizeof(key.key), g);
+    if (g)
+        return &g->n;
+    char *name = py_read_str(pp, f->qualname);
+    char *file = name ? py_read_str(pp, f->filename) : NULL;
+    if (!name || !file || f->firstlineno < 0) {
+        free(name);
+        free(file);
+        return NULL;
+    }
+    if (pp->nghosts >= MAX_GHOSTS)
+        py_ghosts_free(pp);
+    g = xcalloc(1, sizeof(*g));
+    g->key = key.key;
+    char *fn = xmalloc(strlen(name) + strlen(file) + 32);
+    sprintf(fn, "%s (%s:%d)", name, python_short_file(file, py->cwd), f->firstlineno);
+    free(name);
+    free(file);
+    g->n = (struct py_name){fn, UINT32_MAX};
+    HASH_ADD(hh, pp->ghosts, key, sizeof(g->key), g);
+    pp->nghosts++;
+    py->kst.ghosts++;
+    return &g->n;
+}
+
 /* The record's frames as a stack read (runs, frames), checked. */
 static bool stack_from(struct python *py, struct py_proc *pp, const struct pyframes_rec *r,
                        struct py_stack *out)
@@ -319,8 +408,23 @@ static bool stack_from(struct python *py, struct py_proc *pp, const struct pyfra
         if (o->minor >= 12 && f->entry > 2)
             return false;
         struct py_code *c = code_checked(py, pp, f);
-        if (!c)
-            return false;
+        if (!c) {
+            /* freed since the sample: named by its strings, by its
+             * first line (its instructions went with it) */
+            struct py_name *g = ghost_name(py, pp, f);
+            if (!g)
+                return false;
+            out->frames[out->nframes++] = (struct py_frame){f->code, -1, g};
+            run_open = true;
+            run_len++;
+            if (o->minor == 10 || (o->minor == 11 && f->entry)) {
+                out->anchor[out->nruns] = 0;
+                out->runs[out->nruns++] = run_len;
+                run_len = 0;
+                run_open = false;
+            }
+            continue;
+        }
         int lasti;
         if (o->minor == 10) {
             lasti = (int)(int32_t)(uint32_t)f->instr;
@@ -332,7 +436,7 @@ static bool stack_from(struct python *py, struct py_proc *pp, const struct pyfra
         }
         if (lasti < -1 || (c->ninstr && lasti >= (int)c->ninstr))
             return false;
-        out->frames[out->nframes++] = (struct py_frame){f->code, lasti};
+        out->frames[out->nframes++] = (struct py_frame){f->code, lasti, NULL};
         run_open = true;
         run_len++;
         bool ends = o->minor == 10 || (o->minor == 11 && f->entry);

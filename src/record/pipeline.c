@@ -60,6 +60,7 @@ struct pipeline {
     struct unwind *unw;
     struct python *py; /* NULL with --python=off */
     struct pybpf *bpf; /* the kernel program reading Python frames, or NULL */
+    uint64_t kdrain_at; /* when its ring was last drained */
     struct task *tasks;
     char default_comm[32];
     struct pipeline_stats st;
@@ -278,7 +279,20 @@ static void k_record(void *arg, const void *rec, size_t len)
 static void k_drain(void *arg)
 {
     struct pipeline *p = arg;
+    p->kdrain_at = now_ns();
     pybpf_drain(p->bpf, k_record, p);
+}
+
+/* Between samples too, when the last drain is 0.5 ms old: the first
+ * samples of a program cost milliseconds each (symbol tables, DWARF read
+ * for the first time), and a record's code objects must be named soon
+ * after its sample (an import's are freed within milliseconds). */
+#define KDRAIN_NS 500000
+
+static void k_drain_soon(struct pipeline *p)
+{
+    if (p->bpf && now_ns() - p->kdrain_at > KDRAIN_NS)
+        k_drain(p);
 }
 
 int pipeline_python_in_kernel(struct pipeline *p, struct perf_session *ps, char *err,
@@ -326,6 +340,11 @@ void pipeline_python_stopped(struct pipeline *p)
 const struct python_stats *pipeline_python_stats(const struct pipeline *p)
 {
     return p->py ? python_get_stats(p->py) : NULL;
+}
+
+int pipeline_kernel_fd(const struct pipeline *p)
+{
+    return p->bpf ? pybpf_poll_fd(p->bpf) : -1;
 }
 
 uint64_t pipeline_python_prompt_until(const struct pipeline *p)
@@ -523,6 +542,8 @@ static void on_sample(struct pipeline *p, const struct perf_sample *s, uint64_t 
             continue;
         }
         const struct unwind_frame *f = &p->frames[it->native];
+        /* (a frame's first lookup may read a unit of DWARF: milliseconds) */
+        k_drain_soon(p);
         /* the function and what is inlined there, within the room left
          * by the frames still to come (always 1 or more: INLINE_ROOM) */
         struct symref *chain[SRCINFO_MAX];
@@ -590,6 +611,7 @@ void pipeline_event(void *arg, const struct perf_ev *ev)
     struct pipeline *p = arg;
     switch (ev->type) {
     case PERF_EV_SAMPLE:
+        k_drain_soon(p);
         on_sample(p, &ev->u.sample, ev->time);
         break;
     case PERF_EV_MMAP: {
