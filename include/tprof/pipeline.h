@@ -103,6 +103,8 @@ int pipeline_python_in_kernel(struct pipeline *p, struct perf_session *ps, char 
                               size_t errlen);
 void pipeline_python_after(struct pipeline *p, const char *why);
 void pipeline_python_stopped(struct pipeline *p);
+/* -p: look at PID for Python now (python_attach). */
+void pipeline_python_attach(struct pipeline *p, uint32_t pid);
 /* How they were read (NULL with --python=off), and the kernel program's
  * own figures (false when it was not loaded). */
 const struct python_stats *pipeline_python_stats(const struct pipeline *p);

@@ -134,6 +134,10 @@ const char *python_read_how(const struct python *py);
  * ~0.1 s to decompress, and samples taken meanwhile are read too late. */
 void python_prepare(struct python *py, const char *path);
 
+/* -p: PID runs already (its mappings are known): find its interpreter now,
+ * before sampling starts, so that its first samples are read as the rest. */
+void python_attach(struct python *py, uint32_t pid);
+
 /* PID exec'd, exited or was forked: what is known of it is stale. */
 void python_forget(struct python *py, uint32_t pid);
 /* PID's mappings changed (dlopen of libpython): look again if it was not

@@ -10,10 +10,12 @@
  * one line, and the last message libbpf gave is in it.
  */
 #include <errno.h>
+#include <linux/perf_event.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -22,13 +24,9 @@
 #include "tprof/pybpf.h"
 #include "tprof/xalloc.h"
 
-#define MAX_LINKS 4096 /* perf events: one per CPU, per thread attached to */
-
 struct pybpf {
     struct pyframes *skel;
     struct ring_buffer *rb;
-    struct bpf_link **links;
-    size_t nlinks;
     pybpf_record_fn fn;
     void *fn_arg;
     int ncpus;
@@ -104,7 +102,6 @@ struct pybpf *pybpf_open(char *err, size_t errlen, int *errnum)
         pybpf_close(b);
         return NULL;
     }
-    b->links = xcalloc(MAX_LINKS, sizeof(*b->links));
     return b;
 }
 
@@ -112,9 +109,6 @@ void pybpf_close(struct pybpf *b)
 {
     if (!b)
         return;
-    for (size_t i = 0; i < b->nlinks; i++)
-        bpf_link__destroy(b->links[i]);
-    free(b->links);
     ring_buffer__free(b->rb);
     pyframes__destroy(b->skel);
     free(b);
@@ -122,17 +116,14 @@ void pybpf_close(struct pybpf *b)
 
 int pybpf_attach(struct pybpf *b, int fd, char *err, size_t errlen)
 {
-    if (b->nlinks >= MAX_LINKS) {
-        snprintf(err, errlen, "more than %d perf events to attach the kernel program to",
-                 MAX_LINKS);
-        return -1;
-    }
-    struct bpf_link *l = bpf_program__attach_perf_event(b->skel->progs.pyframes_sample, fd);
-    if (!l) {
+    /* The ioctl, not bpf_program__attach_perf_event: libbpf's also
+     * enables the event, and the recorder enables its events itself (at
+     * the program's exec, or once everything is ready). The program stays
+     * attached as long as the event is open. */
+    if (ioctl(fd, PERF_EVENT_IOC_SET_BPF, bpf_program__fd(b->skel->progs.pyframes_sample)) < 0) {
         describe(errno, "cannot attach the kernel program to the perf event", err, errlen);
         return -1;
     }
-    b->links[b->nlinks++] = l;
     return 0;
 }
 

@@ -887,6 +887,9 @@ int cmd_record(const struct record_opts *o)
      * tprof's CPU time, as it was when loaded at the first sample) */
     u->cpu0 = self_cpu_s();
     pipeline_prepare(u->pl, u->ps && !perf_kernel_excluded(u->ps), pyexe[0] ? pyexe : NULL);
+    /* attached: Python processes are known from their first sample on */
+    for (size_t i = 0; i < o->npids; i++)
+        pipeline_python_attach(u->pl, (uint32_t)o->pids[i]);
 
     u->t0 = now_s();
     if (u->launched) {

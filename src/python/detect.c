@@ -275,6 +275,18 @@ void py_detect(struct python *py, struct py_proc *pp)
     for (size_t i = 0; i < py->nknown; i++)
         if (py->known[i].dso == d && py->known[i].minor == minor)
             kn = &py->known[i];
+    /* The kernel reads its frames from now on, with the built-in offsets
+     * until its own are known: reading its DWARF may take 0.1 s (Debian's
+     * compressed python3.11-dbg, found only now for a python started by a
+     * shell), and its samples meanwhile would have no Python frames. Its
+     * own offsets, when they differ, register it again. */
+    if (!kn) {
+        py_kernel_register(py, pp);
+        if (pp->kgen) {
+            pp->pthread_tid_off = -1;
+            py_tids_refresh(py, pp);
+        }
+    }
     if (kn) {
         pp->off = kn->off;
         source = kn->source;
@@ -285,6 +297,7 @@ void py_detect(struct python *py, struct py_proc *pp)
         if (py_read_mem((pid_t)pp->pid, pp->runtime, buf, sizeof(buf))) {
             if (py_debug_free_threaded(buf, sizeof(buf))) {
                 pp->state = PY_UNSUPPORTED;
+                py_kernel_forget(py, pp);
                 if (first_time(py, what))
                     py_notice(py, "python %s in pid %u (%s) is a free-threaded build, not "
                                   "supported: its frames stay the interpreter's native ones",
@@ -305,6 +318,7 @@ void py_detect(struct python *py, struct py_proc *pp)
         !sym_addr(d, bias, "PyBytes_Type", &pp->bytes_type, NULL) ||
         !sym_addr(d, bias, "_PyEval_EvalFrameDefault", &pp->eval[0][0], &size) || size == 0) {
         pp->state = PY_UNSUPPORTED;
+        py_kernel_forget(py, pp);
         if (first_time(py, what))
             py_notice(py, "python %s in pid %u (%s): the interpreter's symbols are missing; "
                           "its frames stay native", ver, pp->pid, dso_path(d));
@@ -316,8 +330,10 @@ void py_detect(struct python *py, struct py_proc *pp)
     pp->pthread_tid_off = -1;
     pp->state = PY_FOUND;
     /* the kernel program reads its stacks from now on: it gets the
-     * process, and its threads now (not at their first miss) */
-    py_kernel_register(py, pp);
+     * process (again, when the offsets are not the ones it was given),
+     * and its threads now (not at their first miss) */
+    if (!pp->kgen || memcmp(&pp->off, &pp->koff, sizeof(pp->off)) != 0)
+        py_kernel_register(py, pp);
     if (pp->kgen)
         py_tids_refresh(py, pp);
     if (!py->label[0])

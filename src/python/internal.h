@@ -157,6 +157,7 @@ struct py_proc {
     /* read at the sample (kernel.c) */
     uint32_t kgen;            /* registered with the kernel program (0: not) */
     uint64_t kgen_at;         /* when (CLOCK_MONOTONIC ns) */
+    struct py_offsets koff;   /* with these offsets */
     struct pyframes_proc kcfg;
     uint64_t tls_slot;        /* where a thread keeps its state, from its FS base */
     bool tls_tried;

@@ -160,6 +160,7 @@ void py_kernel_register(struct python *py, struct py_proc *pp)
     if (py->kernel.set_proc(py->kernel.arg, pp->pid, &c) == 0) {
         pp->kgen = c.gen;
         pp->kcfg = c;
+        pp->koff = *o;
         pp->kgen_at = now_ns();
         if (!py->prompt_until || pp->kgen_at + PROMPT_NS < py->prompt_until)
             py->prompt_until = pp->kgen_at + PROMPT_NS;

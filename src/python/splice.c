@@ -135,6 +135,11 @@ static struct py_proc *proc_get(struct python *py, uint32_t pid)
     return pp->state == PY_FOUND ? pp : NULL;
 }
 
+void python_attach(struct python *py, uint32_t pid)
+{
+    proc_get(py, pid);
+}
+
 void python_capture(struct python *py, uint32_t pid, uint32_t tid)
 {
     py->captured->tid = 0;

@@ -337,6 +337,12 @@ void pipeline_python_stopped(struct pipeline *p)
         python_set_read(p->py, PYTHON_READ_STOPPED, NULL, NULL);
 }
 
+void pipeline_python_attach(struct pipeline *p, uint32_t pid)
+{
+    if (p->py)
+        python_attach(p->py, pid);
+}
+
 const struct python_stats *pipeline_python_stats(const struct pipeline *p)
 {
     return p->py ? python_get_stats(p->py) : NULL;
