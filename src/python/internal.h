@@ -255,6 +255,10 @@ void py_codes_free(struct py_proc *pp);
 void py_proc_free(struct py_proc *pp);
 
 /* kernel.c */
+/* How long after its sample the kernel's record is stamped, at most: the
+ * program runs in the same interrupt, 0.2-27 us after the sample's time on
+ * these machines. One thread's samples are a period apart (1 ms at 999 Hz). */
+#define PY_JOIN_WINDOW_NS 200000
 enum py_kernel_take {
     PYK_NONE, /* no record joins the sample: read it after the sample */
     PYK_OK,   /* OUT holds the stack as the kernel read it at the sample */

@@ -15,7 +15,7 @@
  * a sample's record before the sample itself, so every sample drained has
  * its record drained too) and kept per thread, oldest first, until the
  * sample's turn comes in time order. A sample takes its thread's first
- * record not older than itself, within JOIN_WINDOW_NS, and only if the user
+ * record not older than itself, within PY_JOIN_WINDOW_NS, and only if the user
  * IP and SP the kernel saw are the sample's: anything else is no record,
  * and the sample falls back to the read after the sample (counted apart).
  * Older records were left by samples the perf ring lost: dropped.
@@ -35,10 +35,6 @@
 #include "tprof/perf.h"
 #include "tprof/xalloc.h"
 
-/* How long after its sample the kernel's record is stamped: the program
- * runs in the same interrupt, 0.2-27 us after the sample's time on these
- * machines. One thread's samples are a period apart (1 ms at 999 Hz). */
-#define JOIN_WINDOW_NS 200000
 /* Records kept per thread waiting for their samples: a few rounds' worth. */
 #define MAX_QUEUED 8192
 #define FRAME_OWNED_BY_CSTACK 3
@@ -324,7 +320,7 @@ static struct pyframes_rec *take_record(struct python *py, const struct py_sampl
     if (k->head == k->q.n)
         return NULL;
     struct pyframes_rec *r = k->q.v[k->head];
-    if (r->time - s->time > JOIN_WINDOW_NS || r->pid != s->pid)
+    if (r->time - s->time > PY_JOIN_WINDOW_NS || r->pid != s->pid)
         return NULL;
     if (s->regs && (r->ip != s->regs[PERF_REG_IP] || r->sp != s->regs[PERF_REG_SP]))
         return NULL;

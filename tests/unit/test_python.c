@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "../../src/python/internal.h"
+#include "tprof/perf.h"
 #include "tprof/folded.h"
 #include "tprof/python.h"
 #include "tprof/unwind.h"
@@ -497,6 +498,250 @@ static void test_late_reads(void **state)
     free(f);
 }
 
+/* ----- read at the sample: the kernel program's records ----- */
+
+/* The maps as the kernel program would get them. */
+struct kmaps {
+    struct pyframes_proc proc;
+    uint32_t proc_pid;
+    int set_procs, forgot_procs;
+    uint32_t tids[8];
+    uint64_t tstates[8];
+    int nthreads, forgot_threads;
+};
+
+static int k_set_proc(void *arg, uint32_t pid, const struct pyframes_proc *c)
+{
+    struct kmaps *k = arg;
+    k->proc = *c;
+    k->proc_pid = pid;
+    k->set_procs++;
+    return 0;
+}
+
+static void k_forget_proc(void *arg, uint32_t pid)
+{
+    struct kmaps *k = arg;
+    (void)pid;
+    k->forgot_procs++;
+}
+
+static int k_set_thread(void *arg, uint32_t tid, uint64_t ts)
+{
+    struct kmaps *k = arg;
+    if (k->nthreads < 8) {
+        k->tids[k->nthreads] = tid;
+        k->tstates[k->nthreads++] = ts;
+    }
+    return 0;
+}
+
+static void k_forget_thread(void *arg, uint32_t tid)
+{
+    struct kmaps *k = arg;
+    (void)tid;
+    k->forgot_threads++;
+}
+
+/* A record as the kernel program writes it for the fake's thread at TIME,
+ * with the sample's IP and SP: its three frames, innermost first. */
+struct krec {
+    struct pyframes_rec r;
+    struct pyframes_frame f[3];
+};
+
+static void kframe(struct fake *f, const struct pyframes_proc *c, int k, struct pyframes_frame *out)
+{
+    uint8_t *fr = frame_at(f, k);
+    memset(out, 0, sizeof(*out));
+    out->frame = addr(fr);
+    memcpy(&out->code, fr + 32, 8);
+    memcpy(&out->instr, fr + 56, 8);
+    out->entry = fr[68];
+    const uint8_t *code = (const uint8_t *)(uintptr_t)out->code;
+    __u64 w[4];
+    memcpy(w, code + c->co_sig, sizeof(w));
+    out->ident = pyframes_ident(w, c->co_sig_words);
+    memcpy(&out->filename, code + c->co_filename, 8);
+    memcpy(&out->qualname, code + c->co_qualname, 8);
+    memcpy(&out->firstlineno, code + c->co_first, 4);
+}
+
+static void make_krec(struct fake *f, const struct pyframes_proc *c, uint32_t tid, uint64_t time,
+                      const uint64_t *regs, struct krec *k)
+{
+    memset(k, 0, sizeof(*k));
+    k->r.time = time;
+    k->r.pid = (uint32_t)getpid();
+    k->r.tid = tid;
+    k->r.ip = regs[PERF_REG_IP];
+    k->r.sp = regs[PERF_REG_SP];
+    k->r.tstate = addr(f->tstate);
+    k->r.gen = c->gen;
+    k->r.status = PYFRAMES_OK;
+    k->r.nframes = 3;
+    for (int i = 0; i < 3; i++)
+        kframe(f, c, 2 - i, &k->f[i]);
+}
+
+static void test_kernel_records(void **state)
+{
+    (void)state;
+    struct fake *f = xcalloc(1, sizeof(*f));
+    uint32_t tid = (uint32_t)gettid();
+    build(f, tid);
+    struct python_config cfg = {0};
+    struct python *py = python_new(&cfg, NULL);
+    struct kmaps km;
+    memset(&km, 0, sizeof(km));
+    struct python_kernel ops = {&km, k_set_proc, k_forget_proc, k_set_thread, k_forget_thread};
+    python_set_read(py, PYTHON_READ_KERNEL, &ops, NULL);
+    struct py_proc *pp = fake_proc(f);
+    HASH_ADD(hh, py->procs, pid, sizeof(pp->pid), pp);
+
+    /* registering: the layout the program walks, then the threads */
+    py_kernel_register(py, pp);
+    assert_int_equal(km.set_procs, 1);
+    assert_int_equal(km.proc_pid, pp->pid);
+    assert_int_equal(km.proc.minor, 11);
+    assert_int_equal(km.proc.ts_frame, 56);
+    assert_int_equal(km.proc.cf_current_frame, 8);
+    assert_int_equal(km.proc.fr_previous, 48);
+    assert_int_equal(km.proc.fr_entry, 68);
+    assert_int_equal(km.proc.co_first, 72);
+    assert_true(km.proc.co_len <= PYFRAMES_CODE_BYTES);
+    assert_int_equal(km.proc.wakeup, 1);
+    assert_int_not_equal(pp->kgen, 0);
+    py_tids_refresh(py, pp);
+    assert_int_equal(km.nthreads, 1);
+    assert_int_equal(km.tids[0], tid);
+    assert_int_equal(km.tstates[0], addr(f->tstate));
+
+    uint64_t regs[24] = {0};
+    regs[PERF_REG_IP] = 0x401000;
+    regs[PERF_REG_SP] = 0x7ffd0000;
+    struct unwind_frame fr[1] = {{.ip = 0x1800, .exact = true}};
+    struct py_sample s = {pp->pid, tid, fr, 1, regs, (const uint8_t *)"", 0, 1000000};
+    struct krec k;
+    struct py_stack *st = xmalloc(sizeof(*st));
+
+    /* a record that joins: the stack as the kernel read it, named */
+    make_krec(f, &km.proc, tid, 1000400, regs, &k);
+    python_kernel_record(py, &k, sizeof(k));
+    assert_int_equal(py_kernel_take(py, pp, &s, st), PYK_OK);
+    assert_true(st->valid);
+    assert_int_equal(st->nframes, 3);
+    assert_int_equal(st->nruns, 2);
+    assert_int_equal(st->runs[0], 1);
+    assert_int_equal(st->runs[1], 2);
+    assert_int_equal(st->frames[0].lasti, 5);
+    assert_string_equal(py_frame_name(py, pp, &st->frames[0])->name, "key (fake.py:20)");
+    /* taken: not twice */
+    assert_int_equal(py_kernel_take(py, pp, &s, st), PYK_NONE);
+
+    /* the join: another IP or SP, too late, another registration, a
+     * record older than the sample (its sample was lost: dropped) */
+    make_krec(f, &km.proc, tid, 2000100, regs, &k);
+    k.r.sp += 8;
+    python_kernel_record(py, &k, sizeof(k));
+    s.time = 2000000;
+    assert_int_equal(py_kernel_take(py, pp, &s, st), PYK_NONE);
+    make_krec(f, &km.proc, tid, 3000000 + PY_JOIN_WINDOW_NS + 1, regs, &k);
+    python_kernel_record(py, &k, sizeof(k));
+    s.time = 3000000;
+    assert_int_equal(py_kernel_take(py, pp, &s, st), PYK_NONE);
+    make_krec(f, &km.proc, tid, 4000001, regs, &k);
+    k.r.gen = km.proc.gen + 1;
+    python_kernel_record(py, &k, sizeof(k));
+    s.time = 4000000;
+    assert_int_equal(py_kernel_take(py, pp, &s, st), PYK_NONE);
+    uint64_t orphans = py->kst.orphans;
+    make_krec(f, &km.proc, tid, 5000000, regs, &k);
+    python_kernel_record(py, &k, sizeof(k));
+    s.time = 5000001;
+    assert_int_equal(py_kernel_take(py, pp, &s, st), PYK_NONE);
+    assert_true(py->kst.orphans > orphans);
+
+    /* records that fail: a pointer that did not read, a loop, too deep, a
+     * code object that is not one: native frames, counted */
+    uint64_t t = 6000000;
+    const uint16_t bad[] = {PYFRAMES_FAULT, PYFRAMES_LOOP, PYFRAMES_TRUNC};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++, t += 1000000) {
+        make_krec(f, &km.proc, tid, t + 10, regs, &k);
+        k.r.status = bad[i];
+        python_kernel_record(py, &k, sizeof(k));
+        s.time = t;
+        assert_int_equal(py_kernel_take(py, pp, &s, st), PYK_BAD);
+    }
+    assert_int_equal(py->kst.deep, 1);
+    make_krec(f, &km.proc, tid, t + 10, regs, &k);
+    k.f[1].flags = PYFRAMES_F_NOSIG;
+    python_kernel_record(py, &k, sizeof(k));
+    s.time = t;
+    assert_int_equal(py_kernel_take(py, pp, &s, st), PYK_BAD);
+    t += 1000000;
+    /* no thread state: read after the sample instead */
+    make_krec(f, &km.proc, tid, t + 10, regs, &k);
+    k.r.status = PYFRAMES_NO_TSTATE;
+    k.r.nframes = 0;
+    python_kernel_record(py, &k, sizeof(k));
+    s.time = t;
+    assert_int_equal(py_kernel_take(py, pp, &s, st), PYK_NONE);
+    t += 1000000;
+
+    /* main's code object freed after the sample, its address reused by
+     * another: named from the strings the kernel saw (still str objects) */
+    make_krec(f, &km.proc, tid, t + 10, regs, &k);
+    make_str(f->str[4], "other"); /* the new object's qualname */
+    put64(f->code[1], 128, addr(f->str[4]));
+    py_codes_free(pp);
+    python_kernel_record(py, &k, sizeof(k));
+    s.time = t;
+    assert_int_equal(py_kernel_take(py, pp, &s, st), PYK_OK);
+    assert_string_equal(py_frame_name(py, pp, &st->frames[1])->name, "main (fake.py:10)");
+    assert_int_equal(py->kst.ghosts, 1);
+    /* and its strings freed too: kept native */
+    t += 1000000;
+    make_krec(f, &km.proc, tid, t + 10, regs, &k);
+    k.f[1].ident ^= 1;
+    k.f[1].qualname = addr(f->code[0]); /* not a str */
+    python_kernel_record(py, &k, sizeof(k));
+    s.time = t;
+    assert_int_equal(py_kernel_take(py, pp, &s, st), PYK_BAD);
+    build(f, tid);
+    py_codes_free(pp);
+
+    /* records cut short or claiming more frames than they hold: dropped */
+    uint64_t n = py->kst.records;
+    make_krec(f, &km.proc, tid, t + 10, regs, &k);
+    python_kernel_record(py, &k, sizeof(k) - 1);
+    python_kernel_record(py, &k, 10);
+    k.r.nframes = PYFRAMES_MAX + 1;
+    python_kernel_record(py, &k, sizeof(k));
+    assert_int_equal(py->kst.records, n);
+
+    /* the thread-local slot, found in the main thread's struct pthread */
+    static uint64_t pthread_block[512];
+    memset(pthread_block, 0, sizeof(pthread_block));
+    pthread_block[0x318 / 8] = addr(f->tstate);
+    pthread_block[2] = addr(pthread_block);
+    put64(f->tstate, 152, addr(pthread_block)); /* thread_id: pthread_self() */
+    py_tids_refresh(py, pp);
+    pp->tids_at = 0;
+    py_tids_refresh(py, pp);
+    assert_int_equal(pp->tls_slot, 0x318);
+    assert_int_equal(km.proc.tls_slot, 0x318);
+
+    /* forgotten (exec, exit): the kernel forgets it and its threads */
+    py_kernel_forget(py, pp);
+    assert_int_equal(km.forgot_procs, 1);
+    assert_int_equal(km.forgot_threads, 1);
+    assert_int_equal(pp->kgen, 0);
+    free(st);
+    python_free(py);
+    free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -504,6 +749,7 @@ int main(void)
         cmocka_unit_test(test_short_file),     cmocka_unit_test(test_is_python_name),
         cmocka_unit_test(test_splice_plan),    cmocka_unit_test(test_debug_offsets),
         cmocka_unit_test(test_read_fake_311),  cmocka_unit_test(test_late_reads),
+        cmocka_unit_test(test_kernel_records),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
