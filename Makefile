@@ -215,6 +215,7 @@ bench: deps
 	@sh bench/run.sh
 	@sh bench/view.sh
 	@sh bench/formats.sh
+	@sh bench/pyread.sh
 
 format:
 	clang-format -i $(SRCS) src/main.c include/tprof/*.h tests/unit/*.c tests/e2e/progs/*.c*

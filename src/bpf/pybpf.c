@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -53,14 +54,17 @@ static int keep_msg(enum libbpf_print_level level, const char *fmt, va_list ap)
     return 0;
 }
 
+/* Not privileged, or refused: which, and what to do. */
 static void describe(int e, const char *what, char *err, size_t errlen)
 {
-    if (e == EPERM || e == EACCES)
-        snprintf(err, errlen, "%s: %s (needs root, or CAP_BPF and CAP_PERFMON: setcap "
-                              "cap_bpf,cap_perfmon+ep on tprof)", what, strerror(e));
+    if ((e == EPERM || e == EACCES) && geteuid() != 0)
+        snprintf(err, errlen, "%s: it needs root, or CAP_BPF and CAP_PERFMON (setcap "
+                              "cap_bpf,cap_perfmon+ep tprof): %s", what, strerror(e));
+    else if (e == EPERM)
+        snprintf(err, errlen, "%s: %s (kernel lockdown?)", what, strerror(e));
     else
-        snprintf(err, errlen, "%s: %s%s%s", what, strerror(e), last_msg[0] ? "; libbpf: " : "",
-                 last_msg);
+        snprintf(err, errlen, "%s: %s%s%s (TPROF_BPF_DEBUG=1 shows libbpf's log)", what,
+                 strerror(e), last_msg[0] ? "; libbpf: " : "", last_msg);
 }
 
 int pybpf_poll_fd(const struct pybpf *b)

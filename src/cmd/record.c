@@ -141,7 +141,10 @@ static void status_text(struct run *u, char *buf, size_t len)
     const char *label = pipeline_python_label(u->pl);
     if (label[0]) {
         size_t bl = strlen(buf);
-        snprintf(buf + bl, len - bl, "  %s, %.1f%% inconsistent", label,
+        /* how its frames are read: at the sample (kernel), after it, or
+         * with the thread stopped */
+        snprintf(buf + bl, len - bl, "  %s %s, %.1f%% inconsistent", label,
+                 u->py_kernel ? "at-sample" : u->ps ? "after-sample" : "stopped",
                  ps->py_samples ? 100.0 * (double)ps->py_inconsistent / (double)ps->py_samples
                                 : 0);
     }
@@ -962,7 +965,7 @@ int cmd_record(const struct record_opts *o)
     capture_flush(&u->out, 1);
     capture_flush(&u->err, 2);
 
-    char note[256];
+    char note[600];
     while (pipeline_take_notice(u->pl, note, sizeof(note)))
         if (!o->quiet)
             fprintf(stderr, "tprof: %s\n", note);

@@ -217,7 +217,7 @@ static bool offsets_from_dwarf(struct python *py, struct py_offsets *o, int mino
  * and why, and what would read them at the sample. */
 static const char *read_how(struct python *py, const struct py_proc *pp)
 {
-    static char buf[300];
+    static char buf[512];
     if (py->read == PYTHON_READ_STOPPED)
         return "read with each thread stopped (ptrace)";
     if (pp->kgen)
@@ -228,7 +228,7 @@ static const char *read_how(struct python *py, const struct py_proc *pp)
     else
         snprintf(buf, sizeof(buf), "read after each sample, so some are inconsistent (%s)",
                  py->read_why[0] ? py->read_why
-                                 : "root, or CAP_BPF and CAP_PERFMON, reads them at the sample; "
+                                 : "root, or CAP_BPF and CAP_PERFMON, read them at the sample; "
                                    "or --backend ptrace");
     return buf;
 }

@@ -189,7 +189,7 @@ struct python {
     struct python_config cfg;
     enum python_read read;
     struct python_kernel kernel;
-    char read_why[200];     /* read after the sample: why not at it */
+    char read_why[400];     /* read after the sample: why not at it */
     uint32_t kgen;          /* the last registration's number */
     struct py_kq *kq;       /* kernel records waiting, per thread */
     struct python_stats kst;
@@ -203,7 +203,7 @@ struct python {
     size_t nsaved;
     char label[32];
     char cwd[4096]; /* tprof's: the program's own files are shown under it */
-    char notice[8][300];
+    char notice[8][512];
     unsigned nnotice, notice_next;
     uint8_t *chunkbuf; /* the data-stack chunk copy */
     size_t chunkcap;

@@ -7,11 +7,18 @@ export E2E_RESULTS
 for t in test_*.sh; do
     case "$t" in *"${E2E_ONLY:-}"*) ;; *) continue ;; esac
     echo "== $t"
+    # (a script that does not parse would stop at the error, its checks
+    # after it never run nor counted)
+    if ! bash -n "$t" 2>"$E2E_RESULTS.syntax"; then
+        echo "FAIL $t: does not parse: $(cat "$E2E_RESULTS.syntax")"
+        echo "fail" >>"$E2E_RESULTS"
+        continue
+    fi
     bash "$t" </dev/null
 done
 passed=$(grep -c '^pass$' "$E2E_RESULTS")
 failed=$(grep -c '^fail$' "$E2E_RESULTS")
 skipped=$(grep -c '^skip$' "$E2E_RESULTS")
-rm -f "$E2E_RESULTS"
+rm -f "$E2E_RESULTS" "$E2E_RESULTS.syntax"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

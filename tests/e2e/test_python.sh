@@ -68,6 +68,47 @@ line_of() { grep -n "^def $1(" "$PY/split.py" | cut -d: -f1; }
 L_MAIN=$(line_of main) L_A=$(line_of a) L_WORK=$(line_of work)
 L_A_WORK=$((L_A + 1))
 
+# ----- read at the sample (the kernel program) -----
+
+# inconsistent ERR: the summary's share of Python samples kept native
+inconsistent() { sed -n 's/.* \([0-9.]*\)% of [0-9]* Python samples inconsistent.*/\1/p' "$1" | tail -1; }
+
+# shares_near NAME FOLDED OUT TOL FN...: each function's share of the
+# samples through any of them (the first FN on the stack that matches)
+# within TOL points of what the program measured of itself with
+# thread_time ("split: FN PCT FN PCT ...", printed by the program).
+shares_near() {
+    name=$1 folded=$2 out=$3 tol=$4
+    shift 4
+    prof=$(awk -v names="$*" 'BEGIN { n = split(names, nm, " ") }
+        { c = $NF; for (i = 1; i <= n; i++) if (index($0, ";" nm[i] " (")) { s[i] += c; t += c; break } }
+        END { for (i = 1; i <= n; i++) printf "%s %.1f ", nm[i], t ? 100 * s[i] / t : 0; printf "total %d", t }' "$folded")
+    own=$(sed -n 's/^split: //p' "$out" | tail -1)
+    if [ -z "$own" ]; then
+        fail "$name" "the program printed no split: $(head -c 300 "$out")"
+        return
+    fi
+    echo "$prof" | awk -v own="$own" -v tol="$tol" '{
+        n = split(own, o, " "); for (i = 1; i < n; i += 2) want[o[i]] = o[i + 1]
+        for (i = 1; i < NF - 1; i += 2) { d = $(i + 1) - want[$i]; if (d < 0) d = -d; if (d > tol) bad = 1 }
+        if ($NF < 300) bad = 1
+        exit bad }'
+    check "$name: shares within $tol points of the program's own thread_time split" $? \
+        "profile $prof; program $own"
+}
+
+# The kernel program must load here when root (CI is): only a machine
+# where it cannot (not root) skips what needs it.
+if "$TPROF" -q --python-read kernel -o "$TMP/probe.folded" -- true 2>"$TMP/probe.err"; then
+    KERNEL=yes
+elif [ "$(id -u)" = 0 ] || [ -n "${CI:-}" ]; then
+    KERNEL=no
+    fail "the kernel program loads (root)" "$(cat "$TMP/probe.err")"
+else
+    KERNEL=no
+    skip "reading Python frames at the sample" "not root: $(head -c 200 "$TMP/probe.err")"
+fi
+
 interpreters >list
 while read -r label py; do
     if [ "$py" = "-" ]; then
@@ -99,6 +140,45 @@ while read -r label py; do
 
     grep -q "^tprof: python $ver.*, offsets from its DWARF): showing" "$label.perf.err"
     check "$label: structure offsets from the interpreter's DWARF" $? "$(head -1 "$label.perf.err")"
+
+    if [ "$KERNEL" = yes ]; then
+        # read at the sample: said, and (nearly) every Python sample
+        # consistent; the rest are import-time frames named too late
+        grep -q "^tprof: python $ver.*read at each sample in the kernel" "$label.perf.err" &&
+            grep -Eq "% read at the sample" "$label.perf.err"
+        check "$label: frames read at each sample in the kernel, said" $? "$(cat "$label.perf.err")"
+        if [ -z "${TPROF_SANITIZED:-}" ]; then
+            inc=$(inconsistent "$label.perf.err")
+            near "${inc:-100}" 0 1
+            check "$label: split.py: at most 1% of Python samples inconsistent" $? \
+                "$(tail -1 "$label.perf.err")"
+            # two threads encoding and decoding, the main one encoding
+            # fast: the issue's program
+            "$TPROF" -o "$label.two.folded" -- "$py" "$PY/twothreads.py" 3 >"$label.two.out" 2>"$label.two.err"
+            inc=$(inconsistent "$label.two.err")
+            near "${inc:-100}" 0 1
+            check "$label: two threads: at most 1% of Python samples inconsistent" $? \
+                "$(tail -1 "$label.two.err")"
+            shares_near "$label: two threads" "$label.two.folded" "$label.two.out" 2 \
+                encode_frame_fast encode_frame decode_frame
+            # compute ~1 ms then sleep 2 ms: the samples land in compute
+            "$TPROF" -o "$label.cs.folded" -- "$py" "$PY/computesleep.py" 2 >"$label.cs.out" 2>"$label.cs.err"
+            shares_near "$label: compute then sleep" "$label.cs.folded" "$label.cs.out" 3 compute wait
+            # a blocking socket client against a local peer
+            "$TPROF" -o "$label.sock.folded" -- "$py" "$PY/sockclient.py" 2 >"$label.sock.out" 2>"$label.sock.err"
+            shares_near "$label: socket client" "$label.sock.folded" "$label.sock.out" 3 \
+                encode exchange serve
+        fi
+    fi
+
+    # ----- read after the sample (--python-read user), as without BPF -----
+    "$TPROF" --python-read user -o "$label.user.folded" -- "$py" "$PY/split.py" 3 >"$label.user.out" \
+        2>"$label.user.err"
+    if grep -q "^tprof: python $ver.*read after each sample.*(--python-read user)" "$label.user.err"; then
+        accuracy "$label read after the sample" "$label.user.folded"
+    else
+        fail "$label: --python-read user" "$(cat "$label.user.err")"
+    fi
 
     # ----- the built-in tables, without the DWARF -----
     TPROF_PYTHON_OFFSETS=tables "$TPROF" --backend perf -o "$label.tab.folded" -- "$py" "$PY/split.py" 3 \
@@ -165,6 +245,22 @@ if [ -x "$py" ]; then
     wait $pid
     [ $rc -eq 0 ] && grep -q "^tprof: python 3.11" attach.err
     check "-p: a running Python program is detected" $? "rc=$rc $(cat attach.err)"
+    if [ "$KERNEL" = yes ] && [ -z "${TPROF_SANITIZED:-}" ]; then
+        inc=$(inconsistent attach.err)
+        grep -q "read at each sample in the kernel" attach.err && near "${inc:-100}" 0 1
+        check "-p: read at the sample from the first sample on (at most 1% inconsistent)" $? \
+            "$(cat attach.err)"
+        # a thread per request, the threads made after tprof attached
+        "$py" "$PY/shortthreads.py" 4 >short.out &
+        pid=$!
+        sleep 0.5
+        "$TPROF" -p $pid --duration 2 -o short.folded >/dev/null 2>short.err
+        wait $pid
+        after=$(sed -n 's/.*, \([0-9.]*\)% after it (no kernel record).*/\1/p' short.err)
+        grep -q ';handle ([^;]*shortthreads\.py:[0-9]*);work (' short.folded && near "${after:-100}" 0 1
+        check "-p: threads made later read at the sample from their first samples (at most 1% without a record)" $? \
+            "$(tail -1 short.err)"
+    fi
     set -- $(split_shares attach.folded)
     [ "${1:-0}" -ge 500 ] && near "$6" "$5" 0.5 && [ "${5%.*}" -gt 0 ]
     check "-p: keyfn called from sorted() sits under d" $? "$(split_shares attach.folded)"
@@ -200,6 +296,12 @@ if [ -x "$py" ]; then
     # found after it started, it is read as promptly from then on as a
     # python launched directly: the same accuracy
     accuracy "a shell script's python" sh.folded
+    if [ "$KERNEL" = yes ] && [ -z "${TPROF_SANITIZED:-}" ]; then
+        inc=$(inconsistent sh.err)
+        grep -q "read at each sample in the kernel" sh.err && near "${inc:-100}" 0 1
+        check "a shell script's python: read at the sample (at most 1% inconsistent)" $? \
+            "$(cat sh.err)"
+    fi
     "$TPROF" -q -o mp.folded -- "$py" "$PY/mp.py" 1 >/dev/null 2>&1
     grep -q ';child_task ([^;]*mp\.py:12);work (' mp.folded
     check "multiprocessing: the children's Python frames" $? \
@@ -208,12 +310,48 @@ if [ -x "$py" ]; then
     # a live viewer says which Python it found
     tmux_start py
     $T new-session -d -s v -x 120 -y 30 "env TERM=screen LANG=C.UTF-8 '$TPROF' -- '$py' '$PY/split.py' 30"
-    wait_for "python 3.11" 100
-    check "live: the header says python 3.11" $? "$(screen | tail -3)"
+    if [ "$KERNEL" = yes ]; then
+        wait_for "python 3.11 at-sample" 100
+        check "live: the header says python 3.11, read at the sample" $? "$(screen | tail -3)"
+    else
+        wait_for "python 3.11 after-sample" 100
+        check "live: the header says python 3.11, read after the sample" $? "$(screen | tail -3)"
+    fi"
     keys q q # (no -o: the first q asks)
     sleep 0.5
 else
     fail "debian python3.11" "/usr/bin/python3.11 is missing: scripts/install-deps.sh installs it"
+fi
+
+# ----- where the kernel program cannot load: not root -----
+# (a world-readable copy of tprof and split.py: the checkout may be in a
+# 0700 home)
+if [ "$(id -u)" = 0 ] && [ -x /usr/bin/python3.11 ] && command -v setpriv >/dev/null; then
+    nob="$TMP/nobody"
+    mkdir -p "$nob" && cp "$TPROF" "$PY/split.py" "$nob/" && chmod 755 "$TMP" && chmod 777 "$nob"
+    asnobody() { (cd "$nob" && setpriv --reuid=65534 --regid=65534 --clear-groups "$@"); }
+    asnobody --inh-caps=-all ./"$(basename "$TPROF")" -o "$nob/u.folded" -- /usr/bin/python3.11 split.py 1 \
+        >/dev/null 2>"$nob/u.err"
+    rc=$?
+    [ $rc -eq 0 ] && grep -q "^tprof: python 3.11.*read after each sample, so some are inconsistent (.*needs root, or CAP_BPF and CAP_PERFMON (setcap cap_bpf,cap_perfmon+ep tprof).*--backend ptrace" "$nob/u.err" &&
+        grep -q ";a ([^;]*split\.py:$L_A);work (" "$nob/u.folded"
+    check "not root: Python frames read after the sample, and the one line says why and what would read them at it" $? \
+        "rc=$rc $(cat "$nob/u.err")"
+    asnobody --inh-caps=-all ./"$(basename "$TPROF")" --python-read kernel -o "$nob/k.folded" -- \
+        /usr/bin/python3.11 split.py 1 >/dev/null 2>"$nob/k.err"
+    rc=$?
+    [ $rc -eq 1 ] && [ "$(grep -c '^tprof: --python-read kernel: .*CAP_BPF and CAP_PERFMON' "$nob/k.err")" -eq 1 ] &&
+        [ ! -e "$nob/k.folded" ]
+    check "not root, --python-read kernel: one line, exit 1, nothing run or written" $? "rc=$rc $(cat "$nob/k.err")"
+    if [ "$KERNEL" = yes ]; then
+        asnobody --inh-caps=+bpf,+perfmon --ambient-caps=+bpf,+perfmon ./"$(basename "$TPROF")" \
+            -o "$nob/c.folded" -- /usr/bin/python3.11 split.py 1 >/dev/null 2>"$nob/c.err"
+        rc=$?
+        [ $rc -eq 0 ] && grep -q "read at each sample in the kernel" "$nob/c.err"
+        check "CAP_BPF and CAP_PERFMON alone: read at the sample" $? "rc=$rc $(cat "$nob/c.err")"
+    fi
+else
+    skip "not root: read after the sample" "needs root (to become nobody) and /usr/bin/python3.11"
 fi
 
 # wall mode: blocked threads under their Python frames, and the GIL wait.
