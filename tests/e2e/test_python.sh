@@ -316,7 +316,7 @@ if [ -x "$py" ]; then
     else
         wait_for "python 3.11 after-sample" 100
         check "live: the header says python 3.11, read after the sample" $? "$(screen | tail -3)"
-    fi"
+    fi
     keys q q # (no -o: the first q asks)
     sleep 0.5
 else
