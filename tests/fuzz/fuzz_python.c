@@ -6,7 +6,10 @@
  * code, str and bytes type pointers. The runtime is at offset 0, the
  * thread id to read is the image's word at offset 8, and the sample's
  * registers and stack copy are the image's last 160 bytes and the image
- * itself. Also: both line-table decoders on the raw input. */
+ * itself. Also: both line-table decoders on the raw input; and the image
+ * taken as a record of the kernel program (struct pyframes_rec and its
+ * frames, its pid, tid, time and registration made the sample's), joined
+ * and turned into a stack as a real one is. */
 #include <string.h>
 
 #include "fuzz.h"
@@ -14,6 +17,54 @@
 #include "tprof/xalloc.h"
 
 static uint8_t types[3][16];
+
+static int k_set_proc(void *arg, uint32_t pid, const struct pyframes_proc *c)
+{
+    (void)arg, (void)pid, (void)c;
+    return 0;
+}
+static void k_forget_proc(void *arg, uint32_t pid)
+{
+    (void)arg, (void)pid;
+}
+static int k_set_thread(void *arg, uint32_t tid, uint64_t ts)
+{
+    (void)arg, (void)tid, (void)ts;
+    return 0;
+}
+static void k_forget_thread(void *arg, uint32_t tid)
+{
+    (void)arg, (void)tid;
+}
+
+/* The image as a kernel record for a sample of TID at time 1000. */
+static void kernel_pass(struct python *py, struct py_proc *pp, uint8_t *m, size_t n, uint32_t tid)
+{
+    if (n < sizeof(struct pyframes_rec))
+        return;
+    struct pyframes_rec r;
+    memcpy(&r, m, sizeof(r));
+    r.pid = pp->pid;
+    r.tid = tid;
+    r.time = 1000;
+    r.gen = pp->kgen;
+    memcpy(m, &r, sizeof(r));
+    python_kernel_record(py, m, n);
+    struct py_sample s = {pp->pid, tid, NULL, 0, NULL, NULL, 0, 1000};
+    struct py_stack *st = xmalloc(sizeof(*st));
+    enum py_kernel_take k = py_kernel_take(py, pp, &s, st);
+    if (getenv("FUZZ_VERBOSE"))
+        fprintf(stderr, "kernel: %s, frames %zu, ghosts %lu\n",
+                k == PYK_OK ? "ok" : k == PYK_BAD ? "bad" : "none", k == PYK_OK ? st->nframes : 0,
+                (unsigned long)py->kst.ghosts);
+    if (k == PYK_OK)
+        for (size_t i = 0; i < st->nframes; i++) {
+            struct py_name *nm = py_frame_name(py, pp, &st->frames[i]);
+            if (nm)
+                (void)strlen(nm->name);
+        }
+    free(st);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -65,8 +116,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
     }
     free(st);
-    py_proc_free(pp);
-    python_free(py);
+    struct python_kernel ops = {NULL, k_set_proc, k_forget_proc, k_set_thread, k_forget_thread};
+    python_set_read(py, PYTHON_READ_KERNEL, &ops, NULL);
+    HASH_ADD(hh, py->procs, pid, sizeof(pp->pid), pp);
+    py_kernel_register(py, pp);
+    kernel_pass(py, pp, m, n, (uint32_t)tid);
+    python_free(py); /* (and PP, now in its table) */
     free(m);
     return 0;
 }
