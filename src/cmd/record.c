@@ -714,11 +714,15 @@ static void python_summary(struct run *u, char *buf, size_t len)
     if (pipeline_kernel_stats(u->pl, &ks) && ks.run_cnt)
         snprintf(cost, sizeof(cost), ", %.1f us each in the kernel",
                  (double)ks.run_ns / (double)ks.run_cnt / 1e3);
+    char stopped[64] = "";
+    if (py->stopped) /* wall mode: blocked threads, sampled with ptrace */
+        snprintf(stopped, sizeof(stopped), ", %.1f%% with the thread stopped",
+                 100.0 * (double)py->stopped / (double)all);
     snprintf(buf + sl, len - sl,
              ", %.1f%% of %" PRIu64 " Python samples inconsistent (kept native), %.1f%% read at "
-             "the sample%s, %.1f%% after it (no kernel record)",
+             "the sample%s%s, %.1f%% after it (no kernel record)",
              inc, ps->py_samples, all ? 100.0 * (double)py->at_sample / (double)all : 0, cost,
-             all ? 100.0 * (double)py->after / (double)all : 0);
+             stopped, all ? 100.0 * (double)py->after / (double)all : 0);
 }
 
 int cmd_record(const struct record_opts *o)

@@ -20,11 +20,17 @@
  * and the sample falls back to the read after the sample (counted apart).
  * Older records were left by samples the perf ring lost: dropped.
  *
+ * Naming: a record's code objects are read (and cached) as soon as the
+ * record is drained, not when its sample's turn comes: an import's
+ * <module> code is freed within milliseconds of running. Each is checked
+ * against the identity the kernel hashed at the sample; one freed and its
+ * address reused since (or gone) is named from the str objects the kernel
+ * saw it point to, when they are still str objects (a "ghost"). While a
+ * process starts (PROMPT_NS), the kernel wakes tprof at each record.
+ *
  * A joined record is checked as a read from user space is (every code
- * object's type, lasti within its code, runs closed by entry frames), and
- * each code object against the identity the kernel hashed at the sample: a
- * code object freed and its address reused since then fails. A record that
- * fails keeps the sample's native frames and is counted.
+ * object's type, lasti within its code, runs closed by entry frames). A
+ * record that fails keeps the sample's native frames and is counted.
  */
 #include <stdio.h>
 #include <stdlib.h>

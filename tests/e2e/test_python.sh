@@ -101,12 +101,12 @@ shares_near() {
 # where it cannot (not root) skips what needs it.
 if "$TPROF" -q --python-read kernel -o "$TMP/probe.folded" -- true 2>"$TMP/probe.err"; then
     KERNEL=yes
-elif [ "$(id -u)" = 0 ] || [ -n "${CI:-}" ]; then
+elif [ -n "${CI:-}" ]; then
     KERNEL=no
-    fail "the kernel program loads (root)" "$(cat "$TMP/probe.err")"
+    fail "the kernel program loads (CI runs as root)" "$(cat "$TMP/probe.err")"
 else
     KERNEL=no
-    skip "reading Python frames at the sample" "not root: $(head -c 200 "$TMP/probe.err")"
+    skip "reading Python frames at the sample" "it cannot load here: $(head -c 300 "$TMP/probe.err")"
 fi
 
 interpreters >list
