@@ -2,6 +2,7 @@
 #ifndef TPROF_LAUNCH_H
 #define TPROF_LAUNCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -31,5 +32,16 @@ int launch_exec_failure_status(int exec_errno);
 void launch_exec_failure_message(const char *name, int exec_errno, char *buf, size_t len);
 /* The shell's status for a waitpid status: code, or 128+signal. */
 int launch_exit_status(int wstatus);
+
+/* Is the program ARGV0 (as execvp finds it) a Python interpreter, or a
+ * script run by one? Its name (python3, python3.11, a pyenv shim) or its
+ * #! line says so; the interpreter's path goes to INTERP ("" when the #!
+ * line does not name one that can be found). The recorder then reads the
+ * interpreter's DWARF before the program runs. */
+bool launch_is_python(const char *argv0, char *interp, size_t len);
+/* Does the running process PID run Python (its executable's name, a
+ * libpython)? Its executable's path goes to EXE when it is named for
+ * Python. */
+bool launch_pid_is_python(pid_t pid, char *exe, size_t len);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "tprof/perf.h"
 
@@ -79,6 +80,12 @@ bool pipeline_has_twins(const struct pipeline *p);
 /* ptrace sampling sees no mmap records: re-read /proc/PID/maps on a miss. */
 void pipeline_set_reload_maps(struct pipeline *p, bool on);
 
+/* -p: the threads (into *TIDS, *NTIDS of them, to free), address spaces
+ * (from /proc) and names of the running processes PIDS, before sampling
+ * them. -1 with ERR ("no process 4242"). */
+int pipeline_attach(struct pipeline *p, const pid_t *pids, size_t npids, pid_t **tids,
+                    size_t *ntids, char *err, size_t errlen);
+
 /* Names: the one for tasks not yet named, and a thread's own. */
 void pipeline_set_default_comm(struct pipeline *p, const char *comm);
 const char *pipeline_default_comm(const struct pipeline *p);
@@ -108,8 +115,6 @@ void pipeline_python_attach(struct pipeline *p, uint32_t pid);
 /* How they were read (NULL with --python=off), and the kernel program's
  * own figures (false when it was not loaded). */
 const struct python_stats *pipeline_python_stats(const struct pipeline *p);
-/* The fd to poll for the kernel program's records (-1: none). */
-int pipeline_kernel_fd(const struct pipeline *p);
 /* python_prompt_until (0 with --python=off). */
 uint64_t pipeline_python_prompt_until(const struct pipeline *p);
 bool pipeline_kernel_stats(const struct pipeline *p, struct pybpf_stats *st);

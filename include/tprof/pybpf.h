@@ -33,8 +33,6 @@ void pybpf_forget_thread(struct pybpf *b, uint32_t tid);
 
 /* Hand FN every record waiting in the ring (REC, LEN bytes: a struct
  * pyframes_rec and its frames, as the kernel wrote it). */
-/* The fd that polls readable when a record asked for a wakeup. */
-int pybpf_poll_fd(const struct pybpf *b);
 typedef void (*pybpf_record_fn)(void *arg, const void *rec, size_t len);
 size_t pybpf_drain(struct pybpf *b, pybpf_record_fn fn, void *arg);
 

@@ -52,9 +52,7 @@ struct pyframes_proc {
     __u32 co_sig;              /* the identity window in the code object */
     __u32 co_sig_words;        /* its pointers: 4, or 3 (3.10) */
     __u32 co_filename, co_qualname; /* str pointers (3.10: co_name) */
-    __u32 wakeup;              /* 1: wake the reader at each record (a process
-                                  starting: its imports' code objects live
-                                  for microseconds, and must be named now) */
+    __u32 pad;
     __u64 tls_slot;            /* the thread state's thread-local slot, as an
                                   offset from the thread pointer (FS base);
                                   0: unknown (the threads map only) */

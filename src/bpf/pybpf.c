@@ -67,11 +67,6 @@ static void describe(int e, const char *what, char *err, size_t errlen)
                  strerror(e), last_msg[0] ? "; libbpf: " : "", last_msg);
 }
 
-int pybpf_poll_fd(const struct pybpf *b)
-{
-    return ring_buffer__epoll_fd(b->rb);
-}
-
 static int on_record(void *ctx, void *data, size_t size)
 {
     struct pybpf *b = ctx;

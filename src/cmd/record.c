@@ -31,7 +31,6 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
@@ -60,11 +59,6 @@
 
 #define TPROF_NICE (-20)
 
-struct pidvec {
-    pid_t *v;
-    size_t n, cap;
-};
-
 /* ----- the run ----- */
 
 static double self_cpu_s(void)
@@ -85,6 +79,15 @@ struct capture {
 };
 
 struct run {
+    bool live;                 /* the viewer, on a terminal */
+    sigset_t oldmask;          /* restored at the end */
+    struct profile *base;      /* --diff-base, until merged */
+    const char *output;        /* -o, or the headless default; NULL: none */
+    int out_fmt;               /* its format */
+    struct atomicfile *out_af; /* open from the start, written at the end */
+    pid_t *tids;               /* -p: the threads attached to */
+    size_t ntids;
+    char pyexe[4096];          /* a Python interpreter to prepare for, or "" */
     struct pipeline *pl;
     struct profile *prof;
     const struct record_opts *o;
@@ -217,58 +220,6 @@ static void capture_flush(struct capture *c, int fd)
 
 /* ----- attaching ----- */
 
-static int read_small(const char *path, char *buf, size_t len)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t n = read(fd, buf, len - 1);
-    close(fd);
-    if (n < 0)
-        return -1;
-    buf[n] = '\0';
-    buf[strcspn(buf, "\n")] = '\0';
-    return 0;
-}
-
-/* Threads, address space and names of the processes to attach to. */
-static int attach_prepare(struct run *u, struct pidvec *tids, char *err, size_t errlen)
-{
-    for (size_t i = 0; i < u->o->npids; i++) {
-        pid_t pid = u->o->pids[i];
-        char path[64], comm[16];
-        snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-        DIR *d = opendir(path);
-        if (!d) {
-            if (errno == ENOENT)
-                snprintf(err, errlen, "no process %d", (int)pid);
-            else
-                snprintf(err, errlen, "cannot read /proc/%d: %s", (int)pid, strerror(errno));
-            return -1;
-        }
-        struct dirent *e;
-        while ((e = readdir(d))) {
-            if (e->d_name[0] < '0' || e->d_name[0] > '9')
-                continue;
-            pid_t tid = (pid_t)atoi(e->d_name);
-            VEC_PUSH(*tids, tid);
-            snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", (int)pid, (int)tid);
-            if (read_small(path, comm, sizeof(comm)) == 0) {
-                pipeline_set_comm(u->pl, (uint32_t)pid, (uint32_t)tid, comm);
-            }
-        }
-        closedir(d);
-        if (symbols_load_proc_maps(pipeline_symbols(u->pl), (uint32_t)pid, err, errlen) < 0)
-            return -1;
-        if (i == 0) {
-            snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-            if (read_small(path, comm, sizeof(comm)) == 0)
-                pipeline_set_default_comm(u->pl, comm);
-        }
-    }
-    return 0;
-}
-
 static bool attached_alive(const struct run *u)
 {
     if (u->pt)
@@ -277,95 +228,6 @@ static bool attached_alive(const struct run *u)
         if (kill(u->o->pids[i], 0) == 0 || errno == EPERM)
             return true;
     return false;
-}
-
-/* ----- Python programs ----- */
-
-/* NAME as execvp finds it, into PATH (LEN bytes); false when it is not. */
-static bool find_program(const char *name, char *path, size_t len)
-{
-    if (strchr(name, '/')) {
-        snprintf(path, len, "%s", name);
-        return true;
-    }
-    const char *p = getenv("PATH");
-    while (p && *p) {
-        size_t n = strcspn(p, ":");
-        snprintf(path, len, "%.*s/%s", (int)(n ? n : 1), n ? p : ".", name);
-        if (access(path, X_OK) == 0)
-            return true;
-        p += n + (p[n] == ':');
-    }
-    return false;
-}
-
-/* Is the program to launch a Python interpreter, or a script run by one?
- * Its name (python3, python3.11, a pyenv shim) or its #! line says so. The
- * perf backend then wakes tprof when each sample is due from the start, and
- * the interpreter's DWARF is read before sampling; a Python process found
- * only later (a program that execs python) is read promptly from then on.
- * The interpreter's path goes to INTERP ("" when the #! line does not name
- * one that can be found). */
-static bool program_is_python(const char *argv0, char *interp, size_t len)
-{
-    char path[4096];
-    interp[0] = '\0';
-    if (!find_program(argv0, path, sizeof(path)))
-        return false;
-    const char *base = strrchr(path, '/');
-    if (strstr(base ? base + 1 : path, "python")) {
-        snprintf(interp, len, "%s", path);
-        return true;
-    }
-    char head[256] = "";
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0)
-        return false;
-    ssize_t n = read(fd, head, sizeof(head) - 1);
-    close(fd);
-    if (n < 2 || head[0] != '#' || head[1] != '!')
-        return false;
-    head[n] = '\0';
-    head[strcspn(head, "\n")] = '\0';
-    if (!strstr(head, "python"))
-        return false;
-    /* "#!/usr/bin/python3.11 -u", "#! /usr/bin/env python3" */
-    char *save, *prog = strtok_r(head + 2, " \t", &save);
-    char *arg = prog ? strtok_r(NULL, " \t", &save) : NULL;
-    const char *pbase = prog ? strrchr(prog, '/') : NULL;
-    if (prog && pbase && strcmp(pbase + 1, "env") == 0 && arg) {
-        if (!find_program(arg, interp, len))
-            interp[0] = '\0';
-    } else if (prog) {
-        snprintf(interp, len, "%s", prog);
-    }
-    return true;
-}
-
-/* Does process PID run Python (its executable's name, a libpython)? Its
- * executable's path goes to EXE (LEN bytes) when it is named for Python. */
-static bool process_is_python(pid_t pid, char *exe, size_t len)
-{
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
-    ssize_t n = readlink(path, exe, len - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        const char *base = strrchr(exe, '/');
-        if (strstr(base ? base + 1 : exe, "python"))
-            return true;
-    }
-    exe[0] = '\0';
-    snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return false;
-    char line[4200];
-    bool found = false;
-    while (!found && fgets(line, sizeof(line), f))
-        found = strstr(line, "/libpython3") != NULL;
-    fclose(f);
-    return found;
 }
 
 /* ----- the loop ----- */
@@ -523,9 +385,8 @@ static void loop(struct run *u)
     size_t nperf = u->ps ? perf_fds(u->ps, fds, 250) : 0;
     if (u->pt)
         fds[nperf++] = ptrace_fd(u->pt);
-    int kfd = pipeline_kernel_fd(u->pl);
     for (;;) {
-        struct pollfd pfd[265];
+        struct pollfd pfd[264];
         size_t n = 0;
         if (!u->sampling_done)
             for (size_t i = 0; i < nperf; i++)
@@ -534,9 +395,6 @@ static void loop(struct run *u)
         pfd[n++] = (struct pollfd){.fd = u->tfd, .events = POLLIN};
         if (u->app)
             pfd[n++] = (struct pollfd){.fd = app_input_fd(u->app), .events = POLLIN};
-        /* (the kernel program's records wake tprof while a process starts) */
-        if (!u->sampling_done && kfd >= 0)
-            pfd[n++] = (struct pollfd){.fd = kfd, .events = POLLIN};
         if (u->out.fd >= 0)
             pfd[n++] = (struct pollfd){.fd = u->out.fd, .events = POLLIN};
         if (u->err.fd >= 0)
@@ -710,6 +568,7 @@ static void python_summary(struct run *u, char *buf, size_t len)
     }
     uint64_t all = py->at_sample + py->after + py->stopped;
     struct pybpf_stats ks;
+    memset(&ks, 0, sizeof(ks));
     char cost[64] = "";
     if (pipeline_kernel_stats(u->pl, &ks) && ks.run_cnt)
         snprintf(cost, sizeof(cost), ", %.1f us each in the kernel",
@@ -718,96 +577,93 @@ static void python_summary(struct run *u, char *buf, size_t len)
     if (py->stopped) /* wall mode: blocked threads, sampled with ptrace */
         snprintf(stopped, sizeof(stopped), ", %.1f%% with the thread stopped",
                  100.0 * (double)py->stopped / (double)all);
+    char full[64] = "";
+    if (ks.ring_full) /* (tprof drained too late: their samples were read after) */
+        snprintf(full, sizeof(full), "; %" PRIu64 " kernel records lost, ring full",
+                 ks.ring_full);
     snprintf(buf + sl, len - sl,
              ", %.1f%% of %" PRIu64 " Python samples inconsistent (kept native), %.1f%% read at "
-             "the sample%s%s, %.1f%% after it (no kernel record)",
+             "the sample%s%s, %.1f%% after it (no kernel record%s)",
              inc, ps->py_samples, all ? 100.0 * (double)py->at_sample / (double)all : 0, cost,
-             stopped, all ? 100.0 * (double)py->after / (double)all : 0);
+             stopped, all ? 100.0 * (double)py->after / (double)all : 0, full);
 }
 
-int cmd_record(const struct record_opts *o)
-{
-    char err[512];
-    struct run run, *u = &run;
-    memset(u, 0, sizeof(*u));
-    u->o = o;
-    u->out.fd = u->err.fd = -1;
-    bool live = !o->no_tui && isatty(0) && isatty(1);
-    bool attach = o->npids > 0;
+/* ----- the steps of a recording ----- */
 
-    sigset_t mask, old;
+/* Signals come through a signalfd, the refresh through a timerfd. */
+static int signals_open(struct run *u)
+{
+    sigset_t mask;
     sigemptyset(&mask);
     sigaddset(&mask, SIGINT);
     sigaddset(&mask, SIGTERM);
     sigaddset(&mask, SIGHUP);
     sigaddset(&mask, SIGCHLD);
     sigaddset(&mask, SIGQUIT);
-    sigprocmask(SIG_BLOCK, &mask, &old);
+    sigprocmask(SIG_BLOCK, &mask, &u->oldmask);
     u->sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
     u->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
     if (u->sfd < 0 || u->tfd < 0) {
         fprintf(stderr, "tprof: signalfd/timerfd: %s\n", strerror(errno));
-        return 1;
+        return -1;
     }
     signal(SIGPIPE, SIG_IGN);
+    return 0;
+}
 
-    /* --diff-base: read before anything runs, as the output is opened */
-    struct profile *base = NULL;
+/* What must fail before anything runs: --diff-base read, the output
+ * opened (a path that cannot be written is said now, not after the whole
+ * recording). */
+static int inputs_open(struct run *u)
+{
+    const struct record_opts *o = u->o;
+    char err[512];
     if (o->diff_base) {
         struct import_opts imp;
         memset(&imp, 0, sizeof(imp));
-        if (!(base = profile_import_said(o->diff_base, &imp))) {
-            close(u->sfd);
-            close(u->tfd);
-            sigprocmask(SIG_SETMASK, &old, NULL);
-            return 1;
-        }
-        if (!live) {
+        if (!(u->base = profile_import_said(o->diff_base, &imp)))
+            return -1;
+        if (!u->live) {
             fprintf(stderr, "tprof: --diff-base colours the live viewer; without it, compare "
                             "the saved profiles: tprof report --diff %s OUT\n", o->diff_base);
-            profile_free(base);
-            base = NULL;
+            profile_free(u->base);
+            u->base = NULL;
         }
     }
-
-    /* The output is opened before anything runs: a path that cannot be
-     * written is said now, not after the whole recording. */
-    const char *output = o->output ? o->output : live ? NULL : TPROF_DEFAULT_OUTPUT;
+    u->output = o->output ? o->output : u->live ? NULL : TPROF_DEFAULT_OUTPUT;
     /* its format by its name; a name with no known extension is folded */
-    int out_fmt = output ? export_format_for(output, NULL, EXPORT_FOLDED, err, sizeof(err))
-                         : EXPORT_FOLDED;
-    struct atomicfile *out_af = NULL;
-    if (output && !(out_af = atomicfile_open(output, err, sizeof(err)))) {
+    u->out_fmt = u->output ? export_format_for(u->output, NULL, EXPORT_FOLDED, err, sizeof(err))
+                           : EXPORT_FOLDED;
+    if (u->output && !(u->out_af = atomicfile_open(u->output, err, sizeof(err)))) {
         fprintf(stderr, "tprof: %s\n", err);
-        profile_free(base);
-        close(u->sfd);
-        close(u->tfd);
-        sigprocmask(SIG_SETMASK, &old, NULL);
-        return 1;
+        return -1;
     }
+    return 0;
+}
 
-    struct perf_config pc = {.freq = o->freq, .callgraph = o->callgraph,
-                             .stack_size = o->stack_size};
-    char pyexe[4096] = ""; /* a Python interpreter to prepare for */
+/* The profile and the pipeline, the Python interpreter to prepare for. */
+static void pipeline_open(struct run *u)
+{
+    const struct record_opts *o = u->o;
     if (o->python) {
         for (size_t i = 0; i < o->npids; i++) {
             char exe[4096];
-            if (process_is_python(o->pids[i], exe, sizeof(exe))) {
+            if (launch_pid_is_python(o->pids[i], exe, sizeof(exe))) {
                 u->prompt = true;
-                if (!pyexe[0])
-                    snprintf(pyexe, sizeof(pyexe), "%s", exe);
+                if (!u->pyexe[0])
+                    snprintf(u->pyexe, sizeof(u->pyexe), "%s", exe);
             }
         }
         if (!o->npids)
-            u->prompt = program_is_python(o->argv[0], pyexe, sizeof(pyexe));
+            u->prompt = launch_is_python(o->argv[0], u->pyexe, sizeof(u->pyexe));
     }
     u->prof = profile_new();
-    if (base) { /* the live view compares with it: its weights are the other side */
-        profile_merge_base(u->prof, base);
+    if (u->base) { /* the live view compares with it: its weights are the other side */
+        profile_merge_base(u->prof, u->base);
         /* the program's frames are the base's when it names no module */
         frames_set_loose_modules(profile_frames(u->prof), true);
-        profile_free(base);
-        base = NULL;
+        profile_free(u->base);
+        u->base = NULL;
     }
     struct pipeline_config plc = {.callgraph = o->callgraph,
                                   .max_depth = o->max_depth,
@@ -819,66 +675,78 @@ int cmd_record(const struct record_opts *o)
     u->pl = pipeline_new(&plc, u->prof);
     /* (a debug file fetched from debuginfod says so as it comes; the
      * viewer's screen is not for it) */
-    if (!live && !o->quiet)
+    if (!u->live && !o->quiet)
         symbols_set_progress_fd(pipeline_symbols(u->pl), STDERR_FILENO);
-    int status = 1;
-    struct pidvec tids = {0};
+}
 
-    if (attach) {
-        if (attach_prepare(u, &tids, err, sizeof(err)) < 0) {
+/* The program launched corked (live: its output captured for the log
+ * pane), or the processes to attach to read from /proc. */
+static int target_open(struct run *u, struct perf_config *pc)
+{
+    const struct record_opts *o = u->o;
+    char err[512];
+    if (o->npids) {
+        if (pipeline_attach(u->pl, o->pids, o->npids, &u->tids, &u->ntids, err, sizeof(err)) < 0) {
             fprintf(stderr, "tprof: %s\n", err);
-            goto out;
+            return -1;
         }
-        pc.tids = tids.v;
-        pc.ntids = tids.n;
-        snprintf(u->title, sizeof(u->title), "%.32s (pid %d%s)", pipeline_default_comm(u->pl), (int)o->pids[0],
-                 o->npids > 1 ? ", ..." : "");
-    } else {
-        const char *base = strrchr(o->argv[0], '/');
-        pipeline_set_default_comm(u->pl, base ? base + 1 : o->argv[0]);
-        snprintf(u->title, sizeof(u->title), "%.32s", pipeline_default_comm(u->pl));
-        struct launch_opts lo = {-1, -1, -1};
-        int op[2] = {-1, -1}, ep[2] = {-1, -1};
-        if (live) {
-            /* The program must not draw over the viewer: its stdin is
-             * /dev/null and its output goes to pipes shown in the log pane. */
-            lo.stdin_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-            if (pipe2(op, O_CLOEXEC) < 0 || pipe2(ep, O_CLOEXEC) < 0) {
-                fprintf(stderr, "tprof: pipe: %s\n", strerror(errno));
-                goto out;
-            }
-            lo.stdout_fd = op[1];
-            lo.stderr_fd = ep[1];
-        }
-        int rc = launch_start(&u->l, o->argv, &lo, err, sizeof(err));
-        if (live) {
-            close(lo.stdin_fd);
-            close(op[1]);
-            close(ep[1]);
-            u->out = (struct capture){op[0], tmpfile(), ""};
-            u->err = (struct capture){ep[0], tmpfile(), "! "};
-            if (!u->out.keep || !u->err.keep)
-                fprintf(stderr, "tprof: cannot create a temporary file (%s): the program's "
-                                "output will only be in the log pane\n", strerror(errno));
-            fcntl(op[0], F_SETFL, O_NONBLOCK);
-            fcntl(ep[0], F_SETFL, O_NONBLOCK);
-        }
-        if (rc < 0) {
-            fprintf(stderr, "tprof: %s\n", err);
-            goto out;
-        }
-        u->launched = true;
-        pc.pid = u->l.pid;
-        pc.enable_on_exec = true;
+        pc->tids = u->tids;
+        pc->ntids = u->ntids;
+        snprintf(u->title, sizeof(u->title), "%.32s (pid %d%s)", pipeline_default_comm(u->pl),
+                 (int)o->pids[0], o->npids > 1 ? ", ..." : "");
+        return 0;
     }
+    const char *base = strrchr(o->argv[0], '/');
+    pipeline_set_default_comm(u->pl, base ? base + 1 : o->argv[0]);
+    snprintf(u->title, sizeof(u->title), "%.32s", pipeline_default_comm(u->pl));
+    struct launch_opts lo = {-1, -1, -1};
+    int op[2] = {-1, -1}, ep[2] = {-1, -1};
+    if (u->live) {
+        /* The program must not draw over the viewer: its stdin is
+         * /dev/null and its output goes to pipes shown in the log pane. */
+        lo.stdin_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (pipe2(op, O_CLOEXEC) < 0 || pipe2(ep, O_CLOEXEC) < 0) {
+            fprintf(stderr, "tprof: pipe: %s\n", strerror(errno));
+            return -1;
+        }
+        lo.stdout_fd = op[1];
+        lo.stderr_fd = ep[1];
+    }
+    int rc = launch_start(&u->l, o->argv, &lo, err, sizeof(err));
+    if (u->live) {
+        close(lo.stdin_fd);
+        close(op[1]);
+        close(ep[1]);
+        u->out = (struct capture){op[0], tmpfile(), ""};
+        u->err = (struct capture){ep[0], tmpfile(), "! "};
+        if (!u->out.keep || !u->err.keep)
+            fprintf(stderr, "tprof: cannot create a temporary file (%s): the program's "
+                            "output will only be in the log pane\n", strerror(errno));
+        fcntl(op[0], F_SETFL, O_NONBLOCK);
+        fcntl(ep[0], F_SETFL, O_NONBLOCK);
+    }
+    if (rc < 0) {
+        fprintf(stderr, "tprof: %s\n", err);
+        return -1;
+    }
+    u->launched = true;
+    pc->pid = u->l.pid;
+    pc->enable_on_exec = true;
+    return 0;
+}
 
-    if (open_sampler(u, &pc, err, sizeof(err)) < 0) {
+/* The sampler opened and everything its first samples need loaded, then
+ * the program let go (or the events enabled). -1 with *STATUS set. */
+static int sampling_start(struct run *u, struct perf_config *pc, int *status)
+{
+    const struct record_opts *o = u->o;
+    char err[512];
+    if (open_sampler(u, pc, err, sizeof(err)) < 0) {
         if (u->launched)
             launch_abort(&u->l);
         fprintf(stderr, "tprof: %s\n", err);
-        goto out;
+        return -1;
     }
-
     /* A program with many more runnable threads than CPUs leaves tprof a
      * 1/N share of the CPU, too little to drain the buffers in time (200
      * spinning threads: 74% of samples lost). Like a system daemon, tprof
@@ -893,7 +761,7 @@ int cmd_record(const struct record_opts *o)
     /* what the first samples would wait for, loaded before they come (in
      * tprof's CPU time, as it was when loaded at the first sample) */
     u->cpu0 = self_cpu_s();
-    pipeline_prepare(u->pl, u->ps && !perf_kernel_excluded(u->ps), pyexe[0] ? pyexe : NULL);
+    pipeline_prepare(u->pl, u->ps && !perf_kernel_excluded(u->ps), u->pyexe[0] ? u->pyexe : NULL);
     /* attached: Python processes are known from their first sample on */
     for (size_t i = 0; i < o->npids; i++)
         pipeline_python_attach(u->pl, (uint32_t)o->pids[i]);
@@ -907,59 +775,158 @@ int cmd_record(const struct record_opts *o)
             int st;
             while (waitpid(u->l.pid, &st, 0) < 0 && errno == EINTR)
                 ;
-            status = launch_exec_failure_status(exec_errno);
-            goto out;
+            *status = launch_exec_failure_status(exec_errno);
+            return -1;
         }
     } else if (u->ps && perf_enable(u->ps) < 0) {
         fprintf(stderr, "tprof: cannot enable sampling: %s\n", strerror(errno));
-        goto out;
+        return -1;
     }
+    return 0;
+}
 
-    if (live) {
-        u->app = app_new(u->prof, u->title);
-        u->log = linebuf_new(2000, 400);
-        if (u->launched)
-            app_set_log(u->app, u->log);
-        app_set_export(u->app, export_now, u);
-        app_set_unsaved_guard(u->app, !output);
-        app_set_roots_native(u->app, ROOTS_THREAD);
-        u->tl = timeline_new();
-        pipeline_set_timeline(u->pl, u->tl);
-        app_set_timeline(u->app, u->tl);
-        app_set_roots(u->app, o->threads ? ROOTS_THREAD : o->pid_roots ? ROOTS_PROCESS
-                                                                       : ROOTS_MERGED);
-        pipeline_set_buffering(u->pl, true);
-        char st[300];
-        status_text(u, st, sizeof(st));
-        app_set_status(u->app, st);
-        if (app_start(u->app, err, sizeof(err)) < 0) {
-            fprintf(stderr, "tprof: %s\n", err);
-            app_free(u->app);
-            u->app = NULL;
-            u->prof = NULL; /* the app owned it */
-            if (u->launched) {
-                kill(u->l.pid, SIGKILL);
-                waitpid(u->l.pid, NULL, 0);
-            }
-            goto out;
+/* Live: the viewer, on the profile as it grows. */
+static int viewer_start(struct run *u)
+{
+    const struct record_opts *o = u->o;
+    char err[512];
+    u->app = app_new(u->prof, u->title);
+    u->log = linebuf_new(2000, 400);
+    if (u->launched)
+        app_set_log(u->app, u->log);
+    app_set_export(u->app, export_now, u);
+    app_set_unsaved_guard(u->app, !u->output);
+    app_set_roots_native(u->app, ROOTS_THREAD);
+    u->tl = timeline_new();
+    pipeline_set_timeline(u->pl, u->tl);
+    app_set_timeline(u->app, u->tl);
+    app_set_roots(u->app, o->threads ? ROOTS_THREAD : o->pid_roots ? ROOTS_PROCESS : ROOTS_MERGED);
+    pipeline_set_buffering(u->pl, true);
+    char st[300];
+    status_text(u, st, sizeof(st));
+    app_set_status(u->app, st);
+    if (app_start(u->app, err, sizeof(err)) < 0) {
+        fprintf(stderr, "tprof: %s\n", err);
+        app_free(u->app);
+        u->app = NULL;
+        u->prof = NULL; /* the app owned it */
+        if (u->launched) {
+            kill(u->l.pid, SIGKILL);
+            waitpid(u->l.pid, NULL, 0);
         }
+        return -1;
     }
-    double period = 1.0 / (o->refresh > 0 ? o->refresh : 2.0);
-    struct itimerspec its = {{(time_t)period, (long)((period - (time_t)period) * 1e9)},
-                             {(time_t)period, (long)((period - (time_t)period) * 1e9)}};
-    timerfd_settime(u->tfd, 0, &its, NULL);
+    return 0;
+}
 
-    loop(u);
-    pipeline_flush(u->pl);
-    if (!u->sampling_done)
-        sampling_end(u);
+/* -o: the profile written, or what became of it, into WRITTEN (for the
+ * summary). -1 when writing failed. */
+static int output_write(struct run *u, char *written, size_t len)
+{
+    const struct record_opts *o = u->o;
+    const struct pipeline_stats *ps = pipeline_get_stats(u->pl);
+    char err[512];
+    if (ps->samples == 0) {
+        snprintf(written, len, "; no samples, so nothing written");
+        return 0;
+    }
+    if (!u->output && u->app) { /* live, no -o: say what became of it */
+        snprintf(written, len, "%s",
+                 app_saved(u->app) ? "; kept only as exported with e (-o FILE writes the "
+                                     "whole run)"
+                                   : "; profile not kept (-o FILE writes it; e in the viewer "
+                                     "exports it)");
+        return 0;
+    }
+    if (!u->out_af)
+        return 0;
+    profile_drop_base(u->prof); /* -o is this run's profile alone */
+    /* A JIT frame named late may be in the tree twice: join them. The tree
+     * has a root per thread: folded, speedscope and SVG get the roots
+     * --threads / --pid-roots ask for (by program by default), pprof keeps
+     * them all (as labels). */
+    struct profile *joined = NULL, *w = u->prof;
+    enum roots_level level = o->threads ? ROOTS_THREAD : o->pid_roots ? ROOTS_PROCESS
+                                                                     : ROOTS_MERGED;
+    if (u->out_fmt != EXPORT_PPROF && level != ROOTS_THREAD) {
+        struct filter *rf = filter_new_roots(level);
+        joined = filter_apply(u->prof, &rf, 1);
+        filter_free(rf);
+        w = joined;
+    } else if (pipeline_has_twins(u->pl)) {
+        joined = profile_new();
+        profile_merge(joined, u->prof);
+        w = joined;
+    }
+    profile_sort_children(w);
+    long lines = export_to(w, (enum export_format)u->out_fmt,
+                           o->argv ? o->argv[0] : "attached processes", u->out_af, err,
+                           sizeof(err));
+    profile_free(joined);
+    u->out_af = NULL;
+    if (lines < 0) {
+        fprintf(stderr, "tprof: %s\n", err);
+        return -1;
+    }
+    snprintf(written, len, "; wrote %ld stacks to %s", lines, u->output);
+    return 0;
+}
 
-    double elapsed = u->t_end - u->t0;
+/* The one line at the end: how the recording went. */
+static void summary_print(struct run *u, const char *written)
+{
+    const struct record_opts *o = u->o;
+    const struct pipeline_stats *ps = pipeline_get_stats(u->pl);
     struct perf_stats st = {0};
     if (u->ps)
         st = *perf_get_stats(u->ps);
-    double cpu = self_cpu_s() - u->cpu0;
-    status = u->launched ? (u->exited ? launch_exit_status(u->wstatus) : 1) : 0;
+    double elapsed = u->t_end - u->t0, cpu = self_cpu_s() - u->cpu0;
+    double trunc = ps->samples ? 100.0 * (double)ps->truncated / (double)ps->samples : 0;
+    char stops[512] = "";
+    if (ps->cut)
+        snprintf(stops, sizeof(stops), ", %.1f%% cut at --max-depth %" PRIu32,
+                 100.0 * (double)ps->cut / (double)ps->samples, o->max_depth);
+    if (u->pt) {
+        size_t sl = strlen(stops);
+        const struct ptrace_stats *pts = ptrace_get_stats(u->pt);
+        snprintf(stops + sl, sizeof(stops) - sl,
+                 ", threads stopped %" PRIu64 " times for %.0f us each", pts->stops,
+                 pts->stops ? pts->stop_s / (double)pts->stops * 1e6 : 0);
+    }
+    if (ps->py_samples)
+        python_summary(u, stops, sizeof(stops));
+    if (ps->jit_unnamed) {
+        size_t sl = strlen(stops);
+        snprintf(stops + sl, sizeof(stops) - sl, ", %.1f%% in JIT code nothing names (%s)",
+                 100.0 * (double)ps->jit_unnamed / (double)ps->samples,
+                 pipeline_jit_hint(ps->jit_comm));
+    }
+    if (st.lost && !u->reniced) {
+        size_t sl = strlen(stops);
+        snprintf(stops + sl, sizeof(stops) - sl, " (not root: tprof could not raise its "
+                                                 "priority to drain in time)");
+    }
+    fprintf(stderr,
+            "tprof: %.2f s, %" PRIu64 " %s samples (%.0f/s) via %s, %" PRIu64 " lost, %" PRIu64
+            " throttled, %.1f%% unwound short of a root%s, tprof CPU %.2f s (%.1f%%)%s\n",
+            elapsed, ps->samples, o->wall ? "wall-clock" : "on-CPU",
+            elapsed > 0 ? (double)ps->samples / elapsed : 0,
+            !u->pt   ? "perf_event_open"
+            : !u->ps ? "ptrace"
+                     : "perf_event_open + ptrace",
+            st.lost, st.throttled, trunc, stops, cpu, elapsed > 0 ? 100.0 * cpu / elapsed : 0,
+            written);
+}
+
+/* After the loop: the program's output written through, the notices, the
+ * output file and the summary. Returns the exit status. */
+static int recording_finish(struct run *u)
+{
+    const struct record_opts *o = u->o;
+    pipeline_flush(u->pl);
+    if (!u->sampling_done)
+        sampling_end(u);
+    int status = u->launched ? (u->exited ? launch_exit_status(u->wstatus) : 1) : 0;
     if (u->launched && u->exited && WIFSIGNALED(u->wstatus) && !o->quiet && !u->stop_signal &&
         !u->app)
         fprintf(stderr, "tprof: %s killed by signal %d (%s)\n", o->argv[0],
@@ -977,86 +944,18 @@ int cmd_record(const struct record_opts *o)
         fprintf(stderr, "tprof: %s\n", note);
 
     char written[600] = "";
-    const struct pipeline_stats *ps = pipeline_get_stats(u->pl);
-    if (ps->samples == 0) {
-        snprintf(written, sizeof(written), "; no samples, so nothing written");
-    } else if (!output && u->app) { /* live, no -o: say what became of it */
-        snprintf(written, sizeof(written), "%s",
-                 app_saved(u->app) ? "; kept only as exported with e (-o FILE writes the "
-                                     "whole run)"
-                                   : "; profile not kept (-o FILE writes it; e in the viewer "
-                                     "exports it)");
-    } else if (out_af) {
-        profile_drop_base(u->prof); /* -o is this run's profile alone */
-        /* A JIT frame named late may be in the tree twice: join them. The
-         * tree has a root per thread: folded, speedscope and SVG get the
-         * roots --threads / --pid-roots ask for (by program by default),
-         * pprof keeps them all (as labels). */
-        struct profile *joined = NULL, *w = u->prof;
-        enum roots_level level = o->threads ? ROOTS_THREAD : o->pid_roots ? ROOTS_PROCESS
-                                                                         : ROOTS_MERGED;
-        if (out_fmt != EXPORT_PPROF && level != ROOTS_THREAD) {
-            struct filter *rf = filter_new_roots(level);
-            joined = filter_apply(u->prof, &rf, 1);
-            filter_free(rf);
-            w = joined;
-        } else if (pipeline_has_twins(u->pl)) {
-            joined = profile_new();
-            profile_merge(joined, u->prof);
-            w = joined;
-        }
-        profile_sort_children(w);
-        long lines = export_to(w, (enum export_format)out_fmt, o->argv ? o->argv[0] : "attached processes",
-                               out_af, err, sizeof(err));
-        profile_free(joined);
-        out_af = NULL;
-        if (lines < 0) {
-            fprintf(stderr, "tprof: %s\n", err);
-            status = 1;
-        } else {
-            snprintf(written, sizeof(written), "; wrote %ld stacks to %s", lines, output);
-        }
-    }
-    if (!o->quiet) {
-        double trunc = ps->samples ? 100.0 * (double)ps->truncated / (double)ps->samples : 0;
-        char stops[512] = "";
-        if (ps->cut)
-            snprintf(stops, sizeof(stops), ", %.1f%% cut at --max-depth %" PRIu32,
-                     100.0 * (double)ps->cut / (double)ps->samples, o->max_depth);
-        if (u->pt) {
-            size_t sl = strlen(stops);
-            const struct ptrace_stats *ps = ptrace_get_stats(u->pt);
-            snprintf(stops + sl, sizeof(stops) - sl,
-                     ", threads stopped %" PRIu64 " times for %.0f us each", ps->stops,
-                     ps->stops ? ps->stop_s / (double)ps->stops * 1e6 : 0);
-        }
-        if (ps->py_samples)
-            python_summary(u, stops, sizeof(stops));
-        if (ps->jit_unnamed) {
-            size_t sl = strlen(stops);
-            snprintf(stops + sl, sizeof(stops) - sl, ", %.1f%% in JIT code nothing names (%s)",
-                     100.0 * (double)ps->jit_unnamed / (double)ps->samples,
-                     pipeline_jit_hint(ps->jit_comm));
-        }
-        if (st.lost && !u->reniced) {
-            size_t sl = strlen(stops);
-            snprintf(stops + sl, sizeof(stops) - sl, " (not root: tprof could not raise its "
-                                                     "priority to drain in time)");
-        }
-        fprintf(stderr,
-                "tprof: %.2f s, %" PRIu64 " %s samples (%.0f/s) via %s, %" PRIu64 " lost, %" PRIu64
-                " throttled, %.1f%% unwound short of a root%s, tprof CPU %.2f s (%.1f%%)%s\n",
-                elapsed, ps->samples, o->wall ? "wall-clock" : "on-CPU",
-                elapsed > 0 ? (double)ps->samples / elapsed : 0,
-                !u->pt   ? "perf_event_open"
-                : !u->ps ? "ptrace"
-                         : "perf_event_open + ptrace",
-                st.lost, st.throttled, trunc, stops, cpu, elapsed > 0 ? 100.0 * cpu / elapsed : 0,
-                written);
-    }
+    if (output_write(u, written, sizeof(written)) < 0)
+        status = 1;
+    if (!o->quiet)
+        summary_print(u, written);
+    return status;
+}
 
-out:
-    atomicfile_abort(out_af);
+/* Nothing left behind: no half output, nothing traced or stopped. */
+static void recording_close(struct run *u)
+{
+    atomicfile_abort(u->out_af);
+    profile_free(u->base);
     if (u->ps)
         perf_close(u->ps); /* attached processes just stop being sampled */
     if (u->pt) {
@@ -1076,9 +975,36 @@ out:
     linebuf_free(u->log);
     pipeline_free(u->pl);
     timeline_free(u->tl);
-    VEC_FREE(tids);
-    close(u->sfd);
-    close(u->tfd);
-    sigprocmask(SIG_SETMASK, &old, NULL);
+    free(u->tids);
+    if (u->sfd >= 0)
+        close(u->sfd);
+    if (u->tfd >= 0)
+        close(u->tfd);
+    sigprocmask(SIG_SETMASK, &u->oldmask, NULL);
+}
+
+int cmd_record(const struct record_opts *o)
+{
+    struct run run, *u = &run;
+    memset(u, 0, sizeof(*u));
+    u->o = o;
+    u->out.fd = u->err.fd = u->sfd = u->tfd = -1;
+    u->live = !o->no_tui && isatty(0) && isatty(1);
+    int status = 1;
+    struct perf_config pc = {.freq = o->freq, .callgraph = o->callgraph,
+                             .stack_size = o->stack_size};
+    if (signals_open(u) == 0 && inputs_open(u) == 0) {
+        pipeline_open(u);
+        if (target_open(u, &pc) == 0 && sampling_start(u, &pc, &status) == 0 &&
+            (!u->live || viewer_start(u) == 0)) {
+            double period = 1.0 / (o->refresh > 0 ? o->refresh : 2.0);
+            struct timespec p = {(time_t)period, (long)((period - (time_t)period) * 1e9)};
+            struct itimerspec its = {p, p};
+            timerfd_settime(u->tfd, 0, &its, NULL);
+            loop(u);
+            status = recording_finish(u);
+        }
+    }
+    recording_close(u);
     return status;
 }

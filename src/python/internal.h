@@ -156,7 +156,6 @@ struct py_proc {
     bool trampolines; /* -X perf: every Python call is its own eval call */
     /* read at the sample (kernel.c) */
     uint32_t kgen;            /* registered with the kernel program (0: not) */
-    uint64_t kgen_at;         /* when (CLOCK_MONOTONIC ns) */
     struct py_offsets koff;   /* with these offsets */
     struct pyframes_proc kcfg;
     uint64_t tls_slot;        /* where a thread keeps its state, from its FS base */

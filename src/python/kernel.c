@@ -26,7 +26,7 @@
  * against the identity the kernel hashed at the sample; one freed and its
  * address reused since (or gone) is named from the str objects the kernel
  * saw it point to, when they are still str objects (a "ghost"). While a
- * process starts (PROMPT_NS), the kernel wakes tprof at each record.
+ * process starts (PROMPT_NS), tprof drains every millisecond.
  *
  * A joined record is checked as a read from user space is (every code
  * object's type, lasti within its code, runs closed by entry frames). A
@@ -158,14 +158,11 @@ void py_kernel_register(struct python *py, struct py_proc *pp)
         (c.fr_entry != PYFRAMES_NONE && c.fr_entry >= PYFRAMES_FRAME_BYTES))
         return; /* a layout the kernel program does not read: read after the sample */
     c.tls_slot = pp->tls_slot;
-    c.wakeup = 1; /* until PROMPT_NS from now (python_kernel_record) */
     if (py->kernel.set_proc(py->kernel.arg, pp->pid, &c) == 0) {
         pp->kgen = c.gen;
         pp->kcfg = c;
         pp->koff = *o;
-        pp->kgen_at = now_ns();
-        if (!py->prompt_until || pp->kgen_at + PROMPT_NS < py->prompt_until)
-            py->prompt_until = pp->kgen_at + PROMPT_NS;
+        py->prompt_until = now_ns() + PROMPT_NS;
     }
 }
 
@@ -235,32 +232,8 @@ static struct py_code *code_checked(struct python *py, struct py_proc *pp,
     return NULL;
 }
 
-/* Processes registered more than PROMPT_NS ago stop waking the reader. */
-static void calm_down(struct python *py)
-{
-    uint64_t now = now_ns();
-    if (!py->prompt_until || now < py->prompt_until)
-        return;
-    py->prompt_until = 0;
-    struct py_proc *pp, *tmp;
-    HASH_ITER(hh, py->procs, pp, tmp)
-    {
-        if (!pp->kgen || !pp->kcfg.wakeup)
-            continue;
-        if (now < pp->kgen_at + PROMPT_NS) {
-            uint64_t until = pp->kgen_at + PROMPT_NS;
-            if (!py->prompt_until || until < py->prompt_until)
-                py->prompt_until = until;
-            continue;
-        }
-        pp->kcfg.wakeup = 0;
-        py->kernel.set_proc(py->kernel.arg, pp->pid, &pp->kcfg);
-    }
-}
-
 void python_kernel_record(struct python *py, const void *data, size_t len)
 {
-    calm_down(py);
     struct pyframes_rec r;
     if (len < sizeof(r))
         return;

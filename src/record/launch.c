@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -127,4 +128,84 @@ int launch_exit_status(int wstatus)
     if (WIFSIGNALED(wstatus))
         return 128 + WTERMSIG(wstatus);
     return 1;
+}
+
+/* ----- Python programs ----- */
+
+/* NAME as execvp finds it, into PATH (LEN bytes); false when it is not. */
+static bool find_program(const char *name, char *path, size_t len)
+{
+    if (strchr(name, '/')) {
+        snprintf(path, len, "%s", name);
+        return true;
+    }
+    const char *p = getenv("PATH");
+    while (p && *p) {
+        size_t n = strcspn(p, ":");
+        snprintf(path, len, "%.*s/%s", (int)(n ? n : 1), n ? p : ".", name);
+        if (access(path, X_OK) == 0)
+            return true;
+        p += n + (p[n] == ':');
+    }
+    return false;
+}
+
+bool launch_is_python(const char *argv0, char *interp, size_t len)
+{
+    char path[4096];
+    interp[0] = '\0';
+    if (!find_program(argv0, path, sizeof(path)))
+        return false;
+    const char *base = strrchr(path, '/');
+    if (strstr(base ? base + 1 : path, "python")) {
+        snprintf(interp, len, "%s", path);
+        return true;
+    }
+    char head[256] = "";
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return false;
+    ssize_t n = read(fd, head, sizeof(head) - 1);
+    close(fd);
+    if (n < 2 || head[0] != '#' || head[1] != '!')
+        return false;
+    head[n] = '\0';
+    head[strcspn(head, "\n")] = '\0';
+    if (!strstr(head, "python"))
+        return false;
+    /* "#!/usr/bin/python3.11 -u", "#! /usr/bin/env python3" */
+    char *save, *prog = strtok_r(head + 2, " \t", &save);
+    char *arg = prog ? strtok_r(NULL, " \t", &save) : NULL;
+    const char *pbase = prog ? strrchr(prog, '/') : NULL;
+    if (prog && pbase && strcmp(pbase + 1, "env") == 0 && arg) {
+        if (!find_program(arg, interp, len))
+            interp[0] = '\0';
+    } else if (prog) {
+        snprintf(interp, len, "%s", prog);
+    }
+    return true;
+}
+
+bool launch_pid_is_python(pid_t pid, char *exe, size_t len)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+    ssize_t n = readlink(path, exe, len - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        const char *base = strrchr(exe, '/');
+        if (strstr(base ? base + 1 : exe, "python"))
+            return true;
+    }
+    exe[0] = '\0';
+    snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return false;
+    char line[4200];
+    bool found = false;
+    while (!found && fgets(line, sizeof(line), f))
+        found = strstr(line, "/libpython3") != NULL;
+    fclose(f);
+    return found;
 }

@@ -10,7 +10,10 @@
  * Live, stacks are buffered until the next refresh, so that the viewer
  * looks at a tree that does not change under it.
  */
+#include <dirent.h>
 #include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -348,11 +351,6 @@ const struct python_stats *pipeline_python_stats(const struct pipeline *p)
     return p->py ? python_get_stats(p->py) : NULL;
 }
 
-int pipeline_kernel_fd(const struct pipeline *p)
-{
-    return p->bpf ? pybpf_poll_fd(p->bpf) : -1;
-}
-
 uint64_t pipeline_python_prompt_until(const struct pipeline *p)
 {
     return p->py ? python_prompt_until(p->py) : 0;
@@ -364,6 +362,68 @@ bool pipeline_kernel_stats(const struct pipeline *p, struct pybpf_stats *st)
         return false;
     pybpf_get_stats(p->bpf, st);
     return true;
+}
+
+/* ----- attaching ----- */
+
+static int read_small(const char *path, char *buf, size_t len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, len - 1);
+    close(fd);
+    if (n < 0)
+        return -1;
+    buf[n] = '\0';
+    buf[strcspn(buf, "\n")] = '\0';
+    return 0;
+}
+
+int pipeline_attach(struct pipeline *p, const pid_t *pids, size_t npids, pid_t **tids,
+                    size_t *ntids, char *err, size_t errlen)
+{
+    VEC(pid_t) found = {0};
+    *tids = NULL;
+    *ntids = 0;
+    for (size_t i = 0; i < npids; i++) {
+        pid_t pid = pids[i];
+        char path[64], comm[16];
+        snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+        DIR *d = opendir(path);
+        if (!d) {
+            if (errno == ENOENT)
+                snprintf(err, errlen, "no process %d", (int)pid);
+            else
+                snprintf(err, errlen, "cannot read /proc/%d: %s", (int)pid, strerror(errno));
+            VEC_FREE(found);
+            return -1;
+        }
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            if (e->d_name[0] < '0' || e->d_name[0] > '9')
+                continue;
+            pid_t tid = (pid_t)atoi(e->d_name);
+            VEC_PUSH(found, tid);
+            snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", (int)pid, (int)tid);
+            if (read_small(path, comm, sizeof(comm)) == 0) {
+                pipeline_set_comm(p, (uint32_t)pid, (uint32_t)tid, comm);
+            }
+        }
+        closedir(d);
+        if (symbols_load_proc_maps(p->sym, (uint32_t)pid, err, errlen) < 0) {
+            VEC_FREE(found);
+            return -1;
+        }
+        if (i == 0) {
+            snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+            if (read_small(path, comm, sizeof(comm)) == 0)
+                pipeline_set_default_comm(p, comm);
+        }
+    }
+    *tids = found.v;
+    *ntids = found.n;
+    return 0;
 }
 
 /* ----- tasks and their names ----- */

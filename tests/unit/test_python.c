@@ -610,7 +610,6 @@ static void test_kernel_records(void **state)
     assert_int_equal(km.proc.fr_entry, 68);
     assert_int_equal(km.proc.co_first, 72);
     assert_true(km.proc.co_len <= PYFRAMES_CODE_BYTES);
-    assert_int_equal(km.proc.wakeup, 1);
     assert_int_not_equal(pp->kgen, 0);
     py_tids_refresh(py, pp);
     assert_int_equal(km.nthreads, 1);
