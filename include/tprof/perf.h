@@ -105,7 +105,8 @@ void perf_close(struct perf_session *s);
 int perf_enable(struct perf_session *s);
 int perf_disable(struct perf_session *s);
 
-/* FN is called with each sample as it is taken out of its ring buffer,
+/* FN is called with each sample (and each fork) as it is taken out of its
+ * ring buffer,
  * before the records are put in time order and handed to perf_read's
  * callback (which may be a drain later): what must be read from the
  * process close to the sample's time is read then. */

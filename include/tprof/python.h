@@ -138,6 +138,12 @@ void python_prepare(struct python *py, const char *path);
  * before sampling starts, so that its first samples are read as the rest. */
 void python_attach(struct python *py, uint32_t pid);
 
+/* PPID forked PID: a Python process's child is the same interpreter, read
+ * from its first sample on. Called twice: as the fork's record is drained
+ * (DRAINED: the child's first samples are read at the sample, its record
+ * not handled yet), then in time order. */
+void python_fork(struct python *py, uint32_t ppid, uint32_t pid, bool drained);
+
 /* PID exec'd, exited or was forked: what is known of it is stale. */
 void python_forget(struct python *py, uint32_t pid);
 /* PID's mappings changed (dlopen of libpython): look again if it was not

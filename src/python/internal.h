@@ -162,6 +162,7 @@ struct py_proc {
     bool tls_tried;
     struct py_ghost *ghosts;
     size_t nghosts;
+    bool forked; /* made when its fork was drained: the fork's turn keeps it */
 };
 
 /* Offsets worked out for an interpreter file (DWARF is read once per file,

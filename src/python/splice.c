@@ -114,6 +114,39 @@ void python_forget(struct python *py, uint32_t pid)
     }
 }
 
+void python_fork(struct python *py, uint32_t ppid, uint32_t pid, bool drained)
+{
+    struct py_proc *child = proc_find(py, pid);
+    if (!drained && child && child->forked) { /* made as the fork was drained */
+        child->forked = false;
+        return;
+    }
+    python_forget(py, pid);
+    struct py_proc *parent = proc_find(py, ppid);
+    if (!drained || !parent || parent->state != PY_FOUND || !parent->kgen)
+        return; /* (found at its first sample, as any process) */
+    /* the same image: the parent's interpreter, offsets, symbols and
+     * thread-local slot; its own code objects and threads */
+    child = xcalloc(1, sizeof(*child));
+    child->pid = pid;
+    child->state = PY_FOUND;
+    child->off = parent->off;
+    child->version = parent->version;
+    child->runtime = parent->runtime;
+    child->code_type = parent->code_type;
+    child->unicode_type = parent->unicode_type;
+    child->bytes_type = parent->bytes_type;
+    memcpy(child->eval, parent->eval, sizeof(child->eval));
+    child->dso = parent->dso;
+    child->pthread_tid_off = parent->pthread_tid_off;
+    child->trampolines = parent->trampolines;
+    child->tls_slot = parent->tls_slot;
+    child->tls_tried = parent->tls_tried;
+    child->forked = true;
+    HASH_ADD(hh, py->procs, pid, sizeof(child->pid), child);
+    py_kernel_register(py, child);
+}
+
 void python_maps_changed(struct python *py, uint32_t pid)
 {
     struct py_proc *pp = proc_find(py, pid);

@@ -655,7 +655,8 @@ static uint64_t drain_ring(struct perf_session *s, struct ring *r)
                     r->last_sample = p->time;
                 VEC_PUSH(s->queue, p);
                 struct perf_ev ev;
-                if (s->drained && h.type == PERF_RECORD_SAMPLE &&
+                if (s->drained &&
+                    (h.type == PERF_RECORD_SAMPLE || h.type == PERF_RECORD_FORK) &&
                     perf_parse_record(p->rec, p->size, s->sample_type, s->regs_mask, &ev) == 0)
                     s->drained(s->drained_arg, &ev);
             } else {

@@ -667,6 +667,9 @@ void pipeline_stopped(void *arg, uint32_t pid, uint32_t tid)
 void pipeline_drained(void *arg, const struct perf_ev *ev)
 {
     struct pipeline *p = arg;
+    /* a Python process forked: the child is Python too, from now on */
+    if (p->py && ev->type == PERF_EV_FORK && ev->u.task.pid != ev->u.task.ppid)
+        python_fork(p->py, ev->u.task.ppid, ev->u.task.pid, true);
     if (p->py && ev->type == PERF_EV_SAMPLE)
         python_drained(p->py, ev->u.sample.pid, ev->u.sample.tid, ev->time, ev->u.sample.regs,
                        ev->u.sample.stack, (size_t)ev->u.sample.stack_size);
@@ -711,7 +714,7 @@ void pipeline_event(void *arg, const struct perf_ev *ev)
         if (k->pid != k->ppid) { /* a process, not a thread: copy the address space */
             symbols_fork(p->sym, k->ppid, k->pid);
             if (p->py)
-                python_forget(p->py, k->pid);
+                python_fork(p->py, k->ppid, k->pid, false);
         }
         break;
     }

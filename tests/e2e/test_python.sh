@@ -302,10 +302,24 @@ if [ -x "$py" ]; then
         check "a shell script's python: read at the sample (at most 1% inconsistent)" $? \
             "$(cat sh.err)"
     fi
-    "$TPROF" -q -o mp.folded -- "$py" "$PY/mp.py" 1 >/dev/null 2>&1
+    "$TPROF" -o mp.folded -- "$py" "$PY/mp.py" 1 >/dev/null 2>mp.err
     grep -q ';child_task ([^;]*mp\.py:12);work (' mp.folded
     check "multiprocessing: the children's Python frames" $? \
         "$(grep -o ';[a-z_]* ([^;]*mp\.py:[0-9]*)' mp.folded | sort | uniq -c)"
+    if [ "$KERNEL" = yes ] && [ -z "${TPROF_SANITIZED:-}" ]; then
+        # a forked child is read at the sample from its first sample on
+        after=$(sed -n 's/.*, \([0-9.]*\)% after it (no kernel record).*/\1/p' mp.err)
+        near "${after:-100}" 0 1
+        check "multiprocessing: the children read at the sample from their first samples (at most 1% without a record)" $? \
+            "$(tail -1 mp.err)"
+    fi
+    # a Python program that forks and execs a native one: the child, taken
+    # for Python as it forked, is the native program once it has exec'd
+    "$TPROF" -q -o sub.folded -- "$py" -c 'import subprocess, sys; subprocess.run([sys.argv[1], "1"])' \
+        "$PROGS/hot" >/dev/null 2>sub.err
+    grep -q '^hot;.*;main;work;alpha' sub.folded || grep -q ';main;work;alpha' sub.folded
+    check "a Python program's native child (fork, exec): its own frames" $? \
+        "$(sort -t' ' -k2 -nr sub.folded | head -3 | cut -c1-300) $(cat sub.err)"
 
     # a live viewer says which Python it found
     tmux_start py
