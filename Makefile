@@ -4,7 +4,8 @@
 #   make demo       install what is missing, build, record the bundled workload
 #   make demo-python  the same with the pure-Python AMQP encoder
 #   make bench      overhead against the unprofiled run and perf's pipeline; the viewer
-#                   at scale; perf script import (FLAMEGRAPH_DIR=checkout for the script rows)
+#                   at scale; perf script import (FLAMEGRAPH_DIR=checkout for the script rows);
+#                   Python frames read at the sample against after it and ptrace (root)
 #   make format     clang-format every source file
 
 CC      ?= cc
