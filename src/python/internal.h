@@ -135,6 +135,7 @@ struct py_tid {
     uint32_t tid;
     uint64_t tstate; /* 0: not a Python thread (as of `at`) */
     double at;
+    bool pushed;     /* given to the kernel program (kernel.c) */
 };
 
 enum py_state { PY_UNKNOWN, PY_NOT, PY_FOUND, PY_UNSUPPORTED };

@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "tprof/clock.h"
@@ -173,7 +174,8 @@ void py_kernel_forget(struct python *py, struct py_proc *pp)
     py->kernel.forget_proc(py->kernel.arg, pp->pid);
     struct py_tid *t, *tmp;
     HASH_ITER(hh, pp->tids, t, tmp)
-        py->kernel.forget_thread(py->kernel.arg, t->tid);
+        if (t->pushed)
+            py->kernel.forget_thread(py->kernel.arg, t->tid);
     pp->kgen = 0;
 }
 
@@ -184,8 +186,17 @@ void py_kernel_threads(struct python *py, struct py_proc *pp, uint64_t main_pthr
         return;
     struct py_tid *t, *tmp;
     HASH_ITER(hh, pp->tids, t, tmp)
-        if (t->tstate)
+    {
+        /* Only the process's own threads: a child just forked still lists
+         * its parent's thread states (the kernel's map is by TID, for
+         * every process). */
+        char task[64];
+        snprintf(task, sizeof(task), "/proc/%u/task/%u", pp->pid, t->tid);
+        if (t->tstate && access(task, F_OK) == 0) {
             py->kernel.set_thread(py->kernel.arg, t->tid, t->tstate);
+            t->pushed = true;
+        }
+    }
     /* once: where each thread keeps its state, for threads to come */
     if (!pp->tls_tried && main_pthread && main_ts) {
         pp->tls_tried = true;
