@@ -618,6 +618,8 @@ int main(int argc, char **argv)
             return usage_error("unknown option '%s'", argv[optind - 1]);
         }
     }
+    if (!o.python && o.python_read != PYREAD_AUTO)
+        return usage_error("%s--python-read has no Python frames to read with --python off", "");
     if (o.npids) {
         if (optind < argc)
             return usage_error("%s-p attaches to running processes: give no PROGRAM", "");

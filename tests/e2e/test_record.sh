@@ -42,6 +42,15 @@ check "unknown backend is a usage error naming the choices" $? "rc=$rc $(cat err
 "$TPROF" --mode offcpu -- true 2>err.txt; rc=$?
 [ $rc -eq 2 ] && grep -q "invalid mode 'offcpu' (cpu or wall)" err.txt
 check "unknown mode is a usage error naming the choices" $? "rc=$rc $(cat err.txt)"
+"$TPROF" --python-read bpf -- true 2>err.txt; rc=$?
+[ $rc -eq 2 ] && grep -q "invalid --python-read 'bpf' (auto, kernel or user)" err.txt
+check "unknown --python-read is a usage error naming the choices" $? "rc=$rc $(cat err.txt)"
+"$TPROF" --python off --python-read kernel -- true 2>err.txt; rc=$?
+[ $rc -eq 2 ] && [ "$(wc -l <err.txt)" -eq 1 ]
+check "--python-read with --python off is a usage error" $? "rc=$rc $(cat err.txt)"
+"$TPROF" --backend ptrace --python-read kernel -o pr.folded -- true 2>err.txt; rc=$?
+[ $rc -eq 1 ] && grep -q "^tprof: --python-read kernel needs the perf backend" err.txt && [ ! -e pr.folded ]
+check "--python-read kernel on the ptrace backend: one line, exit 1" $? "rc=$rc $(cat err.txt)"
 "$TPROF" -q --backend perf --mode cpu -o ok.folded -- "$PROGS/hot" 0.2 >/dev/null; rc=$?
 [ $rc -eq 0 ] && [ -s ok.folded ]
 check "--backend perf --mode cpu record as the default does" $? "rc=$rc"
