@@ -190,7 +190,8 @@ const char *python_short_file(const char *file, const char *cwd);
  * Writes the stack outermost first (a native item: native = index; a Python
  * one: native = -1 - frame number). -1 when the counts do not agree; with
  * EXTRA_OK, one eval call more than runs (the innermost, in its prologue)
- * is kept native. */
+ * is kept native. With EXTRA_OK (read exactly) and no eval call at all, the
+ * native stack was cut short: the Python frames go above it. */
 long python_splice_plan(const bool *eval, const bool *interp, size_t nf, const uint32_t *runs,
                         size_t nruns, bool extra_ok, int32_t *out, size_t cap);
 

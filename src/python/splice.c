@@ -290,6 +290,25 @@ long python_splice_plan(const bool *eval, const bool *interp, size_t nf, const u
     size_t ne = 0;
     for (size_t i = 0; i < nf; i++)
         ne += eval[i];
+    /* Read exactly (at the sample, or stopped), the thread's own state has
+     * Python frames, so it is inside the eval loop: a native stack with no
+     * eval call was cut short (glibc's clone3 ends the CFI walk of the
+     * thread that calls it, as perf's does). The Python frames go above
+     * the native ones; the stack, whose outermost frame is no entry point,
+     * counts as short of a root. */
+    if (ne == 0 && extra_ok && nruns > 0) {
+        size_t npy = 0;
+        for (size_t k = 0; k < nruns; k++)
+            npy += runs[k];
+        if (nf + npy > cap)
+            return -1;
+        size_t n = 0;
+        for (size_t j = npy; j > 0; j--)
+            out[n++] = -1 - (int32_t)(j - 1);
+        for (size_t i = nf; i > 0; i--)
+            out[n++] = (int32_t)(i - 1);
+        return (long)n;
+    }
     /* An eval call in its prologue or epilogue has no run of its own yet:
      * the innermost one may be extra (when the stack was read with the
      * thread stopped: read later, it may as well be a call that has

@@ -250,6 +250,14 @@ if [ -x "$py" ]; then
         grep -q "read at each sample in the kernel" attach.err && near "${inc:-100}" 0 1
         check "-p: read at the sample from the first sample on (at most 1% inconsistent)" $? \
             "$(cat attach.err)"
+        # a thread per request, launched: each thread's first samples read
+        # at the sample too (its state found through its thread-local slot)
+        "$TPROF" -o shortl.folded -- "$py" "$PY/shortthreads.py" 2 >/dev/null 2>shortl.err
+        inc=$(inconsistent shortl.err)
+        after=$(sed -n 's/.*, \([0-9.]*\)% after it (no kernel record).*/\1/p' shortl.err)
+        near "${inc:-100}" 0 1 && near "${after:-100}" 0 1
+        check "a thread per request: at most 1% inconsistent, 1% without a record" $? \
+            "$(tail -1 shortl.err)"
         # a thread per request, the threads made after tprof attached
         "$py" "$PY/shortthreads.py" 4 >short.out &
         pid=$!
