@@ -577,10 +577,15 @@ static void python_summary(struct run *u, char *buf, size_t len)
     if (py->stopped) /* wall mode: blocked threads, sampled with ptrace */
         snprintf(stopped, sizeof(stopped), ", %.1f%% with the thread stopped",
                  100.0 * (double)py->stopped / (double)all);
-    char full[64] = "";
+    char full[128] = "";
     if (ks.ring_full) /* (tprof drained too late: their samples were read after) */
         snprintf(full, sizeof(full), "; %" PRIu64 " kernel records lost, ring full",
                  ks.ring_full);
+    if (py->deep) { /* (a cut is said, never silent) */
+        size_t fl = strlen(full);
+        snprintf(full + fl, sizeof(full) - fl, "; %" PRIu64 " stacks deeper than %d Python "
+                 "frames, kept native", py->deep, PYFRAMES_MAX);
+    }
     snprintf(buf + sl, len - sl,
              ", %.1f%% of %" PRIu64 " Python samples inconsistent (kept native), %.1f%% read at "
              "the sample%s%s, %.1f%% after it (no kernel record%s)",

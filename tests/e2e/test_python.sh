@@ -291,6 +291,22 @@ if [ -x "$py" ]; then
     grep -Eq ';NaiveEncoder\.encode_binary \([^;]*codec_naive\.py:9\);bytes_concat[^;]*;([^;]*_\[i\];)*__memmove' amqp.folded
     check "amqp naive: memmove under bytes_concat under encode_binary (python3.11-dbg names)" $? \
         "$(grep 'encode_binary' amqp.folded | sort -t' ' -k2 -nr | head -2)"
+    if [ "$KERNEL" = yes ] && [ -z "${TPROF_SANITIZED:-}" ]; then
+        # the tuned encoder changes its stack every few microseconds: read
+        # after the sample, half its samples were kept native
+        "$TPROF" -o tuned.folded -- "$py" "$ROOT/examples/amqp-python/amqp_bench.py" tuned 2 \
+            >/dev/null 2>tuned.err
+        inc=$(inconsistent tuned.err)
+        near "${inc:-100}" 0 1 && grep -q ';TunedEncoder\.encode_binary (' tuned.folded
+        check "amqp tuned: at most 1% of Python samples inconsistent" $? "$(tail -1 tuned.err)"
+    fi
+    # the committed recordings were made reading at the sample: the tuned
+    # one has (nearly) no sample in the eval loop without a Python frame
+    evalonly=$(awk '{ n = $NF; t += n; if ($0 ~ /_PyEval_EvalFrameDefault/ && $0 !~ /\.py:[0-9]+\)/) e += n }
+                    END { printf "%.2f", t ? 100 * e / t : 100 }' "$ROOT/sample-profiles/amqp-python-tuned.folded")
+    near "$evalonly" 0 1
+    check "sample-profiles/amqp-python-tuned.folded: at most 1% in the eval loop with no Python frame" $? \
+        "$evalonly%"
 
     # the program's own files are named relative to where tprof runs
     (cd "$ROOT/tests/e2e" && "$TPROF" -q -o "$TMP/rel.folded" -- "$py" py/split.py 0.5 >/dev/null 2>&1)
