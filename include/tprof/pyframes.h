@@ -96,7 +96,10 @@ struct pyframes_rec {
     __u64 tstate;  /* the thread state read */
     __u32 gen;     /* the process's registration (pyframes_proc.gen) */
     __u16 status;  /* enum pyframes_status */
-    __u16 via_tls; /* the thread state came from its thread-local slot */
+    __u8 via_tls;  /* the thread state came from its thread-local slot */
+    __u8 inherited; /* a process not registered yet, read with its parent's
+                       registration (GEN is the parent's): a child just
+                       forked has its parent's image */
     __u32 nframes; /* struct pyframes_frame that follow, innermost first
                       (PYFRAMES_MAX at most) */
     __u32 pad;

@@ -49,6 +49,8 @@ struct thread_struct {
 } __attribute__((preserve_access_index));
 struct task_struct {
     struct thread_struct thread;
+    struct task_struct *real_parent;
+    int tgid;
 } __attribute__((preserve_access_index));
 
 /* The Python processes being sampled (a thousand at once is far more than
@@ -278,8 +280,19 @@ int pyframes_sample(struct bpf_perf_event_data *ctx)
     __u64 id = bpf_get_current_pid_tgid();
     __u32 pid = id >> 32, tid = (__u32)id;
     struct pyframes_proc *cfg = bpf_map_lookup_elem(&procs, &pid);
-    if (!cfg)
-        return 1;
+    __u8 inherited = 0;
+    if (!cfg) {
+        /* A child forked a moment ago, before tprof registered it: its
+         * parent's image, so its parent's layout (user space takes such a
+         * record only for a child it knows was forked from that parent;
+         * after an exec the thread-state check fails). */
+        struct task_struct *task = bpf_get_current_task_btf();
+        __u32 ppid = (__u32)task->real_parent->tgid;
+        cfg = bpf_map_lookup_elem(&procs, &ppid);
+        if (!cfg)
+            return 1;
+        inherited = 1;
+    }
     count(ST_RUNS);
     struct walk w = {.cpu = bpf_get_smp_processor_id(), .next = 0, .last_code = 0, .last_idx = 0};
     struct scratch *s = bpf_map_lookup_elem(&scratch, &w.cpu);
@@ -291,6 +304,7 @@ int pyframes_sample(struct bpf_perf_event_data *ctx)
     r->pid = pid;
     r->tid = tid;
     r->gen = cfg->gen;
+    r->inherited = inherited;
     r->nframes = 0;
     r->pad = 0;
     /* The user registers: the interrupted ones when the sample was taken

@@ -164,6 +164,8 @@ struct py_proc {
     struct py_ghost *ghosts;
     size_t nghosts;
     bool forked; /* made when its fork was drained: the fork's turn keeps it */
+    uint32_t parent_gen; /* forked from a registered process: its registration,
+                            which the kernel used before this one's */
 };
 
 /* Offsets worked out for an interpreter file (DWARF is read once per file,

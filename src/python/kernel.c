@@ -254,7 +254,8 @@ void python_kernel_record(struct python *py, const void *data, size_t len)
     py->kst.records++;
     struct py_proc *pp;
     HASH_FIND(hh, py->procs, &r.pid, sizeof(r.pid), pp);
-    if (pp && pp->state == PY_FOUND && pp->kgen == r.gen) {
+    if (pp && pp->state == PY_FOUND &&
+        (r.inherited ? pp->parent_gen == r.gen : pp->kgen == r.gen)) {
         /* A thread the kernel found no state for: look at the thread list
          * again now, not when its samples' turn comes. */
         if (r.status == PYFRAMES_NO_TSTATE || r.status == PYFRAMES_BAD_TSTATE)
@@ -446,7 +447,10 @@ enum py_kernel_take py_kernel_take(struct python *py, struct py_proc *pp,
     if (!pp->kgen || !s->time)
         return PYK_NONE;
     struct pyframes_rec *r = take_record(py, s);
-    if (!r || r->gen != pp->kgen || r->status == PYFRAMES_NO_TSTATE ||
+    /* (a child's first records, read with its parent's registration) */
+    bool gen_ok = r && (r->inherited ? pp->parent_gen && r->gen == pp->parent_gen
+                                     : r->gen == pp->kgen);
+    if (!r || !gen_ok || r->status == PYFRAMES_NO_TSTATE ||
         r->status == PYFRAMES_BAD_TSTATE) {
         free(r);
         return PYK_NONE;

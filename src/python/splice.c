@@ -143,6 +143,7 @@ void python_fork(struct python *py, uint32_t ppid, uint32_t pid, bool drained)
     child->tls_slot = parent->tls_slot;
     child->tls_tried = parent->tls_tried;
     child->forked = true;
+    child->parent_gen = parent->kgen;
     HASH_ADD(hh, py->procs, pid, sizeof(child->pid), child);
     py_kernel_register(py, child);
 }

@@ -687,6 +687,24 @@ static void test_kernel_records(void **state)
     s.time = t;
     assert_int_equal(py_kernel_take(py, pp, &s, st), PYK_BAD);
     t += 1000000;
+    /* a child's first records, read with its parent's registration: taken
+     * only by a process known to be forked from that registration */
+    make_krec(f, &km.proc, tid, t + 10, regs, &k);
+    k.r.inherited = 1;
+    k.r.gen = 77;
+    python_kernel_record(py, &k, sizeof(k));
+    s.time = t;
+    assert_int_equal(py_kernel_take(py, pp, &s, st), PYK_NONE);
+    t += 1000000;
+    pp->parent_gen = 77;
+    make_krec(f, &km.proc, tid, t + 10, regs, &k);
+    k.r.inherited = 1;
+    k.r.gen = 77;
+    python_kernel_record(py, &k, sizeof(k));
+    s.time = t;
+    assert_int_equal(py_kernel_take(py, pp, &s, st), PYK_OK);
+    pp->parent_gen = 0;
+    t += 1000000;
     /* no thread state: read after the sample instead */
     make_krec(f, &km.proc, tid, t + 10, regs, &k);
     k.r.status = PYFRAMES_NO_TSTATE;
