@@ -23,10 +23,7 @@
 /* The code object's identity window: four pointers (file, name, qualified
  * name, line table; 3.10: three), as src/python's code cache keeps them. */
 #define PYFRAMES_SIG_BYTES 32
-/* Bytes of a code object read at once, at most: from co_firstlineno to the
- * end of the identity window (72 to 96 bytes in 3.10-3.13). A power of two
- * (the program bounds the length with a mask). */
-#define PYFRAMES_CODE_BYTES 128
+
 /* No such field in this version. */
 #define PYFRAMES_NONE 0xffffffffu
 
@@ -47,12 +44,8 @@ struct pyframes_proc {
     __u32 fr_instr_int;        /* 1: fr_instr is 3.10's int f_lasti, else a pointer */
     __u32 fr_entry;            /* the byte that ends a run: is_entry (3.11),
                                   owner (3.12+), or NONE (3.10) */
-    __u32 co_first;            /* where the code object is read from (co_firstlineno) */
-    __u32 co_len;              /* and how many bytes (<= CODE_BYTES) */
     __u32 co_sig;              /* the identity window in the code object */
     __u32 co_sig_words;        /* its pointers: 4, or 3 (3.10) */
-    __u32 co_filename, co_qualname; /* str pointers (3.10: co_name) */
-    __u32 pad;
     __u64 tls_slot;            /* the thread state's thread-local slot, as an
                                   offset from the thread pointer (FS base);
                                   0: unknown (the threads map only) */
@@ -75,17 +68,10 @@ struct pyframes_frame {
     __u64 frame; /* where the frame is */
     __u64 code;  /* its code object (3.13: f_executable) */
     __u64 instr; /* the instruction pointer (3.10: f_lasti) */
-    /* The code object's names as pointers to its str objects, and its
-     * first line, at the sample: a code object run at import time is
-     * often freed before user space reads it, its strings (interned, or
-     * the module's file name) seldom. */
-    __u64 filename, qualname;
     __u32 ident; /* hash of the code object's identity window (pyframes_ident) */
-    __s32 firstlineno;
     __u8 entry;  /* the frame's entry byte (is_entry or owner), 0 for 3.10 */
     __u8 flags;
     __u16 pad;
-    __u32 pad2;
 };
 
 struct pyframes_rec {

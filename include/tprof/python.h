@@ -113,8 +113,6 @@ struct python_stats {
     uint64_t stopped;   /* Python samples read with the thread stopped (ptrace) */
     uint64_t rejected;  /* records that failed a check: kept native */
     uint64_t deep;      /* records cut at PYFRAMES_MAX frames: kept native */
-    uint64_t ghosts;    /* code objects freed before they could be read, named
-                           from the strings the kernel saw them point to */
     uint64_t records;   /* records taken out of the ring */
     uint64_t orphans;   /* records no sample took (the perf ring lost it) */
 };

@@ -76,7 +76,7 @@ struct {
 struct scratch {
     struct pyframes_proc cfg;
     __u8 fbuf[PYFRAMES_FRAME_BYTES];
-    __u8 cbuf[PYFRAMES_CODE_BYTES];
+    __u64 sig[PYFRAMES_SIG_BYTES / 8];
     struct pyframes_rec rec;
     struct pyframes_frame f[PYFRAMES_MAX]; /* right after rec: written with it */
 };
@@ -88,8 +88,8 @@ struct {
     __type(value, struct scratch);
 } scratch SEC(".maps");
 
-/* The records: 56 bytes and 56 per frame, so about 1.2 KiB for a 20-frame
- * stack and 2 s of two CPUs at 999 Hz in 4 MiB; tprof drains it every 5
+/* The records: 56 bytes and 32 per frame, so about 0.7 KiB for a 20-frame
+ * stack and 3 s of two CPUs at 999 Hz in 4 MiB; tprof drains it every 5
  * ms. A record the ring has no room for is counted, and its sample read
  * after the fact. */
 struct {
@@ -133,17 +133,6 @@ static __u64 fword(const struct scratch *s, __u32 off)
     return v;
 }
 
-/* The same in the code object's buffer, at OFF in the code object. */
-static __u64 cword(const struct scratch *s, __u32 off)
-{
-    __u32 at = off - s->cfg.co_first;
-    if (off < s->cfg.co_first || at > PYFRAMES_CODE_BYTES - 8)
-        return 0;
-    __u64 v;
-    __builtin_memcpy(&v, &s->cbuf[at], 8);
-    return v;
-}
-
 struct walk {
     __u32 cpu;
     __u64 next;      /* the frame to read next */
@@ -179,10 +168,7 @@ static long walk_one(__u32 i, void *arg)
     fr->entry = eo < PYFRAMES_FRAME_BYTES ? s->fbuf[eo & (PYFRAMES_FRAME_BYTES - 1)] : 0;
     fr->flags = 0;
     fr->pad = 0;
-    fr->pad2 = 0;
     fr->ident = 0;
-    fr->filename = fr->qualname = 0;
-    fr->firstlineno = 0;
     /* 3.12+: the eval call's shim frame has no code object of its own */
     int shim = s->cfg.minor >= 12 && fr->entry == 3;
     /* Recursion: the caller runs the same code object, read a moment ago
@@ -190,29 +176,15 @@ static long walk_one(__u32 i, void *arg)
     if (!shim && w->last_code && fr->code == w->last_code) {
         const struct pyframes_frame *prev = &s->f[w->last_idx & (PYFRAMES_MAX - 1)];
         fr->ident = prev->ident;
-        fr->filename = prev->filename;
-        fr->qualname = prev->qualname;
-        fr->firstlineno = prev->firstlineno;
         fr->flags = prev->flags;
-        shim = 2; /* (read: nothing more to read) */
-    }
-    /* (a mask: the verifier follows it, where a compiler may rewrite a
-     * pair of comparisons into one it does not) */
-    __u32 len = s->cfg.co_len & (PYFRAMES_CODE_BYTES - 1);
-    if (!shim) {
+    } else if (!shim) {
         w->last_code = fr->code;
         w->last_idx = idx;
-        if (len >= 8 &&
-            bpf_probe_read_user(s->cbuf, len, (const void *)(fr->code + s->cfg.co_first)) == 0) {
-            __u64 sig[4] = {cword(s, s->cfg.co_sig), cword(s, s->cfg.co_sig + 8),
-                            cword(s, s->cfg.co_sig + 16), cword(s, s->cfg.co_sig + 24)};
-            fr->ident = pyframes_ident(sig, s->cfg.co_sig_words);
-            fr->filename = cword(s, s->cfg.co_filename);
-            fr->qualname = cword(s, s->cfg.co_qualname);
-            fr->firstlineno = (__s32)cword(s, s->cfg.co_first);
-        } else {
+        if (bpf_probe_read_user(s->sig, sizeof(s->sig), (const void *)(fr->code + s->cfg.co_sig)) ==
+            0)
+            fr->ident = pyframes_ident(s->sig, s->cfg.co_sig_words);
+        else
             fr->flags |= PYFRAMES_F_NOSIG;
-        }
     }
     s->rec.nframes = idx + 1;
     __u64 prev = fword(s, s->cfg.fr_previous);

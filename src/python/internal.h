@@ -81,20 +81,6 @@ struct py_line {
 struct py_frame {
     uint64_t code;
     int lasti; /* code units; -1 before the first instruction */
-    /* read at the sample, the code object freed since: the name its
-     * strings give (kernel.c), else NULL */
-    struct py_name *ghost;
-};
-
-/* A code object freed before it could be read: named from the str objects
- * and first line the kernel read with its frame. */
-struct py_ghost {
-    UT_hash_handle hh;
-    struct {
-        uint64_t file, qual;
-        int64_t line;
-    } key;
-    struct py_name n;
 };
 
 struct py_stack {
@@ -161,8 +147,6 @@ struct py_proc {
     struct pyframes_proc kcfg;
     uint64_t tls_slot;        /* where a thread keeps its state, from its FS base */
     bool tls_tried;
-    struct py_ghost *ghosts;
-    size_t nghosts;
     bool forked; /* made when its fork was drained: the fork's turn keeps it */
     uint32_t parent_gen; /* forked from a registered process: its registration,
                             which the kernel used before this one's */
@@ -248,8 +232,6 @@ size_t py_sig_len(const struct py_offsets *o);
 /* Read PP's thread list again (a thread has no known state), at most
  * every 10 ms. */
 void py_tids_refresh(struct python *py, struct py_proc *pp);
-/* The str object at ADDR as UTF-8 (to free), NULL when it is not one. */
-char *py_read_str(const struct py_proc *pp, uint64_t addr);
 /* The name to show for frame F of PP. NULL when the code object cannot be
  * read. */
 struct py_name *py_frame_name(struct python *py, struct py_proc *pp, const struct py_frame *f);
@@ -276,6 +258,5 @@ void py_kernel_threads(struct python *py, struct py_proc *pp, uint64_t main_pthr
 enum py_kernel_take py_kernel_take(struct python *py, struct py_proc *pp,
                                    const struct py_sample *s, struct py_stack *out);
 void py_kernel_free(struct python *py);
-void py_ghosts_free(struct py_proc *pp);
 
 #endif

@@ -23,9 +23,11 @@
  * Naming: a record's code objects are read (and cached) as soon as the
  * record is drained, not when its sample's turn comes: an import's
  * <module> code is freed within milliseconds of running. Each is checked
- * against the identity the kernel hashed at the sample; one freed and its
- * address reused since (or gone) is named from the str objects the kernel
- * saw it point to, when they are still str objects (a "ghost"). While a
+ * against the identity the kernel hashed at the sample; one freed since
+ * (gone, or its address reused) cannot be named for sure, and its sample
+ * keeps its native frames. (Naming it from the str objects it pointed to
+ * was tried: a freed str's memory held another name, and a sample of the
+ * main thread read "spin_right (_distutils_hack/__init__.py:1)".) While a
  * process starts (PROMPT_NS), tprof drains every millisecond.
  *
  * A joined record is checked as a read from user space is (every code
@@ -146,14 +148,6 @@ void py_kernel_register(struct python *py, struct py_proc *pp)
                                                : PYFRAMES_NONE;
     c.co_sig = py_sig_off(o);
     c.co_sig_words = (uint32_t)(py_sig_len(o) / 8);
-    c.co_first = o->co_firstlineno;
-    c.co_len = c.co_sig + PYFRAMES_SIG_BYTES - c.co_first;
-    c.co_filename = o->co_filename;
-    c.co_qualname = o->co_qualname != PY_NO_FIELD ? o->co_qualname : o->co_name;
-    if (c.co_sig < c.co_first || c.co_len > PYFRAMES_CODE_BYTES ||
-        c.co_filename < c.co_first || c.co_filename + 8 > c.co_first + c.co_len ||
-        c.co_qualname < c.co_first || c.co_qualname + 8 > c.co_first + c.co_len)
-        return; /* a layout the kernel program does not read: read after the sample */
     if (c.fr_size > PYFRAMES_FRAME_BYTES || c.fr_code > PYFRAMES_FRAME_BYTES - 8 ||
         c.fr_previous > PYFRAMES_FRAME_BYTES - 8 || c.fr_instr > PYFRAMES_FRAME_BYTES - 8 ||
         (c.fr_entry != PYFRAMES_NONE && c.fr_entry >= PYFRAMES_FRAME_BYTES))
@@ -319,60 +313,6 @@ static struct pyframes_rec *take_record(struct python *py, const struct py_sampl
     return r;
 }
 
-/* Most ghosts kept per process: past it, they are all forgotten (the
- * names already given are interned by the caller). */
-#define MAX_GHOSTS 4096
-
-void py_ghosts_free(struct py_proc *pp)
-{
-    struct py_ghost *g, *tmp;
-    HASH_ITER(hh, pp->ghosts, g, tmp)
-    {
-        HASH_DEL(pp->ghosts, g);
-        free((char *)g->n.name);
-        free(g);
-    }
-    pp->nghosts = 0;
-}
-
-/* F's code object was freed (or replaced) since the sample: its name from
- * the strings the kernel saw it point to, which must still be str
- * objects; NULL when they are not. */
-static struct py_name *ghost_name(struct python *py, struct py_proc *pp,
-                                  const struct pyframes_frame *f)
-{
-    if ((f->flags & PYFRAMES_F_NOSIG) || !f->filename || !f->qualname)
-        return NULL;
-    struct py_ghost key, *g;
-    memset(&key, 0, sizeof(key));
-    key.key.file = f->filename;
-    key.key.qual = f->qualname;
-    key.key.line = f->firstlineno;
-    HASH_FIND(hh, pp->ghosts, &key.key, sizeof(key.key), g);
-    if (g)
-        return &g->n;
-    char *name = py_read_str(pp, f->qualname);
-    char *file = name ? py_read_str(pp, f->filename) : NULL;
-    if (!name || !file || f->firstlineno < 0) {
-        free(name);
-        free(file);
-        return NULL;
-    }
-    if (pp->nghosts >= MAX_GHOSTS)
-        py_ghosts_free(pp);
-    g = xcalloc(1, sizeof(*g));
-    g->key = key.key;
-    char *fn = xmalloc(strlen(name) + strlen(file) + 32);
-    sprintf(fn, "%s (%s:%d)", name, python_short_file(file, py->cwd), f->firstlineno);
-    free(name);
-    free(file);
-    g->n = (struct py_name){fn, UINT32_MAX};
-    HASH_ADD(hh, pp->ghosts, key, sizeof(g->key), g);
-    pp->nghosts++;
-    py->kst.ghosts++;
-    return &g->n;
-}
-
 /* The record's frames as a stack read (runs, frames), checked. */
 static bool stack_from(struct python *py, struct py_proc *pp, const struct pyframes_rec *r,
                        struct py_stack *out)
@@ -396,23 +336,8 @@ static bool stack_from(struct python *py, struct py_proc *pp, const struct pyfra
         if (o->minor >= 12 && f->entry > 2)
             return false;
         struct py_code *c = code_checked(py, pp, f);
-        if (!c) {
-            /* freed since the sample: named by its strings, by its
-             * first line (its instructions went with it) */
-            struct py_name *g = ghost_name(py, pp, f);
-            if (!g)
-                return false;
-            out->frames[out->nframes++] = (struct py_frame){f->code, -1, g};
-            run_open = true;
-            run_len++;
-            if (o->minor == 10 || (o->minor == 11 && f->entry)) {
-                out->anchor[out->nruns] = 0;
-                out->runs[out->nruns++] = run_len;
-                run_len = 0;
-                run_open = false;
-            }
-            continue;
-        }
+        if (!c)
+            return false;
         int lasti;
         if (o->minor == 10) {
             lasti = (int)(int32_t)(uint32_t)f->instr;
@@ -424,7 +349,7 @@ static bool stack_from(struct python *py, struct py_proc *pp, const struct pyfra
         }
         if (lasti < -1 || (c->ninstr && lasti >= (int)c->ninstr))
             return false;
-        out->frames[out->nframes++] = (struct py_frame){f->code, lasti, NULL};
+        out->frames[out->nframes++] = (struct py_frame){f->code, lasti};
         run_open = true;
         run_len++;
         bool ends = o->minor == 10 || (o->minor == 11 && f->entry);

@@ -88,7 +88,7 @@ static void put_utf8(char *out, size_t cap, size_t *n, uint32_t c)
 
 /* The str object at ADDR as UTF-8 (a NUL becomes '?'); NULL when it
  * is not a readable str. */
-char *py_read_str(const struct py_proc *pp, uint64_t addr)
+static char *read_str(const struct py_proc *pp, uint64_t addr)
 {
     const struct py_offsets *o = &pp->off;
     uint8_t h[80];
@@ -227,8 +227,8 @@ struct py_code *py_code_get(struct python *py, struct py_proc *pp, uint64_t addr
     if (o->co_size > sizeof(h) || !py_read_mem((pid_t)pp->pid, addr, h, o->co_size) ||
         w64(h, 8) != pp->code_type)
         return NULL;
-    char *name = py_read_str(pp, w64(h, o->co_qualname != PY_NO_FIELD ? o->co_qualname : o->co_name));
-    char *file = name ? py_read_str(pp, w64(h, o->co_filename)) : NULL;
+    char *name = read_str(pp, w64(h, o->co_qualname != PY_NO_FIELD ? o->co_qualname : o->co_name));
+    char *file = name ? read_str(pp, w64(h, o->co_filename)) : NULL;
     if (!name || !file) {
         free(name);
         free(file);
@@ -269,8 +269,6 @@ struct py_code *py_code_get(struct python *py, struct py_proc *pp, uint64_t addr
 
 struct py_name *py_frame_name(struct python *py, struct py_proc *pp, const struct py_frame *f)
 {
-    if (f->ghost)
-        return f->ghost;
     struct py_code *c = py_code_get(py, pp, f->code);
     if (!c)
         return NULL;
@@ -589,7 +587,7 @@ static bool walk(struct python *py, struct py_proc *pp, uint64_t ts, const uint8
             return false;
         if (out->nframes >= PYTHON_MAX_FRAMES)
             return false;
-        out->frames[out->nframes++] = (struct py_frame){code, lasti, NULL};
+        out->frames[out->nframes++] = (struct py_frame){code, lasti};
         if (!run_open) {
             if (out->nruns >= MAX_CFRAMES)
                 return false;

@@ -43,7 +43,6 @@ struct python *python_new(const struct python_config *cfg, struct symbols *sym)
 void py_proc_free(struct py_proc *pp)
 {
     py_codes_free(pp);
-    py_ghosts_free(pp);
     struct py_tid *t, *tmp;
     HASH_ITER(hh, pp->tids, t, tmp)
     {

@@ -154,7 +154,7 @@ while read -r label py; do
                 "$(tail -1 "$label.perf.err")"
             # two threads encoding and decoding, the main one encoding
             # fast: the issue's program
-            "$TPROF" -o "$label.two.folded" -- "$py" "$PY/twothreads.py" 3 >"$label.two.out" 2>"$label.two.err"
+            "$TPROF" -o "$label.two.folded" -- "$py" "$PY/twothreads.py" 4 >"$label.two.out" 2>"$label.two.err"
             inc=$(inconsistent "$label.two.err")
             near "${inc:-100}" 0 1
             check "$label: two threads: at most 1% of Python samples inconsistent" $? \

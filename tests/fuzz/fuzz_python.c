@@ -54,9 +54,8 @@ static void kernel_pass(struct python *py, struct py_proc *pp, uint8_t *m, size_
     struct py_stack *st = xmalloc(sizeof(*st));
     enum py_kernel_take k = py_kernel_take(py, pp, &s, st);
     if (getenv("FUZZ_VERBOSE"))
-        fprintf(stderr, "kernel: %s, frames %zu, ghosts %lu\n",
-                k == PYK_OK ? "ok" : k == PYK_BAD ? "bad" : "none", k == PYK_OK ? st->nframes : 0,
-                (unsigned long)py->kst.ghosts);
+        fprintf(stderr, "kernel: %s, frames %zu\n",
+                k == PYK_OK ? "ok" : k == PYK_BAD ? "bad" : "none", k == PYK_OK ? st->nframes : 0);
     if (k == PYK_OK)
         for (size_t i = 0; i < st->nframes; i++) {
             struct py_name *nm = py_frame_name(py, pp, &st->frames[i]);
