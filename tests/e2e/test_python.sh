@@ -73,6 +73,14 @@ L_A_WORK=$((L_A + 1))
 # inconsistent ERR: the summary's share of Python samples kept native
 inconsistent() { sed -n 's/.* \([0-9.]*\)% of [0-9]* Python samples inconsistent.*/\1/p' "$1" | tail -1; }
 
+# read_at_sample NAME ERR: the run said its frames were read in the kernel,
+# and at most 1% of its Python samples were kept native
+read_at_sample() {
+    inc=$(inconsistent "$2")
+    grep -q "read at each sample in the kernel" "$2" && near "${inc:-100}" 0 1
+    check "$1: read at the sample (at most 1% inconsistent)" $? "$(cat "$2")"
+}
+
 # shares_near NAME FOLDED OUT TOL FN...: each function's share of the
 # samples through any of them (the first FN on the stack that matches)
 # within TOL points of what the program measured of itself with
@@ -246,10 +254,7 @@ if [ -x "$py" ]; then
     [ $rc -eq 0 ] && grep -q "^tprof: python 3.11" attach.err
     check "-p: a running Python program is detected" $? "rc=$rc $(cat attach.err)"
     if [ "$KERNEL" = yes ] && [ -z "${TPROF_SANITIZED:-}" ]; then
-        inc=$(inconsistent attach.err)
-        grep -q "read at each sample in the kernel" attach.err && near "${inc:-100}" 0 1
-        check "-p: read at the sample from the first sample on (at most 1% inconsistent)" $? \
-            "$(cat attach.err)"
+        read_at_sample "-p, from its first sample on" attach.err
         # a thread per request, launched: each thread's first samples read
         # at the sample too (its state found through its thread-local slot)
         "$TPROF" -o shortl.folded -- "$py" "$PY/shortthreads.py" 2 >/dev/null 2>shortl.err
@@ -321,10 +326,7 @@ if [ -x "$py" ]; then
     # python launched directly: the same accuracy
     accuracy "a shell script's python" sh.folded
     if [ "$KERNEL" = yes ] && [ -z "${TPROF_SANITIZED:-}" ]; then
-        inc=$(inconsistent sh.err)
-        grep -q "read at each sample in the kernel" sh.err && near "${inc:-100}" 0 1
-        check "a shell script's python: read at the sample (at most 1% inconsistent)" $? \
-            "$(cat sh.err)"
+        read_at_sample "a shell script's python" sh.err
     fi
     "$TPROF" -o mp.folded -- "$py" "$PY/mp.py" 1 >/dev/null 2>mp.err
     grep -q ';child_task ([^;]*mp\.py:12);work (' mp.folded
