@@ -122,9 +122,6 @@ const struct python_stats *python_get_stats(const struct python *py);
  * import's code objects are freed within milliseconds of running, before a
  * record read later could name them. */
 uint64_t python_prompt_until(const struct python *py);
-/* "at the sample", "after the sample", "with the thread stopped": how the
- * frames of the last process found were read. */
-const char *python_read_how(const struct python *py);
 
 /* Before sampling starts: read now the DWARF offsets of the interpreter
  * file PATH (python3.X by its name, as Debian's, which defines _PyRuntime

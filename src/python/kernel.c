@@ -237,6 +237,13 @@ static struct py_code *code_checked(struct python *py, struct py_proc *pp,
     return NULL;
 }
 
+/* R was written with PP's registration: its own, or for a child's first
+ * records its parent's (0: none known). */
+static bool record_is_ours(const struct py_proc *pp, const struct pyframes_rec *r)
+{
+    return r->inherited ? pp->parent_gen && r->gen == pp->parent_gen : r->gen == pp->kgen;
+}
+
 void python_kernel_record(struct python *py, const void *data, size_t len)
 {
     struct pyframes_rec r;
@@ -248,8 +255,7 @@ void python_kernel_record(struct python *py, const void *data, size_t len)
     py->kst.records++;
     struct py_proc *pp;
     HASH_FIND(hh, py->procs, &r.pid, sizeof(r.pid), pp);
-    if (pp && pp->state == PY_FOUND &&
-        (r.inherited ? pp->parent_gen == r.gen : pp->kgen == r.gen)) {
+    if (pp && pp->state == PY_FOUND && record_is_ours(pp, &r)) {
         /* A thread the kernel found no state for: look at the thread list
          * again now, not when its samples' turn comes. */
         if (r.status == PYFRAMES_NO_TSTATE || r.status == PYFRAMES_BAD_TSTATE)
@@ -372,10 +378,7 @@ enum py_kernel_take py_kernel_take(struct python *py, struct py_proc *pp,
     if (!pp->kgen || !s->time)
         return PYK_NONE;
     struct pyframes_rec *r = take_record(py, s);
-    /* (a child's first records, read with its parent's registration) */
-    bool gen_ok = r && (r->inherited ? pp->parent_gen && r->gen == pp->parent_gen
-                                     : r->gen == pp->kgen);
-    if (!r || !gen_ok || r->status == PYFRAMES_NO_TSTATE ||
+    if (!r || !record_is_ours(pp, r) || r->status == PYFRAMES_NO_TSTATE ||
         r->status == PYFRAMES_BAD_TSTATE) {
         free(r);
         return PYK_NONE;

@@ -466,10 +466,3 @@ enum py_result python_splice(struct python *py, const struct py_sample *s, struc
         (*count)++;
     return res;
 }
-
-const char *python_read_how(const struct python *py)
-{
-    return py->read == PYTHON_READ_KERNEL    ? "at the sample"
-           : py->read == PYTHON_READ_STOPPED ? "with the thread stopped"
-                                             : "after the sample";
-}
