@@ -32,7 +32,8 @@ int pybpf_set_thread(struct pybpf *b, uint32_t tid, uint64_t tstate);
 void pybpf_forget_thread(struct pybpf *b, uint32_t tid);
 
 /* Hand FN every record waiting in the ring (REC, LEN bytes: a struct
- * pyframes_rec and its frames, as the kernel wrote it). */
+ * pyframes_rec and its frames, or a struct pyframes_code, as the kernel
+ * wrote it). */
 typedef void (*pybpf_record_fn)(void *arg, const void *rec, size_t len);
 size_t pybpf_drain(struct pybpf *b, pybpf_record_fn fn, void *arg);
 
@@ -40,6 +41,7 @@ struct pybpf_stats {
     uint64_t runs;      /* the program ran for a registered process */
     uint64_t records;   /* records written */
     uint64_t ring_full; /* records the ring had no room for */
+    uint64_t codes;     /* code snapshots written */
     uint64_t run_ns, run_cnt; /* the kernel's own figures for the program
                                  (kernel.bpf_stats_enabled=1), else 0 */
 };

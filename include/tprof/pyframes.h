@@ -7,7 +7,13 @@
  * thread, which thread state is the thread's (the threads map; the
  * thread-local slot CPython keeps it in, when known, covers threads not yet
  * in the map). Plain data, shared by the BPF C and the C of tprof: fixed
- * widths, no pointers. */
+ * widths, no pointers.
+ *
+ * The ring holds two kinds of records, told apart by their first word: a
+ * sample's stack (struct pyframes_rec), and before it, for each code
+ * object of that stack the program had not seen yet, a snapshot of the
+ * code object (struct pyframes_code): what names it, copied at the sample,
+ * while it was certainly alive. */
 #ifndef TPROF_PYFRAMES_H
 #define TPROF_PYFRAMES_H
 
@@ -26,6 +32,18 @@
 
 /* No such field in this version. */
 #define PYFRAMES_NONE 0xffffffffu
+
+/* The records' first word. */
+#define PYFRAMES_REC_STACK 1
+#define PYFRAMES_REC_CODE 2
+
+/* A code object's snapshot: its head (co_size bytes), the str objects of
+ * its (qualified) name and file, and with --python-lines its line table's
+ * bytes object, each a copy of memory from its address (shorter copies
+ * are tried when a long one crosses into unmapped memory). */
+#define PYFRAMES_CODE_HEAD 256
+#define PYFRAMES_CODE_STR 512
+#define PYFRAMES_CODE_TABLE 4096
 
 /* Per process (key: the PID), written by src/python when it finds the
  * interpreter. Offsets are bytes into the structure named. */
@@ -49,6 +67,11 @@ struct pyframes_proc {
     __u64 tls_slot;            /* the thread state's thread-local slot, as an
                                   offset from the thread pointer (FS base);
                                   0: unknown (the threads map only) */
+    __u32 co_size;             /* bytes of a code object's head to copy
+                                  (<= PYFRAMES_CODE_HEAD; 0: no snapshots) */
+    __u32 co_name;             /* its co_qualname (3.11+) or co_name */
+    __u32 co_filename;
+    __u32 co_linetable;        /* NONE: line tables are not copied */
 };
 
 /* Record status. */
@@ -75,6 +98,8 @@ struct pyframes_frame {
 };
 
 struct pyframes_rec {
+    __u32 kind;    /* PYFRAMES_REC_STACK */
+    __u32 pad0;
     __u64 time;    /* bpf_ktime_get_ns(): CLOCK_MONOTONIC, just after the
                       sample's own time stamp */
     __u32 pid, tid;
@@ -89,6 +114,29 @@ struct pyframes_rec {
     __u32 nframes; /* struct pyframes_frame that follow, innermost first
                       (PYFRAMES_MAX at most) */
     __u32 pad;
+};
+
+/* Where a copy in a code snapshot came from (LEN 0: it did not read). */
+struct pyframes_region {
+    __u64 addr;
+    __u32 len;
+    __u32 pad;
+};
+
+enum { PYFRAMES_R_HEAD, PYFRAMES_R_NAME, PYFRAMES_R_FILE, PYFRAMES_R_TABLE, PYFRAMES_R_N };
+
+struct pyframes_code {
+    __u32 kind;  /* PYFRAMES_REC_CODE */
+    __u32 pid;
+    __u32 gen;   /* the process's registration */
+    __u32 ident; /* the identity hash of the code object at the sample */
+    __u64 code;  /* its address */
+    struct pyframes_region r[PYFRAMES_R_N];
+    __u8 head[PYFRAMES_CODE_HEAD];
+    __u8 name[PYFRAMES_CODE_STR];
+    __u8 file[PYFRAMES_CODE_STR];
+    __u8 table[PYFRAMES_CODE_TABLE]; /* last: the record ends after the
+                                        r[PYFRAMES_R_TABLE].len bytes used */
 };
 
 /* The identity hash of a code object's window (W: CO_SIG_WORDS pointers),

@@ -115,6 +115,7 @@ struct python_stats {
     uint64_t deep;      /* records cut at PYFRAMES_MAX frames: kept native */
     uint64_t records;   /* records taken out of the ring */
     uint64_t orphans;   /* records no sample took (the perf ring lost it) */
+    uint64_t snapshots; /* code objects named from the kernel's copy */
 };
 const struct python_stats *python_get_stats(const struct python *py);
 /* Until when (CLOCK_MONOTONIC ns) records should be drained promptly: a
@@ -185,9 +186,11 @@ const char *python_short_file(const char *file, const char *cwd);
  * Writes the stack outermost first (a native item: native = index; a Python
  * one: native = -1 - frame number). -1 when the counts do not agree; with
  * EXTRA_OK, one eval call more than runs (the innermost, in its prologue)
- * is kept native. With EXTRA_OK (read exactly) and no eval call at all, the
- * native stack was cut short: the Python frames go above it. */
+ * is kept native. With EXTRA_OK (read exactly) and fewer eval calls than
+ * runs, the native stack was cut short: the runs it lacks (the outer ones)
+ * go above it; unless ROOTED (its outermost frame is where a thread
+ * starts) and it has eval calls: then the counts disagree. */
 long python_splice_plan(const bool *eval, const bool *interp, size_t nf, const uint32_t *runs,
-                        size_t nruns, bool extra_ok, int32_t *out, size_t cap);
+                        size_t nruns, bool extra_ok, bool rooted, int32_t *out, size_t cap);
 
 #endif

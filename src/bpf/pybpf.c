@@ -161,8 +161,8 @@ void pybpf_get_stats(struct pybpf *b, struct pybpf_stats *st)
 {
     memset(st, 0, sizeof(*st));
     uint64_t *v = xcalloc((size_t)b->ncpus, sizeof(uint64_t));
-    uint64_t *out[] = {&st->runs, &st->records, &st->ring_full};
-    for (uint32_t k = 0; k < 3; k++) {
+    uint64_t *out[] = {&st->runs, &st->records, &st->ring_full, &st->codes};
+    for (uint32_t k = 0; k < sizeof(out) / sizeof(out[0]); k++) {
         if (bpf_map__lookup_elem(b->skel->maps.stats, &k, sizeof(k), v,
                                  (size_t)b->ncpus * sizeof(uint64_t), 0) < 0)
             continue;

@@ -7,9 +7,12 @@
  * (procs map) it finds the thread's PyThreadState and copies the frame
  * chain (one bounded read per frame, no more than PYFRAMES_MAX frames) into
  * the ring buffer, with what joins the record to its perf sample (tid,
- * time, user IP and SP). User space names the code objects later: a code
- * object outlives its frame by far, and each frame carries a hash of its
- * code object's identity window, so one freed since and reused is caught.
+ * time, user IP and SP). User space names the code objects: each frame
+ * carries a hash of its code object's identity window, and the first time
+ * the program meets a code object (the known map) it copies what names it
+ * into a snapshot record, at the sample, while the object is certainly
+ * alive: an import's <module> code is freed a few milliseconds after it
+ * runs, before user space could read it.
  *
  * Everything read here is the target's memory and is trusted for nothing:
  * every read is bpf_probe_read_user (a bad pointer is a failed read, never
@@ -77,9 +80,27 @@ struct scratch {
     struct pyframes_proc cfg;
     __u8 fbuf[PYFRAMES_FRAME_BYTES];
     __u64 sig[PYFRAMES_SIG_BYTES / 8];
+    struct pyframes_code code;
     struct pyframes_rec rec;
     struct pyframes_frame f[PYFRAMES_MAX]; /* right after rec: written with it */
 };
+
+/* The code objects a snapshot was written for, by registration (GEN),
+ * address and identity: direct-mapped on a hash of the address, so a
+ * collision only costs another snapshot. */
+#define KNOWN_SLOTS 65536
+struct known {
+    __u64 code;
+    __u32 ident;
+    __u32 gen;
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, KNOWN_SLOTS);
+    __type(key, __u32);
+    __type(value, struct known);
+} known SEC(".maps");
 
 struct {
     __uint(type, BPF_MAP_TYPE_ARRAY);
@@ -88,9 +109,11 @@ struct {
     __type(value, struct scratch);
 } scratch SEC(".maps");
 
-/* The records: 56 bytes and 32 per frame, so about 0.7 KiB for a 20-frame
- * stack and 3 s of two CPUs at 999 Hz in 4 MiB; tprof drains it every 5
- * ms. A record the ring has no room for is counted, and its sample read
+/* The records: 64 bytes and 32 per frame, so about 0.7 KiB for a 20-frame
+ * stack and 3 s of two CPUs at 999 Hz in 4 MiB, and 1.4 KiB for a code
+ * object's snapshot (up to 4 KiB more with its line table), once per code
+ * object; tprof drains it every 5 ms (every millisecond while a process
+ * starts, when most code objects are new). A record the ring has no room for is counted, and its sample read
  * after the fact. */
 struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -98,8 +121,8 @@ struct {
 } ring SEC(".maps");
 
 /* Counters, per CPU: runs, records written, records the ring had no room
- * for. */
-enum { ST_RUNS, ST_RECORDS, ST_RING_FULL, ST_N };
+ * for, code snapshots written. */
+enum { ST_RUNS, ST_RECORDS, ST_RING_FULL, ST_CODES, ST_N };
 struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
     __uint(max_entries, ST_N);
@@ -131,6 +154,80 @@ static __u64 fword(const struct scratch *s, __u32 off)
     __u64 v;
     __builtin_memcpy(&v, &s->fbuf[off], 8);
     return v;
+}
+
+/* Copy up to CAP bytes at ADDR into DST (CAP a constant): the most that
+ * reads of CAP, 128 or 64 bytes; 0 when none does. */
+static __always_inline __u32 copy_some(void *dst, __u32 cap, __u64 addr)
+{
+    if (!addr)
+        return 0;
+    if (bpf_probe_read_user(dst, cap, (const void *)addr) == 0)
+        return cap;
+    if (cap > 128 && bpf_probe_read_user(dst, 128, (const void *)addr) == 0)
+        return 128;
+    if (cap > 64 && bpf_probe_read_user(dst, 64, (const void *)addr) == 0)
+        return 64;
+    return 0;
+}
+
+/* The 8 bytes at OFF in a snapshot's code head (OFF from user space). */
+static __u64 hword(const struct pyframes_code *k, __u32 off)
+{
+    if (off > PYFRAMES_CODE_HEAD - 8)
+        return 0;
+    __u64 v;
+    __builtin_memcpy(&v, &k->head[off], 8);
+    return v;
+}
+
+/* FR's code object, once per registration and identity: its snapshot into
+ * the ring, ahead of the stack record that names it. */
+static void snapshot(struct scratch *s, const struct pyframes_frame *fr)
+{
+    __u32 slot = (__u32)((fr->code >> 4) * 0x9e3779b97f4a7c15ULL >> 48) & (KNOWN_SLOTS - 1);
+    struct known *kn = bpf_map_lookup_elem(&known, &slot);
+    if (!kn || (kn->code == fr->code && kn->ident == fr->ident && kn->gen == s->cfg.gen))
+        return;
+    struct pyframes_code *k = &s->code;
+    k->kind = PYFRAMES_REC_CODE;
+    k->pid = s->rec.pid;
+    k->gen = s->cfg.gen;
+    k->ident = fr->ident;
+    k->code = fr->code;
+    for (int i = 0; i < PYFRAMES_R_N; i++) {
+        k->r[i].addr = 0;
+        k->r[i].len = 0;
+        k->r[i].pad = 0;
+    }
+    __u32 n = s->cfg.co_size;
+    if (n == 0 || n > PYFRAMES_CODE_HEAD ||
+        bpf_probe_read_user(k->head, n, (const void *)fr->code) != 0)
+        return;
+    k->r[PYFRAMES_R_HEAD].addr = fr->code;
+    k->r[PYFRAMES_R_HEAD].len = n;
+    __u64 a = hword(k, s->cfg.co_name);
+    k->r[PYFRAMES_R_NAME].addr = a;
+    k->r[PYFRAMES_R_NAME].len = copy_some(k->name, PYFRAMES_CODE_STR, a);
+    a = hword(k, s->cfg.co_filename);
+    k->r[PYFRAMES_R_FILE].addr = a;
+    k->r[PYFRAMES_R_FILE].len = copy_some(k->file, PYFRAMES_CODE_STR, a);
+    if (s->cfg.co_linetable != PYFRAMES_NONE) {
+        a = hword(k, s->cfg.co_linetable);
+        k->r[PYFRAMES_R_TABLE].addr = a;
+        k->r[PYFRAMES_R_TABLE].len = copy_some(k->table, PYFRAMES_CODE_TABLE, a);
+    }
+    __u64 size = offsetof(struct pyframes_code, table) + k->r[PYFRAMES_R_TABLE].len;
+    if (size > sizeof(*k))
+        size = sizeof(*k);
+    if (bpf_ringbuf_output(&ring, k, size, BPF_RB_NO_WAKEUP) != 0) {
+        count(ST_RING_FULL);
+        return;
+    }
+    count(ST_CODES);
+    kn->code = fr->code;
+    kn->ident = fr->ident;
+    kn->gen = s->cfg.gen;
 }
 
 struct walk {
@@ -181,10 +278,13 @@ static long walk_one(__u32 i, void *arg)
         w->last_code = fr->code;
         w->last_idx = idx;
         if (bpf_probe_read_user(s->sig, sizeof(s->sig), (const void *)(fr->code + s->cfg.co_sig)) ==
-            0)
+            0) {
             fr->ident = pyframes_ident(s->sig, s->cfg.co_sig_words);
-        else
+            if (!s->rec.inherited)
+                snapshot(s, fr);
+        } else {
             fr->flags |= PYFRAMES_F_NOSIG;
+        }
     }
     s->rec.nframes = idx + 1;
     __u64 prev = fword(s, s->cfg.fr_previous);
@@ -272,6 +372,8 @@ int pyframes_sample(struct bpf_perf_event_data *ctx)
         return 1;
     s->cfg = *cfg;
     struct pyframes_rec *r = &s->rec;
+    r->kind = PYFRAMES_REC_STACK;
+    r->pad0 = 0;
     r->time = bpf_ktime_get_ns();
     r->pid = pid;
     r->tid = tid;

@@ -56,8 +56,16 @@ bool py_offsets_from_debug(struct py_offsets *o, const uint8_t *buf, size_t len)
 /* Does that block say the build is free-threaded? */
 bool py_debug_free_threaded(const uint8_t *buf, size_t len);
 
+/* A code object named from a kernel snapshot is known by its address and
+ * its identity at the sample: the address may hold another one since. */
+struct py_code_key {
+    uint64_t addr;
+    uint32_t ident, pad;
+};
+
 struct py_code {
-    UT_hash_handle hh;
+    UT_hash_handle hh; /* in its process's codes (by address) or snaps (skey) */
+    struct py_code_key skey;
     uint64_t addr;
     uint32_t ninstr;     /* code units, for the lasti check (0: unknown) */
     int firstlineno;
@@ -81,6 +89,8 @@ struct py_line {
 struct py_frame {
     uint64_t code;
     int lasti; /* code units; -1 before the first instruction */
+    struct py_code *c; /* its code object as checked at the sample, or NULL:
+                          looked up by address */
 };
 
 struct py_stack {
@@ -126,6 +136,16 @@ struct py_tid {
 
 enum py_state { PY_UNKNOWN, PY_NOT, PY_FOUND, PY_UNSUPPORTED };
 
+/* Memory the kernel program copied at a sample (a code snapshot): while a
+ * process has one set, its code objects are named from it alone. */
+struct py_overlay {
+    struct {
+        uint64_t addr;
+        const uint8_t *data;
+        size_t len;
+    } r[PYFRAMES_R_N];
+};
+
 struct py_proc {
     UT_hash_handle hh;
     uint32_t pid;
@@ -140,6 +160,8 @@ struct py_proc {
     double tids_at;     /* when the table was last rebuilt */
     struct py_code *codes;
     size_t ncodes;
+    struct py_code *snaps; /* named from the kernel's snapshots, oldest first */
+    size_t nsnaps;
     bool trampolines; /* -X perf: every Python call is its own eval call */
     /* read at the sample (kernel.c) */
     uint32_t kgen;            /* registered with the kernel program (0: not) */
@@ -150,6 +172,7 @@ struct py_proc {
     bool forked; /* made when its fork was drained: the fork's turn keeps it */
     uint32_t parent_gen; /* forked from a registered process: its registration,
                             which the kernel used before this one's */
+    const struct py_overlay *snap; /* set while a snapshot is read */
 };
 
 /* Offsets worked out for an interpreter file (DWARF is read once per file,
@@ -236,6 +259,13 @@ void py_tids_refresh(struct python *py, struct py_proc *pp);
  * read. */
 struct py_name *py_frame_name(struct python *py, struct py_proc *pp, const struct py_frame *f);
 void py_codes_free(struct py_proc *pp);
+struct py_code *py_code_read(struct python *py, struct py_proc *pp, uint64_t addr);
+void py_code_free(struct py_code *c);
+/* Code objects named from the kernel's snapshots, by address and identity
+ * (PP keeps the latest MAX_CODES). */
+void py_snap_add(struct py_proc *pp, struct py_code *c, uint32_t ident);
+struct py_code *py_snap_find(struct py_proc *pp, uint64_t addr, uint32_t ident);
+void py_snaps_free(struct py_proc *pp);
 /* PP and everything cached for it. */
 void py_proc_free(struct py_proc *pp);
 

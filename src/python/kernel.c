@@ -20,20 +20,28 @@
  * and the sample falls back to the read after the sample (counted apart).
  * Older records were left by samples the perf ring lost: dropped.
  *
- * Naming: a record's code objects are read (and cached) as soon as the
- * record is drained, not when its sample's turn comes: an import's
- * <module> code is freed within milliseconds of running. Each is checked
- * against the identity the kernel hashed at the sample; one freed since
- * (gone, or its address reused) cannot be named for sure, and its sample
- * keeps its native frames. (Naming it from the str objects it pointed to
- * was tried: a freed str's memory held another name, and a sample of the
- * main thread read "spin_right (_distutils_hack/__init__.py:1)".) While a
- * process starts (PROMPT_NS), tprof drains every millisecond.
+ * Naming: the first time the kernel program meets a code object it
+ * copies, at that sample, the code object's head and the str objects of
+ * its name and file (and with --python-lines its line table) into a
+ * snapshot record ahead of the stack record; the code object is named from
+ * that copy alone (code_record), since an import's <module> code is freed
+ * within milliseconds of running, before tprof could read it. Every frame
+ * is checked against the identity the kernel hashed at the sample: a code
+ * object named earlier and freed since (gone, or its address reused by
+ * another) does not pass, and the program made a new snapshot for the new
+ * one. Without a snapshot (the ring was full) a record's code objects are
+ * read from the process as soon as the record is drained, and one freed
+ * already cannot be named for sure: its sample keeps its native frames.
+ * (Naming such a code object from the str objects it pointed to, read
+ * later, was tried: a freed str's memory held another name, and a sample
+ * of the main thread read "spin_right (_distutils_hack/__init__.py:1)".)
+ * While a process starts (PROMPT_NS), tprof drains every millisecond.
  *
  * A joined record is checked as a read from user space is (every code
  * object's type, lasti within its code, runs closed by entry frames). A
  * record that fails keeps the sample's native frames and is counted.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,6 +156,15 @@ void py_kernel_register(struct python *py, struct py_proc *pp)
                                                : PYFRAMES_NONE;
     c.co_sig = py_sig_off(o);
     c.co_sig_words = (uint32_t)(py_sig_len(o) / 8);
+    /* code snapshots (none when the head is larger than the copy) */
+    c.co_name = o->co_qualname != PY_NO_FIELD ? o->co_qualname : o->co_name;
+    c.co_filename = o->co_filename;
+    c.co_linetable = py->cfg.lines ? o->co_linetable : PYFRAMES_NONE;
+    c.co_size = o->co_size;
+    if (c.co_size > PYFRAMES_CODE_HEAD || c.co_name > c.co_size - 8 ||
+        c.co_filename > c.co_size - 8 ||
+        (c.co_linetable != PYFRAMES_NONE && c.co_linetable > c.co_size - 8))
+        c.co_size = 0;
     if (c.fr_size > PYFRAMES_FRAME_BYTES || c.fr_code > PYFRAMES_FRAME_BYTES - 8 ||
         c.fr_previous > PYFRAMES_FRAME_BYTES - 8 || c.fr_instr > PYFRAMES_FRAME_BYTES - 8 ||
         (c.fr_entry != PYFRAMES_NONE && c.fr_entry >= PYFRAMES_FRAME_BYTES))
@@ -214,6 +231,15 @@ void python_thread_exit(struct python *py, uint32_t pid, uint32_t tid)
 
 /* ----- records ----- */
 
+/* The identity hash of C as the kernel computes it. */
+static uint32_t code_ident(const struct py_proc *pp, const struct py_code *c)
+{
+    uint32_t nw = pp->kcfg.co_sig_words;
+    __u64 w[4] = {0, 0, 0, 0};
+    memcpy(w, c->sig, (nw > 4 ? 4 : nw) * 8);
+    return pyframes_ident(w, nw);
+}
+
 /* The code object at F, checked against the identity the kernel read at
  * the sample; NULL when it is not a code object, or not the same one. */
 static struct py_code *code_checked(struct python *py, struct py_proc *pp,
@@ -221,14 +247,14 @@ static struct py_code *code_checked(struct python *py, struct py_proc *pp,
 {
     if (f->flags & PYFRAMES_F_NOSIG)
         return NULL;
-    uint32_t nw = pp->kcfg.co_sig_words;
+    struct py_code *snap = py_snap_find(pp, f->code, f->ident);
+    if (snap)
+        return snap;
     for (int attempt = 0; attempt < 2; attempt++) {
         struct py_code *c = py_code_get(py, pp, f->code);
         if (!c)
             return NULL;
-        __u64 w[4] = {0, 0, 0, 0};
-        memcpy(w, c->sig, nw * 8);
-        if (pyframes_ident(w, nw) == f->ident)
+        if (code_ident(pp, c) == f->ident)
             return c;
         /* the cache's entry is older than the sample's object: read it again */
         if (attempt == 0)
@@ -244,10 +270,71 @@ static bool record_is_ours(const struct py_proc *pp, const struct pyframes_rec *
     return r->inherited ? pp->parent_gen && r->gen == pp->parent_gen : r->gen == pp->kgen;
 }
 
+/* A code snapshot (DATA, LEN bytes): the code object named from the copy,
+ * and cached for the stack records that follow. */
+static void code_record(struct python *py, const uint8_t *data, size_t len)
+{
+    struct pyframes_code k;
+    size_t fixed = offsetof(struct pyframes_code, table);
+    if (len < fixed)
+        return;
+    memcpy(&k, data, fixed);
+    const size_t at[PYFRAMES_R_N] = {offsetof(struct pyframes_code, head),
+                                     offsetof(struct pyframes_code, name),
+                                     offsetof(struct pyframes_code, file), fixed};
+    const size_t cap[PYFRAMES_R_N] = {PYFRAMES_CODE_HEAD, PYFRAMES_CODE_STR, PYFRAMES_CODE_STR,
+                                      len - fixed};
+    struct py_overlay ov;
+    for (size_t i = 0; i < PYFRAMES_R_N; i++) {
+        if (k.r[i].len > cap[i] || k.r[i].len > PYFRAMES_CODE_TABLE)
+            return;
+        ov.r[i].addr = k.r[i].addr;
+        ov.r[i].data = data + at[i];
+        ov.r[i].len = k.r[i].len;
+    }
+    struct py_proc *pp;
+    HASH_FIND(hh, py->procs, &k.pid, sizeof(k.pid), pp);
+    if (!pp || pp->state != PY_FOUND || k.gen != pp->kgen)
+        return;
+    if (py_snap_find(pp, k.code, k.ident))
+        return; /* (the kernel forgot it had sent it: a collision there) */
+    pp->snap = &ov;
+    struct py_code *c = py_code_read(py, pp, k.code);
+    pp->snap = NULL;
+    if (!c)
+        return;
+    if (code_ident(pp, c) != k.ident) { /* (a copy that contradicts itself) */
+        py_code_free(c);
+        return;
+    }
+    /* A line table longer than the copy: from the object, if it is still
+     * the one the kernel saw */
+    if (py->cfg.lines && !c->linetable) {
+        struct py_code *live = py_code_read(py, pp, k.code);
+        if (live && code_ident(pp, live) == k.ident) {
+            c->linetable = live->linetable;
+            c->linetable_len = live->linetable_len;
+            live->linetable = NULL;
+        }
+        if (live)
+            py_code_free(live);
+    }
+    py_snap_add(pp, c, k.ident);
+    py->kst.snapshots++;
+}
+
 void python_kernel_record(struct python *py, const void *data, size_t len)
 {
     struct pyframes_rec r;
-    if (len < sizeof(r))
+    uint32_t kind;
+    if (len < sizeof(kind))
+        return;
+    memcpy(&kind, data, sizeof(kind));
+    if (kind == PYFRAMES_REC_CODE) {
+        code_record(py, data, len);
+        return;
+    }
+    if (kind != PYFRAMES_REC_STACK || len < sizeof(r))
         return;
     memcpy(&r, data, sizeof(r));
     if (r.nframes > PYFRAMES_MAX || len < sizeof(r) + r.nframes * sizeof(struct pyframes_frame))
@@ -355,7 +442,7 @@ static bool stack_from(struct python *py, struct py_proc *pp, const struct pyfra
         }
         if (lasti < -1 || (c->ninstr && lasti >= (int)c->ninstr))
             return false;
-        out->frames[out->nframes++] = (struct py_frame){f->code, lasti};
+        out->frames[out->nframes++] = (struct py_frame){f->code, lasti, c};
         run_open = true;
         run_len++;
         bool ends = o->minor == 10 || (o->minor == 11 && f->entry);

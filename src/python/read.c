@@ -39,6 +39,22 @@ bool py_read_mem(pid_t pid, uint64_t addr, void *buf, size_t len)
     return process_vm_readv(pid, &l, 1, &r, 1, 0) == (ssize_t)len;
 }
 
+/* Code objects and their strings: from the process, or from the snapshot
+ * being read (PP->snap), whose copies must hold the whole range. */
+static bool code_mem(const struct py_proc *pp, uint64_t addr, void *buf, size_t len)
+{
+    if (!pp->snap)
+        return py_read_mem((pid_t)pp->pid, addr, buf, len);
+    for (size_t i = 0; i < PYFRAMES_R_N; i++) {
+        uint64_t a = pp->snap->r[i].addr, n = pp->snap->r[i].len;
+        if (n && addr >= a && addr - a <= n && len <= n - (addr - a)) {
+            memcpy(buf, pp->snap->r[i].data + (addr - a), len);
+            return true;
+        }
+    }
+    return false;
+}
+
 static uint64_t w64(const uint8_t *b, uint32_t off)
 {
     uint64_t v;
@@ -92,7 +108,7 @@ static char *read_str(const struct py_proc *pp, uint64_t addr)
 {
     const struct py_offsets *o = &pp->off;
     uint8_t h[80];
-    if (o->u_compact_data + 8 > sizeof(h) || !py_read_mem((pid_t)pp->pid, addr, h, o->u_compact_data + 8))
+    if (o->u_compact_data + 8 > sizeof(h) || !code_mem(pp, addr, h, o->u_compact_data + 8))
         return NULL;
     if (w64(h, 8) != pp->unicode_type)
         return NULL;
@@ -106,7 +122,7 @@ static char *read_str(const struct py_proc *pp, uint64_t addr)
     uint64_t data = compact ? addr + (ascii ? o->u_ascii_data : o->u_compact_data)
                             : w64(h, o->u_compact_data);
     uint8_t *raw = xmalloc(len * kind + 1);
-    if (!py_read_mem((pid_t)pp->pid, data, raw, len * kind)) {
+    if (!code_mem(pp, data, raw, len * kind)) {
         free(raw);
         return NULL;
     }
@@ -128,13 +144,13 @@ static char *read_str(const struct py_proc *pp, uint64_t addr)
 static uint8_t *read_bytes(const struct py_proc *pp, uint64_t addr, size_t *len)
 {
     uint8_t h[32];
-    if (!py_read_mem((pid_t)pp->pid, addr, h, sizeof(h)) || w64(h, 8) != pp->bytes_type)
+    if (!code_mem(pp, addr, h, sizeof(h)) || w64(h, 8) != pp->bytes_type)
         return NULL;
     uint64_t n = w64(h, 16);
     if (n > MAX_LINETABLE)
         return NULL;
     uint8_t *b = xmalloc(n + 1);
-    if (!py_read_mem((pid_t)pp->pid, addr + 32, b, n)) {
+    if (!code_mem(pp, addr + 32, b, n)) {
         free(b);
         return NULL;
     }
@@ -168,7 +184,7 @@ const char *python_short_file(const char *file, const char *cwd)
     return file;
 }
 
-static void code_free(struct py_code *c)
+void py_code_free(struct py_code *c)
 {
     struct py_line *l, *tmp;
     HASH_ITER(hh, c->lines, l, tmp)
@@ -187,7 +203,7 @@ static void code_free(struct py_code *c)
 void py_code_forget(struct py_proc *pp, struct py_code *c)
 {
     HASH_DEL(pp->codes, c);
-    code_free(c);
+    py_code_free(c);
     pp->ncodes--;
 }
 
@@ -197,9 +213,20 @@ void py_codes_free(struct py_proc *pp)
     HASH_ITER(hh, pp->codes, c, tmp)
     {
         HASH_DEL(pp->codes, c);
-        code_free(c);
+        py_code_free(c);
     }
     pp->ncodes = 0;
+}
+
+void py_snaps_free(struct py_proc *pp)
+{
+    struct py_code *c, *tmp;
+    HASH_ITER(hh, pp->snaps, c, tmp)
+    {
+        HASH_DEL(pp->snaps, c);
+        py_code_free(c);
+    }
+    pp->nsnaps = 0;
 }
 
 /* Where the window of pointers that tells code objects apart starts:
@@ -216,15 +243,14 @@ size_t py_sig_len(const struct py_offsets *o)
     return o->minor == 10 ? 24 : 32;
 }
 
-struct py_code *py_code_get(struct python *py, struct py_proc *pp, uint64_t addr)
+/* The code object at ADDR read and named (not cached); NULL when it is not
+ * a readable code object. */
+struct py_code *py_code_read(struct python *py, struct py_proc *pp, uint64_t addr)
 {
     struct py_code *c;
-    HASH_FIND(hh, pp->codes, &addr, sizeof(addr), c);
-    if (c)
-        return c;
     const struct py_offsets *o = &pp->off;
     uint8_t h[256];
-    if (o->co_size > sizeof(h) || !py_read_mem((pid_t)pp->pid, addr, h, o->co_size) ||
+    if (o->co_size > sizeof(h) || !code_mem(pp, addr, h, o->co_size) ||
         w64(h, 8) != pp->code_type)
         return NULL;
     char *name = read_str(pp, w64(h, o->co_qualname != PY_NO_FIELD ? o->co_qualname : o->co_name));
@@ -234,8 +260,6 @@ struct py_code *py_code_get(struct python *py, struct py_proc *pp, uint64_t addr
         free(file);
         return NULL;
     }
-    if (pp->ncodes >= MAX_CODES)
-        py_codes_free(pp); /* names are interned by the caller: nothing is lost */
     c = xcalloc(1, sizeof(*c));
     c->addr = addr;
     c->firstlineno = (int)w32(h, o->co_firstlineno);
@@ -255,21 +279,61 @@ struct py_code *py_code_get(struct python *py, struct py_proc *pp, uint64_t addr
     } else { /* 3.10: the co_code bytes object */
         uint8_t b[32];
         uint64_t bytes = o->co_code != PY_NO_FIELD && o->co_code + 8 <= o->co_size ? w64(h, o->co_code) : 0;
-        if (py_read_mem((pid_t)pp->pid, bytes, b, sizeof(b)) && w64(b, 8) == pp->bytes_type &&
+        if (code_mem(pp, bytes, b, sizeof(b)) && w64(b, 8) == pp->bytes_type &&
             w64(b, 16) < (1u << 28)) {
             c->instr_lo = bytes + 32;
             c->instr_hi = c->instr_lo + w64(b, 16);
             c->ninstr = (uint32_t)(w64(b, 16) / 2);
         }
     }
+    return c;
+}
+
+struct py_code *py_code_get(struct python *py, struct py_proc *pp, uint64_t addr)
+{
+    struct py_code *c;
+    HASH_FIND(hh, pp->codes, &addr, sizeof(addr), c);
+    if (c)
+        return c;
+    c = py_code_read(py, pp, addr);
+    if (!c)
+        return NULL;
+    if (pp->ncodes >= MAX_CODES)
+        py_codes_free(pp); /* names are interned by the caller: nothing is lost */
     HASH_ADD(hh, pp->codes, addr, sizeof(c->addr), c);
     pp->ncodes++;
     return c;
 }
 
+void py_snap_add(struct py_proc *pp, struct py_code *c, uint32_t ident)
+{
+    if (pp->nsnaps >= MAX_CODES) { /* the oldest goes: its records were taken long ago */
+        struct py_code *old = pp->snaps;
+        HASH_DEL(pp->snaps, old);
+        py_code_free(old);
+        pp->nsnaps--;
+    }
+    memset(&c->skey, 0, sizeof(c->skey));
+    c->skey.addr = c->addr;
+    c->skey.ident = ident;
+    HASH_ADD(hh, pp->snaps, skey, sizeof(c->skey), c);
+    pp->nsnaps++;
+}
+
+struct py_code *py_snap_find(struct py_proc *pp, uint64_t addr, uint32_t ident)
+{
+    struct py_code_key k;
+    memset(&k, 0, sizeof(k));
+    k.addr = addr;
+    k.ident = ident;
+    struct py_code *c;
+    HASH_FIND(hh, pp->snaps, &k, sizeof(k), c);
+    return c;
+}
+
 struct py_name *py_frame_name(struct python *py, struct py_proc *pp, const struct py_frame *f)
 {
-    struct py_code *c = py_code_get(py, pp, f->code);
+    struct py_code *c = f->c ? f->c : py_code_get(py, pp, f->code);
     if (!c)
         return NULL;
     if (!py->cfg.lines)
@@ -587,7 +651,7 @@ static bool walk(struct python *py, struct py_proc *pp, uint64_t ts, const uint8
             return false;
         if (out->nframes >= PYTHON_MAX_FRAMES)
             return false;
-        out->frames[out->nframes++] = (struct py_frame){code, lasti};
+        out->frames[out->nframes++] = (struct py_frame){code, lasti, NULL};
         if (!run_open) {
             if (out->nruns >= MAX_CFRAMES)
                 return false;

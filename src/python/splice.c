@@ -43,6 +43,7 @@ struct python *python_new(const struct python_config *cfg, struct symbols *sym)
 void py_proc_free(struct py_proc *pp)
 {
     py_codes_free(pp);
+    py_snaps_free(pp);
     struct py_tid *t, *tmp;
     HASH_ITER(hh, pp->tids, t, tmp)
     {
@@ -285,50 +286,50 @@ bool python_take_notice(struct python *py, char *buf, size_t len)
 }
 
 long python_splice_plan(const bool *eval, const bool *interp, size_t nf, const uint32_t *runs,
-                        size_t nruns, bool extra_ok, int32_t *out, size_t cap)
+                        size_t nruns, bool extra_ok, bool rooted, int32_t *out, size_t cap)
 {
     size_t ne = 0;
     for (size_t i = 0; i < nf; i++)
         ne += eval[i];
-    /* Read exactly (at the sample, or stopped), the thread's own state has
-     * Python frames, so it is inside the eval loop: a native stack with no
-     * eval call was cut short (glibc's clone3 ends the CFI walk of the
-     * thread that calls it, as perf's does). The Python frames go above
-     * the native ones; the stack, whose outermost frame is no entry point,
-     * counts as short of a root. */
-    if (ne == 0 && extra_ok && nruns > 0) {
-        size_t npy = 0;
-        for (size_t k = 0; k < nruns; k++)
-            npy += runs[k];
-        if (nf + npy > cap)
-            return -1;
-        size_t n = 0;
-        for (size_t j = npy; j > 0; j--)
-            out[n++] = -1 - (int32_t)(j - 1);
-        for (size_t i = nf; i > 0; i--)
-            out[n++] = (int32_t)(i - 1);
-        return (long)n;
-    }
     /* An eval call in its prologue or epilogue has no run of its own yet:
      * the innermost one may be extra (when the stack was read with the
      * thread stopped: read later, it may as well be a call that has
      * returned since). */
     size_t skip = extra_ok && ne == nruns + 1 ? 1 : 0;
-    if (ne != nruns + skip || nruns == 0)
+    /* Read exactly (at the sample, or stopped), the thread's own state has
+     * these runs, so its C stack has their eval calls: a native stack with
+     * fewer was cut short (glibc's clone3 ends the CFI walk of the thread
+     * that calls it, as perf's does; a deep import outgrows the stack
+     * copy). The outer runs it lacks go above it, outermost first; the
+     * stack, whose outermost frame is no entry point, counts as short of a
+     * root. A stack with eval calls that does reach a thread's start is
+     * not cut: it disagrees. */
+    size_t lead = extra_ok && ne < nruns && (ne == 0 || !rooted) ? nruns - ne : 0;
+    if (ne + lead != nruns + skip || nruns == 0)
         return -1;
-    /* Python frames are numbered innermost first; run k starts at first[k]. */
-    size_t n = 0, first = 0;
-    for (size_t k = 0; k < nruns; k++)
-        first += runs[k];
+    size_t paired_runs = nruns - lead;
+    /* Python frames are numbered innermost first: the paired runs' frames
+     * are [0, first), the lacking runs' [first, all). */
+    size_t n = 0, first = 0, all = 0;
+    for (size_t k = 0; k < nruns; k++) {
+        all += runs[k];
+        if (k < paired_runs)
+            first += runs[k];
+    }
+    for (size_t j = all; j > first; j--) {
+        if (n >= cap)
+            return -1;
+        out[n++] = -1 - (int32_t)(j - 1);
+    }
     /* Walk outermost first: the k-th eval from the outside takes run
-     * nruns-1-k. A native frame is between Python frames when a paired
-     * eval lies on both sides of it. */
+     * paired_runs-1-k. A native frame is between Python frames when Python
+     * frames lie on both sides of it. */
     size_t seen = 0; /* paired evals passed, from the outside */
     for (size_t i = nf; i > 0; i--) {
         size_t f = i - 1;
-        bool paired = eval[f] && seen < nruns;
+        bool paired = eval[f] && seen < paired_runs;
         if (paired) {
-            size_t k = nruns - 1 - seen;
+            size_t k = paired_runs - 1 - seen;
             first -= runs[k];
             for (uint32_t j = runs[k]; j > 0; j--) {
                 if (n >= cap)
@@ -338,7 +339,7 @@ long python_splice_plan(const bool *eval, const bool *interp, size_t nf, const u
             seen++;
             continue;
         }
-        bool between = seen > 0 && seen < nruns;
+        bool between = (seen > 0 || (lead && paired_runs)) && seen < paired_runs;
         if (between && interp[f])
             continue;
         if (n >= cap)
@@ -412,8 +413,11 @@ static enum py_result splice_stack(struct python *py, struct py_proc *pp,
                     "builtin_", 8) == 0)
             interp[i] = false;
     }
-    long np = python_splice_plan(eval, interp, s->nframes, st->runs, st->nruns, exact, plan,
-                                 py->planned);
+    bool rooted = s->nframes > 0 &&
+                  symbols_user(py->sym, s->pid, s->frames[s->nframes - 1].ip,
+                               !s->frames[s->nframes - 1].exact)->entry;
+    long np = python_splice_plan(eval, interp, s->nframes, st->runs, st->nruns, exact, rooted,
+                                 plan, py->planned);
     if (np < 0 || (size_t)np > cap)
         return PY_INCONSISTENT;
     size_t w = 0;

@@ -176,6 +176,16 @@ while read -r label py; do
             "$TPROF" -o "$label.sock.folded" -- "$py" "$PY/sockclient.py" 2 >"$label.sock.out" 2>"$label.sock.err"
             shares_near "$label: socket client" "$label.sock.folded" "$label.sock.out" 3 \
                 encode exchange serve
+            # code objects freed right after they run (an import's): named
+            # from the kernel's copy, each round's by its own file
+            "$TPROF" -o "$label.code.folded" -- "$py" "$PY/shortcode.py" 2 >"$label.code.out" \
+                2>"$label.code.err"
+            read_at_sample "$label: code objects that live a moment" "$label.code.err"
+            shares_near "$label: code objects that live a moment" "$label.code.folded" \
+                "$label.code.out" 3 run build
+            n=$(grep -o ';run (gen_[0-9]*\.py:2)' "$label.code.folded" | sort -u | wc -l)
+            [ "$n" -ge 100 ]
+            check "$label: each round's run() named by its own file" $? "$n files"
         fi
     fi
 

@@ -9,7 +9,9 @@
  * itself. Also: both line-table decoders on the raw input; and the image
  * taken as a record of the kernel program (struct pyframes_rec and its
  * frames, its pid, tid, time and registration made the sample's), joined
- * and turned into a stack as a real one is. */
+ * and turned into a stack as a real one is (and before it, taken as a code
+ * snapshot of the kernel program). */
+#include <inttypes.h>
 #include <string.h>
 
 #include "fuzz.h"
@@ -42,13 +44,44 @@ static void kernel_pass(struct python *py, struct py_proc *pp, uint8_t *m, size_
 {
     if (n < sizeof(struct pyframes_rec))
         return;
+    /* first as a code snapshot, then as a stack record */
+    size_t fixed = offsetof(struct pyframes_code, table);
+    if (n >= fixed) {
+        struct pyframes_code *k = xmalloc(n);
+        memcpy(k, m, n);
+        k->kind = PYFRAMES_REC_CODE;
+        k->pid = pp->pid;
+        k->gen = pp->kgen;
+        python_kernel_record(py, k, n);
+        free(k);
+        if (getenv("FUZZ_VERBOSE"))
+            fprintf(stderr, "code snapshots named: %" PRIu64 "\n", py->kst.snapshots);
+    }
     struct pyframes_rec r;
     memcpy(&r, m, sizeof(r));
+    r.kind = PYFRAMES_REC_STACK;
     r.pid = pp->pid;
     r.tid = tid;
     r.time = 1000;
     r.gen = pp->kgen;
     memcpy(m, &r, sizeof(r));
+    /* A frame's identity hash cannot be in the image (its pointers are
+     * placed at run time): one given as 0 becomes the hash of the window
+     * its code pointer points to in the image, as the kernel reads it. */
+    uint64_t base = (uint64_t)(uintptr_t)m;
+    size_t nf = (n - sizeof(r)) / sizeof(struct pyframes_frame);
+    for (size_t i = 0; i < nf && i < r.nframes; i++) {
+        struct pyframes_frame f;
+        uint8_t *at = m + sizeof(r) + i * sizeof(f);
+        memcpy(&f, at, sizeof(f));
+        uint64_t off = f.code - base + pp->kcfg.co_sig;
+        if (f.ident || f.code < base || off > n || n - off < PYFRAMES_SIG_BYTES)
+            continue;
+        __u64 w[4];
+        memcpy(w, m + off, sizeof(w));
+        f.ident = pyframes_ident(w, pp->kcfg.co_sig_words);
+        memcpy(at, &f, sizeof(f));
+    }
     python_kernel_record(py, m, n);
     struct py_sample s = {pp->pid, tid, NULL, 0, NULL, NULL, 0, 1000};
     struct py_stack *st = xmalloc(sizeof(*st));

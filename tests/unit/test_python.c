@@ -134,7 +134,7 @@ static long plan(const char *kinds, const uint32_t *runs, size_t nruns, int32_t 
         eval[i] = kinds[i] == 'E';
         interp[i] = kinds[i] == 'E' || kinds[i] == 'I';
     }
-    return python_splice_plan(eval, interp, nf, runs, nruns, true, out, 64);
+    return python_splice_plan(eval, interp, nf, runs, nruns, true, true, out, 64);
 }
 
 static void test_splice_plan(void **state)
@@ -168,18 +168,32 @@ static void test_splice_plan(void **state)
     assert_int_equal(n, 3);
     assert_memory_equal(out, want3, sizeof(want3));
     assert_int_equal(python_splice_plan((bool[]){false, false}, (bool[]){true, false}, 2, one, 1,
-                                        false, out, 64),
+                                        false, true, out, 64),
                      -1);
     assert_int_equal(plan("EEEN", one, 1, out), -1);
+    /* fewer eval calls than runs in a stack that reaches a thread's start:
+     * they disagree; in one cut short (a deep import outgrows the stack
+     * copy), the outer runs it lacks go above it: run1 (frames 4,3,2),
+     * then I (between runs: dropped), run0 (1,0), bytes_concat, memmove */
     assert_int_equal(plan("EN", runs, 2, out), -1);
+    n = python_splice_plan((bool[]){false, false, true, false},
+                           (bool[]){true, true, true, true}, 4, runs, 2, true, false, out, 64);
+    const int32_t want4[] = {-5, -4, -3, -2, -1, 1, 0};
+    assert_int_equal(n, 7);
+    assert_memory_equal(out, want4, sizeof(want4));
+    /* (not read exactly: no) */
+    assert_int_equal(python_splice_plan((bool[]){false, false, true, false},
+                                        (bool[]){true, true, true, true}, 4, runs, 2, false, false,
+                                        out, 64),
+                     -1);
     assert_int_equal(plan("EN", runs, 0, out), -1);
     /* too little room */
     assert_int_equal(python_splice_plan((bool[]){true}, (bool[]){true}, 1, (uint32_t[]){3}, 1, true,
-                                        out, 2),
+                                        true, out, 2),
                      -1);
     /* read after the sample, an extra eval call is one that returned */
     assert_int_equal(python_splice_plan((bool[]){true, false, true}, (bool[]){true, true, true}, 3,
-                                        one, 1, false, out, 64),
+                                        one, 1, false, true, out, 64),
                      -1);
 }
 
@@ -576,6 +590,7 @@ static void make_krec(struct fake *f, const struct pyframes_proc *c, uint32_t ti
                       const uint64_t *regs, struct krec *k)
 {
     memset(k, 0, sizeof(*k));
+    k->r.kind = PYFRAMES_REC_STACK;
     k->r.time = time;
     k->r.pid = (uint32_t)getpid();
     k->r.tid = tid;
@@ -587,6 +602,29 @@ static void make_krec(struct fake *f, const struct pyframes_proc *c, uint32_t ti
     k->r.nframes = 3;
     for (int i = 0; i < 3; i++)
         kframe(f, c, 2 - i, &k->f[i]);
+}
+
+/* The kernel's snapshot of the fake's code object I, as it is now. */
+static void make_kcode(struct fake *f, const struct pyframes_proc *c, int i, struct pyframes_code *kc)
+{
+    const uint8_t *code = f->code[i];
+    memset(kc, 0, sizeof(*kc));
+    kc->kind = PYFRAMES_REC_CODE;
+    kc->pid = (uint32_t)getpid();
+    kc->gen = c->gen;
+    kc->code = addr(code);
+    __u64 w[4];
+    memcpy(w, code + c->co_sig, sizeof(w));
+    kc->ident = pyframes_ident(w, c->co_sig_words);
+    kc->r[PYFRAMES_R_HEAD] = (struct pyframes_region){addr(code), c->co_size, 0};
+    memcpy(kc->head, code, c->co_size);
+    uint64_t name, file;
+    memcpy(&name, code + c->co_name, 8);
+    memcpy(&file, code + c->co_filename, 8);
+    kc->r[PYFRAMES_R_NAME] = (struct pyframes_region){name, 128, 0};
+    memcpy(kc->name, (const void *)(uintptr_t)name, 128);
+    kc->r[PYFRAMES_R_FILE] = (struct pyframes_region){file, 128, 0};
+    memcpy(kc->file, (const void *)(uintptr_t)file, 128);
 }
 
 static void test_kernel_records(void **state)
@@ -729,6 +767,61 @@ static void test_kernel_records(void **state)
     assert_int_equal(py_kernel_take(py, pp, &s, st), PYK_BAD);
     build(f, tid);
     py_codes_free(pp);
+    t += 1000000;
+
+    /* main's code object copied by the kernel at the sample (its
+     * snapshot), then freed and its address reused by another before
+     * tprof drained a thing: each sample is named from its own snapshot,
+     * the old one's still queued when the new one's snapshot comes */
+    assert_int_equal(km.proc.co_size, 192);
+    assert_int_equal(km.proc.co_name, 128);
+    assert_int_equal(km.proc.co_linetable, PYFRAMES_NONE);
+    struct pyframes_code *kc = xmalloc(sizeof(*kc)), *kc2 = xmalloc(sizeof(*kc2));
+    struct krec k2;
+    size_t fixed = offsetof(struct pyframes_code, table);
+    make_kcode(f, &km.proc, 1, kc);
+    make_krec(f, &km.proc, tid, t + 10, regs, &k);
+    make_str(f->str[4], "other");
+    put64(f->code[1], 128, addr(f->str[4]));
+    make_kcode(f, &km.proc, 1, kc2);
+    make_krec(f, &km.proc, tid, t + 1000010, regs, &k2);
+    python_kernel_record(py, kc, fixed);
+    python_kernel_record(py, &k, sizeof(k));
+    python_kernel_record(py, kc2, fixed);
+    python_kernel_record(py, &k2, sizeof(k2));
+    assert_int_equal(py->kst.snapshots, 2);
+    s.time = t;
+    assert_int_equal(py_kernel_take(py, pp, &s, st), PYK_OK);
+    assert_string_equal(py_frame_name(py, pp, &st->frames[1])->name, "main (fake.py:10)");
+    s.time = t + 1000000;
+    assert_int_equal(py_kernel_take(py, pp, &s, st), PYK_OK);
+    assert_string_equal(py_frame_name(py, pp, &st->frames[1])->name, "other (fake.py:10)");
+    t += 2000000;
+    /* hostile snapshots: a copy longer than its place, a record shorter
+     * than its fixed part or than the line table it claims, another
+     * registration, a copy whose head is not the object it names: unused */
+    make_kcode(f, &km.proc, 2, kc);
+    kc->r[PYFRAMES_R_NAME].len = PYFRAMES_CODE_STR + 1;
+    python_kernel_record(py, kc, fixed);
+    make_kcode(f, &km.proc, 2, kc);
+    python_kernel_record(py, kc, fixed - 1);
+    kc->r[PYFRAMES_R_TABLE] = (struct pyframes_region){1, 16, 0};
+    python_kernel_record(py, kc, fixed + 15);
+    make_kcode(f, &km.proc, 2, kc);
+    kc->gen++;
+    python_kernel_record(py, kc, fixed);
+    make_kcode(f, &km.proc, 2, kc);
+    kc->ident ^= 1;
+    python_kernel_record(py, kc, fixed);
+    make_kcode(f, &km.proc, 2, kc);
+    kc->r[PYFRAMES_R_NAME].len = 40; /* (the characters cut off) */
+    python_kernel_record(py, kc, fixed);
+    assert_int_equal(py->kst.snapshots, 2);
+    free(kc);
+    free(kc2);
+    build(f, tid);
+    py_codes_free(pp);
+    py_snaps_free(pp);
 
     /* records cut short or claiming more frames than they hold: dropped */
     uint64_t n = py->kst.records;
