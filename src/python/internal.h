@@ -76,6 +76,7 @@ struct py_code {
     struct py_line *lines; /* --python-lines names */
     uint8_t sig[32];       /* its name, file and line table pointers */
     uint64_t instr_lo, instr_hi; /* where its instructions are */
+    bool snap;                   /* in snaps: named from a kernel snapshot */
 };
 
 struct py_line {
@@ -89,8 +90,9 @@ struct py_line {
 struct py_frame {
     uint64_t code;
     int lasti; /* code units; -1 before the first instruction */
-    struct py_code *c; /* its code object as checked at the sample, or NULL:
-                          looked up by address */
+    struct py_code *c; /* its code object when named from a kernel snapshot
+                          (kept until later snapshots push it out), else
+                          NULL: looked up by address */
 };
 
 struct py_stack {

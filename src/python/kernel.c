@@ -442,7 +442,9 @@ static bool stack_from(struct python *py, struct py_proc *pp, const struct pyfra
         }
         if (lasti < -1 || (c->ninstr && lasti >= (int)c->ninstr))
             return false;
-        out->frames[out->nframes++] = (struct py_frame){f->code, lasti, c};
+        /* (a code object of the address cache may be dropped by the
+         * next frame's lookup: the name is looked up again by address) */
+        out->frames[out->nframes++] = (struct py_frame){f->code, lasti, c->snap ? c : NULL};
         run_open = true;
         run_len++;
         bool ends = o->minor == 10 || (o->minor == 11 && f->entry);

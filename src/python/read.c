@@ -316,6 +316,7 @@ void py_snap_add(struct py_proc *pp, struct py_code *c, uint32_t ident)
     memset(&c->skey, 0, sizeof(c->skey));
     c->skey.addr = c->addr;
     c->skey.ident = ident;
+    c->snap = true;
     HASH_ADD(hh, pp->snaps, skey, sizeof(c->skey), c);
     pp->nsnaps++;
 }
