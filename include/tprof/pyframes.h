@@ -139,14 +139,28 @@ struct pyframes_code {
                                         r[PYFRAMES_R_TABLE].len bytes used */
 };
 
-/* The identity hash of a code object's window (W: CO_SIG_WORDS pointers),
- * the same on both sides: a code object freed after the sample and its
- * address reused by another gives another hash. */
-static inline __u32 pyframes_ident(const __u64 *w, __u32 nwords)
+/* Part of the identity too: the file name's str object from its length
+ * on, FILE_BYTES of it (its length and first characters). The pointers
+ * alone are not enough: code built the same way again (exec of a template
+ * under another file name) gets every object it points to at the addresses
+ * the freed one's had, and a run of 1000 such rounds was named by its
+ * first round's file. */
+#define PYFRAMES_FILE_OFF 16
+#define PYFRAMES_FILE_BYTES 64
+
+/* The identity hash of a code object: its window (W: NWORDS pointers) and
+ * the file name's bytes (FW, FILE_BYTES of them: the length, then the
+ * hash and state words, which are left out as they change when the string
+ * is hashed or interned, then the characters), the same on both sides: a
+ * code object freed after the sample and its address reused by another
+ * gives another hash. */
+static inline __u32 pyframes_ident(const __u64 *w, __u32 nwords, const __u64 *fw)
 {
     __u64 h = 0x9e3779b97f4a7c15ULL;
-    for (__u32 i = 0; i < 4; i++) {
-        __u64 v = i < nwords ? w[i] : 0;
+    for (__u32 i = 0; i < 4 + PYFRAMES_FILE_BYTES / 8; i++) {
+        __u64 v = i < 4 ? (i < nwords ? w[i] : 0) : fw[i - 4];
+        if (i == 5 || i == 6) /* (the str's hash and state) */
+            continue;
         h = (h ^ v) * 0xff51afd7ed558ccdULL;
         h ^= h >> 29;
     }

@@ -8,7 +8,9 @@
  * chain (one bounded read per frame, no more than PYFRAMES_MAX frames) into
  * the ring buffer, with what joins the record to its perf sample (tid,
  * time, user IP and SP). User space names the code objects: each frame
- * carries a hash of its code object's identity window, and the first time
+ * carries a hash of its code object's identity (the window of pointers to
+ * its name, file and line table, and its file name's first bytes), and the
+ * first time
  * the program meets a code object (the known map) it copies what names it
  * into a snapshot record, at the sample, while the object is certainly
  * alive: an import's <module> code is freed a few milliseconds after it
@@ -80,6 +82,7 @@ struct scratch {
     struct pyframes_proc cfg;
     __u8 fbuf[PYFRAMES_FRAME_BYTES];
     __u64 sig[PYFRAMES_SIG_BYTES / 8];
+    __u64 fwin[PYFRAMES_FILE_BYTES / 8];
     struct pyframes_code code;
     struct pyframes_rec rec;
     struct pyframes_frame f[PYFRAMES_MAX]; /* right after rec: written with it */
@@ -277,9 +280,12 @@ static long walk_one(__u32 i, void *arg)
     } else if (!shim) {
         w->last_code = fr->code;
         w->last_idx = idx;
+        __u32 fi = ((s->cfg.co_filename - s->cfg.co_sig) / 8) & 3;
         if (bpf_probe_read_user(s->sig, sizeof(s->sig), (const void *)(fr->code + s->cfg.co_sig)) ==
-            0) {
-            fr->ident = pyframes_ident(s->sig, s->cfg.co_sig_words);
+                0 &&
+            bpf_probe_read_user(s->fwin, sizeof(s->fwin),
+                                (const void *)(s->sig[fi] + PYFRAMES_FILE_OFF)) == 0) {
+            fr->ident = pyframes_ident(s->sig, s->cfg.co_sig_words, s->fwin);
             if (!s->rec.inherited)
                 snapshot(s, fr);
         } else {

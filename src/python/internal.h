@@ -75,6 +75,7 @@ struct py_code {
     char *qualname, *file;
     struct py_line *lines; /* --python-lines names */
     uint8_t sig[32];       /* its name, file and line table pointers */
+    uint8_t fwin[PYFRAMES_FILE_BYTES]; /* its file name's str, from its length */
     uint64_t instr_lo, instr_hi; /* where its instructions are */
     bool snap;                   /* in snaps: named from a kernel snapshot */
 };

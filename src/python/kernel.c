@@ -155,6 +155,8 @@ void py_kernel_register(struct python *py, struct py_proc *pp)
                  : o->minor >= 12              ? o->fr_owner
                                                : PYFRAMES_NONE;
     c.co_sig = py_sig_off(o);
+    if (o->co_filename < c.co_sig || o->co_filename - c.co_sig >= py_sig_len(o))
+        return; /* (the file name is in the window in every version) */
     c.co_sig_words = (uint32_t)(py_sig_len(o) / 8);
     /* code snapshots (none when the head is larger than the copy) */
     c.co_name = o->co_qualname != PY_NO_FIELD ? o->co_qualname : o->co_name;
@@ -235,9 +237,10 @@ void python_thread_exit(struct python *py, uint32_t pid, uint32_t tid)
 static uint32_t code_ident(const struct py_proc *pp, const struct py_code *c)
 {
     uint32_t nw = pp->kcfg.co_sig_words;
-    __u64 w[4] = {0, 0, 0, 0};
+    __u64 w[4] = {0, 0, 0, 0}, fw[PYFRAMES_FILE_BYTES / 8];
     memcpy(w, c->sig, (nw > 4 ? 4 : nw) * 8);
-    return pyframes_ident(w, nw);
+    memcpy(fw, c->fwin, sizeof(fw));
+    return pyframes_ident(w, nw, fw);
 }
 
 /* The code object at F, checked against the identity the kernel read at

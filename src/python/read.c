@@ -273,6 +273,8 @@ struct py_code *py_code_read(struct python *py, struct py_proc *pp, uint64_t add
     sprintf(fn, "%s (%s:%d)", name, python_short_file(file, py->cwd), c->firstlineno);
     c->fn = (struct py_name){fn, UINT32_MAX};
     memcpy(c->sig, h + py_sig_off(o), py_sig_len(o));
+    if (!code_mem(pp, w64(h, o->co_filename) + PYFRAMES_FILE_OFF, c->fwin, sizeof(c->fwin)))
+        memset(c->fwin, 0xff, sizeof(c->fwin)); /* (no identity to match) */
     if (o->co_code_adaptive != PY_NO_FIELD) {
         c->instr_lo = addr + o->co_code_adaptive;
         c->instr_hi = c->instr_lo + 2 * (uint64_t)c->ninstr;

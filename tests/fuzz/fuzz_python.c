@@ -77,9 +77,13 @@ static void kernel_pass(struct python *py, struct py_proc *pp, uint8_t *m, size_
         uint64_t off = f.code - base + pp->kcfg.co_sig;
         if (f.ident || f.code < base || off > n || n - off < PYFRAMES_SIG_BYTES)
             continue;
-        __u64 w[4];
+        __u64 w[4], fw[PYFRAMES_FILE_BYTES / 8];
         memcpy(w, m + off, sizeof(w));
-        f.ident = pyframes_ident(w, pp->kcfg.co_sig_words);
+        uint64_t file = w[(pp->kcfg.co_filename - pp->kcfg.co_sig) / 8 & 3] + PYFRAMES_FILE_OFF;
+        memset(fw, 0, sizeof(fw));
+        if (file >= base && file - base <= n && n - (file - base) >= sizeof(fw))
+            memcpy(fw, m + (file - base), sizeof(fw));
+        f.ident = pyframes_ident(w, pp->kcfg.co_sig_words, fw);
         memcpy(at, &f, sizeof(f));
     }
     python_kernel_record(py, m, n);

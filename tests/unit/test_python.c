@@ -572,6 +572,17 @@ struct krec {
     struct pyframes_frame f[3];
 };
 
+/* The identity the kernel hashes for the code object at CODE. */
+static uint32_t ident_of(const uint8_t *code, const struct pyframes_proc *c)
+{
+    __u64 w[4], fw[PYFRAMES_FILE_BYTES / 8];
+    memcpy(w, code + c->co_sig, sizeof(w));
+    uint64_t file;
+    memcpy(&file, code + c->co_filename, 8);
+    memcpy(fw, (const uint8_t *)(uintptr_t)file + PYFRAMES_FILE_OFF, sizeof(fw));
+    return pyframes_ident(w, c->co_sig_words, fw);
+}
+
 static void kframe(struct fake *f, const struct pyframes_proc *c, int k, struct pyframes_frame *out)
 {
     uint8_t *fr = frame_at(f, k);
@@ -580,10 +591,7 @@ static void kframe(struct fake *f, const struct pyframes_proc *c, int k, struct 
     memcpy(&out->code, fr + 32, 8);
     memcpy(&out->instr, fr + 56, 8);
     out->entry = fr[68];
-    const uint8_t *code = (const uint8_t *)(uintptr_t)out->code;
-    __u64 w[4];
-    memcpy(w, code + c->co_sig, sizeof(w));
-    out->ident = pyframes_ident(w, c->co_sig_words);
+    out->ident = ident_of((const uint8_t *)(uintptr_t)out->code, c);
 }
 
 static void make_krec(struct fake *f, const struct pyframes_proc *c, uint32_t tid, uint64_t time,
@@ -613,9 +621,7 @@ static void make_kcode(struct fake *f, const struct pyframes_proc *c, int i, str
     kc->pid = (uint32_t)getpid();
     kc->gen = c->gen;
     kc->code = addr(code);
-    __u64 w[4];
-    memcpy(w, code + c->co_sig, sizeof(w));
-    kc->ident = pyframes_ident(w, c->co_sig_words);
+    kc->ident = ident_of(code, c);
     kc->r[PYFRAMES_R_HEAD] = (struct pyframes_region){addr(code), c->co_size, 0};
     memcpy(kc->head, code, c->co_size);
     uint64_t name, file;
@@ -797,6 +803,27 @@ static void test_kernel_records(void **state)
     assert_int_equal(py_kernel_take(py, pp, &s, st), PYK_OK);
     assert_string_equal(py_frame_name(py, pp, &st->frames[1])->name, "other (fake.py:10)");
     t += 2000000;
+    /* the same again, but the new object's name, file and line table at
+     * the addresses the old one's had (code built the same way under
+     * another file name): only the file name's characters tell them apart */
+    make_kcode(f, &km.proc, 1, kc);
+    make_krec(f, &km.proc, tid, t + 10, regs, &k);
+    make_str(f->str[3], "/usr/lib/python3.11/gake.py");
+    make_kcode(f, &km.proc, 1, kc2);
+    assert_int_not_equal(kc->ident, kc2->ident);
+    make_krec(f, &km.proc, tid, t + 1000010, regs, &k2);
+    python_kernel_record(py, kc, fixed);
+    python_kernel_record(py, &k, sizeof(k));
+    python_kernel_record(py, kc2, fixed);
+    python_kernel_record(py, &k2, sizeof(k2));
+    s.time = t;
+    assert_int_equal(py_kernel_take(py, pp, &s, st), PYK_OK);
+    assert_string_equal(py_frame_name(py, pp, &st->frames[1])->name, "other (fake.py:10)");
+    s.time = t + 1000000;
+    assert_int_equal(py_kernel_take(py, pp, &s, st), PYK_OK);
+    assert_string_equal(py_frame_name(py, pp, &st->frames[1])->name, "other (gake.py:10)");
+    assert_int_equal(py->kst.snapshots, 3); /* (the first was known) */
+    t += 2000000;
     /* hostile snapshots: a copy longer than its place, a record shorter
      * than its fixed part or than the line table it claims, another
      * registration, a copy whose head is not the object it names: unused */
@@ -816,7 +843,7 @@ static void test_kernel_records(void **state)
     make_kcode(f, &km.proc, 2, kc);
     kc->r[PYFRAMES_R_NAME].len = 40; /* (the characters cut off) */
     python_kernel_record(py, kc, fixed);
-    assert_int_equal(py->kst.snapshots, 2);
+    assert_int_equal(py->kst.snapshots, 3);
     free(kc);
     free(kc2);
     build(f, tid);
