@@ -148,15 +148,22 @@ static __u64 read_u64(__u64 addr, int *ok)
     return v;
 }
 
-/* The 8 bytes at OFF in the frame buffer; OFF was set by user space, so it
- * is checked here (the verifier wants it bounded, and so do we). */
-static __u64 fword(const struct scratch *s, __u32 off)
+/* The 8 bytes at OFF in B (CAP bytes, a constant); OFF was set by user
+ * space, so it is checked here (the verifier wants it bounded, and so do
+ * we). */
+static __always_inline __u64 word_at(const __u8 *b, __u32 cap, __u32 off)
 {
-    if (off > PYFRAMES_FRAME_BYTES - 8)
+    if (off > cap - 8)
         return 0;
     __u64 v;
-    __builtin_memcpy(&v, &s->fbuf[off], 8);
+    __builtin_memcpy(&v, &b[off], 8);
     return v;
+}
+
+/* ... in the frame just read */
+static __u64 fword(const struct scratch *s, __u32 off)
+{
+    return word_at(s->fbuf, PYFRAMES_FRAME_BYTES, off);
 }
 
 /* Copy up to CAP bytes at ADDR into DST (CAP a constant): the most that
@@ -174,14 +181,10 @@ static __always_inline __u32 copy_some(void *dst, __u32 cap, __u64 addr)
     return 0;
 }
 
-/* The 8 bytes at OFF in a snapshot's code head (OFF from user space). */
+/* ... in a snapshot's code head */
 static __u64 hword(const struct pyframes_code *k, __u32 off)
 {
-    if (off > PYFRAMES_CODE_HEAD - 8)
-        return 0;
-    __u64 v;
-    __builtin_memcpy(&v, &k->head[off], 8);
-    return v;
+    return word_at(k->head, PYFRAMES_CODE_HEAD, off);
 }
 
 /* FR's code object, once per registration and identity: its snapshot into

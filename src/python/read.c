@@ -207,26 +207,25 @@ void py_code_forget(struct py_proc *pp, struct py_code *c)
     pp->ncodes--;
 }
 
-void py_codes_free(struct py_proc *pp)
+static void codes_free(struct py_code **table, size_t *n)
 {
     struct py_code *c, *tmp;
-    HASH_ITER(hh, pp->codes, c, tmp)
+    HASH_ITER(hh, *table, c, tmp)
     {
-        HASH_DEL(pp->codes, c);
+        HASH_DEL(*table, c);
         py_code_free(c);
     }
-    pp->ncodes = 0;
+    *n = 0;
+}
+
+void py_codes_free(struct py_proc *pp)
+{
+    codes_free(&pp->codes, &pp->ncodes);
 }
 
 void py_snaps_free(struct py_proc *pp)
 {
-    struct py_code *c, *tmp;
-    HASH_ITER(hh, pp->snaps, c, tmp)
-    {
-        HASH_DEL(pp->snaps, c);
-        py_code_free(c);
-    }
-    pp->nsnaps = 0;
+    codes_free(&pp->snaps, &pp->nsnaps);
 }
 
 /* Where the window of pointers that tells code objects apart starts:
