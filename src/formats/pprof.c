@@ -41,7 +41,23 @@ typedef Perftools__Profiles__Line PLine;
 typedef Perftools__Profiles__ValueType PValueType;
 typedef Perftools__Profiles__Label PLabel;
 
+/* The reader's work bounds, each proportional to its input (a 522-byte
+ * file once asked for 8 GiB: one location of 100k lines named 20,000
+ * times by one sample):
+ *   - inflated size: 64 times the compressed file, 64 MiB allowed to any
+ *     file, 1 GiB at most (tprof's and Go's files inflate 3-8 times);
+ *   - lines (inlined functions) of one location: MAX_LINES;
+ *   - frames of one sample: MAX_DEPTH;
+ *   - frames of all samples together: FRAMES_PER_BYTE per byte of the
+ *     message, and 16M to any file.
+ * Past one, the file is refused with one line that says which. */
 #define MAX_INFLATED ((size_t)1 << 30)
+#define MIN_INFLATED ((size_t)64 << 20)
+#define INFLATE_RATIO 64
+#define MAX_LINES 1024
+#define MAX_DEPTH 65536
+#define FRAMES_PER_BYTE 64
+#define MIN_FRAMES ((size_t)16 << 20)
 
 /* ----- writing ----- */
 
@@ -323,20 +339,27 @@ static const uint8_t *inflate_all(const uint8_t *buf, size_t len, size_t *out_le
         snprintf(err, errlen, "zlib cannot start");
         return NULL;
     }
+    size_t limit = len > MAX_INFLATED / INFLATE_RATIO ? MAX_INFLATED : len * INFLATE_RATIO;
+    if (limit < MIN_INFLATED)
+        limit = MIN_INFLATED;
     size_t cap = len * 4 + 4096, have = 0;
+    if (cap > limit)
+        cap = limit;
     uint8_t *o = xmalloc(cap);
     z.next_in = (uint8_t *)buf;
     z.avail_in = len > UINT32_MAX ? UINT32_MAX : (uInt)len;
     int rc;
     for (;;) {
         if (have == cap) {
-            if (cap >= MAX_INFLATED) {
-                snprintf(err, errlen, "it inflates to more than %zu MiB", MAX_INFLATED >> 20);
+            if (cap >= limit) {
+                snprintf(err, errlen, "it inflates to more than %zu MiB (%d times its size, "
+                         "%zu MiB for any file, at most)", limit >> 20, INFLATE_RATIO,
+                         MIN_INFLATED >> 20);
                 inflateEnd(&z);
                 free(o);
                 return NULL;
             }
-            cap = cap * 2 > MAX_INFLATED ? MAX_INFLATED : cap * 2;
+            cap = cap * 2 > limit ? limit : cap * 2;
             o = xrealloc(o, cap);
         }
         z.next_out = o + have;
@@ -512,6 +535,11 @@ struct profile *pprof_read(const void *data, size_t len, const char *sample_type
             }
             module = base(f);
         }
+        if (l->n_line > MAX_LINES) {
+            snprintf(err, errlen, "location %llu has %zu lines (inlined functions), more than %d",
+                     (unsigned long long)l->id, l->n_line, MAX_LINES);
+            goto fail;
+        }
         loc_frames[i] = xcalloc(l->n_line + 1, sizeof(uint32_t));
         if (l->n_line == 0) { /* not symbolised: the mapping's name, or the address */
             char *name = *module ? xasprintf("[%s]", module)
@@ -555,6 +583,7 @@ struct profile *pprof_read(const void *data, size_t len, const char *sample_type
         loc_nframes[i] = l->n_line;
     }
     uint64_t skipped = 0;
+    size_t budget = n > MIN_FRAMES / FRAMES_PER_BYTE ? n * FRAMES_PER_BYTE : MIN_FRAMES;
     for (size_t i = 0; i < pr->n_sample; i++) {
         const PSample *s = pr->sample[i];
         if (s->n_value != pr->n_sample_type) {
@@ -572,7 +601,20 @@ struct profile *pprof_read(const void *data, size_t len, const char *sample_type
                          i + 1, (unsigned long long)id);
                 goto fail;
             }
-            for (size_t j = 0; j < loc_nframes[e->index]; j++)
+            size_t nl = loc_nframes[e->index];
+            if (stack.n + nl > MAX_DEPTH) {
+                snprintf(err, errlen, "sample %zu is deeper than %d frames", i + 1, MAX_DEPTH);
+                goto fail;
+            }
+            if (nl > budget) {
+                snprintf(err, errlen, "its samples name more than %zu frames in all (%d per byte "
+                         "of the message)", n > MIN_FRAMES / FRAMES_PER_BYTE ? n * FRAMES_PER_BYTE
+                                                                              : MIN_FRAMES,
+                         FRAMES_PER_BYTE);
+                goto fail;
+            }
+            budget -= nl;
+            for (size_t j = 0; j < nl; j++)
                 VEC_PUSH(stack, loc_frames[e->index][j]);
         }
         int64_t v = s->value[vi];
@@ -585,9 +627,14 @@ struct profile *pprof_read(const void *data, size_t len, const char *sample_type
         int64_t pid = -1, tid = -1;
         for (size_t k = 0; k < s->n_label; k++) {
             const PLabel *l = s->label[k];
-            const char *key = S(pr, l->key);
-            if (strcmp(key, "comm") == 0 && l->str > 0 && *S(pr, l->str))
-                comm = S(pr, l->str);
+            const char *key = S(pr, l->key), *str = S(pr, l->str);
+            if (!key || !str) {
+                snprintf(err, errlen, "sample %zu has a label naming a string past the table",
+                         i + 1);
+                goto fail;
+            }
+            if (strcmp(key, "comm") == 0 && *str)
+                comm = str;
             else if (strcmp(key, "pid") == 0 && l->num >= 0)
                 pid = l->num;
             else if (strcmp(key, "tid") == 0 && l->num >= 0)

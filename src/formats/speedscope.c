@@ -52,7 +52,8 @@ static json_t *jstr(const char *text)
 /* A weight: an integer when it is one (sample counts), else a real. */
 static json_t *jnum(double v)
 {
-    if (v == (double)(long long)v && v < 9007199254740992.0 && v > -9007199254740992.0)
+    /* (the range first: a cast of a double out of range is undefined) */
+    if (v < 9007199254740992.0 && v > -9007199254740992.0 && v == (double)(long long)v)
         return json_integer((json_int_t)v);
     return json_real(v);
 }

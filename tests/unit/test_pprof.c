@@ -270,6 +270,100 @@ static void test_hostile_messages(void **state)
     assert_non_null(strstr(err, "gzip data"));
 }
 
+/* Labels that name strings past the table: one line, no crash. */
+static void test_hostile_labels(void **state)
+{
+    (void)state;
+    struct msg m;
+    char err[256];
+    Perftools__Profiles__Label lb, *lbp = &lb;
+    for (int which = 0; which < 2; which++) {
+        build(&m);
+        perftools__profiles__label__init(&lb);
+        lb.key = which ? 3 : 1000;
+        lb.str = which ? 1000 : 3;
+        m.s[0].n_label = 1;
+        m.s[0].label = &lbp;
+        assert_null(read_msg(&m, NULL, err));
+        assert_string_equal(err, "sample 1 has a label naming a string past the table");
+    }
+}
+
+/* The work bounds: a location with too many lines, a sample too deep, all
+ * samples naming too many frames, a gzip that inflates too far. */
+static void test_bounds(void **state)
+{
+    (void)state;
+    struct msg m;
+    char err[256];
+    /* 1025 lines of the same function */
+    size_t nl = 1025;
+    Perftools__Profiles__Line *lines = calloc(nl, sizeof(*lines)), **lp = calloc(nl, sizeof(*lp));
+    for (size_t i = 0; i < nl; i++) {
+        perftools__profiles__line__init(&lines[i]);
+        lines[i].function_id = 10;
+        lp[i] = &lines[i];
+    }
+    build(&m);
+    m.l[0].n_line = nl;
+    m.l[0].line = lp;
+    assert_null(read_msg(&m, NULL, err));
+    assert_string_equal(err, "location 100 has 1025 lines (inlined functions), more than 1024");
+    /* 1024 lines named 65 times: 66,560 frames */
+    size_t nid = 65;
+    uint64_t *ids = calloc(nid, sizeof(*ids));
+    for (size_t i = 0; i < nid; i++)
+        ids[i] = 100;
+    build(&m);
+    m.l[0].n_line = 1024;
+    m.l[0].line = lp;
+    m.s[1].n_location_id = nid;
+    m.s[1].location_id = ids;
+    assert_null(read_msg(&m, NULL, err));
+    assert_string_equal(err, "sample 2 is deeper than 65536 frames");
+    /* 64 times (65,536 frames) in each of 257 samples: more than 16M */
+    size_t ns = 257;
+    Perftools__Profiles__Sample *ss = calloc(ns, sizeof(*ss)), **ssp = calloc(ns, sizeof(*ssp));
+    for (size_t i = 0; i < ns; i++) {
+        ss[i] = m.s[1];
+        ss[i].n_location_id = 64;
+        ssp[i] = &ss[i];
+    }
+    m.pr.n_sample = ns;
+    m.pr.sample = ssp;
+    assert_null(read_msg(&m, NULL, err));
+    assert_string_equal(err, "its samples name more than 16777216 frames in all (64 per byte of "
+                             "the message)");
+    m.pr.n_sample = 256;
+    struct profile *p = read_msg(&m, NULL, err);
+    assert_non_null(p);
+    profile_free(p);
+    free(ss);
+    free(ssp);
+    free(ids);
+    free(lines);
+    free(lp);
+    /* 65 MiB of zeros, gzipped (~64 KiB): more than 64 MiB for any file */
+    size_t big = (size_t)65 << 20;
+    uint8_t *zeros = calloc(1, big), *gz = malloc(big / 100);
+    z_stream z;
+    memset(&z, 0, sizeof(z));
+    assert_int_equal(deflateInit2(&z, 9, Z_DEFLATED, 31, 9, Z_DEFAULT_STRATEGY), Z_OK);
+    z.next_in = zeros;
+    z.avail_in = (uInt)big;
+    z.next_out = gz;
+    z.avail_out = (uInt)(big / 100);
+    assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+    size_t gl = z.total_out;
+    deflateEnd(&z);
+    char note[64];
+    assert_null(pprof_read(gz, gl, NULL, note, sizeof(note), err, sizeof(err)));
+    assert_string_equal(err, "it inflates to more than 64 MiB (64 times its size, 64 MiB for any "
+                             "file, at most)");
+    free(zeros);
+    free(gz);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -277,6 +371,8 @@ int main(void)
         cmocka_unit_test(test_roots_as_labels),
         cmocka_unit_test(test_hand_built),
         cmocka_unit_test(test_hostile_messages),
+        cmocka_unit_test(test_hostile_labels),
+        cmocka_unit_test(test_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
