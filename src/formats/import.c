@@ -107,9 +107,9 @@ static void pstats_note(const struct pstats_stats *st, const char *name, char *n
     name_note(note, cap, name, "pstats, ");
 }
 
-struct profile *profile_import(const char *path, const struct import_opts *o,
-                               enum import_format *fmt, char *note, size_t cap, char *err,
-                               size_t errlen)
+static struct profile *import_any(const char *path, const struct import_opts *o,
+                                  enum import_format *fmt, char *note, size_t cap, char *err,
+                                  size_t errlen)
 {
     note[0] = '\0';
     struct input *in = input_open(path, err, errlen);
@@ -228,6 +228,25 @@ struct profile *profile_import(const char *path, const struct import_opts *o,
                      name, st.lines);
     }
     input_close(in);
+    return p;
+}
+
+struct profile *profile_import(const char *path, const struct import_opts *o,
+                               enum import_format *fmt, char *note, size_t cap, char *err,
+                               size_t errlen)
+{
+    struct profile *p = import_any(path, o, fmt, note, cap, err, errlen);
+    /* Every output tprof writes holds a count up to 2^53 exactly (folded
+     * counts, JSON integers): a profile whose weights add up to more is
+     * refused here, for every format, rather than shown as -nan% or
+     * written as counts no reader takes. */
+    if (p && !(profile_total(p) <= FOLDED_MAX_COUNT)) {
+        snprintf(err, errlen, "'%s': its weights add up to %.0f, more than %.0f, the most tprof's "
+                 "outputs hold exactly", path, profile_total(p), FOLDED_MAX_COUNT);
+        note[0] = '\0';
+        profile_free(p);
+        return NULL;
+    }
     return p;
 }
 

@@ -57,6 +57,28 @@ static void test_told_by_content(void **state)
     profile_free(p);
 }
 
+/* Weights that add up past 2^53 (what every output holds exactly): refused
+ * whatever the format, with one line (once shown as -nan% and written as
+ * 1e+308, which no reader takes). */
+static void test_total_bound(void **state)
+{
+    (void)state;
+    enum import_format fmt;
+    char note[600], err[512];
+    struct profile *p = import_text("a;b 9007199254740992\n", &fmt, note, err);
+    assert_non_null(p);
+    profile_free(p);
+    assert_null(import_text("a;b 9007199254740992\nc 2\n", &fmt, note, err));
+    assert_non_null(strstr(err, "its weights add up to 9007199254740994, more than "
+                                "9007199254740992, the most tprof's outputs hold exactly"));
+    assert_null(import_text("{\"$schema\":\"https://www.speedscope.app/file-format-schema.json\","
+                            "\"shared\":{\"frames\":[{\"name\":\"f\"}]},\"profiles\":[{\"type\":"
+                            "\"sampled\",\"unit\":\"none\",\"samples\":[[0],[0]],"
+                            "\"weights\":[1e308,1e308]}]}",
+                            &fmt, note, err));
+    assert_non_null(strstr(err, "its weights add up to inf, more than"));
+}
+
 static void test_perf_script_note(void **state)
 {
     (void)state;
@@ -145,6 +167,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_told_by_content),
+        cmocka_unit_test(test_total_bound),
         cmocka_unit_test(test_perf_script_note),
         cmocka_unit_test(test_other_formats_named),
         cmocka_unit_test(test_peek_then_every_line),

@@ -76,6 +76,16 @@ static void test_units_and_positions(void **state)
 static void test_hostile_documents(void **state)
 {
     (void)state;
+    /* a weight far past any integer: written as a real (its range is
+     * checked before any cast: UBSan stopped the writer there) */
+    struct profile *big = profile_from("f 1\n");
+    profile_add_at(big, profile_child(big, PROFILE_ROOT, 0), 1e308);
+    long nb;
+    char *bdoc = render(big, &nb);
+    if (!strstr(bdoc, "\"weights\":[1e308]"))
+        fail_msg("%s", bdoc);
+    free(bdoc);
+    profile_free(big);
     char err[256];
     assert_null(read_doc("{\"shared\":", -1, err));
     assert_non_null(strstr(err, "not valid JSON at line 1"));
