@@ -19,10 +19,14 @@
  * replaced, opening creates and removes a temporary (the proof that the
  * directory takes one), and the real temporary is made when the first byte
  * is to be written, so a long recording leaves no stray file meanwhile.
+ * A signal that ends the process while a temporary exists (^C or SIGTERM
+ * during a long convert) removes it first (live_add), where the process
+ * had left the signal's default action in place.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,14 +46,70 @@ struct atomicfile {
     int err;     /* errno of a failed atomicfile_stream */
 };
 
+/* The temporaries that exist now, for the signals that would end the
+ * process with them on disk: the handler removes them (unlink is
+ * async-signal-safe), then lets the signal end the process as it would
+ * have. A slot is cleared before its string is freed. */
+#define MAX_LIVE 16
+static char *volatile live[MAX_LIVE];
+static const int fatal_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+
+static void on_fatal(int sig)
+{
+    for (int i = 0; i < MAX_LIVE; i++) {
+        char *p = live[i];
+        if (p)
+            unlink(p);
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void live_add(char *p)
+{
+    static bool installed;
+    if (!installed) { /* (only where the process left the default: the
+                         recorder takes its signals through a signalfd) */
+        installed = true;
+        for (size_t i = 0; i < sizeof(fatal_signals) / sizeof(fatal_signals[0]); i++) {
+            struct sigaction old;
+            if (sigaction(fatal_signals[i], NULL, &old) != 0 || old.sa_handler != SIG_DFL ||
+                (old.sa_flags & SA_SIGINFO))
+                continue;
+            struct sigaction sa;
+            memset(&sa, 0, sizeof(sa));
+            sa.sa_handler = on_fatal;
+            sigemptyset(&sa.sa_mask);
+            sigaction(fatal_signals[i], &sa, NULL);
+        }
+    }
+    for (int i = 0; i < MAX_LIVE; i++)
+        if (!live[i]) {
+            live[i] = p;
+            return;
+        }
+}
+
+/* AF's temporary forgotten (and removed from disk when REMOVE). */
+static void tmp_drop(struct atomicfile *af, bool remove)
+{
+    if (!af->tmp)
+        return;
+    for (int i = 0; i < MAX_LIVE; i++)
+        if (live[i] == af->tmp)
+            live[i] = NULL;
+    if (remove)
+        unlink(af->tmp);
+    free(af->tmp);
+    af->tmp = NULL;
+}
+
 static struct atomicfile *fail(struct atomicfile *af, char *err, size_t errlen, const char *why)
 {
     snprintf(err, errlen, "cannot write '%s': %s", af->path, why);
     if (af->f)
         fclose(af->f);
-    if (af->tmp)
-        unlink(af->tmp);
-    free(af->tmp);
+    tmp_drop(af, true);
     free(af->dest);
     free(af->path);
     free(af);
@@ -86,22 +146,23 @@ static struct atomicfile *open_in_place(struct atomicfile *af, const char *path,
 /* The temporary next to DEST, open for writing; -1 with errno. */
 static int make_temp(struct atomicfile *af)
 {
-    free(af->tmp);
-    af->tmp = xasprintf("%s.tmp.XXXXXX", af->dest);
-    int fd = mkstemp(af->tmp);
+    tmp_drop(af, false);
+    char *tmp = xasprintf("%s.tmp.XXXXXX", af->dest);
+    int fd = mkstemp(tmp);
     if (fd < 0) {
         int e = errno;
-        free(af->tmp);
-        af->tmp = NULL;
+        free(tmp);
         errno = e;
         return -1;
     }
+    af->tmp = tmp;
+    live_add(tmp);
     fchmod(fd, af->mode);
     af->f = fdopen(fd, "w");
     if (!af->f) {
         int e = errno;
         close(fd);
-        unlink(af->tmp);
+        tmp_drop(af, true);
         errno = e;
         return -1;
     }
@@ -127,9 +188,7 @@ static struct atomicfile *open_replace(struct atomicfile *af, const char *dest,
         return fail(af, err, errlen, strerror(errno));
     fclose(af->f);
     af->f = NULL;
-    unlink(af->tmp);
-    free(af->tmp);
-    af->tmp = NULL;
+    tmp_drop(af, true);
     return af;
 }
 
@@ -195,7 +254,7 @@ const char *atomicfile_path(const struct atomicfile *af)
 
 static void destroy(struct atomicfile *af)
 {
-    free(af->tmp);
+    tmp_drop(af, false);
     free(af->dest);
     free(af->path);
     free(af);
@@ -225,8 +284,7 @@ int atomicfile_commit(struct atomicfile *af, char *err, size_t errlen)
     }
     if (bad) {
         snprintf(err, errlen, "cannot write '%s': %s", af->path, strerror(saved ? saved : EIO));
-        if (af->tmp)
-            unlink(af->tmp);
+        tmp_drop(af, true);
         destroy(af);
         return -1;
     }
@@ -240,7 +298,6 @@ void atomicfile_abort(struct atomicfile *af)
         return;
     if (af->f)
         fclose(af->f);
-    if (af->tmp)
-        unlink(af->tmp);
+    tmp_drop(af, true);
     destroy(af);
 }

@@ -5,7 +5,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -82,10 +84,55 @@ static void test_commit_and_abort(void **state)
     rmdir(dir);
 }
 
+/* A signal that ends the process while a temporary is being written
+ * (^C during a long convert) removes the temporary; the old file stays,
+ * and the process still ends by that signal. */
+static void test_signal_removes_temporary(void **state)
+{
+    (void)state;
+    const int sigs[] = {SIGINT, SIGTERM};
+    for (size_t k = 0; k < 2; k++) {
+        char dir[] = "/tmp/tprof-unit.XXXXXX", path[256];
+        assert_non_null(mkdtemp(dir));
+        snprintf(path, sizeof(path), "%s/out.folded", dir);
+        FILE *f = fopen(path, "w");
+        fputs("old 1\n", f);
+        fclose(f);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            char err[256];
+            struct atomicfile *af = atomicfile_open(path, err, sizeof(err));
+            FILE *o = af ? atomicfile_stream(af) : NULL;
+            if (!o)
+                _exit(2);
+            fputs("half a profile", o);
+            fflush(o);
+            if (entries(dir) != 2) /* the temporary is there */
+                _exit(3);
+            raise(sigs[k]);
+            _exit(4);
+        }
+        int st;
+        assert_int_equal(waitpid(pid, &st, 0), pid);
+        assert_true(WIFSIGNALED(st));
+        assert_int_equal(WTERMSIG(st), sigs[k]);
+        assert_int_equal(entries(dir), 1);
+        char line[32] = "";
+        f = fopen(path, "r");
+        assert_non_null(fgets(line, sizeof(line), f));
+        fclose(f);
+        assert_string_equal(line, "old 1\n");
+        unlink(path);
+        rmdir(dir);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_commit_and_abort),
+        cmocka_unit_test(test_signal_removes_temporary),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
