@@ -25,7 +25,7 @@ trap 'rm -rf "$TMP"; [ -n "$STATS0" ] && sysctl -q kernel.bpf_stats_enabled="$ST
 
 echo
 echo "Python frames read at the sample (BPF), after it (user), stopped (ptrace):"
-if ! "$T" -q --python-read kernel -o "$TMP/probe.folded" -- true 2>"$TMP/probe.err"; then
+if ! "$T" -q --python-read kernel -o "$TMP/probe.folded" -- sh -c 'i=0; while [ $i -lt 30000 ]; do i=$((i + 1)); done' 2>"$TMP/probe.err"; then
     echo "  skipped: $(cat "$TMP/probe.err")"
     exit 0
 fi

@@ -831,7 +831,7 @@ static int output_write(struct run *u, char *written, size_t len)
     const struct record_opts *o = u->o;
     const struct pipeline_stats *ps = pipeline_get_stats(u->pl);
     char err[512];
-    if (ps->samples == 0) {
+    if (ps->samples == 0 && !u->out_af) {
         snprintf(written, len, "; no samples, so nothing written");
         return 0;
     }
@@ -873,7 +873,10 @@ static int output_write(struct run *u, char *written, size_t len)
         fprintf(stderr, "tprof: %s\n", err);
         return -1;
     }
-    snprintf(written, len, "; wrote %ld stacks to %s", lines, u->output);
+    if (ps->samples == 0) /* (the file is this run's: no earlier one passes for it) */
+        snprintf(written, len, "; no samples: wrote an empty profile to %s", u->output);
+    else
+        snprintf(written, len, "; wrote %ld stacks to %s", lines, u->output);
     return 0;
 }
 
@@ -950,6 +953,10 @@ static int recording_finish(struct run *u)
 
     char written[600] = "";
     if (output_write(u, written, sizeof(written)) < 0)
+        status = 1;
+    /* No samples is a failure, whatever the program did (a CI step must
+     * not take it for a profile); the program's own failure comes first. */
+    if (pipeline_get_stats(u->pl)->samples == 0 && status == 0)
         status = 1;
     if (!o->quiet)
         summary_print(u, written);

@@ -107,7 +107,7 @@ shares_near() {
 
 # The kernel program must load here when root (CI is): only a machine
 # where it cannot (not root) skips what needs it.
-if "$TPROF" -q --python-read kernel -o "$TMP/probe.folded" -- true 2>"$TMP/probe.err"; then
+if "$TPROF" -q --python-read kernel -o "$TMP/probe.folded" -- "$PROGS/hot" 0.1 2>"$TMP/probe.err"; then
     KERNEL=yes
 elif [ -n "${CI:-}" ]; then
     KERNEL=no

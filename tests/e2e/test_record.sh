@@ -104,10 +104,21 @@ rc=$?; [ $rc -eq 1 ] && grep -q "Is a directory" err.txt
 check "output is a directory: clear error" $? "rc=$rc $(cat err.txt)"
 ls "$TMP" | grep -q '\.tmp\.' && fail "no temporary files left behind" "$(ls "$TMP")" || pass "no temporary files left behind"
 
-# A program too short to be sampled: said, nothing written.
+# A program too short to be sampled: a failure (exit 1, said on the one
+# line), and -o holds this run's empty profile, not an earlier run's.
+echo "main;earlier 5" >short.folded
 "$TPROF" -o short.folded -- true 2>err.txt
-rc=$?; [ $rc -eq 0 ] && { [ -e short.folded ] || grep -q 'no samples' err.txt; }
-check "a too-short program: exit 0 and no empty file" $? "$(cat err.txt)"
+rc=$?
+if grep -q 'no samples' err.txt; then
+    [ $rc -eq 1 ] && [ ! -s short.folded ] && [ "$(wc -l <err.txt)" -eq 1 ]
+    check "a too-short program: exit 1, one line, and -o is this run's (empty)" $? \
+        "rc=$rc $(cat err.txt) [$(head -c 100 short.folded)]"
+else
+    skip "a too-short program" "true got a sample this time: $(cat err.txt)"
+fi
+"$TPROF" -o short2.folded -- sh -c 'exit 7' 2>err.txt
+rc=$?; [ $rc -eq 7 ]
+check "a failing program, sampled or not: its exit status" $? "rc=$rc $(cat err.txt)"
 
 # Unprivileged users: with perf_event_paranoid=2 only user mode may be
 # sampled (said once); with 3 perf_event_open is refused and the message
