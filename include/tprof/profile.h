@@ -123,6 +123,9 @@ void profile_each_stack_sides(const struct profile *p,
 
 /* Depth of NODE (the root is 0). */
 unsigned profile_depth(const struct profile *p, uint32_t node);
+/* Every node's depth at once (the root's 0), in time linear in the nodes:
+ * a malloc'd array the caller frees. */
+unsigned *profile_depths(const struct profile *p);
 
 const struct profile_node *profile_node(const struct profile *p, uint32_t idx);
 size_t profile_node_count(const struct profile *p);

@@ -74,6 +74,7 @@ static void print_canvas(const struct canvas *c, int rows, bool ansi, FILE *out)
  * NEED cells: the figures and kind columns take at most 64 (a comparison's
  * included). */
 #define FIT_MAX (1 << 20)
+#define FIT_LEVELS 64 /* --tree levels indented when the width is fitted */
 static int width_for(size_t need)
 {
     return need > FIT_MAX ? FIT_MAX + 64 : (int)need + 64;
@@ -288,11 +289,15 @@ int cmd_report(const struct report_opts *o)
             tree_set_all(&t, true);
             tree_rebuild(&t);
             int tw = w;
-            if (fit) { /* figures, kind, two cells a level, mark, name */
+            if (fit) { /* figures, kind, two cells a level, mark, name; past
+                          FIT_LEVELS levels a row says its depth instead
+                          of indenting further (a 10k-deep stack printed
+                          100 MB of blanks) */
                 size_t need = 0;
                 for (size_t i = 0; i < t.nrows; i++) {
-                    size_t r = 4 * (size_t)t.rows[i].depth + 2 +
-                               strlen(icicle_label(p, t.rows[i].node));
+                    size_t lv = t.rows[i].depth < FIT_LEVELS ? (size_t)t.rows[i].depth
+                                                             : FIT_LEVELS;
+                    size_t r = 4 * lv + 2 + strlen(icicle_label(p, t.rows[i].node));
                     if (r > need)
                         need = r;
                 }

@@ -208,7 +208,11 @@ static bool read_evented(struct profile *p, json_t *prof, const uint32_t *ids, s
     json_t *events = json_object_get(prof, "events");
     if (!json_is_array(events))
         return fail(err, errlen, "its evented profile has no events array");
-    VEC(uint32_t) stack = {0};
+    /* the open frames' tree nodes (root first): an event adds its time to
+     * the innermost one's self, and totals are summed once at the end,
+     * never walking the whole stack again (100k nested opens took 43 s
+     * that way) */
+    VEC(uint32_t) nodes = {0};
     VEC(size_t) open = {0};
     double last = 0;
     bool ok = true;
@@ -227,22 +231,26 @@ static bool read_evented(struct profile *p, json_t *prof, const uint32_t *ids, s
             ok = fail(err, errlen, "event %zu goes back in time", i + 1);
             break;
         }
-        if (stack.n && at > last)
-            add(p, stack.v, stack.n, (at - last) * scale);
+        if (nodes.n && at > last) { /* (totals summed once, at the end) */
+            uint32_t top = nodes.v[nodes.n - 1];
+            profile_set_self(p, top, profile_node(p, top)->self + (at - last) * scale);
+        }
         last = at;
         if (type[0] == 'O') {
-            VEC_PUSH(stack, ids[f]);
+            uint32_t child = profile_child(p, nodes.n ? nodes.v[nodes.n - 1] : PROFILE_ROOT, ids[f]);
+            VEC_PUSH(nodes, child);
             VEC_PUSH(open, (size_t)f);
         } else if (open.n == 0 || open.v[open.n - 1] != (size_t)f) {
             ok = fail(err, errlen, "event %zu closes frame %zu, which is not the innermost open",
                       i + 1, (size_t)f);
         } else {
-            stack.n--;
+            nodes.n--;
             open.n--;
         }
     }
-    VEC_FREE(stack);
+    VEC_FREE(nodes);
     VEC_FREE(open);
+    profile_sum_totals(p);
     return ok;
 }
 

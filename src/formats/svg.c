@@ -246,11 +246,11 @@ long svg_write(const struct profile *p, const char *title, FILE *out)
     double per = total > 0 ? (WIDTH - 2 * XPAD) / total : 0;
     unsigned maxdepth = 0;
     size_t nn = profile_node_count(p);
+    unsigned *depths = profile_depths(p); /* (a node's own walk up was n x depth) */
     for (size_t i = 1; i < nn; i++)
-        if (profile_node(p, (uint32_t)i)->total * per >= MIN_W) {
-            unsigned d = profile_depth(p, (uint32_t)i);
-            maxdepth = d > maxdepth ? d : maxdepth;
-        }
+        if (profile_node(p, (uint32_t)i)->total * per >= MIN_W)
+            maxdepth = depths[i] > maxdepth ? depths[i] : maxdepth;
+    free(depths);
     /* a comparison: widths are the primary side's (AFTER), colours the
      * change of each frame's self weight against the largest, as
      * flamegraph.pl draws difffolded.pl's output */

@@ -7,6 +7,7 @@
  * child; a found child is moved to the front of its sibling list, so the hot
  * paths of a profile are found after a step or two even under wide parents.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -437,6 +438,30 @@ unsigned profile_depth(const struct profile *p, uint32_t node)
     unsigned d = 0;
     for (uint32_t n = N(p, node)->parent; n != PROFILE_NONE; n = N(p, n)->parent)
         d++;
+    return d;
+}
+
+unsigned *profile_depths(const struct profile *p)
+{
+    size_t nn = profile_node_count(p);
+    unsigned *d = xmalloc((nn ? nn : 1) * sizeof(*d));
+    for (size_t i = 0; i < nn; i++)
+        d[i] = UINT_MAX; /* not known yet */
+    VEC(uint32_t) chain = {0};
+    for (size_t i = 0; i < nn; i++) {
+        /* up to a node whose depth is known (or the root), then back down:
+         * each node is assigned once */
+        chain.n = 0;
+        uint32_t n = (uint32_t)i;
+        while (n != PROFILE_NONE && d[n] == UINT_MAX) {
+            VEC_PUSH(chain, n);
+            n = N(p, n)->parent;
+        }
+        unsigned base = n == PROFILE_NONE ? 0 : d[n] + 1;
+        for (size_t k = chain.n; k > 0; k--)
+            d[chain.v[k - 1]] = base++;
+    }
+    VEC_FREE(chain);
     return d;
 }
 

@@ -69,3 +69,35 @@ rc=$?
 [ "$(cat terms 2>/dev/null)" = 1 ]
 check "R5: --duration sends one SIGTERM (a program that handles it got $(cat terms 2>/dev/null))" $? \
     "rc=$rc $(tail -2 term.err)"
+
+# ----- issue 30, finding 4: no work that grows with depth x nodes -----
+# (the limits are a hundred times what a working run takes; before the
+# fixes these runs took 21 s for 100k levels of SVG, 43-69 s for 100k
+# nested evented opens, and --tree printed 100 MB for 10k levels)
+python3 -c "print(';'.join('f%d' % i for i in range(200000)) + ' 1')" >deep.folded
+timeout -k 5 30 "$TPROF" convert deep.folded -o deep.svg 2>deep.err
+rc=$?
+[ $rc -eq 0 ] && grep -c '<g' deep.svg | awk '{ exit !($1 > 200000) }'
+check "a 200k-deep stack converts to SVG (each node's depth found once)" $? "rc=$rc $(cat deep.err)"
+python3 - <<'PY'
+import json
+n = 100000
+ev = [{"type": "O", "frame": i % 50, "at": i} for i in range(n)]
+ev += [{"type": "C", "frame": (n - 1 - i) % 50, "at": n + i} for i in range(n)]
+json.dump({"$schema": "https://www.speedscope.app/file-format-schema.json",
+           "shared": {"frames": [{"name": "f%d" % i} for i in range(50)]},
+           "profiles": [{"type": "evented", "name": "x", "unit": "none", "startValue": 0,
+                         "endValue": 2 * n, "events": ev}]}, open("ev.json", "w"))
+PY
+timeout -k 5 30 "$TPROF" report --top 1 ev.json >ev.out 2>ev.err
+rc=$?
+[ $rc -eq 0 ] && grep -q '100.00%  *[0-9]*  *199999  *f0$' ev.out
+check "100k nested evented opens are read (each event to the innermost node)" $? \
+    "rc=$rc $(tail -2 ev.out) $(cat ev.err)"
+python3 -c "print(';'.join('f%d' % i for i in range(10000)) + ' 1')" >d10k.folded
+timeout -k 5 30 "$TPROF" report --tree d10k.folded >tree.out 2>tree.err
+rc=$?
+bytes=$(wc -c <tree.out)
+[ $rc -eq 0 ] && [ "$bytes" -lt 3000000 ] && tail -1 tree.out | grep -q '10000   f9999$'
+check "--tree of a 10k-deep stack: deep rows say their depth, not 20k columns of blanks" $? \
+    "rc=$rc $bytes bytes $(tail -1 tree.out | cut -c1-200)"

@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -115,6 +116,30 @@ static void test_merge(void **state)
     profile_free(b);
 }
 
+/* Every node's depth at once agrees with each node's own walk up, on a
+ * tree with branches and a 2000-deep chain (the SVG writer's one pass). */
+static void test_depths(void **state)
+{
+    (void)state;
+    struct profile *p = profile_new();
+    uint32_t m = F(p, "main"), a = F(p, "a"), b = F(p, "b");
+    uint32_t n = profile_child(p, PROFILE_ROOT, m);
+    profile_child(p, n, a);
+    uint32_t deep = profile_child(p, n, b);
+    for (int i = 0; i < 2000; i++)
+        deep = profile_child(p, deep, i % 2 ? a : b);
+    profile_add_at(p, deep, 1);
+    profile_child(p, profile_child(p, PROFILE_ROOT, a), b);
+    unsigned *d = profile_depths(p);
+    size_t nn = profile_node_count(p);
+    for (size_t i = 0; i < nn; i++)
+        assert_int_equal(d[i], profile_depth(p, (uint32_t)i));
+    assert_int_equal(d[deep], 2002);
+    assert_int_equal(d[PROFILE_ROOT], 0);
+    free(d);
+    profile_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -122,6 +147,7 @@ int main(void)
         cmocka_unit_test(test_hit_child_moves_to_front),
         cmocka_unit_test(test_empty_stack_stays_on_root),
         cmocka_unit_test(test_merge),
+        cmocka_unit_test(test_depths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -73,6 +73,33 @@ static void test_units_and_positions(void **state)
     profile_free(p);
 }
 
+/* Evented: time between events to the stack open then, nested opens and
+ * reopens (each event adds to the innermost open node; totals once). */
+static void test_evented_nesting(void **state)
+{
+    (void)state;
+    char err[256];
+    struct profile *p = read_doc(HEAD "\"shared\":{\"frames\":[{\"name\":\"a\"},{\"name\":\"b\"}]},"
+                                      "\"profiles\":[{\"type\":\"evented\",\"unit\":\"none\","
+                                      "\"startValue\":0,\"endValue\":7,\"events\":["
+                                      "{\"type\":\"O\",\"frame\":0,\"at\":0},"
+                                      "{\"type\":\"O\",\"frame\":1,\"at\":1},"
+                                      "{\"type\":\"C\",\"frame\":1,\"at\":3},"
+                                      "{\"type\":\"O\",\"frame\":1,\"at\":4},"
+                                      "{\"type\":\"O\",\"frame\":0,\"at\":4.5},"
+                                      "{\"type\":\"C\",\"frame\":0,\"at\":4.75},"
+                                      "{\"type\":\"C\",\"frame\":1,\"at\":5},"
+                                      "{\"type\":\"C\",\"frame\":0,\"at\":7}]}]}",
+                                 -1, err);
+    if (!p)
+        fail_msg("%s", err);
+    char *text = folded_text(p);
+    assert_string_equal(text, "a 4\na;b 2.75\na;b;a 0.25\n");
+    assert_true(profile_total(p) == 7);
+    free(text);
+    profile_free(p);
+}
+
 static void test_hostile_documents(void **state)
 {
     (void)state;
@@ -126,6 +153,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_write_then_read),
         cmocka_unit_test(test_units_and_positions),
+        cmocka_unit_test(test_evented_nesting),
         cmocka_unit_test(test_hostile_documents),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
