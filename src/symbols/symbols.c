@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <uthash.h>
 
@@ -358,6 +359,31 @@ const struct map *symbols_maps(struct symbols *s, uint32_t pid, size_t *n)
     return maps_all(s->maps, pid, n);
 }
 
+/* /proc/PID/maps writes a newline in a path as \012 (and nothing else
+ * escaped, not even a backslash): NAME with each \012 made a newline, in
+ * place, when a file by that name exists and none by the name as written
+ * does (a library named with a newline, which perf's records name as it
+ * is). */
+static void maps_unescape(char *name)
+{
+    if (!strstr(name, "\\012"))
+        return;
+    char *u = xstrdup(name);
+    size_t w = 0;
+    for (size_t r = 0; u[r]; r++) {
+        if (strncmp(u + r, "\\012", 4) == 0) {
+            u[w++] = '\n';
+            r += 3;
+        } else {
+            u[w++] = u[r];
+        }
+    }
+    u[w] = '\0';
+    if (access(u, F_OK) == 0 && access(name, F_OK) != 0)
+        memcpy(name, u, w + 1); /* (never longer than NAME) */
+    free(u);
+}
+
 void symbols_read_maps(struct symbols *s, uint32_t pid, FILE *f)
 {
     /* What the file says replaces what was known: a mapping gone since
@@ -376,6 +402,7 @@ void symbols_read_maps(struct symbols *s, uint32_t pid, FILE *f)
             continue;
         char *name = line + name_at;
         name[strcspn(name, "\n")] = '\0';
+        maps_unescape(name);
         uint32_t prot = (perms[0] == 'r' ? PROT_READ : 0) | (perms[1] == 'w' ? PROT_WRITE : 0) |
                         (perms[2] == 'x' ? PROT_EXEC : 0);
         /* " (deleted)" files are gone from disk: nothing to read. */

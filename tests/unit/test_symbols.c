@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "tprof/elf.h"
 #include "tprof/symbols.h"
 
 __attribute__((noinline)) int symbols_probe_fn(int x)
@@ -71,6 +72,41 @@ static void test_proc_maps_reread_replaces(void **state)
     assert_non_null(m);
     assert_true(m->prot & PROT_EXEC);
     symbols_free(s);
+}
+
+/* A library whose path holds a newline: /proc/PID/maps writes it as \012,
+ * and the ptrace backend named it [module] where perf named it. */
+static void test_proc_maps_newline_in_path(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/tprof-unit.XXXXXX", path[300];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/lib\nnl.so", dir);
+    FILE *in = fopen("/proc/self/exe", "re"), *out = fopen(path, "we");
+    assert_non_null(in);
+    assert_non_null(out);
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+        assert_int_equal(fwrite(buf, 1, n, out), n);
+    fclose(in);
+    fclose(out);
+    FILE *f = fopen(path, "re");
+    void *p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fileno(f), 0);
+    assert_true(p != MAP_FAILED);
+    struct symbols *s = symbols_new(NULL);
+    char err[256];
+    uint32_t pid = (uint32_t)getpid();
+    assert_int_equal(symbols_load_proc_maps(s, pid, err, sizeof(err)), 0);
+    const struct map *m = symbols_find_map(s, pid, (uint64_t)(uintptr_t)p);
+    assert_non_null(m);
+    assert_non_null(m->dso);
+    assert_string_equal(dso_path(m->dso), path);
+    symbols_free(s);
+    munmap(p, 4096);
+    fclose(f);
+    unlink(path);
+    rmdir(dir);
 }
 
 static void test_unwind_find_serves_file_bytes(void **state)
@@ -205,6 +241,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_own_process_from_proc_maps),
         cmocka_unit_test(test_proc_maps_reread_replaces),
+        cmocka_unit_test(test_proc_maps_newline_in_path),
         cmocka_unit_test(test_unwind_find_serves_file_bytes),
         cmocka_unit_test(test_jit_and_kernel),
         cmocka_unit_test(test_jitdump_named_late),
