@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "tprof/cmd.h"
+#include "tprof/say.h"
 
 static const char usage_text[] =
     "usage: tprof [OPTIONS] [--] PROGRAM [ARG...]\n"
@@ -162,9 +163,9 @@ static const char usage_text[] =
 
 static int usage_error(const char *fmt, const char *arg)
 {
-    fprintf(stderr, "tprof: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "; see 'tprof --help'\n");
+    char msg[600];
+    snprintf(msg, sizeof(msg), fmt, arg);
+    say("%s; see 'tprof --help'", msg);
     return 2;
 }
 

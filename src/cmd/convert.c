@@ -9,13 +9,14 @@
 #include "tprof/cmd.h"
 #include "tprof/export.h"
 #include "tprof/import.h"
+#include "tprof/say.h"
 
 int cmd_convert(const struct convert_opts *o)
 {
     char err[512];
     int fmt = export_format_for(o->out, o->format, -1, err, sizeof(err));
     if (fmt < 0) {
-        fprintf(stderr, "tprof: %s\n", err);
+        say("%s", err);
         return 2;
     }
     struct profile *p = profile_import_said(o->in, &o->imp);
@@ -27,7 +28,7 @@ int cmd_convert(const struct convert_opts *o)
     long n = export_file(p, (enum export_format)fmt, title, o->out, err, sizeof(err));
     profile_free(p);
     if (n < 0) {
-        fprintf(stderr, "tprof: %s\n", err);
+        say("%s", err);
         return 1;
     }
     return 0;

@@ -15,15 +15,16 @@
 #include "tprof/export.h"
 #include "tprof/folded.h"
 #include "tprof/import.h"
+#include "tprof/say.h"
 
 int cmd_diff(const struct diff_opts *o)
 {
     char err[512];
     int fmt = export_format_for(o->out, NULL, -1, err, sizeof(err));
     if (fmt != EXPORT_FOLDED && fmt != EXPORT_SVG) {
-        fprintf(stderr, "tprof: diff writes difffolded.pl's two-column folded format (OUT .folded, "
-                        ".txt or -) or a differential flame graph (OUT .svg), not '%s'\n",
-                o->out);
+        say("diff writes difffolded.pl's two-column folded format (OUT .folded, "
+            ".txt or -) or a differential flame graph (OUT .svg), not '%s'",
+            o->out);
         return 2;
     }
     struct profile *before = profile_import_said(o->before, &o->imp);
@@ -44,7 +45,7 @@ int cmd_diff(const struct diff_opts *o)
         long n = export_file(p, EXPORT_SVG, title, o->out, err, sizeof(err));
         profile_free(p);
         if (n < 0) {
-            fprintf(stderr, "tprof: %s\n", err);
+            say("%s", err);
             return 1;
         }
         return 0;
@@ -52,19 +53,19 @@ int cmd_diff(const struct diff_opts *o)
     struct atomicfile *af = atomicfile_open(o->out, err, sizeof(err));
     int rc = 1;
     if (!af) {
-        fprintf(stderr, "tprof: %s\n", err);
+        say("%s", err);
     } else {
         struct folded_diff_opts fo = {.normalize = o->normalize, .strip_hex = o->strip_hex};
         FILE *f = atomicfile_stream(af);
         if (!f) {
             atomicfile_commit(af, err, sizeof(err)); /* says why, frees AF */
-            fprintf(stderr, "tprof: %s\n", err);
+            say("%s", err);
         } else if (folded_write_diff(before, after, &fo, f) < 0) {
             int e = errno;
-            fprintf(stderr, "tprof: cannot write '%s': %s\n", o->out, strerror(e ? e : EIO));
+            say("cannot write '%s': %s", o->out, strerror(e ? e : EIO));
             atomicfile_abort(af);
         } else if (atomicfile_commit(af, err, sizeof(err)) < 0) {
-            fprintf(stderr, "tprof: %s\n", err);
+            say("%s", err);
         } else {
             rc = 0;
         }

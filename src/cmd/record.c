@@ -44,6 +44,7 @@
 #include "tprof/cmd.h"
 #include "tprof/export.h"
 #include "tprof/filter.h"
+#include "tprof/say.h"
 #include "tprof/timeline.h"
 #include "tprof/folded.h"
 #include "tprof/linebuf.h"
@@ -512,10 +513,10 @@ static int open_sampler(struct run *u, const struct perf_config *pc, char *err, 
         if (!u->ps && (o->backend == BACKEND_PERF || !refused))
             return -1;
         if (!u->ps) {
-            fprintf(stderr, "tprof: %s; sampling with ptrace instead\n", err);
+            say("%s; sampling with ptrace instead", err);
             fallback = true;
         } else if (warn[0] && !o->quiet) {
-            fprintf(stderr, "tprof: %s\n", warn);
+            say("%s", warn);
         }
         if (u->ps)
             perf_set_drain_hook(u->ps, pipeline_drained, u->pl);
@@ -609,7 +610,7 @@ static int signals_open(struct run *u)
     u->sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
     u->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
     if (u->sfd < 0 || u->tfd < 0) {
-        fprintf(stderr, "tprof: signalfd/timerfd: %s\n", strerror(errno));
+        say("signalfd/timerfd: %s", strerror(errno));
         return -1;
     }
     signal(SIGPIPE, SIG_IGN);
@@ -629,8 +630,8 @@ static int inputs_open(struct run *u)
         if (!(u->base = profile_import_said(o->diff_base, &imp)))
             return -1;
         if (!u->live) {
-            fprintf(stderr, "tprof: --diff-base colours the live viewer; without it, compare "
-                            "the saved profiles: tprof report --diff %s OUT\n", o->diff_base);
+            say("--diff-base colours the live viewer; without it, compare "
+                "the saved profiles: tprof report --diff %s OUT", o->diff_base);
             profile_free(u->base);
             u->base = NULL;
         }
@@ -640,7 +641,7 @@ static int inputs_open(struct run *u)
     u->out_fmt = u->output ? export_format_for(u->output, NULL, EXPORT_FOLDED, err, sizeof(err))
                            : EXPORT_FOLDED;
     if (u->output && !(u->out_af = atomicfile_open(u->output, err, sizeof(err)))) {
-        fprintf(stderr, "tprof: %s\n", err);
+        say("%s", err);
         return -1;
     }
     return 0;
@@ -692,7 +693,7 @@ static int target_open(struct run *u, struct perf_config *pc)
     char err[512];
     if (o->npids) {
         if (pipeline_attach(u->pl, o->pids, o->npids, &u->tids, &u->ntids, err, sizeof(err)) < 0) {
-            fprintf(stderr, "tprof: %s\n", err);
+            say("%s", err);
             return -1;
         }
         pc->tids = u->tids;
@@ -711,7 +712,7 @@ static int target_open(struct run *u, struct perf_config *pc)
          * /dev/null and its output goes to pipes shown in the log pane. */
         lo.stdin_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (pipe2(op, O_CLOEXEC) < 0 || pipe2(ep, O_CLOEXEC) < 0) {
-            fprintf(stderr, "tprof: pipe: %s\n", strerror(errno));
+            say("pipe: %s", strerror(errno));
             return -1;
         }
         lo.stdout_fd = op[1];
@@ -725,13 +726,13 @@ static int target_open(struct run *u, struct perf_config *pc)
         u->out = (struct capture){op[0], tmpfile(), ""};
         u->err = (struct capture){ep[0], tmpfile(), "! "};
         if (!u->out.keep || !u->err.keep)
-            fprintf(stderr, "tprof: cannot create a temporary file (%s): the program's "
-                            "output will only be in the log pane\n", strerror(errno));
+            say("cannot create a temporary file (%s): the program's "
+                "output will only be in the log pane", strerror(errno));
         fcntl(op[0], F_SETFL, O_NONBLOCK);
         fcntl(ep[0], F_SETFL, O_NONBLOCK);
     }
     if (rc < 0) {
-        fprintf(stderr, "tprof: %s\n", err);
+        say("%s", err);
         return -1;
     }
     u->launched = true;
@@ -749,7 +750,7 @@ static int sampling_start(struct run *u, struct perf_config *pc, int *status)
     if (open_sampler(u, pc, err, sizeof(err)) < 0) {
         if (u->launched)
             launch_abort(&u->l);
-        fprintf(stderr, "tprof: %s\n", err);
+        say("%s", err);
         return -1;
     }
     /* A program with many more runnable threads than CPUs leaves tprof a
@@ -776,7 +777,7 @@ static int sampling_start(struct run *u, struct perf_config *pc, int *status)
         int exec_errno = launch_go(&u->l);
         if (exec_errno) {
             launch_exec_failure_message(o->argv[0], exec_errno, err, sizeof(err));
-            fprintf(stderr, "tprof: %s\n", err);
+            say("%s", err);
             int st;
             while (waitpid(u->l.pid, &st, 0) < 0 && errno == EINTR)
                 ;
@@ -784,7 +785,7 @@ static int sampling_start(struct run *u, struct perf_config *pc, int *status)
             return -1;
         }
     } else if (u->ps && perf_enable(u->ps) < 0) {
-        fprintf(stderr, "tprof: cannot enable sampling: %s\n", strerror(errno));
+        say("cannot enable sampling: %s", strerror(errno));
         return -1;
     }
     return 0;
@@ -811,7 +812,7 @@ static int viewer_start(struct run *u)
     status_text(u, st, sizeof(st));
     app_set_status(u->app, st);
     if (app_start(u->app, err, sizeof(err)) < 0) {
-        fprintf(stderr, "tprof: %s\n", err);
+        say("%s", err);
         app_free(u->app);
         u->app = NULL;
         u->prof = NULL; /* the app owned it */
@@ -870,7 +871,7 @@ static int output_write(struct run *u, char *written, size_t len)
     profile_free(joined);
     u->out_af = NULL;
     if (lines < 0) {
-        fprintf(stderr, "tprof: %s\n", err);
+        say("%s", err);
         return -1;
     }
     if (ps->samples == 0) /* (the file is this run's: no earlier one passes for it) */
@@ -914,16 +915,15 @@ static void summary_print(struct run *u, const char *written)
         snprintf(stops + sl, sizeof(stops) - sl, " (not root: tprof could not raise its "
                                                  "priority to drain in time)");
     }
-    fprintf(stderr,
-            "tprof: %.2f s, %" PRIu64 " %s samples (%.0f/s) via %s, %" PRIu64 " lost, %" PRIu64
-            " throttled, %.1f%% unwound short of a root%s, tprof CPU %.2f s (%.1f%%)%s\n",
-            elapsed, ps->samples, o->wall ? "wall-clock" : "on-CPU",
-            elapsed > 0 ? (double)ps->samples / elapsed : 0,
-            !u->pt   ? "perf_event_open"
-            : !u->ps ? "ptrace"
-                     : "perf_event_open + ptrace",
-            st.lost, st.throttled, trunc, stops, cpu, elapsed > 0 ? 100.0 * cpu / elapsed : 0,
-            written);
+    say("%.2f s, %" PRIu64 " %s samples (%.0f/s) via %s, %" PRIu64 " lost, %" PRIu64
+        " throttled, %.1f%% unwound short of a root%s, tprof CPU %.2f s (%.1f%%)%s",
+        elapsed, ps->samples, o->wall ? "wall-clock" : "on-CPU",
+        elapsed > 0 ? (double)ps->samples / elapsed : 0,
+        !u->pt   ? "perf_event_open"
+        : !u->ps ? "ptrace"
+                 : "perf_event_open + ptrace",
+        st.lost, st.throttled, trunc, stops, cpu, elapsed > 0 ? 100.0 * cpu / elapsed : 0,
+        written);
 }
 
 /* After the loop: the program's output written through, the notices, the
@@ -937,8 +937,8 @@ static int recording_finish(struct run *u)
     int status = u->launched ? (u->exited ? launch_exit_status(u->wstatus) : 1) : 0;
     if (u->launched && u->exited && WIFSIGNALED(u->wstatus) && !o->quiet && !u->stop_signal &&
         !u->app)
-        fprintf(stderr, "tprof: %s killed by signal %d (%s)\n", o->argv[0],
-                WTERMSIG(u->wstatus), strsignal(WTERMSIG(u->wstatus)));
+        say("%s killed by signal %d (%s)", o->argv[0],
+            WTERMSIG(u->wstatus), strsignal(WTERMSIG(u->wstatus)));
 
     /* What the program printed while the viewer had the screen. */
     capture_flush(&u->out, 1);
@@ -947,9 +947,9 @@ static int recording_finish(struct run *u)
     char note[600];
     while (pipeline_take_notice(u->pl, note, sizeof(note)))
         if (!o->quiet)
-            fprintf(stderr, "tprof: %s\n", note);
+            say("%s", note);
     if (u->pt && ptrace_take_notice(u->pt, note, sizeof(note)) && !o->quiet)
-        fprintf(stderr, "tprof: %s\n", note);
+        say("%s", note);
 
     char written[600] = "";
     if (output_write(u, written, sizeof(written)) < 0)

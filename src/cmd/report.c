@@ -17,6 +17,7 @@
 #include "tprof/folded.h"
 #include "tprof/import.h"
 #include "tprof/icicle.h"
+#include "tprof/say.h"
 #include "tprof/views.h"
 #include "tprof/xalloc.h"
 
@@ -117,7 +118,7 @@ static int report_diff(const struct report_opts *o)
     struct filter *focus = NULL;
     char err[512];
     if (o->focus && !(focus = filter_new(FILTER_FOCUS, o->focus, false, err, sizeof(err)))) {
-        fprintf(stderr, "tprof: %s\n", err);
+        say("%s", err);
         return 2;
     }
     struct profile *before = profile_import_said(o->before, &o->imp), *after = NULL;
@@ -153,10 +154,10 @@ static int report_diff(const struct report_opts *o)
             continue;
         double d = r->after_total - r->before_total;
         if (o->fail_if_grows >= 0 && d > o->fail_if_grows) {
-            fprintf(stderr, "tprof: %s grew by %+.2f %s (%.2f%s -> %.2f%s), more than %g\n",
-                    f->name, d, o->absolute ? unit : "points", r->before_total,
-                    o->absolute ? "" : "%", r->after_total, o->absolute ? "" : "%",
-                    o->fail_if_grows);
+            say("%s grew by %+.2f %s (%.2f%s -> %.2f%s), more than %g",
+                f->name, d, o->absolute ? unit : "points", r->before_total,
+                o->absolute ? "" : "%", r->after_total, o->absolute ? "" : "%",
+                o->fail_if_grows);
             grew++;
         }
         if (shown >= limit || (fabs(d) < o->min_delta))
@@ -194,11 +195,11 @@ int cmd_report(const struct report_opts *o)
     struct profile *loaded = profile_import(o->path, &o->imp, &fmt, note, sizeof(note), err,
                                             sizeof(err));
     if (!loaded) {
-        fprintf(stderr, "tprof: %s\n", err);
+        say("%s", err);
         return 1;
     }
     if (note[0])
-        fprintf(stderr, "tprof: %s\n", note);
+        say("%s", note);
     size_t nflat;
     double flat_total; /* pstats: the total its shares are of */
     bool flat = profile_flat(loaded, &nflat, &flat_total) != NULL;
@@ -214,7 +215,7 @@ int cmd_report(const struct report_opts *o)
         filters[nf++] = filter_new_roots(ROOTS_MERGED);
     int nfr = filter_from_options(o->focus, o->hide, o->invert, filters + nf, err, sizeof(err));
     if (nfr < 0) {
-        fprintf(stderr, "tprof: %s\n", err);
+        say("%s", err);
         for (size_t i = 0; i < nf; i++)
             filter_free(filters[i]);
         profile_free(loaded);
@@ -223,8 +224,8 @@ int cmd_report(const struct report_opts *o)
     nf += (size_t)nfr;
     if (o->by_module) {
         if (!filter_modules_known(loaded)) {
-            fprintf(stderr, "tprof: --by module: %s names no modules (folded files have "
-                            "none: record to .pb.gz to keep them)\n", o->path);
+            say("--by module: %s names no modules (folded files have "
+                "none: record to .pb.gz to keep them)", o->path);
             for (size_t i = 0; i < nf; i++)
                 filter_free(filters[i]);
             profile_free(loaded);
@@ -255,14 +256,17 @@ int cmd_report(const struct report_opts *o)
     }
     FILE *out = stdout;
     double all = profile_total(p);
+    char *path = xstrdup(o->path); /* (a file's name may hold escapes) */
+    say_clean(path);
     if (profile_unit(p) == PROFILE_SECONDS)
-        fprintf(out, "%s: %s, %.6f seconds%s, %zu functions", o->path, import_format_name(fmt),
+        fprintf(out, "%s: %s, %.6f seconds%s, %zu functions", path, import_format_name(fmt),
                 nf == 0 && flat ? flat_total : all,
                 flat ? " (self% and total% are tottime and cumtime of pstats's total)" : "",
                 frames_count(profile_frames_const(p)));
     else
-        fprintf(out, "%s: %.0f samples, %llu stacks, %zu functions", o->path, all, stacks,
+        fprintf(out, "%s: %.0f samples, %llu stacks, %zu functions", path, all, stacks,
                 frames_count(profile_frames_const(p)));
+    free(path);
     for (size_t i = 0; i < nf; i++)
         fprintf(out, "%s%s", i ? ", " : "; ", filter_label(filters[i]));
     fputc('\n', out);

@@ -14,6 +14,7 @@
 #include "tprof/filter.h"
 #include "tprof/folded.h"
 #include "tprof/import.h"
+#include "tprof/say.h"
 
 /* The comparison of O->before and O->path, or NULL (said on stderr). */
 static struct profile *load_comparison(const struct view_opts *o, char *title, size_t len)
@@ -48,13 +49,13 @@ int cmd_view(const struct view_opts *o)
     } else {
         p = profile_import(o->path, &o->imp, &fmt, note, sizeof(note), err, sizeof(err));
         if (!p) {
-            fprintf(stderr, "tprof: %s\n", err);
+            say("%s", err);
             return 1;
         }
         snprintf(title, sizeof(title), "%s", strcmp(o->path, "-") ? o->path : "standard input");
         if (o->absolute && !profile_has_base(p)) {
-            fprintf(stderr, "tprof: --absolute is for comparisons, and '%s' is one profile "
-                            "(tprof view BEFORE AFTER compares two)\n", title);
+            say("--absolute is for comparisons, and '%s' is one profile "
+                "(tprof view BEFORE AFTER compares two)", title);
             profile_free(p);
             return 2;
         }
@@ -65,7 +66,7 @@ int cmd_view(const struct view_opts *o)
     struct filter *filters[3];
     int nf = filter_from_options(o->focus, o->hide, o->invert, filters, err, sizeof(err));
     if (nf < 0) {
-        fprintf(stderr, "tprof: %s\n", err);
+        say("%s", err);
         profile_free(p);
         return 2;
     }
@@ -81,10 +82,10 @@ int cmd_view(const struct view_opts *o)
     int rc = app_run(a, err, sizeof(err));
     app_free(a);
     if (rc < 0) {
-        fprintf(stderr, "tprof: %s\n", err);
+        say("%s", err);
         return 1;
     }
     if (note[0])
-        fprintf(stderr, "tprof: %s\n", note);
+        say("%s", note);
     return rc > 0 ? 128 + rc : 0; /* ended by a signal: as a shell reports it */
 }

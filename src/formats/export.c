@@ -8,6 +8,8 @@
 
 #include "tprof/export.h"
 #include "tprof/folded.h"
+#include "tprof/say.h"
+#include "tprof/xalloc.h"
 
 static bool ends_with(const char *s, const char *suf)
 {
@@ -57,10 +59,14 @@ long export_to(const struct profile *p, enum export_format fmt, const char *titl
         atomicfile_commit(af, err, errlen); /* says why, frees AF */
         return -1;
     }
+    /* the title is a file's name: cleaned as every name written is */
+    char *t = xstrdup(title);
+    say_clean(t);
     long n = fmt == EXPORT_FOLDED       ? folded_write(p, f)
-             : fmt == EXPORT_SPEEDSCOPE ? speedscope_write(p, title, f)
-             : fmt == EXPORT_SVG      ? svg_write(p, title, f)
+             : fmt == EXPORT_SPEEDSCOPE ? speedscope_write(p, t, f)
+             : fmt == EXPORT_SVG      ? svg_write(p, t, f)
                                       : pprof_write(p, f);
+    free(t);
     if (n < 0) {
         int e = errno;
         snprintf(err, errlen, "cannot write '%s': %s", atomicfile_path(af),

@@ -18,6 +18,7 @@
 #include "tprof/import.h"
 #include "tprof/input.h"
 #include "tprof/pstats.h"
+#include "tprof/say.h"
 
 #define READS "folded stacks, perf script text, Python pstats (.prof), speedscope JSON and pprof"
 #define MAX_JSON ((size_t)1 << 30)
@@ -256,8 +257,8 @@ struct profile *profile_import_said(const char *path, const struct import_opts *
     enum import_format f;
     struct profile *p = profile_import(path, o, &f, note, sizeof(note), err, sizeof(err));
     if (!p)
-        fprintf(stderr, "tprof: %s\n", err);
+        say("%s", err);
     else if (note[0])
-        fprintf(stderr, "tprof: %s\n", note);
+        say("%s", note);
     return p;
 }

@@ -11,6 +11,7 @@
 #include <uthash.h>
 
 #include "tprof/frames.h"
+#include "tprof/utf8.h"
 #include "tprof/xalloc.h"
 
 struct frame_entry {
@@ -93,12 +94,13 @@ static const char *intern_module(struct frames *fr, const char *module)
 #define ONES 0x0101010101010101ULL
 #define HIGHS 0x8080808080808080ULL
 
-/* Bytes of W below 0x20 or equal to ';' (0x3b) or DEL: any set high bit. */
+/* Bytes of W below 0x20, equal to ';' (0x3b) or DEL, or past ASCII (a C1
+ * or bidirectional control is one of those): any set high bit. */
 static inline uint64_t special_bytes(uint64_t w)
 {
     uint64_t ctrl = (w - ONES * 0x20) & ~w;
     uint64_t semi = w ^ (ONES * 0x3b), del = w ^ (ONES * 0x7f);
-    return (ctrl | ((semi - ONES) & ~semi) | ((del - ONES) & ~del)) & HIGHS;
+    return (ctrl | ((semi - ONES) & ~semi) | ((del - ONES) & ~del) | w) & HIGHS;
 }
 
 static inline uint32_t hash_name(const char *name, size_t len, bool *dirty)
@@ -123,13 +125,30 @@ static inline uint32_t hash_name(const char *name, size_t len, bool *dirty)
 }
 
 /* NAME[0..LEN) as folded output can carry it, into OUT (LEN + 9 bytes at
- * least): ';' becomes ':', control characters spaces, trailing spaces go,
- * and nothing left is "[unknown]". Its length. */
+ * least): ';' becomes ':', control characters (C0, DEL, C1 and the
+ * bidirectional ones, utf8_is_control; a lone byte 0x80-0x9f too, which an
+ * 8-bit terminal takes for C1) a space each, trailing spaces go, and
+ * nothing left is "[unknown]". Its length. */
 static size_t clean_name(const char *name, size_t len, char *out)
 {
     size_t n = 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char ch = (unsigned char)name[i];
+        if (ch >= 0x80) {
+            uint32_t cp;
+            size_t k = utf8_decode((const unsigned char *)name + i, len - i, &cp);
+            if (k == 0) { /* not UTF-8: the byte as it is, unless C1 */
+                out[n++] = (char)(ch <= 0x9f ? ' ' : ch);
+            } else if (utf8_is_control(cp)) {
+                out[n++] = ' ';
+                i += k - 1;
+            } else {
+                memcpy(out + n, name + i, k);
+                n += k;
+                i += k - 1;
+            }
+            continue;
+        }
         out[n++] = (char)(ch == ';' ? ':' : ch < 0x20 || ch == 0x7f ? ' ' : ch);
     }
     while (n > 0 && out[n - 1] == ' ')

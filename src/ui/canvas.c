@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "tprof/canvas.h"
+#include "tprof/utf8.h"
 #include "tprof/xalloc.h"
 
 struct canvas *canvas_new(int w, int h, bool utf8)
@@ -99,15 +100,11 @@ static uint32_t next_cp(const char **s)
     return cp;
 }
 
-/* May CP reach the terminal? Not C0 or C1 controls (U+009B is CSI: a frame
- * name could move the cursor or change colours), nor the bidirectional
- * controls that make a name display as something else (U+202E reverses
- * the text after it), nor surrogates or what is past Unicode. */
+/* May CP reach the terminal? Not a control (utf8_is_control), nor
+ * surrogates or what is past Unicode. */
 static bool printable(uint32_t cp)
 {
-    return cp >= 0x20 && !(cp >= 0x7f && cp <= 0x9f) && cp != 0x061c && cp != 0x200e &&
-           cp != 0x200f && !(cp >= 0x202a && cp <= 0x202e) && !(cp >= 0x2066 && cp <= 0x2069) &&
-           !(cp >= 0xd800 && cp <= 0xdfff) && cp <= 0x10ffff;
+    return !utf8_is_control(cp) && !(cp >= 0xd800 && cp <= 0xdfff) && cp <= 0x10ffff;
 }
 
 int canvas_text_width(const char *text)

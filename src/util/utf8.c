@@ -30,3 +30,9 @@ size_t utf8_decode(const unsigned char *p, size_t n, uint32_t *cp)
     *cp = c;
     return len;
 }
+
+bool utf8_is_control(uint32_t cp)
+{
+    return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x061c || cp == 0x200e ||
+           cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}

@@ -101,3 +101,24 @@ bytes=$(wc -c <tree.out)
 [ $rc -eq 0 ] && [ "$bytes" -lt 3000000 ] && tail -1 tree.out | grep -q '10000   f9999$'
 check "--tree of a 10k-deep stack: deep rows say their depth, not 20k columns of blanks" $? \
     "rc=$rc $bytes bytes $(tail -1 tree.out | cut -c1-200)"
+
+# ----- issue 30, findings 6 and 7: escapes from names and paths -----
+# A file name and frame names holding OSC, CSI, C1 CSI (U+009B) and RLO
+# (U+202E): none reaches the terminal (report's header, stderr notes,
+# error messages) or a written profile (folded, speedscope).
+esc=$(printf 'p\033]0;pwned\007\033[31m\302\233\342\200\256x.folded')
+printf 'main;a\033[2Jb;c\302\2331m;d\342\200\256e 3\nnot a stack\n' >"$esc"
+"$TPROF" report "$esc" >esc.out 2>esc.err
+"$TPROF" report "$esc.missing" >>esc.out 2>>esc.err
+"$TPROF" convert "$esc" -o esc.folded 2>>esc.err
+"$TPROF" convert "$esc" -o esc.json 2>>esc.err
+python3 - esc.out esc.err esc.folded esc.json <<'PY'
+import sys
+bad = [b"\x1b", b"\x07", b"\xc2\x9b", b"\xe2\x80\xae"]
+found = [(f, b) for f in sys.argv[1:] for b in bad if b in open(f, "rb").read()]
+sys.exit(1 if found else 0)
+PY
+rc=$?
+[ $rc -eq 0 ] && grep -q 'ignored 1 malformed' esc.err && grep -q 'cannot open' esc.err
+check "escapes in a file name and frame names reach no terminal and no written profile" $? \
+    "$(od -c esc.err | head -5)"

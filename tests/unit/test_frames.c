@@ -56,6 +56,12 @@ static void test_names_are_cleaned_for_folded(void **state)
     const char *semi9 = "abcdefgh;";
     uint32_t s9 = frames_intern(fr, semi9, 9, FRAME_USER, "");
     assert_string_equal(frames_get(fr, s9)->name, "abcdefgh:");
+    /* C1 (U+009B is CSI), bidirectional controls (U+202E, U+2066) and a
+     * lone C1 byte become spaces, in every output; other UTF-8 and
+     * Latin-1 bytes stay */
+    const char *c1 = "a\xc2\x9b" "31m;b\xe2\x80\xae" "evil\xe2\x81\xa6x\x9by\xe9z";
+    uint32_t cid = frames_intern(fr, c1, strlen(c1), FRAME_USER, "");
+    assert_string_equal(frames_get(fr, cid)->name, "a 31m:b evil x y\xe9z");
     /* The cleaned form is the identity: "a:b c" is the same frame. */
     assert_int_equal(frames_intern(fr, "a:b c", 5, FRAME_USER, ""), id);
     frames_free(fr);
