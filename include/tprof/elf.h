@@ -27,6 +27,9 @@ const char *dso_path(const struct dso *d);
 const char *dso_basename(const struct dso *d);
 /* Why the dso is not usable ("" when it is). */
 const char *dso_error(const struct dso *d);
+/* True once, when D's file changed on disk while tprof read it (a library
+ * rewritten in place): D is unusable from then on, and that is to be said. */
+bool dso_take_changed_note(struct dso *d);
 
 /* The bytes of the file, whole. */
 const uint8_t *dso_image(const struct dso *d, size_t *size);
@@ -41,6 +44,16 @@ bool dso_entry(const struct dso *d, uint64_t *vaddr);
  * number of table entries. -1 when the file has no usable one. */
 int dso_eh_frame_hdr(const struct dso *d, uint64_t *hdr_vaddr, uint64_t *table_off,
                      uint64_t *fde_count);
+
+/* The file's unwind info (.eh_frame_hdr through .eh_frame) as a private
+ * copy, for libunwind (which reads it with signals blocked, where a
+ * truncated file's SIGBUS cannot be caught). dso_cfi_ready says whether
+ * D was loaded and copied; dso_cfi_prepare loads and copies (outside a
+ * walk); dso_cfi gives the copy and its ELF vaddr, NULL when there is no
+ * table (or the file changed). */
+bool dso_cfi_ready(const struct dso *d);
+void dso_cfi_prepare(struct dso *d);
+const uint8_t *dso_cfi(const struct dso *d, uint64_t *vaddr, size_t *size);
 
 /* The function symbol covering VADDR: its raw (mangled) name and start, or
  * NULL when no symbol covers it (an address past a symbol's size is not that

@@ -64,6 +64,10 @@ const struct map *symbols_find_code(struct symbols *s, uint32_t pid, uint64_t ad
 /* An unwind_find_fn (CTX is the struct symbols): the bytes and unwind table
  * behind ADDR in PID, so the unwinder can read files it never opened. */
 int symbols_unwind_find(void *ctx, uint32_t pid, uint64_t addr, struct unwind_mapping *out);
+/* An unwind_prepare_fn: a walk met files whose unwind info was not copied
+ * yet (they then had no table): copy it now, between walks; true when the
+ * walk is worth taking again. */
+bool symbols_unwind_prepare(void *ctx);
 /* unwind_code_fn: the machine code of a JIT function the unwinder cannot
  * leave by CFI or frame pointer (CPython's perf trampolines). */
 int symbols_unwind_code(void *ctx, uint32_t pid, uint64_t ip, bool ret_addr, uint64_t *start,

@@ -25,6 +25,10 @@ struct unwind_mapping {
      * the FDEs it points at. NULL for a file's, read through DATA. */
     const uint8_t *eh_data;
     uint64_t eh_at, eh_size;
+    /* A file's unwind info as a private copy (dso_cfi): CFI_SIZE bytes
+     * standing at process address CFI_AT, read instead of DATA there. */
+    const uint8_t *cfi;
+    uint64_t cfi_at, cfi_size;
 };
 
 typedef int (*unwind_find_fn)(void *ctx, uint32_t pid, uint64_t addr, struct unwind_mapping *out);
@@ -59,9 +63,15 @@ struct unwind;
 typedef int (*unwind_code_fn)(void *ctx, uint32_t pid, uint64_t ip, bool ret_addr,
                               uint64_t *start, const uint8_t **code, size_t *len);
 
+/* Prepare, between walks, what the finder could not serve during one (a
+ * file's unwind info, copied out of its mapping: see dso_cfi); true when
+ * something was, and the walk is to be taken again. */
+typedef bool (*unwind_prepare_fn)(void *ctx);
+
 struct unwind *unwind_new(unwind_find_fn find, void *ctx);
 /* Also ask CODE (with the same context) about code without CFI. */
 void unwind_set_code(struct unwind *u, unwind_code_fn code);
+void unwind_set_prepare(struct unwind *u, unwind_prepare_fn prepare);
 void unwind_free(struct unwind *u);
 
 /* Drop what is cached for PID (after exec or exit). */

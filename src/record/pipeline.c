@@ -114,6 +114,7 @@ struct pipeline *pipeline_new(const struct pipeline_config *cfg, struct profile 
         .jit_any_owner = cfg->jit_any_owner, .inlined = cfg->inlined, .lines = cfg->lines};
     p->sym = symbols_new(&so);
     p->unw = unwind_new(symbols_unwind_find, p->sym);
+    unwind_set_prepare(p->unw, symbols_unwind_prepare);
     unwind_set_code(p->unw, symbols_unwind_code);
     if (cfg->python) {
         struct python_config pc = {.lines = cfg->python_lines};

@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,14 @@ struct dso {
     uint8_t want_bid[20];
     size_t want_bid_size;
     bool is_vdso; /* the vDSO: image is a malloc'd copy, not mmap'd */
+    volatile sig_atomic_t changed; /* a mapping of its file or debug file
+                                      read past the file's end (map_file) */
+    bool changed_said;
+    /* its unwind info copied out of the mapping (dso_cfi_prepare) */
+    bool cfi_done;
+    uint8_t *cfi;
+    uint64_t cfi_vaddr;
+    size_t cfi_size;
     uint8_t *image;
     size_t image_size;
     Elf *elf;
@@ -104,6 +113,81 @@ struct dso_cache {
     char fetching[64]; /* the file whose debug info is being fetched */
 };
 
+/* ----- files that change under tprof -----
+ * Files are read through private mappings, and a file truncated while
+ * mapped (cp of a new build over a library during `tprof -p`) turns the
+ * next read past its new end into SIGBUS, which killed tprof with the
+ * profile unwritten. Every mapping is registered here; the handler maps
+ * zeros over the rest of the mapping that faulted, marks its dso changed
+ * and returns, so the read that faulted sees zeros. A changed dso is not
+ * used again: its frames are "[module]", and dso_error says why. A SIGBUS
+ * anywhere else is left to kill the process as before. */
+#define MAX_GUARDS 4096
+struct guard {
+    uintptr_t lo, hi;
+    volatile sig_atomic_t *hit; /* NULL: a free slot */
+};
+static struct guard guards[MAX_GUARDS];
+static uintptr_t page_mask;
+
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+    (void)uc;
+    uintptr_t a = (uintptr_t)si->si_addr;
+    for (size_t i = 0; i < MAX_GUARDS; i++) {
+        struct guard *g = &guards[i];
+        if (!g->hit || a < g->lo || a >= g->hi)
+            continue;
+        uintptr_t page = a & ~page_mask;
+        if (mmap((void *)page, g->hi - page, PROT_READ | PROT_WRITE,
+                 MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) != MAP_FAILED) {
+            *g->hit = 1;
+            return;
+        }
+        break;
+    }
+    signal(sig, SIG_DFL); /* not ours: the access faults again, and kills */
+}
+
+/* SIZE bytes of FD mapped (copy-on-write: libdw decompresses compressed
+ * debug sections through libelf, which rewrites their headers in place),
+ * guarded for HIT; MAP_FAILED with errno. */
+static void *map_file(int fd, size_t size, volatile sig_atomic_t *hit)
+{
+    page_mask = (uintptr_t)sysconf(_SC_PAGESIZE) - 1;
+    struct sigaction old;
+    /* (checked at each mapping: a sanitizer or a test harness may have
+     * put its own handler in place since) */
+    if (sigaction(SIGBUS, NULL, &old) == 0 &&
+        (!(old.sa_flags & SA_SIGINFO) || old.sa_sigaction != on_sigbus)) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_sigaction = on_sigbus;
+        sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGBUS, &sa, NULL);
+    }
+    void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    if (m == MAP_FAILED)
+        return m;
+    for (size_t i = 0; i < MAX_GUARDS; i++)
+        if (!guards[i].hit) {
+            guards[i].lo = (uintptr_t)m;
+            guards[i].hi = ((uintptr_t)m + size + page_mask) & ~page_mask;
+            guards[i].hit = hit; /* (last: the handler reads a slot whole) */
+            return m;
+        }
+    return m; /* (4096 files mapped at once: this one unguarded) */
+}
+
+static void unmap_file(void *m, size_t size)
+{
+    for (size_t i = 0; i < MAX_GUARDS; i++)
+        if (guards[i].hit && guards[i].lo == (uintptr_t)m)
+            guards[i].hit = NULL;
+    munmap(m, size);
+}
+
 struct dso_cache *dso_cache_new(void)
 {
     elf_version(EV_CURRENT);
@@ -120,8 +204,9 @@ static void dso_free(struct dso *d)
         if (d->is_vdso)
             free(d->image);
         else
-            munmap(d->image, d->image_size);
+            unmap_file(d->image, d->image_size);
     }
+    free(d->cfi);
     for (size_t i = 0; i < d->syms.n; i++)
         free(d->syms.v[i].name);
     VEC_FREE(d->syms);
@@ -151,7 +236,7 @@ void dso_cache_free(struct dso_cache *c)
         if (w->elf)
             elf_end(w->elf);
         if (w->map)
-            munmap(w->map, w->maplen);
+            unmap_file(w->map, w->maplen);
         free(w->key);
         free(w);
     }
@@ -311,9 +396,7 @@ static int open_image(struct dso *d)
         close(fd);
         return -1;
     }
-    /* (writable copy-on-write pages: libdw decompresses compressed debug
-     * sections through libelf, which rewrites their headers in place) */
-    void *m = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    void *m = map_file(fd, (size_t)st.st_size, &d->changed);
     close(fd);
     if (m == MAP_FAILED) {
         snprintf(d->error, sizeof(d->error), "mmap: %s", strerror(errno));
@@ -389,10 +472,16 @@ static void ensure(const struct dso *cd)
     }
 }
 
+/* D can be used: read, and its file not changed under tprof since. */
+static bool usable(const struct dso *d)
+{
+    return d->ok && !d->changed;
+}
+
 bool dso_ok(const struct dso *d)
 {
     ensure(d);
-    return d->ok;
+    return usable(d);
 }
 
 const char *dso_path(const struct dso *d)
@@ -408,14 +497,24 @@ const char *dso_basename(const struct dso *d)
 const char *dso_error(const struct dso *d)
 {
     ensure(d);
+    if (d->ok && d->changed)
+        return "the file changed on disk while tprof read it (rewritten or truncated)";
     return d->error;
+}
+
+bool dso_take_changed_note(struct dso *d)
+{
+    if (!d->ok || !d->changed || d->changed_said)
+        return false;
+    d->changed_said = true;
+    return true;
 }
 
 const uint8_t *dso_image(const struct dso *d, size_t *size)
 {
     ensure(d);
-    *size = d->ok ? d->image_size : 0;
-    return d->ok ? d->image : NULL;
+    *size = usable(d) ? d->image_size : 0;
+    return usable(d) ? d->image : NULL;
 }
 
 int dso_offset_to_vaddr(const struct dso *d, uint64_t off, uint64_t *vaddr)
@@ -443,7 +542,7 @@ bool dso_entry(const struct dso *d, uint64_t *vaddr)
 {
     ensure(d);
     GElf_Ehdr eh;
-    if (!d->ok || !gelf_getehdr(d->elf, &eh) || eh.e_entry == 0)
+    if (!usable(d) || !gelf_getehdr(d->elf, &eh) || eh.e_entry == 0)
         return false;
     *vaddr = eh.e_entry;
     return true;
@@ -453,7 +552,7 @@ int dso_eh_frame_hdr(const struct dso *d, uint64_t *hdr_vaddr, uint64_t *table_o
                      uint64_t *fde_count)
 {
     ensure(d);
-    if (!d->ok || !d->have_hdr)
+    if (!usable(d) || !d->have_hdr)
         return -1;
     *hdr_vaddr = d->hdr_vaddr;
     *table_off = d->hdr_table_off;
@@ -669,7 +768,7 @@ static Elf *try_debug_file(struct dso *d, const char *path, void **map, size_t *
         return NULL;
     void *m = MAP_FAILED;
     if (st.st_size > 0)
-        m = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+        m = map_file(fd, (size_t)st.st_size, &d->changed);
     close(fd);
     if (m == MAP_FAILED)
         return NULL;
@@ -684,7 +783,7 @@ static Elf *try_debug_file(struct dso *d, const char *path, void **map, size_t *
     }
     if (e)
         elf_end(e);
-    munmap(m, (size_t)st.st_size);
+    unmap_file(m, (size_t)st.st_size);
     return NULL;
 }
 
@@ -807,7 +906,7 @@ static void load_symbols(struct dso *d)
 {
     ensure(d);
     d->syms_loaded = true;
-    if (!d->ok)
+    if (!usable(d))
         return;
     GElf_Shdr sh;
     if (find_section(d->elf, ".symtab", &sh) && add_symbols(d, d->elf, SHT_SYMTAB)) {
@@ -824,7 +923,7 @@ static void load_symbols(struct dso *d)
         free(where);
         if (dbg) {
             elf_end(dbg);
-            munmap(map, len);
+            unmap_file(map, len);
         }
         if (!d->syms.n) {
             add_symbols(d, d->elf, SHT_DYNSYM);
@@ -879,7 +978,7 @@ static int find_in_table(Elf *elf, Elf64_Word type, const char *want, uint64_t *
 int dso_find_symbol(struct dso *d, const char *name, uint64_t *vaddr, uint64_t *size)
 {
     ensure(d);
-    if (!d->ok)
+    if (!usable(d))
         return -1;
     if (find_in_table(d->elf, SHT_DYNSYM, name, vaddr, size) == 0 ||
         find_in_table(d->elf, SHT_SYMTAB, name, vaddr, size) == 0)
@@ -894,7 +993,7 @@ int dso_find_symbol(struct dso *d, const char *name, uint64_t *vaddr, uint64_t *
     free(where);
     if (dbg) {
         elf_end(dbg);
-        munmap(map, len);
+        unmap_file(map, len);
     }
     return rc;
 }
@@ -903,7 +1002,7 @@ int dso_find_section(struct dso *d, const char *name, uint64_t *vaddr, uint64_t 
 {
     ensure(d);
     GElf_Shdr sh;
-    if (!d->ok || !find_section(d->elf, name, &sh) || !(sh.sh_flags & SHF_ALLOC))
+    if (!usable(d) || !find_section(d->elf, name, &sh) || !(sh.sh_flags & SHF_ALLOC))
         return -1;
     *vaddr = sh.sh_addr;
     *size = sh.sh_size;
@@ -957,11 +1056,71 @@ static int vaddr_to_offset(const struct dso *d, uint64_t vaddr, uint64_t *off)
     return -1;
 }
 
+/* ----- unwind info for libunwind -----
+ * libunwind reads .eh_frame_hdr and .eh_frame with every signal blocked
+ * (its global cache's lock), and a SIGBUS that comes while it is blocked
+ * kills the process whatever its handler: a file truncated under tprof
+ * killed it there. So libunwind reads a copy, made here between walks
+ * (where a truncated file's SIGBUS is caught, map_file), never the
+ * mapping. */
+
+bool dso_cfi_ready(const struct dso *d)
+{
+    return d->loaded && d->cfi_done;
+}
+
+void dso_cfi_prepare(struct dso *d)
+{
+    ensure(d);
+    if (d->cfi_done)
+        return;
+    d->cfi_done = true;
+    if (!usable(d) || !d->have_hdr)
+        return;
+    /* [.eh_frame_hdr, the end of .eh_frame), whichever comes first; without
+     * section headers, the rest of the segment that holds the header */
+    uint64_t lo = d->hdr_vaddr, hi = 0;
+    GElf_Shdr sh;
+    if (find_section(d->elf, ".eh_frame_hdr", &sh) && sh.sh_addr == lo)
+        hi = sh.sh_addr + sh.sh_size;
+    if (find_section(d->elf, ".eh_frame", &sh) && sh.sh_type != SHT_NOBITS && sh.sh_size) {
+        lo = sh.sh_addr < lo ? sh.sh_addr : lo;
+        hi = sh.sh_addr + sh.sh_size > hi ? sh.sh_addr + sh.sh_size : hi;
+    }
+    for (size_t i = 0; i < d->loads.n && hi <= lo; i++) {
+        const struct load_seg *g = &d->loads.v[i];
+        if (lo >= g->vaddr && lo - g->vaddr < g->filesz)
+            hi = g->vaddr + g->filesz;
+    }
+    uint64_t off, end;
+    if (hi <= lo || hi - lo > ((uint64_t)256 << 20) || vaddr_to_offset(d, lo, &off) < 0 ||
+        vaddr_to_offset(d, hi - 1, &end) < 0 || end - off != hi - lo - 1 ||
+        !bounds_ok(off, hi - lo, d->image_size))
+        return; /* (not one contiguous stretch of the file: no table) */
+    d->cfi = xmalloc(hi - lo);
+    memcpy(d->cfi, d->image + off, hi - lo);
+    d->cfi_vaddr = lo;
+    d->cfi_size = hi - lo;
+    if (d->changed) { /* (the copy read zeros: the file changed meanwhile) */
+        free(d->cfi);
+        d->cfi = NULL;
+    }
+}
+
+const uint8_t *dso_cfi(const struct dso *d, uint64_t *vaddr, size_t *size)
+{
+    if (!d->cfi || !usable(d))
+        return NULL;
+    *vaddr = d->cfi_vaddr;
+    *size = d->cfi_size;
+    return d->cfi;
+}
+
 const uint8_t *dso_bytes(struct dso *d, uint64_t vaddr, size_t len)
 {
     ensure(d);
     uint64_t off;
-    if (!d->ok || vaddr_to_offset(d, vaddr, &off) < 0 || !bounds_ok(off, len, d->image_size))
+    if (!usable(d) || vaddr_to_offset(d, vaddr, &off) < 0 || !bounds_ok(off, len, d->image_size))
         return NULL;
     return d->image + off;
 }
@@ -982,7 +1141,7 @@ int dso_fde_range(struct dso *d, uint64_t vaddr, uint64_t *start, uint64_t *end)
 {
     ensure(d);
     uint64_t hdr_off;
-    if (!d->ok || !d->have_hdr || vaddr_to_offset(d, d->hdr_vaddr, &hdr_off) < 0 ||
+    if (!usable(d) || !d->have_hdr || vaddr_to_offset(d, d->hdr_vaddr, &hdr_off) < 0 ||
         !bounds_ok(hdr_off, d->hdr_table_off + d->fde_count * 8, d->image_size))
         return -1;
     const uint8_t *table = d->image + hdr_off + d->hdr_table_off;
@@ -1041,7 +1200,7 @@ static Dwarf *begin_dwarf(Elf *e)
 Dwarf *dso_dwarf(struct dso *d)
 {
     ensure(d);
-    if (d->dw_tried || !d->ok || d->is_vdso)
+    if (d->dw_tried || !usable(d) || d->is_vdso)
         return d->dw;
     d->dw_tried = true;
     /* another dso of the same build may have opened it */
@@ -1070,7 +1229,7 @@ Dwarf *dso_dwarf(struct dso *d)
             w->elf = e;
         } else if (e) {
             elf_end(e);
-            munmap(w->map, w->maplen);
+            unmap_file(w->map, w->maplen);
             w->map = NULL;
         }
     }

@@ -93,6 +93,8 @@ struct symbols {
     VEC(struct symref *) renamed; /* named late, for symbols_take_renamed */
     VEC(struct symref *) refs; /* all, for freeing */
     char warning[PATH_MAX + 160];
+    VEC(struct dso *) cfi_wanted; /* met by a walk before their unwind info
+                                     was copied (symbols_unwind_prepare) */
 };
 
 struct symbols *symbols_new(const struct symbols_opts *opts)
@@ -112,6 +114,7 @@ void symbols_free(struct symbols *s)
 {
     if (!s)
         return;
+    VEC_FREE(s->cfi_wanted);
     struct addr_entry *a, *atmp;
     HASH_ITER(hh, s->by_addr, a, atmp)
     {
@@ -454,7 +457,18 @@ int symbols_unwind_find(void *ctx, uint32_t pid, uint64_t addr, struct unwind_ma
         }
         return 0;
     }
-    if (!m->dso || !dso_ok(m->dso))
+    if (!m->dso)
+        return 0;
+    if (!dso_cfi_ready(m->dso)) {
+        /* (loaded and copied between walks: symbols_unwind_prepare) */
+        bool known = false;
+        for (size_t i = 0; i < s->cfi_wanted.n; i++)
+            known = known || s->cfi_wanted.v[i] == m->dso;
+        if (!known)
+            VEC_PUSH(s->cfi_wanted, m->dso);
+        return 0;
+    }
+    if (!dso_ok(m->dso))
         return 0;
     size_t size;
     const uint8_t *img = dso_image(m->dso, &size);
@@ -469,8 +483,25 @@ int symbols_unwind_find(void *ctx, uint32_t pid, uint64_t addr, struct unwind_ma
         out->bias = m->start - vaddr;
         out->has_table =
             dso_eh_frame_hdr(m->dso, &out->hdr_vaddr, &out->table_off, &out->fde_count) == 0;
+        uint64_t cv;
+        size_t cs;
+        out->cfi = dso_cfi(m->dso, &cv, &cs);
+        out->cfi_at = cv + out->bias;
+        out->cfi_size = cs;
+        out->has_table = out->has_table && out->cfi; /* (never the mapping itself) */
     }
     return 0;
+}
+
+bool symbols_unwind_prepare(void *ctx)
+{
+    struct symbols *s = ctx;
+    if (!s || !s->cfi_wanted.n)
+        return false;
+    for (size_t i = 0; i < s->cfi_wanted.n; i++)
+        dso_cfi_prepare(s->cfi_wanted.v[i]);
+    s->cfi_wanted.n = 0;
+    return true;
 }
 
 /* The JIT function covering IP: the perf map's, then the jitdump's. */
@@ -624,6 +655,19 @@ static struct symref *resolve_in_dso(struct symbols *s, struct dso *d, uint64_t 
 
 /* The cache entry of a user address of PID in a file, or NULL with *REF
  * its symref when it is not in a readable file. */
+
+/* A frame in D, which cannot be read: "[module]", and once, if D's file
+ * changed under tprof, a note that says so. */
+static void unnamed_in(struct symbols *s, struct dso *d, struct symref **ref)
+{
+    char buf[300];
+    snprintf(buf, sizeof(buf), "[%s]", dso_basename(d));
+    *ref = named_ref(s, buf, dso_basename(d), SYM_USER);
+    if (dso_take_changed_note(d))
+        snprintf(s->warning, sizeof(s->warning), "%s: %s; its frames are shown as [%s]",
+                 dso_path(d), dso_error(d), dso_basename(d));
+}
+
 static struct addr_entry *user_entry(struct symbols *s, uint32_t pid, uint64_t ip, bool caller,
                                      struct symref **ref)
 {
@@ -641,9 +685,7 @@ static struct addr_entry *user_entry(struct symbols *s, uint32_t pid, uint64_t i
     }
     struct dso *d = m->dso;
     if (!dso_ok(d)) {
-        char buf[300];
-        snprintf(buf, sizeof(buf), "[%s]", dso_basename(d));
-        *ref = named_ref(s, buf, dso_basename(d), SYM_USER);
+        unnamed_in(s, d, ref);
         return NULL;
     }
     uint64_t vaddr;
@@ -656,6 +698,8 @@ static struct addr_entry *user_entry(struct symbols *s, uint32_t pid, uint64_t i
         e = xcalloc(1, sizeof(*e));
         e->key = key;
         e->ref = resolve_in_dso(s, d, vaddr);
+        if (!dso_ok(d)) /* (its file changed while it was read: not trusted) */
+            unnamed_in(s, d, &e->ref);
         HASH_ADD(hh, s->by_addr, key, sizeof(key), e);
     }
     *ref = e->ref;

@@ -45,6 +45,7 @@ struct space {
 struct unwind {
     unwind_find_fn find;
     unwind_code_fn code;
+    unwind_prepare_fn prepare;
     void *ctx;
     unw_accessors_t acc;
     struct space *spaces;
@@ -149,7 +150,14 @@ static int acc_access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *valp
         return 0;
     }
     struct unwind_mapping m;
-    if (find_mapping(w, addr, &m) < 0 || !m.data || addr < m.start)
+    if (find_mapping(w, addr, &m) < 0 || addr < m.start)
+        return -UNW_EINVAL;
+    /* a file's unwind info from its private copy (see dso_cfi) */
+    if (m.cfi && addr >= m.cfi_at && bounds_ok(addr - m.cfi_at, sizeof(*valp), m.cfi_size)) {
+        memcpy(valp, m.cfi + (addr - m.cfi_at), sizeof(*valp));
+        return 0;
+    }
+    if (!m.data)
         return -UNW_EINVAL;
     uint64_t off = addr - m.start;
     if (!bounds_ok(off, sizeof(*valp), m.data_size))
@@ -248,6 +256,11 @@ struct unwind *unwind_new(unwind_find_fn find, void *ctx)
     u->acc.resume = acc_resume;
     u->acc.get_proc_name = acc_get_proc_name;
     return u;
+}
+
+void unwind_set_prepare(struct unwind *u, unwind_prepare_fn prepare)
+{
+    u->prepare = prepare;
 }
 
 void unwind_set_code(struct unwind *u, unwind_code_fn code)
@@ -467,6 +480,11 @@ size_t unwind_sample(struct unwind *u, const struct unwind_sample *s, struct unw
         return 0;
     bool met_eh = false;
     size_t n = walk(u, s, out, max, end, false, &met_eh);
+    /* Files whose unwind info the walk could not read yet (the finder
+     * prepares it between walks, see dso_cfi): each walk stops at the
+     * first such file, and is taken again once it is prepared. */
+    for (int k = 0; k < 32 && u->prepare && u->prepare(u->ctx); k++)
+        n = walk(u, s, out, max, end, false, &met_eh);
     if (*end != UNWIND_TRUNCATED || !met_eh)
         return n;
     /* A runtime's CFI can be right only in its own process: V8's leaves

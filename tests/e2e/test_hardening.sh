@@ -122,3 +122,39 @@ rc=$?
 [ $rc -eq 0 ] && grep -q 'ignored 1 malformed' esc.err && grep -q 'cannot open' esc.err
 check "escapes in a file name and frame names reach no terminal and no written profile" $? \
     "$(od -c esc.err | head -5)"
+
+# ----- issue 30, finding 3: a library rewritten under the recorder -----
+# The program dlopen()s a library over and over while it is rewritten in
+# place (cp truncates it, then writes), as a new build copied over a
+# library does: 20 runs on each backend, and tprof must end every one by
+# itself, with its summary and its profile (the program itself may die of
+# SIGBUS: its own mapping of the library was truncated too).
+head -c 300000 /dev/zero >pad
+cat "$PROGS/libplugin.so" pad >big.so
+cp "$PROGS/libplugin.so" small.so
+for be in perf ptrace; do
+    wrap=""
+    [ $be = ptrace ] && wrap="$NOPERF"
+    deaths=0 said=""
+    for i in $(seq 20); do
+        cp big.so lib.so
+        ( while :; do cp small.so lib.so; cp big.so lib.so; done ) 2>/dev/null &
+        cpl=$!
+        timeout -k 10 60 $wrap "$TPROF" -o relib.$be.folded -- "$H" relib 0.4 "$TMP/lib.so" \
+            >/dev/null 2>relib.err
+        rc=$?
+        kill $cpl 2>/dev/null
+        wait $cpl 2>/dev/null
+        # (the program's own SIGBUS is its exit status, 135, after tprof's
+        # summary; tprof's own death leaves no summary)
+        if ! grep -q '^tprof: .* samples' relib.err || [ ! -e relib.$be.folded ]; then
+            deaths=$((deaths + 1))
+            said="rc=$rc $(tail -2 relib.err)"
+        fi
+        grep -q 'changed on disk while tprof read it' relib.err && said="${said:-noted: $(grep -m1 'changed on disk' relib.err)}"
+        rm -f relib.$be.folded
+    done
+    [ $deaths -eq 0 ]
+    check "$be: a library rewritten while sampled, 20 runs: tprof ended each by itself, summary and profile written" \
+        $? "$deaths of 20 died; $said"
+done

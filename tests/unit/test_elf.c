@@ -167,6 +167,37 @@ static void test_unusable_files(void **state)
     dso_cache_free(c);
 }
 
+/* A file truncated while tprof has it mapped (cp of a new build over a
+ * library): the read past its new end does not kill tprof (SIGBUS); the
+ * dso is unusable from then on, said once. */
+static void test_file_truncated_under_us(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/tprof-unit-elf.XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *in = fopen("/proc/self/exe", "re");
+    assert_non_null(in);
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+        assert_int_equal(write(fd, buf, n), (ssize_t)n);
+    fclose(in);
+    struct dso_cache *c = dso_cache_new();
+    struct dso *d = dso_cache_get(c, path, NULL, 0);
+    assert_true(dso_ok(d)); /* mapped, headers read; symbols not yet */
+    assert_int_equal(ftruncate(fd, 0), 0);
+    close(fd);
+    uint64_t start;
+    assert_null(dso_symbol(d, vaddr_of((void *)elf_probe_fn), &start));
+    assert_false(dso_ok(d));
+    assert_non_null(strstr(dso_error(d), "changed on disk while tprof read it"));
+    assert_true(dso_take_changed_note(d));
+    assert_false(dso_take_changed_note(d));
+    dso_cache_free(c);
+    unlink(path);
+}
+
 static void test_vdso(void **state)
 {
     (void)state;
@@ -232,6 +263,7 @@ int main(void)
         cmocka_unit_test(test_untyped_label_in_code),
         cmocka_unit_test(test_unwind_tables),
         cmocka_unit_test(test_unusable_files),
+        cmocka_unit_test(test_file_truncated_under_us),
         cmocka_unit_test(test_vdso),
         cmocka_unit_test(test_libc_aliases),
         cmocka_unit_test(test_plt_stubs),

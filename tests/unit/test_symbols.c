@@ -118,8 +118,17 @@ static void test_unwind_find_serves_file_bytes(void **state)
     assert_int_equal(symbols_load_proc_maps(s, pid, err, sizeof(err)), 0);
     struct unwind_mapping m;
     uint64_t ip = (uint64_t)(uintptr_t)symbols_probe_fn;
+    /* the first time, no table: its unwind info is copied between walks */
+    assert_int_equal(symbols_unwind_find(s, pid, ip, &m), 0);
+    assert_false(m.has_table);
+    assert_true(symbols_unwind_prepare(s));
+    assert_false(symbols_unwind_prepare(s));
     assert_int_equal(symbols_unwind_find(s, pid, ip, &m), 0);
     assert_true(m.has_table);
+    /* the table is served from a private copy, never the mapping */
+    assert_non_null(m.cfi);
+    assert_true(m.cfi_at <= m.hdr_vaddr + m.bias &&
+                m.hdr_vaddr + m.bias + m.table_off + 8 * m.fde_count <= m.cfi_at + m.cfi_size);
     assert_non_null(m.data);
     /* The bytes served are the code that runs. */
     assert_memory_equal(m.data + (ip - m.start), (const void *)symbols_probe_fn, 8);

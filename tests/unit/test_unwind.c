@@ -82,6 +82,7 @@ static void test_unwind_own_stack(void **state)
     uint32_t pid = (uint32_t)getpid();
     assert_int_equal(symbols_load_proc_maps(sym, pid, err, sizeof(err)), 0);
     struct unwind *u = unwind_new(symbols_unwind_find, sym);
+    unwind_set_prepare(u, symbols_unwind_prepare);
     struct unwind_sample s = {pid, snap.regs, snap.stack, snap.size};
     struct unwind_frame frames[128];
     enum unwind_end end;

@@ -9,11 +9,16 @@
  *   hostile cfiend SECS      spins in a function whose CFI says it is the
  *                            outermost frame (.cfi_undefined rip): the
  *                            unwinder stops there, short of _start
+ *   hostile relib SECS LIB   dlopen()s LIB, runs its plugin_compute a few
+ *                            milliseconds and dlclose()s it, over and over
+ *                            (the test rewrites LIB meanwhile, as cp of a
+ *                            new build over a library does)
  *   hostile term FILE        handles SIGTERM: counts the signals it gets and,
  *                            a second after the first, writes the count to
  *                            FILE and exits 0
  * Every mode spins in hot code until SECS have passed (term: until told). */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -102,7 +107,7 @@ static void die(const char *what)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: hostile badrbp|jit|fifo|term ...\n");
+        fprintf(stderr, "usage: hostile badrbp|jit|fifo|cfiend|relib|term ...\n");
         return 2;
     }
     const char *mode = argv[1];
@@ -172,6 +177,21 @@ int main(int argc, char **argv)
             die("mkfifo");
         run_for((void (*)(uint64_t))(uintptr_t)code, secs);
         unlink(path);
+        return 0;
+    }
+    if (strcmp(mode, "relib") == 0 && argc > 3) {
+        double end = now() + secs;
+        while (now() < end) {
+            void *h = dlopen(argv[3], RTLD_NOW | RTLD_LOCAL);
+            uint64_t (*fn)(uint64_t) =
+                h ? (uint64_t(*)(uint64_t))(uintptr_t)dlsym(h, "plugin_compute") : NULL;
+            if (fn)
+                sink += fn(3000000);
+            else
+                spin_c(3000000); /* (caught half written) */
+            if (h)
+                dlclose(h);
+        }
         return 0;
     }
     fprintf(stderr, "hostile: unknown mode %s\n", mode);
