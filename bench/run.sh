@@ -285,6 +285,16 @@ for job in "node --perf-basic-prof|node --perf-basic-prof $JS" "node --perf-prof
         "$(rooted "$TMP/jit.folded")" "$us" "$(rooted "$TMP/jitperf.folded")"
 done
 
+# A perf map that grows a line a millisecond while every sample lands in
+# code it never names (tests' hostile jitgrow, 5 s): tprof's CPU and its
+# lost samples. It reads on from where it stopped, at most every 10 ms;
+# re-reading and re-sorting the whole map at every miss cost 97% of a CPU
+# with a big map.
+echo
+"$ROOT/tprof" -o "$TMP/grow.folded" -- "$ROOT/build/progs/hostile" jitgrow 5 >/dev/null 2>"$TMP/grow.err"
+printf "A perf map growing a line a ms, every sample missing it, 5 s: %s\n" \
+    "$(tail -1 "$TMP/grow.err" | sed -n 's/.*samples (\([0-9]*\)\/s).*, \([0-9]*\) lost.*tprof CPU \([0-9.]*\) s (\([0-9.]*\)%).*/\1 samples\/s, \2 lost, tprof CPU \3 s (\4%)/p')"
+
 # Inlined functions and source lines: tprof's CPU time for a 3 s run with
 # --no-inline, by default (inlined functions) and with --lines (mostly
 # once: DWARF opened, a debug file's decompressed, a unit indexed), and

@@ -30,8 +30,14 @@ struct jit_entry {
 struct jittab {
     VEC(struct jit_entry) v;
     size_t seq;
-    bool unsorted;
+    size_t sorted; /* entries [0, sorted) are in order; those added since
+                      are sorted alone and merged in at the next lookup */
 };
+
+/* A JIT symbol file (perf map, jitdump) that misses is read on at most
+ * this often per process: a file that grows a line per millisecond while
+ * samples land in code it does not cover kept tprof at 97% of a CPU. */
+#define JIT_REREAD_NS 10000000ull
 
 /* Add [START, START+SIZE) named by the LEN bytes of NAME (copied), with its
  * unwind information UW (taken, may be NULL). */

@@ -24,7 +24,8 @@
  * .eh_frame over the code or far past it, leaves that code without CFI.
  *
  * The file grows while the program runs, so it is read on from where the
- * last read stopped whenever a lookup misses; a record not yet wholly
+ * last read stopped when a lookup misses (at most every JIT_REREAD_NS, and
+ * whenever jitdump_refresh asks); a record not yet wholly
  * written waits for the next read. Only a record's fixed part, name and
  * unwinding info are read, never its code. Everything in the file is the target's: sizes are
  * checked against the file and against JITDUMP_MAX_RECORD, and a record that
@@ -39,6 +40,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tprof/clock.h"
 #include "tprof/fileutil.h"
 #include "tprof/jitdump.h"
 #include "tprof/jittab.h"
@@ -62,6 +64,7 @@ struct jitdump {
     bool have_header;
     uint64_t off; /* where the next record starts */
     off_t seen_size;
+    uint64_t read_at; /* when a miss last read on (now_ns) */
     struct jittab tab;
     struct jit_unwind *next_unwind; /* for the next code load */
     char error[PATH_MAX + 128];
@@ -345,7 +348,8 @@ const char *jitdump_lookup(struct jitdump *jd, uint64_t addr, uint64_t *start, u
 static const struct jit_entry *find_or_read(struct jitdump *jd, uint64_t addr)
 {
     const struct jit_entry *e = jittab_find(&jd->tab, addr);
-    if (!e) {
+    if (!e && now_ns() - jd->read_at >= JIT_REREAD_NS) {
+        jd->read_at = now_ns();
         load(jd);
         e = jittab_find(&jd->tab, addr);
     }

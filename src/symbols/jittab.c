@@ -1,10 +1,13 @@
 /*
  * jittab: the table behind perf maps and jitdumps. Entries are sorted by
- * start when first looked up after an add; code is recompiled and moved, so
- * entries overlap, and a lookup takes the latest entry covering the address
- * among the few that start just below it.
+ * start when first looked up after an add: the new ones alone, then merged
+ * with the rest (a table of 100k entries that grows by one is not sorted
+ * whole again); code is recompiled and moved, so entries overlap, and a
+ * lookup takes the latest entry covering the address among the few that
+ * start just below it.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "tprof/jittab.h"
 
@@ -13,7 +16,6 @@ void jittab_add(struct jittab *t, uint64_t start, uint64_t size, const char *nam
 {
     struct jit_entry e = {start, start + size, t->seq++, xstrndup(name, len), uw};
     VEC_PUSH(t->v, e);
-    t->unsorted = true;
 }
 
 void jittab_clear(struct jittab *t)
@@ -24,7 +26,7 @@ void jittab_clear(struct jittab *t)
     }
     t->v.n = 0;
     t->seq = 0;
-    t->unsorted = false;
+    t->sorted = 0;
 }
 
 void jittab_free(struct jittab *t)
@@ -49,12 +51,32 @@ static int cmp_entry(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* The entries added since the last lookup sorted, and merged in. */
+static void settle(struct jittab *t)
+{
+    size_t n = t->v.n, k = t->sorted;
+    if (k == n)
+        return;
+    struct jit_entry *v = t->v.v;
+    qsort(v + k, n - k, sizeof(*v), cmp_entry);
+    if (k > 0 && cmp_entry(&v[k - 1], &v[k]) > 0) {
+        struct jit_entry *m = xmalloc(n * sizeof(*m));
+        size_t i = 0, j = k, w = 0;
+        while (i < k && j < n)
+            m[w++] = cmp_entry(&v[i], &v[j]) <= 0 ? v[i++] : v[j++];
+        while (i < k)
+            m[w++] = v[i++];
+        while (j < n)
+            m[w++] = v[j++];
+        memcpy(v, m, n * sizeof(*m));
+        free(m);
+    }
+    t->sorted = n;
+}
+
 const struct jit_entry *jittab_find(struct jittab *t, uint64_t addr)
 {
-    if (t->unsorted) {
-        VEC_SORT(t->v, cmp_entry);
-        t->unsorted = false;
-    }
+    settle(t);
     size_t lo = 0, hi = t->v.n;
     while (lo < hi) { /* the first entry starting above ADDR */
         size_t mid = (lo + hi) / 2;

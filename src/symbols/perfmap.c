@@ -1,8 +1,9 @@
 /*
  * perfmap: the perf map files JIT runtimes write (node --perf-basic-prof,
  * python -X perf): one "START SIZE name" line per compiled function. The
- * file grows while the program runs, so it is re-read when a lookup misses
- * and the file is larger than when last read. A file is trusted when it is
+ * file grows while the program runs, so a lookup that misses reads on from
+ * the last whole line read before (at most every JIT_REREAD_NS; from the
+ * start again when the file was replaced or shrank). A file is trusted when it is
  * owned by root, by the current user, or by the profiled program's own user
  * (it is the program's own file); another owner's file is refused, as perf
  * does, unless --jit-any-owner says otherwise.
@@ -16,15 +17,28 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tprof/clock.h"
 #include "tprof/fileutil.h"
 #include "tprof/jittab.h"
 #include "tprof/perfmap.h"
 #include "tprof/xalloc.h"
 
+#define LINE_MAX_KEPT (PERFMAP_MAX_NAME + 64)
+
 struct perfmap {
     char *path;
     struct jit_trust trust;
-    off_t read_size;
+    off_t read_size; /* the file's size when last looked at */
+    off_t read_off;  /* bytes read */
+    dev_t dev;
+    ino_t ino;
+    /* the line being read (the file may end mid-line: its start waits
+     * here for the rest, never read twice); a line's first LINE_MAX_KEPT
+     * bytes are kept, the rest of it skipped (a runaway name is cut: it
+     * labels a frame, nothing more) */
+    char line[LINE_MAX_KEPT + 1];
+    size_t line_n;
+    uint64_t read_at; /* when last read (now_ns) */
     struct jittab tab;
     char error[PATH_MAX + 128];
 };
@@ -67,36 +81,51 @@ int jit_file_open(const char *path, off_t seen, const struct jit_trust *t, struc
     return -2;
 }
 
+/* The line in PM->line, ended: into the table. */
+static void take_line(struct perfmap *pm)
+{
+    size_t len = pm->line_n;
+    pm->line_n = 0;
+    while (len > 0 && pm->line[len - 1] == '\r')
+        len--;
+    pm->line[len] = '\0';
+    uint64_t s, z;
+    const char *name;
+    if (perfmap_parse_line(pm->line, &s, &z, &name) == 0)
+        jittab_add(&pm->tab, s, z, name, strnlen(name, PERFMAP_MAX_NAME), NULL);
+}
+
 static void load(struct perfmap *pm)
 {
     struct stat st;
+    pm->read_at = now_ns();
     int fd = jit_file_open(pm->path, pm->read_size, &pm->trust, &st, pm->error,
                            sizeof(pm->error));
     if (fd == -2)
         pm->read_size = st.st_size;
     if (fd < 0)
         return;
-    FILE *f = fdopen(fd, "r");
-    if (!f) {
-        close(fd);
-        return;
+    /* another file, or one cut shorter: read from its start */
+    if (st.st_dev != pm->dev || st.st_ino != pm->ino || st.st_size < pm->read_off) {
+        jittab_clear(&pm->tab);
+        pm->read_off = 0;
+        pm->line_n = 0;
+        pm->dev = st.st_dev;
+        pm->ino = st.st_ino;
     }
-    jittab_clear(&pm->tab);
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
-    while ((len = getline(&line, &cap, f)) > 0) {
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-            line[--len] = '\0';
-        uint64_t s, z;
-        const char *name;
-        if (perfmap_parse_line(line, &s, &z, &name) == 0) {
-            /* (a runaway name is cut: it labels a frame, nothing more) */
-            jittab_add(&pm->tab, s, z, name, strnlen(name, PERFMAP_MAX_NAME), NULL);
+    /* what was added since, once: work in proportion to what is new */
+    char buf[65536];
+    ssize_t r;
+    while ((r = pread(fd, buf, sizeof(buf), pm->read_off)) > 0) {
+        for (ssize_t i = 0; i < r; i++) {
+            if (buf[i] == '\n')
+                take_line(pm);
+            else if (pm->line_n < LINE_MAX_KEPT)
+                pm->line[pm->line_n++] = buf[i];
         }
+        pm->read_off += r;
     }
-    free(line);
-    fclose(f);
+    close(fd);
     /* Later entries for the same start win (code can be recompiled). */
     pm->read_size = st.st_size;
 }
@@ -123,7 +152,7 @@ void perfmap_free(struct perfmap *pm)
 const char *perfmap_find(struct perfmap *pm, uint64_t addr, uint64_t *start, uint64_t *size)
 {
     const struct jit_entry *e = jittab_find(&pm->tab, addr);
-    if (!e) {
+    if (!e && now_ns() - pm->read_at >= JIT_REREAD_NS) {
         load(pm);
         e = jittab_find(&pm->tab, addr);
     }

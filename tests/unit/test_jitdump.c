@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "tprof/jitdump.h"
+#include "tprof/jittab.h"
 
 struct buf {
     uint8_t b[8192];
@@ -317,6 +318,8 @@ static void test_growing_file(void **state)
     f = fopen(path, "a");
     fwrite(more.b, 1, more.n, f);
     fclose(f);
+    /* (a miss reads on at most every JIT_REREAD_NS) */
+    usleep(JIT_REREAD_NS / 1000 + 1000);
     assert_string_equal(jitdump_find(jd, 0x2004, NULL, NULL), "second");
     jitdump_free(jd);
 

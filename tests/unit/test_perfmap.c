@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "tprof/jittab.h"
 #include "tprof/perfmap.h"
 
 static void test_parse_line(void **state)
@@ -40,11 +41,28 @@ static void test_lookup_and_reload(void **state)
     assert_string_equal(perfmap_lookup(pm, 0x100f), "first");
     assert_null(perfmap_lookup(pm, 0x1010)); /* past its size */
     assert_string_equal(perfmap_lookup(pm, 0x20ff), "second");
-    /* The JIT adds code later: a miss re-reads the grown file. */
+    /* The JIT adds code later: a miss reads on in the grown file (once
+     * JIT_REREAD_NS has passed since the last read); a line still being
+     * written waits for its end */
     f = fopen(path, "a");
-    fprintf(f, "3000 20 third\n");
+    fprintf(f, "3000 20 third\n4000 10 fou");
     fclose(f);
+    usleep(JIT_REREAD_NS / 1000 + 1000);
     assert_string_equal(perfmap_lookup(pm, 0x3004), "third");
+    assert_null(perfmap_lookup(pm, 0x4004));
+    f = fopen(path, "a");
+    fprintf(f, "rth\n");
+    fclose(f);
+    usleep(JIT_REREAD_NS / 1000 + 1000);
+    assert_string_equal(perfmap_lookup(pm, 0x4004), "fourth");
+    assert_string_equal(perfmap_lookup(pm, 0x1000), "first"); /* (read on, not again) */
+    /* the file replaced by a shorter one: read from its start */
+    usleep(JIT_REREAD_NS / 1000 + 1000);
+    f = fopen(path, "w");
+    fprintf(f, "6000 10 sixth\n");
+    fclose(f);
+    assert_string_equal(perfmap_lookup(pm, 0x6004), "sixth");
+    assert_null(perfmap_lookup(pm, 0x1000));
     assert_string_equal(perfmap_error(pm), "");
     perfmap_free(pm);
     /* No file: nothing resolves, no error. */

@@ -9,6 +9,9 @@
  *   hostile cfiend SECS      spins in a function whose CFI says it is the
  *                            outermost frame (.cfi_undefined rip): the
  *                            unwinder stops there, short of _start
+ *   hostile jitgrow SECS     anonymous code that its perf map never names,
+ *                            the map growing by a line (other code) every
+ *                            millisecond: every sample misses the map
  *   hostile relib SECS LIB   dlopen()s LIB, runs its plugin_compute a few
  *                            milliseconds and dlclose()s it, over and over
  *                            (the test rewrites LIB meanwhile, as cp of a
@@ -176,6 +179,31 @@ int main(int argc, char **argv)
         if (mkfifo(path, 0600) < 0)
             die("mkfifo");
         run_for((void (*)(uint64_t))(uintptr_t)code, secs);
+        unlink(path);
+        return 0;
+    }
+    if (strcmp(mode, "jitgrow") == 0) {
+        uint8_t *code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+                             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (code == MAP_FAILED)
+            die("mmap");
+        memcpy(code, spin_code, sizeof(spin_code));
+        char path[64];
+        snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)getpid());
+        FILE *f = fopen(path, "w");
+        if (!f)
+            die(path);
+        void (*fn)(uint64_t) = (void (*)(uint64_t))(uintptr_t)code;
+        double end = now() + secs, next = now();
+        for (unsigned long i = 0; now() < end; i++) {
+            fn(20000); /* (about a tenth of a millisecond) */
+            if (now() >= next) { /* a line for code elsewhere, each ms */
+                fprintf(f, "%lx 10 other_%lu\n", 0x10000000ul + i * 0x10, i);
+                fflush(f);
+                next += 0.001;
+            }
+        }
+        fclose(f);
         unlink(path);
         return 0;
     }
