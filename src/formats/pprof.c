@@ -58,6 +58,12 @@ typedef Perftools__Profiles__Label PLabel;
 #define MAX_DEPTH 65536
 #define FRAMES_PER_BYTE 64
 #define MIN_FRAMES ((size_t)16 << 20)
+/*   - before protobuf-c unpacks it (a struct and a pointer per message,
+ *     eight bytes per packed id: 500M empty samples asked for 5.2 GB):
+ *     MAX_MESSAGES samples, locations, functions, mappings and strings
+ *     together, MAX_IDS location ids in all samples */
+#define MAX_MESSAGES ((size_t)4 << 20)
+#define MAX_IDS ((size_t)32 << 20)
 
 /* ----- writing ----- */
 
@@ -439,6 +445,81 @@ static const char *base(const char *path)
     return s && s[1] ? s + 1 : path;
 }
 
+/* A varint at B[*AT..N) into *V; false when cut or too long. */
+static bool varint(const uint8_t *b, size_t n, size_t *at, uint64_t *v)
+{
+    *v = 0;
+    for (unsigned shift = 0; shift < 64 && *at < n; shift += 7) {
+        uint8_t c = b[(*at)++];
+        *v |= (uint64_t)(c & 0x7f) << shift;
+        if (!(c & 0x80))
+            return true;
+    }
+    return false;
+}
+
+/* The location ids of the sample message B[0..N) (field 1, packed or not). */
+static size_t sample_ids(const uint8_t *b, size_t n)
+{
+    size_t at = 0, ids = 0;
+    uint64_t key, v;
+    while (at < n && varint(b, n, &at, &key)) {
+        unsigned wt = key & 7;
+        if (wt == 0) {
+            ids += key >> 3 == 1;
+            if (!varint(b, n, &at, &v))
+                break;
+        } else if (wt == 2) {
+            if (!varint(b, n, &at, &v) || v > n - at)
+                break;
+            if (key >> 3 == 1) /* packed: one id per byte with its high bit clear */
+                for (size_t i = 0; i < v; i++)
+                    ids += !(b[at + i] & 0x80);
+            at += v;
+        } else if ((wt == 1 || wt == 5) && (wt == 1 ? 8u : 4u) <= n - at) {
+            at += wt == 1 ? 8 : 4;
+        } else {
+            break;
+        }
+    }
+    return ids;
+}
+
+/* The message B[0..N) within the bounds above, before it is unpacked;
+ * false with ERR when not. (A malformed message is left to the unpacker
+ * to refuse.) */
+static bool within_bounds(const uint8_t *b, size_t n, char *err, size_t errlen)
+{
+    size_t at = 0, messages = 0, ids = 0;
+    uint64_t key, v;
+    while (at < n && varint(b, n, &at, &key)) {
+        unsigned wt = key & 7, field = (unsigned)(key >> 3);
+        if (wt == 0) {
+            if (!varint(b, n, &at, &v))
+                return true;
+        } else if (wt == 2) {
+            if (!varint(b, n, &at, &v) || v > n - at)
+                return true;
+            if (field >= 2 && field <= 6) /* sample, mapping, location, function, string */
+                messages++;
+            if (field == 2)
+                ids += sample_ids(b + at, v);
+            at += v;
+        } else if ((wt == 1 || wt == 5) && (wt == 1 ? 8u : 4u) <= n - at) {
+            at += wt == 1 ? 8 : 4;
+        } else {
+            return true;
+        }
+        if (messages > MAX_MESSAGES || ids > MAX_IDS) {
+            snprintf(err, errlen, "it holds more than %zu samples, locations, functions and "
+                     "strings, or %zu location ids, in all: more than tprof reads",
+                     MAX_MESSAGES, MAX_IDS);
+            return false;
+        }
+    }
+    return true;
+}
+
 struct profile *pprof_read(const void *data, size_t len, const char *sample_type, char *note,
                            size_t cap, char *err, size_t errlen)
 {
@@ -448,6 +529,10 @@ struct profile *pprof_read(const void *data, size_t len, const char *sample_type
     const uint8_t *buf = inflate_all(data, len, &n, &owned, err, errlen);
     if (!buf)
         return NULL;
+    if (!within_bounds(buf, n, err, errlen)) {
+        free(owned);
+        return NULL;
+    }
     PProfile *pr = perftools__profiles__profile__unpack(NULL, n, buf);
     free(owned);
     if (!pr) {

@@ -343,6 +343,32 @@ static void test_bounds(void **state)
     free(ids);
     free(lines);
     free(lp);
+    /* before unpacking: 4M + 1 empty samples (2 bytes each; protobuf-c
+     * would allocate ~100 bytes for each), then one sample of 32M + 1
+     * packed location ids (8 bytes each once unpacked) */
+    size_t ns2 = ((size_t)4 << 20) + 1;
+    uint8_t *raw = malloc(2 * ns2);
+    for (size_t i = 0; i < ns2; i++)
+        raw[2 * i] = 0x12, raw[2 * i + 1] = 0;
+    char note2[64];
+    assert_null(pprof_read(raw, 2 * ns2, NULL, note2, sizeof(note2), err, sizeof(err)));
+    assert_string_equal(err, "it holds more than 4194304 samples, locations, functions and "
+                             "strings, or 33554432 location ids, in all: more than tprof reads");
+    free(raw);
+    size_t nid2 = ((size_t)32 << 20) + 1, at = 0;
+    raw = calloc(1, nid2 + 16);
+    raw[at++] = 0x12; /* sample, its length: 1 + 4 + nid2 */
+    for (uint64_t v = 1 + 4 + nid2; v; v >>= 7)
+        raw[at++] = (uint8_t)((v & 0x7f) | (v >> 7 ? 0x80 : 0));
+    raw[at++] = 0x0a; /* location_id, packed, its length in 4 bytes */
+    raw[at++] = (uint8_t)(0x80 | (nid2 & 0x7f));
+    raw[at++] = (uint8_t)(0x80 | ((nid2 >> 7) & 0x7f));
+    raw[at++] = (uint8_t)(0x80 | ((nid2 >> 14) & 0x7f));
+    raw[at++] = (uint8_t)((nid2 >> 21) & 0x7f);
+    memset(raw + at, 1, nid2);
+    assert_null(pprof_read(raw, at + nid2, NULL, note2, sizeof(note2), err, sizeof(err)));
+    assert_non_null(strstr(err, "33554432 location ids"));
+    free(raw);
     /* 65 MiB of zeros, gzipped (~64 KiB): more than 64 MiB for any file */
     size_t big = (size_t)65 << 20;
     uint8_t *zeros = calloc(1, big), *gz = malloc(big / 100);
