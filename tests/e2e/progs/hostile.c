@@ -107,6 +107,22 @@ static void die(const char *what)
     exit(1);
 }
 
+/* The spinning code, copied to anonymous executable memory, and its
+ * process's perf map opened for writing (*MAP; its path in map_path). */
+static char map_path[64];
+static uint8_t *jit_code(FILE **map)
+{
+    uint8_t *code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (code == MAP_FAILED)
+        die("mmap");
+    memcpy(code, spin_code, sizeof(spin_code));
+    snprintf(map_path, sizeof(map_path), "/tmp/perf-%d.map", (int)getpid());
+    if (!(*map = fopen(map_path, "w")))
+        die(map_path);
+    return code;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -139,23 +155,15 @@ int main(int argc, char **argv)
     }
     if (strcmp(mode, "jit") == 0 && argc > 3) {
         size_t len = strtoul(argv[3], NULL, 10);
-        uint8_t *code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
-                             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (code == MAP_FAILED)
-            die("mmap");
-        memcpy(code, spin_code, sizeof(spin_code));
-        char path[64];
-        snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)getpid());
-        FILE *f = fopen(path, "w");
-        if (!f)
-            die(path);
+        FILE *f;
+        uint8_t *code = jit_code(&f);
         fprintf(f, "%lx %zx ", (unsigned long)(uintptr_t)code, sizeof(spin_code));
         for (size_t i = 0; i < len; i++)
             fputc('J', f);
         fputc('\n', f);
         fclose(f);
         run_for((void (*)(uint64_t))(uintptr_t)code, secs);
-        unlink(path);
+        unlink(map_path);
         return 0;
     }
     if (strcmp(mode, "fifo") == 0 && argc > 3) {
@@ -183,16 +191,8 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(mode, "jitgrow") == 0) {
-        uint8_t *code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
-                             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (code == MAP_FAILED)
-            die("mmap");
-        memcpy(code, spin_code, sizeof(spin_code));
-        char path[64];
-        snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)getpid());
-        FILE *f = fopen(path, "w");
-        if (!f)
-            die(path);
+        FILE *f;
+        uint8_t *code = jit_code(&f);
         void (*fn)(uint64_t) = (void (*)(uint64_t))(uintptr_t)code;
         double end = now() + secs, next = now();
         for (unsigned long i = 0; now() < end; i++) {
@@ -204,7 +204,7 @@ int main(int argc, char **argv)
             }
         }
         fclose(f);
-        unlink(path);
+        unlink(map_path);
         return 0;
     }
     if (strcmp(mode, "relib") == 0 && argc > 3) {
