@@ -173,5 +173,9 @@ int main(int argc, char **argv)
         dump_load(dump, "jit_spin", jit, code, sizeof(code));
         fclose(dump);
     }
+    /* (a map left behind, chowned to 12345, made a later process of this
+     * PID, python3.12 -X perf appending to it, have its map refused) */
+    if (strcmp(how, "map") == 0)
+        unlink(path);
     return 0;
 }
