@@ -275,12 +275,17 @@ if [ -x "$py" ]; then
         # per-task timers: 84 in 2 s once, where 2 of 69 Python samples
         # made 2.9%; so
         # at most 1% or 2 samples inconsistent)
+        # (a sample or two before tprof has registered the process has no
+        # record: on a run that got 33 Python samples, one was 3%)
         "$TPROF" -o shortl.folded -- "$py" "$PY/shortthreads.py" 2 >/dev/null 2>shortl.err
         after=$(sed -n 's/.*, \([0-9.]*\)% after it (no kernel record).*/\1/p' shortl.err)
+        pys=$(sed -n 's/.* of \([0-9]*\) Python samples inconsistent.*/\1/p' shortl.err)
         bad=$(sed -n 's/.* \([0-9.]*\)% of \([0-9]*\) Python samples inconsistent.*/\1 \2/p' shortl.err |
               awk '{ printf "%d", $1 * $2 / 100 + 0.5 }')
-        near "${after:-100}" 0 1 && { near "$(inconsistent shortl.err)" 0 1 || [ "${bad:-100}" -le 2 ]; }
-        check "a thread per request: at most 1% (or 2 samples) inconsistent, 1% without a record" $? \
+        late=$(echo "${after:-100} ${pys:-0}" | awk '{ printf "%d", $1 * $2 / 100 + 0.5 }')
+        { near "${after:-100}" 0 1 || [ "${late:-100}" -le 2 ]; } &&
+            { near "$(inconsistent shortl.err)" 0 1 || [ "${bad:-100}" -le 2 ]; }
+        check "a thread per request: at most 1% (or 2 samples) inconsistent, and without a record" $? \
             "$(tail -1 shortl.err)"
         # a thread per request, the threads made after tprof attached
         "$py" "$PY/shortthreads.py" 4 >short.out &
