@@ -93,7 +93,7 @@ static const char usage_text[] =
     "      --diff-base FILE   live: colour the icicle by the change against FILE, a\n"
     "                         saved profile (red grew, blue shrank; b shows FILE's\n"
     "                         widths); -o still writes this run's profile alone\n"
-    "  -q, --quiet            no summary line\n"
+    "  -q, --quiet            no summary line (no samples is still said)\n"
     "  -h, --help             show this help\n"
     "  -V, --version          show the version\n"
     "\n"

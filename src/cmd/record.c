@@ -956,10 +956,13 @@ static int recording_finish(struct run *u)
         status = 1;
     /* No samples is a failure, whatever the program did (a CI step must
      * not take it for a profile); the program's own failure comes first. */
-    if (pipeline_get_stats(u->pl)->samples == 0 && status == 0)
+    bool none = pipeline_get_stats(u->pl)->samples == 0;
+    if (none && status == 0)
         status = 1;
     if (!o->quiet)
         summary_print(u, written);
+    else if (none) /* (-q keeps errors, and this is one: "; no samples...") */
+        say("%s", written[0] ? written + 2 : "no samples");
     return status;
 }
 

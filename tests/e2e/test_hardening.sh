@@ -102,6 +102,23 @@ bytes=$(wc -c <tree.out)
 check "--tree of a 10k-deep stack: deep rows say their depth, not 20k columns of blanks" $? \
     "rc=$rc $bytes bytes $(tail -1 tree.out | cut -c1-200)"
 
+# ----- issue 30, finding 10: a library whose path holds a newline -----
+# /proc/PID/maps writes it as \012, which the ptrace backend once took
+# literally (the module could not be opened: [module] frames)
+nl="$TMP/new
+line.so"
+cp "$PROGS/libplugin.so" "$nl"
+for be in perf ptrace; do
+    wrap=""
+    [ $be = ptrace ] && wrap="$NOPERF"
+    timeout -k 10 60 $wrap "$TPROF" -q -o nl.$be.folded -- "$PROGS/dlopen_main" 1 "$nl" \
+        >/dev/null 2>nl.$be.err
+    rc=$?
+    [ $rc -eq 0 ] && grep -q 'plugin_compute' nl.$be.folded && ! grep -q 'line.so\]' nl.$be.folded
+    check "$be: a library whose path holds a newline is named" $? \
+        "rc=$rc $(tail -1 nl.$be.err) $(sort -t' ' -k2 -n nl.$be.folded | tail -1 | cut -c1-200)"
+done
+
 # ----- issue 30, findings 6 and 7: escapes from names and paths -----
 # A file name and frame names holding OSC, CSI, C1 CSI (U+009B) and RLO
 # (U+202E): none reaches the terminal (report's header, stderr notes,
@@ -169,3 +186,10 @@ rc=$?
 [ $rc -eq 0 ] && grep -q ' 0 lost' grow.err && grep -q 'in JIT code nothing names' grow.err
 check "a perf map growing a line a millisecond while every sample misses it: no sample lost" $? \
     "rc=$rc $(tail -1 grow.err)"
+# the same, its first line a 64 MiB name: read once, kept to its first
+# bytes, never read again (it cost 1049 lost samples)
+timeout -k 10 60 "$TPROF" -o growbig.folded -- "$H" jitgrow 3 67108864 >/dev/null 2>growbig.err
+rc=$?
+[ $rc -eq 0 ] && grep -q ' 0 lost' growbig.err && grep -q 'in JIT code nothing names' growbig.err
+check "a growing perf map whose first line is 64 MiB: no sample lost" $? \
+    "rc=$rc $(tail -1 growbig.err)"

@@ -116,6 +116,15 @@ if grep -q 'no samples' err.txt; then
 else
     skip "a too-short program" "true got a sample this time: $(cat err.txt)"
 fi
+# -q drops the summary, not this failure's line
+"$TPROF" -q -o short.folded -- true 2>err.txt
+rc=$?
+if grep -q 'no samples' err.txt || [ $rc -ne 0 ]; then
+    [ $rc -eq 1 ] && [ "$(wc -l <err.txt)" -eq 1 ] && grep -q 'no samples' err.txt
+    check "a too-short program with -q: exit 1 and still its one line" $? "rc=$rc $(cat err.txt)"
+else
+    skip "a too-short program with -q" "true got a sample this time"
+fi
 "$TPROF" -o short2.folded -- sh -c 'exit 7' 2>err.txt
 rc=$?; [ $rc -eq 7 ]
 check "a failing program, sampled or not: its exit status" $? "rc=$rc $(cat err.txt)"

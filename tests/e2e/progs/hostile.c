@@ -9,9 +9,11 @@
  *   hostile cfiend SECS      spins in a function whose CFI says it is the
  *                            outermost frame (.cfi_undefined rip): the
  *                            unwinder stops there, short of _start
- *   hostile jitgrow SECS     anonymous code that its perf map never names,
- *                            the map growing by a line (other code) every
- *                            millisecond: every sample misses the map
+ *   hostile jitgrow SECS [BIG]  anonymous code that its perf map never
+ *                            names, the map growing by a line (other code)
+ *                            every millisecond: every sample misses the map;
+ *                            with BIG, its first line is a name BIG bytes
+ *                            long (for other code too)
  *   hostile relib SECS LIB   dlopen()s LIB, runs its plugin_compute a few
  *                            milliseconds and dlclose()s it, over and over
  *                            (the test rewrites LIB meanwhile, as cp of a
@@ -194,6 +196,14 @@ int main(int argc, char **argv)
         FILE *f;
         uint8_t *code = jit_code(&f);
         void (*fn)(uint64_t) = (void (*)(uint64_t))(uintptr_t)code;
+        size_t big = argc > 3 ? strtoul(argv[3], NULL, 10) : 0;
+        if (big) {
+            fprintf(f, "%lx 10 ", 0x0f000000ul);
+            for (size_t i = 0; i < big; i++)
+                fputc('B', f);
+            fputc('\n', f);
+            fflush(f);
+        }
         double end = now() + secs, next = now();
         for (unsigned long i = 0; now() < end; i++) {
             fn(20000); /* (about a tenth of a millisecond) */
