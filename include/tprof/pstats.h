@@ -14,6 +14,7 @@ struct pstats_stats {
     size_t count_callers; /* call edges giving only a count: time shared by calls */
     size_t lost_callers;  /* call edges naming a function with no entry */
     size_t nodes_cut;     /* 0, or the node budget the tree stopped at */
+    size_t looks_cut;     /* 0, or the budget of call-edge looks the walk stopped at */
     double total_tt;      /* the sum of every function's own time, as pstats's total */
 };
 

@@ -10,6 +10,11 @@
  * most of its frames with the line before; those frames reuse the previous
  * line's tree nodes after a memcmp, and only the frames that differ are
  * hashed and looked up.
+ *
+ * Work bounds, each proportional to the input: a line at most
+ * INPUT_MAX_LINE (16 MiB), so a stack at most 8M frames, each frame one
+ * step of one walk down the tree; nothing is inflated. The writers' cost is
+ * one walk of the tree too (each node's path kept, never re-walked).
  */
 #include <ctype.h>
 #include <inttypes.h>

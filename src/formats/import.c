@@ -104,6 +104,10 @@ static void pstats_note(const struct pstats_stats *st, const char *name, char *n
     if (st->nodes_cut)
         ADD("%sthe tree stops at %zu nodes: deeper time is its parents' self",
             k ? "; " : "", st->nodes_cut);
+    if (st->looks_cut)
+        ADD("%sthe tree stops after %zuM looks at call edges (functions with many callees "
+            "entered often): deeper time is its parents' self",
+            k ? "; " : "", st->looks_cut >> 20);
 #undef ADD
     name_note(note, cap, name, "pstats, ");
 }

@@ -23,6 +23,10 @@
  *
  * It streams: lines are parsed where they lie in the read buffer, and only
  * the tree of unique stacks grows.
+ *
+ * Work bounds, each proportional to the input: a line at most
+ * INPUT_MAX_LINE (16 MiB), a frame name kept to MAX_NAME bytes, a sample's
+ * frames (one a line) each added once to the tree; nothing is inflated.
  */
 #include <inttypes.h>
 #include <stdio.h>

@@ -20,7 +20,16 @@
 #include "tprof/python.h"
 #include "tprof/xalloc.h"
 
+/* The reader's work bounds, each proportional to its input: the file at
+ * most 256 MiB (import.c), nested at most 200 deep (marshal.c), so its
+ * objects at most one per byte, and its call edges at most one per byte
+ * too (callers dicts may be shared by reference: a 1 MB file once named
+ * 4e8 edges, 148 s and 6 GB); the tree at most MAX_NODES nodes, and its
+ * walk at most MAX_LOOKS looks at a call edge (a function with many callees
+ * entered at many nodes: a 7 MB file once took 194 s). At either budget the
+ * deeper time stays in its parents' self, and the import says so. */
 #define MAX_NODES 1000000u
+#define MAX_LOOKS ((size_t)64 << 20)
 #define MIN_SHARE 1e-7 /* of the whole: smaller children stay in their parent's self */
 
 struct func {
@@ -225,7 +234,18 @@ struct profile *pstats_read(const void *buf, size_t len, struct pstats_stats *st
     bool ok = true;
     for (size_t i = 0; ok && i < top->len; i++)
         ok = add_entry(&r, p, i, top->v[2 * i], top->v[2 * i + 1], st);
-    size_t nf = r.funcs.n;
+    size_t nf = r.funcs.n, ncallers = 0;
+    for (size_t i = 0; ok && i < nf; i++) {
+        /* a file's callers dicts are its own bytes, unless one is shared
+         * by reference ('r'): 1 MB then named 4e8 edges */
+        ncallers += r.funcs.v[i]->callers->len;
+        if (ncallers > len) {
+            snprintf(err, errlen,
+                     "more callers than the file has bytes (callers dicts shared by "
+                     "reference, which cProfile never writes)");
+            ok = false;
+        }
+    }
     for (size_t i = 0; ok && i < nf; i++) {
         struct func *f = r.funcs.v[i];
         st->total_tt += f->tt;
@@ -297,7 +317,7 @@ struct profile *pstats_read(const void *buf, size_t len, struct pstats_stats *st
         all = r.funcs.v[big]->top = largest;
     double min = all * MIN_SHARE;
     stack = xcalloc(nf + 1, sizeof(*stack));
-    size_t nodes = 1;
+    size_t nodes = 1, looks = 0;
     for (size_t root = 0; root < nf; root++) {
         struct func *rf = r.funcs.v[root];
         if (!(rf->top > 0))
@@ -316,6 +336,14 @@ struct profile *pstats_read(const void *buf, size_t len, struct pstats_stats *st
                 f->onpath++;
                 double sum = 0, used = 0;
                 size_t kept = 0;
+                if (f->nkids > MAX_LOOKS - looks) { /* the walk's budget */
+                    st->looks_cut = MAX_LOOKS;
+                    w->next = f->nkids;
+                    profile_set_self(p, w->node, t);
+                    enter = false;
+                    continue;
+                }
+                looks += f->nkids;
                 for (size_t k = f->first; k < f->first + f->nkids; k++)
                     if (keep(r.funcs.v[edges.v[k].child], &edges.v[k], 1, 0))
                         sum += edges.v[k].t;

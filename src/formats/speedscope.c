@@ -20,6 +20,14 @@
 
 #define SCHEMA "https://www.speedscope.app/file-format-schema.json"
 
+/* The reader's work bounds, each proportional to its input: the file at
+ * most 1 GiB (import.c) and at most SPEEDSCOPE_MAX_VALUES JSON values, which
+ * jansson holds at about 75 bytes each (1.2 GB at most); a sample's frames
+ * and an evented profile's events are each taken once (an event goes to
+ * the innermost open node, never re-walking the open stack), so the work is
+ * linear in the values read. */
+#define SPEEDSCOPE_MAX_VALUES ((size_t)16 << 20)
+
 /* TEXT as a JSON string: jansson takes only valid UTF-8, so a byte that is
  * not (a symbol from a hostile binary) becomes U+FFFD. */
 static json_t *jstr(const char *text)
@@ -254,10 +262,40 @@ static bool read_evented(struct profile *p, json_t *prof, const uint32_t *ids, s
     return ok;
 }
 
+/* The values in the JSON text BUF (LEN bytes), near enough: one for each
+ * array, object and comma outside strings, and one more. */
+static size_t json_values(const char *buf, size_t len)
+{
+    size_t n = 1;
+    bool in_str = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = buf[i];
+        if (in_str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = false;
+        } else if (c == '"') {
+            in_str = true;
+        } else if (c == ',' || c == '[' || c == '{') {
+            n++;
+        }
+    }
+    return n;
+}
+
 struct profile *speedscope_read(const char *buf, size_t len, int which, char *note, size_t cap,
                                 char *err, size_t errlen)
 {
     note[0] = '\0';
+    size_t values = json_values(buf, len);
+    if (values > SPEEDSCOPE_MAX_VALUES) {
+        snprintf(err, errlen,
+                 "%zuM JSON values, more than tprof reads from a speedscope file (%zuM, "
+                 "about 75 bytes of memory each)",
+                 values >> 20, SPEEDSCOPE_MAX_VALUES >> 20);
+        return NULL;
+    }
     json_error_t je;
     json_t *doc = json_loadb(buf, len, 0, &je);
     if (!doc) {

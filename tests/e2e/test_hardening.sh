@@ -102,6 +102,52 @@ bytes=$(wc -c <tree.out)
 check "--tree of a 10k-deep stack: deep rows say their depth, not 20k columns of blanks" $? \
     "rc=$rc $bytes bytes $(tail -1 tree.out | cut -c1-200)"
 
+# ----- issue 30, done-list 2: each reader's work bound, hit with one line -----
+# pstats: a function with 100k callees entered at 2^18 nodes (7 MB: 194 s
+# before the walk had a budget), and one callers dict shared by reference
+# by 20k functions (1 MB: 4e8 edges, 148 s and 6 GB before)
+python3 - <<'PY'
+import marshal
+k = lambda n: ('x.py', 1, n)
+d = {}
+L = 18
+for i in range(L):
+    for n in 'AB':
+        c = {k('A%d' % (i - 1)): (1, 1, 0.0, 1.0), k('B%d' % (i - 1)): (1, 1, 0.0, 1.0)} if i else {}
+        d[k('%s%d' % (n, i))] = (1, 1, 0.0, 2.0, c)
+d[k('F')] = (1, 1, 0.5, 1.0, {k('A%d' % (L - 1)): (1, 1, 0.0, 1.0), k('B%d' % (L - 1)): (1, 1, 0.0, 1.0)})
+for j in range(100000):
+    d[k('leaf%d' % j)] = (1, 1, 1e-300, 1e-300, {k('F'): (1, 1, 1e-300, 1e-300)})
+open('fanout.prof', 'wb').write(marshal.dumps(d))
+keys = [k('f%d' % i) for i in range(20000)]
+callers = {x: (1, 1, 0.0, 1e-9) for x in keys}
+open('shared.prof', 'wb').write(marshal.dumps({x: (1, 1, 0.0, 1.0, callers) for x in keys}))
+PY
+timeout -k 5 60 "$TPROF" report --top 1 fanout.prof >fan.out 2>fan.err
+rc=$?
+[ $rc -eq 0 ] && grep -q 'stops after 64M looks at call edges' fan.err && grep -q 'F (x.py:1)' fan.out
+check "pstats: a function of 100k callees met at 2^18 nodes stops at the walk's budget, said" $? \
+    "rc=$rc $(cat fan.err)"
+timeout -k 5 60 "$TPROF" report shared.prof >/dev/null 2>sh.err
+rc=$?
+[ $rc -eq 1 ] && [ "$(wc -l <sh.err)" -eq 1 ] && grep -q 'more callers than the file has bytes' sh.err
+check "pstats: one callers dict shared by 20k functions is refused in one line" $? \
+    "rc=$rc $(cat sh.err)"
+# speedscope: 20M values (40 MB, 1.5 GB in jansson) past the reader's 16M
+python3 - <<'PY'
+with open('values.json', 'w') as f:
+    f.write('{"$schema":"https://www.speedscope.app/file-format-schema.json",'
+            '"shared":{"frames":[{"name":"a"}]},"profiles":[{"type":"sampled","name":"x",'
+            '"unit":"none","startValue":0,"endValue":1,"samples":[[')
+    f.write(','.join(['0'] * 20000000))
+    f.write(']],"weights":[1]}]}')
+PY
+timeout -k 5 60 "$TPROF" report values.json >/dev/null 2>val.err
+rc=$?
+[ $rc -eq 1 ] && [ "$(wc -l <val.err)" -eq 1 ] && grep -q 'JSON values, more than tprof reads' val.err
+check "speedscope: 20M JSON values are refused in one line, not held" $? "rc=$rc $(cat val.err)"
+rm -f values.json fanout.prof shared.prof
+
 # ----- issue 30, finding 10: a library whose path holds a newline -----
 # /proc/PID/maps writes it as \012, which the ptrace backend once took
 # literally (the module could not be opened: [module] frames)

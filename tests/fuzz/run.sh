@@ -1,7 +1,8 @@
 #!/bin/sh
 # Run each libFuzzer target for SECONDS: its working corpus grows in
 # build/fuzz/corpus/NAME (seeded from tests/fuzz/seed/NAME and regress/NAME),
-# crashes are written to build/fuzz/crash-NAME-*.
+# crashes are written to build/fuzz/crash-NAME-*. An input that takes more
+# than 10 s (-timeout: the per-input time bound) fails the run like a crash.
 #   run.sh BINDIR SECONDS NAME...
 dir=$(cd "$1" && pwd); secs=$2; shift 2
 cd "$(dirname "$0")" || exit 1
