@@ -27,6 +27,7 @@ struct pipeline_config {
     bool jit_any_owner; /* believe JIT symbol files of any owner */
     bool inlined;       /* native frames expand into their inlined functions */
     bool lines;         /* native frames named "NAME (FILE:LINE)" */
+    uint64_t period_ns; /* the CPU time a ptrace sample's unit of weight stands for */
 };
 
 struct pipeline_stats {
@@ -93,6 +94,26 @@ void pipeline_set_comm(struct pipeline *p, uint32_t pid, uint32_t tid, const cha
 
 struct symbols *pipeline_symbols(struct pipeline *p);
 const struct pipeline_stats *pipeline_get_stats(const struct pipeline *p);
+
+/* Coverage: the CPU time the samples stand for against the CPU time the
+ * profiled processes used (src/record/cputime.c). The record command tracks
+ * what it launched or attached to (FROM_NOW: attached); processes forked
+ * later are tracked from their fork record. Poll now and then (the live
+ * header) and at the end; FINAL gives a reaped process's rusage. */
+void pipeline_cpu_track(struct pipeline *p, pid_t pid, bool from_now);
+void pipeline_cpu_poll(struct pipeline *p);
+void pipeline_cpu_final(struct pipeline *p, pid_t pid, double total_s);
+struct pipeline_coverage {
+    double sampled_s, cpu_s; /* what the samples stand for; what was used */
+    double share;            /* sampled_s / cpu_s, or -1 when too little CPU to say */
+    uint64_t unsampled;      /* threads and processes that ended with no sample */
+};
+void pipeline_get_coverage(const struct pipeline *p, struct pipeline_coverage *c);
+/* ", samples cover 97% of 0.85 s CPU" into BUF, and below 90% why when
+ * tprof can tell (LOST samples, threads ended before a sample) and what
+ * would help; PER_TASK: sampled per task (not per CPU). */
+void pipeline_coverage_text(const struct pipeline *p, uint64_t lost, bool per_task, char *buf,
+                            size_t len);
 /* A one-line note for the user (an interpreter found, a version not
  * supported, an untrusted perf map...) into BUF; false when none is
  * waiting. Each is given once. */

@@ -55,6 +55,9 @@ void ptrace_read(struct ptrace_session *s, perf_event_fn cb, void *arg);
 
 /* The launched program has ended: true with its wait status. */
 bool ptrace_exited(const struct ptrace_session *s, int *wstatus);
+/* Once it exited: the launched program's CPU seconds from the wait that
+ * reaped it (its own and its reaped children's); -1 when not known. */
+double ptrace_main_cpu(const struct ptrace_session *s);
 /* Threads still traced. */
 size_t ptrace_threads(const struct ptrace_session *s);
 

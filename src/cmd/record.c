@@ -142,6 +142,13 @@ static void status_text(struct run *u, char *buf, size_t len)
              st ? st->lost : 0,
              ps->samples ? 100.0 * (double)ps->truncated / (double)ps->samples : 0,
              el >= 0.5 ? 100.0 * cpu / el : 0, lowered);
+    if (!u->o->wall) {
+        struct pipeline_coverage c;
+        pipeline_get_coverage(u->pl, &c);
+        size_t bl = strlen(buf);
+        if (c.share >= 0)
+            snprintf(buf + bl, len - bl, "  cover %.0f%% of %.1fs cpu", 100 * c.share, c.cpu_s);
+    }
     const char *label = pipeline_python_label(u->pl);
     if (label[0]) {
         size_t bl = strlen(buf);
@@ -244,6 +251,7 @@ static void sampling_end(struct run *u)
         ptrace_read(u->pt, pipeline_event, u->pl);
         ptrace_finish(u->pt);
     }
+    pipeline_cpu_poll(u->pl); /* (what still lives: their CPU until now) */
     u->sampling_done = true;
     u->t_end = now_s();
 }
@@ -292,9 +300,18 @@ static void check_program(struct run *u)
         u->kill_at = 0;
     }
     int st;
+    struct rusage ru;
     /* Traced, the program's end is taken by ptrace's waitpid. */
-    if (u->pt ? ptrace_exited(u->pt, &st) : waitpid(u->l.pid, &st, WNOHANG) == u->l.pid)
+    if (u->pt ? ptrace_exited(u->pt, &st) : wait4(u->l.pid, &st, WNOHANG, &ru) == u->l.pid) {
+        /* its CPU time, its reaped children's included: the coverage's
+         * measure */
+        double cpu = u->pt ? ptrace_main_cpu(u->pt)
+                           : (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+                                 (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+        if (cpu >= 0)
+            pipeline_cpu_final(u->pl, u->l.pid, cpu);
         child_exited(u, st);
+    }
 }
 
 static void handle_signals(struct run *u)
@@ -409,6 +426,8 @@ static void loop(struct run *u)
 
         uint64_t ticks;
         bool tick = read(u->tfd, &ticks, sizeof(ticks)) == (ssize_t)sizeof(ticks);
+        if (tick && !u->sampling_done && !u->o->wall)
+            pipeline_cpu_poll(u->pl); /* (the coverage in the live header) */
         double now = now_s();
         if (!u->sampling_done && u->o->duration > 0 && now - u->t0 >= u->o->duration) {
             if (u->launched) {
@@ -677,7 +696,8 @@ static void pipeline_open(struct run *u)
                                   .python_lines = o->python_lines,
                                   .jit_any_owner = o->jit_any_owner,
                                   .inlined = !o->no_inline,
-                                  .lines = o->lines};
+                                  .lines = o->lines,
+                                  .period_ns = 1000000000u / (o->freq ? o->freq : 1)};
     u->pl = pipeline_new(&plc, u->prof);
     /* (a debug file fetched from debuginfod says so as it comes; the
      * viewer's screen is not for it) */
@@ -698,6 +718,8 @@ static int target_open(struct run *u, struct perf_config *pc)
         }
         pc->tids = u->tids;
         pc->ntids = u->ntids;
+        for (size_t i = 0; i < o->npids; i++) /* (their CPU from now on) */
+            pipeline_cpu_track(u->pl, o->pids[i], true);
         snprintf(u->title, sizeof(u->title), "%.32s (pid %d%s)", pipeline_default_comm(u->pl),
                  (int)o->pids[0], o->npids > 1 ? ", ..." : "");
         return 0;
@@ -736,6 +758,7 @@ static int target_open(struct run *u, struct perf_config *pc)
         return -1;
     }
     u->launched = true;
+    pipeline_cpu_track(u->pl, u->l.pid, false);
     pc->pid = u->l.pid;
     pc->enable_on_exec = true;
     return 0;
@@ -915,14 +938,17 @@ static void summary_print(struct run *u, const char *written)
         snprintf(stops + sl, sizeof(stops) - sl, " (not root: tprof could not raise its "
                                                  "priority to drain in time)");
     }
-    say("%.2f s, %" PRIu64 " %s samples (%.0f/s) via %s, %" PRIu64 " lost, %" PRIu64
+    char cover[400] = "";
+    if (!o->wall)
+        pipeline_coverage_text(u->pl, st.lost, true, cover, sizeof(cover));
+    say("%.2f s, %" PRIu64 " %s samples (%.0f/s) via %s%s, %" PRIu64 " lost, %" PRIu64
         " throttled, %.1f%% unwound short of a root%s, tprof CPU %.2f s (%.1f%%)%s",
         elapsed, ps->samples, o->wall ? "wall-clock" : "on-CPU",
         elapsed > 0 ? (double)ps->samples / elapsed : 0,
         !u->pt   ? "perf_event_open"
         : !u->ps ? "ptrace"
                  : "perf_event_open + ptrace",
-        st.lost, st.throttled, trunc, stops, cpu, elapsed > 0 ? 100.0 * cpu / elapsed : 0,
+        cover, st.lost, st.throttled, trunc, stops, cpu, elapsed > 0 ? 100.0 * cpu / elapsed : 0,
         written);
 }
 

@@ -27,6 +27,7 @@
 #include "tprof/pipeline.h"
 #include "tprof/timeline.h"
 #include "tprof/profile.h"
+#include "tprof/cputime.h"
 #include "tprof/pybpf.h"
 #include "tprof/python.h"
 #include "tprof/srcinfo.h"
@@ -48,6 +49,7 @@ struct task {
     uint32_t root;    /* frame id of this task's root frame, PROFILE_NONE: stale */
     double maps_at;   /* ptrace: when /proc/PID/maps may be re-read again (leader) */
     double maps_wait; /* and the wait after that (so it was read at maps_at - maps_wait) */
+    uint64_t samples; /* weight of its samples */
 };
 
 struct pending {
@@ -80,6 +82,9 @@ struct pipeline {
     VEC(struct pending) pend;
     struct timeline *tl; /* live: when samples came (NULL: not kept) */
     double tl_t0;        /* the run's start, CLOCK_MONOTONIC seconds */
+    struct cputime *cpu; /* the CPU time the samples are measured against */
+    uint64_t sampled_ns; /* the CPU time they stand for */
+    uint64_t unsampled;  /* threads and processes that ended with no sample */
 };
 
 static double mono_now(void)
@@ -127,6 +132,7 @@ struct pipeline *pipeline_new(const struct pipeline_config *cfg, struct profile 
     p->stack_cap = p->items_cap + MAX_KERNEL_FRAMES + 3 + INLINE_ROOM;
     p->stack = xcalloc(p->stack_cap, sizeof(*p->stack));
     p->truncated_frame = PROFILE_NONE;
+    p->cpu = cputime_new();
     return p;
 }
 
@@ -158,6 +164,7 @@ void pipeline_free(struct pipeline *p)
     }
     python_free(p->py);
     pybpf_close(p->bpf);
+    cputime_free(p->cpu);
     unwind_free(p->unw);
     symbols_free(p->sym);
     free(p->frames);
@@ -236,6 +243,65 @@ struct symbols *pipeline_symbols(struct pipeline *p)
 const struct pipeline_stats *pipeline_get_stats(const struct pipeline *p)
 {
     return &p->st;
+}
+
+void pipeline_cpu_track(struct pipeline *p, pid_t pid, bool from_now)
+{
+    cputime_track(p->cpu, pid, from_now);
+}
+
+void pipeline_cpu_poll(struct pipeline *p)
+{
+    cputime_poll(p->cpu);
+}
+
+void pipeline_cpu_final(struct pipeline *p, pid_t pid, double total_s)
+{
+    cputime_final(p->cpu, pid, total_s);
+}
+
+/* Below this much CPU a share says little: /proc counts in 10 ms ticks. */
+#define COVERAGE_MIN_CPU_S 0.1
+#define COVERAGE_LOW 0.9
+
+void pipeline_get_coverage(const struct pipeline *p, struct pipeline_coverage *c)
+{
+    c->sampled_s = (double)p->sampled_ns / 1e9;
+    c->cpu_s = cputime_used(p->cpu);
+    c->share = c->cpu_s >= COVERAGE_MIN_CPU_S ? c->sampled_s / c->cpu_s : -1;
+    c->unsampled = p->unsampled;
+}
+
+void pipeline_coverage_text(const struct pipeline *p, uint64_t lost, bool per_task, char *buf,
+                            size_t len)
+{
+    struct pipeline_coverage c;
+    pipeline_get_coverage(p, &c);
+    if (c.share < 0) {
+        snprintf(buf, len, ", %.2f s CPU (too little to measure coverage)", c.cpu_s);
+        return;
+    }
+    int k = snprintf(buf, len, ", samples cover %.0f%% of %.2f s CPU", 100 * c.share, c.cpu_s);
+    size_t at = k < 0 ? 0 : (size_t)k < len ? (size_t)k : len;
+    if (c.share >= COVERAGE_LOW || at >= len)
+        return;
+    const char *sep = ": ";
+    if (lost) {
+        k = snprintf(buf + at, len - at, "%s%" PRIu64 " samples lost", sep, lost);
+        at += k > 0 && (size_t)k < len - at ? (size_t)k : 0;
+        sep = "; ";
+    }
+    if (c.unsampled && per_task) {
+        snprintf(buf + at, len - at,
+                 "%s%" PRIu64 " threads ended before their first sample (shorter than the "
+                 "%.1f ms period: sampling per CPU catches them, which needs root, "
+                 "CAP_PERFMON or kernel.perf_event_paranoid <= 0)",
+                 sep, c.unsampled, (double)p->cfg.period_ns / 1e6);
+    } else if (!lost) {
+        snprintf(buf + at, len - at, "%sthe rest went unsampled (CPU used between samples "
+                                     "by threads that then blocked, or by children tprof "
+                                     "did not see)", sep);
+    }
 }
 
 bool pipeline_take_notice(struct pipeline *p, char *buf, size_t len)
@@ -581,6 +647,12 @@ static size_t splice_stage(struct pipeline *p, const struct perf_sample *s, uint
 static void on_sample(struct pipeline *p, const struct perf_sample *s, uint64_t time)
 {
     struct task *t = task_get(p, s->pid, s->tid);
+    t->samples += s->weight;
+    /* the CPU time it stands for: perf's period (cpu-clock counts
+     * nanoseconds), or the ptrace sampler's ticks */
+    p->sampled_ns += s->period > 1 ? s->period * s->weight : s->weight * p->cfg.period_ns;
+    if (!cputime_tracked(p->cpu, (pid_t)s->pid)) /* (known only from now) */
+        cputime_track(p->cpu, (pid_t)s->pid, true);
     size_t n = 0;
     p->stack[n++] = task_root(p, t);
 
@@ -713,6 +785,7 @@ void pipeline_event(void *arg, const struct perf_ev *ev)
         t->pid = k->pid;
         t->root = PROFILE_NONE;
         if (k->pid != k->ppid) { /* a process, not a thread: copy the address space */
+            cputime_track(p->cpu, (pid_t)k->pid, false);
             symbols_fork(p->sym, k->ppid, k->pid);
             if (p->py)
                 python_fork(p->py, k->ppid, k->pid, false);
@@ -721,6 +794,10 @@ void pipeline_event(void *arg, const struct perf_ev *ev)
     }
     case PERF_EV_EXIT: {
         const struct perf_task *k = &ev->u.task;
+        struct task *t;
+        HASH_FIND(hh, p->tasks, &k->tid, sizeof(k->tid), t);
+        if (!t || t->samples == 0)
+            p->unsampled++;
         if (p->py)
             python_thread_exit(p->py, k->pid, k->tid);
         if (k->pid == k->tid) {

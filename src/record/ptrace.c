@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/timerfd.h>
 #include <sys/uio.h>
 #include <sys/user.h>
@@ -81,6 +82,7 @@ struct ptrace_session {
     pid_t main_pid; /* the launched program, 0 when attached */
     bool main_exited;
     int main_status;
+    double main_cpu; /* its rusage when reaped (own and reaped children), or -1 */
     /* the round */
     VEC(pid_t) round;
     size_t round_at;
@@ -269,6 +271,7 @@ static int seize_process(struct ptrace_session *s, pid_t pid, char *err, size_t 
 struct ptrace_session *ptrace_open(const struct ptrace_config *cfg, char *err, size_t errlen)
 {
     struct ptrace_session *s = xcalloc(1, sizeof(*s));
+    s->main_cpu = -1;
     s->cfg = *cfg;
     s->stats.freq = cfg->freq;
     s->stack = xmalloc(cfg->stack_size ? cfg->stack_size : 8);
@@ -742,11 +745,23 @@ static void on_gone(struct ptrace_session *s, pid_t tid, int status, perf_event_
         emit_task(cb, arg, PERF_EV_EXIT, pid, tid, pid, tid);
 }
 
+/* waitpid(-1, __WALL | WNOHANG), keeping the launched program's rusage
+ * when it is the one reaped. */
+static pid_t wait_any(struct ptrace_session *s, int *status)
+{
+    struct rusage ru;
+    pid_t tid = wait4(-1, status, __WALL | WNOHANG, &ru);
+    if (tid > 0 && tid == s->main_pid && (WIFEXITED(*status) || WIFSIGNALED(*status)))
+        s->main_cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+                      (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+    return tid;
+}
+
 static void take_stops(struct ptrace_session *s, perf_event_fn cb, void *arg)
 {
     for (;;) {
         int status;
-        pid_t tid = waitpid(-1, &status, __WALL | WNOHANG);
+        pid_t tid = wait_any(s, &status);
         if (tid <= 0)
             return;
         if (WIFSTOPPED(status))
@@ -764,6 +779,11 @@ void ptrace_read(struct ptrace_session *s, perf_event_fn cb, void *arg)
         tick(s, n);
         take_stops(s, cb, arg);
     }
+}
+
+double ptrace_main_cpu(const struct ptrace_session *s)
+{
+    return s->main_exited ? s->main_cpu : -1;
 }
 
 bool ptrace_exited(const struct ptrace_session *s, int *wstatus)
@@ -809,7 +829,7 @@ void ptrace_finish(struct ptrace_session *s)
     double deadline = now_s() + DETACH_PATIENCE_S;
     while (s->threads && now_s() < deadline) {
         int status;
-        pid_t tid = waitpid(-1, &status, __WALL | WNOHANG);
+        pid_t tid = wait_any(s, &status);
         if (tid == 0 || (tid < 0 && errno == EINTR)) {
             poll(NULL, 0, 1);
             continue;
