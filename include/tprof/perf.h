@@ -17,6 +17,8 @@ struct perf_config {
     unsigned freq;       /* samples per second */
     enum perf_callgraph callgraph;
     uint32_t stack_size; /* bytes of user stack per sample (dwarf) */
+    bool per_cpu;        /* sample every CPU, keeping the watched processes'
+                            records (perf_watch), where tprof may */
 };
 
 /* Sampled registers: the x86-64 perf_regs indices tprof asks for. */
@@ -88,6 +90,7 @@ struct perf_stats {
     uint64_t lost;      /* records the kernel dropped (PERF_RECORD_LOST*) */
     uint64_t throttled; /* PERF_RECORD_THROTTLE count */
     uint64_t bytes;     /* ring-buffer bytes read */
+    uint64_t others;    /* per CPU: other processes' samples that reached tprof */
 };
 
 typedef void (*perf_event_fn)(void *arg, const struct perf_ev *ev);
@@ -142,6 +145,14 @@ void perf_read(struct perf_session *s, bool final, perf_event_fn cb, void *arg);
 
 const struct perf_stats *perf_get_stats(const struct perf_session *s);
 bool perf_kernel_excluded(const struct perf_session *s);
+/* Whether the session samples per CPU (asked, and allowed: root,
+ * CAP_PERFMON or kernel.perf_event_paranoid <= 0); else per task. */
+bool perf_per_cpu(const struct perf_session *s);
+/* Per CPU: keep the records of process PID and of the processes it forks
+ * from now on; AWAIT_EXEC: its samples only after its next exec (a
+ * launched program: before it, it is tprof's own code). Per CPU, events
+ * start disabled: perf_enable them. */
+void perf_watch(struct perf_session *s, uint32_t pid, bool await_exec);
 
 /* Parse one raw record (as read from the ring buffer) into EV; returns 0, or
  * -1 when the record is of a type tprof ignores or is malformed. Exposed for

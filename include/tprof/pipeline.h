@@ -130,6 +130,12 @@ const char *pipeline_python_label(const struct pipeline *p);
 int pipeline_python_in_kernel(struct pipeline *p, struct perf_session *ps, char *err,
                               size_t errlen);
 void pipeline_python_after(struct pipeline *p, const char *why);
+/* Sampling per CPU: the kernel program (loaded and attached to PS's events
+ * if it is not yet) drops every sample but those of PIDS and the processes
+ * they fork, before the sample is copied. -1 with ERR when it cannot (the
+ * perf session still keeps only theirs, in user space). */
+int pipeline_filter_in_kernel(struct pipeline *p, struct perf_session *ps, const pid_t *pids,
+                              size_t npids, char *err, size_t errlen);
 void pipeline_python_stopped(struct pipeline *p);
 /* -p: look at PID for Python now (python_attach). */
 void pipeline_python_attach(struct pipeline *p, uint32_t pid);

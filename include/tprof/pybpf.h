@@ -42,9 +42,16 @@ struct pybpf_stats {
     uint64_t records;   /* records written */
     uint64_t ring_full; /* records the ring had no room for */
     uint64_t codes;     /* code snapshots written */
+    uint64_t others;    /* per CPU: other processes' samples dropped */
     uint64_t run_ns, run_cnt; /* the kernel's own figures for the program
                                  (kernel.bpf_stats_enabled=1), else 0 */
 };
 void pybpf_get_stats(struct pybpf *b, struct pybpf_stats *st);
+
+/* Sampling per CPU: from now on the program drops every sample but those of
+ * PID (pybpf_target, any number of them) and of the processes they fork.
+ * -1 with ERR when the maps refuse. */
+int pybpf_filter(struct pybpf *b, char *err, size_t errlen);
+int pybpf_target(struct pybpf *b, uint32_t pid);
 
 #endif

@@ -148,6 +148,24 @@ void pybpf_forget_thread(struct pybpf *b, uint32_t tid)
     bpf_map__delete_elem(b->skel->maps.threads, &tid, sizeof(tid), 0);
 }
 
+int pybpf_target(struct pybpf *b, uint32_t pid)
+{
+    uint8_t one = 1;
+    return bpf_map__update_elem(b->skel->maps.targets, &pid, sizeof(pid), &one, sizeof(one),
+                                BPF_ANY);
+}
+
+int pybpf_filter(struct pybpf *b, char *err, size_t errlen)
+{
+    uint32_t zero = 0, on = 1;
+    if (bpf_map__update_elem(b->skel->maps.filter, &zero, sizeof(zero), &on, sizeof(on),
+                             BPF_ANY) < 0) {
+        describe(errno, "cannot turn the kernel program's filter on", err, errlen);
+        return -1;
+    }
+    return 0;
+}
+
 size_t pybpf_drain(struct pybpf *b, pybpf_record_fn fn, void *arg)
 {
     b->fn = fn;
@@ -161,7 +179,7 @@ void pybpf_get_stats(struct pybpf *b, struct pybpf_stats *st)
 {
     memset(st, 0, sizeof(*st));
     uint64_t *v = xcalloc((size_t)b->ncpus, sizeof(uint64_t));
-    uint64_t *out[] = {&st->runs, &st->records, &st->ring_full, &st->codes};
+    uint64_t *out[] = {&st->runs, &st->records, &st->ring_full, &st->codes, &st->others};
     for (uint32_t k = 0; k < sizeof(out) / sizeof(out[0]); k++) {
         if (bpf_map__lookup_elem(b->skel->maps.stats, &k, sizeof(k), v,
                                  (size_t)b->ncpus * sizeof(uint64_t), 0) < 0)

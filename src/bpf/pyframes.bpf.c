@@ -125,7 +125,7 @@ struct {
 
 /* Counters, per CPU: runs, records written, records the ring had no room
  * for, code snapshots written. */
-enum { ST_RUNS, ST_RECORDS, ST_RING_FULL, ST_CODES, ST_N };
+enum { ST_RUNS, ST_RECORDS, ST_RING_FULL, ST_CODES, ST_OTHERS, ST_N };
 struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
     __uint(max_entries, ST_N);
@@ -138,6 +138,47 @@ static void count(__u32 what)
     __u64 *v = bpf_map_lookup_elem(&stats, &what);
     if (v)
         *v += 1;
+}
+
+/* Sampling per CPU (filter[0] set), every task a CPU runs comes here: only
+ * the profiled processes' samples are kept (returning 0 drops a sample
+ * before its stack is copied). targets holds them, by tgid; a process
+ * forked a moment ago, before tprof saw its fork, is known by an ancestor
+ * up to TARGET_DEPTH generations up, and added. */
+#define TARGET_DEPTH 8
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 65536);
+    __type(key, __u32);  /* tgid */
+    __type(value, __u8);
+} targets SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, __u32);
+} filter SEC(".maps");
+
+static int is_target(__u32 tgid)
+{
+    if (bpf_map_lookup_elem(&targets, &tgid))
+        return 1;
+    struct task_struct *t = bpf_get_current_task_btf();
+    for (int i = 0; i < TARGET_DEPTH; i++) {
+        t = t->real_parent;
+        if (!t)
+            return 0;
+        __u32 up = (__u32)t->tgid;
+        if (up <= 1)
+            return 0;
+        if (bpf_map_lookup_elem(&targets, &up)) {
+            __u8 one = 1;
+            bpf_map_update_elem(&targets, &tgid, &one, BPF_ANY);
+            return 1;
+        }
+    }
+    return 0;
 }
 
 static __u64 read_u64(__u64 addr, int *ok)
@@ -360,6 +401,12 @@ int pyframes_sample(struct bpf_perf_event_data *ctx)
 {
     __u64 id = bpf_get_current_pid_tgid();
     __u32 pid = id >> 32, tid = (__u32)id;
+    __u32 zero = 0;
+    __u32 *on = bpf_map_lookup_elem(&filter, &zero);
+    if (on && *on && !is_target(pid)) {
+        count(ST_OTHERS);
+        return 0; /* not a profiled process's: no sample */
+    }
     struct pyframes_proc *cfg = bpf_map_lookup_elem(&procs, &pid);
     __u8 inherited = 0;
     if (!cfg) {

@@ -27,6 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <uthash.h>
+
 #include "tprof/perf.h"
 #include "tprof/xalloc.h"
 
@@ -51,7 +53,16 @@ struct pending {
     uint8_t rec[];
 };
 
+/* Per CPU: a process whose records are kept. */
+struct watched {
+    UT_hash_handle hh;
+    uint32_t pid;
+    bool await_exec; /* its samples only after its exec */
+};
+
 struct perf_session {
+    bool per_cpu;
+    struct watched *watched;
     VEC(struct ring) rings;
     VEC(int) extra_fds; /* events whose records go to another event's ring */
     VEC(struct pending *) queue;
@@ -175,8 +186,8 @@ static void fill_attr(struct perf_event_attr *a, const struct perf_config *cfg, 
         a->exclude_callchain_kernel = excl_kernel;
     }
     a->disabled = 1;
-    a->enable_on_exec = cfg->enable_on_exec;
-    a->inherit = 1;
+    a->enable_on_exec = cfg->enable_on_exec && !cfg->per_cpu;
+    a->inherit = !cfg->per_cpu; /* (per CPU: every task on it already) */
     a->mmap = 1;
     a->mmap2 = 1;
     a->mmap_data = 1; /* .eh_frame_hdr sits in a non-executable segment */
@@ -251,11 +262,32 @@ struct perf_session *perf_open(const struct perf_config *cfg, char *err, size_t 
     if (pages > 8192)
         pages = 8192;
 
-    size_t ntargets = cfg->ntids ? cfg->ntids : 1;
+    struct perf_config task_cfg = *cfg;
+    if (cfg->per_cpu) {
+        /* Per CPU where tprof may: the same event on every CPU, whatever
+         * runs there (a thread shorter than a period is sampled as often
+         * as its CPU time says). Refused: per task, as asked. */
+        struct perf_event_attr attr;
+        fill_attr(&attr, cfg, false, build_id);
+        int fd = (int)sys_perf_event_open(&attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+        if (fd < 0 && errno == EINVAL) {
+            build_id = false;
+            fill_attr(&attr, cfg, false, false);
+            fd = (int)sys_perf_event_open(&attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+        }
+        if (fd >= 0) {
+            close(fd);
+            s->per_cpu = true;
+        } else {
+            task_cfg.per_cpu = false;
+        }
+    }
+    cfg = &task_cfg;
+    size_t ntargets = cfg->ntids && !s->per_cpu ? cfg->ntids : 1;
     for (int cpu = 0; cpu < n; cpu++) {
         int ring_fd = -1;
         for (size_t t = 0; t < ntargets; t++) {
-            pid_t target = cfg->ntids ? cfg->tids[t] : cfg->pid;
+            pid_t target = s->per_cpu ? -1 : cfg->ntids ? cfg->tids[t] : cfg->pid;
             struct perf_event_attr attr;
             int fd;
             for (;;) {
@@ -340,6 +372,12 @@ void perf_close(struct perf_session *s)
         close(s->extra_fds.v[i]);
     for (size_t i = 0; i < s->queue.n; i++)
         free(s->queue.v[i]);
+    struct watched *w, *tmp;
+    HASH_ITER(hh, s->watched, w, tmp)
+    {
+        HASH_DEL(s->watched, w);
+        free(w);
+    }
     VEC_FREE(s->extra_fds);
     VEC_FREE(s->rings);
     VEC_FREE(s->queue);
@@ -391,6 +429,62 @@ size_t perf_fds(const struct perf_session *s, int *fds, size_t max)
 const struct perf_stats *perf_get_stats(const struct perf_session *s)
 {
     return &s->stats;
+}
+
+bool perf_per_cpu(const struct perf_session *s)
+{
+    return s->per_cpu;
+}
+
+static struct watched *watched_find(const struct perf_session *s, uint32_t pid)
+{
+    struct watched *w;
+    HASH_FIND(hh, s->watched, &pid, sizeof(pid), w);
+    return w;
+}
+
+void perf_watch(struct perf_session *s, uint32_t pid, bool await_exec)
+{
+    struct watched *w = watched_find(s, pid);
+    if (!w) {
+        w = xcalloc(1, sizeof(*w));
+        w->pid = pid;
+        HASH_ADD(hh, s->watched, pid, sizeof(w->pid), w);
+    }
+    w->await_exec = await_exec;
+}
+
+/* Per CPU: whether EV is the watched processes' (a fork by one of them
+ * makes its child watched too; a launched program's exec ends its wait). */
+static bool keep_event(struct perf_session *s, const struct perf_ev *ev)
+{
+    if (!s->per_cpu)
+        return true;
+    struct watched *w;
+    switch (ev->type) {
+    case PERF_EV_SAMPLE:
+        w = watched_find(s, ev->u.sample.pid);
+        if (!w)
+            s->stats.others++;
+        return w && !w->await_exec;
+    case PERF_EV_FORK:
+        if (!watched_find(s, ev->u.task.ppid))
+            return false;
+        if (ev->u.task.pid != ev->u.task.ppid)
+            perf_watch(s, ev->u.task.pid, false);
+        return true;
+    case PERF_EV_COMM:
+        w = watched_find(s, ev->u.comm.pid);
+        if (w && ev->u.comm.exec)
+            w->await_exec = false;
+        return w != NULL;
+    case PERF_EV_MMAP:
+        return watched_find(s, ev->u.mmap.pid) != NULL;
+    case PERF_EV_EXIT:
+        return watched_find(s, ev->u.task.pid) != NULL;
+    default:
+        return true;
+    }
 }
 
 bool perf_kernel_excluded(const struct perf_session *s)
@@ -623,6 +717,21 @@ static bool wanted(uint32_t type)
            type == PERF_RECORD_FORK || type == PERF_RECORD_EXIT;
 }
 
+/* Per CPU, at drain time (before the records are in order): a fork by a
+ * watched process watches its child now; a sample is the watched
+ * processes' (its process may still await its exec: the hook is only for
+ * Python stacks, which such a sample has none of). */
+static bool early_keep(struct perf_session *s, const struct perf_ev *ev)
+{
+    if (ev->type == PERF_EV_FORK) {
+        if (ev->u.task.pid != ev->u.task.ppid && watched_find(s, ev->u.task.ppid) &&
+            !watched_find(s, ev->u.task.pid))
+            perf_watch(s, ev->u.task.pid, false);
+        return watched_find(s, ev->u.task.ppid) != NULL;
+    }
+    return watched_find(s, ev->u.sample.pid) != NULL;
+}
+
 /* Copy the records of one ring into the queue; returns the newest time seen. */
 static uint64_t drain_ring(struct perf_session *s, struct ring *r)
 {
@@ -655,9 +764,13 @@ static uint64_t drain_ring(struct perf_session *s, struct ring *r)
                     r->last_sample = p->time;
                 VEC_PUSH(s->queue, p);
                 struct perf_ev ev;
-                if (s->drained &&
+                /* (per CPU, a fork is followed at once, so that a child's
+                 * samples in a ring drained before its parent's are kept
+                 * for the hook; the ordered pass decides again) */
+                if ((s->drained || s->per_cpu) &&
                     (h.type == PERF_RECORD_SAMPLE || h.type == PERF_RECORD_FORK) &&
-                    perf_parse_record(p->rec, p->size, s->sample_type, s->regs_mask, &ev) == 0)
+                    perf_parse_record(p->rec, p->size, s->sample_type, s->regs_mask, &ev) == 0 &&
+                    (!s->per_cpu || early_keep(s, &ev)) && s->drained)
                     s->drained(s->drained_arg, &ev);
             } else {
                 account(s, p->rec, h.size);
@@ -718,7 +831,8 @@ void perf_read(struct perf_session *s, bool final, perf_event_fn cb, void *arg)
         if (!final && p->time > limit)
             break;
         struct perf_ev ev;
-        if (perf_parse_record(p->rec, p->size, s->sample_type, s->regs_mask, &ev) == 0) {
+        if (perf_parse_record(p->rec, p->size, s->sample_type, s->regs_mask, &ev) == 0 &&
+            keep_event(s, &ev)) {
             if (ev.type == PERF_EV_SAMPLE)
                 s->stats.samples++;
             cb(arg, &ev);

@@ -365,13 +365,11 @@ static void k_drain_soon(struct pipeline *p)
         k_drain(p);
 }
 
-int pipeline_python_in_kernel(struct pipeline *p, struct perf_session *ps, char *err,
-                              size_t errlen)
+/* The kernel program loaded and attached to every event of PS, once. */
+static int bpf_load(struct pipeline *p, struct perf_session *ps, char *err, size_t errlen)
 {
-    if (!p->py) {
-        snprintf(err, errlen, "Python frames are off");
-        return -1;
-    }
+    if (p->bpf)
+        return 0;
     int errnum = 0;
     struct pybpf *b = pybpf_open(err, errlen, &errnum);
     if (!b)
@@ -389,6 +387,33 @@ int pipeline_python_in_kernel(struct pipeline *p, struct perf_session *ps, char 
             return -1;
         }
     p->bpf = b;
+    return 0;
+}
+
+int pipeline_filter_in_kernel(struct pipeline *p, struct perf_session *ps, const pid_t *pids,
+                              size_t npids, char *err, size_t errlen)
+{
+    if (bpf_load(p, ps, err, errlen) < 0)
+        return -1;
+    for (size_t i = 0; i < npids; i++)
+        if (pybpf_target(p->bpf, (uint32_t)pids[i]) < 0) {
+            snprintf(err, errlen, "cannot add process %d to the kernel program's filter: %s",
+                     (int)pids[i], strerror(errno));
+            return -1;
+        }
+    return pybpf_filter(p->bpf, err, errlen);
+}
+
+int pipeline_python_in_kernel(struct pipeline *p, struct perf_session *ps, char *err,
+                              size_t errlen)
+{
+    if (!p->py) {
+        snprintf(err, errlen, "Python frames are off");
+        return -1;
+    }
+    if (bpf_load(p, ps, err, errlen) < 0)
+        return -1;
+    struct pybpf *b = p->bpf;
     struct python_kernel k = {b, k_set_proc, k_forget_proc, k_set_thread, k_forget_thread};
     python_set_read(p->py, PYTHON_READ_KERNEL, &k, NULL);
     perf_set_after_drain(ps, k_drain, p);
