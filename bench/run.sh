@@ -131,6 +131,51 @@ if [ -x "$MT" ]; then
     done
 fi
 
+# Sampling per CPU (the default as root) against per task (--per-task):
+# (1) what each sees of 5000 threads of 0.2 ms (tests' shortthreads: the
+# samples' coverage of the program's CPU); (2) what sampling every CPU
+# costs a busy machine: a neighbour doing fixed work (bench/pywork.py,
+# timed by itself) beside a profiled CPU-bound program (hot, 4 s), in
+# interleaved triples: alone, beside tprof --per-task, beside tprof per
+# CPU. Per CPU its samples are taken and dropped by tprof's kernel program
+# before their stack is copied; the ratio is the neighbour's time over its
+# time alone (median, range).
+ST="$ROOT/build/progs/shortthreads"
+if [ -x "$ST" ] && [ "$(id -u)" = 0 ]; then
+    echo
+    echo "5000 threads of 0.2 ms each, samples' coverage of the program's CPU:"
+    for m in "per CPU|" "per task|--per-task"; do
+        # shellcheck disable=SC2086 # the option is a word or none
+        "$ROOT/tprof" ${m#*|} -o "$TMP/st.folded" -- "$ST" 5000 200 >/dev/null 2>"$TMP/st.err"
+        printf "  %-10s %s\n" "${m%%|*}:" "$(tail -1 "$TMP/st.err" |
+            sed -n 's/.* \([0-9]*\) on-CPU samples.*samples cover \([0-9]*%\) of \([0-9.]*\) s CPU.*/\1 samples, cover \2 of \3 s/p')"
+    done
+    NB=/usr/bin/python3
+    if [ -x "$NB" ]; then
+        echo "A neighbour's fixed work (bench/pywork.py 30000) beside a profiled hot 4, $RUNS triples:"
+        : >"$TMP/nb.task"; : >"$TMP/nb.cpu"
+        nb() { "$NB" "$ROOT/bench/pywork.py" 30000 | tail -1; }
+        for i in $(seq "$RUNS"); do
+            alone=$(nb)
+            for m in "task|--per-task" "cpu|"; do
+                # shellcheck disable=SC2086
+                "$ROOT/tprof" ${m#*|} -o "$TMP/nbt.folded" -- "$ROOT/build/progs/hot" 4 \
+                    >/dev/null 2>"$TMP/nb.$i.${m%%|*}.err" &
+                tp=$!
+                sleep 0.3
+                t=$(nb)
+                wait $tp
+                echo "$alone $t" | awk '$1 > 0 {print $2 / $1}' >>"$TMP/nb.${m%%|*}"
+            done
+        done
+        for m in task cpu; do
+            printf "  %-10s neighbour %5.3fx (%s), tprof CPU %s\n" "per $m:" "$(median "$TMP/nb.$m")" \
+                "$(sort -n "$TMP/nb.$m" | awk '{r[NR] = $1} END {printf "%.3f-%.3f", r[1], r[NR]}')" \
+                "$(tail -1 "$TMP/nb.1.$m.err" | sed -n 's/.*tprof CPU \([0-9.]* s ([0-9.]*%)\).*/\1/p')"
+        done
+    fi
+fi
+
 # The AMQP showcase: naive vs tuned codec (issue target: tuned >= 5x).
 if [ -x "$ROOT/build/amqp-bench" ]; then
     echo

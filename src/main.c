@@ -67,6 +67,11 @@ static const char usage_text[] =
     "                         one thread at a time: works where perf_event_open is\n"
     "                         refused, costs more), or auto (default: perf, and\n"
     "                         ptrace when perf_event_open is refused, said once)\n"
+    "      --per-task         perf backend: sample the program's threads alone, as\n"
+    "                         perf record does without -a (by default tprof samples\n"
+    "                         every CPU where it may, root or CAP_PERFMON, keeping\n"
+    "                         the program's samples: a thread shorter than a period\n"
+    "                         is sampled too); lighter on a busy machine\n"
     "      --mode M           cpu (default): time on CPU; wall: every thread at the\n"
     "                         rate, running or blocked, so time waiting in recv(),\n"
     "                         sleep() or a lock shows (blocked threads are sampled\n"
@@ -193,7 +198,7 @@ static int parse_double(const char *s, double min, double max, double *out)
 }
 
 enum {
-    OPT_STACK_SIZE = 256, OPT_MAX_DEPTH, OPT_REFRESH, OPT_DURATION, OPT_BACKEND, OPT_MODE, OPT_PYTHON, OPT_PYTHON_LINES, OPT_PYTHON_READ, OPT_JIT_ANY_OWNER, OPT_NO_INLINE, OPT_LINES, OPT_THREADS, OPT_PID_ROOTS, OPT_NO_TUI, OPT_FOCUS,
+    OPT_STACK_SIZE = 256, OPT_MAX_DEPTH, OPT_REFRESH, OPT_DURATION, OPT_BACKEND, OPT_MODE, OPT_PYTHON, OPT_PYTHON_LINES, OPT_PYTHON_READ, OPT_JIT_ANY_OWNER, OPT_NO_INLINE, OPT_PER_TASK, OPT_LINES, OPT_THREADS, OPT_PID_ROOTS, OPT_NO_TUI, OPT_FOCUS,
     OPT_HIDE, OPT_INVERT, OPT_ICICLE, OPT_TREE, OPT_TOP, OPT_WIDTH, OPT_MIN_PERCENT,
     OPT_PS_PID, OPT_PS_TID, OPT_PS_KERNEL, OPT_PS_JIT, OPT_PS_ALL, OPT_PS_ADDRS, OPT_PS_EVENT,
     OPT_SS_PROFILE, OPT_PP_SAMPLE_TYPE,
@@ -472,6 +477,7 @@ int main(int argc, char **argv)
         {"python-read", required_argument, NULL, OPT_PYTHON_READ},
         {"jit-any-owner", no_argument, NULL, OPT_JIT_ANY_OWNER},
         {"no-inline", no_argument, NULL, OPT_NO_INLINE},
+        {"per-task", no_argument, NULL, OPT_PER_TASK},
         {"lines", no_argument, NULL, OPT_LINES},
         {"diff-base", required_argument, NULL, OPT_DIFF_BASE},
         {"pid", required_argument, NULL, 'p'},
@@ -576,6 +582,9 @@ int main(int argc, char **argv)
             break;
         case OPT_JIT_ANY_OWNER:
             o.jit_any_owner = true;
+            break;
+        case OPT_PER_TASK:
+            o.per_task = true;
             break;
         case OPT_NO_INLINE:
             o.no_inline = true;

@@ -109,11 +109,18 @@ struct pipeline_coverage {
     uint64_t unsampled;      /* threads and processes that ended with no sample */
 };
 void pipeline_get_coverage(const struct pipeline *p, struct pipeline_coverage *c);
+/* How the samples were taken, for what the coverage line advises. */
+enum coverage_how {
+    COVER_PER_CPU,          /* perf, every CPU */
+    COVER_PER_TASK,         /* perf, the program's tasks: per CPU was refused */
+    COVER_PER_TASK_ASKED,   /* perf, the program's tasks: --per-task */
+    COVER_PTRACE,           /* the ptrace backend */
+};
 /* ", samples cover 97% of 0.85 s CPU" into BUF, and below 90% why when
  * tprof can tell (LOST samples, threads ended before a sample) and what
- * would help; PER_TASK: sampled per task (not per CPU). */
-void pipeline_coverage_text(const struct pipeline *p, uint64_t lost, bool per_task, char *buf,
-                            size_t len);
+ * would help. */
+void pipeline_coverage_text(const struct pipeline *p, uint64_t lost, enum coverage_how how,
+                            char *buf, size_t len);
 /* A one-line note for the user (an interpreter found, a version not
  * supported, an untrusted perf map...) into BUF; false when none is
  * waiting. Each is given once. */

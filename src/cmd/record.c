@@ -969,14 +969,20 @@ static void summary_print(struct run *u, const char *written)
     }
     char cover[400] = "";
     if (!o->wall)
-        pipeline_coverage_text(u->pl, st.lost, true, cover, sizeof(cover));
+        pipeline_coverage_text(u->pl, st.lost,
+                               !u->ps                ? COVER_PTRACE
+                               : perf_per_cpu(u->ps) ? COVER_PER_CPU
+                               : o->per_task         ? COVER_PER_TASK_ASKED
+                                                     : COVER_PER_TASK,
+                               cover, sizeof(cover));
     say("%.2f s, %" PRIu64 " %s samples (%.0f/s) via %s%s, %" PRIu64 " lost, %" PRIu64
         " throttled, %.1f%% unwound short of a root%s, tprof CPU %.2f s (%.1f%%)%s",
         elapsed, ps->samples, o->wall ? "wall-clock" : "on-CPU",
         elapsed > 0 ? (double)ps->samples / elapsed : 0,
-        !u->pt   ? "perf_event_open"
+        !u->pt   ? (perf_per_cpu(u->ps) ? "perf_event_open per CPU" : "perf_event_open")
         : !u->ps ? "ptrace"
-                 : "perf_event_open + ptrace",
+                 : (perf_per_cpu(u->ps) ? "perf_event_open per CPU + ptrace"
+                                        : "perf_event_open + ptrace"),
         cover, st.lost, st.throttled, trunc, stops, cpu, elapsed > 0 ? 100.0 * cpu / elapsed : 0,
         written);
 }
@@ -1062,7 +1068,7 @@ int cmd_record(const struct record_opts *o)
     u->live = !o->no_tui && isatty(0) && isatty(1);
     int status = 1;
     struct perf_config pc = {.freq = o->freq, .callgraph = o->callgraph,
-                             .stack_size = o->stack_size, .per_cpu = true};
+                             .stack_size = o->stack_size, .per_cpu = !o->per_task};
     if (signals_open(u) == 0 && inputs_open(u) == 0) {
         pipeline_open(u);
         if (target_open(u, &pc) == 0 && sampling_start(u, &pc, &status) == 0 &&

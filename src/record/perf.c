@@ -266,15 +266,17 @@ struct perf_session *perf_open(const struct perf_config *cfg, char *err, size_t 
     if (cfg->per_cpu) {
         /* Per CPU where tprof may: the same event on every CPU, whatever
          * runs there (a thread shorter than a period is sampled as often
-         * as its CPU time says). Refused: per task, as asked. */
+         * as its CPU time says). Refused: per task, as asked. Without
+         * build ids in the MMAP2 records (the files' own notes give
+         * them): a CPU-wide event that asks for them made every other perf
+         * session's MMAP2 records carry the build-id flag over their
+         * device and inode here (kernel 6.18), and perf record 6.1, run
+         * beside tprof or under it, died reading them ("stack smashing
+         * detected"). */
+        build_id = false;
         struct perf_event_attr attr;
         fill_attr(&attr, cfg, false, build_id);
         int fd = (int)sys_perf_event_open(&attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
-        if (fd < 0 && errno == EINVAL) {
-            build_id = false;
-            fill_attr(&attr, cfg, false, false);
-            fd = (int)sys_perf_event_open(&attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
-        }
         if (fd >= 0) {
             close(fd);
             s->per_cpu = true;

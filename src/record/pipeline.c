@@ -272,8 +272,8 @@ void pipeline_get_coverage(const struct pipeline *p, struct pipeline_coverage *c
     c->unsampled = p->unsampled;
 }
 
-void pipeline_coverage_text(const struct pipeline *p, uint64_t lost, bool per_task, char *buf,
-                            size_t len)
+void pipeline_coverage_text(const struct pipeline *p, uint64_t lost, enum coverage_how how,
+                            char *buf, size_t len)
 {
     struct pipeline_coverage c;
     pipeline_get_coverage(p, &c);
@@ -291,17 +291,21 @@ void pipeline_coverage_text(const struct pipeline *p, uint64_t lost, bool per_ta
         at += k > 0 && (size_t)k < len - at ? (size_t)k : 0;
         sep = "; ";
     }
-    if (c.unsampled && per_task) {
+    const char *help = how == COVER_PER_TASK_ASKED ? "without --per-task, tprof samples per "
+                                                     "CPU and catches them"
+                       : how == COVER_PER_TASK ? "sampling per CPU catches them; it needs "
+                                                 "root, CAP_PERFMON or "
+                                                 "kernel.perf_event_paranoid <= 0"
+                                               : NULL;
+    if (c.unsampled && help)
         snprintf(buf + at, len - at,
                  "%s%" PRIu64 " threads ended before their first sample (shorter than the "
-                 "%.1f ms period: sampling per CPU catches them, which needs root, "
-                 "CAP_PERFMON or kernel.perf_event_paranoid <= 0)",
-                 sep, c.unsampled, (double)p->cfg.period_ns / 1e6);
-    } else if (!lost) {
-        snprintf(buf + at, len - at, "%sthe rest went unsampled (CPU used between samples "
-                                     "by threads that then blocked, or by children tprof "
-                                     "did not see)", sep);
-    }
+                 "%.1f ms period: %s)",
+                 sep, c.unsampled, (double)p->cfg.period_ns / 1e6, help);
+    else if (!lost)
+        snprintf(buf + at, len - at, "%sthe rest went unsampled (CPU used by threads "
+                                     "between their samples, or by processes tprof did "
+                                     "not see)", sep);
 }
 
 bool pipeline_take_notice(struct pipeline *p, char *buf, size_t len)
