@@ -68,6 +68,7 @@ struct walk {
     bool ov;
     uint64_t ov_ip, ov_sp, ov_bp;
     bool ov_bp_ok;
+    bool ov_keep; /* the other registers are still the sample's */
 };
 
 static int find_mapping(struct walk *w, uint64_t addr, struct unwind_mapping *m)
@@ -198,10 +199,13 @@ static int acc_access_reg(unw_addr_space_t as, unw_regnum_t regnum, unw_word_t *
             *valp = w->ov_sp;
         else if (regnum == UNW_X86_64_RBP && w->ov_bp_ok)
             *valp = w->ov_bp;
-        else
+        else if (!w->ov_keep)
             return -UNW_EBADREG;
+        else
+            goto sampled;
         return 0;
     }
+sampled:;
     int pr = perf_reg_of(regnum);
     if (write || pr < 0 || !(PERF_REGS_MASK & (1ULL << pr)))
         return -UNW_EBADREG;
@@ -396,10 +400,50 @@ static int own_step(struct walk *w, uint64_t ip, bool ret_addr, uint64_t sp, uin
     if (nsp <= sp || ret == 0)
         return -1;
     w->ov = true;
+    w->ov_keep = false;
     w->ov_ip = ret;
     w->ov_sp = nsp;
     w->ov_bp = nbp;
     w->ov_bp_ok = nbp_ok;
+    return 0;
+}
+
+/* Whether CFI covers IP, C's frame (libunwind makes up a one-byte region
+ * at IP where there is none). */
+static bool has_cfi(unw_cursor_t *c, uint64_t ip)
+{
+    unw_proc_info_t pi;
+    return unw_get_proc_info(c, &pi) == 0 && !(pi.start_ip == ip && pi.end_ip == ip + 1);
+}
+
+/* Whether S was taken just after a syscall instruction (which stores the
+ * next instruction's address in %rcx). */
+static bool after_syscall(const struct unwind_sample *s, int ip_idx)
+{
+    int cx_idx = __builtin_popcountll(PERF_REGS_MASK & ((1ULL << PERF_REG_CX) - 1));
+    return s->regs[cx_idx] == s->regs[ip_idx];
+}
+
+/* The leaf frame of S stopped just after a syscall instruction in code with
+ * no CFI there: glibc's clone() and clone3() end their FDE before the
+ * syscall (the child's unwind info would be wrong), so a parent sampled in
+ * its clone had no caller, and a child at its first instruction got the
+ * frame-pointer chain's guesses ([unknown] frames). The parent's code has
+ * pushed nothing: the return address is at SP, every other register is its
+ * caller's. 0 with W's override set to the caller. */
+static int syscall_leaf_step(struct walk *w, const struct unwind_sample *s, int sp_idx)
+{
+    int bp_idx = __builtin_popcountll(PERF_REGS_MASK & ((1ULL << PERF_REG_BP) - 1));
+    uint64_t sp = s->regs[sp_idx], ret;
+    struct unwind_mapping m;
+    if (!read_word(w, sp, &ret) || ret == 0 || find_mapping(w, ret - 1, &m) < 0)
+        return -1;
+    w->ov = true;
+    w->ov_keep = true;
+    w->ov_ip = ret;
+    w->ov_sp = sp + 8;
+    w->ov_bp = s->regs[bp_idx];
+    w->ov_bp_ok = true;
     return 0;
 }
 
@@ -446,6 +490,25 @@ static size_t walk(struct unwind *u, const struct unwind_sample *s, struct unwin
             prev_signal = false;
             if (unw_init_remote(&c, as, &w) < 0)
                 break;
+            continue;
+        }
+        if (n == 1 && after_syscall(s, ip_idx) && !has_cfi(&c, s->regs[ip_idx])) {
+            /* (libunwind's own guess there is the frame-pointer chain) */
+            int ax_idx = __builtin_popcountll(PERF_REGS_MASK & ((1ULL << PERF_REG_AX) - 1));
+            if (s->regs[ax_idx] == 0) { /* clone's child, at its first instruction */
+                *end = UNWIND_ROOT;
+                break;
+            }
+            if (syscall_leaf_step(&w, s, sp_idx) < 0)
+                break;
+            out[n].ip = w.ov_ip;
+            out[n].exact = false;
+            n++;
+            prev_signal = false;
+            if (n == max || unw_init_remote(&c, as, &w) < 0) {
+                *end = n == max ? UNWIND_DEPTH : UNWIND_TRUNCATED;
+                break;
+            }
             continue;
         }
         int r = unw_step(&c);
