@@ -695,6 +695,10 @@ static void on_sample(struct pipeline *p, const struct perf_sample *s, uint64_t 
      * stack cut at --max-depth keeps its innermost frames under a
      * [truncated] frame, and is counted apart. */
     bool complete = false;
+    /* (nothing to unwind: a task with no user memory, one exiting after it
+     * let go of it, has no user stack, and its kernel stack is whole) */
+    if (ni == 0 && s->kernel_mode && !s->regs && s->nr_kernel_ips > 0)
+        complete = true;
     if (deeper) {
         if (p->truncated_frame == PROFILE_NONE)
             p->truncated_frame = frames_intern(profile_frames(p->prof), "[truncated]", 11,
@@ -759,11 +763,11 @@ static void on_sample(struct pipeline *p, const struct perf_sample *s, uint64_t 
     }
 }
 
-void pipeline_stopped(void *arg, uint32_t pid, uint32_t tid)
+void pipeline_stopped(void *arg, uint32_t pid, uint32_t tid, uint64_t fs_base)
 {
     struct pipeline *p = arg;
     if (p->py)
-        python_capture(p->py, pid, tid);
+        python_capture(p->py, pid, tid, fs_base);
 }
 
 void pipeline_drained(void *arg, const struct perf_ev *ev)
