@@ -64,7 +64,7 @@ void pipeline_drained(void *arg, const struct perf_ev *ev);
 
 /* ptrace: thread TID of PID is stopped for a sample, which follows; what
  * must be read while it is stopped (its Python stack) is read now. */
-void pipeline_stopped(void *arg, uint32_t pid, uint32_t tid);
+void pipeline_stopped(void *arg, uint32_t pid, uint32_t tid, uint64_t fs_base);
 
 /* Live mode: buffer stacks until pipeline_flush (the viewer's tree does not
  * change between refreshes). */

@@ -27,8 +27,9 @@ struct ptrace_config {
     uint32_t stack_size; /* bytes of user stack copied per sample (dwarf) */
     bool sideband;       /* hand out COMM/FORK/EXIT/MAPS events (perf does not) */
     /* Called while a thread is stopped for a sample, before its stack is
-     * handed out (to read what must be read from a stopped thread). */
-    void (*stopped)(void *arg, uint32_t pid, uint32_t tid);
+     * handed out (to read what must be read from a stopped thread), with
+     * its FS base (its thread pointer). */
+    void (*stopped)(void *arg, uint32_t pid, uint32_t tid, uint64_t fs_base);
     void *stopped_arg;
 };
 
@@ -72,6 +73,8 @@ bool ptrace_take_notice(struct ptrace_session *s, char *buf, size_t len);
 
 /* The state letter of /proc/.../stat text (after the last ')'), or 0. */
 char ptrace_stat_state(const char *stat, size_t len);
+/* The CPU it last ran on (field 39), or -1. */
+int ptrace_stat_cpu(const char *stat, size_t len);
 /* Walk frame pointers through a stack copy: IPS gets the return addresses,
  * leaf first after IP. Exposed for tests. */
 size_t ptrace_fp_walk(uint64_t ip, uint64_t bp, uint64_t sp, const uint8_t *stack, size_t size,

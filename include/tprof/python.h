@@ -146,8 +146,10 @@ void python_forget(struct python *py, uint32_t pid);
  * Python. */
 void python_maps_changed(struct python *py, uint32_t pid);
 
-/* ptrace: TID is stopped; read its Python stack now, for its sample. */
-void python_capture(struct python *py, uint32_t pid, uint32_t tid);
+/* ptrace: TID is stopped; read its Python stack now, for its sample.
+ * FS_BASE (its thread pointer, 0: unknown) finds the thread state of a
+ * thread the interpreter's list did not have yet. */
+void python_capture(struct python *py, uint32_t pid, uint32_t tid, uint64_t fs_base);
 
 /* perf: the sample of TID at TIME (CLOCK_MONOTONIC ns) has just been taken
  * out of its ring buffer; read its Python stack now, closer to the sample

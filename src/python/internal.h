@@ -245,9 +245,15 @@ bool py_read_mem(pid_t pid, uint64_t addr, void *buf, size_t len);
 /* Read TID's Python stack into OUT, as of SNAP's sample when given (the
  * thread ran on since: frames it entered after the sample are dropped, and
  * a stack whose sample-time frame cannot be found is not valid); NULL when
- * the thread is stopped. */
+ * the thread is stopped. FS_BASE (0: unknown): the thread's thread
+ * pointer, where its state is found at tls_slot when the interpreter's
+ * list does not have it yet (a thread made a moment ago). */
 void py_read_stack(struct python *py, struct py_proc *pp, uint32_t tid, struct py_stack *out,
-                   const struct py_snap *snap);
+                   const struct py_snap *snap, uint64_t fs_base);
+/* Once per process: tls_slot from a thread whose state is known (TID, at
+ * FS_BASE). */
+void py_find_tls_slot(struct python *py, struct py_proc *pp, uint32_t tid, uint64_t fs_base);
+uint64_t py_tls_slot_of(const struct py_proc *pp, uint64_t pthread, uint64_t ts);
 /* The code object at ADDR, from the cache or read now (type-checked);
  * NULL when it is not one. */
 struct py_code *py_code_get(struct python *py, struct py_proc *pp, uint64_t addr);

@@ -115,7 +115,7 @@ void py_kernel_free(struct python *py)
 /* The offset from a thread's FS base (its struct pthread) at which it
  * keeps its thread state: found by looking for TS in the pthread struct of
  * the thread PTHREAD whose state TS is. 0 when not found. */
-static uint64_t find_tls_slot(const struct py_proc *pp, uint64_t pthread, uint64_t ts)
+uint64_t py_tls_slot_of(const struct py_proc *pp, uint64_t pthread, uint64_t ts)
 {
     uint8_t b[4096];
     if (!pthread || !ts || !py_read_mem((pid_t)pp->pid, pthread, b, sizeof(b)))
@@ -213,7 +213,7 @@ void py_kernel_threads(struct python *py, struct py_proc *pp, uint64_t main_pthr
     /* once: where each thread keeps its state, for threads to come */
     if (!pp->tls_tried && main_pthread && main_ts) {
         pp->tls_tried = true;
-        pp->tls_slot = find_tls_slot(pp, main_pthread, main_ts);
+        pp->tls_slot = py_tls_slot_of(pp, main_pthread, main_ts);
         if (pp->tls_slot) {
             pp->kcfg.tls_slot = pp->tls_slot;
             py->kernel.set_proc(py->kernel.arg, pp->pid, &pp->kcfg);

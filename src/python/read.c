@@ -815,8 +815,19 @@ static bool align(struct python *py, struct py_proc *pp, struct py_stack *st,
     return false;
 }
 
+void py_find_tls_slot(struct python *py, struct py_proc *pp, uint32_t tid, uint64_t fs_base)
+{
+    if (pp->tls_slot || pp->tls_tried || !fs_base)
+        return;
+    uint64_t ts = tstate_of(py, pp, tid, false);
+    if (!ts)
+        return;
+    pp->tls_tried = true;
+    pp->tls_slot = py_tls_slot_of(pp, fs_base, ts);
+}
+
 void py_read_stack(struct python *py, struct py_proc *pp, uint32_t tid, struct py_stack *out,
-                   const struct py_snap *snap)
+                   const struct py_snap *snap, uint64_t fs_base)
 {
     out->tid = tid;
     out->valid = out->present = false;
@@ -827,6 +838,11 @@ void py_read_stack(struct python *py, struct py_proc *pp, uint32_t tid, struct p
         return;
     for (int attempt = 0; attempt < 2; attempt++) {
         uint64_t ts = tstate_of(py, pp, tid, attempt > 0);
+        /* (a thread the list does not have yet: its thread-local slot,
+         * checked against its TID below) */
+        if (!ts && fs_base && pp->tls_slot && attempt == 0 &&
+            !py_read_mem((pid_t)pp->pid, fs_base + pp->tls_slot, &ts, sizeof(ts)))
+            ts = 0;
         if (!ts)
             return;
         if (!py_read_mem((pid_t)pp->pid, ts, T, o->ts_size))

@@ -174,13 +174,14 @@ void python_attach(struct python *py, uint32_t pid)
     proc_get(py, pid);
 }
 
-void python_capture(struct python *py, uint32_t pid, uint32_t tid)
+void python_capture(struct python *py, uint32_t pid, uint32_t tid, uint64_t fs_base)
 {
     py->captured->tid = 0;
     struct py_proc *pp = proc_get(py, pid);
     if (!pp)
         return;
-    py_read_stack(py, pp, tid, py->captured, NULL);
+    py_find_tls_slot(py, pp, tid, fs_base);
+    py_read_stack(py, pp, tid, py->captured, NULL, fs_base);
     py->captured_pid = pid;
 }
 
@@ -220,7 +221,7 @@ void python_drained(struct python *py, uint32_t pid, uint32_t tid, uint64_t time
     }
     struct py_stack *st = py->cur;
     struct py_snap snap = {regs, stack, stack_size};
-    py_read_stack(py, pp, tid, st, &snap);
+    py_read_stack(py, pp, tid, st, &snap, 0);
     struct py_saved *sv = xcalloc(1, sizeof(*sv));
     sv->key.pid = pid;
     sv->key.tid = tid;
@@ -462,7 +463,7 @@ enum py_result python_splice(struct python *py, const struct py_sample *s, struc
             res = in_eval(pp, s) ? PY_INCONSISTENT : PY_NONE;
         } else {
             struct py_snap snap = {s->regs, s->stack, s->stack_size};
-            py_read_stack(py, pp, s->tid, st, &snap);
+            py_read_stack(py, pp, s->tid, st, &snap, 0);
             res = splice_stack(py, pp, s, st, false, out, cap, n);
         }
     }

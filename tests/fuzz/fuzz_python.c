@@ -140,7 +140,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct py_stack *st = xmalloc(sizeof(*st));
     for (int pass = 0; pass < 2 && n >= 160; pass++) {
         struct py_snap snap = {(const uint64_t *)(m + n - 160), m, n};
-        py_read_stack(py, pp, (uint32_t)tid, st, pass ? &snap : NULL);
+        py_read_stack(py, pp, (uint32_t)tid, st, pass ? &snap : NULL, 0);
         if (getenv("FUZZ_VERBOSE")) /* (to check a seed reaches the frames) */
             fprintf(stderr, "pass %d: present %d valid %d frames %zu runs %zu\n", pass,
                     st->present, st->valid, st->nframes, st->nruns);

@@ -364,7 +364,7 @@ static void test_read_fake_311(void **state)
     struct py_proc *pp = fake_proc(f);
     struct py_stack *st = xmalloc(sizeof(*st));
 
-    py_read_stack(py, pp, tid, st, NULL);
+    py_read_stack(py, pp, tid, st, NULL, 0);
     assert_true(st->present);
     assert_true(st->valid);
     assert_int_equal(st->nframes, 3);
@@ -376,23 +376,41 @@ static void test_read_fake_311(void **state)
     assert_string_equal(py_frame_name(py, pp, &st->frames[2])->name, "<module> (fake.py:1)");
 
     /* another thread: not Python */
-    py_read_stack(py, pp, tid + 1, st, NULL);
+    py_read_stack(py, pp, tid + 1, st, NULL, 0);
     assert_false(st->present);
+
+    /* a thread made a moment ago, not in the list read 50 ms ago: found at
+     * its thread-local slot from its FS base (ptrace), checked by its TID */
+    uint64_t pthread[128] = {0};
+    pp->tls_slot = 0x318;
+    pthread[0x318 / 8] = addr(f->tstate);
+    put64(f->tstate, 160, tid + 1);
+    py_read_stack(py, pp, tid + 1, st, NULL, 0);
+    assert_false(st->present); /* (no FS base: the list only) */
+    py_read_stack(py, pp, tid + 1, st, NULL, addr(pthread));
+    assert_true(st->present);
+    assert_true(st->valid);
+    assert_int_equal(st->nframes, 3);
+    py_read_stack(py, pp, tid + 2, st, NULL, addr(pthread)); /* (another TID's state) */
+    assert_false(st->present);
+    put64(f->tstate, 160, tid);
+    pp->tls_slot = 0;
+    pp->tids_at = 0; /* (the list is read again at the next miss) */
 
     /* a code object whose type is not code: inconsistent */
     put64(f->code[1], 8, addr(unicode_type));
     py_codes_free(pp);
-    py_read_stack(py, pp, tid, st, NULL);
+    py_read_stack(py, pp, tid, st, NULL, 0);
     assert_true(st->present);
     assert_false(st->valid);
     put64(f->code[1], 8, addr(code_type));
 
     /* a code object freed and its address reused: the cache notices */
-    py_read_stack(py, pp, tid, st, NULL);
+    py_read_stack(py, pp, tid, st, NULL, 0);
     assert_true(st->valid);
     make_str(f->str[2], "renamed");
     put64(f->code[1], 128, addr(f->str[4])); /* qualname now "key"'s string */
-    py_read_stack(py, pp, tid, st, NULL);
+    py_read_stack(py, pp, tid, st, NULL, 0);
     assert_true(st->valid);
     assert_string_equal(py_frame_name(py, pp, &st->frames[1])->name, "key (fake.py:10)");
     build(f, tid);
@@ -402,10 +420,10 @@ static void test_read_fake_311(void **state)
      * again, not judged by the cache, which may hold an object freed since
      * whose address this one reuses */
     put64(f->code[2], 16, 3);
-    py_read_stack(py, pp, tid, st, NULL);
+    py_read_stack(py, pp, tid, st, NULL, 0);
     assert_false(st->valid);
     put64(f->code[2], 16, 100);
-    py_read_stack(py, pp, tid, st, NULL);
+    py_read_stack(py, pp, tid, st, NULL, 0);
     assert_true(st->valid);
     build(f, tid);
     py_codes_free(pp);
@@ -414,50 +432,50 @@ static void test_read_fake_311(void **state)
      * C-call chain disagreeing with the entry frames; a caller above its
      * callee in the data stack */
     put64(frame_at(f, 1), 48, addr(frame_at(f, 1)));
-    py_read_stack(py, pp, tid, st, NULL);
+    py_read_stack(py, pp, tid, st, NULL, 0);
     assert_false(st->valid);
     build(f, tid);
     frame_at(f, 1)[68] = 7;
-    py_read_stack(py, pp, tid, st, NULL);
+    py_read_stack(py, pp, tid, st, NULL, 0);
     assert_false(st->valid);
     build(f, tid);
     put64(f->cframes[1], 8, addr(frame_at(f, 0)));
-    py_read_stack(py, pp, tid, st, NULL);
+    py_read_stack(py, pp, tid, st, NULL, 0);
     assert_false(st->valid);
     build(f, tid);
     put64(frame_at(f, 1), 48, addr(frame_at(f, 2)));
-    py_read_stack(py, pp, tid, st, NULL);
+    py_read_stack(py, pp, tid, st, NULL, 0);
     assert_false(st->valid);
     build(f, tid);
     /* lasti outside the code */
     put64(frame_at(f, 2), 56, addr(f->code[2]) + 184 + 2 * 100);
-    py_read_stack(py, pp, tid, st, NULL);
+    py_read_stack(py, pp, tid, st, NULL, 0);
     assert_false(st->valid);
     build(f, tid);
     /* a C-call chain that never ends */
     put64(f->cframes[1], 16, addr(f->cframes[0]));
-    py_read_stack(py, pp, tid, st, NULL);
+    py_read_stack(py, pp, tid, st, NULL, 0);
     assert_false(st->valid);
     build(f, tid);
-    py_read_stack(py, pp, tid, st, NULL);
+    py_read_stack(py, pp, tid, st, NULL, 0);
     assert_true(st->valid);
 
     /* read after the sample: brought back to the sample's time */
     uint64_t regs[20] = {0};
     struct py_snap snap = {regs, (const uint8_t *)"", 0};
     regs[0] = addr(f->code[2]) + 184 + 2 * 7; /* rax: next_instr in key */
-    py_read_stack(py, pp, tid, st, &snap);
+    py_read_stack(py, pp, tid, st, &snap, 0);
     assert_true(st->valid);
     assert_int_equal(st->nframes, 3);
     assert_int_equal(st->frames[0].lasti, 6);
     /* key's code nowhere in the sample: the thread returned from it */
     regs[0] = addr(f->code[1]) + 184 + 2 * 7;
-    py_read_stack(py, pp, tid, st, &snap);
+    py_read_stack(py, pp, tid, st, &snap, 0);
     assert_false(st->valid);
     /* key's eval call began after the sample (its _PyCFrame is under the
      * sample's stack pointer): the sample was in main */
     regs[7] = addr(f->cframes[0]) + 1;
-    py_read_stack(py, pp, tid, st, &snap);
+    py_read_stack(py, pp, tid, st, &snap, 0);
     assert_true(st->valid);
     assert_int_equal(st->nframes, 2);
     assert_int_equal(st->nruns, 1);
@@ -469,7 +487,7 @@ static void test_read_fake_311(void **state)
     regs[7] = addr(f->cframes[0]) + 1;
     snap.stack = (const uint8_t *)words;
     snap.size = sizeof(words);
-    py_read_stack(py, pp, tid, st, &snap);
+    py_read_stack(py, pp, tid, st, &snap, 0);
     assert_true(st->valid);
     assert_int_equal(st->frames[0].lasti, 2);
 
