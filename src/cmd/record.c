@@ -147,7 +147,7 @@ static void status_text(struct run *u, char *buf, size_t len)
         pipeline_get_coverage(u->pl, &c);
         size_t bl = strlen(buf);
         if (c.share >= 0)
-            snprintf(buf + bl, len - bl, "  cover %.0f%% of %.1fs cpu", 100 * c.share, c.cpu_s);
+            snprintf(buf + bl, len - bl, "  cover %.0f%%", 100 * c.share);
     }
     const char *label = pipeline_python_label(u->pl);
     if (label[0]) {

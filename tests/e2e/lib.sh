@@ -70,3 +70,30 @@ interpreters() {
         fi
     done
 }
+
+# shares_near NAME FOLDED OUT TOL FUNC...: each FUNC's share of the samples
+# under any of them (a frame "FUNC (" or a native "FUNC;" or "FUNC ")
+# within TOL points of the program's own split, its "split: F P ..." line
+# in OUT (SPLIT_KEY=wall: its "wall:" line); at least 300 such samples.
+shares_near() {
+    name=$1 folded=$2 out=$3 tol=$4
+    shift 4
+    key=${SPLIT_KEY:-split}
+    prof=$(awk -v names="$*" 'BEGIN { n = split(names, nm, " ") }
+        { c = $NF; for (i = 1; i <= n; i++)
+            if (index($0, ";" nm[i] " (") || index($0, ";" nm[i] ";") || index($0, ";" nm[i] " "))
+                { s[i] += c; t += c; break } }
+        END { for (i = 1; i <= n; i++) printf "%s %.1f ", nm[i], t ? 100 * s[i] / t : 0; printf "total %d", t }' "$folded")
+    own=$(sed -n "s/^$key: //p" "$out" | tail -1)
+    if [ -z "$own" ]; then
+        fail "$name" "the program printed no $key split: $(head -c 300 "$out")"
+        return
+    fi
+    echo "$prof" | awk -v own="$own" -v tol="$tol" '{
+        n = split(own, o, " "); for (i = 1; i < n; i += 2) want[o[i]] = o[i + 1]
+        for (i = 1; i < NF - 1; i += 2) { d = $(i + 1) - want[$i]; if (d < 0) d = -d; if (d > tol) bad = 1 }
+        if ($NF < 300) bad = 1
+        exit bad }'
+    check "$name: shares within $tol points of the program's own $key split" $? \
+        "profile $prof; program $own"
+}

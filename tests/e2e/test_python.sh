@@ -81,30 +81,6 @@ read_at_sample() {
     check "$1: read at the sample (at most 1% inconsistent)" $? "$(cat "$2")"
 }
 
-# shares_near NAME FOLDED OUT TOL FN...: each function's share of the
-# samples through any of them (the first FN on the stack that matches)
-# within TOL points of what the program measured of itself with
-# thread_time ("split: FN PCT FN PCT ...", printed by the program).
-shares_near() {
-    name=$1 folded=$2 out=$3 tol=$4
-    shift 4
-    prof=$(awk -v names="$*" 'BEGIN { n = split(names, nm, " ") }
-        { c = $NF; for (i = 1; i <= n; i++) if (index($0, ";" nm[i] " (")) { s[i] += c; t += c; break } }
-        END { for (i = 1; i <= n; i++) printf "%s %.1f ", nm[i], t ? 100 * s[i] / t : 0; printf "total %d", t }' "$folded")
-    own=$(sed -n 's/^split: //p' "$out" | tail -1)
-    if [ -z "$own" ]; then
-        fail "$name" "the program printed no split: $(head -c 300 "$out")"
-        return
-    fi
-    echo "$prof" | awk -v own="$own" -v tol="$tol" '{
-        n = split(own, o, " "); for (i = 1; i < n; i += 2) want[o[i]] = o[i + 1]
-        for (i = 1; i < NF - 1; i += 2) { d = $(i + 1) - want[$i]; if (d < 0) d = -d; if (d > tol) bad = 1 }
-        if ($NF < 300) bad = 1
-        exit bad }'
-    check "$name: shares within $tol points of the program's own thread_time split" $? \
-        "profile $prof; program $own"
-}
-
 # The kernel program must load here when root (CI is): only a machine
 # where it cannot (not root) skips what needs it.
 if "$TPROF" -q --python-read kernel -o "$TMP/probe.folded" -- "$PROGS/hot" 0.1 2>"$TMP/probe.err"; then
