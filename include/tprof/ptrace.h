@@ -73,8 +73,6 @@ bool ptrace_take_notice(struct ptrace_session *s, char *buf, size_t len);
 
 /* The state letter of /proc/.../stat text (after the last ')'), or 0. */
 char ptrace_stat_state(const char *stat, size_t len);
-/* The CPU it last ran on (field 39), or -1. */
-int ptrace_stat_cpu(const char *stat, size_t len);
 /* Walk frame pointers through a stack copy: IPS gets the return addresses,
  * leaf first after IP. Exposed for tests. */
 size_t ptrace_fp_walk(uint64_t ip, uint64_t bp, uint64_t sp, const uint8_t *stack, size_t size,

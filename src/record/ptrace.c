@@ -26,7 +26,6 @@
 #include <fcntl.h>
 #include <dirent.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,7 +62,6 @@ struct thr {
     uint64_t ran_ns;  /* its CPU time when last looked at, 0: never */
     uint64_t runs;     /* cpu mode: times it had been given a CPU then (runs_ok: read) */
     bool runs_ok;
-    bool mine;         /* and it was on tprof's own CPU, displaced by tprof */
     double credit;    /* samples its CPU time (cpu mode) or its time off the
                          CPU (wall mode beside perf) has earned, not taken */
     double looked_at; /* wall mode beside perf: when ran_ns was read */
@@ -162,32 +160,6 @@ char ptrace_stat_state(const char *stat, size_t len)
     return p[2];
 }
 
-int ptrace_stat_cpu(const char *stat, size_t len)
-{
-    const char *p = NULL, *end = stat + len;
-    for (size_t i = 0; i < len; i++)
-        if (stat[i] == ')')
-            p = stat + i;
-    if (!p)
-        return -1;
-    /* field 39 (processor) is the 37th after the ')': skip 36 */
-    p++;
-    for (int field = 0; field < 36; field++) {
-        while (p < end && *p == ' ')
-            p++;
-        while (p < end && *p != ' ')
-            p++;
-    }
-    while (p < end && *p == ' ')
-        p++;
-    if (p >= end || *p < '0' || *p > '9')
-        return -1;
-    long cpu = 0;
-    for (; p < end && *p >= '0' && *p <= '9' && cpu < 1000000; p++)
-        cpu = cpu * 10 + (*p - '0');
-    return (int)cpu;
-}
-
 /* Read the thread's /proc/PID/task/TID/NAME into BUF through *FD, opened
  * once and re-read from the start; the length, or -1. */
 static ssize_t thr_proc(struct thr *t, int *fd, const char *name, char *buf, size_t len)
@@ -205,20 +177,12 @@ static ssize_t thr_proc(struct thr *t, int *fd, const char *name, char *buf, siz
     return n;
 }
 
-/* The thread's state letter now, 0 when unknown; *CPU (if not NULL) the
- * CPU it last ran on, -1 when unknown. */
-static char thr_state_cpu(struct thr *t, int *cpu)
+/* The thread's state letter now, 0 when unknown. */
+static char thr_state(struct thr *t)
 {
     char buf[512];
     ssize_t n = thr_proc(t, &t->stat_fd, "stat", buf, sizeof(buf));
-    if (cpu)
-        *cpu = n > 0 ? ptrace_stat_cpu(buf, (size_t)n) : -1;
     return n > 0 ? ptrace_stat_state(buf, (size_t)n) : 0;
-}
-
-static char thr_state(struct thr *t)
-{
-    return thr_state_cpu(t, NULL);
 }
 
 /* /proc/TID/schedstat: the CPU time it has run, in ns (as of its last
@@ -490,12 +454,8 @@ static void round_next(struct ptrace_session *s)
              * rate was lowered) gets it all in one sample, lest its credit
              * grow and be lost when it stops running. */
             double debt = s->cfg.freq / 100.0 > 2 ? s->cfg.freq / 100.0 : 2;
-            int cpu;
-            if (t->credit < -debt || thr_state_cpu(t, &cpu) != 'R')
+            if (t->credit < -debt || thr_state(t) != 'R')
                 continue;
-            /* (on tprof's own CPU it is not running now, tprof is: it ran
-             * until tprof woke for this tick, and is sampled where it was) */
-            t->mine = cpu >= 0 && cpu == sched_getcpu();
             t->weight = t->credit >= 2 ? (uint32_t)t->credit : 1;
             t->credit -= t->weight;
         } else {
@@ -533,17 +493,16 @@ static void take_sample(struct ptrace_session *s, struct thr *t, int sig, perf_e
     struct user_regs_struct ur;
     struct iovec io = {&ur, sizeof(ur)};
     bool ok = ptrace(PTRACE_GETREGSET, t->tid, (void *)NT_PRSTATUS, &io) == 0;
-    /* Was it on a CPU when looked at? Then it stops where it runs without
-     * being given a CPU again; one given a CPU since (state R also means
-     * woken but not running yet, or preempted) was not running there.
-     * Except on tprof's own CPU, where tprof runs when it looks: a thread
-     * it displaced from user code was running there; one that stops
-     * leaving a system call had been woken in it (data for its read()).
+    /* Was it on a CPU when looked at? State R also means woken but not
+     * yet running, or preempted. One stopped in user code was running that
+     * code when it last had a CPU: it counts. One stopped leaving a system
+     * call that was given a CPU again after the look (schedstat) was not
+     * on one then: woken in the call (data for its read()), or preempted
+     * on leaving it (a send() that woke its peer on this CPU).
      * Read now, stopped: once resumed it is given a CPU again. */
     uint64_t ran, runs;
     bool waited = s->cfg.which == PTRACE_RUNNING && ok && t->runs_ok &&
-                  (!t->mine || (long)ur.orig_rax >= 0) && thr_sched(t, &ran, &runs) &&
-                  runs != t->runs;
+                  (long)ur.orig_rax >= 0 && thr_sched(t, &ran, &runs) && runs != t->runs;
     size_t got = 0;
     if (ok && s->cfg.stack_size)
         got = read_stack(t->tid, ur.rsp, s->stack, s->cfg.stack_size);

@@ -56,8 +56,8 @@ done
 # The same beside a busy process (a loaded server: threads are preempted,
 # and woken threads wait for a CPU): ptrace once sampled a thread in state
 # R that was waiting for a CPU where it waited (the socket client's
-# exchange() got 26% of the samples for 2% of its CPU); now only threads on
-# a CPU when looked at are sampled.
+# exchange() got 26% of the samples for 2% of its CPU); now a thread that
+# stops leaving a system call it was woken or preempted in is not sampled.
 "$PROGS/hot" 30 >/dev/null 2>&1 &
 busy=$!
 run "c-sock-busy.ptrace" ptrace cpu "$CB" socket 2

@@ -27,19 +27,6 @@ static void test_stat_state_after_the_last_paren(void **state)
     assert_int_equal(ptrace_stat_state("17 (x)", 6), 0);
 }
 
-static void test_stat_cpu_is_field_39(void **state)
-{
-    (void)state;
-    /* a real line (fields 3-52), its processor 1; a comm with ") " */
-    const char a[] = "4242 (a) 1 (b) R 1 4242 4242 0 -1 4194560 120 0 0 0 250 50 30 20 20 0 3 0 "
-                     "987654 1000 100 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0";
-    assert_int_equal(ptrace_stat_cpu(a, strlen(a)), 1);
-    /* cut before field 39, or not a number there */
-    const char b[] = "4242 (a) R 1 4242 4242 0 -1 4194560 120 0 0 0 250 50 30 20 20 0 3";
-    assert_int_equal(ptrace_stat_cpu(b, strlen(b)), -1);
-    assert_int_equal(ptrace_stat_cpu("17 (x", 5), -1);
-}
-
 static void test_fp_walk_follows_the_chain(void **state)
 {
     (void)state;
@@ -211,7 +198,6 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stat_state_after_the_last_paren),
-        cmocka_unit_test(test_stat_cpu_is_field_39),
         cmocka_unit_test(test_fp_walk_follows_the_chain),
         cmocka_unit_test(test_attach_samples_and_detaches),
         cmocka_unit_test(test_launched_program_is_followed_through_exec),
