@@ -90,7 +90,6 @@ struct perf_stats {
     uint64_t lost;      /* records the kernel dropped (PERF_RECORD_LOST*) */
     uint64_t throttled; /* PERF_RECORD_THROTTLE count */
     uint64_t bytes;     /* ring-buffer bytes read */
-    uint64_t others;    /* per CPU: other processes' samples that reached tprof */
 };
 
 typedef void (*perf_event_fn)(void *arg, const struct perf_ev *ev);

@@ -15,6 +15,7 @@
 #include <uthash.h>
 
 #include "tprof/cputime.h"
+#include "tprof/fileutil.h"
 #include "tprof/xalloc.h"
 
 enum proc_state { PROC_LIVE, PROC_GONE, PROC_FINAL };
@@ -57,17 +58,11 @@ void cputime_free(struct cputime *c)
 bool cputime_parse_stat(const char *text, size_t n, double ticks, double *self_s,
                         double *reaped_s, unsigned long long *start)
 {
-    /* "PID (COMM) STATE PPID ...": COMM may hold spaces and ')', so the
-     * fields start after the last ')' */
-    const char *close = NULL;
-    for (size_t i = 0; i < n; i++)
-        if (text[i] == ')')
-            close = text + i;
-    if (!close || !(ticks > 0))
+    const char *p = fileutil_stat_fields(text, n), *end = text + n;
+    if (!p || !(ticks > 0))
         return false;
     unsigned long long f[20];
     int k = 0;
-    const char *p = close + 1, *end = text + n;
     /* fields 3 (state) to 22 (starttime): tokens 0 to 19 */
     while (k < 20) {
         while (p < end && *p == ' ')

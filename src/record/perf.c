@@ -456,6 +456,17 @@ void perf_watch(struct perf_session *s, uint32_t pid, bool await_exec)
     w->await_exec = await_exec;
 }
 
+/* Per CPU: whether the fork EV is by a watched process; if so, the child
+ * it made (a process, not a thread) is watched from now on. */
+static bool follow_fork(struct perf_session *s, const struct perf_ev *ev)
+{
+    if (!watched_find(s, ev->u.task.ppid))
+        return false;
+    if (ev->u.task.pid != ev->u.task.ppid && !watched_find(s, ev->u.task.pid))
+        perf_watch(s, ev->u.task.pid, false);
+    return true;
+}
+
 /* Per CPU: whether EV is the watched processes' (a fork by one of them
  * makes its child watched too; a launched program's exec ends its wait). */
 static bool keep_event(struct perf_session *s, const struct perf_ev *ev)
@@ -466,15 +477,9 @@ static bool keep_event(struct perf_session *s, const struct perf_ev *ev)
     switch (ev->type) {
     case PERF_EV_SAMPLE:
         w = watched_find(s, ev->u.sample.pid);
-        if (!w)
-            s->stats.others++;
         return w && !w->await_exec;
     case PERF_EV_FORK:
-        if (!watched_find(s, ev->u.task.ppid))
-            return false;
-        if (ev->u.task.pid != ev->u.task.ppid)
-            perf_watch(s, ev->u.task.pid, false);
-        return true;
+        return follow_fork(s, ev);
     case PERF_EV_COMM:
         w = watched_find(s, ev->u.comm.pid);
         if (w && ev->u.comm.exec)
@@ -725,12 +730,8 @@ static bool wanted(uint32_t type)
  * Python stacks, which such a sample has none of). */
 static bool early_keep(struct perf_session *s, const struct perf_ev *ev)
 {
-    if (ev->type == PERF_EV_FORK) {
-        if (ev->u.task.pid != ev->u.task.ppid && watched_find(s, ev->u.task.ppid) &&
-            !watched_find(s, ev->u.task.pid))
-            perf_watch(s, ev->u.task.pid, false);
-        return watched_find(s, ev->u.task.ppid) != NULL;
-    }
+    if (ev->type == PERF_EV_FORK)
+        return follow_fork(s, ev);
     return watched_find(s, ev->u.sample.pid) != NULL;
 }
 

@@ -42,6 +42,7 @@
 #include <uthash.h>
 
 #include "tprof/clock.h"
+#include "tprof/fileutil.h"
 #include "tprof/ptrace.h"
 #include "tprof/xalloc.h"
 
@@ -151,13 +152,11 @@ static void thr_del(struct ptrace_session *s, struct thr *t)
 
 char ptrace_stat_state(const char *stat, size_t len)
 {
-    const char *p = NULL;
-    for (size_t i = 0; i < len; i++)
-        if (stat[i] == ')')
-            p = stat + i;
-    if (!p || p + 2 >= stat + len)
+    /* " STATE ..." */
+    const char *p = fileutil_stat_fields(stat, len);
+    if (!p || p + 1 >= stat + len)
         return 0;
-    return p[2];
+    return p[1];
 }
 
 /* Read the thread's /proc/PID/task/TID/NAME into BUF through *FD, opened

@@ -32,3 +32,12 @@ int fileutil_open_regular(const char *path, struct stat *st)
         fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
     return fd;
 }
+
+const char *fileutil_stat_fields(const char *text, size_t n)
+{
+    const char *close = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (text[i] == ')')
+            close = text + i;
+    return close ? close + 1 : NULL;
+}
