@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <dirent.h>
+#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -60,14 +61,22 @@ struct thr {
     int comm_fd;      /* /proc/PID/task/TID/comm, -1 until needed */
     char comm[16];    /* its name as last told */
     double comm_at;   /* when the name was last looked at */
-    uint64_t ran_ns;  /* its CPU time when last looked at, 0: never */
-    uint64_t runs;     /* cpu mode: times it had been given a CPU then (runs_ok: read) */
-    bool runs_ok;
-    double credit;    /* samples its CPU time (cpu mode) or its time off the
-                         CPU (wall mode beside perf) has earned, not taken */
-    double looked_at; /* wall mode beside perf: when ran_ns was read */
-    uint8_t idle_gap, idle_left; /* cpu mode: ticks between looks at an idle thread */
-    uint32_t weight;  /* samples the sample being taken stands for */
+    uint64_t ran_ns;  /* schedstat when last looked at: CPU time (0: never), */
+    uint64_t queued_ns; /* time runnable waiting for a CPU, */
+    uint64_t runs;    /* times it was given a CPU (sched_ok: read) */
+    bool sched_ok;
+    double looked_at; /* when */
+    /* Samples earned and not yet taken, in ticks: by its CPU time (cpu mode
+     * and wall mode), its time runnable waiting for a CPU and its time
+     * blocked (wall modes). Each goes only to a stack it was spent at. */
+    double credit, queued, blocked;
+    double stopped_t; /* wall modes: tprof held it stopped while it ran, in
+                         ticks: since the last look, and */
+    double held_due;  /* to be taken (not blocked time: the program's clock
+                         ran on in the code it was stopped in) */
+    char look_state;  /* its state letter at the look */
+    uint8_t idle_gap, idle_left; /* ticks between looks at an idle thread */
+    uint32_t weight;  /* the sample being taken stands for this many ticks */
     bool started;     /* its first stop was taken (or it was seized running) */
     bool announced;   /* its parent's clone/fork event was seen */
     bool held;        /* stopped at its first stop, waiting for that event */
@@ -90,8 +99,11 @@ struct ptrace_session {
     VEC(pid_t) round;
     size_t round_at;
     bool in_round;
-    uint64_t ticks_due;   /* ticks since the last round began */
-    uint64_t round_ticks; /* ticks the round stands for: more than one when
+    double tick_at;       /* when the timer last fired */
+    uint64_t rng;         /* for its intervals */
+    double ticks_due;     /* ticks (of the rate asked for) since the last
+                             round began */
+    double round_ticks;   /* ticks the round stands for: more than one when
                              tprof was late to it or the last round overran */
     pid_t waiting;        /* the thread interrupted, 0: none */
     /* rate */
@@ -105,6 +117,8 @@ struct ptrace_session {
     uint8_t *stack;
     uint64_t ips[MAX_FP_FRAMES];
 };
+
+static void arm_timer(struct ptrace_session *s);
 
 static long opts_for(const struct ptrace_session *s)
 {
@@ -184,25 +198,22 @@ static char thr_state(struct thr *t)
     return n > 0 ? ptrace_stat_state(buf, (size_t)n) : 0;
 }
 
-/* /proc/TID/schedstat: the CPU time it has run, in ns (as of its last
- * switch or scheduler tick), and the times it has been given a CPU; false
- * when unknown. */
-static bool thr_sched(struct thr *t, uint64_t *ran, uint64_t *runs)
+/* /proc/TID/schedstat: the CPU time it has run and the time it has waited
+ * runnable for a CPU, in ns (as of its last switch or scheduler tick),
+ * and the times it has been given a CPU; false when unknown. */
+struct sched {
+    uint64_t ran, queued, runs;
+};
+
+static bool thr_sched(struct thr *t, struct sched *sc)
 {
     char buf[128], *end;
     if (thr_proc(t, &t->sched_fd, "schedstat", buf, sizeof(buf)) <= 0)
         return false;
-    *ran = strtoull(buf, &end, 10);
-    strtoull(end, &end, 10); /* (the time it waited for a CPU) */
-    *runs = strtoull(end, NULL, 10);
-    return true;
-}
-
-/* Nanoseconds the thread has run (schedstat's first field), 0 when unknown. */
-static uint64_t thr_ran(struct thr *t)
-{
-    uint64_t ran = 0, runs;
-    return thr_sched(t, &ran, &runs) ? ran : 0;
+    sc->ran = strtoull(buf, &end, 10);
+    sc->queued = strtoull(end, &end, 10);
+    sc->runs = strtoull(end, NULL, 10);
+    return sc->ran > 0;
 }
 
 /* The process a task belongs to (Tgid in /proc/TID/status). */
@@ -316,12 +327,9 @@ struct ptrace_session *ptrace_open(const struct ptrace_config *cfg, char *err, s
             }
         s->active = true;
     }
-    double period = 1.0 / (double)cfg->freq;
-    struct itimerspec its = {{0, (long)(period * 1e9)}, {0, (long)(period * 1e9)}};
-    if (period >= 1.0)
-        its = (struct itimerspec){{1, 0}, {1, 0}};
-    timerfd_settime(s->tfd, 0, &its, NULL);
-    s->window_t0 = now_s();
+    s->rng = (uint64_t)(now_s() * 1e9) | 1;
+    s->tick_at = s->window_t0 = now_s();
+    arm_timer(s);
     return s;
 }
 
@@ -373,32 +381,73 @@ static size_t read_stack(pid_t tid, uint64_t sp, uint8_t *buf, size_t size)
     return got > 0 ? (size_t)got : 0;
 }
 
-/* Wall mode beside perf: perf samples a thread while it runs on a CPU; the
- * rest of its wall time, blocked or runnable but waiting for a CPU (more
- * runnable threads than CPUs), is ptrace's to sample. Its CPU time tells
- * the two apart: each look credits the wall time since the last one minus
- * the CPU time it used, in ticks, and a sample is due when a whole tick has
- * built up (with the ticks it stands for as its weight). Without schedstat,
- * a thread in state R is taken to be running. */
-static bool wall_offcpu_due(struct ptrace_session *s, struct thr *t, char state)
+/* What a thread's time since the last look earns, in samples at the rate
+ * asked for: its CPU time (like perf's cpu-clock, one sample per 1/freq s
+ * of it: being runnable is not enough, with more runnable threads than
+ * CPUs each gets a share of one), and in wall mode the rest of the wall
+ * time, split by schedstat into waiting runnable for a CPU and blocked.
+ * Each goes to a stack the thread was stopped at doing that: the CPU time
+ * to one it was running, the blocked time to one it was blocked in (see
+ * take_sample), whenever the sample is taken. So a tracer that gets a CPU
+ * only when the thread blocks (sharing its CPU, it waits for the thread's
+ * slice to end) cannot move time from where it was spent. Beside perf
+ * (PTRACE_BLOCKED), perf samples the CPU time. Without schedstat, each
+ * look earns the ticks since the last round, to the CPU time when the
+ * thread is in state R. Returns whether the thread is idle (has not run
+ * since the last look). */
+static bool thr_look(struct ptrace_session *s, struct thr *t, char st)
 {
-    double now = now_s();
-    uint64_t ran = thr_ran(t);
-    if (!ran)
-        return state != 'R';
-    bool first = t->looked_at == 0;
-    double wall = now - t->looked_at, cpu = (double)(ran - t->ran_ns) / 1e9;
+    double now = now_s(), freq = s->cfg.freq;
+    struct sched sc;
+    t->sched_ok = thr_sched(t, &sc);
+    if (!t->sched_ok) {
+        if (st == 'R')
+            t->credit = s->cfg.which == PTRACE_BLOCKED ? 0 : s->round_ticks;
+        else if (s->cfg.which != PTRACE_RUNNING)
+            t->blocked += s->round_ticks;
+        return false;
+    }
+    bool seen = t->ran_ns != 0, idle = seen && sc.ran == t->ran_ns;
+    if (seen && sc.ran >= t->ran_ns && sc.queued >= t->queued_ns) {
+        double cpu = (double)(sc.ran - t->ran_ns) / 1e9, q = (double)(sc.queued - t->queued_ns) / 1e9;
+        /* (schedstat's CPU time of a running thread lags by up to a
+         * scheduler tick: the blocked time is not clamped at 0 either, so
+         * that the lag evens out) */
+        double off = now - t->looked_at - cpu - q;
+        if (s->cfg.which != PTRACE_BLOCKED)
+            t->credit += cpu * freq;
+        if (s->cfg.which != PTRACE_RUNNING) {
+            t->queued += q * freq;
+            t->blocked += off * freq - t->stopped_t;
+            t->held_due += t->stopped_t;
+            t->stopped_t = 0;
+        }
+    }
+    t->ran_ns = sc.ran;
+    t->queued_ns = sc.queued;
+    t->runs = sc.runs;
     t->looked_at = now;
-    t->ran_ns = ran;
-    if (first) /* nothing known before this look */
-        return false;
-    if (cpu < wall)
-        t->credit += (wall - cpu) * s->cfg.freq;
-    if (t->credit < 1)
-        return false;
-    t->weight = (uint32_t)t->credit;
-    t->credit -= t->weight;
-    return true;
+    return idle;
+}
+
+/* Whether the round should stop thread T, in state ST: one in state R
+ * (running, or runnable) is stopped at every tick while its CPU time is
+ * within a few ticks of its samples (see below), one blocked once its
+ * blocked or queued time has earned a sample. */
+static bool thr_due(struct ptrace_session *s, struct thr *t, char st)
+{
+    /* The kernel advances a running thread's CPU time only at its
+     * scheduler ticks, so credit arrives in steps. Sampling only once a
+     * step has come would tie the samples to that tick and alias with any
+     * program whose phases are periodic; instead a running thread is
+     * sampled at every tick of ours, one sample each, and may run up to
+     * 10 ms into debt; a thread that ran more than it was sampled (a round
+     * took several ticks, the rate was lowered) gets it all in one sample,
+     * lest its credit grow and be lost when it stops running. */
+    double debt = s->cfg.freq / 100.0 > 2 ? s->cfg.freq / 100.0 : 2;
+    if (st == 'R')
+        return s->cfg.which == PTRACE_BLOCKED ? t->queued + t->held_due >= 1 : t->credit >= -debt;
+    return s->cfg.which != PTRACE_RUNNING && t->blocked + t->queued >= 1;
 }
 
 /* Pass the next thread of the round an interrupt; the round ends when none
@@ -417,54 +466,23 @@ static void round_next(struct ptrace_session *s)
                 continue;
             t->job_stopped = false;
         }
-        /* A wall-mode sample stands for the ticks since the last round, in
-         * ticks of the rate asked for (more after the rate was lowered). */
-        t->weight = (uint32_t)(s->round_ticks * s->cfg.freq / s->stats.freq);
-        if (s->cfg.which == PTRACE_RUNNING) {
-            /* On-CPU: like perf's cpu-clock, one sample per 1/freq s of
-             * CPU time the thread has used, taken while it runs. Being
-             * runnable is not enough: with more runnable threads than CPUs,
-             * each gets a share of a CPU, not a whole one. A thread that
-             * has not run is looked at less and less often (up to every
-             * 8th tick): its CPU time is counted whenever it is looked at,
-             * so nothing is lost, and a thousand idle threads cost little. */
-            if (t->idle_left > 0) {
-                t->idle_left--;
-                continue;
-            }
-            uint64_t ran = 0;
-            t->runs_ok = thr_sched(t, &ran, &t->runs);
-            bool idle = t->ran_ns && ran == t->ran_ns;
-            if (ran > t->ran_ns && t->ran_ns)
-                t->credit += (double)(ran - t->ran_ns) * s->cfg.freq / 1e9;
-            if (ran)
-                t->ran_ns = ran;
-            else /* no schedstat: each tick it is running counts */
-                t->credit = t->weight;
-            t->idle_gap = idle ? (t->idle_gap ? (t->idle_gap < 8 ? t->idle_gap * 2 : 8) : 1) : 0;
-            t->idle_left = t->idle_gap;
-            /* The kernel advances a running thread's CPU time only at its
-             * scheduler ticks, so credit arrives in steps. Sampling only
-             * once a step has come would tie the samples to that tick and
-             * alias with any program whose phases are periodic; instead a
-             * running thread is sampled at every tick of ours, one sample
-             * each, and may run up to 10 ms into debt; a thread that ran
-             * more than it was sampled (a round took several ticks, the
-             * rate was lowered) gets it all in one sample, lest its credit
-             * grow and be lost when it stops running. */
-            double debt = s->cfg.freq / 100.0 > 2 ? s->cfg.freq / 100.0 : 2;
-            if (t->credit < -debt || thr_state(t) != 'R')
-                continue;
-            t->weight = t->credit >= 2 ? (uint32_t)t->credit : 1;
-            t->credit -= t->weight;
-        } else {
-            /* Wall: every live thread (a zombie leader never stops). */
-            char st = thr_state(t);
-            if (st == 0 || st == 'Z' || st == 'X')
-                continue;
-            if (s->cfg.which == PTRACE_BLOCKED && !wall_offcpu_due(s, t, st))
-                continue;
+        /* A thread that has not run is looked at less and less often (up
+         * to every 8th tick): its time is counted whenever it is looked
+         * at, so nothing is lost, and a thousand idle threads cost little. */
+        if (t->idle_left > 0) {
+            t->idle_left--;
+            continue;
         }
+        char st = thr_state(t);
+        /* (a zombie leader never stops) */
+        if (st == 0 || st == 'Z' || st == 'X')
+            continue;
+        bool idle = thr_look(s, t, st);
+        t->look_state = st;
+        t->idle_gap = idle ? (t->idle_gap ? (t->idle_gap < 8 ? t->idle_gap * 2 : 8) : 1) : 0;
+        t->idle_left = t->idle_gap;
+        if (!thr_due(s, t, st))
+            continue;
         if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0)
             continue;
         t->interrupted = true;
@@ -484,6 +502,65 @@ static void round_go_on(struct ptrace_session *s, pid_t tid)
     }
 }
 
+/* The ticks a sample of T stopped with registers UR stands for, taken
+ * from its credit: 0 for none. WAITED: it was given a CPU again after the
+ * look. */
+static uint32_t stop_weight(struct ptrace_session *s, struct thr *t,
+                            const struct user_regs_struct *ur, bool waited, bool *running)
+{
+    /* Blocked when looked at: stopped in a system call the interrupt
+     * broke off (to be restarted), or leaving one it was woken in (data
+     * for its read()): blocked then, given a CPU after the look. One in
+     * state R then that was given a CPU after the look was preempted (a
+     * send() that woke its peer on this CPU, tprof's own wake-up): not
+     * running when looked at, its stack not known to be where it waited;
+     * no sample, its credit kept. Else it was running, or runnable, the
+     * code it stopped in: one stopped in user code was running that code
+     * when it last had a CPU. */
+    long rv = (long)ur->rax;
+    bool in_call = (long)ur->orig_rax >= 0;
+    bool blocked = in_call && (rv == -EINTR || rv == -512 || rv == -513 || rv == -514 ||
+                               rv == -516 || (waited && t->look_state != 'R'));
+    *running = false;
+    if (in_call && waited && !blocked)
+        return 0;
+    double w;
+    *running = !blocked;
+    if (blocked) {
+        /* its CPU time goes to a later sample taken while it runs (the
+         * send() of a socket client got 23% of its samples here in cpu
+         * mode, perf 3%); its time blocked and queued to this one */
+        w = floor(t->blocked + t->queued);
+        t->blocked -= w;
+        if (t->blocked < 0) {
+            t->queued += t->blocked;
+            t->blocked = 0;
+        }
+        return (uint32_t)w;
+    }
+    /* Running: one sample at least while its CPU time is within the debt
+     * thr_due allows, more for the CPU time it has earned; plus the time
+     * tprof held it stopped running, and its time waiting runnable for a
+     * CPU unless it is owed blocked time: a thread that blocks waits
+     * mostly after it was woken, still in the call it blocked in (the
+     * peer of a socket exchange: 7 points of its wall time went from its
+     * read() to its code), one that does not when preempted. Its time
+     * blocked waits for a stop in a blocking call. */
+    w = floor(t->held_due);
+    t->held_due -= w;
+    if (t->blocked < 1) {
+        double q = floor(t->queued);
+        t->queued -= q;
+        w += q;
+    }
+    if (s->cfg.which != PTRACE_BLOCKED) {
+        double c = t->credit >= 2 ? floor(t->credit) : 1;
+        t->credit -= c;
+        w += c;
+    }
+    return (uint32_t)w;
+}
+
 /* T is stopped: copy its registers and stack, resume it (passing SIG on),
  * then hand the sample out. */
 static void take_sample(struct ptrace_session *s, struct thr *t, int sig, perf_event_fn cb,
@@ -491,50 +568,32 @@ static void take_sample(struct ptrace_session *s, struct thr *t, int sig, perf_e
 {
     struct user_regs_struct ur;
     struct iovec io = {&ur, sizeof(ur)};
+    double seen = now_s(); /* (about when it stopped) */
     bool ok = ptrace(PTRACE_GETREGSET, t->tid, (void *)NT_PRSTATUS, &io) == 0;
-    /* Was it on a CPU when looked at? State R also means woken but not
-     * yet running, or preempted. One stopped in user code was running that
-     * code when it last had a CPU: it counts. One stopped leaving a system
-     * call that was given a CPU again after the look (schedstat) was not
-     * on one then: woken in the call (data for its read()), or preempted
-     * on leaving it (a send() that woke its peer on this CPU).
-     * Read now, stopped: once resumed it is given a CPU again. */
-    uint64_t ran, runs;
-    bool waited = s->cfg.which == PTRACE_RUNNING && ok && t->runs_ok &&
-                  (long)ur.orig_rax >= 0 && thr_sched(t, &ran, &runs) && runs != t->runs;
+    /* Was it on a CPU when looked at? (Read now, stopped: once resumed
+     * it is given a CPU again.) */
+    struct sched sc;
+    bool waited = ok && t->sched_ok && (long)ur.orig_rax >= 0 && thr_sched(t, &sc) &&
+                  sc.runs != t->runs;
     size_t got = 0;
     if (ok && s->cfg.stack_size)
         got = read_stack(t->tid, ur.rsp, s->stack, s->cfg.stack_size);
     if (ok && s->cfg.stopped)
         s->cfg.stopped(s->cfg.stopped_arg, (uint32_t)t->pid, (uint32_t)t->tid, ur.fs_base);
     ptrace(PTRACE_CONT, t->tid, 0, sig);
-    double held = now_s() - t->t0;
+    double resumed = now_s(), held = resumed - t->t0;
     t->interrupted = false;
     s->stats.stops++;
     s->stats.stop_s += held;
     round_go_on(s, t->tid); /* the next thread stops while this one is unwound */
     if (!ok)
         return;
-    /* On-CPU: a thread seen running that blocked in a system call before
-     * the interrupt reached it stops with that call interrupted (to be
-     * restarted): it was not on a CPU, so its CPU time goes to a later
-     * sample rather than to this waiting stack. */
-    long rv = (long)ur.rax;
-    if (s->cfg.which == PTRACE_RUNNING && (long)ur.orig_rax >= 0 &&
-        (rv == -EINTR || rv == -512 || rv == -513 || rv == -514 || rv == -516)) {
-        t->credit += t->weight;
+    bool running;
+    t->weight = stop_weight(s, t, &ur, waited, &running);
+    if (running && s->cfg.which != PTRACE_RUNNING)
+        t->stopped_t += (resumed - seen) * s->cfg.freq;
+    if (t->weight == 0)
         return;
-    }
-    /* Nor if it was not on a CPU when looked at, though in state R: one
-     * preempted on leaving a system call (a send() that woke its peer on
-     * this CPU), or woken by data and about to return from read(), stops
-     * there once it runs. Its CPU time goes to a later sample taken while
-     * it runs (the send() of a socket client got 23% of its samples here,
-     * perf 3%). */
-    if (waited) {
-        t->credit += t->weight;
-        return;
-    }
     /* No COMM records either: a thread's name (pthread_setname_np) is
      * looked at when it is sampled, at most every 10 ms (one pread of an
      * open file, ~2 us). Once a second was too rare: a thread sampled
@@ -579,15 +638,34 @@ static void take_sample(struct ptrace_session *s, struct thr *t, int sig, perf_e
     cb(arg, &ev);
 }
 
+/* Arm the timer for the next tick: in a random time between half and one
+ * and a half periods, a period on average. A timer of fixed period keeps
+ * step with perf's per-CPU timers, of the same period: the stops it makes
+ * shift the program's threads (a socket client and its peer, handing work
+ * back and forth) until perf samples the same moment of their cycle run
+ * after run (wall mode beside perf: one thread's share 9 points off, the
+ * other way the next run). What a round credits a thread is measured
+ * (schedstat, or the time since the last round), not counted in ticks. */
+static void arm_timer(struct ptrace_session *s)
+{
+    uint64_t x = s->rng;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    s->rng = x;
+    double r = 0.5 + (double)(x >> 11) / 9007199254740992.0; /* [0.5, 1.5) */
+    uint64_t ns = (uint64_t)(r * 1e9 / (double)s->stats.freq);
+    struct itimerspec its = {{0, 0}, {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)}};
+    timerfd_settime(s->tfd, 0, &its, NULL);
+}
+
 static void lower_rate(struct ptrace_session *s)
 {
     unsigned f = s->stats.freq / 2;
     if (f < 10)
         return;
     s->stats.freq = f;
-    double period = 1.0 / (double)f;
-    struct itimerspec its = {{0, (long)(period * 1e9)}, {0, (long)(period * 1e9)}};
-    timerfd_settime(s->tfd, 0, &its, NULL);
+    arm_timer(s);
     snprintf(s->notice, sizeof(s->notice),
              "ptrace sampling lowered from %u to %u Hz: the target's threads could not be "
              "stopped that often (too many runnable threads for the CPUs?)",
@@ -595,11 +673,14 @@ static void lower_rate(struct ptrace_session *s)
     s->notice_new = true;
 }
 
+/* The timer fired (N times: once, it is not periodic). */
 static void tick(struct ptrace_session *s, uint64_t n)
 {
     double now = now_s();
+    arm_timer(s);
     s->window_ticks += n;
-    s->ticks_due += n;
+    s->ticks_due += (now - s->tick_at) * s->cfg.freq;
+    s->tick_at = now;
     if (s->in_round) {
         s->stats.overruns += n;
         s->window_overruns += n;
@@ -674,7 +755,7 @@ static void on_exec(struct ptrace_session *s, struct thr *t, perf_event_fn cb, v
             *fds[i] = -1;
         }
     t->ran_ns = 0;
-    t->credit = 0;
+    t->credit = t->queued = t->blocked = t->stopped_t = t->held_due = 0;
     round_go_on(s, t->tid);
     t->interrupted = false; /* cancelled by this stop; a new program: no sample */
     if (s->cfg.sideband) {

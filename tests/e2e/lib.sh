@@ -71,29 +71,31 @@ interpreters() {
     done
 }
 
+# (its variables are sn_*: sh has no locals, and a caller's tol or name
+# must not change under it)
 # shares_near NAME FOLDED OUT TOL FUNC...: each FUNC's share of the samples
 # under any of them (a frame "FUNC (" or a native "FUNC;" or "FUNC ")
 # within TOL points of the program's own split, its "split: F P ..." line
 # in OUT (SPLIT_KEY=wall: its "wall:" line); at least 300 such samples.
 shares_near() {
-    name=$1 folded=$2 out=$3 tol=$4
+    sn_name=$1 sn_folded=$2 sn_out=$3 sn_tol=$4
     shift 4
     key=${SPLIT_KEY:-split}
     prof=$(awk -v names="$*" 'BEGIN { n = split(names, nm, " ") }
         { c = $NF; for (i = 1; i <= n; i++)
             if (index($0, ";" nm[i] " (") || index($0, ";" nm[i] ";") || index($0, ";" nm[i] " "))
                 { s[i] += c; t += c; break } }
-        END { for (i = 1; i <= n; i++) printf "%s %.1f ", nm[i], t ? 100 * s[i] / t : 0; printf "total %d", t }' "$folded")
-    own=$(sed -n "s/^$key: //p" "$out" | tail -1)
+        END { for (i = 1; i <= n; i++) printf "%s %.1f ", nm[i], t ? 100 * s[i] / t : 0; printf "total %d", t }' "$sn_folded")
+    own=$(sed -n "s/^$key: //p" "$sn_out" | tail -1)
     if [ -z "$own" ]; then
-        fail "$name" "the program printed no $key split: $(head -c 300 "$out")"
+        fail "$sn_name" "the program printed no $key split: $(head -c 300 "$sn_out")"
         return
     fi
-    echo "$prof" | awk -v own="$own" -v tol="$tol" '{
+    echo "$prof" | awk -v own="$own" -v tol="$sn_tol" '{
         n = split(own, o, " "); for (i = 1; i < n; i += 2) want[o[i]] = o[i + 1]
         for (i = 1; i < NF - 1; i += 2) { d = $(i + 1) - want[$i]; if (d < 0) d = -d; if (d > tol) bad = 1 }
         if ($NF < 300) bad = 1
         exit bad }'
-    check "$name: shares within $tol points of the program's own $key split" $? \
+    check "$sn_name: shares within $sn_tol points of the program's own $key figures" $? \
         "profile $prof; program $own"
 }
