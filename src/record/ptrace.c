@@ -75,6 +75,7 @@ struct thr {
     double held_due;  /* to be taken (not blocked time: the program's clock
                          ran on in the code it was stopped in) */
     char look_state;  /* its state letter at the look */
+    double blocked_seen; /* when a look last found it blocked */
     uint8_t idle_gap, idle_left; /* ticks between looks at an idle thread */
     uint32_t weight;  /* the sample being taken stands for this many ticks */
     bool started;     /* its first stop was taken (or it was seized running) */
@@ -430,6 +431,12 @@ static bool thr_look(struct ptrace_session *s, struct thr *t, char st)
     return idle;
 }
 
+/* Whether no look has found T blocked for 100 ms: it spins. */
+static bool spins(const struct thr *t)
+{
+    return now_s() - t->blocked_seen > 0.1;
+}
+
 /* Whether the round should stop thread T, in state ST: one in state R
  * (running, or runnable) is stopped at every tick while its CPU time is
  * within a few ticks of its samples (see below), one blocked once its
@@ -445,8 +452,10 @@ static bool thr_due(struct ptrace_session *s, struct thr *t, char st)
      * took several ticks, the rate was lowered) gets it all in one sample,
      * lest its credit grow and be lost when it stops running. */
     double debt = s->cfg.freq / 100.0 > 2 ? s->cfg.freq / 100.0 : 2;
-    if (st == 'R')
-        return s->cfg.which == PTRACE_BLOCKED ? t->queued + t->held_due >= 1 : t->credit >= -debt;
+    if (st == 'R') /* (what a running stop takes: see stop_weight) */
+        return s->cfg.which == PTRACE_BLOCKED
+                   ? (spins(t) ? t->queued + t->blocked : 0) + t->held_due >= 1
+                   : t->credit >= -debt;
     return s->cfg.which != PTRACE_RUNNING && t->blocked + t->queued >= 1;
 }
 
@@ -479,6 +488,8 @@ static void round_next(struct ptrace_session *s)
             continue;
         bool idle = thr_look(s, t, st);
         t->look_state = st;
+        if (st != 'R')
+            t->blocked_seen = now_s();
         t->idle_gap = idle ? (t->idle_gap ? (t->idle_gap < 8 ? t->idle_gap * 2 : 8) : 1) : 0;
         t->idle_left = t->idle_gap;
         if (!thr_due(s, t, st))
@@ -540,17 +551,20 @@ static uint32_t stop_weight(struct ptrace_session *s, struct thr *t,
     }
     /* Running: one sample at least while its CPU time is within the debt
      * thr_due allows, more for the CPU time it has earned; plus the time
-     * tprof held it stopped running, and its time waiting runnable for a
-     * CPU unless it is owed blocked time: a thread that blocks waits
-     * mostly after it was woken, still in the call it blocked in (the
-     * peer of a socket exchange: 7 points of its wall time went from its
-     * read() to its code), one that does not when preempted. Its time
-     * blocked waits for a stop in a blocking call. */
+     * tprof held it stopped running. A thread that spins (preempted now
+     * and then) takes its time waiting for a CPU here, and its blocked
+     * time too: schedstat counts a wait for a CPU only once it has ended,
+     * so until then it looks like time blocked (8 spinning threads on 2
+     * CPUs got 26-90% of their wall time). One that blocks keeps both for
+     * a stop in a blocking call: it waits for a CPU mostly after it was
+     * woken, still in the call (the peer of a socket exchange: 7 points of
+     * its wall time went from its read() to its code). */
     w = floor(t->held_due);
     t->held_due -= w;
-    if (t->blocked < 1) {
-        double q = floor(t->queued);
-        t->queued -= q;
+    if (spins(t)) {
+        double q = floor(t->queued + t->blocked);
+        t->queued += t->blocked - q;
+        t->blocked = 0;
         w += q;
     }
     if (s->cfg.which != PTRACE_BLOCKED) {

@@ -96,6 +96,6 @@ shares_near() {
         for (i = 1; i < NF - 1; i += 2) { d = $(i + 1) - want[$i]; if (d < 0) d = -d; if (d > tol) bad = 1 }
         if ($NF < 300) bad = 1
         exit bad }'
-    check "$sn_name: shares within $sn_tol points of the program's own $key figures" $? \
-        "profile $prof; program $own"
+    check "$sn_name: shares within $sn_tol points of the program's own $key figures (tprof: $prof; program: $own)" $? \
+        "tprof and the program differ by more"
 }
