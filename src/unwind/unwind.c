@@ -417,11 +417,14 @@ static bool has_cfi(unw_cursor_t *c, uint64_t ip)
 }
 
 /* Whether S was taken just after a syscall instruction (which stores the
- * next instruction's address in %rcx). */
+ * next instruction's address in %rcx), or a few instructions on: glibc's
+ * clone3() tests the result and branches (test, jl, jz) before its child's
+ * CFI starts, and a new thread stopped there had [unknown] callers. */
 static bool after_syscall(const struct unwind_sample *s, int ip_idx)
 {
     int cx_idx = __builtin_popcountll(PERF_REGS_MASK & ((1ULL << PERF_REG_CX) - 1));
-    return s->regs[cx_idx] == s->regs[ip_idx];
+    uint64_t cx = s->regs[cx_idx], ip = s->regs[ip_idx];
+    return cx <= ip && ip - cx <= 16;
 }
 
 /* The leaf frame of S stopped just after a syscall instruction in code with

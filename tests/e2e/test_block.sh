@@ -22,9 +22,11 @@ run() {
     $wrap "$TPROF" --mode "$mode" -o "$name.folded" -- "$@" >"$name.out" 2>"$name.err"
 }
 
-# (ptrace: within 6 points. It cannot tell the CPU a system call used
-# before its thread slept or was preempted from the wait after, and leaves
-# it to a later sample: exchange()'s send and receive, 4-6% of the CPU by
+# (ptrace: within 5 points; 0.9-3.3 from the programs' own figures in 14
+# runs, 4 of them with the sanitizer build. It cannot tell the CPU a
+# system call used before its thread slept or was preempted from the wait
+# after, and leaves it to a later sample: wait()'s own CPU, 2-3% of the
+# total by the programs' clocks, goes to compute(); exchange()'s send and receive, 4-6% of the CPU by
 # the programs' clocks, get 1-3% of its samples. Before, a thread's CPU went
 # to the stack it was stopped in, waiting included: 20 points off.)
 # (The socket programs: within 8 points on either backend. Their two
@@ -34,7 +36,7 @@ run() {
 # 10 in a full suite; per task by up to 3.3.)
 for be in perf ptrace; do
     tol=3
-    [ $be = ptrace ] && tol=6
+    [ $be = ptrace ] && tol=5
     stol=8
     run "c-sleep.$be" $be cpu "$CB" sleep 2
     shares_near "C compute then sleep, $be" "c-sleep.$be.folded" "c-sleep.$be.out" $tol \

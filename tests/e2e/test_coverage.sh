@@ -110,11 +110,14 @@ interpreters | while read -r name py; do
     rc=$?
     inc=$(sed -n 's/.* \([0-9.]*\)% of [0-9]* Python samples inconsistent.*/\1/p' ptp.err)
     short=$(sed -n 's/.* \([0-9.]*\)% unwound short of a root.*/\1/p' ptp.err)
-    # (short of a root: 0.0-1.1% in eight runs here, 3.6% once in a full
-    # suite: held to 5%; 21.5% before the unwinder stepped through clone3)
-    [ $rc -eq 0 ] && [ -n "$inc" ] && ! ge "$inc" 2.01 && [ -n "$short" ] && ! ge "$short" 5.01
-    check "$name, ptrace: a thread per task, $inc% inconsistent (at most 2%) and $short% short of a root (at most 5%)" \
-        $? "rc=$rc $(tail -1 ptp.err)"
+    # (short of a root: 21.5% before the unwinder stepped through clone3;
+    # then 0.0-1.1%, 3.6% once, with a new thread stopped a few
+    # instructions into clone3's child, before its CFI: [unknown] callers;
+    # now 0.0-0.2% in 23 runs of the five interpreters. The short stacks
+    # are shown if it fails.)
+    [ $rc -eq 0 ] && [ -n "$inc" ] && ! ge "$inc" 2.01 && [ -n "$short" ] && ! ge "$short" 2.01
+    check "$name, ptrace: a thread per task, $inc% inconsistent (at most 2%) and $short% short of a root (at most 2%)" \
+        $? "rc=$rc $(tail -1 ptp.err); short: $(awk -F';' '$2 !~ /^(_start|clone3|clone)$/' ptp.$name.folded | sort -t' ' -k2 -rn | head -3 | cut -c1-300)"
 done
 
 
