@@ -40,6 +40,12 @@ live_run() {
         [ $i -gt 1500 ] && { echo "bench: live run did not finish" >&2; return 1; }
     done
     tmux -L "$SOCK" send-keys -t b q
+    # (q asks first when the profile is not saved: q again quits)
+    i=0
+    until tmux -L "$SOCK" capture-pane -p -t b | grep -q "q again quits"; do
+        sleep 0.1; i=$((i + 1)); [ $i -gt 50 ] && break
+    done
+    tmux -L "$SOCK" send-keys -t b q
     i=0
     until tmux -L "$SOCK" capture-pane -p -t b | grep -q "^workload: "; do
         sleep 0.1; i=$((i + 1)); [ $i -gt 100 ] && break
@@ -98,6 +104,8 @@ if [ $have_tmux = 1 ] && [ -s "$TMP/live.self" ]; then
     printf "  %-44s %7.2f s  %5.3fx\n" "  under tprof -o (headless)" "$tself" "$(echo "$tself $bself" | awk '{print $1 / $2}')"
     printf "  %-44s %7.2f s  %5.3fx\n" "  under tprof live (viewer, 2 redraws/s)" "$lself" "$(echo "$lself $bself" | awk '{print $1 / $2}')"
     sed 's/^/  live summary: /' "$TMP/live.err"
+elif [ $have_tmux = 1 ]; then
+    echo "  live: no figure (the viewer's run in tmux printed no workload time)"
 else
     echo "  live: tmux not available, skipped"
 fi
