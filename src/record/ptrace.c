@@ -70,14 +70,12 @@ struct thr {
      * and wall mode), its time runnable waiting for a CPU and its time
      * blocked (wall modes). Each goes only to a stack it was spent at. */
     double credit, queued, blocked;
-    double stopped_t; /* wall modes: tprof held it stopped while it ran, in
-                         ticks: since the last look, and */
-    double held_due;  /* to be taken (not blocked time: the program's clock
-                         ran on in the code it was stopped in) */
+    double held_due;  /* wall modes: ticks tprof held it stopped while it
+                         ran, to be taken (not blocked time: the program's
+                         clock ran on in the code it was stopped in) */
     char look_state;  /* its state letter at the look */
     double blocked_seen; /* when a look last found it blocked */
     uint8_t idle_gap, idle_left; /* ticks between looks at an idle thread */
-    uint32_t weight;  /* the sample being taken stands for this many ticks */
     bool started;     /* its first stop was taken (or it was seized running) */
     bool announced;   /* its parent's clone/fork event was seen */
     bool held;        /* stopped at its first stop, waiting for that event */
@@ -394,11 +392,14 @@ static size_t read_stack(pid_t tid, uint64_t sp, uint8_t *buf, size_t size)
  * slice to end) cannot move time from where it was spent. Beside perf
  * (PTRACE_BLOCKED), perf samples the CPU time. Without schedstat, each
  * look earns the ticks since the last round, to the CPU time when the
- * thread is in state R. Returns whether the thread is idle (has not run
- * since the last look). */
+ * thread is in state R. Notes the state ST it was found in; returns
+ * whether the thread is idle (has not run since the last look). */
 static bool thr_look(struct ptrace_session *s, struct thr *t, char st)
 {
     double now = now_s(), freq = s->cfg.freq;
+    t->look_state = st;
+    if (st != 'R')
+        t->blocked_seen = now;
     struct sched sc;
     t->sched_ok = thr_sched(t, &sc);
     if (!t->sched_ok) {
@@ -419,9 +420,7 @@ static bool thr_look(struct ptrace_session *s, struct thr *t, char st)
             t->credit += cpu * freq;
         if (s->cfg.which != PTRACE_RUNNING) {
             t->queued += q * freq;
-            t->blocked += off * freq - t->stopped_t;
-            t->held_due += t->stopped_t;
-            t->stopped_t = 0;
+            t->blocked += off * freq;
         }
     }
     t->ran_ns = sc.ran;
@@ -487,9 +486,6 @@ static void round_next(struct ptrace_session *s)
         if (st == 0 || st == 'Z' || st == 'X')
             continue;
         bool idle = thr_look(s, t, st);
-        t->look_state = st;
-        if (st != 'R')
-            t->blocked_seen = now_s();
         t->idle_gap = idle ? (t->idle_gap ? (t->idle_gap < 8 ? t->idle_gap * 2 : 8) : 1) : 0;
         t->idle_left = t->idle_gap;
         if (!thr_due(s, t, st))
@@ -532,11 +528,10 @@ static uint32_t stop_weight(struct ptrace_session *s, struct thr *t,
     bool in_call = (long)ur->orig_rax >= 0;
     bool blocked = in_call && (rv == -EINTR || rv == -512 || rv == -513 || rv == -514 ||
                                rv == -516 || (waited && t->look_state != 'R'));
-    *running = false;
-    if (in_call && waited && !blocked)
+    *running = !blocked && !(in_call && waited);
+    if (!blocked && !*running)
         return 0;
     double w;
-    *running = !blocked;
     if (blocked) {
         /* its CPU time goes to a later sample taken while it runs (the
          * send() of a socket client got 23% of its samples here in cpu
@@ -603,10 +598,14 @@ static void take_sample(struct ptrace_session *s, struct thr *t, int sig, perf_e
     if (!ok)
         return;
     bool running;
-    t->weight = stop_weight(s, t, &ur, waited, &running);
-    if (running && s->cfg.which != PTRACE_RUNNING)
-        t->stopped_t += (resumed - seen) * s->cfg.freq;
-    if (t->weight == 0)
+    uint32_t weight = stop_weight(s, t, &ur, waited, &running);
+    if (running && s->cfg.which != PTRACE_RUNNING) {
+        /* (the next look counts this stop in the time off the CPU) */
+        double d = (resumed - seen) * s->cfg.freq;
+        t->blocked -= d;
+        t->held_due += d;
+    }
+    if (weight == 0)
         return;
     /* No COMM records either: a thread's name (pthread_setname_np) is
      * looked at when it is sampled, at most every 10 ms (one pread of an
@@ -638,7 +637,7 @@ static void take_sample(struct ptrace_session *s, struct thr *t, int sig, perf_e
     ps->tid = (uint32_t)t->tid;
     ps->ip = ur.rip;
     ps->period = 1;
-    ps->weight = t->weight;
+    ps->weight = weight;
     if (s->cfg.callgraph == PERF_CG_FP) {
         ps->user_ips = s->ips;
         ps->nr_user_ips =
@@ -769,7 +768,7 @@ static void on_exec(struct ptrace_session *s, struct thr *t, perf_event_fn cb, v
             *fds[i] = -1;
         }
     t->ran_ns = 0;
-    t->credit = t->queued = t->blocked = t->stopped_t = t->held_due = 0;
+    t->credit = t->queued = t->blocked = t->held_due = 0;
     round_go_on(s, t->tid);
     t->interrupted = false; /* cancelled by this stop; a new program: no sample */
     if (s->cfg.sideband) {
