@@ -22,9 +22,10 @@ struct profile_node {
 
 struct profile;
 
-/* What a node's weight counts: samples (or events, for perf script periods),
- * or seconds (pstats). */
-enum profile_unit { PROFILE_SAMPLES = 0, PROFILE_SECONDS };
+/* What a node's weight counts: samples, events (perf script samples that
+ * each count their period: a cpu-clock recording's nanoseconds), or
+ * seconds (pstats). */
+enum profile_unit { PROFILE_SAMPLES = 0, PROFILE_SECONDS, PROFILE_EVENTS };
 
 /* A function's figures as its file gave them (pstats's tottime and
  * cumtime), which a tree rebuilt from call edges only approximates. */
@@ -67,6 +68,9 @@ void profile_merge(struct profile *dst, const struct profile *src);
 
 void profile_set_unit(struct profile *p, enum profile_unit unit);
 enum profile_unit profile_unit(const struct profile *p);
+/* What follows a weight in the profile's unit in a sentence: " samples",
+ * " events", or "" (seconds: profile_format_weight says "s"). */
+const char *profile_unit_word(const struct profile *p);
 /* Per-function figures (V, N of them, taken over) and their 100% (BASE),
  * shown by the top table of the whole profile instead of sums over the
  * tree. A transformed profile has none. */

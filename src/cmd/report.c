@@ -264,7 +264,7 @@ int cmd_report(const struct report_opts *o)
                 flat ? " (self% and total% are tottime and cumtime of pstats's total)" : "",
                 frames_count(profile_frames_const(p)));
     else
-        fprintf(out, "%s: %.0f samples, %llu stacks, %zu functions", path, all, stacks,
+        fprintf(out, "%s: %.0f%s, %llu stacks, %zu functions", path, all, profile_unit_word(p), stacks,
                 frames_count(profile_frames_const(p)));
     free(path);
     for (size_t i = 0; i < nf; i++)

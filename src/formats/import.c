@@ -213,7 +213,7 @@ static struct profile *import_any(const char *path, const struct import_opts *o,
                                       st.other_events);
             if (st.unfinished && k < cap)
                 k += (size_t)snprintf(note + k, cap - k, "; %" PRIu64
-                                      " cut short (no blank line after) left out",
+                                      " cut short (a header after it, no blank line between) left out",
                                       st.unfinished);
             if (st.unrecognized && k < cap)
                 snprintf(note + k, cap - k, "; %" PRIu64 " lines not understood",

@@ -17,9 +17,11 @@
  * at a '(' inside a template's <...>, "operator()" or "(anonymous
  * namespace)", so C++ names with spaces stay whole (perfscript_tidy); a
  * symbol that starts with "(anonymous namespace)" is kept (the script takes
- * it for a process name and drops it). Like the script, a sample that the
- * input ends inside (no blank line after it: the input was cut) is left
- * out, and counted.
+ * it for a process name and drops it). As inferno reads it (the script
+ * leaves it out), the last sample needs no blank line after it; one that
+ * another header follows with no blank line between is left out, and
+ * counted. An event is named without its modifiers ("cycles:u:" and
+ * "cycles:" are one event), as inferno names it.
  *
  * It streams: lines are parsed where they lie in the read buffer, and only
  * the tree of unique stacks grows.
@@ -138,6 +140,21 @@ struct header {
     size_t rest_len;
 };
 
+/* The length of event name E (N bytes) without its modifiers: perf prints
+ * "cycles:u" on some lines and "cycles" on others, and inferno reads both
+ * as "cycles". Only a last ":" part made of modifier letters goes, so that
+ * a tracepoint ("sched:sched_switch") keeps its name. */
+static size_t event_name_len(const char *e, size_t n)
+{
+    const char *colon = memrchr(e, ':', n);
+    if (!colon || colon == e || colon + 1 == e + n)
+        return n;
+    for (const char *c = colon + 1; c < e + n; c++)
+        if (!strchr("ukhIGHpPSDWebxR", *c))
+            return n;
+    return (size_t)(colon - e);
+}
+
 /* At P (ending at E; T: E without its trailing blanks): ":" \s* (\d+)?
  * \s+ (\S+) ":" then \s* to the end (*REST NULL) or \s+ and more (*REST
  * at it). Each call looks at one token past P: over a line's colons, the
@@ -204,6 +221,7 @@ static bool match_event(const char *p, const char *e, const char *t, struct head
             h->rest = r;
             h->rest_len = (size_t)(e - r);
         }
+        h->event_len = event_name_len(h->event, h->event_len);
         h->period = periods[k] > FOLDED_MAX_COUNT ? 0 : periods[k] > 0 ? periods[k] : 1;
         return true;
     }
@@ -505,7 +523,7 @@ static void take_line(void *arg, const char *s, size_t n)
                                                                    : sizeof(r->st->event) - 1;
                 if (r->o->event) {
                     r->event = xstrdup(r->o->event);
-                    r->event_len = strlen(r->event);
+                    r->event_len = event_name_len(r->event, strlen(r->event));
                 } else { /* (the whole name: st->event may be cut short) */
                     memcpy(r->st->event, h.event, el);
                     r->st->event[el] = '\0';
@@ -584,7 +602,11 @@ struct profile *perfscript_read(struct input *in, const struct perfscript_opts *
     r.name = xmalloc(MAX_NAME);
     uint64_t at = 0;
     enum input_status rc = input_lines(in, take_line, &r, &at, err, errlen);
-    if (r.in_sample)
+    /* The last sample needs no blank line after it (inferno takes it;
+     * the script leaves it out): a file of one sample is one sample. */
+    if (r.in_sample && r.stack.n > 0)
+        end_sample(&r);
+    else if (r.in_sample)
         st->unfinished++;
     VEC_FREE(r.stack);
     VEC_FREE(r.group);
@@ -606,5 +628,7 @@ struct profile *perfscript_read(struct input *in, const struct perfscript_opts *
         profile_free(r.p);
         return NULL;
     }
+    if (st->by_period) /* (the header says events, not samples) */
+        profile_set_unit(r.p, PROFILE_EVENTS);
     return r.p;
 }

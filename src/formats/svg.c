@@ -321,7 +321,10 @@ long svg_write(const struct profile *p, const char *title, FILE *out)
                 fprintf(out, "%.6f s", node->total);
             } else {
                 put_count(out, node->total);
-                fputs(node->total == 1 ? " sample" : " samples", out);
+                fputs(profile_unit(p) == PROFILE_EVENTS ? (node->total == 1 ? " event" : " events")
+                      : node->total == 1                    ? " sample"
+                                                            : " samples",
+                      out);
             }
             fprintf(out, ", %.2f%%", total > 0 ? 100 * node->total / total : 0);
             if (sides && n != PROFILE_ROOT) {

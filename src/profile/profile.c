@@ -109,6 +109,11 @@ enum profile_unit profile_unit(const struct profile *p)
     return p->unit;
 }
 
+const char *profile_unit_word(const struct profile *p)
+{
+    return p->unit == PROFILE_SECONDS ? "" : p->unit == PROFILE_EVENTS ? " events" : " samples";
+}
+
 void profile_set_flat(struct profile *p, struct profile_flat *v, size_t n, double base)
 {
     free(p->flat);

@@ -484,7 +484,7 @@ int app_export(struct app *a, const char *path, char *msg, size_t len)
     profile_format_weight(a->cur, profile_total(a->cur), w, sizeof(w));
     snprintf(msg, len, "exported %ld %s (%s%s) to %s (%s%s)", n,
              fmt == EXPORT_SVG ? "frames" : "stacks", w,
-             profile_unit(a->cur) == PROFILE_SECONDS ? "" : " samples", path,
+             profile_unit_word(a->cur), path,
              export_format_name((enum export_format)fmt),
              !a->diff                                         ? ""
              : fmt == EXPORT_FOLDED                           ? ", two columns: before after"
@@ -1281,11 +1281,12 @@ static void draw_header(struct app *a, struct canvas *c)
         profile_format_weight(a->orig, f, fw, sizeof(fw));
         snprintf(right, sizeof(right), "  %s  %s %s %s%s ", a->title, bw,
                  c->utf8 ? "\u2192" : "->", fw,
-                 profile_unit(a->orig) == PROFILE_SECONDS ? "" : " samples");
+                 profile_unit_word(a->orig));
     } else if (profile_unit(a->orig) == PROFILE_SECONDS)
         snprintf(right, sizeof(right), "  %s  %.6f s ", a->title, profile_total(a->orig));
     else
-        snprintf(right, sizeof(right), "  %s  %.0f samples ", a->title, profile_total(a->orig));
+        snprintf(right, sizeof(right), "  %s  %.0f%s ", a->title, profile_total(a->orig),
+                 profile_unit_word(a->orig));
     int rw = canvas_text_width(right);
     if (x + rw <= w)
         canvas_text(c, w - rw, 0, rw, right, 0, 0, rv);
@@ -1440,7 +1441,7 @@ static void draw_bottom(struct app *a, struct canvas *c, int y)
         profile_format_weight(a->cur, a->match_all, mw, sizeof(mw));
         canvas_printf(c, 0, y, c->w, 0, 0, CANVAS_BOLD,
                       "/%s: %s%s, %.2f%% of all, %.2f%% of zoomed   n/N next/prev", a->pattern,
-                      mw, profile_unit(a->cur) == PROFILE_SECONDS ? "" : " samples",
+                      mw, profile_unit_word(a->cur),
                       all > 0 ? 100 * a->match_all / all : 0,
                       z > 0 ? 100 * a->match_zoom / z : 0);
         return;

@@ -86,12 +86,14 @@ static void test_perf_script_note(void **state)
     char note[600], err[512];
     struct profile *p = import_text("pp 1 1.0: 1 cpu-clock: \n\t1 f (m)\n\n"
                                     "pp 1 1.0: task-clock: \n\t1 g (m)\n\n"
+                                    "pp 1 1.0: cpu-clock: \n\t1 f (m)\n"
                                     "pp 1 1.0: cpu-clock: \n\t1 f (m)\n",
                                     &fmt, note, err);
     assert_non_null(p);
-    assert_non_null(strstr(note, "perf script, 1 samples of 'cpu-clock'"));
+    /* the first cpu-clock sample, and the last with no blank line after it */
+    assert_non_null(strstr(note, "perf script, 2 samples of 'cpu-clock'"));
     assert_non_null(strstr(note, "1 samples of other events left out (--event NAME)"));
-    assert_non_null(strstr(note, "1 cut short (no blank line after) left out"));
+    assert_non_null(strstr(note, "1 cut short (a header after it, no blank line between) left out"));
     profile_free(p);
 }
 

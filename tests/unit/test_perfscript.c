@@ -155,6 +155,49 @@ static void test_inlined_chain_and_skipped_frames(void **state)
     free(out);
 }
 
+/* The shapes inferno reads and the script did not: a file of one sample
+ * with no blank line after it, and an event printed with its modifiers on
+ * one line and without on the next. */
+static void test_one_sample_and_event_modifiers(void **state)
+{
+    (void)state;
+    char err[256];
+    struct perfscript_opts o = {0};
+    struct perfscript_stats st;
+    char *out = collapse("pp 5 [000] 1.0:   1001 cpu-clock:uhH: \n"
+                         "\t10 leaf+0x4 (/bin/p)\n\t20 main+0x10 (/bin/p)\n",
+                         &o, &st, err, sizeof(err));
+    assert_non_null(out);
+    assert_string_equal(out, "pp;main;leaf 1001\n");
+    assert_int_equal(st.samples, 1);
+    assert_string_equal(st.event, "cpu-clock");
+    free(out);
+    const char *single = "false 64414 20110.539270:      34467 cycles:u:  ffffffff9aa3c8de f (/bin/p)\n"
+                         "false 64414 20110.539271:      10000 cycles:  ffffffff9aa3c8de g (/bin/p)\n"
+                         "false 64414 20110.539272:      20000 cycles:ppp:  ffffffff9aa3c8de g (/bin/p)\n";
+    out = collapse(single, &o, &st, err, sizeof(err));
+    assert_non_null(out);
+    assert_string_equal(out, "false;f 34467\nfalse;g 30000\n");
+    assert_int_equal(st.other_events, 0);
+    free(out);
+    /* --event with modifiers names the same event */
+    o.event = "cycles:u";
+    out = collapse(single, &o, &st, err, sizeof(err));
+    assert_non_null(out);
+    assert_string_equal(out, "false;f 34467\nfalse;g 30000\n");
+    free(out);
+    /* a tracepoint's name is no modifier: two tracepoints stay two events */
+    o.event = NULL;
+    out = collapse("pp 5 1.0: sched:sched_switch: \n\t10 f (/bin/p)\n\n"
+                   "pp 5 1.0: sched:sched_wakeup: \n\t10 g (/bin/p)\n\n",
+                   &o, &st, err, sizeof(err));
+    assert_non_null(out);
+    assert_string_equal(out, "pp;f 1\n");
+    assert_int_equal(st.other_events, 1);
+    assert_string_equal(st.event, "sched:sched_switch");
+    free(out);
+}
+
 static void test_malformed_lines_and_a_cut_end(void **state)
 {
     (void)state;
@@ -165,15 +208,23 @@ static void test_malformed_lines_and_a_cut_end(void **state)
                        "pp 5 1.0: 1 cycles: \n"
                        "\t10 g (/bin/p)\n"
                        "pp 5 1.0: 1 cycles: \n"
-                       "\t10 h (/bin/p)\n"; /* no blank line: cut */
+                       "\t10 h (/bin/p)\n"; /* the last: no blank line needed */
     char err[256];
     struct perfscript_opts o = {0};
     struct perfscript_stats st;
     char *out = collapse(text, &o, &st, err, sizeof(err));
     assert_non_null(out);
-    assert_string_equal(out, "pp;f 1\n");
+    /* g: another header follows with no blank line between */
+    assert_string_equal(out, "pp;f 1\npp;h 1\n");
     assert_int_equal(st.unrecognized, 1);
-    assert_int_equal(st.unfinished, 2);
+    assert_int_equal(st.unfinished, 1);
+    free(out);
+    /* a header the input ends on, with no frames: nothing to take */
+    out = collapse("pp 5 1.0: 1 cycles: \n\t10 f (/bin/p)\n\npp 5 1.0: 1 cycles: \n", &o, &st, err,
+                   sizeof(err));
+    assert_non_null(out);
+    assert_string_equal(out, "pp;f 1\n");
+    assert_int_equal(st.unfinished, 1);
     free(out);
     /* a period past 2^53 is no count: that sample is not taken */
     out = collapse("pp 5 1.0: 99999999999999999999 cycles: \n\t10 f (/bin/p)\n\n"
@@ -250,6 +301,7 @@ int main(void)
         cmocka_unit_test(test_without_call_chains),
         cmocka_unit_test(test_inlined_chain_and_skipped_frames),
         cmocka_unit_test(test_malformed_lines_and_a_cut_end),
+        cmocka_unit_test(test_one_sample_and_event_modifiers),
         cmocka_unit_test(test_tidy),
         cmocka_unit_test(test_detect),
     };
