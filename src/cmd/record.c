@@ -759,6 +759,12 @@ static int target_open(struct run *u, struct perf_config *pc)
         }
         lo.stdout_fd = op[1];
         lo.stderr_fd = ep[1];
+    } else if (u->output && strcmp(u->output, "-") == 0) {
+        /* The profile is tprof's standard output: the program's must not
+         * be mixed into it (a line "consumed 5000" read as a stack). */
+        lo.stdout_fd = 2;
+        if (!o->quiet)
+            say("-o -: the program's standard output goes to standard error");
     }
     int rc = launch_start(&u->l, o->argv, &lo, err, sizeof(err));
     if (u->live) {

@@ -49,6 +49,25 @@ rc=$?
 [ $rc -eq 0 ] && [ ! -e ./- ] && grep -q '^hot;.*spin [0-9]*$' dash.out
 check "R7: -o - writes the profile to standard output" $? "rc=$rc $(head -c 200 dash.out) $(cat dash.err)"
 
+# the program's own standard output stays out of the profile: a program
+# printing "word N" lines (a frame "word" with N samples, read as folded)
+cat >words.sh <<'EOF'
+#!/bin/sh
+i=0
+while [ $i -lt 200 ]; do echo "word $i"; i=$((i + 1)); done
+end=$(($(date +%s) + 1))
+while [ "$(date +%s)" -lt $end ]; do :; done
+EOF
+chmod +x words.sh
+"$TPROF" -o - -- ./words.sh >wdash.out 2>wdash.err
+rc=$?
+[ $rc -eq 0 ] && ! grep -q '^word [0-9]' wdash.out && grep -q '^words.sh;' wdash.out &&
+    [ "$(grep -c '^word [0-9]*$' wdash.err)" -eq 200 ] &&
+    [ "$(grep -c "program's standard output goes to standard error" wdash.err)" -eq 1 ] &&
+    "$TPROF" report --top 1 wdash.out >/dev/null 2>&1
+check "R7: -o -: the program's stdout goes to stderr (said once), never into the profile" $? \
+    "rc=$rc $(grep -c '^word [0-9]' wdash.out) word lines in the profile; $(head -c 300 wdash.err)"
+
 # /dev/stdout as a private link of the same kind (a version with this bug
 # would replace the system's own /dev/stdout: it once did, here)
 ln -s /proc/self/fd/1 my-stdout
