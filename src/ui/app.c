@@ -93,6 +93,7 @@ struct app {
     uint64_t tree_gen;
     struct callers_view callers;
     uint32_t callers_frame;
+    uint32_t table_want; /* frame whose row the top table selects once built */
     uint32_t callers_pending; /* frame whose callers are still to compute */
     uint64_t callers_gen;
 
@@ -175,9 +176,22 @@ static bool callers_ready(const struct app *a)
 
 static void build_table(struct app *a)
 {
+    /* The selected row stays on its function when the rows change (a new
+     * order, live samples); the top view opens on the function selected
+     * where it was entered. */
+    uint32_t want = a->table_want;
+    size_t i = a->table.list.selected;
+    if (want == PROFILE_NONE && a->table.rows && a->table.p == a->cur && i < a->table.list.count)
+        want = a->table.rows[i].frame;
     table_build(&a->table, a->cur, a->zoom, a->order);
     a->table_dirty = false;
     a->table_gen = a->gen;
+    a->table_want = PROFILE_NONE;
+    for (i = 0; want != PROFILE_NONE && i < a->table.list.count; i++)
+        if (a->table.rows[i].frame == want) {
+            list_select(&a->table.list, i);
+            break;
+        }
 }
 
 static void build_tree(struct app *a)
@@ -296,6 +310,7 @@ static void invalidate_views(struct app *a)
     a->tree_dirty = true;
     a->callers_frame = PROFILE_NONE;
     a->callers_pending = PROFILE_NONE;
+    a->table_want = PROFILE_NONE;
 }
 
 /* Rebuild cur from orig and the filters; keep zoom and selection by path. */
@@ -802,6 +817,9 @@ static void switch_view(struct app *a, enum view v)
      * selection was carried over by rebuild instead.) */
     if (a->view == VIEW_TREE && tree_ready(a) && a->tree.nrows)
         a->sel = tree_selected_node(&a->tree);
+    /* and the top table at the row of the function selected there */
+    if (v == VIEW_TOP && (a->view == VIEW_ICICLE || a->view == VIEW_TREE))
+        a->table_want = profile_node(a->cur, a->sel)->frame;
     a->view = v;
     a->table_dirty = true;
     if (v == VIEW_TREE) {
@@ -1039,8 +1057,16 @@ static enum app_result act(struct app *a, enum action ac)
                    : ac == ACT_SORT_NAME  ? STATS_BY_NAME
                                           : STATS_BY_DELTA;
         if (table_ready(a)) {
+            /* (the selected row stays on its function) */
+            size_t i = a->table.list.selected;
+            uint32_t f = i < a->table.list.count ? a->table.rows[i].frame : PROFILE_NONE;
             stats_sort(a->table.p, a->table.rows, a->table.list.count, a->order);
             a->table.order = a->order;
+            for (i = 0; f != PROFILE_NONE && i < a->table.list.count; i++)
+                if (a->table.rows[i].frame == f) {
+                    list_select(&a->table.list, i);
+                    break;
+                }
         }
         break;
     case ACT_EXPAND:
@@ -1381,8 +1407,50 @@ static int draw_sparkline(struct app *a, struct canvas *c, int x, int y)
     return n;
 }
 
+/* The function a list view has selected (built views only), else
+ * PROFILE_NONE: the icicle's and the tree's selection is a->sel. */
+static uint32_t list_function(const struct app *a)
+{
+    if (a->view == VIEW_TOP && table_ready(a) && a->table.rows && a->table.list.count) {
+        size_t i = a->table.list.selected == LIST_NONE ? 0 : a->table.list.selected;
+        return i < a->table.list.count ? a->table.rows[i].frame : PROFILE_NONE;
+    }
+    if (a->view == VIEW_CALLERS && callers_ready(a))
+        return callers_selected_frame(&a->callers);
+    return PROFILE_NONE;
+}
+
+/* The status line of a list view: the function its keys act on (Enter,
+ * f), with its figures in the top table (of the zoomed subtree). */
+static void draw_function_status(struct app *a, struct canvas *c, int y, uint32_t f)
+{
+    const struct frame *fr = frames_get(profile_frames_const(a->cur), f);
+    canvas_fill(c, 0, y, c->w, ' ', 0, 0, CANVAS_REVERSE);
+    int x = canvas_text(c, 0, y, c->w, fr ? fr->name : "?", 0, 0, CANVAS_REVERSE | CANVAS_BOLD);
+    if (fr && fr->module && *fr->module && x < c->w)
+        x += canvas_printf(c, x, y, c->w - x, 0, 0, CANVAS_REVERSE, " (%s)", fr->module);
+    const struct func_stat *row = NULL;
+    for (size_t i = 0; table_ready(a) && a->table.rows && i < a->table.list.count; i++)
+        if (a->table.rows[i].frame == f) {
+            row = &a->table.rows[i];
+            break;
+        }
+    if (!row || x >= c->w)
+        return;
+    char sw[40], tw[40];
+    profile_format_weight(a->cur, row->self, sw, sizeof(sw));
+    profile_format_weight(a->cur, row->total, tw, sizeof(tw));
+    canvas_printf(c, x, y, c->w - x, 0, 0, CANVAS_REVERSE, "  self %s  total %s  %.2f%% of all", sw,
+                  tw, a->table.base > 0 ? 100 * row->total / a->table.base : 0);
+}
+
 static void draw_status(struct app *a, struct canvas *c, int y)
 {
+    uint32_t lf = list_function(a);
+    if (lf != PROFILE_NONE) {
+        draw_function_status(a, c, y, lf);
+        return;
+    }
     const struct profile_node *n = profile_node(a->cur, a->sel);
     double all = profile_total(a->cur), z = profile_node(a->cur, a->zoom)->total;
     const char *module = n->frame != PROFILE_NONE

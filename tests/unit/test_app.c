@@ -166,9 +166,10 @@ static void test_views_and_help(void **state)
     assert_true(screen_has("[self%]   total%"));
     keys(a, "3");
     assert_true(screen_has("[function]"));
-    keys(a, "2\n"); /* callers/callees of the selected (heaviest total) row */
+    keys(a, "2\n"); /* callers/callees of the selected row: parse, the icicle's
+                      * selection, through both sorts */
     assert_true(screen_has("[callers]"));
-    assert_true(screen_has("Callers and callees of main")); /* main, prog tie: by name */
+    assert_true(screen_has("Callers and callees of parse"));
     app_key(a, '?', NULL);
     app_draw(a, C);
     assert_true(screen_has("tprof keys (any key closes this)"));
@@ -177,6 +178,26 @@ static void test_views_and_help(void **state)
     assert_true(screen_has("[callers]"));
     keys(a, "\t");
     assert_true(screen_has("[icicle]"));
+    finish(a);
+}
+
+/* The status line names the function the keys act on: in the top table its
+ * selected row (which opens on the icicle's selection), and the callers
+ * view opens on that function, by Enter or by Tab. */
+static void test_callers_open_on_status_function(void **state)
+{
+    (void)state;
+    struct app *a = start();
+    keys(a, "jjj\t\t"); /* parse in the icicle; the tree; the top table */
+    assert_true(strncmp(row(C, 22), "parse  self 10  total 50", 24) == 0);
+    keys(a, "j"); /* by self: lex lookup eval parse init */
+    assert_true(strncmp(row(C, 22), "init  self 5  total 5", 21) == 0);
+    keys(a, "\n");
+    assert_true(screen_has("Callers and callees of init"));
+    keys(a, "\b\t\tk"); /* the icicle (init), the tree, the top table: eval */
+    assert_true(strncmp(row(C, 22), "eval  self 15", 13) == 0);
+    keys(a, "\t");
+    assert_true(screen_has("Callers and callees of eval"));
     finish(a);
 }
 
@@ -431,10 +452,11 @@ static void test_mouse(void **state)
     struct term_mouse wheel = {.wheel_down = true};
     app_key(a, TK_MOUSE, &wheel);
     app_draw(a, C);
-    /* rows from y=3: lex, lookup, eval, parse; three notches select parse */
-    assert_non_null(strstr(row(C, 6), "parse"));
-    assert_true(canvas_at(C, 0, 6)->attr & CANVAS_REVERSE);
-    assert_false(canvas_at(C, 0, 3)->attr & CANVAS_REVERSE);
+    /* rows from y=3: lex, lookup, eval, parse, init, main; the table opens
+     * on eval, the icicle's selection, and three notches select main */
+    assert_non_null(strstr(row(C, 8), "main"));
+    assert_true(canvas_at(C, 0, 8)->attr & CANVAS_REVERSE);
+    assert_false(canvas_at(C, 0, 5)->attr & CANVAS_REVERSE);
     finish(a);
 }
 
@@ -718,6 +740,7 @@ int main(void)
         cmocka_unit_test(test_next_match_heaviest_first),
         cmocka_unit_test(test_focus_hide_invert_undo),
         cmocka_unit_test(test_views_and_help),
+        cmocka_unit_test(test_callers_open_on_status_function),
         cmocka_unit_test(test_wide_screen_lines),
         cmocka_unit_test(test_quit_unsaved_asks),
         cmocka_unit_test(test_by_module_key),
