@@ -24,6 +24,10 @@ struct term_mouse {
 /* Start curses on the controlling terminal (/dev/tty, so a profile can come
  * from standard input). -1 and ERR when there is no terminal. */
 int term_init(char *err, size_t errlen);
+/* Whether curses can draw the viewer on the terminal TERM names (it must
+ * move the cursor: TERM=dumb, an Emacs shell, some CI ptys cannot), asked
+ * of terminfo without taking the terminal; when not, why in WHY. */
+bool term_can_draw(char *why, size_t len);
 /* Restore the terminal; safe to call more than once. */
 void term_end(void);
 

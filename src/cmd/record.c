@@ -45,6 +45,7 @@
 #include "tprof/export.h"
 #include "tprof/filter.h"
 #include "tprof/say.h"
+#include "tprof/term.h"
 #include "tprof/timeline.h"
 #include "tprof/folded.h"
 #include "tprof/linebuf.h"
@@ -267,12 +268,14 @@ static void child_exited(struct run *u, int wstatus)
     refresh_view(u);
 }
 
-/* Ask the launched program to end: the signal now, SIGKILL after 2 s. */
+/* Ask the launched program to end: the signal now (0: it has it), SIGKILL
+ * after 2 s. */
 static void stop_program(struct run *u, int sig)
 {
     if (!u->launched || u->exited)
         return;
-    kill(u->l.pid, sig);
+    if (sig)
+        kill(u->l.pid, sig);
     if (!u->stopping) {
         u->stopping = true;
         u->kill_at = now_s() + 2.0;
@@ -317,16 +320,54 @@ static void check_program(struct run *u)
     }
 }
 
+/* The signal to pass the launched program for SI: none when it got it
+ * already (a terminal's Ctrl-C goes to the whole foreground process group,
+ * the program's too: a second SIGINT would interrupt its clean-up). */
+static int signal_to_pass(const struct run *u, const struct signalfd_siginfo *si)
+{
+    if (si->ssi_code == SI_KERNEL && getpgid(u->l.pid) == getpgrp())
+        return 0;
+    return (int)si->ssi_signo == SIGQUIT ? SIGTERM : (int)si->ssi_signo;
+}
+
+/* Ctrl-C in the viewer, as in a shell: the program gets SIGINT (attached:
+ * tprof detaches) and the viewer stays on the profile, q then quitting as
+ * usual; once sampling has ended, Ctrl-C is q. */
+static void viewer_interrupt(struct run *u, const struct signalfd_siginfo *si)
+{
+    if (u->sampling_done) {
+        if (app_key(u->app, 'q', NULL) == APP_QUIT)
+            u->quitting = true;
+        refresh_view(u);
+        return;
+    }
+    if (!u->stop_signal)
+        u->stop_signal = SIGINT;
+    if (u->launched) {
+        stop_program(u, signal_to_pass(u, si));
+        app_message(u->app, "Ctrl-C: the program was interrupted (SIGINT); the profile stays, "
+                            "q quits");
+    } else {
+        sampling_end(u);
+        app_message(u->app, "Ctrl-C: detached; the profile stays, q quits");
+    }
+    refresh_view(u);
+}
+
 static void handle_signals(struct run *u)
 {
     struct signalfd_siginfo si;
     while (read(u->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
         if (si.ssi_signo == SIGCHLD)
             continue;
+        if (u->app && si.ssi_signo == SIGINT) {
+            viewer_interrupt(u, &si);
+            continue;
+        }
         if (!u->stop_signal)
             u->stop_signal = (int)si.ssi_signo;
         if (u->launched)
-            stop_program(u, (int)si.ssi_signo == SIGQUIT ? SIGTERM : (int)si.ssi_signo);
+            stop_program(u, signal_to_pass(u, &si));
         else
             u->quitting = true; /* attached: detach */
         if (u->app)
@@ -1072,6 +1113,12 @@ int cmd_record(const struct record_opts *o)
     u->o = o;
     u->out.fd = u->err.fd = u->sfd = u->tfd = -1;
     u->live = !o->no_tui && isatty(0) && isatty(1);
+    char why[160];
+    if (u->live && !term_can_draw(why, sizeof(why))) {
+        /* (an Emacs shell, a CI pty: the program still gets profiled) */
+        u->live = false;
+        say("%s: recording without the viewer, as --no-tui", why);
+    }
     int status = 1;
     struct perf_config pc = {.freq = o->freq, .callgraph = o->callgraph,
                              .stack_size = o->stack_size, .per_cpu = !o->per_task};

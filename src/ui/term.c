@@ -7,6 +7,7 @@
  * hook, the out-of-memory hook and fatal-signal handlers.
  */
 #include <curses.h>
+#include <term.h>
 #include <errno.h>
 #include <langinfo.h>
 #include <locale.h>
@@ -60,6 +61,26 @@ static void soft_signal(int sig)
 int term_signal(void)
 {
     return (int)last_signal;
+}
+
+bool term_can_draw(char *why, size_t len)
+{
+    const char *t = getenv("TERM");
+    int e = 0;
+    if (!t || !*t) {
+        snprintf(why, len, "TERM is not set");
+        return false;
+    }
+    if (setupterm(t, STDOUT_FILENO, &e) != OK) {
+        snprintf(why, len, "terminal type '%s' is not known to terminfo", t);
+        return false;
+    }
+    const char *cup = tigetstr("cup");
+    bool ok = cup && cup != (char *)-1;
+    del_curterm(cur_term);
+    if (!ok)
+        snprintf(why, len, "terminal type '%s' cannot move the cursor", t);
+    return ok;
 }
 
 int term_init(char *err, size_t errlen)

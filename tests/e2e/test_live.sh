@@ -196,6 +196,38 @@ wait_for "EXIT=143"
 check "live: after an e export, q quits at once" $? "$(screen | tail -4)"
 $T kill-session -t v
 
+# Ctrl-C, as in a shell: the program is interrupted (SIGINT: the terminal
+# sends it to the program's process group too, tprof sends no second one),
+# the viewer stays on the profile; then Ctrl-C is q: it asks (unsaved), q
+# quits with the program's status, 130. (The shell around it traps SIGINT
+# so that it lives to print the status.)
+$T new-session -d -s v -x 80 -y 24 \
+    "trap true INT; cd '$TMP' && env LANG=C.UTF-8 TERM=screen '$TPROF' -- '$PROGS/hot' 30; echo EXIT=\$?; sleep 600"
+wait_for "spin"
+keys C-c
+wait_for "killed by SIGINT" &&
+    screen | grep -q "Ctrl-C: the program was interrupted (SIGINT); the profile stays, q quits" &&
+    screen | grep -q "spin" && ! screen | grep -q "EXIT="
+stayed=$?
+keys C-c
+wait_for "the profile is not saved: e exports it, q again quits"
+asked=$?
+keys q
+wait_for "EXIT=130" && [ $stayed -eq 0 ] && [ $asked -eq 0 ] && ! pgrep -f "$PROGS/hot 30" >/dev/null
+check "live: Ctrl-C interrupts the program, the viewer stays; Ctrl-C again asks as q does; status 130" $? \
+    "stayed=$stayed asked=$asked $(screen | head -3) / $(screen | tail -2)"
+$T kill-session -t v
+
+# A terminal curses cannot drive (TERM=dumb: Emacs shells, some CI ptys):
+# the program is recorded without the viewer, said in one line.
+$T new-session -d -s v -x 80 -y 24 \
+    "cd '$TMP' && env TERM=dumb '$TPROF' -o dumb.folded -- '$PROGS/hot' 0.5 2>dumb.err; echo EXIT=\$?; sleep 600"
+wait_for "EXIT="
+screen | grep -q "EXIT=0" && grep -q ';spin [0-9]*$' dumb.folded &&
+    [ "$(grep -c "terminal type 'dumb' cannot move the cursor: recording without the viewer, as --no-tui" dumb.err)" -eq 1 ]
+check "TERM=dumb: recorded without the viewer, said in one line" $? "$(screen | grep EXIT) $(cat dumb.err)"
+$T kill-session -t v
+
 # Time: a program whose hot function changes after 3 s, for 12 s more. The
 # status line's sparkline shows phase_one's share fall; w shows the last
 # 10 seconds only, where phase_one is gone.
