@@ -100,6 +100,7 @@ struct run {
     bool launched, exited, sampling_done, quitting;
     int wstatus, stop_signal;
     double t0, cpu0, t_end, kill_at;
+    double cpu_end; /* tprof's CPU time when sampling ended */
     bool stopping;
     bool reniced; /* running at TPROF_NICE */
     bool prompt;  /* a Python process is sampled: wake when samples are due */
@@ -258,6 +259,7 @@ static void sampling_end(struct run *u)
     }
     u->sampling_done = true;
     u->t_end = now_s();
+    u->cpu_end = self_cpu_s();
 }
 
 static void child_exited(struct run *u, int wstatus)
@@ -1022,16 +1024,22 @@ static void summary_print(struct run *u, const char *written)
                                : o->per_task         ? COVER_PER_TASK_ASKED
                                                      : COVER_PER_TASK,
                                cover, sizeof(cover));
+    /* tprof's share of a CPU while it sampled: not over a run too short
+     * for a rate to mean anything (`true`: 0.11 s of set-up and symbols
+     * over 6 ms was "1777.7%") */
+    char share[64] = "";
+    if (elapsed >= 0.5)
+        snprintf(share, sizeof(share), " (%.1f%% while sampling)",
+                 100.0 * (u->cpu_end - u->cpu0) / elapsed);
     say("%.2f s, %" PRIu64 " %s samples (%.0f/s) via %s%s, %" PRIu64 " lost, %" PRIu64
-        " throttled, %.1f%% unwound short of a root%s, tprof CPU %.2f s (%.1f%%)%s",
+        " throttled, %.1f%% unwound short of a root%s, tprof CPU %.2f s%s%s",
         elapsed, ps->samples, o->wall ? "wall-clock" : "on-CPU",
         elapsed > 0 ? (double)ps->samples / elapsed : 0,
         !u->pt   ? (perf_per_cpu(u->ps) ? "perf_event_open per CPU" : "perf_event_open")
         : !u->ps ? "ptrace"
                  : (perf_per_cpu(u->ps) ? "perf_event_open per CPU + ptrace"
                                         : "perf_event_open + ptrace"),
-        cover, st.lost, st.throttled, trunc, stops, cpu, elapsed > 0 ? 100.0 * cpu / elapsed : 0,
-        written);
+        cover, st.lost, st.throttled, trunc, stops, cpu, share, written);
 }
 
 /* After the loop: the program's output written through, the notices, the
