@@ -377,6 +377,19 @@ static void handle_signals(struct run *u)
     }
 }
 
+/* Headless, what tprof has to say about the recording (a Python
+ * interpreter found, a rate lowered) is said when it happens, not at the
+ * end of a long run. */
+static void say_notices(struct run *u)
+{
+    char note[600];
+    while (pipeline_take_notice(u->pl, note, sizeof(note)))
+        if (!u->o->quiet)
+            say("%s", note);
+    if (u->pt && ptrace_take_notice(u->pt, note, sizeof(note)) && !u->o->quiet)
+        say("%s", note);
+}
+
 /* After a sample is due, how long before looking for it: the hrtimer has
  * fired and its record is written within a few microseconds. */
 #define DUE_SLACK_NS 20000
@@ -474,6 +487,8 @@ static void loop(struct run *u)
         bool tick = read(u->tfd, &ticks, sizeof(ticks)) == (ssize_t)sizeof(ticks);
         if (tick && !u->sampling_done && !u->o->wall)
             pipeline_cpu_poll(u->pl); /* (the coverage in the live header) */
+        if (tick && !u->app)
+            say_notices(u);
         double now = now_s();
         if (!u->sampling_done && u->o->duration > 0 && now - u->t0 >= u->o->duration) {
             if (u->launched) {
@@ -1060,12 +1075,7 @@ static int recording_finish(struct run *u)
     capture_flush(&u->out, 1);
     capture_flush(&u->err, 2);
 
-    char note[600];
-    while (pipeline_take_notice(u->pl, note, sizeof(note)))
-        if (!o->quiet)
-            say("%s", note);
-    if (u->pt && ptrace_take_notice(u->pt, note, sizeof(note)) && !o->quiet)
-        say("%s", note);
+    say_notices(u);
 
     char written[600] = "";
     if (output_write(u, written, sizeof(written)) < 0)

@@ -422,3 +422,22 @@ if [ -n "$old" ]; then
 else
     skip "python 3.9 (unsupported)" "pyenv 3.9 not installed"
 fi
+
+# Headless, the interpreter is announced when it is found, not at the end:
+# the line comes before what the program writes on stderr as it ends.
+if [ -x /usr/bin/python3.11 ]; then
+    /usr/bin/python3.11 - 2>/dev/null <<'PYEND' >late.py
+print("import sys, time")
+print("t = time.time()")
+print("while time.time() - t < 1.5:")
+print("    sum(range(1000))")
+print("print('program done', file=sys.stderr)")
+PYEND
+    "$TPROF" -o late.folded -- /usr/bin/python3.11 late.py >/dev/null 2>late.err
+    found=$(grep -n "showing Python frames" late.err | head -1 | cut -d: -f1)
+    done_at=$(grep -n "^program done" late.err | cut -d: -f1)
+    [ -n "$found" ] && [ -n "$done_at" ] && [ "$found" -lt "$done_at" ]
+    check "headless: the interpreter is announced when found, before the program ends" $? "$(cat late.err)"
+else
+    skip "headless: the interpreter announced when found" "/usr/bin/python3.11 is missing"
+fi
