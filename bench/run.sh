@@ -14,17 +14,8 @@ RUNS=${BENCH_RUNS:-3}
 SCALE=${BENCH_SCALE:-1.0}
 TMP=$(mktemp -d /tmp/tprof-bench.XXXXXX)
 : >"$TMP/.t0"
-# the perf maps and jitdumps the JIT runtimes leave in /tmp, of processes
-# that began during the bench and have ended (as tests/e2e/lib.sh does)
-runtime_files_clean() {
-    for f in /tmp/perf-*.map /tmp/jit-*.dump; do
-        [ -f "$f" ] && [ "$f" -nt "$TMP/.t0" ] || continue
-        pid=${f#/tmp/*-}
-        pid=${pid%.*}
-        kill -0 "$pid" 2>/dev/null || rm -f "$f"
-    done
-}
-trap 'runtime_files_clean; rm -rf "$TMP"' EXIT
+. "$ROOT/scripts/runtime-files.sh"
+trap 'runtime_files_clean "$TMP/.t0"; rm -rf "$TMP"' EXIT
 
 now() { date +%s.%N; }
 # timed NAME CMD...: run, append the elapsed seconds to $TMP/NAME and the

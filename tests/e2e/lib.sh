@@ -6,20 +6,9 @@ PROGS="$ROOT/build/progs"
 SHARED="$ROOT/../shared"
 STATS="python3 $ROOT/tests/e2e/stackstats.py"
 TMP=$(mktemp -d /tmp/tprof-e2e.XXXXXX)
-# JIT runtimes write /tmp/perf-PID.map (node --perf-basic-prof, python -X
-# perf) and /tmp/jit-PID.dump (python -X perf_jit) and never remove them:
-# those of processes that began after this script did and have ended go
-# with it (node writes its isolate-*.log in the working directory, $TMP).
-runtime_files_clean() {
-    for f in /tmp/perf-*.map /tmp/jit-*.dump; do
-        [ -f "$f" ] && [ "$f" -nt "$TMP/.t0" ] || continue
-        pid=${f#/tmp/*-}
-        pid=${pid%.*}
-        kill -0 "$pid" 2>/dev/null || rm -f "$f"
-    done
-}
+. "$ROOT/scripts/runtime-files.sh"
 : >"$TMP/.t0"
-trap 'runtime_files_clean; rm -rf "$TMP"' EXIT
+trap 'runtime_files_clean "$TMP/.t0"; rm -rf "$TMP"' EXIT
 : "${E2E_RESULTS:=/dev/null}"
 # Debian's login shells point DEBUGINFOD_URLS at debuginfod.debian.net: the
 # tests fetch nothing unless they start a server of their own.
@@ -46,7 +35,7 @@ perf_record() {
 # assertion) and keys (send-keys to v).
 tmux_start() {
     T="tmux -L tprof-$1-$$ -f /dev/null"
-    trap '$T kill-server 2>/dev/null; [ -n "${BG:-}" ] && kill $BG 2>/dev/null; runtime_files_clean; rm -rf "$TMP"' EXIT
+    trap '$T kill-server 2>/dev/null; [ -n "${BG:-}" ] && kill $BG 2>/dev/null; runtime_files_clean "$TMP/.t0"; rm -rf "$TMP"' EXIT
     # A session that outlives the others: killing the last one ends the
     # server, and a new-session racing with that shutdown finds no server
     # (a test then saw an empty screen, once in a clean-clone run).

@@ -50,7 +50,7 @@ mkdir srv && cp "$DBG" srv/
 port=$((20000 + $$ % 20000))
 debuginfod -p "$port" -F "$TMP/srv" -d "$TMP/db.sqlite" -t 0 -g 0 >server.log 2>&1 &
 SRV=$!
-trap 'kill $SRV 2>/dev/null; runtime_files_clean; rm -rf "$TMP"' EXIT
+trap 'kill $SRV 2>/dev/null; runtime_files_clean "$TMP/.t0"; rm -rf "$TMP"' EXIT
 # (a wait for the server's first scan, not a timing assertion)
 i=0
 until DEBUGINFOD_URLS="http://127.0.0.1:$port" DEBUGINFOD_CACHE_PATH="$TMP/probe" \
