@@ -38,7 +38,20 @@ struct pipeline_stats {
     uint64_t py_inconsistent; /* of them, kept native: the read did not agree */
     uint64_t jit_unnamed;     /* samples through JIT code no perf map or jitdump names */
     char jit_comm[32];        /* the program of the first of them */
+    uint64_t nosym;           /* samples through code of a file without its symbols */
+    /* the modules of those (the innermost such frame's), with their
+     * samples: the first four modules met */
+    struct {
+        char module[64];
+        uint64_t samples;
+    } nosym_by[4];
 };
+
+/* The summary's words for the samples through code without symbols:
+ * ", 7.1% of samples through code without symbols (libz.so.1 6.9%): ..."
+ * (how to get them), or "" below 1%. */
+void pipeline_nosym_text(const struct pipeline_stats *st, bool debuginfod, char *buf,
+                         size_t len);
 
 /* What the runtime COMM (a program name) needs to name its JIT code, as a
  * hint for the summary: "node: add --perf-basic-prof"; a general one for

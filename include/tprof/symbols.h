@@ -23,6 +23,8 @@ struct symref {
     bool entry;         /* a process or thread entry point (_start, clone3,
                            start_thread, the ELF's e_entry): a stack whose
                            outermost frame it is was unwound completely */
+    bool nosym;         /* in a readable file with no symbol for it (a
+                           stripped library): named MODULE+0xOFF */
 };
 
 struct symbols_opts {

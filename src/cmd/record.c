@@ -1007,7 +1007,7 @@ static void summary_print(struct run *u, const char *written)
         st = *perf_get_stats(u->ps);
     double elapsed = u->t_end - u->t0, cpu = self_cpu_s() - u->cpu0;
     double trunc = ps->samples ? 100.0 * (double)ps->truncated / (double)ps->samples : 0;
-    char stops[512] = "";
+    char stops[1024] = "";
     if (ps->cut)
         snprintf(stops, sizeof(stops), ", %.1f%% cut at --max-depth %" PRIu32,
                  100.0 * (double)ps->cut / (double)ps->samples, o->max_depth);
@@ -1020,6 +1020,11 @@ static void summary_print(struct run *u, const char *written)
     }
     if (ps->py_samples)
         python_summary(u, stops, sizeof(stops));
+    if (ps->nosym) {
+        size_t sl = strlen(stops);
+        const char *urls = getenv("DEBUGINFOD_URLS");
+        pipeline_nosym_text(ps, urls && *urls, stops + sl, sizeof(stops) - sl);
+    }
     if (ps->jit_unnamed) {
         size_t sl = strlen(stops);
         snprintf(stops + sl, sizeof(stops) - sl, ", %.1f%% in JIT code nothing names (%s)",

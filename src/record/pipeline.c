@@ -207,6 +207,41 @@ bool pipeline_flush(struct pipeline *p)
     return any;
 }
 
+/* A sample of WEIGHT went through code of MODULE, which has no symbols. */
+static void count_nosym(struct pipeline_stats *st, const char *module, uint64_t weight)
+{
+    st->nosym += weight;
+    size_t n = sizeof(st->nosym_by) / sizeof(st->nosym_by[0]);
+    for (size_t i = 0; i < n; i++)
+        if (!st->nosym_by[i].module[0] || strcmp(st->nosym_by[i].module, module) == 0) {
+            snprintf(st->nosym_by[i].module, sizeof(st->nosym_by[i].module), "%s", module);
+            st->nosym_by[i].samples += weight;
+            return;
+        }
+}
+
+void pipeline_nosym_text(const struct pipeline_stats *st, bool debuginfod, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    if (!st->samples || st->nosym * 100 < st->samples)
+        return;
+    size_t k = (size_t)snprintf(buf, len, ", %.1f%% of samples through code without symbols (",
+                                100.0 * (double)st->nosym / (double)st->samples);
+    size_t n = sizeof(st->nosym_by) / sizeof(st->nosym_by[0]), best = 0;
+    for (size_t i = 1; i < n; i++)
+        if (st->nosym_by[i].samples > st->nosym_by[best].samples)
+            best = i;
+    if (k < len && st->nosym_by[best].module[0])
+        k += (size_t)snprintf(buf + k, len - k, "most in %s, %.1f%%: ", st->nosym_by[best].module,
+                              100.0 * (double)st->nosym_by[best].samples / (double)st->samples);
+    if (k < len)
+        snprintf(buf + k, len - k, "%s)",
+                 debuginfod ? "debuginfod had no debug file for them either; a debug package "
+                              "(Debian: the library's -dbgsym or -dbg) names them"
+                            : "their debug files name them: Debian's -dbgsym or -dbg packages, "
+                              "or DEBUGINFOD_URLS=https://debuginfod.debian.net");
+}
+
 const char *pipeline_jit_hint(const char *comm)
 {
     static const struct {
@@ -707,6 +742,7 @@ static void on_sample(struct pipeline *p, const struct perf_sample *s, uint64_t 
     }
     /* Stage 3: symbolise. */
     uint64_t unnamed = symbols_jit_unnamed(p->sym);
+    const char *nosym = NULL; /* the module of the innermost frame with no symbol */
     for (size_t i = 0; i < ni; i++) {
         const struct py_item *it = &p->items[i];
         if (it->py) {
@@ -724,8 +760,11 @@ static void on_sample(struct pipeline *p, const struct perf_sample *s, uint64_t 
                                         room < SRCINFO_MAX ? room : SRCINFO_MAX);
         if (i == 0)
             complete = chain[0]->entry;
-        for (size_t k = 0; k < nc; k++)
+        for (size_t k = 0; k < nc; k++) {
+            if (chain[k]->nosym)
+                nosym = chain[k]->module;
             p->stack[n++] = frame_of(p, chain[k]);
+        }
     }
     /* Kernel part (leaf first from the kernel), outermost first. */
     uint64_t nk = s->nr_kernel_ips < MAX_KERNEL_FRAMES ? s->nr_kernel_ips : MAX_KERNEL_FRAMES;
@@ -734,6 +773,8 @@ static void on_sample(struct pipeline *p, const struct perf_sample *s, uint64_t 
     if (s->kernel_mode && s->nr_kernel_ips == 0)
         p->stack[n++] = frame_of(p, symbols_kernel(p->sym, s->ip));
 
+    if (nosym)
+        count_nosym(&p->st, nosym, s->weight);
     if (symbols_jit_unnamed(p->sym) != unnamed) {
         if (!p->st.jit_unnamed) {
             /* (the process's name: a runtime's threads have their own,

@@ -164,6 +164,7 @@ static struct symref *new_ref(struct symbols *s, char *name, const char *module,
     r->kind = kind;
     r->cookie = UINT32_MAX;
     r->entry = false;
+    r->nosym = false;
     VEC_PUSH(s->refs, r);
     return r;
 }
@@ -650,6 +651,7 @@ static struct symref *resolve_in_dso(struct symbols *s, struct dso *d, uint64_t 
     r = new_ref(s, xasprintf("%s+0x%" PRIx64, dso_basename(d), start), dso_basename(d), SYM_USER);
     /* (a stripped program's _start is still its ELF entry point) */
     r->entry = has_entry && start == entry;
+    r->nosym = true;
     return r;
 }
 

@@ -38,6 +38,13 @@ addr=$(nm "$PROGS/libstripped.debug.so" | awk '$3 == "internal_mix" {sub(/^0+/, 
 n=$(share ";main;plugin_compute;libstripped.so\\+0x$addr " strip.folded)
 [ "$n" -ge 90 ]
 check "stripped code named libstripped.so+0x$addr (internal_mix's start), ${n}%" $? "$(head -3 strip.folded)"
+# and the summary says how much went through code without symbols, where,
+# and how to name it (DEBUGINFOD_URLS unset: the lib.sh default)
+"$TPROF" -o strip2.folded -- "$PROGS/dlopen_main" 1 "$PROGS/libstripped.so" >/dev/null 2>strip2.err
+grep -Eq '[0-9.]+% of samples through code without symbols \(most in libstripped\.so, [0-9.]+%: their debug files name them: Debian.s -dbgsym or -dbg packages, or DEBUGINFOD_URLS=' strip2.err &&
+    "$TPROF" -o hot.folded -- "$PROGS/hot" 0.3 >/dev/null 2>hot.err && ! grep -q "without symbols" hot.err
+check "summary: the share through code without symbols, its module, how to name it (none for hot)" $? \
+    "$(cat strip2.err) / $(cat hot.err)"
 
 "$TPROF" -q -o vdso.folded -- "$PROGS/vdso_loop" 1 >/dev/null
 n=$(share ';__vdso_clock_gettime' vdso.folded)
