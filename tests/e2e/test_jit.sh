@@ -95,6 +95,26 @@ if command -v node >/dev/null; then
     "$TPROF" -o node0.folded -- node work.js >/dev/null 2>node0.err
     grep -q 'in JIT code nothing names (node: add --perf-basic-prof, or --perf-prof for a jitdump)' node0.err
     check "node without a flag: the summary says to add --perf-basic-prof" $? "$(cat node0.err)"
+    # JSON and crypto: most samples are in C++ called from V8's builtins,
+    # code in the node binary with no CFI, left by the frame pointer
+    cat >jc.js <<'EOF'
+const crypto = require('crypto');
+const end = Date.now() + 2500;
+let n = 0;
+while (Date.now() < end) {
+  const o = {id: n, name: "item" + n, tags: ["a", "b", "c"], nested: {x: n * 2, y: [1, 2, 3]}};
+  const s = JSON.stringify(o);
+  const h = crypto.createHash('sha256').update(s).digest('hex');
+  n += JSON.parse(s).id > -1 && h.length;
+}
+console.log(n);
+EOF
+    "$TPROF" -o jc.folded -- node --perf-basic-prof jc.js >/dev/null 2>jc.err
+    b=$(share jc.folded ';Builtins_[A-Za-z_]*;')
+    short=$(sed -n 's/.* \([0-9.]*\)% unwound short of a root.*/\1/p' jc.err)
+    atleast "$b" 20 && [ -n "$short" ] && ! atleast "$short" 5.1
+    check "node JSON+crypto: V8 builtins without CFI left by the frame pointer ($short% short of a root, through builtins $b%)" $? \
+        "$(cat jc.err)"
 else
     skip "node JIT frames" "node is not installed"
 fi
