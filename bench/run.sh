@@ -53,7 +53,7 @@ live_run() {
         sleep 0.1; i=$((i + 1)); [ $i -gt 100 ] && break
     done
     tmux -L "$SOCK" capture-pane -p -t b | sed -n 's/^workload: \([0-9.]*\) s$/\1/p' >>"$TMP/live.self"
-    tmux -L "$SOCK" capture-pane -p -t b | grep "tprof CPU" | tail -1 >"$TMP/live.err"
+    tmux -L "$SOCK" capture-pane -pJ -t b | grep "tprof CPU" | tail -1 >"$TMP/live.err"
     tmux -L "$SOCK" kill-server
 }
 have_tmux=1

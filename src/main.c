@@ -97,7 +97,9 @@ static const char usage_text[] =
     "                         own user, as a file another user planted could lie)\n"
     "      --diff-base FILE   live: colour the icicle by the change against FILE, a\n"
     "                         saved profile (red grew, blue shrank; b shows FILE's\n"
-    "                         widths); -o still writes this run's profile alone\n"
+    "                         widths); -o still writes this run's profile alone;\n"
+    "                         Python frames are then named QUALNAME (FILE), without\n"
+    "                         the line, as comparisons match them (--diff-lines)\n"
     "  -q, --quiet            no summary line (no samples is still said)\n"
     "  -h, --help             show this help\n"
     "  -V, --version          show the version\n"
@@ -141,6 +143,10 @@ static const char usage_text[] =
     "                         each profile's samples before and after, and the\n"
     "                         change in points; largest change of the total first\n"
     "      --absolute         compare weights (samples), not shares of each total\n"
+    "      --diff-lines       Python frames compared line by line, QUALNAME\n"
+    "                         (FILE:LINE) as recorded (by default by function,\n"
+    "                         QUALNAME (FILE): an edit above a function leaves it one\n"
+    "                         function; a pstats file matches by NAME (FILE))\n"
     "      --min-delta PTS    leave out rows whose total changed by less than PTS\n"
     "      --fail-if-grows PTS  exit 3, naming each function (matching --focus RE)\n"
     "                         whose total grew by more than PTS points (samples\n"
@@ -203,7 +209,7 @@ enum {
     OPT_PS_PID, OPT_PS_TID, OPT_PS_KERNEL, OPT_PS_JIT, OPT_PS_ALL, OPT_PS_ADDRS, OPT_PS_EVENT,
     OPT_SS_PROFILE, OPT_PP_SAMPLE_TYPE,
     OPT_FORMAT, OPT_DIFF, OPT_ABSOLUTE, OPT_MIN_DELTA, OPT_FAIL_IF_GROWS, OPT_NORMALIZE,
-    OPT_STRIP_HEX, OPT_DIFF_BASE, OPT_BY,
+    OPT_STRIP_HEX, OPT_DIFF_BASE, OPT_BY, OPT_DIFF_LINES,
 };
 
 enum subcmd { SUB_VIEW, SUB_REPORT, SUB_CONVERT, SUB_DIFF };
@@ -216,6 +222,7 @@ static int view_with(const struct report_opts *r, const char *path, const char *
     struct view_opts vo = {.path = path,
                            .before = before,
                            .absolute = r->absolute,
+                           .diff_lines = r->diff_lines,
                            .imp = r->imp,
                            .focus = r->focus,
                            .hide = r->hide,
@@ -248,6 +255,7 @@ static int main_subcommand(int argc, char **argv, enum subcmd sub)
         {"by", required_argument, NULL, OPT_BY},
         {"diff", no_argument, NULL, OPT_DIFF},
         {"absolute", no_argument, NULL, OPT_ABSOLUTE},
+        {"diff-lines", no_argument, NULL, OPT_DIFF_LINES},
         {"min-delta", required_argument, NULL, OPT_MIN_DELTA},
         {"fail-if-grows", required_argument, NULL, OPT_FAIL_IF_GROWS},
         {"normalize", no_argument, NULL, OPT_NORMALIZE},
@@ -287,7 +295,8 @@ static int main_subcommand(int argc, char **argv, enum subcmd sub)
         if (sub == SUB_CONVERT && (c == OPT_FOCUS || c == OPT_HIDE || c == OPT_INVERT))
             return usage_error("%s is an option of 'tprof view', 'tprof diff' and 'tprof "
                                "report'", argv[optind - 1]);
-        if (report && (c == OPT_ABSOLUTE || c == OPT_MIN_DELTA || c == OPT_FAIL_IF_GROWS))
+        if (report && (c == OPT_ABSOLUTE || c == OPT_MIN_DELTA || c == OPT_FAIL_IF_GROWS ||
+                       c == OPT_DIFF_LINES))
             diff_only = true;
         switch (c) {
         case OPT_PS_PID:
@@ -374,6 +383,9 @@ static int main_subcommand(int argc, char **argv, enum subcmd sub)
         case OPT_ABSOLUTE:
             r.absolute = true;
             break;
+        case OPT_DIFF_LINES:
+            r.diff_lines = true;
+            break;
         case OPT_MIN_DELTA:
             if (parse_double(optarg, 0, 1e18, &r.min_delta) < 0)
                 return usage_error("invalid --min-delta '%s' (points, 0 or more)", optarg);
@@ -395,13 +407,16 @@ static int main_subcommand(int argc, char **argv, enum subcmd sub)
             return usage_error("unknown or incomplete option '%s'", argv[optind - 1]);
         }
     }
+    if (r.diff_lines && sub == SUB_CONVERT)
+        return usage_error("%s--diff-lines is for comparisons: tprof diff, view or report --diff "
+                           "BEFORE AFTER", "");
     if (diff_only && !diff)
-        return usage_error("%s--absolute, --min-delta and --fail-if-grows go with "
+        return usage_error("%s--absolute, --diff-lines, --min-delta and --fail-if-grows go with "
                            "'tprof report --diff BEFORE AFTER'", "");
     if (diff && (r.hide || r.invert || r.mode == REPORT_ICICLE || r.mode == REPORT_TREE ||
                  r.min_percent >= 0 || r.width || r.by_module))
-        return usage_error("%sreport --diff takes --top, --focus, --absolute, --min-delta and "
-                           "--fail-if-grows", "");
+        return usage_error("%sreport --diff takes --top, --focus, --absolute, --diff-lines, "
+                           "--min-delta and --fail-if-grows", "");
     /* (tprof view BEFORE AFTER is tprof diff BEFORE AFTER) */
     if (sub == SUB_DIFF || diff || (sub == SUB_VIEW && argc - optind == 2)) {
         if (argc - optind != 2)
@@ -425,7 +440,7 @@ static int main_subcommand(int argc, char **argv, enum subcmd sub)
             return view_with(&r, argv[optind + 1], argv[optind]);
         struct diff_opts d = {.before = argv[optind], .after = argv[optind + 1], .out = out,
                               .imp = r.imp, .normalize = normalize, .strip_hex = strip_hex,
-                              .absolute = r.absolute};
+                              .absolute = r.absolute, .diff_lines = r.diff_lines};
         return cmd_diff(&d);
     }
     if (optind >= argc)
@@ -480,6 +495,7 @@ int main(int argc, char **argv)
         {"per-task", no_argument, NULL, OPT_PER_TASK},
         {"lines", no_argument, NULL, OPT_LINES},
         {"diff-base", required_argument, NULL, OPT_DIFF_BASE},
+        {"diff-lines", no_argument, NULL, OPT_DIFF_LINES},
         {"pid", required_argument, NULL, 'p'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -540,6 +556,9 @@ int main(int argc, char **argv)
             break;
         case OPT_DIFF_BASE:
             o.diff_base = optarg;
+            break;
+        case OPT_DIFF_LINES:
+            o.diff_lines = true;
             break;
         case OPT_BACKEND:
             if (strcmp(optarg, "auto") == 0)
@@ -630,6 +649,9 @@ int main(int argc, char **argv)
     }
     if (!o.python && o.python_read != PYREAD_AUTO)
         return usage_error("%s--python-read has no Python frames to read with --python off", "");
+    if (o.diff_lines && !o.diff_base)
+        return usage_error("%s--diff-lines goes with --diff-base FILE (and tprof diff, view and "
+                           "report --diff)", "");
     if (o.npids) {
         if (optind < argc)
             return usage_error("%s-p attaches to running processes: give no PROGRAM", "");

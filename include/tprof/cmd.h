@@ -48,6 +48,7 @@ struct record_opts {
     bool per_task;        /* --per-task: perf samples the program's tasks, not every CPU */
     bool lines;           /* --lines: frames named by source line */
     const char *diff_base; /* --diff-base: a saved profile the live view compares to */
+    bool diff_lines;       /* --diff-lines: Python frames compared line by line */
 };
 
 enum report_mode { REPORT_DEFAULT, REPORT_ICICLE, REPORT_TREE, REPORT_TOP };
@@ -66,6 +67,7 @@ struct report_opts {
     /* --diff: BEFORE is the second file (path is AFTER) */
     const char *before;
     bool absolute;        /* --absolute: weights, not shares of each total */
+    bool diff_lines;      /* --diff-lines: Python frames compared line by line */
     double min_delta;     /* --min-delta: rows that changed less are left out */
     double fail_if_grows; /* --fail-if-grows: the gate, < 0 when not asked */
 };
@@ -74,6 +76,7 @@ struct view_opts {
     const char *path;
     const char *before; /* a comparison: BEFORE (PATH is AFTER), or NULL */
     bool absolute;      /* a comparison of raw weights, not shares */
+    bool diff_lines;    /* Python frames compared line by line */
     struct import_opts imp;
     const char *focus, *hide;
     bool invert;
@@ -92,6 +95,7 @@ struct diff_opts {
     struct import_opts imp;
     bool normalize, strip_hex;  /* difffolded.pl -n, -s */
     bool absolute;              /* the SVG: colour by raw weights, not shares */
+    bool diff_lines;            /* Python frames compared line by line */
 };
 
 /* Compare two profiles: write difffolded.pl's two-column format (.folded)

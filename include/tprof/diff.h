@@ -23,6 +23,14 @@ struct diff_row {
 /* Every function of BEFORE and AFTER (matched by name, kind and module),
  * sorted by the size of the change of its total, largest first (then of its
  * self, then by name). Returns the count; *OUT is a new array. */
+/* Make *BEFORE and *AFTER comparable (each replaced by a transformed copy,
+ * the original freed): their Python frames by function, qualified name and
+ * file, not line, so that an edit above a function does not make it two
+ * (unless LINES); a pstats profile against a sampled one by the last part
+ * of the qualified name (pstats names code by co_name). Returns the label
+ * of what was done ("Python by function"), or NULL when nothing was. */
+const char *diff_match_functions(struct profile **before, struct profile **after, bool lines);
+
 size_t diff_functions(const struct profile *before, const struct profile *after, bool absolute,
                       struct diff_row **out);
 /* The frame R stands for (AFTER's when it occurs there). */

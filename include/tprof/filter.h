@@ -15,6 +15,9 @@ enum filter_kind {
                        "[jit]", "Python"), a run of one module one frame */
     FILTER_ROOTS,   /* per-thread roots ("comm-PID/TID") merged up to one per
                        process ("comm-PID") or per program ("comm") */
+    FILTER_PYFUNC,  /* Python frames by function: "QUALNAME (FILE:LINE)" is
+                       "QUALNAME (FILE)", or "NAME (FILE)" (the last part
+                       of the qualified name, as pstats names functions) */
 };
 
 /* The roots a profile's stacks start from, finest last. */
@@ -22,6 +25,12 @@ enum roots_level { ROOTS_MERGED, ROOTS_PROCESS, ROOTS_THREAD };
 
 /* A FILTER_ROOTS transform to LEVEL (ROOTS_THREAD: none needed). */
 struct filter *filter_new_roots(enum roots_level level);
+/* A FILTER_PYFUNC transform; SHORT_NAMES: by the last part of the
+ * qualified name (to match a pstats profile's functions). */
+struct filter *filter_new_pyfunc(bool short_names);
+/* NAME, a Python frame's "QUALNAME (FILE:LINE)", as FILTER_PYFUNC names it
+ * into OUT; false when NAME is not of that form. */
+bool filter_pyfunc_name(const char *name, bool short_names, char *out, size_t len);
 /* The finest roots P's stacks start from: ROOTS_THREAD when a root is
  * named "comm-PID/TID", ROOTS_PROCESS for "comm-PID", else ROOTS_MERGED. */
 enum roots_level filter_roots_level(const struct profile *p);

@@ -24,6 +24,10 @@ struct pipeline_config {
     uint32_t max_depth; /* user frames kept per stack */
     bool python;        /* splice CPython frames into the native stacks */
     bool python_lines;  /* name Python frames by the line executing */
+    /* Python frames named as a comparison matches them (--diff-base):
+     * 0 as recorded, 1 "QUALNAME (FILE)", 2 "NAME (FILE)" (filter.h's
+     * FILTER_PYFUNC) */
+    int python_by_function;
     bool jit_any_owner; /* believe JIT symbol files of any owner */
     bool inlined;       /* native frames expand into their inlined functions */
     bool lines;         /* native frames named "NAME (FILE:LINE)" */

@@ -35,6 +35,7 @@ int cmd_diff(const struct diff_opts *o)
         profile_free(before);
         return 1;
     }
+    diff_match_functions(&before, &after, o->diff_lines);
     if (fmt == EXPORT_SVG) {
         struct profile *p = diff_profile_new(before, after, o->absolute);
         profile_free(before);

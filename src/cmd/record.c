@@ -101,6 +101,7 @@ struct run {
     int wstatus, stop_signal;
     double t0, cpu0, t_end, kill_at;
     double cpu_end; /* tprof's CPU time when sampling ended */
+    int py_by_function; /* --diff-base: Python frames named by function (pipeline.h) */
     bool stopping;
     bool reniced; /* running at TPROF_NICE */
     bool prompt;  /* a Python process is sampled: wake when samples are due */
@@ -728,6 +729,18 @@ static int inputs_open(struct run *u)
         memset(&imp, 0, sizeof(imp));
         if (!(u->base = profile_import_said(o->diff_base, &imp)))
             return -1;
+        /* Python frames matched by function, as the other comparisons
+         * match them: the base's renamed, this run's named so (below) */
+        if (!o->diff_lines) {
+            size_t nf;
+            double fb;
+            u->py_by_function = profile_flat(u->base, &nf, &fb) ? 2 : 1;
+            struct filter *f = filter_new_pyfunc(u->py_by_function == 2);
+            struct profile *b = filter_apply(u->base, &f, 1);
+            filter_free(f);
+            profile_free(u->base);
+            u->base = b;
+        }
         if (!u->live) {
             say("--diff-base colours the live viewer; without it, compare "
                 "the saved profiles: tprof report --diff %s OUT", o->diff_base);
@@ -774,6 +787,7 @@ static void pipeline_open(struct run *u)
                                   .max_depth = o->max_depth,
                                   .python = o->python,
                                   .python_lines = o->python_lines,
+                                  .python_by_function = u->base ? u->py_by_function : 0,
                                   .jit_any_owner = o->jit_any_owner,
                                   .inlined = !o->no_inline,
                                   .lines = o->lines,

@@ -127,6 +127,7 @@ static int report_diff(const struct report_opts *o)
         filter_free(focus);
         return 1;
     }
+    const char *matched = diff_match_functions(&before, &after, o->diff_lines);
     FILE *out = stdout;
     double tb = profile_total(before), ta = profile_total(after);
     bool secs = profile_unit(after) == PROFILE_SECONDS;
@@ -140,6 +141,8 @@ static int report_diff(const struct report_opts *o)
         fprintf(out, "; shares of each profile's total, changes in points");
     if (focus)
         fprintf(out, "; functions matching %s", o->focus);
+    if (matched)
+        fprintf(out, "; %s (--diff-lines: by line)", matched);
     fputs("\n\n", out);
 
     struct diff_row *rows;

@@ -27,6 +27,7 @@ static struct profile *load_comparison(const struct view_opts *o, char *title, s
         profile_free(before);
         return NULL;
     }
+    diff_match_functions(&before, &after, o->diff_lines);
     struct profile *p = diff_profile_new(before, after, o->absolute);
     profile_free(before);
     profile_free(after);
@@ -53,9 +54,10 @@ int cmd_view(const struct view_opts *o)
             return 1;
         }
         snprintf(title, sizeof(title), "%s", strcmp(o->path, "-") ? o->path : "standard input");
-        if (o->absolute && !profile_has_base(p)) {
-            say("--absolute is for comparisons, and '%s' is one profile "
-                "(tprof view BEFORE AFTER compares two)", title);
+        if ((o->absolute || o->diff_lines) && !profile_has_base(p)) {
+            say("%s is for comparisons, and '%s' is one profile "
+                "(tprof view BEFORE AFTER compares two)",
+                o->absolute ? "--absolute" : "--diff-lines", title);
             profile_free(p);
             return 2;
         }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "tprof/diff.h"
+#include "tprof/filter.h"
 #include "tprof/stats.h"
 #include "tprof/xalloc.h"
 
@@ -28,6 +29,37 @@ static int cmp_change(const void *x, const void *y)
         return da > db ? -1 : 1;
     return strcmp(diff_row_frame(sort_before, sort_after, a)->name,
                   diff_row_frame(sort_before, sort_after, b)->name);
+}
+
+/* Whether P holds a Python frame. */
+static bool has_python(const struct profile *p)
+{
+    const struct frames *fr = profile_frames_const(p);
+    for (size_t i = 0; i < frames_count(fr); i++)
+        if (frames_get(fr, (uint32_t)i)->kind == FRAME_PYTHON)
+            return true;
+    return false;
+}
+
+const char *diff_match_functions(struct profile **before, struct profile **after, bool lines)
+{
+    if (lines || (!has_python(*before) && !has_python(*after)))
+        return NULL;
+    /* (a pstats profile is the one with its own per-function figures) */
+    size_t nb, na;
+    double base;
+    bool pb = profile_flat(*before, &nb, &base) != NULL;
+    bool pa = profile_flat(*after, &na, &base) != NULL;
+    static const char *const labels[2] = {"Python functions matched by name and file",
+                                          "Python functions matched by qualified name and file"};
+    struct filter *f = filter_new_pyfunc(pb != pa);
+    struct profile *b = filter_apply(*before, &f, 1), *a = filter_apply(*after, &f, 1);
+    filter_free(f);
+    profile_free(*before);
+    profile_free(*after);
+    *before = b;
+    *after = a;
+    return labels[pb == pa];
 }
 
 const struct frame *diff_row_frame(const struct profile *before, const struct profile *after,

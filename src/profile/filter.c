@@ -21,6 +21,7 @@ struct filter {
     regex_t re;
     bool have_re;
     char label[160];
+    bool short_names; /* FILTER_PYFUNC */
 };
 
 struct filter *filter_new(enum filter_kind kind, const char *pattern, bool exact, char *err,
@@ -113,6 +114,41 @@ static const char *module_group(const struct frame *fr, enum frame_kind *kind)
         *kind = FRAME_USER;
         return *fr->module ? fr->module : "[unknown module]";
     }
+}
+
+struct filter *filter_new_pyfunc(bool short_names)
+{
+    struct filter *f = xcalloc(1, sizeof(*f));
+    f->kind = FILTER_PYFUNC;
+    f->short_names = short_names;
+    snprintf(f->label, sizeof(f->label), "%s",
+             short_names ? "Python by name and file" : "Python by function");
+    return f;
+}
+
+bool filter_pyfunc_name(const char *name, bool short_names, char *out, size_t len)
+{
+    /* "QUALNAME (FILE:LINE)": a qualified name holds no blank, a path may:
+     * the first " (", and ":DIGITS)" at the end */
+    size_t n = strlen(name);
+    if (n < 6 || name[n - 1] != ')')
+        return false;
+    size_t d = n - 1;
+    while (d > 0 && name[d - 1] >= '0' && name[d - 1] <= '9')
+        d--;
+    if (d == n - 1 || d == 0 || name[d - 1] != ':')
+        return false;
+    const char *open = strstr(name, " (");
+    if (!open || open == name || open >= name + d)
+        return false;
+    const char *q = name;
+    if (short_names) /* (not inside a "<...>": "<lambda>", "<genexpr>") */
+        for (const char *p = name; p < open; p++)
+            if (*p == '.' && p + 1 < open)
+                q = p + 1;
+    int w = snprintf(out, len, "%.*s%.*s)", (int)(open - q), q, (int)(d - 1 - (size_t)(open - name)),
+                     open);
+    return w > 0 && (size_t)w < len;
 }
 
 struct filter *filter_new_roots(enum roots_level level)
@@ -270,6 +306,38 @@ static int cmp_rec(const void *a, const void *b)
     return x->len < y->len ? -1 : x->len > y->len;
 }
 
+/* FILTER_PYFUNC: per source frame (of NFRAMES in SFR), the id of its
+ * function's frame, an extra id in X, or its own when it is no Python
+ * frame. (Names are made unique through a frames table: a profile has
+ * thousands of Python functions, too many for extra_id's search.) */
+static uint32_t *pyfunc_map(const struct frames *sfr, size_t nframes, struct extra *x,
+                            bool short_names)
+{
+    uint32_t *map = xmalloc((nframes + 1) * sizeof(uint32_t));
+    struct frames *seen = frames_new();
+    size_t base = x->names.n;
+    for (size_t i = 0; i < nframes; i++) {
+        const struct frame *f = frames_get(sfr, (uint32_t)i);
+        char name[1024];
+        map[i] = (uint32_t)i;
+        if (f->kind != FRAME_PYTHON ||
+            !filter_pyfunc_name(f->name, short_names, name, sizeof(name)))
+            continue;
+        size_t had = frames_count(seen);
+        uint32_t id = frames_intern(seen, name, strlen(name), FRAME_PYTHON, "");
+        if (frames_count(seen) > had) {
+            char *copy = xstrdup(frames_get(seen, id)->name);
+            uint8_t k = FRAME_PYTHON, m = 0;
+            VEC_PUSH(x->names, copy);
+            VEC_PUSH(x->kinds, k);
+            VEC_PUSH(x->is_module, m);
+        }
+        map[i] = (uint32_t)(nframes + base + id);
+    }
+    frames_free(seen);
+    return map;
+}
+
 /* The first of FILTERS[0..N) of KIND, or NULL. */
 static const struct filter *first_of(struct filter *const *filters, size_t n,
                                      enum filter_kind kind)
@@ -335,6 +403,8 @@ struct profile *filter_apply_sides(const struct profile *src, struct filter *con
             rootmap[i] = had != UINT32_MAX ? had : extra_id(&extra, nframes, name, f->kind, false);
         }
     }
+    const struct filter *pf = first_of(filters, n, FILTER_PYFUNC);
+    uint32_t *pymap = pf ? pyfunc_map(sfr, nframes, &extra, pf->short_names) : NULL;
     size_t nids = nframes + extra.names.n;
     /* Frame id -> destination frame id, interned on first use. */
     uint32_t *remap = xmalloc((nids + 1) * sizeof(uint32_t));
@@ -390,6 +460,10 @@ struct profile *filter_apply_sides(const struct profile *src, struct filter *con
                         stack.v[w++] = m;
                 }
                 stack.n = w;
+            } else if (f->kind == FILTER_PYFUNC) {
+                for (size_t j = 0; j < stack.n; j++)
+                    if (stack.v[j] < nframes)
+                        stack.v[j] = pymap[stack.v[j]];
             } else {
                 reverse(stack.v, stack.n);
             }
@@ -448,6 +522,7 @@ struct profile *filter_apply_sides(const struct profile *src, struct filter *con
     free(remap);
     free(modmap);
     free(rootmap);
+    free(pymap);
     for (size_t i = 0; i < extra.names.n; i++)
         free(extra.names.v[i]);
     VEC_FREE(extra.names);

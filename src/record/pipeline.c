@@ -24,6 +24,7 @@
 #include <uthash.h>
 
 #include "tprof/clock.h"
+#include "tprof/filter.h"
 #include "tprof/pipeline.h"
 #include "tprof/timeline.h"
 #include "tprof/profile.h"
@@ -620,9 +621,14 @@ static uint32_t frame_of(struct pipeline *p, struct symref *s)
 
 static uint32_t python_frame_of(struct pipeline *p, struct py_name *n)
 {
-    if (n->cookie == UINT32_MAX)
-        n->cookie = frames_intern(profile_frames(p->prof), n->name, strlen(n->name),
-                                  FRAME_PYTHON, "");
+    if (n->cookie == UINT32_MAX) {
+        char f[1024];
+        const char *name = n->name;
+        if (p->cfg.python_by_function &&
+            filter_pyfunc_name(n->name, p->cfg.python_by_function == 2, f, sizeof(f)))
+            name = f;
+        n->cookie = frames_intern(profile_frames(p->prof), name, strlen(name), FRAME_PYTHON, "");
+    }
     return n->cookie;
 }
 

@@ -249,3 +249,70 @@ rc=$?
 [ $rc -eq 0 ] && grep -q "^tprof: --diff-base colours the live viewer.*report --diff base.folded" e.txt &&
     [ -s headless.folded ]
 check "--diff-base headless: says so, records as asked" $? "rc=$rc $(cat e.txt)"
+
+# ----- Python functions matched by function, not line -----
+# One recording of split.py, and the same after an edit above every
+# function: each Python frame of split.py one line further (the profile
+# rewritten, so that sampling noise plays no part). Compared by function,
+# nothing changed and the gate passes; by line (--diff-lines), every
+# function vanished and came back.
+if [ -x /usr/bin/python3.11 ]; then
+    "$TPROF" -q -o pyb.folded -- /usr/bin/python3.11 "$ROOT/tests/e2e/py/split.py" 1 >/dev/null
+    awk '{ out = ""; s = $0
+           while (match(s, /split\.py:[0-9]+\)/)) {
+               n = substr(s, RSTART + 9, RLENGTH - 10) + 1
+               out = out substr(s, 1, RSTART - 1) "split.py:" n ")"; s = substr(s, RSTART + RLENGTH) }
+           print out s }' pyb.folded >pya.folded
+    "$TPROF" report --diff pyb.folded pya.folded --top 1000 >pyd.txt 2>pyd.err
+    rc=$?
+    moved=$(awk '$NF ~ /split\.py/ && $3 != "+0.00" && $3 != "-0.00"' pyd.txt | wc -l)
+    lined=$(grep -c 'split\.py:[0-9]' pyd.txt)
+    [ $rc -eq 0 ] && grep -q "Python functions matched by qualified name and file" pyd.txt &&
+        grep -q ' a ([^ ]*split\.py)$' pyd.txt && [ "$moved" -eq 0 ] && [ "$lined" -eq 0 ] &&
+        ! cmp -s pyb.folded pya.folded
+    check "report --diff: an edit above every function changes nothing (Python frames by function)" $? \
+        "rc=$rc moved=$moved lined=$lined $(head -12 pyd.txt)"
+    "$TPROF" report --diff pyb.folded pya.folded --fail-if-grows 1 --focus '^(a|b|c|keyfn|work) ' \
+        >/dev/null 2>gate.err
+    rc=$?
+    "$TPROF" report --diff --diff-lines pyb.folded pya.folded --fail-if-grows 1 \
+        --focus '^(a|b|c|keyfn|work) ' >/dev/null 2>gatel.err
+    rcl=$?
+    [ $rc -eq 0 ] && [ $rcl -eq 3 ] && grep -q 'a ([^ ]*split\.py:[0-9]*) grew' gatel.err
+    check "the gate after that edit: passes (exit 0); --diff-lines sees new functions (exit 3)" $? \
+        "rc=$rc rcl=$rcl $(cat gate.err gatel.err | head -4)"
+    "$TPROF" diff pyb.folded pya.folded -o two.folded 2>/dev/null
+    "$TPROF" diff --diff-lines pyb.folded pya.folded -o twol.folded 2>/dev/null
+    ! grep -q 'split\.py:[0-9]' two.folded && grep -q ';a ([^ ]*split\.py)[; ]' two.folded &&
+        grep -q 'split\.py:[0-9]' twol.folded
+    check "tprof diff -o: Python frames by function (--diff-lines: by line)" $? "$(head -3 two.folded)"
+else
+    skip "Python functions matched by function" "/usr/bin/python3.11 is missing"
+fi
+
+# A cProfile file and a sampled profile of the same code match function for
+# function: pstats names code by co_name, the samples by qualified name
+# (Frame.size, sort_by_size.<locals>.<lambda>), so the two meet on the name
+# and file. The demo's functions are run long enough to be sampled.
+PSTATS="$SHARED/conformance/pstats"
+if [ -f "$PSTATS/codec_demo.prof" ] && [ -x /usr/bin/python3.11 ]; then
+    cp "$PSTATS/codec_demo.py" .
+    "$TPROF" -q -o demo.folded -- /usr/bin/python3.11 -c 'import codec_demo
+for _ in range(60):
+    codec_demo.main()
+    codec_demo.sort_by_size([b"a" * (i % 300) for i in range(20000)])' >/dev/null
+    "$TPROF" report --diff "$PSTATS/codec_demo.prof" demo.folded --top 1000 >demo.txt 2>/dev/null
+    "$TPROF" report --diff --diff-lines "$PSTATS/codec_demo.prof" demo.folded --top 1000 \
+        >demol.txt 2>/dev/null
+    # each function of codec_demo.py once, by its last name
+    dups() { awk 'NF > 2 && $NF ~ /codec_demo\.py/ { n = $(NF - 1); sub(/.*\./, "", n); c[n]++ }
+                  END { for (k in c) if (c[k] > 1) d++; print d + 0 }' "$1"; }
+    both() { awk -v f="$2" 'NF > 2 && $(NF - 1) == f && $NF ~ /^\(codec_demo\.py/ && $1 != "0.00%" && $2 != "0.00%"' "$1" | wc -l; }
+    [ "$(dups demo.txt)" -eq 0 ] && [ "$(both demo.txt size)" -eq 1 ] &&
+        [ "$(both demo.txt '<lambda>')" -eq 1 ] && [ "$(both demo.txt encode_binary)" -eq 1 ] &&
+        [ "$(dups demol.txt)" -gt 0 ]
+    check "a .prof and a sampled profile of the demo: every function once, on both sides (--diff-lines: apart)" $? \
+        "dups=$(dups demo.txt) size=$(both demo.txt size) lambda=$(both demo.txt '<lambda>') lines-dups=$(dups demol.txt) $(grep 'codec_demo\.py' demo.txt | head -12)"
+else
+    skip "a .prof against a sampled profile" "../shared/conformance/pstats or /usr/bin/python3.11 is missing"
+fi

@@ -157,10 +157,10 @@ wait_for "EXIT=143" && [ $ok -eq 0 ]
 check "keys at speed, V5 live Tab End o f Tab: focused, the viewer goes on, q ends it" $? \
     "$(screen | head -3) / $(screen | grep EXIT)"
 [ $asked -eq 0 ] &&
-    $T capture-pane -p -t v -S - -E - | tr -d '\n' |
+    $T capture-pane -pJ -t v -S - -E - | tr -d '\n' |
     grep -q "profile not kept (-o FILE writes it; e in the viewer exports it)"
 check "live without -o: q asks before quitting unsaved; the summary says how to keep it" $? \
-    "asked=$asked $($T capture-pane -p -t v -S - -E - | grep -A2 '^tprof:')"
+    "asked=$asked $($T capture-pane -pJ -t v -S - -E - | grep '^tprof:')"
 $T kill-session -t v
 
 # --threads chooses the first view: per thread; the export follows what

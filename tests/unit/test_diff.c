@@ -298,6 +298,50 @@ static void test_signed(void **state)
     assert_string_equal(diff_signed(0.001, 2, true, b, sizeof(b)), "\u00b10.00");
 }
 
+/* An edit above every function (each line one further) leaves a
+ * comparison with nothing changed, unless lines are asked for; a pstats
+ * profile (co_name only) matches a sampled one by the short name. */
+static void test_python_matched_by_function(void **state)
+{
+    (void)state;
+    struct profile *b = profile_from("py;main (m.py:10);Enc.run (m.py:3) 6\npy;main (m.py:10) 4\n");
+    struct profile *a = profile_from("py;main (m.py:11);Enc.run (m.py:4) 6\npy;main (m.py:11) 4\n");
+    struct profile *b2 = profile_from("py;main (m.py:10);Enc.run (m.py:3) 6\npy;main (m.py:10) 4\n");
+    struct profile *a2 = profile_from("py;main (m.py:11);Enc.run (m.py:4) 6\npy;main (m.py:11) 4\n");
+    assert_string_equal(diff_match_functions(&b, &a, false),
+                        "Python functions matched by qualified name and file");
+    struct diff_row *rows;
+    size_t n = diff_functions(b, a, false, &rows);
+    assert_int_equal(n, 3); /* py, main, Enc.run: each once, unchanged */
+    for (size_t i = 0; i < n; i++) {
+        assert_true(rows[i].before_frame != UINT32_MAX && rows[i].after_frame != UINT32_MAX);
+        assert_true(rows[i].after_total == rows[i].before_total);
+    }
+    free(rows);
+    assert_null(diff_match_functions(&b2, &a2, true));
+    n = diff_functions(b2, a2, false, &rows);
+    assert_int_equal(n, 5); /* py, and each function's two lines apart */
+    free(rows);
+    /* a pstats-like profile (its own per-function figures) against a
+     * sampled one: by the last part of the qualified name */
+    struct profile *ps = profile_from("run (m.py:3) 6\n");
+    struct profile_flat *fl = calloc(1, sizeof(*fl));
+    fl->frame = 0;
+    profile_set_flat(ps, fl, 1, 6);
+    struct profile *sp = profile_from("py;Enc.run (m.py:3) 6\n");
+    assert_string_equal(diff_match_functions(&ps, &sp, false),
+                        "Python functions matched by name and file");
+    n = diff_functions(ps, sp, false, &rows);
+    assert_int_equal(n, 2); /* py, run (m.py) */
+    free(rows);
+    profile_free(b);
+    profile_free(a);
+    profile_free(b2);
+    profile_free(a2);
+    profile_free(ps);
+    profile_free(sp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -308,6 +352,7 @@ int main(void)
         cmocka_unit_test(test_transforms_and_swap),
         cmocka_unit_test(test_modules_loose),
         cmocka_unit_test(test_signed),
+        cmocka_unit_test(test_python_matched_by_function),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

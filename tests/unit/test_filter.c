@@ -169,6 +169,56 @@ static void test_roots(void **state)
     assert_false(filter_root_name("a-12345678901/1", ROOTS_MERGED, out, sizeof(out)));
 }
 
+/* Python frames by function: the line goes, so an edit above a function
+ * (every line one further) leaves the profile as it was; short names as
+ * pstats names functions. Native frames and names not of that form stay. */
+static void test_python_by_function(void **state)
+{
+    (void)state;
+    char out[128];
+    assert_true(filter_pyfunc_name("Frame.size (codec.py:26)", false, out, sizeof(out)));
+    assert_string_equal(out, "Frame.size (codec.py)");
+    assert_true(filter_pyfunc_name("Frame.size (codec.py:26)", true, out, sizeof(out)));
+    assert_string_equal(out, "size (codec.py)");
+    assert_true(filter_pyfunc_name("sort.<locals>.<lambda> (a (b).py:31)", true, out, sizeof(out)));
+    assert_string_equal(out, "<lambda> (a (b).py)");
+    assert_true(filter_pyfunc_name("x.f (a (b).py:3)", false, out, sizeof(out)));
+    assert_string_equal(out, "x.f (a (b).py)");
+    assert_false(filter_pyfunc_name("encode (codec.py)", false, out, sizeof(out)));
+    assert_false(filter_pyfunc_name("f (x:)", false, out, sizeof(out)));
+    assert_false(filter_pyfunc_name(" (x.py:3)", false, out, sizeof(out)));
+    assert_false(filter_pyfunc_name("f (x.py:3)", false, out, 8)); /* no room */
+
+    struct profile *before = profile_from("py;<module> (m.py:1);main (m.py:10);enc (m.py:3) 5\n"
+                                          "py;<module> (m.py:1);main (m.py:10);helper 2\n");
+    struct profile *after = profile_from("py;<module> (m.py:1);main (m.py:11);enc (m.py:4) 5\n"
+                                         "py;<module> (m.py:1);main (m.py:11);helper 2\n");
+    struct filter *f = filter_new_pyfunc(false);
+    assert_string_equal(filter_label(f), "Python by function");
+    struct profile *b = filter_apply(before, &f, 1), *a = filter_apply(after, &f, 1);
+    char *tb = folded_text(b), *ta = folded_text(a);
+    assert_string_equal(tb, "py;<module> (m.py);main (m.py);enc (m.py) 5\n"
+                            "py;<module> (m.py);main (m.py);helper 2\n");
+    assert_string_equal(tb, ta);
+    free(tb);
+    free(ta);
+    profile_free(b);
+    profile_free(a);
+    filter_free(f);
+    /* two lines of one function merge into one frame */
+    struct profile *two = profile_from("py;Cls.run (m.py:5) 3\npy;Cls.run (m.py:9) 4\n");
+    f = filter_new_pyfunc(true);
+    struct profile *t = filter_apply(two, &f, 1);
+    char *tt = folded_text(t);
+    assert_string_equal(tt, "py;run (m.py) 7\n");
+    free(tt);
+    profile_free(t);
+    profile_free(two);
+    filter_free(f);
+    profile_free(before);
+    profile_free(after);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -178,6 +228,7 @@ int main(void)
         cmocka_unit_test(test_hide_everything),
         cmocka_unit_test(test_by_module),
         cmocka_unit_test(test_roots),
+        cmocka_unit_test(test_python_by_function),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
