@@ -95,6 +95,11 @@ static const char usage_text[] =
     "      --jit-any-owner    believe JIT symbol files (/tmp/perf-PID.map, jit-PID.dump)\n"
     "                         whoever owns them (default: root, you, or the program's\n"
     "                         own user, as a file another user planted could lie)\n"
+    "      --all-frames       Python programs: every frame as recorded in the viewer\n"
+    "                         and in -o (by default a Python stack starts at its\n"
+    "                         outermost Python frame, the interpreter's start-up\n"
+    "                         one frame, and CPython's call machinery is left out;\n"
+    "                         a .pb.gz always keeps every frame; a in the viewer)\n"
     "      --diff-base FILE   live: colour the icicle by the change against FILE, a\n"
     "                         saved profile (red grew, blue shrank; b shows FILE's\n"
     "                         widths); -o still writes this run's profile alone;\n"
@@ -108,6 +113,12 @@ static const char usage_text[] =
     "      --focus RE         keep only stacks through a frame matching RE\n"
     "      --hide RE          drop frames matching RE (their samples go to the caller)\n"
     "      --invert           bottom-up: leaf functions become the roots\n"
+    "      --all-frames       (and convert, diff) Python stacks as recorded: by\n"
+    "                         default they start at the outermost Python frame\n"
+    "                         under one [python start-up] frame, and CPython's call\n"
+    "                         machinery is left out (a .pb.gz keeps every frame)\n"
+    "      --fold-kernel      (and diff) a stack's kernel frames become one: its\n"
+    "                         system call (sys_sendto) or interrupt (K in the viewer)\n"
     "view, report and convert, for perf script text (stackcollapse-perf.pl's flags):\n"
     "      --pid, --tid       root frame comm-PID, or comm-PID/TID\n"
     "      --kernel, --jit    kernel frames, /tmp/perf-PID.map frames get their kind\n"
@@ -209,7 +220,7 @@ enum {
     OPT_PS_PID, OPT_PS_TID, OPT_PS_KERNEL, OPT_PS_JIT, OPT_PS_ALL, OPT_PS_ADDRS, OPT_PS_EVENT,
     OPT_SS_PROFILE, OPT_PP_SAMPLE_TYPE,
     OPT_FORMAT, OPT_DIFF, OPT_ABSOLUTE, OPT_MIN_DELTA, OPT_FAIL_IF_GROWS, OPT_NORMALIZE,
-    OPT_STRIP_HEX, OPT_DIFF_BASE, OPT_BY, OPT_DIFF_LINES,
+    OPT_STRIP_HEX, OPT_DIFF_BASE, OPT_BY, OPT_DIFF_LINES, OPT_ALL_FRAMES, OPT_FOLD_KERNEL,
 };
 
 enum subcmd { SUB_VIEW, SUB_REPORT, SUB_CONVERT, SUB_DIFF };
@@ -223,6 +234,8 @@ static int view_with(const struct report_opts *r, const char *path, const char *
                            .before = before,
                            .absolute = r->absolute,
                            .diff_lines = r->diff_lines,
+                           .all_frames = r->all_frames,
+                           .fold_kernel = r->fold_kernel,
                            .imp = r->imp,
                            .focus = r->focus,
                            .hide = r->hide,
@@ -256,6 +269,8 @@ static int main_subcommand(int argc, char **argv, enum subcmd sub)
         {"diff", no_argument, NULL, OPT_DIFF},
         {"absolute", no_argument, NULL, OPT_ABSOLUTE},
         {"diff-lines", no_argument, NULL, OPT_DIFF_LINES},
+        {"all-frames", no_argument, NULL, OPT_ALL_FRAMES},
+        {"fold-kernel", no_argument, NULL, OPT_FOLD_KERNEL},
         {"min-delta", required_argument, NULL, OPT_MIN_DELTA},
         {"fail-if-grows", required_argument, NULL, OPT_FAIL_IF_GROWS},
         {"normalize", no_argument, NULL, OPT_NORMALIZE},
@@ -386,6 +401,12 @@ static int main_subcommand(int argc, char **argv, enum subcmd sub)
         case OPT_DIFF_LINES:
             r.diff_lines = true;
             break;
+        case OPT_ALL_FRAMES:
+            r.all_frames = true;
+            break;
+        case OPT_FOLD_KERNEL:
+            r.fold_kernel = true;
+            break;
         case OPT_MIN_DELTA:
             if (parse_double(optarg, 0, 1e18, &r.min_delta) < 0)
                 return usage_error("invalid --min-delta '%s' (points, 0 or more)", optarg);
@@ -407,6 +428,8 @@ static int main_subcommand(int argc, char **argv, enum subcmd sub)
             return usage_error("unknown or incomplete option '%s'", argv[optind - 1]);
         }
     }
+    if (r.fold_kernel && sub == SUB_CONVERT)
+        return usage_error("%s--fold-kernel is for reading: tprof view, report or diff", "");
     if (r.diff_lines && sub == SUB_CONVERT)
         return usage_error("%s--diff-lines is for comparisons: tprof diff, view or report --diff "
                            "BEFORE AFTER", "");
@@ -433,6 +456,9 @@ static int main_subcommand(int argc, char **argv, enum subcmd sub)
         if (out && (r.focus || r.hide || r.invert))
             return usage_error("%s--focus, --hide and --invert are the viewer's: 'tprof diff' "
                                "without -o", "");
+        if (out && r.fold_kernel)
+            return usage_error("%s--fold-kernel is the viewer's and report's: 'tprof diff' "
+                               "without -o, or report --diff", "");
         if (!out && (normalize || strip_hex))
             return usage_error("%s--normalize and --strip-hex shape 'tprof diff -o OUT.folded'",
                                "");
@@ -440,7 +466,8 @@ static int main_subcommand(int argc, char **argv, enum subcmd sub)
             return view_with(&r, argv[optind + 1], argv[optind]);
         struct diff_opts d = {.before = argv[optind], .after = argv[optind + 1], .out = out,
                               .imp = r.imp, .normalize = normalize, .strip_hex = strip_hex,
-                              .absolute = r.absolute, .diff_lines = r.diff_lines};
+                              .absolute = r.absolute, .diff_lines = r.diff_lines,
+                              .all_frames = r.all_frames};
         return cmd_diff(&d);
     }
     if (optind >= argc)
@@ -461,7 +488,8 @@ static int main_subcommand(int argc, char **argv, enum subcmd sub)
     if (sub == SUB_CONVERT) {
         if (!out)
             return usage_error("%sconvert needs -o OUT (a file, or - for standard output)", "");
-        struct convert_opts co = {.in = r.path, .out = out, .format = format, .imp = r.imp};
+        struct convert_opts co = {.in = r.path, .out = out, .format = format, .imp = r.imp,
+                                  .all_frames = r.all_frames};
         return cmd_convert(&co);
     }
     if (report) {
@@ -496,6 +524,7 @@ int main(int argc, char **argv)
         {"lines", no_argument, NULL, OPT_LINES},
         {"diff-base", required_argument, NULL, OPT_DIFF_BASE},
         {"diff-lines", no_argument, NULL, OPT_DIFF_LINES},
+        {"all-frames", no_argument, NULL, OPT_ALL_FRAMES},
         {"pid", required_argument, NULL, 'p'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -559,6 +588,9 @@ int main(int argc, char **argv)
             break;
         case OPT_DIFF_LINES:
             o.diff_lines = true;
+            break;
+        case OPT_ALL_FRAMES:
+            o.all_frames = true;
             break;
         case OPT_BACKEND:
             if (strcmp(optarg, "auto") == 0)

@@ -15,6 +15,11 @@ struct app;
 /* A viewer on PROFILE (ownership passes to the app). TITLE names it. */
 struct app *app_new(struct profile *profile, const char *title);
 void app_free(struct app *a);
+/* What the views show of the stacks: the Python view (a profile with
+ * Python frames from the outermost one, without CPython's call machinery;
+ * on by default) and kernel frames folded into their system call (off by
+ * default). The keys a and K toggle them. */
+void app_set_frames_shown(struct app *a, bool python_view, bool fold_kernel);
 
 /* Push a transform (ownership passes to the app). */
 void app_push_filter(struct app *a, struct filter *f);

@@ -49,6 +49,7 @@ struct record_opts {
     bool lines;           /* --lines: frames named by source line */
     const char *diff_base; /* --diff-base: a saved profile the live view compares to */
     bool diff_lines;       /* --diff-lines: Python frames compared line by line */
+    bool all_frames;       /* --all-frames: Python stacks in -o as recorded */
 };
 
 enum report_mode { REPORT_DEFAULT, REPORT_ICICLE, REPORT_TREE, REPORT_TOP };
@@ -68,6 +69,8 @@ struct report_opts {
     const char *before;
     bool absolute;        /* --absolute: weights, not shares of each total */
     bool diff_lines;      /* --diff-lines: Python frames compared line by line */
+    bool all_frames;      /* --all-frames: Python stacks as recorded, not the Python view */
+    bool fold_kernel;     /* --fold-kernel: kernel frames folded into their system call */
     double min_delta;     /* --min-delta: rows that changed less are left out */
     double fail_if_grows; /* --fail-if-grows: the gate, < 0 when not asked */
 };
@@ -77,6 +80,8 @@ struct view_opts {
     const char *before; /* a comparison: BEFORE (PATH is AFTER), or NULL */
     bool absolute;      /* a comparison of raw weights, not shares */
     bool diff_lines;    /* Python frames compared line by line */
+    bool all_frames;    /* Python stacks as recorded (a: the Python view) */
+    bool fold_kernel;   /* kernel frames folded first (K) */
     struct import_opts imp;
     const char *focus, *hide;
     bool invert;
@@ -87,6 +92,7 @@ struct convert_opts {
     const char *out;      /* -o: FILE or "-" */
     const char *format;   /* --format, NULL: from OUT's extension */
     struct import_opts imp;
+    bool all_frames;      /* --all-frames: Python stacks as recorded */
 };
 
 struct diff_opts {
@@ -96,6 +102,7 @@ struct diff_opts {
     bool normalize, strip_hex;  /* difffolded.pl -n, -s */
     bool absolute;              /* the SVG: colour by raw weights, not shares */
     bool diff_lines;            /* Python frames compared line by line */
+    bool all_frames;            /* Python stacks as recorded */
 };
 
 /* Compare two profiles: write difffolded.pl's two-column format (.folded)

@@ -18,6 +18,11 @@ enum filter_kind {
     FILTER_PYFUNC,  /* Python frames by function: "QUALNAME (FILE:LINE)" is
                        "QUALNAME (FILE)", or "NAME (FILE)" (the last part
                        of the qualified name, as pstats names functions) */
+    FILTER_PYVIEW,  /* a stack with Python frames starts at the outermost
+                       one, under one frame for the interpreter's start-up,
+                       and CPython's call machinery (fold.h) is left out */
+    FILTER_KFOLD,   /* a stack's kernel frames become one: the system call
+                       ("sys_sendto") or the interrupt that entered */
 };
 
 /* The roots a profile's stacks start from, finest last. */
@@ -25,6 +30,25 @@ enum roots_level { ROOTS_MERGED, ROOTS_PROCESS, ROOTS_THREAD };
 
 /* A FILTER_ROOTS transform to LEVEL (ROOTS_THREAD: none needed). */
 struct filter *filter_new_roots(enum roots_level level);
+/* A FILTER_PYVIEW or FILTER_KFOLD transform. */
+struct filter *filter_new_view(enum filter_kind kind);
+/* Whether P holds Python frames (FILTER_PYVIEW changes it). */
+bool filter_python_known(const struct profile *p);
+/* Whether the Python view applies to P: it has Python frames and is not a
+ * pstats profile (whose stacks are Python frames from the root, and whose
+ * per-function figures a transformed copy would lose). */
+bool filter_pyview_applies(const struct profile *p);
+/* The transforms a view of P starts with into OUT (room for 2): the
+ * Python view when P has Python frames, unless ALL_FRAMES; the kernel fold
+ * when FOLD_KERNEL. Returns how many. */
+size_t filter_view_defaults(const struct profile *p, bool all_frames, bool fold_kernel,
+                            struct filter **out);
+/* P with filter_view_defaults applied: P itself when there is none, else a
+ * new profile (*MADE set to it, for the caller to free). */
+const struct profile *filter_view_of(const struct profile *p, bool all_frames, bool fold_kernel,
+                                     struct profile **made);
+/* *P replaced by filter_view_of's view of it (the original freed). */
+void filter_view_replace(struct profile **p, bool all_frames, bool fold_kernel);
 /* A FILTER_PYFUNC transform; SHORT_NAMES: by the last part of the
  * qualified name (to match a pstats profile's functions). */
 struct filter *filter_new_pyfunc(bool short_names);

@@ -8,6 +8,7 @@
 
 #include "tprof/cmd.h"
 #include "tprof/export.h"
+#include "tprof/filter.h"
 #include "tprof/import.h"
 #include "tprof/say.h"
 
@@ -25,7 +26,12 @@ int cmd_convert(const struct convert_opts *o)
     profile_sort_children(p);
     const char *slash = strrchr(o->in, '/');
     const char *title = strcmp(o->in, "-") == 0 ? "standard input" : slash ? slash + 1 : o->in;
-    long n = export_file(p, (enum export_format)fmt, title, o->out, err, sizeof(err));
+    /* the Python view, as the viewer shows it; pprof keeps every frame */
+    struct profile *viewed = NULL;
+    const struct profile *w =
+        fmt == EXPORT_PPROF ? p : filter_view_of(p, o->all_frames, false, &viewed);
+    long n = export_file(w, (enum export_format)fmt, title, o->out, err, sizeof(err));
+    profile_free(viewed);
     profile_free(p);
     if (n < 0) {
         say("%s", err);

@@ -12,6 +12,7 @@
 #include "tprof/atomicfile.h"
 #include "tprof/cmd.h"
 #include "tprof/diff.h"
+#include "tprof/filter.h"
 #include "tprof/export.h"
 #include "tprof/folded.h"
 #include "tprof/import.h"
@@ -35,6 +36,8 @@ int cmd_diff(const struct diff_opts *o)
         profile_free(before);
         return 1;
     }
+    filter_view_replace(&before, o->all_frames, false);
+    filter_view_replace(&after, o->all_frames, false);
     diff_match_functions(&before, &after, o->diff_lines);
     if (fmt == EXPORT_SVG) {
         struct profile *p = diff_profile_new(before, after, o->absolute);

@@ -927,6 +927,7 @@ static int viewer_start(struct run *u)
     const struct record_opts *o = u->o;
     char err[512];
     u->app = app_new(u->prof, u->title);
+    app_set_frames_shown(u->app, !o->all_frames, false);
     u->log = linebuf_new(2000, 400);
     if (u->launched)
         app_set_log(u->app, u->log);
@@ -979,15 +980,23 @@ static int output_write(struct run *u, char *written, size_t len)
     profile_drop_base(u->prof); /* -o is this run's profile alone */
     /* A JIT frame named late may be in the tree twice: join them. The tree
      * has a root per thread: folded, speedscope and SVG get the roots
-     * --threads / --pid-roots ask for (by program by default), pprof keeps
-     * them all (as labels). */
+     * --threads / --pid-roots ask for (by program by default), and Python
+     * stacks in the Python view unless --all-frames; pprof keeps every
+     * root (as labels) and every frame. */
     struct profile *joined = NULL, *w = u->prof;
     enum roots_level level = o->threads ? ROOTS_THREAD : o->pid_roots ? ROOTS_PROCESS
                                                                      : ROOTS_MERGED;
-    if (u->out_fmt != EXPORT_PPROF && level != ROOTS_THREAD) {
-        struct filter *rf = filter_new_roots(level);
-        joined = filter_apply(u->prof, &rf, 1);
-        filter_free(rf);
+    struct filter *fs[3];
+    size_t nfs = 0;
+    if (u->out_fmt != EXPORT_PPROF) {
+        if (level != ROOTS_THREAD)
+            fs[nfs++] = filter_new_roots(level);
+        nfs += filter_view_defaults(u->prof, o->all_frames, false, fs + nfs);
+    }
+    if (nfs) {
+        joined = filter_apply(u->prof, fs, nfs);
+        for (size_t i = 0; i < nfs; i++)
+            filter_free(fs[i]);
         w = joined;
     } else if (pipeline_has_twins(u->pl)) {
         joined = profile_new();

@@ -127,6 +127,8 @@ static int report_diff(const struct report_opts *o)
         filter_free(focus);
         return 1;
     }
+    filter_view_replace(&before, o->all_frames, o->fold_kernel);
+    filter_view_replace(&after, o->all_frames, o->fold_kernel);
     const char *matched = diff_match_functions(&before, &after, o->diff_lines);
     FILE *out = stdout;
     double tb = profile_total(before), ta = profile_total(after);
@@ -210,12 +212,13 @@ int cmd_report(const struct report_opts *o)
     for (size_t i = 0; i < profile_node_count(loaded); i++)
         stacks += profile_node(loaded, (uint32_t)i)->self > 0;
 
-    struct filter *filters[5];
+    struct filter *filters[8];
     size_t nf = 0;
     /* (a pprof file keeps a root per thread: by program, as a recording's
      * report is) */
     if (fmt == IMPORT_PPROF && filter_roots_level(loaded) != ROOTS_MERGED)
         filters[nf++] = filter_new_roots(ROOTS_MERGED);
+    nf += filter_view_defaults(loaded, o->all_frames, o->fold_kernel, filters + nf);
     int nfr = filter_from_options(o->focus, o->hide, o->invert, filters + nf, err, sizeof(err));
     if (nfr < 0) {
         say("%s", err);

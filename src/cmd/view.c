@@ -73,6 +73,7 @@ int cmd_view(const struct view_opts *o)
         return 2;
     }
     struct app *a = app_new(p, name);
+    app_set_frames_shown(a, !o->all_frames, o->fold_kernel);
     /* (a pprof file keeps a root per thread: shown by program first, as a
      * recording is; t shows them) */
     if (!o->before && fmt == IMPORT_PPROF)

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "tprof/filter.h"
+#include "tprof/fold.h"
 #include "tprof/xalloc.h"
 
 struct filter {
@@ -113,6 +114,66 @@ static const char *module_group(const struct frame *fr, enum frame_kind *kind)
     default:
         *kind = FRAME_USER;
         return *fr->module ? fr->module : "[unknown module]";
+    }
+}
+
+struct filter *filter_new_view(enum filter_kind kind)
+{
+    struct filter *f = xcalloc(1, sizeof(*f));
+    f->kind = kind;
+    snprintf(f->label, sizeof(f->label), "%s",
+             kind == FILTER_PYVIEW ? "Python view" : "kernel folded");
+    return f;
+}
+
+bool filter_python_known(const struct profile *p)
+{
+    const struct frames *fr = profile_frames_const(p);
+    for (size_t i = 0; i < frames_count(fr); i++)
+        if (frames_get(fr, (uint32_t)i)->kind == FRAME_PYTHON)
+            return true;
+    return false;
+}
+
+bool filter_pyview_applies(const struct profile *p)
+{
+    size_t n;
+    double base;
+    return !profile_flat(p, &n, &base) && filter_python_known(p);
+}
+
+size_t filter_view_defaults(const struct profile *p, bool all_frames, bool fold_kernel,
+                            struct filter **out)
+{
+    size_t n = 0;
+    if (!all_frames && filter_pyview_applies(p))
+        out[n++] = filter_new_view(FILTER_PYVIEW);
+    if (fold_kernel)
+        out[n++] = filter_new_view(FILTER_KFOLD);
+    return n;
+}
+
+const struct profile *filter_view_of(const struct profile *p, bool all_frames, bool fold_kernel,
+                                     struct profile **made)
+{
+    struct filter *f[2];
+    size_t n = filter_view_defaults(p, all_frames, fold_kernel, f);
+    *made = NULL;
+    if (!n)
+        return p;
+    *made = filter_apply(p, f, n);
+    for (size_t i = 0; i < n; i++)
+        filter_free(f[i]);
+    return *made;
+}
+
+void filter_view_replace(struct profile **p, bool all_frames, bool fold_kernel)
+{
+    struct profile *made;
+    filter_view_of(*p, all_frames, fold_kernel, &made);
+    if (made) {
+        profile_free(*p);
+        *p = made;
     }
 }
 
@@ -338,6 +399,129 @@ static uint32_t *pyfunc_map(const struct frames *sfr, size_t nframes, struct ext
     return map;
 }
 
+/* What the Python view and the kernel fold know of each source frame. */
+enum { CL_OTHER, CL_PYTHON, CL_MACHINERY, CL_THREAD, CL_KERNEL, CL_PYMAIN };
+
+static uint8_t *classify(const struct frames *sfr, size_t nframes)
+{
+    uint8_t *cl = xmalloc(nframes + 1);
+    for (size_t i = 0; i < nframes; i++) {
+        const struct frame *f = frames_get(sfr, (uint32_t)i);
+        cl[i] = f->kind == FRAME_PYTHON  ? CL_PYTHON
+                : f->kind == FRAME_KERNEL ? CL_KERNEL
+                : fold_py_machinery(f->name) ? CL_MACHINERY
+                : fold_thread_start(f->name) ? CL_THREAD
+                : fold_py_main(f->name)      ? CL_PYMAIN
+                                             : CL_OTHER;
+    }
+    return cl;
+}
+
+/* FILTER_PYVIEW on stack V (root first, N frames; ids below NFRAMES are
+ * classified by CL): from the root to the outermost Python frame, one
+ * start-up frame (STARTUP[0] of the main thread, STARTUP[1] of another);
+ * below it, no call machinery. A stack of the interpreter outside Python
+ * code (start-up, shutdown) has the frames to its main (Py_RunMain) made
+ * the start-up frame too, and no call machinery below. Returns the new
+ * length. */
+static size_t pyview(uint32_t *v, size_t n, size_t nframes, const uint8_t *cl,
+                     const uint32_t startup[2])
+{
+    size_t p0 = 0;
+    while (p0 < n && !(v[p0] < nframes && cl[v[p0]] == CL_PYTHON))
+        p0++;
+    if (p0 == n) {
+        size_t last = 0; /* the innermost main frame */
+        for (size_t j = 1; j < n; j++)
+            if (v[j] < nframes && cl[v[j]] == CL_PYMAIN)
+                last = j;
+        if (!last)
+            return n;
+        size_t w = 0;
+        v[w++] = v[0];
+        v[w++] = startup[0];
+        for (size_t j = last + 1; j < n; j++)
+            if (!(v[j] < nframes && cl[v[j]] == CL_MACHINERY))
+                v[w++] = v[j];
+        return w;
+    }
+    size_t w = 0;
+    if (p0 >= 1)
+        v[w++] = v[0]; /* the root */
+    if (p0 >= 2) {
+        bool thread = false;
+        for (size_t j = 1; j < p0; j++)
+            thread |= v[j] < nframes && cl[v[j]] == CL_THREAD;
+        v[w++] = startup[thread];
+    }
+    for (size_t j = p0; j < n; j++)
+        if (!(v[j] < nframes && cl[v[j]] == CL_MACHINERY))
+            v[w++] = v[j];
+    return w;
+}
+
+/* FILTER_KFOLD, per source kernel frame: the extra id of what a stack's
+ * kernel frames become when it is their entry (ENTRY), and when it is a
+ * system call's handler ("sys_sendto": CALL, else UINT32_MAX). Made before
+ * the stacks are rewritten: every extra id exists before they are mapped.
+ * (Names are made unique through a frames table: thousands of kernel
+ * functions are too many for extra_id's search.) */
+static void kernel_labels(const struct frames *sfr, size_t nframes, const uint8_t *cl,
+                          struct extra *x, uint32_t **entry, uint32_t **call)
+{
+    *entry = xmalloc((nframes + 1) * sizeof(uint32_t));
+    *call = xmalloc((nframes + 1) * sizeof(uint32_t));
+    struct frames *seen = frames_new();
+    VEC(uint32_t) ids = {0}; /* seen's id -> extra id */
+    for (size_t i = 0; i < nframes; i++) {
+        (*entry)[i] = (*call)[i] = UINT32_MAX;
+        if (cl[i] != CL_KERNEL)
+            continue;
+        const char *name = frames_get(sfr, (uint32_t)i)->name;
+        char sc[128], label[160];
+        for (int as_call = 0; as_call < 2; as_call++) {
+            if (as_call && !fold_syscall_name(name, sc, sizeof(sc)))
+                break;
+            fold_kernel_label(name, as_call ? sc : NULL, label, sizeof(label));
+            size_t had = frames_count(seen);
+            uint32_t id = frames_intern(seen, label, strlen(label), FRAME_KERNEL, "");
+            if (frames_count(seen) > had) {
+                char *copy = xstrdup(frames_get(seen, id)->name);
+                uint8_t k = FRAME_KERNEL, m = 0;
+                VEC_PUSH(x->names, copy);
+                VEC_PUSH(x->kinds, k);
+                VEC_PUSH(x->is_module, m);
+                uint32_t e = (uint32_t)(nframes + x->names.n - 1);
+                VEC_PUSH(ids, e);
+            }
+            (as_call ? *call : *entry)[i] = ids.v[id];
+        }
+    }
+    frames_free(seen);
+    VEC_FREE(ids);
+}
+
+/* FILTER_KFOLD on stack V: its kernel frames (the leaf end) become one,
+ * the system call's (a handler among them) or the entry's. Returns the
+ * new length. */
+static size_t kfold(uint32_t *v, size_t n, size_t nframes, const uint8_t *cl,
+                    const uint32_t *entry, const uint32_t *call)
+{
+    size_t k = 0;
+    while (k < n && !(v[k] < nframes && cl[v[k]] == CL_KERNEL))
+        k++;
+    if (k == n)
+        return n;
+    uint32_t label = entry[v[k]];
+    for (size_t j = k; j < n; j++)
+        if (v[j] < nframes && call[v[j]] != UINT32_MAX) {
+            label = call[v[j]];
+            break;
+        }
+    v[k] = label;
+    return k + 1;
+}
+
 /* The first of FILTERS[0..N) of KIND, or NULL. */
 static const struct filter *first_of(struct filter *const *filters, size_t n,
                                      enum filter_kind kind)
@@ -405,6 +589,18 @@ struct profile *filter_apply_sides(const struct profile *src, struct filter *con
     }
     const struct filter *pf = first_of(filters, n, FILTER_PYFUNC);
     uint32_t *pymap = pf ? pyfunc_map(sfr, nframes, &extra, pf->short_names) : NULL;
+    /* FILTER_PYVIEW, FILTER_KFOLD: the frames' classes, the start-up
+     * frames, the kernel fold's names as they are met */
+    uint8_t *cl = NULL;
+    uint32_t startup[2] = {0, 0}, *kentry = NULL, *kcall = NULL;
+    if (first_of(filters, n, FILTER_PYVIEW) || first_of(filters, n, FILTER_KFOLD))
+        cl = classify(sfr, nframes);
+    if (first_of(filters, n, FILTER_PYVIEW)) {
+        startup[0] = extra_id(&extra, nframes, FOLD_PY_STARTUP, FRAME_USER, false);
+        startup[1] = extra_id(&extra, nframes, FOLD_PY_THREAD, FRAME_USER, false);
+    }
+    if (first_of(filters, n, FILTER_KFOLD))
+        kernel_labels(sfr, nframes, cl, &extra, &kentry, &kcall);
     size_t nids = nframes + extra.names.n;
     /* Frame id -> destination frame id, interned on first use. */
     uint32_t *remap = xmalloc((nids + 1) * sizeof(uint32_t));
@@ -464,6 +660,10 @@ struct profile *filter_apply_sides(const struct profile *src, struct filter *con
                 for (size_t j = 0; j < stack.n; j++)
                     if (stack.v[j] < nframes)
                         stack.v[j] = pymap[stack.v[j]];
+            } else if (f->kind == FILTER_PYVIEW) {
+                stack.n = pyview(stack.v, stack.n, nframes, cl, startup);
+            } else if (f->kind == FILTER_KFOLD) {
+                stack.n = kfold(stack.v, stack.n, nframes, cl, kentry, kcall);
             } else {
                 reverse(stack.v, stack.n);
             }
@@ -523,6 +723,9 @@ struct profile *filter_apply_sides(const struct profile *src, struct filter *con
     free(modmap);
     free(rootmap);
     free(pymap);
+    free(cl);
+    free(kentry);
+    free(kcall);
     for (size_t i = 0; i < extra.names.n; i++)
         free(extra.names.v[i]);
     VEC_FREE(extra.names);

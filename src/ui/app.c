@@ -113,6 +113,10 @@ struct app {
      * FILTER_ROOTS before the transforms; NULL when they are the same) */
     enum roots_level roots_native, roots_shown;
     struct filter *roots;
+    /* a: the Python view (on unless --all-frames; it applies to a profile
+     * with Python frames); K: kernel frames folded into their call */
+    struct filter *pyview, *kfold;
+    bool pyview_on, kfold_on;
     /* live: when samples came (the sparkline), and w's view of the last
      * seconds (a profile of them, the transforms' source while shown) */
     const struct timeline *tl;
@@ -314,6 +318,13 @@ static void invalidate_views(struct app *a)
 }
 
 /* Rebuild cur from orig and the filters; keep zoom and selection by path. */
+/* Whether the Python view is shown: asked for, and the profile has
+ * Python frames (a live one from its first Python sample on). */
+static bool pyview_applies(const struct app *a)
+{
+    return a->pyview_on && filter_pyview_applies(a->orig);
+}
+
 static void rebuild(struct app *a)
 {
     char **zp, **sp; /* allocated: they outlive the old profile */
@@ -328,10 +339,14 @@ static void rebuild(struct app *a)
     enum frame_kind ckind = cfr ? cfr->kind : FRAME_USER;
     /* With no transform the loaded profile is shown as it is (no copy: a
      * large profile would cost twice the memory and load time). */
-    struct filter *all[MAX_FILTERS + 2];
+    struct filter *all[MAX_FILTERS + 4];
     size_t nall = 0;
     if (a->roots)
         all[nall++] = a->roots;
+    if (pyview_applies(a))
+        all[nall++] = a->pyview;
+    if (a->kfold_on)
+        all[nall++] = a->kfold;
     memcpy(all + nall, a->filters, a->nfilters * sizeof(all[0]));
     nall += a->nfilters;
     if (a->modules)
@@ -390,8 +405,22 @@ struct app *app_new(struct profile *profile, const char *title)
     a->diff = profile_has_base(profile);
     if (a->diff)
         a->order = STATS_BY_DELTA;
+    a->pyview = filter_new_view(FILTER_PYVIEW);
+    a->kfold = filter_new_view(FILTER_KFOLD);
+    a->pyview_on = true;
     invalidate_views(a);
+    if (pyview_applies(a))
+        rebuild(a);
     return a;
+}
+
+void app_set_frames_shown(struct app *a, bool python_view, bool fold_kernel)
+{
+    if (a->pyview_on == python_view && a->kfold_on == fold_kernel)
+        return;
+    a->pyview_on = python_view;
+    a->kfold_on = fold_kernel;
+    rebuild(a);
 }
 
 void app_free(struct app *a)
@@ -411,6 +440,8 @@ void app_free(struct app *a)
     free(a->match);
     filter_free(a->modules);
     filter_free(a->roots);
+    filter_free(a->pyview);
+    filter_free(a->kfold);
     VEC_FREE(a->visits);
     free(a->pattern);
     free(a->hit);
@@ -447,7 +478,8 @@ void app_profile_changed(struct app *a)
 {
     if (a->window_prof) {
         set_window(a, true); /* the last seconds moved on */
-    } else if (a->nfilters || a->show_before || a->modules || a->roots) {
+    } else if (a->nfilters || a->show_before || a->modules || a->roots || pyview_applies(a) ||
+               a->kfold_on) {
         rebuild(a); /* transforms are rebuilt from the grown original */
     } else {
         /* The tree grew: nodes and frames keep their numbers, but children
@@ -720,7 +752,7 @@ enum action {
     ACT_HIDE, ACT_INVERT, ACT_UNDO, ACT_COLOR, ACT_SORT_SELF, ACT_SORT_TOTAL, ACT_SORT_NAME,
     ACT_EXPAND, ACT_COLLAPSE, ACT_EXPAND_ALL, ACT_COLLAPSE_ALL, ACT_PGUP, ACT_PGDN, ACT_HOME,
     ACT_END, ACT_LOG, ACT_PAUSE, ACT_EXPORT, ACT_SORT_DELTA, ACT_BEFORE, ACT_MODULES, ACT_ROOTS,
-    ACT_WINDOW,
+    ACT_WINDOW, ACT_PYVIEW, ACT_KFOLD,
 };
 
 #define ALL_VIEWS 0x1f
@@ -765,6 +797,9 @@ static const struct binding bindings[] = {
      "by module (program, libraries, [kernel], [jit], Python) / by function"},
     {'t', ALL_VIEWS, ACT_ROOTS, "t", "roots: by program, per process, per thread (as recorded)"},
     {'w', ALL_VIEWS, ACT_WINDOW, "w", "live: the last 10 seconds only / the whole run"},
+    {'a', ALL_VIEWS, ACT_PYVIEW, "a",
+     "Python: stacks from the outermost Python frame / all frames as recorded"},
+    {'K', ALL_VIEWS, ACT_KFOLD, "K", "kernel frames folded into their system call / all"},
     {'1', V(VIEW_TOP) | V(VIEW_ICICLE), ACT_SORT_SELF, "1 2 3 4",
      "top table: sort by self, total, name, change (a diff)"},
     {'2', V(VIEW_TOP) | V(VIEW_ICICLE), ACT_SORT_TOTAL, NULL, NULL},
@@ -976,6 +1011,24 @@ static enum app_result act(struct app *a, enum action ac)
     }
     case ACT_INVERT:
         push(a, FILTER_INVERT, NULL, false);
+        break;
+    case ACT_PYVIEW:
+        if (!filter_pyview_applies(a->orig)) {
+            set_msg(a, "%s", "no Python stacks to start at their Python frames: every frame is "
+                             "shown");
+            break;
+        }
+        app_set_frames_shown(a, !a->pyview_on, a->kfold_on);
+        set_msg(a, "%s",
+                a->pyview_on ? "Python view: stacks from the outermost Python frame, no call "
+                               "machinery (a: all frames)"
+                             : "all frames as recorded (a: the Python view)");
+        break;
+    case ACT_KFOLD:
+        app_set_frames_shown(a, a->pyview_on, !a->kfold_on);
+        set_msg(a, "%s",
+                a->kfold_on ? "kernel frames folded into their system call or interrupt (K: all)"
+                            : "kernel frames as recorded (K: folded)");
         break;
     case ACT_WINDOW:
         if (!a->tl) {
@@ -1288,6 +1341,8 @@ static void draw_header(struct app *a, struct canvas *c)
                            filter_label(a->filters[i]));
     if (a->modules && x < w)
         x += canvas_text(c, x, 0, w - x, " [by module]", 0, 0, rv | CANVAS_BOLD);
+    if (a->kfold_on && x < w)
+        x += canvas_text(c, x, 0, w - x, " [kernel folded]", 0, 0, rv | CANVAS_BOLD);
     if (a->window_prof && x < w)
         x += canvas_printf(c, x, 0, w - x, 0, 0, rv | CANVAS_BOLD, " [last %d s]", WINDOW_SECONDS);
     if (a->roots_native != ROOTS_MERGED && x < w)

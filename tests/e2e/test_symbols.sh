@@ -80,11 +80,18 @@ n=$(share ';_PyEval_EvalFrameDefault' py.folded)
 m=$(share '^python3[^;]*;_start;' py.folded)
 [ "$n" -ge 50 ] && [ "$m" -ge 90 ]
 check "python3 --python=off: interpreter frames (_PyEval_EvalFrameDefault ${n}%), ${m}% reach _start" $? "n=$n m=$m $(head -2 py.folded)"
-"$TPROF" -q -o pyf.folded -- "$py" -c "$(printf 'def spin(n):\n    x = 0\n    for i in range(n):\n        x += i * i\n    return x\nspin(8000000)\n')" >/dev/null
+# (--all-frames: the stacks as recorded reach _start; by default the Python
+# view starts them at <module>, under one start-up frame)
+spin='def spin(n):\n    x = 0\n    for i in range(n):\n        x += i * i\n    return x\nspin(8000000)\n'
+"$TPROF" -q --all-frames -o pyf.folded -- "$py" -c "$(printf "$spin")" >/dev/null
 n=$(share ';<module> [(]<string>:1[)];spin [(]<string>:1[)]' pyf.folded)
 m=$(share '^python3[^;]*;_start;' pyf.folded)
 [ "$n" -ge 50 ] && [ "$m" -ge 90 ]
-check "python3: its Python frames (spin (<string>:1) ${n}%), ${m}% reach _start" $? "n=$n m=$m $(head -2 pyf.folded)"
+check "python3 --all-frames: its Python frames (spin (<string>:1) ${n}%), ${m}% reach _start" $? "n=$n m=$m $(head -2 pyf.folded)"
+"$TPROF" -q -o pyv.folded -- "$py" -c "$(printf "$spin")" >/dev/null
+n=$(share '^python3[^;]*;\[python start-up\];<module> [(]<string>:1[)];spin [(]<string>:1[)]' pyv.folded)
+[ "$n" -ge 50 ] && ! grep '<string>:1' pyv.folded | grep -q '_PyEval_EvalFrame\|;_start;\|_PyObject_Vectorcall\|cfunction_call'
+check "python3: the Python view, [python start-up];<module>;spin (${n}%), no interpreter frames" $? "n=$n $(head -2 pyv.folded)"
 
 "$TPROF" -q -o sh.folded -- sh -c 'head -c 300000000 /dev/urandom | gzip -1 | wc -c' >/dev/null
 g=$(share '^gzip;' sh.folded)

@@ -730,6 +730,33 @@ static void test_diff_viewer(void **state)
     finish(a);
 }
 
+/* A Python profile opens in the Python view; a shows every frame, a again
+ * the view; K folds the kernel frames into their system call. A profile
+ * with no Python frame says so. */
+static void test_python_view_and_kernel_keys(void **state)
+{
+    (void)state;
+    struct app *a = start_with("py;_start;Py_RunMain;_PyEval_EvalFrameDefault;<module> (m.py:1);"
+                               "main (m.py:5);cfunction_call;sock_sendall;send;"
+                               "entry_SYSCALL_64_after_hwframe_[k];__x64_sys_sendto_[k] 10\n");
+    assert_string_equal(row(C, 4), "|[python start-up]");
+    assert_true(screen_lacks("cfunction_call"));
+    keys(a, "a");
+    assert_true(screen_has("all frames as recorded (a: the Python view)"));
+    assert_string_equal(row(C, 4), "|_start");
+    assert_true(screen_has("cfunction_call"));
+    keys(a, "aK");
+    assert_true(screen_has("[kernel folded]"));
+    assert_true(screen_has("sys_sendto"));
+    assert_true(screen_lacks("entry_SYSCALL"));
+    assert_string_equal(row(C, 4), "|[python start-up]");
+    finish(a);
+    a = start();
+    keys(a, "a");
+    assert_true(screen_has("no Python stacks to start at their Python frames"));
+    finish(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -741,6 +768,7 @@ int main(void)
         cmocka_unit_test(test_focus_hide_invert_undo),
         cmocka_unit_test(test_views_and_help),
         cmocka_unit_test(test_callers_open_on_status_function),
+        cmocka_unit_test(test_python_view_and_kernel_keys),
         cmocka_unit_test(test_wide_screen_lines),
         cmocka_unit_test(test_quit_unsaved_asks),
         cmocka_unit_test(test_by_module_key),

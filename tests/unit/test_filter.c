@@ -219,6 +219,64 @@ static void test_python_by_function(void **state)
     profile_free(after);
 }
 
+/* The Python view: a stack with Python frames starts at the outermost one
+ * under one start-up frame (a thread's its own), CPython's call machinery
+ * goes, the C function called and what is below it stay; a stack with no
+ * Python frame is left as it is. The kernel fold: a stack's kernel frames
+ * become its system call, or its entry. */
+static void test_python_view_and_kernel_fold(void **state)
+{
+    (void)state;
+    struct profile *p = profile_from(
+        "py;_start;__libc_start_main;Py_RunMain;_PyEval_EvalFrameDefault;<module> (m.py:1);"
+        "main (m.py:5);_PyObject_MakeTpCall;cfunction_call;sock_sendall;send;"
+        "entry_SYSCALL_64_after_hwframe_[k];do_syscall_64_[k];__x64_sys_sendto_[k];tcp_sendmsg_[k] 4\n"
+        "py;clone3;start_thread;thread_run;_PyEval_Vector;Thread.run (threading.py:9);"
+        "work (m.py:20) 3\n"
+        "py;_start;main;compress;asm_exc_page_fault_[k];exc_page_fault_[k] 2\n"
+        "py;_start;Py_BytesMain;Py_RunMain;Py_FinalizeEx;PyObject_Vectorcall;gc_collect 1\n");
+    struct filter *v = filter_new_view(FILTER_PYVIEW), *k = filter_new_view(FILTER_KFOLD);
+    assert_string_equal(filter_label(v), "Python view");
+    assert_true(filter_python_known(p));
+    struct profile *q = filter_apply(p, &v, 1);
+    char *t = folded_text(q);
+    assert_string_equal(t,
+                        "py;[python start-up];<module> (m.py:1);main (m.py:5);sock_sendall;send;"
+                        "entry_SYSCALL_64_after_hwframe_[k];do_syscall_64_[k];__x64_sys_sendto_[k];"
+                        "tcp_sendmsg_[k] 4\n"
+                        "py;[python start-up];Py_FinalizeEx;gc_collect 1\n"
+                        "py;[python thread start-up];Thread.run (threading.py:9);work (m.py:20) 3\n"
+                        "py;_start;main;compress;asm_exc_page_fault_[k];exc_page_fault_[k] 2\n");
+    free(t);
+    profile_free(q);
+    struct filter *both[] = {v, k};
+    q = filter_apply(p, both, 2);
+    t = folded_text(q);
+    assert_string_equal(t, "py;[python start-up];<module> (m.py:1);main (m.py:5);sock_sendall;send;"
+                           "sys_sendto_[k] 4\n"
+                           "py;[python start-up];Py_FinalizeEx;gc_collect 1\n"
+                           "py;[python thread start-up];Thread.run (threading.py:9);work (m.py:20) 3\n"
+                           "py;_start;main;compress;exc_page_fault_[k] 2\n");
+    free(t);
+    profile_free(q);
+    /* the defaults: the Python view for a profile with Python frames */
+    struct filter *d[2];
+    assert_int_equal(filter_view_defaults(p, false, false, d), 1);
+    filter_free(d[0]);
+    assert_int_equal(filter_view_defaults(p, true, false, d), 0);
+    assert_int_equal(filter_view_defaults(p, true, true, d), 1);
+    filter_free(d[0]);
+    struct profile *native = profile_from("c;main;work 3\n");
+    assert_false(filter_python_known(native));
+    struct profile *made;
+    assert_ptr_equal(filter_view_of(native, false, false, &made), native);
+    assert_null(made);
+    profile_free(native);
+    filter_free(v);
+    filter_free(k);
+    profile_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -229,6 +287,7 @@ int main(void)
         cmocka_unit_test(test_by_module),
         cmocka_unit_test(test_roots),
         cmocka_unit_test(test_python_by_function),
+        cmocka_unit_test(test_python_view_and_kernel_fold),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
