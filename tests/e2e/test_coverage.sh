@@ -106,18 +106,25 @@ interpreters | while read -r name py; do
     # ptrace: each short thread stopped for its samples; their Python
     # frames consistent, their stacks whole (the parent in clone3, the
     # child at its first instruction: glibc's clone3 has no CFI there)
-    "$NOPERF" "$TPROF" -o ptp.$name.folded -- "$py" "$PY/pertask.py" 2000 200 >/dev/null 2>ptp.err
+    "$NOPERF" "$TPROF" --all-frames -o ptp.$name.folded -- "$py" "$PY/pertask.py" 2000 200 >/dev/null 2>ptp.err
     rc=$?
     inc=$(sed -n 's/.* \([0-9.]*\)% of [0-9]* Python samples inconsistent.*/\1/p' ptp.err)
-    short=$(sed -n 's/.* \([0-9.]*\)% unwound short of a root.*/\1/p' ptp.err)
     # (short of a root: 21.5% before the unwinder stepped through clone3;
     # then 0.0-1.1%, 3.6% once, with a new thread stopped a few
     # instructions into clone3's child, before its CFI: [unknown] callers;
-    # now 0.0-0.2% in 23 runs of the five interpreters. The short stacks
-    # are shown if it fails.)
-    [ $rc -eq 0 ] && [ -n "$inc" ] && ! ge "$inc" 2.01 && [ -n "$short" ] && ! ge "$short" 2.01
-    check "$name, ptrace: a thread per task, $inc% inconsistent (at most 2%) and $short% short of a root (at most 2%)" \
-        $? "rc=$rc $(tail -1 ptp.err); short: $(awk -F';' '$2 !~ /^(_start|clone3|clone)$/' ptp.$name.folded | sort -t' ' -k2 -rn | head -3 | cut -c1-300)"
+    # then 0.0-0.2% in 23 runs of the five interpreters. Judged on the
+    # short threads' own samples (those through Thread._bootstrap or
+    # task): the summary's figure, over every sample, also counts the
+    # interpreter's start-up, whose imports can run deeper than the 16 KiB
+    # of stack copied (0.0-3.9% here, with the short threads whole). The
+    # short stacks are shown if it fails.)
+    short=$(awk '{ n = $NF; s = $0; sub(/ [0-9]+$/, "", s)
+                   if (s !~ /;(task|Thread\._bootstrap) \(/) next
+                   t += n; split(s, f, ";"); if (f[2] !~ /^(clone3|clone|start_thread)$/) b += n }
+                 END { printf "%.1f", t ? 100 * b / t : 100 }' ptp.$name.folded)
+    [ $rc -eq 0 ] && [ -n "$inc" ] && ! ge "$inc" 2.01 && ! ge "$short" 2.01
+    check "$name, ptrace: a thread per task, $inc% inconsistent (at most 2%), the threads' stacks $short% short of a root (at most 2%)" \
+        $? "rc=$rc $(tail -1 ptp.err); short: $(grep ';task (\|;Thread\._bootstrap (' ptp.$name.folded | awk -F';' '$2 !~ /^(clone3|clone|start_thread)$/' | sort -t' ' -k2 -rn | head -3 | cut -c1-300)"
 done
 
 
