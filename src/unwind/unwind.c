@@ -526,8 +526,10 @@ static size_t walk(struct unwind *u, const struct unwind_sample *s, struct unwin
         int r = unw_step(&c);
         /* Code in a file with no CFI there (V8's builtins in the node
          * binary: 54% of a JSON and crypto program's stacks ended in one)
-         * is left by the frame pointer, as JIT code is; then DWARF again. */
-        if (r <= 0 && at && !fde_covers(&w, as, at) &&
+         * is left by the frame pointer, as JIT code is; then DWARF again.
+         * (Looked at only when the step failed: a walk's normal end, 0,
+         * costs no second lookup.) */
+        if (r < 0 && at && !fde_covers(&w, as, at) &&
             own_step(&w, cip, !out[n - 1].exact, csp, bp_ok ? cbp : 0, bp_ok) == 0) {
             if (n == max) {
                 *end = UNWIND_DEPTH;
