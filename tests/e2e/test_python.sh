@@ -441,3 +441,37 @@ PYEND
 else
     skip "headless: the interpreter announced when found" "/usr/bin/python3.11 is missing"
 fi
+
+# The Python view (the default): the socket client's stacks start at
+# <module> under one [python start-up] frame (the peer thread's under
+# [python thread start-up]), and the C function a line calls sits right
+# under it (exchange;sock_sendall, no _PyObject_MakeTpCall or cfunction_call
+# between); --all-frames and a .pb.gz keep every frame, and the .pb.gz
+# converts to the view; report --fold-kernel makes send()'s kernel frames
+# its system call.
+if [ -x /usr/bin/python3.11 ]; then
+    "$TPROF" -q -o view.folded -- /usr/bin/python3.11 "$PY/sockclient.py" 1 >/dev/null
+    "$TPROF" -q --all-frames -o raw.folded -- /usr/bin/python3.11 "$PY/sockclient.py" 1 >/dev/null
+    "$TPROF" -q -o raw.pb.gz -- /usr/bin/python3.11 "$PY/sockclient.py" 1 >/dev/null
+    "$TPROF" convert raw.pb.gz -o pbview.folded 2>/dev/null
+    "$TPROF" convert --all-frames raw.pb.gz -o pbraw.folded 2>/dev/null
+    machinery='_PyObject_MakeTpCall\|cfunction_call\|method_vectorcall\|_PyObject_Vectorcall\|_PyEval_EvalFrame'
+    grep -q '^python3.11;\[python start-up\];<module> ([^;]*sockclient\.py:1);main (' view.folded &&
+        grep -q '^python3.11;\[python thread start-up\];Thread\._bootstrap (' view.folded &&
+        grep -q ';exchange ([^;]*);sock_sendall' view.folded &&
+        ! grep 'sockclient\.py' view.folded | grep -q "$machinery" &&
+        ! grep '([^;]*\.py:[0-9]*)' view.folded | grep -q ';_start;' &&
+        grep -q '^python3.11;_start;' raw.folded && grep -q "$machinery" raw.folded &&
+        grep -q '^python3\.11[^;]*;\[python start-up\];<module> (' pbview.folded &&
+        grep -q '^python3\.11[^;]*;_start;' pbraw.folded
+    check "the Python view: stacks from <module> under [python start-up], no call machinery; --all-frames and .pb.gz as recorded" $? \
+        "$(grep ';exchange (' view.folded | head -2 | cut -c1-300)"
+    "$TPROF" report --tree --min-percent 0 --fold-kernel raw.pb.gz >fk.txt 2>/dev/null
+    "$TPROF" report --tree --min-percent 0 raw.pb.gz >nfk.txt 2>/dev/null
+    grep -q 'sys_sendto$' fk.txt && ! grep -q 'entry_SYSCALL\|tcp_sendmsg' fk.txt &&
+        grep -q 'tcp_sendmsg' nfk.txt && head -1 fk.txt | grep -q 'Python view, kernel folded'
+    check "report --fold-kernel: send()'s kernel frames are its system call, sys_sendto" $? \
+        "$(head -1 fk.txt) $(grep -c '\[k\]' fk.txt) kernel rows"
+else
+    skip "the Python view" "/usr/bin/python3.11 is missing"
+fi
