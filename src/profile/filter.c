@@ -367,35 +367,56 @@ static int cmp_rec(const void *a, const void *b)
     return x->len < y->len ? -1 : x->len > y->len;
 }
 
+/* Extra frames by name, each made once: a frames table finds them (a
+ * profile has thousands of Python functions or kernel functions, too many
+ * for extra_id's search). */
+struct unique {
+    struct frames *seen;
+    VEC(uint32_t) ids; /* seen's id -> extra id */
+};
+
+static uint32_t unique_id(struct unique *u, struct extra *x, size_t nframes, const char *name,
+                          enum frame_kind kind)
+{
+    if (!u->seen)
+        u->seen = frames_new();
+    size_t had = frames_count(u->seen);
+    uint32_t id = frames_intern(u->seen, name, strlen(name), kind, "");
+    if (frames_count(u->seen) > had) {
+        char *copy = xstrdup(frames_get(u->seen, id)->name);
+        uint8_t k = (uint8_t)kind, m = 0;
+        VEC_PUSH(x->names, copy);
+        VEC_PUSH(x->kinds, k);
+        VEC_PUSH(x->is_module, m);
+        uint32_t e = (uint32_t)(nframes + x->names.n - 1);
+        VEC_PUSH(u->ids, e);
+    }
+    return u->ids.v[id];
+}
+
+static void unique_free(struct unique *u)
+{
+    if (u->seen)
+        frames_free(u->seen);
+    VEC_FREE(u->ids);
+}
+
 /* FILTER_PYFUNC: per source frame (of NFRAMES in SFR), the id of its
  * function's frame, an extra id in X, or its own when it is no Python
- * frame. (Names are made unique through a frames table: a profile has
- * thousands of Python functions, too many for extra_id's search.) */
+ * frame. */
 static uint32_t *pyfunc_map(const struct frames *sfr, size_t nframes, struct extra *x,
                             bool short_names)
 {
     uint32_t *map = xmalloc((nframes + 1) * sizeof(uint32_t));
-    struct frames *seen = frames_new();
-    size_t base = x->names.n;
+    struct unique u = {0};
     for (size_t i = 0; i < nframes; i++) {
         const struct frame *f = frames_get(sfr, (uint32_t)i);
         char name[1024];
         map[i] = (uint32_t)i;
-        if (f->kind != FRAME_PYTHON ||
-            !filter_pyfunc_name(f->name, short_names, name, sizeof(name)))
-            continue;
-        size_t had = frames_count(seen);
-        uint32_t id = frames_intern(seen, name, strlen(name), FRAME_PYTHON, "");
-        if (frames_count(seen) > had) {
-            char *copy = xstrdup(frames_get(seen, id)->name);
-            uint8_t k = FRAME_PYTHON, m = 0;
-            VEC_PUSH(x->names, copy);
-            VEC_PUSH(x->kinds, k);
-            VEC_PUSH(x->is_module, m);
-        }
-        map[i] = (uint32_t)(nframes + base + id);
+        if (f->kind == FRAME_PYTHON && filter_pyfunc_name(f->name, short_names, name, sizeof(name)))
+            map[i] = unique_id(&u, x, nframes, name, FRAME_PYTHON);
     }
-    frames_free(seen);
+    unique_free(&u);
     return map;
 }
 
@@ -463,42 +484,27 @@ static size_t pyview(uint32_t *v, size_t n, size_t nframes, const uint8_t *cl,
 /* FILTER_KFOLD, per source kernel frame: the extra id of what a stack's
  * kernel frames become when it is their entry (ENTRY), and when it is a
  * system call's handler ("sys_sendto": CALL, else UINT32_MAX). Made before
- * the stacks are rewritten: every extra id exists before they are mapped.
- * (Names are made unique through a frames table: thousands of kernel
- * functions are too many for extra_id's search.) */
+ * the stacks are rewritten: every extra id exists before they are mapped. */
 static void kernel_labels(const struct frames *sfr, size_t nframes, const uint8_t *cl,
                           struct extra *x, uint32_t **entry, uint32_t **call)
 {
     *entry = xmalloc((nframes + 1) * sizeof(uint32_t));
     *call = xmalloc((nframes + 1) * sizeof(uint32_t));
-    struct frames *seen = frames_new();
-    VEC(uint32_t) ids = {0}; /* seen's id -> extra id */
+    struct unique u = {0};
     for (size_t i = 0; i < nframes; i++) {
         (*entry)[i] = (*call)[i] = UINT32_MAX;
         if (cl[i] != CL_KERNEL)
             continue;
         const char *name = frames_get(sfr, (uint32_t)i)->name;
         char sc[128], label[160];
-        for (int as_call = 0; as_call < 2; as_call++) {
-            if (as_call && !fold_syscall_name(name, sc, sizeof(sc)))
-                break;
-            fold_kernel_label(name, as_call ? sc : NULL, label, sizeof(label));
-            size_t had = frames_count(seen);
-            uint32_t id = frames_intern(seen, label, strlen(label), FRAME_KERNEL, "");
-            if (frames_count(seen) > had) {
-                char *copy = xstrdup(frames_get(seen, id)->name);
-                uint8_t k = FRAME_KERNEL, m = 0;
-                VEC_PUSH(x->names, copy);
-                VEC_PUSH(x->kinds, k);
-                VEC_PUSH(x->is_module, m);
-                uint32_t e = (uint32_t)(nframes + x->names.n - 1);
-                VEC_PUSH(ids, e);
-            }
-            (as_call ? *call : *entry)[i] = ids.v[id];
+        fold_kernel_label(name, NULL, label, sizeof(label));
+        (*entry)[i] = unique_id(&u, x, nframes, label, FRAME_KERNEL);
+        if (fold_syscall_name(name, sc, sizeof(sc))) {
+            fold_kernel_label(name, sc, label, sizeof(label));
+            (*call)[i] = unique_id(&u, x, nframes, label, FRAME_KERNEL);
         }
     }
-    frames_free(seen);
-    VEC_FREE(ids);
+    unique_free(&u);
 }
 
 /* FILTER_KFOLD on stack V: its kernel frames (the leaf end) become one,

@@ -459,6 +459,22 @@ static int syscall_leaf_step(struct walk *w, const struct unwind_sample *s, int 
     return 0;
 }
 
+/* W's override (own_step, syscall_leaf_step) is the caller's frame: into
+ * OUT[*N], and libunwind starts again from it. false when the walk ends
+ * there (*END: UNWIND_DEPTH at MAX frames). */
+static bool push_override(struct walk *w, unw_cursor_t *c, unw_addr_space_t as,
+                          struct unwind_frame *out, size_t *n, size_t max, enum unwind_end *end)
+{
+    if (*n == max) {
+        *end = UNWIND_DEPTH;
+        return false;
+    }
+    out[*n].ip = w->ov_ip;
+    out[*n].exact = false;
+    (*n)++;
+    return unw_init_remote(c, as, w) == 0;
+}
+
 /* One walk of S; NO_EH: without JIT code's own unwind info. */
 static size_t walk(struct unwind *u, const struct unwind_sample *s, struct unwind_frame *out,
                    size_t max, enum unwind_end *end, bool no_eh, bool *met_eh)
@@ -490,18 +506,10 @@ static size_t walk(struct unwind *u, const struct unwind_sample *s, struct unwin
         }
         bool bp_ok = unw_get_reg(&c, UNW_X86_64_RBP, &cbp) == 0;
         if (look) {
-            if (own_step(&w, cip, !out[n - 1].exact, csp, bp_ok ? cbp : 0, bp_ok) < 0)
+            if (own_step(&w, cip, !out[n - 1].exact, csp, bp_ok ? cbp : 0, bp_ok) < 0 ||
+                !push_override(&w, &c, as, out, &n, max, end))
                 break;
-            if (n == max) {
-                *end = UNWIND_DEPTH;
-                break;
-            }
-            out[n].ip = w.ov_ip;
-            out[n].exact = false;
-            n++;
             prev_signal = false;
-            if (unw_init_remote(&c, as, &w) < 0)
-                break;
             continue;
         }
         if (n == 1 && after_syscall(s, ip_idx) && !has_cfi(&c, s->regs[ip_idx])) {
@@ -511,16 +519,10 @@ static size_t walk(struct unwind *u, const struct unwind_sample *s, struct unwin
                 *end = UNWIND_ROOT;
                 break;
             }
-            if (syscall_leaf_step(&w, s, sp_idx) < 0)
+            if (syscall_leaf_step(&w, s, sp_idx) < 0 ||
+                !push_override(&w, &c, as, out, &n, max, end))
                 break;
-            out[n].ip = w.ov_ip;
-            out[n].exact = false;
-            n++;
             prev_signal = false;
-            if (n == max || unw_init_remote(&c, as, &w) < 0) {
-                *end = n == max ? UNWIND_DEPTH : UNWIND_TRUNCATED;
-                break;
-            }
             continue;
         }
         int r = unw_step(&c);
@@ -531,16 +533,9 @@ static size_t walk(struct unwind *u, const struct unwind_sample *s, struct unwin
          * costs no second lookup.) */
         if (r < 0 && at && !fde_covers(&w, as, at) &&
             own_step(&w, cip, !out[n - 1].exact, csp, bp_ok ? cbp : 0, bp_ok) == 0) {
-            if (n == max) {
-                *end = UNWIND_DEPTH;
+            if (!push_override(&w, &c, as, out, &n, max, end))
                 break;
-            }
-            out[n].ip = w.ov_ip;
-            out[n].exact = false;
-            n++;
             prev_signal = false;
-            if (unw_init_remote(&c, as, &w) < 0)
-                break;
             continue;
         }
         if (r == 0) {
