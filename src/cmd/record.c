@@ -333,9 +333,10 @@ static int signal_to_pass(const struct run *u, const struct signalfd_siginfo *si
     return (int)si->ssi_signo == SIGQUIT ? SIGTERM : (int)si->ssi_signo;
 }
 
-/* Ctrl-C in the viewer, as in a shell: the program gets SIGINT (attached:
- * tprof detaches) and the viewer stays on the profile, q then quitting as
- * usual; once sampling has ended, Ctrl-C is q. */
+/* Ctrl-C in the viewer, as in a shell: the program gets SIGINT and does
+ * with it what it does (no SIGKILL follows: a program that goes on runs
+ * on, and q ends it as usual); attached, tprof detaches. The viewer stays
+ * on the profile; once sampling has ended, Ctrl-C is q. */
 static void viewer_interrupt(struct run *u, const struct signalfd_siginfo *si)
 {
     if (u->sampling_done) {
@@ -347,7 +348,9 @@ static void viewer_interrupt(struct run *u, const struct signalfd_siginfo *si)
     if (!u->stop_signal)
         u->stop_signal = SIGINT;
     if (u->launched) {
-        stop_program(u, signal_to_pass(u, si));
+        int sig = signal_to_pass(u, si);
+        if (sig && !u->exited)
+            kill(u->l.pid, sig);
         app_message(u->app, "Ctrl-C: the program was interrupted (SIGINT); the profile stays, "
                             "q quits");
     } else {
