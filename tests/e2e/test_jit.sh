@@ -115,6 +115,11 @@ EOF
     atleast "$b" 20 && [ -n "$short" ] && ! atleast "$short" 5.1
     check "node JSON+crypto: V8 builtins without CFI left by the frame pointer ($short% short of a root, through builtins $b%)" $? \
         "$(cat jc.err)"
+    # node writes isolate-*-v8.log and jit-PID.dump where it runs: here,
+    # $TMP, never the checkout
+    ! ls "$ROOT"/isolate-*-v8.log "$ROOT"/jit-*.dump >/dev/null 2>&1 && ls isolate-*-v8.log >/dev/null 2>&1
+    check "node's isolate logs are written in the test's directory, not the checkout" $? \
+        "$(ls "$ROOT" | grep -E 'isolate|jit-' | head -3)"
 else
     skip "node JIT frames" "node is not installed"
 fi
