@@ -31,19 +31,9 @@ static int cmp_change(const void *x, const void *y)
                   diff_row_frame(sort_before, sort_after, b)->name);
 }
 
-/* Whether P holds a Python frame. */
-static bool has_python(const struct profile *p)
-{
-    const struct frames *fr = profile_frames_const(p);
-    for (size_t i = 0; i < frames_count(fr); i++)
-        if (frames_get(fr, (uint32_t)i)->kind == FRAME_PYTHON)
-            return true;
-    return false;
-}
-
 const char *diff_match_functions(struct profile **before, struct profile **after, bool lines)
 {
-    if (lines || (!has_python(*before) && !has_python(*after)))
+    if (lines || (!filter_python_known(*before) && !filter_python_known(*after)))
         return NULL;
     /* (a pstats profile is the one with its own per-function figures) */
     size_t nb, na;

@@ -448,34 +448,28 @@ static uint8_t *classify(const struct frames *sfr, size_t nframes)
 static size_t pyview(uint32_t *v, size_t n, size_t nframes, const uint8_t *cl,
                      const uint32_t startup[2])
 {
-    size_t p0 = 0;
-    while (p0 < n && !(v[p0] < nframes && cl[v[p0]] == CL_PYTHON))
-        p0++;
-    if (p0 == n) {
-        size_t last = 0; /* the innermost main frame */
+    size_t from = 0; /* the first frame kept after the start-up: the outermost
+                        Python frame, else the one below the innermost main */
+    while (from < n && !(v[from] < nframes && cl[v[from]] == CL_PYTHON))
+        from++;
+    bool thread = false;
+    if (from == n) {
+        from = 0;
         for (size_t j = 1; j < n; j++)
             if (v[j] < nframes && cl[v[j]] == CL_PYMAIN)
-                last = j;
-        if (!last)
+                from = j + 1;
+        if (!from)
             return n;
-        size_t w = 0;
-        v[w++] = v[0];
-        v[w++] = startup[0];
-        for (size_t j = last + 1; j < n; j++)
-            if (!(v[j] < nframes && cl[v[j]] == CL_MACHINERY))
-                v[w++] = v[j];
-        return w;
+    } else {
+        for (size_t j = 1; j < from; j++)
+            thread |= v[j] < nframes && cl[v[j]] == CL_THREAD;
     }
     size_t w = 0;
-    if (p0 >= 1)
+    if (from >= 1)
         v[w++] = v[0]; /* the root */
-    if (p0 >= 2) {
-        bool thread = false;
-        for (size_t j = 1; j < p0; j++)
-            thread |= v[j] < nframes && cl[v[j]] == CL_THREAD;
+    if (from >= 2)
         v[w++] = startup[thread];
-    }
-    for (size_t j = p0; j < n; j++)
+    for (size_t j = from; j < n; j++)
         if (!(v[j] < nframes && cl[v[j]] == CL_MACHINERY))
             v[w++] = v[j];
     return w;
@@ -597,15 +591,14 @@ struct profile *filter_apply_sides(const struct profile *src, struct filter *con
     uint32_t *pymap = pf ? pyfunc_map(sfr, nframes, &extra, pf->short_names) : NULL;
     /* FILTER_PYVIEW, FILTER_KFOLD: the frames' classes, the start-up
      * frames, the kernel fold's names as they are met */
-    uint8_t *cl = NULL;
+    bool pyv = first_of(filters, n, FILTER_PYVIEW), kf = first_of(filters, n, FILTER_KFOLD);
+    uint8_t *cl = pyv || kf ? classify(sfr, nframes) : NULL;
     uint32_t startup[2] = {0, 0}, *kentry = NULL, *kcall = NULL;
-    if (first_of(filters, n, FILTER_PYVIEW) || first_of(filters, n, FILTER_KFOLD))
-        cl = classify(sfr, nframes);
-    if (first_of(filters, n, FILTER_PYVIEW)) {
+    if (pyv) {
         startup[0] = extra_id(&extra, nframes, FOLD_PY_STARTUP, FRAME_USER, false);
         startup[1] = extra_id(&extra, nframes, FOLD_PY_THREAD, FRAME_USER, false);
     }
-    if (first_of(filters, n, FILTER_KFOLD))
+    if (kf)
         kernel_labels(sfr, nframes, cl, &extra, &kentry, &kcall);
     size_t nids = nframes + extra.names.n;
     /* Frame id -> destination frame id, interned on first use. */

@@ -49,7 +49,7 @@ bool fold_py_machinery(const char *name)
         "cfunction_call",   "function_code_fastcall", "slot_tp_call",   "call_function",
         "do_call_core",     "methoddescr_call",       "wrapperdescr_call", "wrapper_call",
         "method_vectorcall", "type_call",             "_Py_CheckFunctionResult",
-        "_PyEval_EvalFrameDefault", "object_vacall",   "_PyStack_AsDict",
+        "object_vacall",    "_PyStack_AsDict",
     };
     size_t n = bare_len(name);
     for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
