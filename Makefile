@@ -12,7 +12,7 @@ CC      ?= cc
 WERROR  ?= -Werror
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Wvla $(WERROR) -Iinclude -D_GNU_SOURCE -MMD -MP
-LDLIBS  = -lunwind-x86_64 -lunwind -ldw -ldebuginfod -lbpf -lelf -liberty -ljansson -lprotobuf-c -lz -lncursesw -lm
+LDLIBS  = -lunwind-x86_64 -lunwind -ldw -lbpf -lelf -liberty -ljansson -lprotobuf-c -lz -lncursesw -lm
 
 BUILD   = build
 # pprof's profile.proto as Debian ships it (golang-github-google-pprof-dev),

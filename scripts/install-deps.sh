@@ -19,7 +19,7 @@ set -e
 # graph loaded headless), libxml2-utils (xmllint: the SVG is valid XML),
 # golang-go (go tool pprof reads tprof's pprof files; a Go program's own
 # CPU profile is read by tprof), debuginfod (a server on loopback serves
-# a test library's debug file to libdebuginfod, the client tprof links) and
+# a test library's debug file to libdebuginfod, the client tprof loads) and
 # erlang-base (Erlang's JIT names its code in a perf map with +JPperf true).
 PKGS="gcc make pkg-config libunwind-dev libelf-dev libdw-dev libiberty-dev zlib1g-dev \
 libncurses-dev uthash-dev libjansson-dev libdebuginfod-dev \

@@ -14,6 +14,7 @@
  * __GI___qsort_r), then the longer name (as perf: the memmove over the memcpy
  * alias of __memmove_avx512_unaligned_erms), then byte order.
  */
+#include <dlfcn.h>
 #include <elfutils/debuginfod.h>
 #include <elfutils/libdw.h>
 #include <errno.h>
@@ -217,6 +218,20 @@ static void dso_free(struct dso *d)
     free(d);
 }
 
+/* libdebuginfod, opened at the first fetch (as libdw does): linked, it
+ * brought libcurl and some thirty libraries more into every start of
+ * tprof (a third of the time before the program could start). */
+static struct {
+    bool tried;
+    void *lib;
+    debuginfod_client *(*begin)(void);
+    void (*end)(debuginfod_client *);
+    void (*set_user_data)(debuginfod_client *, void *);
+    void *(*get_user_data)(debuginfod_client *);
+    void (*set_progressfn)(debuginfod_client *, debuginfod_progressfn_t);
+    int (*find_debuginfo)(debuginfod_client *, const unsigned char *, int, char **);
+} dbgd;
+
 void dso_cache_free(struct dso_cache *c)
 {
     if (!c)
@@ -248,7 +263,7 @@ void dso_cache_free(struct dso_cache *c)
         free(f);
     }
     if (c->client)
-        debuginfod_end(c->client);
+        dbgd.end(c->client);
     free(c);
 }
 
@@ -787,9 +802,33 @@ static Elf *try_debug_file(struct dso *d, const char *path, void **map, size_t *
     return NULL;
 }
 
+
+static bool debuginfod_load(void)
+{
+    if (dbgd.tried)
+        return dbgd.lib != NULL;
+    dbgd.tried = true;
+    void *h = dlopen("libdebuginfod.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (!h)
+        return false;
+    *(void **)&dbgd.begin = dlsym(h, "debuginfod_begin");
+    *(void **)&dbgd.end = dlsym(h, "debuginfod_end");
+    *(void **)&dbgd.set_user_data = dlsym(h, "debuginfod_set_user_data");
+    *(void **)&dbgd.get_user_data = dlsym(h, "debuginfod_get_user_data");
+    *(void **)&dbgd.set_progressfn = dlsym(h, "debuginfod_set_progressfn");
+    *(void **)&dbgd.find_debuginfo = dlsym(h, "debuginfod_find_debuginfo");
+    if (!dbgd.begin || !dbgd.end || !dbgd.set_user_data || !dbgd.get_user_data ||
+        !dbgd.set_progressfn || !dbgd.find_debuginfo) {
+        dlclose(h);
+        return false;
+    }
+    dbgd.lib = h;
+    return true;
+}
+
 static int fetch_progress(debuginfod_client *client, long done, long total)
 {
-    struct dso_cache *c = debuginfod_get_user_data(client);
+    struct dso_cache *c = dbgd.get_user_data(client);
     if (c->progress_fd >= 0 && total > 0) {
         char line[300];
         int n = snprintf(line, sizeof(line), "\rtprof: debuginfod: %s debug info: %ld/%ld KB",
@@ -818,11 +857,18 @@ static const char *fetch_debuginfo(struct dso *d, const char *hex)
     snprintf(f->hex, sizeof(f->hex), "%s", hex);
     HASH_ADD_STR(c->fetched, hex, f);
     if (!c->client && !c->client_failed) {
-        c->client = debuginfod_begin();
+        if (!debuginfod_load()) {
+            c->client_failed = true;
+            if (c->progress_fd >= 0)
+                dprintf(c->progress_fd, "tprof: DEBUGINFOD_URLS is set but libdebuginfod.so.1 "
+                                        "cannot be loaded: %s\n", dlerror());
+            return NULL;
+        }
+        c->client = dbgd.begin();
         c->client_failed = !c->client;
         if (c->client) {
-            debuginfod_set_user_data(c->client, c);
-            debuginfod_set_progressfn(c->client, fetch_progress);
+            dbgd.set_user_data(c->client, c);
+            dbgd.set_progressfn(c->client, fetch_progress);
         }
     }
     if (!c->client)
@@ -830,7 +876,7 @@ static const char *fetch_debuginfo(struct dso *d, const char *hex)
     snprintf(c->fetching, sizeof(c->fetching), "%s", d->base);
     c->progressed = false;
     char *path = NULL;
-    int fd = debuginfod_find_debuginfo(c->client, (const unsigned char *)hex, 0, &path);
+    int fd = dbgd.find_debuginfo(c->client, (const unsigned char *)hex, 0, &path);
     if (c->progressed && c->progress_fd >= 0 && write(c->progress_fd, "\n", 1) < 0)
         c->progressed = false;
     if (fd >= 0) {
