@@ -67,10 +67,11 @@ struct timeline;
 
 /* The pipeline adds to PROF (not owned). */
 struct pipeline *pipeline_new(const struct pipeline_config *cfg, struct profile *prof);
-/* Before sampling starts, load what the first samples would otherwise wait
- * for while the buffers fill: the kernel's symbols when KERNEL, the DWARF of
- * the Python interpreter PYTHON_EXE (NULL: none known). */
-void pipeline_prepare(struct pipeline *p, bool kernel, const char *python_exe);
+/* Once the program runs, before its first samples are taken from the
+ * buffers: what Python frames need of the interpreter PYTHON_EXE (NULL:
+ * none known). The kernel's symbols and DWARF are loaded as the first
+ * frame that needs them comes. */
+void pipeline_prepare(struct pipeline *p, const char *python_exe);
 void pipeline_free(struct pipeline *p);
 
 /* perf_event_fn: hand every sampler event here. */

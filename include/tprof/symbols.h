@@ -87,19 +87,13 @@ struct symref *symbols_user(struct symbols *s, uint32_t pid, uint64_t ip, bool c
  * function's (as symbols_user's). Cached per address. */
 size_t symbols_user_frames(struct symbols *s, uint32_t pid, uint64_t ip, bool caller,
                            struct symref **out, size_t max);
-/* Open the DWARF of the file at PATH now, before sampling, for its inlined
- * functions and lines (a debug file's is decompressed: 0.1-0.2 s for
- * libc's or python3.11's, a stall that would skew the samples it delays). */
-void symbols_preload_dwarf(struct symbols *s, const char *path);
 /* The DWARF of the file at PATH (NULL: none), as dso_dwarf. */
 struct Dwarf;
 struct Dwarf *symbols_dwarf(struct symbols *s, const char *path);
 /* Every mapping of PID (see maps_all). */
 const struct map *symbols_maps(struct symbols *s, uint32_t pid, size_t *n);
-/* Resolve a kernel address. */
+/* Resolve a kernel address (/proc/kallsyms is read at the first, once). */
 struct symref *symbols_kernel(struct symbols *s, uint64_t ip);
-/* Load the kernel's symbols now (else at the first kernel frame). */
-void symbols_load_kernel(struct symbols *s);
 
 /* A one-line note worth showing once (an untrusted perf map...) into BUF;
  * false when there is none. */

@@ -582,6 +582,39 @@ static int python_reader(struct run *u, char *err, size_t errlen)
     return 0;
 }
 
+/* The kernel program (loading it takes 30-50 ms: the verifier): Python
+ * frames read at the sample, and per CPU the filter that keeps the
+ * profiled processes' samples alone (else perf_watch drops the others',
+ * after the copy). -1 with ERR when --python-read kernel cannot be had. */
+static int kernel_program(struct run *u, char *err, size_t errlen)
+{
+    const struct record_opts *o = u->o;
+    if (python_reader(u, err, errlen) < 0)
+        return -1;
+    if (u->ps && perf_per_cpu(u->ps)) {
+        pid_t one = u->launched ? u->l.pid : 0;
+        char why[400];
+        if (pipeline_filter_in_kernel(u->pl, u->ps, u->launched ? &one : o->pids,
+                                      u->launched ? 1 : o->npids, why, sizeof(why)) < 0 &&
+            !o->quiet)
+            say("sampling per CPU, other processes' samples dropped by tprof rather than the "
+                "kernel (%s)", why);
+    }
+    return 0;
+}
+
+/* Whether the kernel program may be loaded once the program runs, off its
+ * path: per CPU, where it attaches to the CPUs' events whenever it comes
+ * (the filter finds a process forked before by its ancestors; samples
+ * before it are filtered by tprof and their Python frames read after
+ * them, as the summary counts). Per task, inherited events take it only
+ * if it is there before the first thread is made; --python-read kernel
+ * must fail before the program runs. */
+static bool kernel_program_later(const struct run *u)
+{
+    return u->ps && perf_per_cpu(u->ps) && u->launched && u->o->python_read != PYREAD_KERNEL;
+}
+
 /* The sampler: perf_event_open unless told otherwise or refused; ptrace
  * instead, and in wall mode for the blocked threads perf cannot see. The
  * title gets the mode and the backend. -1 with ERR when there is none. */
@@ -609,19 +642,6 @@ static int open_sampler(struct run *u, const struct perf_config *pc, char *err, 
             for (size_t i = 0; i < o->npids; i++)
                 perf_watch(u->ps, (uint32_t)o->pids[i], false);
         }
-    }
-    if (python_reader(u, err, errlen) < 0)
-        return -1;
-    if (u->ps && perf_per_cpu(u->ps)) {
-        /* every task on each CPU is sampled: the kernel program keeps the
-         * program's samples alone, else perf_watch does (after the copy) */
-        pid_t one = u->launched ? u->l.pid : 0;
-        char why[400];
-        if (pipeline_filter_in_kernel(u->pl, u->ps, u->launched ? &one : o->pids,
-                                      u->launched ? 1 : o->npids, why, sizeof(why)) < 0 &&
-            !o->quiet)
-            say("sampling per CPU, other processes' samples dropped by tprof rather than the "
-                "kernel (%s)", why);
     }
     if (!u->ps || o->wall) {
         struct ptrace_config tc = {.pid = u->launched ? u->l.pid : 0,
@@ -871,7 +891,8 @@ static int sampling_start(struct run *u, struct perf_config *pc, int *status)
 {
     const struct record_opts *o = u->o;
     char err[512];
-    if (open_sampler(u, pc, err, sizeof(err)) < 0) {
+    if (open_sampler(u, pc, err, sizeof(err)) < 0 ||
+        (!kernel_program_later(u) && kernel_program(u, err, sizeof(err)) < 0)) {
         if (u->launched)
             launch_abort(&u->l);
         say("%s", err);
@@ -888,10 +909,7 @@ static int sampling_start(struct run *u, struct perf_config *pc, int *status)
      * the program it stops slowed it (10.9 s vs 11.7 s at 999 Hz). */
     if (u->ps)
         u->reniced = setpriority(PRIO_PROCESS, 0, TPROF_NICE) == 0;
-    /* what the first samples would wait for, loaded before they come (in
-     * tprof's CPU time, as it was when loaded at the first sample) */
     u->cpu0 = self_cpu_s();
-    pipeline_prepare(u->pl, u->ps && !perf_kernel_excluded(u->ps), u->pyexe[0] ? u->pyexe : NULL);
     /* attached: Python processes are known from their first sample on */
     for (size_t i = 0; i < o->npids; i++)
         pipeline_python_attach(u->pl, (uint32_t)o->pids[i]);
@@ -921,6 +939,12 @@ static int sampling_start(struct run *u, struct perf_config *pc, int *status)
         say("cannot enable sampling: %s", strerror(errno));
         return -1;
     }
+    /* What takes tprof time to set up is done now, with the program
+     * running: its first samples wait in the buffers (sized for two
+     * seconds of samples) and nothing is lost. */
+    if (kernel_program_later(u))
+        kernel_program(u, err, sizeof(err)); /* (cannot fail: see there) */
+    pipeline_prepare(u->pl, u->pyexe[0] ? u->pyexe : NULL);
     return 0;
 }
 

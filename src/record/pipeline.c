@@ -11,7 +11,6 @@
  * looks at a tree that does not change under it.
  */
 #include <dirent.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -137,20 +136,10 @@ struct pipeline *pipeline_new(const struct pipeline_config *cfg, struct profile 
     return p;
 }
 
-void pipeline_prepare(struct pipeline *p, bool kernel, const char *python_exe)
+void pipeline_prepare(struct pipeline *p, const char *python_exe)
 {
-    if (kernel)
-        symbols_load_kernel(p->sym);
     if (p->py && python_exe)
         python_prepare(p->py, python_exe);
-    /* DWARF with compressed sections (Debian's debug files) would be
-     * decompressed at a first sample, a stall of 0.1-0.2 s while the
-     * program runs on; the two most programs are sampled in, now */
-    Dl_info libc; /* (tprof's own: the same file) */
-    if (dladdr((void *)getpid, &libc) && libc.dli_fname && libc.dli_fname[0] == '/')
-        symbols_preload_dwarf(p->sym, libc.dli_fname);
-    if (python_exe)
-        symbols_preload_dwarf(p->sym, python_exe);
 }
 
 void pipeline_free(struct pipeline *p)

@@ -772,26 +772,15 @@ size_t symbols_user_frames(struct symbols *s, uint32_t pid, uint64_t ip, bool ca
     return n;
 }
 
-void symbols_preload_dwarf(struct symbols *s, const char *path)
-{
-    if (s->opts.inlined || s->opts.lines)
-        symbols_dwarf(s, path);
-}
-
 struct Dwarf *symbols_dwarf(struct symbols *s, const char *path)
 {
     return dso_dwarf(dso_cache_get(s->dsos, path, NULL, 0));
 }
 
-void symbols_load_kernel(struct symbols *s)
+struct symref *symbols_kernel(struct symbols *s, uint64_t ip)
 {
     if (!s->kallsyms)
         s->kallsyms = kallsyms_new(s->opts.kallsyms_path);
-}
-
-struct symref *symbols_kernel(struct symbols *s, uint64_t ip)
-{
-    symbols_load_kernel(s);
     const char *name = kallsyms_lookup(s->kallsyms, ip);
     return named_ref(s, name ? name : "[kernel]", "[kernel.kallsyms]", SYM_KERNEL);
 }
