@@ -27,6 +27,7 @@
 
 #include "tprof/bounds.h"
 #include "tprof/perf.h"
+#include "tprof/sigmask.h"
 #include "tprof/unwind.h"
 #include "tprof/xalloc.h"
 
@@ -568,12 +569,17 @@ size_t unwind_sample(struct unwind *u, const struct unwind_sample *s, struct unw
     if (!s->regs || max == 0)
         return 0;
     bool met_eh = false;
+    sigmask_quiet(true);
     size_t n = walk(u, s, out, max, end, false, &met_eh);
+    sigmask_quiet(false);
     /* Files whose unwind info the walk could not read yet (the finder
      * prepares it between walks, see dso_cfi): each walk stops at the
      * first such file, and is taken again once it is prepared. */
-    for (int k = 0; k < 32 && u->prepare && u->prepare(u->ctx); k++)
+    for (int k = 0; k < 32 && u->prepare && u->prepare(u->ctx); k++) {
+        sigmask_quiet(true);
         n = walk(u, s, out, max, end, false, &met_eh);
+        sigmask_quiet(false);
+    }
     if (*end != UNWIND_TRUNCATED || !met_eh)
         return n;
     /* A runtime's CFI can be right only in its own process: V8's leaves
@@ -583,7 +589,9 @@ size_t unwind_sample(struct unwind *u, const struct unwind_sample *s, struct unw
      * walk kept. */
     struct unwind_frame *alt = xmalloc(max * sizeof(*alt));
     enum unwind_end alt_end;
+    sigmask_quiet(true);
     size_t alt_n = walk(u, s, alt, max, &alt_end, true, &met_eh);
+    sigmask_quiet(false);
     if (alt_end != UNWIND_TRUNCATED || alt_n > n) {
         memcpy(out, alt, alt_n * sizeof(*alt));
         n = alt_n;

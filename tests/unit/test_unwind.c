@@ -2,6 +2,7 @@
  * copy the stack, as perf would at a sample, then walk it with the remote
  * unwinder and check the frames name the functions that are really there. */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -15,6 +16,7 @@
 #include <cmocka.h>
 
 #include "tprof/perf.h"
+#include "tprof/sigmask.h"
 #include "tprof/symbols.h"
 #include "tprof/unwind.h"
 
@@ -104,10 +106,22 @@ static void test_unwind_own_stack(void **state)
     assert_string_equal(names[n - 1], "_start");
     assert_int_equal(end, UNWIND_ROOT);
 
-    /* The cached second walk gives the same answer. */
+    /* The cached second walk gives the same answer, and libunwind's
+     * signal-mask pairs around its cache were skipped (sigmask.c), the
+     * mask left as it was. */
     enum unwind_end end2;
     struct unwind_frame again[128];
+    sigset_t one, cur;
+    sigemptyset(&one);
+    sigaddset(&one, SIGUSR1);
+    assert_int_equal(pthread_sigmask(SIG_BLOCK, &one, NULL), 0);
+    unsigned long skipped = sigmask_skipped();
     assert_int_equal(unwind_sample(u, &s, again, 128, &end2), n);
+    assert_true(sigmask_skipped() >= skipped + 2 * (n - 1));
+    assert_int_equal(pthread_sigmask(SIG_BLOCK, NULL, &cur), 0);
+    assert_true(sigismember(&cur, SIGUSR1));
+    assert_false(sigismember(&cur, SIGUSR2));
+    assert_int_equal(pthread_sigmask(SIG_UNBLOCK, &one, NULL), 0);
     for (size_t i = 0; i < n; i++) {
         assert_int_equal(again[i].ip, frames[i].ip);
         assert_int_equal(again[i].exact, frames[i].exact);
