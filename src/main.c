@@ -92,6 +92,9 @@ static const char usage_text[] =
     "      --no-inline        no frames for inlined functions (by default a function\n"
     "                         inlined into another is a frame of its own under its\n"
     "                         caller, from DWARF, shown _[i] in folded output)\n"
+    "      --no-cache         neither read nor write the DWARF cache (debug files'\n"
+    "                         inflated DWARF, by build id, in $XDG_CACHE_HOME/tprof\n"
+    "                         or ~/.cache/tprof)\n"
     "      --jit-any-owner    believe JIT symbol files (/tmp/perf-PID.map, jit-PID.dump)\n"
     "                         whoever owns them (default: root, you, or the program's\n"
     "                         own user, as a file another user planted could lie)\n"
@@ -215,7 +218,7 @@ static int parse_double(const char *s, double min, double max, double *out)
 }
 
 enum {
-    OPT_STACK_SIZE = 256, OPT_MAX_DEPTH, OPT_REFRESH, OPT_DURATION, OPT_BACKEND, OPT_MODE, OPT_PYTHON, OPT_PYTHON_LINES, OPT_PYTHON_READ, OPT_JIT_ANY_OWNER, OPT_NO_INLINE, OPT_PER_TASK, OPT_LINES, OPT_THREADS, OPT_PID_ROOTS, OPT_NO_TUI, OPT_FOCUS,
+    OPT_STACK_SIZE = 256, OPT_MAX_DEPTH, OPT_REFRESH, OPT_DURATION, OPT_BACKEND, OPT_MODE, OPT_PYTHON, OPT_PYTHON_LINES, OPT_PYTHON_READ, OPT_JIT_ANY_OWNER, OPT_NO_INLINE, OPT_NO_CACHE, OPT_PER_TASK, OPT_LINES, OPT_THREADS, OPT_PID_ROOTS, OPT_NO_TUI, OPT_FOCUS,
     OPT_HIDE, OPT_INVERT, OPT_ICICLE, OPT_TREE, OPT_TOP, OPT_WIDTH, OPT_MIN_PERCENT,
     OPT_PS_PID, OPT_PS_TID, OPT_PS_KERNEL, OPT_PS_JIT, OPT_PS_ALL, OPT_PS_ADDRS, OPT_PS_EVENT,
     OPT_SS_PROFILE, OPT_PP_SAMPLE_TYPE,
@@ -520,6 +523,7 @@ int main(int argc, char **argv)
         {"python-read", required_argument, NULL, OPT_PYTHON_READ},
         {"jit-any-owner", no_argument, NULL, OPT_JIT_ANY_OWNER},
         {"no-inline", no_argument, NULL, OPT_NO_INLINE},
+        {"no-cache", no_argument, NULL, OPT_NO_CACHE},
         {"per-task", no_argument, NULL, OPT_PER_TASK},
         {"lines", no_argument, NULL, OPT_LINES},
         {"diff-base", required_argument, NULL, OPT_DIFF_BASE},
@@ -639,6 +643,9 @@ int main(int argc, char **argv)
             break;
         case OPT_NO_INLINE:
             o.no_inline = true;
+            break;
+        case OPT_NO_CACHE:
+            o.no_cache = true;
             break;
         case OPT_LINES: /* (Python frames too) */
             o.lines = o.python_lines = true;

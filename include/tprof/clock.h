@@ -20,4 +20,13 @@ static inline uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* Around a one-time load (see setupclock.c): its CPU is counted as
+ * set-up, not as the cost of the sample that needed it. */
+void setup_begin(void);
+void setup_end(void);
+/* Count SECONDS of another thread's CPU as set-up. */
+void setup_add(double seconds);
+/* The CPU seconds counted so far. */
+double setup_cpu_s(void);
+
 #endif

@@ -45,6 +45,7 @@ struct record_opts {
     enum python_read_opt python_read; /* --python-read */
     bool jit_any_owner;   /* --jit-any-owner */
     bool no_inline;       /* --no-inline: no inlined-function frames */
+    bool no_cache;        /* --no-cache: no DWARF cache */
     bool per_task;        /* --per-task: perf samples the program's tasks, not every CPU */
     bool lines;           /* --lines: frames named by source line */
     const char *diff_base; /* --diff-base: a saved profile the live view compares to */

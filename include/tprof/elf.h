@@ -15,6 +15,9 @@ void dso_cache_free(struct dso_cache *c);
 /* Write a progress line to FD while a debug file is fetched from debuginfod
  * (-1, the default: none). */
 void dso_cache_set_progress_fd(struct dso_cache *c, int fd);
+/* A note to show once (the DWARF cache could not be written) into BUF;
+ * false when there is none. */
+bool dso_cache_take_note(struct dso_cache *c, char *buf, size_t len);
 
 /* The dso for PATH (with the build-id from the MMAP2 record, if any). Never
  * NULL: a file that cannot be read gives a dso for which dso_ok() is false.

@@ -67,11 +67,21 @@ struct timeline;
 
 /* The pipeline adds to PROF (not owned). */
 struct pipeline *pipeline_new(const struct pipeline_config *cfg, struct profile *prof);
-/* Once the program runs, before its first samples are taken from the
- * buffers: what Python frames need of the interpreter PYTHON_EXE (NULL:
- * none known). The kernel's symbols and DWARF are loaded as the first
- * frame that needs them comes. */
-void pipeline_prepare(struct pipeline *p, const char *python_exe);
+/* Start loading the kernel program (Python frames at the sample, the
+ * filter per CPU) in a thread of its own; pipeline_python_in_kernel and
+ * pipeline_filter_in_kernel take it from there. */
+void pipeline_kernel_program_soon(struct pipeline *p);
+/* Whether taking it would not wait (loaded, or failed to). */
+bool pipeline_kernel_program_ready(const struct pipeline *p);
+/* As sampling starts: the kernel's symbols read in a thread of their own
+ * when KERNEL (the first kernel frame waits for them). */
+void pipeline_load_soon(struct pipeline *p, bool kernel);
+/* What Python frames need of the interpreter PYTHON_EXE (NULL: none known);
+ * with FIRST_SAMPLES, what the first samples would wait for too (the
+ * kernel's symbols, libc's and the interpreter's DWARF), so that their
+ * processing is not held up. Otherwise each is loaded as the first frame
+ * that needs it comes. */
+void pipeline_prepare(struct pipeline *p, const char *python_exe, bool first_samples);
 void pipeline_free(struct pipeline *p);
 
 /* perf_event_fn: hand every sampler event here. */
@@ -162,6 +172,9 @@ void pipeline_python_after(struct pipeline *p, const char *why);
 int pipeline_filter_in_kernel(struct pipeline *p, struct perf_session *ps, const pid_t *pids,
                               size_t npids, char *err, size_t errlen);
 void pipeline_python_stopped(struct pipeline *p);
+/* Read after the sample until pipeline_python_in_kernel (or _after):
+ * the kernel program is loading (python.h's PYTHON_READ_PENDING). */
+void pipeline_python_pending(struct pipeline *p);
 /* -p: look at PID for Python now (python_attach). */
 void pipeline_python_attach(struct pipeline *p, uint32_t pid);
 /* How they were read (NULL with --python=off), and the kernel program's

@@ -82,7 +82,10 @@ void python_free(struct python *py);
  * no record joins (a thread or process the kernel did not know yet), and
  * such samples are counted apart (python_stats). The ptrace backend reads
  * with the thread stopped (PYTHON_READ_STOPPED, python_capture): exact. */
-enum python_read { PYTHON_READ_AFTER, PYTHON_READ_STOPPED, PYTHON_READ_KERNEL };
+/* PENDING: after the sample, until the kernel program, loading, is taken
+ * (python_set_read KERNEL, or AFTER if it failed): what is found meanwhile
+ * is said then, as it is read from then on. */
+enum python_read { PYTHON_READ_AFTER, PYTHON_READ_STOPPED, PYTHON_READ_KERNEL, PYTHON_READ_PENDING };
 
 /* The kernel program's maps, as src/python fills them (the recorder wires
  * them to src/bpf). */

@@ -92,8 +92,17 @@ struct Dwarf;
 struct Dwarf *symbols_dwarf(struct symbols *s, const char *path);
 /* Every mapping of PID (see maps_all). */
 const struct map *symbols_maps(struct symbols *s, uint32_t pid, size_t *n);
-/* Resolve a kernel address (/proc/kallsyms is read at the first, once). */
+/* Resolve a kernel address (/proc/kallsyms is read at the first, once,
+ * unless symbols_kernel_soon started reading it). */
 struct symref *symbols_kernel(struct symbols *s, uint64_t ip);
+/* Start reading /proc/kallsyms in a thread of its own: the first kernel
+ * frame, or symbols_kernel_wait, waits for it. */
+void symbols_kernel_soon(struct symbols *s);
+void symbols_kernel_wait(struct symbols *s);
+/* Open the DWARF of the file at PATH now (for inlined functions and
+ * lines, when they are asked for): a debug file's sections are inflated,
+ * 40-100 ms for libc's or python3.11's unless cached. */
+void symbols_preload_dwarf(struct symbols *s, const char *path);
 
 /* A one-line note worth showing once (an untrusted perf map...) into BUF;
  * false when there is none. */

@@ -40,6 +40,7 @@
 
 #include "tprof/app.h"
 #include "tprof/atomicfile.h"
+#include "tprof/cache.h"
 #include "tprof/clock.h"
 #include "tprof/cmd.h"
 #include "tprof/export.h"
@@ -100,9 +101,11 @@ struct run {
     bool launched, exited, sampling_done, quitting;
     int wstatus, stop_signal;
     double t0, cpu0, t_end, kill_at;
+    double setup0, setup_end; /* setup_cpu_s() at cpu0, and when sampling ended */
     double cpu_end; /* tprof's CPU time when sampling ended */
     int py_by_function; /* --diff-base: Python frames named by function (pipeline.h) */
     bool stopping;
+    bool kprog_pending; /* the kernel program is loading: see sampling_start */
     bool reniced; /* running at TPROF_NICE */
     bool prompt;  /* a Python process is sampled: wake when samples are due */
     bool py_kernel; /* Python frames are read at the sample, in the kernel */
@@ -258,9 +261,16 @@ static void sampling_end(struct run *u)
         ptrace_read(u->pt, pipeline_event, u->pl);
         ptrace_finish(u->pt);
     }
+    /* (a program that ended before the kernel program was loaded: what
+     * was found is said, read after the sample) */
+    if (u->kprog_pending && u->o->python)
+        pipeline_python_after(u->pl, "the program ended before tprof's kernel program had "
+                                     "loaded");
+    u->kprog_pending = false;
     u->sampling_done = true;
     u->t_end = now_s();
     u->cpu_end = self_cpu_s();
+    u->setup_end = setup_cpu_s();
 }
 
 static void child_exited(struct run *u, int wstatus)
@@ -410,6 +420,8 @@ static void say_notices(struct run *u)
  * come is looked for again, ever less often; a program that stopped
  * running (blocked, sleeping) is looked at every period at first, then
  * less often, up to every 20 ms. */
+#define KPROG_WAIT_NS 1000000
+
 static struct timespec poll_wait(struct run *u)
 {
     uint64_t ns = 100000000;
@@ -457,8 +469,14 @@ static struct timespec poll_wait(struct run *u)
             }
         }
     }
+    /* (the kernel program is taken as soon as it is loaded; meanwhile
+     * the samples are drained often, their Python frames read promptly) */
+    if (u->kprog_pending && ns > KPROG_WAIT_NS)
+        ns = KPROG_WAIT_NS;
     return (struct timespec){(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
 }
+
+static int kernel_program(struct run *u, char *err, size_t errlen);
 
 static void loop(struct run *u)
 {
@@ -483,6 +501,11 @@ static void loop(struct run *u)
         struct timespec wait = poll_wait(u);
         if (ppoll(pfd, n, &wait, NULL) < 0 && errno != EINTR)
             break;
+        if (u->kprog_pending && !u->sampling_done && pipeline_kernel_program_ready(u->pl)) {
+            char err[512];
+            u->kprog_pending = false;
+            kernel_program(u, err, sizeof(err)); /* (cannot fail: see kernel_program_later) */
+        }
 
         drain(u);
         handle_signals(u);
@@ -603,16 +626,28 @@ static int kernel_program(struct run *u, char *err, size_t errlen)
     return 0;
 }
 
+/* Whether the program is a Python interpreter whose Python frames are
+ * read at (or right after) each sample: they are exact only once the
+ * kernel program knows the process, which tprof tells it as it takes the
+ * first samples from the buffers. Everything those samples need is loaded
+ * before the program starts, or the first 0.1-0.2 s of samples would wait
+ * behind the loads and lose their Python frames (a 0.3 s program: 40-70%
+ * of its samples). */
+static bool python_first(const struct run *u)
+{
+    return u->ps && u->o->python && u->pyexe[0];
+}
+
 /* Whether the kernel program may be loaded once the program runs, off its
  * path: per CPU, where it attaches to the CPUs' events whenever it comes
  * (the filter finds a process forked before by its ancestors; samples
- * before it are filtered by tprof and their Python frames read after
- * them, as the summary counts). Per task, inherited events take it only
- * if it is there before the first thread is made; --python-read kernel
- * must fail before the program runs. */
+ * before it are filtered by tprof). Per task, inherited events take it
+ * only if it is there before the first thread is made; --python-read
+ * kernel must fail before the program runs. */
 static bool kernel_program_later(const struct run *u)
 {
-    return u->ps && perf_per_cpu(u->ps) && u->launched && u->o->python_read != PYREAD_KERNEL;
+    return u->ps && perf_per_cpu(u->ps) && u->launched && u->o->python_read != PYREAD_KERNEL &&
+           !python_first(u);
 }
 
 /* The sampler: perf_event_open unless told otherwise or refused; ptrace
@@ -815,6 +850,7 @@ static void pipeline_open(struct run *u)
                                   .inlined = !o->no_inline,
                                   .lines = o->lines,
                                   .period_ns = 1000000000u / (o->freq ? o->freq : 1)};
+    cache_set_enabled(!o->no_cache);
     u->pl = pipeline_new(&plc, u->prof);
     /* (a debug file fetched from debuginfod says so as it comes; the
      * viewer's screen is not for it) */
@@ -891,25 +927,42 @@ static int sampling_start(struct run *u, struct perf_config *pc, int *status)
 {
     const struct record_opts *o = u->o;
     char err[512];
-    if (open_sampler(u, pc, err, sizeof(err)) < 0 ||
-        (!kernel_program_later(u) && kernel_program(u, err, sizeof(err)) < 0)) {
+    /* A program with many more runnable threads than CPUs leaves tprof a
+     * 1/N share of the CPU, too little to drain the buffers in time (200
+     * spinning threads: 74% of samples lost). Like a system daemon, tprof
+     * asks for a higher weight: it still uses only what draining needs.
+     * After the fork, so the program keeps its own priority, and before
+     * tprof's threads start, so they have it too (the kernel program's
+     * loading, at the program's default weight beside a busy program,
+     * took 30-120 ms); where it is not allowed (not root), the summary
+     * says what was lost. Not for the ptrace backend alone: it stops the
+     * program for every sample and lowers its rate when it cannot keep
+     * up, and a tprof that preempts the program it stops slowed it (10.9 s
+     * vs 11.7 s at 999 Hz). */
+    if (o->backend != BACKEND_PTRACE)
+        u->reniced = setpriority(PRIO_PROCESS, 0, TPROF_NICE) == 0;
+    /* (the kernel program, in a thread of its own, from now: perf_open
+     * and the program's start need it only later, if at all) */
+    if (o->backend != BACKEND_PTRACE)
+        pipeline_kernel_program_soon(u->pl);
+    bool ok = open_sampler(u, pc, err, sizeof(err)) == 0;
+    if (ok && !u->ps && u->reniced) /* (perf refused: ptrace alone) */
+        u->reniced = setpriority(PRIO_PROCESS, 0, 0) != 0;
+    bool kernel = ok && u->ps && !perf_kernel_excluded(u->ps);
+    /* (the kernel's symbols in a thread of their own: from now when what
+     * the first samples need comes before the program, else once it runs) */
+    if (python_first(u))
+        pipeline_load_soon(u->pl, kernel);
+    if (!ok || (!kernel_program_later(u) && kernel_program(u, err, sizeof(err)) < 0)) {
         if (u->launched)
             launch_abort(&u->l);
         say("%s", err);
         return -1;
     }
-    /* A program with many more runnable threads than CPUs leaves tprof a
-     * 1/N share of the CPU, too little to drain the buffers in time (200
-     * spinning threads: 74% of samples lost). Like a system daemon, tprof
-     * asks for a higher weight: it still uses only what draining needs.
-     * After the fork, so the program keeps its own priority; where it is
-     * not allowed (not root), the summary says what was lost. Not for the
-     * ptrace backend alone: it stops the program for every sample and
-     * lowers its rate when it cannot keep up, and a tprof that preempts
-     * the program it stops slowed it (10.9 s vs 11.7 s at 999 Hz). */
-    if (u->ps)
-        u->reniced = setpriority(PRIO_PROCESS, 0, TPROF_NICE) == 0;
+    if (python_first(u))
+        pipeline_prepare(u->pl, u->pyexe, true);
     u->cpu0 = self_cpu_s();
+    u->setup0 = setup_cpu_s();
     /* attached: Python processes are known from their first sample on */
     for (size_t i = 0; i < o->npids; i++)
         pipeline_python_attach(u->pl, (uint32_t)o->pids[i]);
@@ -942,9 +995,16 @@ static int sampling_start(struct run *u, struct perf_config *pc, int *status)
     /* What takes tprof time to set up is done now, with the program
      * running: its first samples wait in the buffers (sized for two
      * seconds of samples) and nothing is lost. */
-    if (kernel_program_later(u))
-        kernel_program(u, err, sizeof(err)); /* (cannot fail: see there) */
-    pipeline_prepare(u->pl, u->pyexe[0] ? u->pyexe : NULL);
+    if (!python_first(u))
+        pipeline_load_soon(u->pl, kernel);
+    /* (the loop takes it once loaded, meanwhile Python frames are read
+     * promptly after each sample, and other processes' samples dropped
+     * by tprof) */
+    u->kprog_pending = kernel_program_later(u);
+    if (u->kprog_pending && o->python)
+        pipeline_python_pending(u->pl);
+    if (!python_first(u))
+        pipeline_prepare(u->pl, u->pyexe[0] ? u->pyexe : NULL, false);
     return 0;
 }
 
@@ -1055,7 +1115,7 @@ static void summary_print(struct run *u, const char *written)
     struct perf_stats st = {0};
     if (u->ps)
         st = *perf_get_stats(u->ps);
-    double elapsed = u->t_end - u->t0, cpu = self_cpu_s() - u->cpu0;
+    double elapsed = u->t_end - u->t0, cpu = self_cpu_s();
     double trunc = ps->samples ? 100.0 * (double)ps->truncated / (double)ps->samples : 0;
     char stops[1024] = "";
     if (ps->cut)
@@ -1094,13 +1154,21 @@ static void summary_print(struct run *u, const char *written)
                                : o->per_task         ? COVER_PER_TASK_ASKED
                                                      : COVER_PER_TASK,
                                cover, sizeof(cover));
-    /* tprof's share of a CPU while it sampled: not over a run too short
-     * for a rate to mean anything (`true`: 0.11 s of set-up and symbols
-     * over 6 ms was "1777.7%") */
-    char share[64] = "";
-    if (elapsed >= 0.5)
-        snprintf(share, sizeof(share), " (%.1f%% while sampling)",
-                 100.0 * (u->cpu_end - u->cpu0) / elapsed);
+    /* tprof's CPU: its set-up (before the program ran, and each load of
+     * a file's tables, the kernel's symbols, the kernel program) apart from
+     * what a sample costs; its share of a CPU while it sampled, not over a
+     * run too short for a rate to mean anything (`true`: 0.11 s of set-up
+     * and symbols over 6 ms was "1777.7%") */
+    double setup = u->cpu0 + setup_cpu_s() - u->setup0;
+    char share[128];
+    int sl = snprintf(share, sizeof(share), " (%.2f s set-up", setup);
+    if (elapsed >= 0.5 && ps->samples)
+        sl += snprintf(share + sl, sizeof(share) - (size_t)sl,
+                       ", %.0f us a sample; %.1f%% of a CPU while sampling",
+                       1e6 * fmax(0, u->cpu_end - u->cpu0 - (u->setup_end - u->setup0)) /
+                           (double)ps->samples,
+                       100.0 * (u->cpu_end - u->cpu0) / elapsed);
+    snprintf(share + sl, sizeof(share) - (size_t)sl, ")");
     say("%.2f s, %" PRIu64 " %s samples (%.0f/s) via %s%s, %" PRIu64 " lost, %" PRIu64
         " throttled, %.1f%% unwound short of a root%s, tprof CPU %.2f s%s%s",
         elapsed, ps->samples, o->wall ? "wall-clock" : "on-CPU",

@@ -338,8 +338,18 @@ void py_detect(struct python *py, struct py_proc *pp)
         py_tids_refresh(py, pp);
     if (!py->label[0])
         snprintf(py->label, sizeof(py->label), "python 3.%d", minor);
-    if (first_time(py, what))
-        py_notice(py, "python %s in pid %u (%s, %s): showing Python frames, %s (--python=off "
-                      "for the interpreter's own)", ver, pp->pid, dso_path(d), source,
+    snprintf(pp->found_note, sizeof(pp->found_note),
+             "python %s in pid %u (%s, %s): showing Python frames, ", ver, pp->pid, dso_path(d),
+             source);
+    snprintf(pp->found_what, sizeof(pp->found_what), "%s", what);
+    if (py->read != PYTHON_READ_PENDING)
+        py_detect_say(py, pp);
+}
+
+void py_detect_say(struct python *py, struct py_proc *pp)
+{
+    if (pp->found_note[0] && first_time(py, pp->found_what))
+        py_notice(py, "%s%s (--python=off for the interpreter's own)", pp->found_note,
                   read_how(py, pp));
+    pp->found_note[0] = '\0';
 }

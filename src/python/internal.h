@@ -161,6 +161,9 @@ struct py_proc {
     long pthread_tid_off;  /* 3.10: where the TID is in glibc's struct pthread */
     struct py_tid *tids;
     double tids_at;     /* when the table was last rebuilt */
+    /* found while the read was PENDING: what to say once it is decided
+     * (py_detect_say), and the key of first_time */
+    char found_note[400], found_what[300];
     struct py_code *codes;
     size_t ncodes;
     struct py_code *snaps; /* named from the kernel's snapshots, oldest first */
@@ -264,6 +267,8 @@ size_t py_sig_len(const struct py_offsets *o);
 /* Read PP's thread list again (a thread has no known state), at most
  * every 10 ms. */
 void py_tids_refresh(struct python *py, struct py_proc *pp);
+/* The notice of PP found while the read was PENDING, now that it is not. */
+void py_detect_say(struct python *py, struct py_proc *pp);
 /* The name to show for frame F of PP. NULL when the code object cannot be
  * read. */
 struct py_name *py_frame_name(struct python *py, struct py_proc *pp, const struct py_frame *f);

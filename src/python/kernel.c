@@ -73,6 +73,21 @@ void python_set_read(struct python *py, enum python_read how, const struct pytho
     if (k)
         py->kernel = *k;
     snprintf(py->read_why, sizeof(py->read_why), "%s", why ? why : "");
+    /* (read after the sample until now: the processes found meanwhile
+     * are told to the kernel program, their threads as they are, and
+     * said, as they are read from now) */
+    if (how == PYTHON_READ_PENDING)
+        return;
+    struct py_proc *pp, *tmp;
+    HASH_ITER(hh, py->procs, pp, tmp)
+    {
+        if (how == PYTHON_READ_KERNEL && k && pp->state == PY_FOUND && !pp->kgen) {
+            py_kernel_register(py, pp);
+            pp->tids_at = 0; /* (its threads told now, as when it was found) */
+            py_tids_refresh(py, pp);
+        }
+        py_detect_say(py, pp);
+    }
 }
 
 uint64_t python_prompt_until(const struct python *py)

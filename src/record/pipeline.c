@@ -11,9 +11,12 @@
  * looks at a tree that does not change under it.
  */
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +68,7 @@ struct pipeline {
     struct unwind *unw;
     struct python *py; /* NULL with --python=off */
     struct pybpf *bpf; /* the kernel program reading Python frames, or NULL */
+    struct bpf_job *bjob; /* loading it, in a thread */
     uint64_t kdrain_at; /* when its ring was last drained */
     struct task *tasks;
     char default_comm[32];
@@ -136,11 +140,32 @@ struct pipeline *pipeline_new(const struct pipeline_config *cfg, struct profile 
     return p;
 }
 
-void pipeline_prepare(struct pipeline *p, const char *python_exe)
+void pipeline_load_soon(struct pipeline *p, bool kernel)
 {
+    if (kernel)
+        symbols_kernel_soon(p->sym);
+}
+
+void pipeline_prepare(struct pipeline *p, const char *python_exe, bool first_samples)
+{
+    setup_begin();
     if (p->py && python_exe)
         python_prepare(p->py, python_exe);
+    if (first_samples) {
+        /* (the kernel's symbols: read in their thread since sampling
+         * started, waited for here, else the first kernel frame would
+         * hold the first samples up for tens of ms) */
+        symbols_kernel_wait(p->sym);
+        Dl_info libc; /* (tprof's own: the same file) */
+        if (dladdr((void *)getpid, &libc) && libc.dli_fname && libc.dli_fname[0] == '/')
+            symbols_preload_dwarf(p->sym, libc.dli_fname);
+        if (python_exe)
+            symbols_preload_dwarf(p->sym, python_exe);
+    }
+    setup_end();
 }
+
+static struct pybpf *bpf_job_take(struct pipeline *p, char *err, size_t errlen);
 
 void pipeline_free(struct pipeline *p)
 {
@@ -153,6 +178,8 @@ void pipeline_free(struct pipeline *p)
         free(t);
     }
     python_free(p->py);
+    if (p->bjob)
+        pybpf_close(bpf_job_take(p, NULL, 0));
     pybpf_close(p->bpf);
     cputime_free(p->cpu);
     unwind_free(p->unw);
@@ -394,13 +421,72 @@ static void k_drain_soon(struct pipeline *p)
         k_drain(p);
 }
 
+/* The kernel program loaded in a thread of its own: the verifier takes
+ * 30-50 ms of CPU, which tprof's start spends beside the rest. */
+struct bpf_job {
+    pthread_t thread;
+    bool running;
+    bool done; /* (atomic: the thread has finished) */
+    struct pybpf *b;
+    char err[400];
+    int errnum;
+    double cpu;
+};
+
+static void *bpf_job_run(void *arg)
+{
+    struct bpf_job *j = arg;
+    struct timespec a, b;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+    j->b = pybpf_open(j->err, sizeof(j->err), &j->errnum);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
+    j->cpu = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+    __atomic_store_n(&j->done, true, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+bool pipeline_kernel_program_ready(const struct pipeline *p)
+{
+    return !p->bjob || !p->bjob->running || __atomic_load_n(&p->bjob->done, __ATOMIC_ACQUIRE);
+}
+
+void pipeline_kernel_program_soon(struct pipeline *p)
+{
+    if (p->bpf || p->bjob)
+        return;
+    p->bjob = xcalloc(1, sizeof(*p->bjob));
+    sigset_t all, old; /* (signals stay with the main thread) */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    p->bjob->running = pthread_create(&p->bjob->thread, NULL, bpf_job_run, p->bjob) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* The program the thread loaded (NULL with ERR), the thread gone. */
+static struct pybpf *bpf_job_take(struct pipeline *p, char *err, size_t errlen)
+{
+    struct bpf_job *j = p->bjob;
+    p->bjob = NULL;
+    if (j->running)
+        pthread_join(j->thread, NULL);
+    else /* (no thread could be made: here) */
+        bpf_job_run(j);
+    setup_add(j->cpu);
+    struct pybpf *b = j->b;
+    if (!b && err)
+        snprintf(err, errlen, "%s", j->err);
+    free(j);
+    return b;
+}
+
 /* The kernel program loaded and attached to every event of PS, once. */
 static int bpf_load(struct pipeline *p, struct perf_session *ps, char *err, size_t errlen)
 {
     if (p->bpf)
         return 0;
-    int errnum = 0;
-    struct pybpf *b = pybpf_open(err, errlen, &errnum);
+    if (!p->bjob)
+        pipeline_kernel_program_soon(p);
+    struct pybpf *b = bpf_job_take(p, err, errlen);
     if (!b)
         return -1;
     int fds[4096];
@@ -453,6 +539,12 @@ void pipeline_python_after(struct pipeline *p, const char *why)
 {
     if (p->py)
         python_set_read(p->py, PYTHON_READ_AFTER, NULL, why);
+}
+
+void pipeline_python_pending(struct pipeline *p)
+{
+    if (p->py)
+        python_set_read(p->py, PYTHON_READ_PENDING, NULL, NULL);
 }
 
 void pipeline_python_stopped(struct pipeline *p)

@@ -33,6 +33,8 @@
 #include <uthash.h>
 
 #include "tprof/bounds.h"
+#include "tprof/clock.h"
+#include "tprof/dwcache.h"
 #include "tprof/elf.h"
 #include "tprof/fileutil.h"
 #include "tprof/xalloc.h"
@@ -112,6 +114,8 @@ struct dso_cache {
     int progress_fd;   /* -1: no progress line */
     bool progressed;   /* a progress line was written for this fetch */
     char fetching[64]; /* the file whose debug info is being fetched */
+    char note[512];    /* a note to show once (the DWARF cache not written) */
+    bool noted;        /* (once per run) */
 };
 
 /* ----- files that change under tprof -----
@@ -422,7 +426,7 @@ static int open_image(struct dso *d)
     return 0;
 }
 
-static void dso_load(struct dso *d, const uint8_t *want_bid, size_t want_bid_size)
+static void dso_load_now(struct dso *d, const uint8_t *want_bid, size_t want_bid_size)
 {
     if (open_image(d) < 0)
         return;
@@ -452,6 +456,14 @@ static void dso_load(struct dso *d, const uint8_t *want_bid, size_t want_bid_siz
     }
     read_eh_frame_hdr(d);
     d->ok = true;
+}
+
+/* (loads are set-up: see setupclock.c) */
+static void dso_load(struct dso *d, const uint8_t *want_bid, size_t want_bid_size)
+{
+    setup_begin();
+    dso_load_now(d, want_bid, want_bid_size);
+    setup_end();
 }
 
 struct dso *dso_cache_get(struct dso_cache *c, const char *path, const uint8_t *build_id,
@@ -948,7 +960,7 @@ static Elf *open_debug_file(struct dso *d, bool fetch, void **map, size_t *maple
     return found;
 }
 
-static void load_symbols(struct dso *d)
+static void load_symbols_now(struct dso *d)
 {
     ensure(d);
     d->syms_loaded = true;
@@ -996,6 +1008,13 @@ struct find_ctx {
     uint64_t vaddr, size;
     bool found;
 };
+
+static void load_symbols(struct dso *d)
+{
+    setup_begin();
+    load_symbols_now(d);
+    setup_end();
+}
 
 static bool find_one(void *ctx, Elf *elf, const GElf_Sym *s, const char *name)
 {
@@ -1115,12 +1134,21 @@ bool dso_cfi_ready(const struct dso *d)
     return d->loaded && d->cfi_done;
 }
 
+static void cfi_prepare_now(struct dso *d);
+
 void dso_cfi_prepare(struct dso *d)
 {
     ensure(d);
     if (d->cfi_done)
         return;
     d->cfi_done = true;
+    setup_begin();
+    cfi_prepare_now(d);
+    setup_end();
+}
+
+static void cfi_prepare_now(struct dso *d)
+{
     if (!usable(d) || !d->have_hdr)
         return;
     /* [.eh_frame_hdr, the end of .eh_frame), whichever comes first; without
@@ -1243,6 +1271,71 @@ static Dwarf *begin_dwarf(Elf *e)
     return dwarf_begin_elf(e, DWARF_C_READ, NULL);
 }
 
+/* The DWARF cache's entry for D into W, if there is a good one. */
+static bool cached_dwarf(struct dso *d, struct dwarf_entry *w)
+{
+    char *path = d->build_id_size ? dwcache_path(d->build_id, d->build_id_size) : NULL;
+    Elf *e = path ? try_debug_file(d, path, &w->map, &w->maplen) : NULL;
+    free(path);
+    if (e && dwcache_valid(e, d->build_id, d->build_id_size) && (w->dw = begin_dwarf(e))) {
+        w->elf = e;
+        return true;
+    }
+    if (e) {
+        elf_end(e);
+        unmap_file(w->map, w->maplen);
+        w->map = NULL;
+    }
+    return false;
+}
+
+/* D's DWARF into W: its own, else its debug file's; compressed, from the
+ * DWARF cache, or inflated and then written there for the next run. */
+static void open_dwarf(struct dso *d, struct dwarf_entry *w)
+{
+    GElf_Shdr sh;
+    bool own = find_section(d->elf, ".debug_info", &sh) && sh.sh_type != SHT_NOBITS;
+    if (own && !dwcache_compressed(d->elf)) {
+        w->dw = begin_dwarf(d->elf);
+        return;
+    }
+    if (cached_dwarf(d, w))
+        return;
+    Elf *e = d->elf;
+    if (!own) {
+        char *where = NULL;
+        e = open_debug_file(d, true, &w->map, &w->maplen, &where);
+        free(where);
+    }
+    bool compressed = e && dwcache_compressed(e);
+    if (e && (w->dw = begin_dwarf(e))) {
+        if (e != d->elf)
+            w->elf = e;
+        char err[300];
+        if (compressed && d->build_id_size &&
+            dwcache_store(d->build_id, d->build_id_size, e, err, sizeof(err)) < 0 &&
+            !d->cache->noted) {
+            d->cache->noted = true;
+            snprintf(d->cache->note, sizeof(d->cache->note),
+                     "the DWARF cache was not written (%s): debug files are inflated at each "
+                     "run; --no-cache says not to try", err);
+        }
+    } else if (e && e != d->elf) {
+        elf_end(e);
+        unmap_file(w->map, w->maplen);
+        w->map = NULL;
+    }
+}
+
+bool dso_cache_take_note(struct dso_cache *c, char *buf, size_t len)
+{
+    if (!c->note[0])
+        return false;
+    snprintf(buf, len, "%s", c->note);
+    c->note[0] = '\0';
+    return true;
+}
+
 Dwarf *dso_dwarf(struct dso *d)
 {
     ensure(d);
@@ -1267,18 +1360,9 @@ Dwarf *dso_dwarf(struct dso *d)
     }
     w = xcalloc(1, sizeof(*w));
     w->key = key;
-    if (!(w->dw = begin_dwarf(d->elf))) {
-        char *where = NULL;
-        Elf *e = open_debug_file(d, true, &w->map, &w->maplen, &where);
-        free(where);
-        if (e && (w->dw = begin_dwarf(e))) {
-            w->elf = e;
-        } else if (e) {
-            elf_end(e);
-            unmap_file(w->map, w->maplen);
-            w->map = NULL;
-        }
-    }
+    setup_begin();
+    open_dwarf(d, w);
+    setup_end();
     HASH_ADD_KEYPTR(hh, d->cache->dwarfs, w->key, strlen(w->key), w);
     return d->dw = w->dw;
 }

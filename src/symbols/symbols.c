@@ -25,6 +25,7 @@
 #include "tprof/demangle.h"
 #include "tprof/elf.h"
 #include "tprof/jitdump.h"
+#include "tprof/clock.h"
 #include "tprof/kallsyms.h"
 #include "tprof/perfmap.h"
 #include "tprof/srcinfo.h"
@@ -84,6 +85,7 @@ struct symbols {
     struct maps *maps;
     struct dso_cache *dsos;
     struct kallsyms *kallsyms;
+    struct kallsyms_job *kjob; /* reading it, in a thread */
     struct srcinfo *src; /* inlined functions and lines, by compilation unit */
     struct addr_entry *by_addr;
     struct name_entry *by_name;
@@ -148,6 +150,8 @@ void symbols_free(struct symbols *s)
         free(s->refs.v[i]);
     }
     VEC_FREE(s->refs);
+    if (s->kjob)
+        kallsyms_free(kallsyms_join(s->kjob));
     kallsyms_free(s->kallsyms);
     srcinfo_free(s->src); /* (before the dsos its DWARF belongs to) */
     dso_cache_free(s->dsos);
@@ -772,15 +776,52 @@ size_t symbols_user_frames(struct symbols *s, uint32_t pid, uint64_t ip, bool ca
     return n;
 }
 
+void symbols_preload_dwarf(struct symbols *s, const char *path)
+{
+    if (s->opts.inlined || s->opts.lines)
+        symbols_dwarf(s, path);
+}
+
 struct Dwarf *symbols_dwarf(struct symbols *s, const char *path)
 {
     return dso_dwarf(dso_cache_get(s->dsos, path, NULL, 0));
 }
 
+void symbols_kernel_soon(struct symbols *s)
+{
+    if (!s->kallsyms && !s->kjob)
+        s->kjob = kallsyms_start(s->opts.kallsyms_path);
+}
+
+static void kernel_loaded(struct symbols *s)
+{
+    if (s->kallsyms)
+        return;
+    if (s->kjob) {
+        s->kallsyms = kallsyms_join(s->kjob);
+        s->kjob = NULL;
+        return;
+    }
+    setup_begin();
+    s->kallsyms = kallsyms_load(s->opts.kallsyms_path);
+    setup_end();
+}
+
+void symbols_kernel_wait(struct symbols *s)
+{
+    if (s->kjob)
+        kernel_loaded(s);
+}
+
 struct symref *symbols_kernel(struct symbols *s, uint64_t ip)
 {
-    if (!s->kallsyms)
+    kernel_loaded(s);
+    if (kallsyms_partial(s->kallsyms, ip)) { /* (a module's: the file, once) */
+        setup_begin();
+        kallsyms_free(s->kallsyms);
         s->kallsyms = kallsyms_new(s->opts.kallsyms_path);
+        setup_end();
+    }
     const char *name = kallsyms_lookup(s->kallsyms, ip);
     return named_ref(s, name ? name : "[kernel]", "[kernel.kallsyms]", SYM_KERNEL);
 }
@@ -788,7 +829,7 @@ struct symref *symbols_kernel(struct symbols *s, uint64_t ip)
 bool symbols_take_warning(struct symbols *s, char *buf, size_t len)
 {
     if (!s->warning[0])
-        return false;
+        return dso_cache_take_note(s->dsos, buf, len);
     snprintf(buf, len, "%s", s->warning);
     s->warning[0] = '\0';
     return true;

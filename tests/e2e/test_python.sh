@@ -73,6 +73,23 @@ L_A_WORK=$((L_A + 1))
 # inconsistent ERR: the summary's share of Python samples kept native
 inconsistent() { sed -n 's/.* \([0-9.]*\)% of [0-9]* Python samples inconsistent.*/\1/p' "$1" | tail -1; }
 
+# after_share ERR: the summary's share of Python samples read after the
+# sample for lack of a kernel record
+after_share() { sed -n 's/.*, \([0-9.]*\)% after it (no kernel record.*/\1/p' "$1" | tail -1; }
+
+# read_at_sample_once_loaded NAME ERR: as read_at_sample, for a python that
+# a program started: the kernel program is loaded while the program runs
+# (30-120 ms), and what came before reads after the sample, counted so
+# (at most a tenth here); the rest is read at the sample, and at most 1%
+# more than that share kept native
+read_at_sample_once_loaded() {
+    inc=$(inconsistent "$2") after=$(after_share "$2")
+    grep -q "read at each sample in the kernel" "$2" && [ -n "$after" ] &&
+        awk -v i="${inc:-100}" -v a="$after" 'BEGIN { exit !(a <= 10 && i <= a + 1) }'
+    check "$1: read at the sample once the kernel program is loaded (${after:-?}% before it)" $? \
+        "$(cat "$2")"
+}
+
 # read_at_sample NAME ERR: the run said its frames were read in the kernel,
 # and at most 1% of its Python samples were kept native
 read_at_sample() {
@@ -330,7 +347,7 @@ if [ -x "$py" ]; then
     # python launched directly: the same accuracy
     accuracy "a shell script's python" sh.folded
     if [ "$KERNEL" = yes ] && [ -z "${TPROF_SANITIZED:-}" ]; then
-        read_at_sample "a shell script's python" sh.err
+        read_at_sample_once_loaded "a shell script's python" sh.err
     fi
     "$TPROF" -o mp.folded -- "$py" "$PY/mp.py" 1 >/dev/null 2>mp.err
     grep -q ';child_task ([^;]*mp\.py:12);work (' mp.folded

@@ -12,12 +12,14 @@ LC_ALL=C sort -c -t' ' -k1,1 out.folded 2>/dev/null
 check "folded lines are sorted by stack" $? "not sorted"
 [ "$(wc -l <err.txt)" -eq 1 ] && grep -Eq '^tprof: [0-9.]+ s, [0-9]+ on-CPU samples \([0-9]+/s\) via perf_event_open( per CPU)?, samples cover [0-9]+% of [0-9.]+ s CPU, [0-9]+ lost, .*% unwound short of a root, tprof CPU [0-9.]+ s .*wrote [0-9]+ stacks to out.folded$' err.txt
 check "one summary line with samples, lost, unwind failures, CPU" $? "$(cat err.txt)"
-grep -Eq 'tprof CPU [0-9.]+ s \([0-9.]+% while sampling\); wrote' err.txt
-check "the summary gives tprof's share of a CPU while it sampled" $? "$(cat err.txt)"
+sed -n 's/.*tprof CPU \([0-9.]*\) s (\([0-9.]*\) s set-up, \([0-9]*\) us a sample; [0-9.]*% of a CPU while sampling); wrote.*/\1 \2 \3/p' err.txt |
+    awk -v n="$(sed -n 's/.* \([0-9]*\) on-CPU samples.*/\1/p' err.txt)" \
+        '{ exit !(NR == 1 && $2 <= $1 + 0.01 && $2 + n * $3 / 1e6 <= $1 + 0.02 && $3 > 0) }'
+check "tprof's CPU: set-up and per sample apart, adding up to at most the whole, and its share while it sampled" $? "$(cat err.txt)"
 # a run too short for a rate: tprof's CPU time alone, no share of 6 ms
 "$TPROF" -o t.folded -- true >/dev/null 2>terr.txt
-grep -Eq 'tprof CPU [0-9.]+ s; (wrote|no samples)' terr.txt && ! grep -q '% while sampling' terr.txt
-check "a run too short for a rate: tprof CPU in seconds, no percentage" $? "$(cat terr.txt)"
+grep -Eq 'tprof CPU [0-9.]+ s \([0-9.]+ s set-up\); (wrote|no samples)' terr.txt && ! grep -q '% while sampling' terr.txt
+check "a run too short for a rate: tprof CPU and its set-up in seconds, no rate" $? "$(cat terr.txt)"
 awk '{ if ($0 !~ /^[^ ;][^;]*(;[^;]+)* [0-9]+$/ || $0 ~ /[ \t];/) bad++ } END { exit bad > 0 }' out.folded
 check "every line is 'frame;...;frame COUNT' with no blank frame ends" $? "$(head -3 out.folded)"
 
