@@ -210,9 +210,18 @@ $(BUILD)/bench/viewbench: bench/viewbench.c $(OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(OBJS) $(LDLIBS)
 
+$(BUILD)/bench/t0: bench/t0.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $<
+
+$(BUILD)/bench/replay: bench/replay.c $(OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(OBJS) $(LDLIBS)
+
 bench: deps
 	@$(MAKE) --no-print-directory tprof $(BUILD)/bench/workload $(BUILD)/bench/genfolded \
-		$(BUILD)/bench/viewbench $(BUILD)/amqp-bench $(BUILD)/progs/manythreads $(BUILD)/progs/jitmap
+		$(BUILD)/bench/viewbench $(BUILD)/bench/replay $(BUILD)/bench/t0 $(BUILD)/amqp-bench $(BUILD)/progs/manythreads $(BUILD)/progs/jitmap
+	@sh bench/cost.sh
 	@sh bench/run.sh
 	@sh bench/view.sh
 	@sh bench/formats.sh

@@ -2,7 +2,11 @@
  * benchmark: STACKS unique stacks (default 300000), 10 to 50 frames deep,
  * C++-like names from a pool of 6000, sorted and deduplicated as
  * stackcollapse output is. Deterministic (fixed seed).
- *   genfolded OUT [STACKS] */
+ * With "templated", the shape users' C++ profiles have: 4 to 45 frames,
+ * 3000 C++ names, a third of them long templates (std::vector<unsigned
+ * char, std::allocator<unsigned char> >::encode_value_0), long-tailed
+ * counts: 100000 stacks make ~85 MB.
+ *   genfolded OUT [STACKS [templated]] */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,13 +36,33 @@ int main(int argc, char **argv)
         return 2;
     }
     long want = argc > 2 ? atol(argv[2]) : 300000;
+    int templated = argc > 3 && strcmp(argv[3], "templated") == 0;
     static const char *ns[] = {"amqp", "codec", "net", "std", "proton", "engine", "io", "util"};
     static const char *cls[] = {"Encoder", "Decoder", "Buffer", "Transport", "Session", "Link",
                                 "Frame", "Map", "Vector", "Allocator", "Parser", "Writer"};
     static const char *verb[] = {"encode", "decode", "write", "read", "grow", "copy", "append",
                                  "dispatch", "parse", "emit", "flush", "reserve", "insert"};
+    static const char *tmpl[] = {
+        "std::vector<unsigned char, std::allocator<unsigned char> >",
+        "std::basic_string<char, std::char_traits<char>, std::allocator<char> >",
+        "std::map<std::basic_string<char, std::char_traits<char>, std::allocator<char> >, "
+        "amqp::Value, std::less<std::basic_string<char> > >",
+        "std::unique_ptr<amqp::Frame, std::default_delete<amqp::Frame> >",
+        "std::unordered_map<unsigned int, amqp::Session*, std::hash<unsigned int> >",
+        "amqp::codec::Encoder<std::vector<unsigned char, std::allocator<unsigned char> > >"};
+    int nnames = templated ? 3000 : NAMES;
     char *names[NAMES];
-    for (int i = 0; i < NAMES; i++) {
+    for (int i = 0; templated && i < nnames; i++) {
+        char buf[512];
+        /* (a third of them templates, the rest plain C++ names) */
+        if (i % 3 == 0)
+            snprintf(buf, sizeof(buf), "%s::%s_%d", tmpl[rnd() % 6], verb[rnd() % 13], i);
+        else
+            snprintf(buf, sizeof(buf), "%s::%s::%s_%d", ns[rnd() % 8], cls[rnd() % 12],
+                     verb[rnd() % 13], i);
+        names[i] = strdup(buf);
+    }
+    for (int i = 0; !templated && i < NAMES; i++) {
         char buf[128];
         snprintf(buf, sizeof(buf), "%s::%s%d::%s%s%s", ns[rnd() % 8], cls[rnd() % 12],
                  (int)(rnd() % 40), verb[rnd() % 13], rnd() % 2 ? "" : "_impl",
@@ -48,17 +72,21 @@ int main(int argc, char **argv)
     size_t cap = (size_t)want + want / 4;
     char **lines = malloc(cap * sizeof(char *));
     size_t n = 0;
-    char line[8192];
+    char line[32768];
     while (n < cap) {
-        int depth = 10 + (int)(rnd() % 41);
+        int depth = templated ? 4 + (int)(rnd() % 42) : 10 + (int)(rnd() % 41);
         size_t len = (size_t)snprintf(line, sizeof(line), "bench");
         uint64_t f = 1;
         for (int d = 0; d < depth; d++) {
             /* each function calls one of a few others: stacks share prefixes */
-            f = (f * 2654435761u + rnd() % (d < 4 ? 3 : 6) + 1) % NAMES;
+            f = (f * 2654435761u + rnd() % (d < 4 ? 3 : 6) + 1) % (uint64_t)nnames;
             len += (size_t)snprintf(line + len, sizeof(line) - len, ";%s", names[f]);
         }
-        snprintf(line + len, sizeof(line) - len, " %d", (int)(1 + rnd() % 50));
+        /* (templated: long-tailed, most stacks seen once or twice, a few
+         * thousands of times) */
+        double u = (double)(rnd() >> 11) / 9007199254740992.0;
+        int count = templated ? (int)(1.0 / (0.0002 + u * u * 0.9998)) : (int)(1 + rnd() % 50);
+        snprintf(line + len, sizeof(line) - len, " %d", count);
         lines[n++] = strdup(line);
     }
     qsort(lines, n, sizeof(char *), cmp);

@@ -181,7 +181,7 @@ if [ -x "$ST" ] && [ "$(id -u)" = 0 ]; then
         for m in task cpu; do
             printf "  %-10s neighbour %5.3fx (%s), tprof CPU %s\n" "per $m:" "$(median "$TMP/nb.$m")" \
                 "$(sort -n "$TMP/nb.$m" | awk '{r[NR] = $1} END {printf "%.3f-%.3f", r[1], r[NR]}')" \
-                "$(tail -1 "$TMP/nb.1.$m.err" | sed -n 's/.*tprof CPU \([0-9.]* s ([0-9.]*% while sampling)\).*/\1/p')"
+                "$(tail -1 "$TMP/nb.1.$m.err" | sed -n 's/.*tprof CPU \([0-9.]* s ([^)]*)\).*/\1/p')"
         done
     fi
 fi

@@ -120,6 +120,13 @@ void perf_set_drain_hook(struct perf_session *s, perf_event_fn fn, void *arg);
  * sample handed out has it. */
 void perf_set_after_drain(struct perf_session *s, void (*fn)(void *arg), void *arg);
 
+/* FN is given each record perf_read hands out, as the ring held it (the
+ * replay benchmark records them so), with the format they are parsed by. */
+typedef void (*perf_tap_fn)(void *arg, const void *rec, size_t size);
+void perf_set_tap(struct perf_session *s, perf_tap_fn fn, void *arg);
+void perf_sample_format(const struct perf_session *s, uint64_t *sample_type,
+                        uint64_t *regs_mask);
+
 /* Every event fd (one per CPU, and per thread when attaching), to attach a
  * BPF program to: into FDS (MAX), returns how many there are. */
 size_t perf_event_fds(const struct perf_session *s, int *fds, size_t max);

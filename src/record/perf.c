@@ -77,6 +77,8 @@ struct perf_session {
     void *drained_arg;
     void (*after_drain)(void *arg);
     void *after_drain_arg;
+    perf_tap_fn tap; /* each record handed out, raw (the replay bench) */
+    void *tap_arg;
 };
 
 void perf_set_drain_hook(struct perf_session *s, perf_event_fn fn, void *arg)
@@ -787,6 +789,19 @@ static uint64_t drain_ring(struct perf_session *s, struct ring *r)
     return newest;
 }
 
+void perf_set_tap(struct perf_session *s, perf_tap_fn fn, void *arg)
+{
+    s->tap = fn;
+    s->tap_arg = arg;
+}
+
+void perf_sample_format(const struct perf_session *s, uint64_t *sample_type,
+                        uint64_t *regs_mask)
+{
+    *sample_type = s->sample_type;
+    *regs_mask = s->regs_mask;
+}
+
 uint64_t perf_next_due(const struct perf_session *s, uint64_t now)
 {
     uint64_t due = 0;
@@ -838,6 +853,8 @@ void perf_read(struct perf_session *s, bool final, perf_event_fn cb, void *arg)
             keep_event(s, &ev)) {
             if (ev.type == PERF_EV_SAMPLE)
                 s->stats.samples++;
+            if (s->tap)
+                s->tap(s->tap_arg, p->rec, p->size);
             cb(arg, &ev);
         }
         free(p);
