@@ -20,6 +20,14 @@ static inline uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* CPU seconds of the calling thread. */
+static inline double thread_cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* Around a one-time load (see setupclock.c): its CPU is counted as
  * set-up, not as the cost of the sample that needed it. */
 void setup_begin(void);

@@ -16,7 +16,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +31,7 @@
 #include "tprof/profile.h"
 #include "tprof/cputime.h"
 #include "tprof/pybpf.h"
+#include "tprof/thread.h"
 #include "tprof/python.h"
 #include "tprof/srcinfo.h"
 #include "tprof/symbols.h"
@@ -436,11 +436,9 @@ struct bpf_job {
 static void *bpf_job_run(void *arg)
 {
     struct bpf_job *j = arg;
-    struct timespec a, b;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+    double t0 = thread_cpu_s();
     j->b = pybpf_open(j->err, sizeof(j->err), &j->errnum);
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
-    j->cpu = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+    j->cpu = thread_cpu_s() - t0;
     __atomic_store_n(&j->done, true, __ATOMIC_RELEASE);
     return NULL;
 }
@@ -455,11 +453,7 @@ void pipeline_kernel_program_soon(struct pipeline *p)
     if (p->bpf || p->bjob)
         return;
     p->bjob = xcalloc(1, sizeof(*p->bjob));
-    sigset_t all, old; /* (signals stay with the main thread) */
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    p->bjob->running = pthread_create(&p->bjob->thread, NULL, bpf_job_run, p->bjob) == 0;
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    p->bjob->running = thread_spawn(&p->bjob->thread, bpf_job_run, p->bjob);
 }
 
 /* The program the thread loaded (NULL with ERR), the thread gone. */

@@ -6,7 +6,6 @@
  */
 #include <dirent.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +16,7 @@
 #include "tprof/cache.h"
 #include "tprof/clock.h"
 #include "tprof/kallsyms.h"
+#include "tprof/thread.h"
 #include "tprof/xalloc.h"
 
 struct ksym {
@@ -319,11 +319,9 @@ struct kallsyms_job {
 static void *job_run(void *arg)
 {
     struct kallsyms_job *j = arg;
-    struct timespec a, b;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+    double t0 = thread_cpu_s();
     j->k = kallsyms_load(j->path);
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
-    j->cpu = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+    j->cpu = thread_cpu_s() - t0;
     return NULL;
 }
 
@@ -331,12 +329,7 @@ struct kallsyms_job *kallsyms_start(const char *path)
 {
     struct kallsyms_job *j = xcalloc(1, sizeof(*j));
     j->path = xstrdup(path);
-    /* (signals stay with the main thread: they are taken there) */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    j->running = pthread_create(&j->thread, NULL, job_run, j) == 0;
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    j->running = thread_spawn(&j->thread, job_run, j);
     return j;
 }
 

@@ -5,19 +5,10 @@
  * give both. Loads nest (a file's symbols inside a frame's lookup): only
  * the outermost is timed.
  */
-#include <time.h>
-
 #include "tprof/clock.h"
 
 static unsigned depth;
 static double begun, total;
-
-static double thread_cpu_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 void setup_begin(void)
 {
