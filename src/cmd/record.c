@@ -106,6 +106,7 @@ struct run {
     int py_by_function; /* --diff-base: Python frames named by function (pipeline.h) */
     bool stopping;
     bool kprog_pending; /* the kernel program is loading: see sampling_start */
+    char kprog_note[512]; /* what its loading had to say, when live */
     bool reniced; /* running at TPROF_NICE */
     bool prompt;  /* a Python process is sampled: wake when samples are due */
     bool py_kernel; /* Python frames are read at the sample, in the kernel */
@@ -626,9 +627,16 @@ static int kernel_program(struct run *u, char *err, size_t errlen)
         char why[400];
         if (pipeline_filter_in_kernel(u->pl, u->ps, u->launched ? &one : o->pids,
                                       u->launched ? 1 : o->npids, why, sizeof(why)) < 0 &&
-            !o->quiet)
-            say("sampling per CPU, other processes' samples dropped by tprof rather than the "
-                "kernel (%s)", why);
+            !o->quiet) {
+            /* (live, the screen is the viewer's: said when it closes) */
+            snprintf(u->kprog_note, sizeof(u->kprog_note),
+                     "sampling per CPU, other processes' samples dropped by tprof rather than "
+                     "the kernel (%s)", why);
+            if (!u->app) {
+                say("%s", u->kprog_note);
+                u->kprog_note[0] = '\0';
+            }
+        }
     }
     return 0;
 }
@@ -1205,6 +1213,8 @@ static int recording_finish(struct run *u)
     capture_flush(&u->out, 1);
     capture_flush(&u->err, 2);
 
+    if (u->kprog_note[0])
+        say("%s", u->kprog_note);
     say_notices(u);
 
     char written[600] = "";
