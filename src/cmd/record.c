@@ -957,8 +957,9 @@ static int sampling_start(struct run *u, struct perf_config *pc, int *status)
     if (o->backend != BACKEND_PTRACE)
         u->reniced = setpriority(PRIO_PROCESS, 0, TPROF_NICE) == 0;
     /* (the kernel program, in a thread of its own, from now: perf_open
-     * and the program's start need it only later, if at all) */
-    if (o->backend != BACKEND_PTRACE)
+     * and the program's start need it only later, if at all; it reads
+     * Python frames, and per CPU keeps the program's samples) */
+    if (o->backend != BACKEND_PTRACE && (o->python || !o->per_task))
         pipeline_kernel_program_soon(u->pl);
     bool ok = open_sampler(u, pc, err, sizeof(err)) == 0;
     if (ok && !u->ps && u->reniced) /* (perf refused: ptrace alone) */
