@@ -130,6 +130,11 @@ static void test_signal_removes_temporary(void **state)
 
 int main(void)
 {
+    /* (run in the background, the tests inherit SIGINT ignored, which
+     * atomicfile rightly leaves so, once per process: they are of the
+     * default) */
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_commit_and_abort),
         cmocka_unit_test(test_signal_removes_temporary),
