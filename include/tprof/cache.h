@@ -10,6 +10,8 @@
 
 /* Off (--no-cache): no path is given, nothing is read or written. */
 void cache_set_enabled(bool on);
+/* Whether it is on (not --no-cache). */
+bool cache_enabled(void);
 /* The directory, instead of the environment's (tests). */
 void cache_set_dir(const char *dir);
 /* The path of the entry NAME (malloc'd), or NULL: no cache (off, no home). */

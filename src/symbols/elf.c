@@ -34,6 +34,7 @@
 
 #include "tprof/bounds.h"
 #include "tprof/clock.h"
+#include "tprof/cache.h"
 #include "tprof/dwcache.h"
 #include "tprof/elf.h"
 #include "tprof/fileutil.h"
@@ -228,6 +229,7 @@ static void dso_free(struct dso *d)
 static struct {
     bool tried;
     void *lib;
+    char why[256]; /* why it could not be loaded */
     debuginfod_client *(*begin)(void);
     void (*end)(debuginfod_client *);
     void (*set_user_data)(debuginfod_client *, void *);
@@ -821,8 +823,11 @@ static bool debuginfod_load(void)
         return dbgd.lib != NULL;
     dbgd.tried = true;
     void *h = dlopen("libdebuginfod.so.1", RTLD_NOW | RTLD_LOCAL);
-    if (!h)
+    if (!h) {
+        const char *e = dlerror();
+        snprintf(dbgd.why, sizeof(dbgd.why), "%s", e ? e : "dlopen failed");
         return false;
+    }
     *(void **)&dbgd.begin = dlsym(h, "debuginfod_begin");
     *(void **)&dbgd.end = dlsym(h, "debuginfod_end");
     *(void **)&dbgd.set_user_data = dlsym(h, "debuginfod_set_user_data");
@@ -831,6 +836,7 @@ static bool debuginfod_load(void)
     *(void **)&dbgd.find_debuginfo = dlsym(h, "debuginfod_find_debuginfo");
     if (!dbgd.begin || !dbgd.end || !dbgd.set_user_data || !dbgd.get_user_data ||
         !dbgd.set_progressfn || !dbgd.find_debuginfo) {
+        snprintf(dbgd.why, sizeof(dbgd.why), "a debuginfod_* function is missing from it");
         dlclose(h);
         return false;
     }
@@ -873,7 +879,7 @@ static const char *fetch_debuginfo(struct dso *d, const char *hex)
             c->client_failed = true;
             if (c->progress_fd >= 0)
                 dprintf(c->progress_fd, "tprof: DEBUGINFOD_URLS is set but libdebuginfod.so.1 "
-                                        "cannot be loaded: %s\n", dlerror());
+                                        "cannot be loaded: %s\n", dbgd.why);
             return NULL;
         }
         c->client = dbgd.begin();
@@ -1312,7 +1318,7 @@ static void open_dwarf(struct dso *d, struct dwarf_entry *w)
         if (e != d->elf)
             w->elf = e;
         char err[300];
-        if (compressed && d->build_id_size &&
+        if (compressed && d->build_id_size && cache_enabled() &&
             dwcache_store(d->build_id, d->build_id_size, e, err, sizeof(err)) < 0 &&
             !d->cache->noted) {
             d->cache->noted = true;

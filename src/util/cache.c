@@ -22,6 +22,11 @@ void cache_set_enabled(bool on)
     enabled = on;
 }
 
+bool cache_enabled(void)
+{
+    return enabled;
+}
+
 void cache_set_dir(const char *dir)
 {
     free(dir_override);
@@ -59,7 +64,9 @@ int cache_create(const char *name, char **tmp, char *err, size_t errlen)
     *tmp = NULL;
     char *dir = cache_dir();
     if (!dir) {
-        snprintf(err, errlen, "no cache directory");
+        snprintf(err, errlen, enabled ? "no cache directory: neither $XDG_CACHE_HOME nor $HOME "
+                                        "is an absolute path"
+                                      : "the cache is off");
         return -1;
     }
     char *parent = xstrdup(dir);

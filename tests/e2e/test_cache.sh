@@ -48,8 +48,9 @@ done
 
 XDG_CACHE_HOME=$TMP/c2 "$TPROF" --no-cache --lines -o nocache.folded -- "$PROGS/qsort_cb" 1 \
     >/dev/null 2>nocache.err
-[ ! -e "$TMP/c2" ] && [ "$(lines nocache.folded)" -gt 0 ]
-check "--no-cache: nothing written, lines still named" $? "$(ls -R "$TMP/c2" 2>&1; tail -1 nocache.err)"
+[ ! -e "$TMP/c2" ] && [ "$(lines nocache.folded)" -gt 0 ] && ! grep -q 'DWARF cache' nocache.err
+check "--no-cache: nothing written and nothing said of it, lines still named" $? \
+    "$(ls -R "$TMP/c2" 2>&1; cat nocache.err)"
 
 # a cache that cannot be written (its directory a file): said once, the
 # profile as good, exit 0
