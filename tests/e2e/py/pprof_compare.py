@@ -12,7 +12,12 @@ for line in open(sys.argv[1], encoding="utf-8"):
     # "    1480ms 98.67% 98.67%     1500ms   100%  main.spin"
     m = re.match(r"^\s*\S+\s+([0-9.]+)%\s+[0-9.]+%\s+\S+\s+([0-9.]+)%\s+(.*)$", line.rstrip("\n"))
     if m:
-        go[m.group(3)] = (float(m.group(1)), float(m.group(2)))
+        # go tool pprof marks a function it saw only inlined "NAME
+        # (inline)" (a row apart when it was also seen not inlined); tprof
+        # names it NAME: the two are added up under NAME
+        name = re.sub(r" \(inline\)$", "", m.group(3))
+        pf, pc = go.get(name, (0.0, 0.0))
+        go[name] = (pf + float(m.group(1)), pc + float(m.group(2)))
 for line in open(sys.argv[2], encoding="utf-8"):
     # (after the weights, report's kind column: "[k]  " or five spaces)
     m = re.match(r"^\s*([0-9.]+)%\s+([0-9.]+)%\s+\S+\s+\S+  (?:\[[a-z]+\] *| {5})(.*)$",
