@@ -128,6 +128,44 @@ bool dwcache_valid(Elf *e, const uint8_t *bid, size_t n)
     return info;
 }
 
+typedef VEC(char) strtab;
+
+/* NAME added to the section names T: its offset there. */
+static GElf_Word name_add(strtab *t, const char *name)
+{
+    GElf_Word at = (GElf_Word)t->n;
+    size_t len = strlen(name) + 1;
+    VEC_RESERVE(*t, t->n + len);
+    memcpy(t->v + t->n, name, len);
+    t->n += len;
+    return at;
+}
+
+/* A section of OUT holding SIZE bytes at BUF, as bytes (no conversion),
+ * or NULL. */
+static Elf_Scn *section_add(Elf *out, GElf_Word name, GElf_Word type, GElf_Xword flags,
+                            void *buf, size_t size, GElf_Xword entsize)
+{
+    Elf_Scn *ns = elf_newscn(out);
+    Elf_Data *nd = ns ? elf_newdata(ns) : NULL;
+    GElf_Shdr nsh;
+    if (!nd || !gelf_getshdr(ns, &nsh))
+        return NULL;
+    nd->d_buf = buf;
+    nd->d_size = size;
+    nd->d_type = ELF_T_BYTE;
+    nd->d_align = 1;
+    nd->d_version = EV_CURRENT;
+    nsh.sh_name = name;
+    nsh.sh_type = type;
+    nsh.sh_flags = flags;
+    nsh.sh_addr = 0;
+    nsh.sh_size = size;
+    nsh.sh_addralign = 1;
+    nsh.sh_entsize = entsize;
+    return gelf_update_shdr(ns, &nsh) ? ns : NULL;
+}
+
 /* SRC's kept sections into the new file OUT (fd FD). */
 static int write_entry(Elf *src, int fd, char *err, size_t errlen)
 {
@@ -152,7 +190,7 @@ static int write_entry(Elf *src, int fd, char *err, size_t errlen)
     eh.e_version = seh.e_version;
     eh.e_flags = seh.e_flags;
     /* the names: "\0" then each kept section's, then ".shstrtab" */
-    VEC(char) names = {0};
+    strtab names = {0};
     VEC_PUSH(names, '\0');
     int rc = -1;
     for (Elf_Scn *scn = elf_nextscn(src, NULL); scn; scn = elf_nextscn(src, scn)) {
@@ -168,51 +206,20 @@ static int write_entry(Elf *src, int fd, char *err, size_t errlen)
             snprintf(err, errlen, "section %s could not be read", name);
             goto out;
         }
-        Elf_Scn *ns = elf_newscn(out);
-        Elf_Data *nd = ns ? elf_newdata(ns) : NULL;
-        GElf_Shdr nsh;
-        if (!nd || !gelf_getshdr(ns, &nsh)) {
+        if (!section_add(out, name_add(&names, name), sh.sh_type,
+                         sh.sh_flags & ~(GElf_Xword)SHF_ALLOC, d->d_buf, d->d_size,
+                         sh.sh_entsize)) {
             snprintf(err, errlen, "%s", elf_errmsg(-1));
             goto out;
         }
-        nd->d_buf = d->d_buf;
-        nd->d_size = d->d_size;
-        nd->d_type = ELF_T_BYTE;
-        nd->d_align = 1;
-        nd->d_version = EV_CURRENT;
-        nsh.sh_name = (GElf_Word)names.n;
-        nsh.sh_type = sh.sh_type;
-        nsh.sh_flags = sh.sh_flags & ~(GElf_Xword)SHF_ALLOC;
-        nsh.sh_addr = 0;
-        nsh.sh_size = d->d_size;
-        nsh.sh_addralign = 1;
-        nsh.sh_entsize = sh.sh_entsize;
-        gelf_update_shdr(ns, &nsh);
-        size_t len = strlen(name) + 1;
-        VEC_RESERVE(names, names.n + len);
-        memcpy(names.v + names.n, name, len);
-        names.n += len;
     }
-    Elf_Scn *ss = elf_newscn(out);
-    Elf_Data *sd = ss ? elf_newdata(ss) : NULL;
-    GElf_Shdr ssh;
-    if (!sd || !gelf_getshdr(ss, &ssh)) {
+    /* (its own name first: the buffer is final once added) */
+    GElf_Word own = name_add(&names, ".shstrtab");
+    Elf_Scn *ss = section_add(out, own, SHT_STRTAB, 0, names.v, names.n, 0);
+    if (!ss) {
         snprintf(err, errlen, "%s", elf_errmsg(-1));
         goto out;
     }
-    ssh.sh_name = (GElf_Word)names.n;
-    VEC_RESERVE(names, names.n + sizeof(".shstrtab"));
-    memcpy(names.v + names.n, ".shstrtab", sizeof(".shstrtab"));
-    names.n += sizeof(".shstrtab");
-    sd->d_buf = names.v;
-    sd->d_size = names.n;
-    sd->d_type = ELF_T_BYTE;
-    sd->d_align = 1;
-    sd->d_version = EV_CURRENT;
-    ssh.sh_type = SHT_STRTAB;
-    ssh.sh_size = names.n;
-    ssh.sh_addralign = 1;
-    gelf_update_shdr(ss, &ssh);
     eh.e_shstrndx = (GElf_Half)elf_ndxscn(ss);
     gelf_update_ehdr(out, &eh);
     if (elf_update(out, ELF_C_WRITE) < 0) {
