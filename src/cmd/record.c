@@ -975,10 +975,12 @@ static int sampling_start(struct run *u, struct perf_config *pc, int *status)
         say("%s", err);
         return -1;
     }
-    /* (the ptrace backend takes its samples in tprof's own loop: a load
-     * at a first sample held a round up and gave one stack the ticks owed
-     * meanwhile, 5 points of a 1.5 s qsort_cb run to memmove) */
-    if (python_first(u) || u->pt)
+    /* What the first samples need, before the program or after it (the
+     * ptrace backend takes its samples in tprof's own loop: a load at a
+     * first sample held a round up and gave one stack the ticks owed
+     * meanwhile, 5 points of a 1.5 s qsort_cb run to memmove). */
+    bool prepare_first = python_first(u) || u->pt;
+    if (prepare_first)
         pipeline_prepare(u->pl, u->pyexe[0] ? u->pyexe : NULL, true);
     u->cpu0 = self_cpu_s();
     u->setup0 = setup_cpu_s();
@@ -1022,7 +1024,7 @@ static int sampling_start(struct run *u, struct perf_config *pc, int *status)
     u->kprog_pending = kernel_program_later(u);
     if (u->kprog_pending && o->python)
         pipeline_python_pending(u->pl);
-    if (!python_first(u) && !u->pt)
+    if (!prepare_first)
         pipeline_prepare(u->pl, u->pyexe[0] ? u->pyexe : NULL, false);
     return 0;
 }
