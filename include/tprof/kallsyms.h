@@ -23,6 +23,9 @@ void kallsyms_free(struct kallsyms *k);
 struct kallsyms_job;
 struct kallsyms_job *kallsyms_start(const char *path);
 struct kallsyms *kallsyms_join(struct kallsyms_job *j);
+/* A cache entry at PATH (see kallsyms.c) written for DIGEST, or NULL when
+ * it is not one, or not good. Exposed for the fuzz target. */
+struct kallsyms *kallsyms_cache_read(const char *path, uint64_t digest);
 /* The kernel function containing ADDR, or NULL. */
 const char *kallsyms_lookup(const struct kallsyms *k, uint64_t addr);
 

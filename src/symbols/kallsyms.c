@@ -164,11 +164,9 @@ static bool kcache_key(char name[64], uint64_t *digest)
     return true;
 }
 
-static struct kallsyms *kcache_read(const char *name, uint64_t digest)
+struct kallsyms *kallsyms_cache_read(const char *path, uint64_t digest)
 {
-    char *path = cache_path(name);
-    FILE *f = path ? fopen(path, "re") : NULL;
-    free(path);
+    FILE *f = fopen(path, "re");
     if (!f)
         return NULL;
     struct khdr h;
@@ -204,6 +202,14 @@ static struct kallsyms *kcache_read(const char *name, uint64_t digest)
     k->names.n = h.names_len;
 out:
     fclose(f);
+    return k;
+}
+
+static struct kallsyms *kcache_read(const char *name, uint64_t digest)
+{
+    char *path = cache_path(name);
+    struct kallsyms *k = path ? kallsyms_cache_read(path, digest) : NULL;
+    free(path);
     return k;
 }
 
@@ -345,4 +351,3 @@ struct kallsyms *kallsyms_join(struct kallsyms_job *j)
     free(j);
     return k;
 }
-
