@@ -43,6 +43,7 @@
 #include <asm/ptrace.h>
 #include <stddef.h>
 
+#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 
 #include "tprof/pyframes.h"
@@ -164,12 +165,15 @@ static int is_target(__u32 tgid)
 {
     if (bpf_map_lookup_elem(&targets, &tgid))
         return 1;
-    struct task_struct *t = bpf_get_current_task_btf();
+    struct task_struct *t = (struct task_struct *)bpf_get_current_task();
     for (int i = 0; i < TARGET_DEPTH; i++) {
-        t = t->real_parent;
-        if (!t)
+        struct task_struct *parent = NULL;
+        int tg = 0;
+        if (bpf_core_read(&parent, sizeof(parent), &t->real_parent) != 0 || !parent ||
+            bpf_core_read(&tg, sizeof(tg), &parent->tgid) != 0)
             return 0;
-        __u32 up = (__u32)t->tgid;
+        t = parent;
+        __u32 up = (__u32)tg;
         if (up <= 1)
             return 0;
         if (bpf_map_lookup_elem(&targets, &up)) {
@@ -354,8 +358,11 @@ static long walk_one(__u32 i, void *arg)
  * pthread (pthread_self()). */
 static __u64 fs_base(void)
 {
-    struct task_struct *task = bpf_get_current_task_btf();
-    return task->thread.fsbase;
+    struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+    unsigned long fs = 0;
+    if (bpf_core_read(&fs, sizeof(fs), &task->thread.fsbase) != 0)
+        return 0;
+    return fs;
 }
 
 /* TS is this thread's own thread state: its kernel TID (3.11+), or for
