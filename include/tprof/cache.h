@@ -25,5 +25,11 @@ int cache_create(const char *name, char **tmp, char *err, size_t errlen);
  * so that a reader sees a whole entry or none; OK false, or any step
  * failing (a full disk), removes it. -1 with ERR (when OK). TMP is freed. */
 int cache_commit(const char *name, int fd, char *tmp, bool ok, char *err, size_t errlen);
+/* This boot's id (/proc/sys/kernel/random/boot_id: hex digits and dashes)
+ * into ID; false when there is none. */
+bool cache_boot_id(char *id, size_t len);
+/* Remove the entries whose names start with PREFIX, but KEEP: those of
+ * boots gone. */
+void cache_remove_others(const char *prefix, const char *keep);
 
 #endif

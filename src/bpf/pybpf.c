@@ -22,6 +22,7 @@
 #include <bpf/libbpf.h>
 
 #include "pyframes.skel.h"
+#include "tprof/kbtf.h"
 #include "tprof/pybpf.h"
 #include "tprof/xalloc.h"
 
@@ -80,7 +81,11 @@ struct pybpf *pybpf_open(char *err, size_t errlen, int *errnum)
     libbpf_set_print(keep_msg);
     struct pybpf *b = xcalloc(1, sizeof(*b));
     b->ncpus = libbpf_num_possible_cpus();
-    b->skel = pyframes__open();
+    /* (the kernel types it reads from a BTF of their own: see kbtf.c) */
+    char *kbtf = kbtf_path();
+    LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = kbtf);
+    b->skel = pyframes__open_opts(&oo);
+    free(kbtf);
     if (!b->skel) {
         *errnum = errno;
         describe(errno, "cannot open the kernel program", err, errlen);

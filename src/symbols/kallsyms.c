@@ -4,7 +4,6 @@
  * hides the addresses (all zero), nothing resolves and kernel frames show as
  * "[kernel]".
  */
-#include <dirent.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -143,17 +142,8 @@ static uint64_t fnv_file(uint64_t h, const char *path)
  * what else the symbols depend on; false when the boot has no id. */
 static bool kcache_key(char name[64], uint64_t *digest)
 {
-    char id[40] = "";
-    FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
-    if (!f)
-        return false;
-    bool ok = fgets(id, sizeof(id), f) != NULL;
-    fclose(f);
-    id[strcspn(id, "\n")] = '\0';
-    for (const char *c = id; *c; c++)
-        if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f') || *c == '-'))
-            ok = false;
-    if (!ok || !id[0])
+    char id[40];
+    if (!cache_boot_id(id, sizeof(id)))
         return false;
     snprintf(name, 64, "kallsyms-%s", id);
     uint64_t h = 0xcbf29ce484222325ULL;
@@ -249,21 +239,7 @@ static void kcache_write(const struct kallsyms *k, const char *name, uint64_t di
     free(buf);
     if (cache_commit(name, fd, tmp, ok, err, sizeof(err)) < 0)
         return;
-    /* (one entry: the others are of boots gone) */
-    char *path = cache_path(name);
-    char *dir = path ? xstrdup(path) : NULL;
-    if (dir && strrchr(dir, '/')) {
-        *strrchr(dir, '/') = '\0';
-        DIR *d = opendir(dir);
-        struct dirent *de;
-        while (d && (de = readdir(d)))
-            if (strncmp(de->d_name, "kallsyms-", 9) == 0 && strcmp(de->d_name, name) != 0)
-                unlinkat(dirfd(d), de->d_name, 0);
-        if (d)
-            closedir(d);
-    }
-    free(dir);
-    free(path);
+    cache_remove_others("kallsyms-", name); /* (boots gone) */
 }
 
 struct kallsyms *kallsyms_load(const char *path)

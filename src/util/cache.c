@@ -4,6 +4,7 @@
  * Concurrent runs each write their own file; the last rename wins and
  * every reader sees one whole entry.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,4 +117,37 @@ int cache_commit(const char *name, int fd, char *tmp, bool ok, char *err, size_t
     free(path);
     free(tmp);
     return ok ? 0 : -1;
+}
+
+bool cache_boot_id(char *id, size_t len)
+{
+    if (len < 2)
+        return false;
+    id[0] = '\0';
+    FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+    if (!f)
+        return false;
+    /* (the whole line, or it is not the id) */
+    bool ok = fgets(id, (int)len, f) != NULL && strchr(id, '\n');
+    fclose(f);
+    id[strcspn(id, "\n")] = '\0';
+    for (const char *c = id; *c; c++)
+        if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f') || *c == '-'))
+            ok = false;
+    return ok && id[0];
+}
+
+void cache_remove_others(const char *prefix, const char *keep)
+{
+    char *dir = cache_dir();
+    DIR *d = dir ? opendir(dir) : NULL;
+    free(dir);
+    if (!d)
+        return;
+    size_t n = strlen(prefix);
+    struct dirent *de;
+    while ((de = readdir(d)))
+        if (strncmp(de->d_name, prefix, n) == 0 && strcmp(de->d_name, keep) != 0)
+            unlinkat(dirfd(d), de->d_name, 0);
+    closedir(d);
 }

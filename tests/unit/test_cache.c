@@ -3,6 +3,7 @@
  * and directories of another user: test_dwcache.) */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,11 +78,51 @@ static void test_whole_or_nothing(void **state)
     cache_set_dir(NULL);
 }
 
+/* This boot's id, as the kernel gives it; and entries of boots gone
+ * removed, only those of the prefix asked for. */
+static void test_boot(void **state)
+{
+    (void)state;
+    char id[40], want[64] = "";
+    FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
+    assert_non_null(f);
+    assert_non_null(fgets(want, sizeof(want), f));
+    fclose(f);
+    want[strcspn(want, "\n")] = '\0';
+    assert_true(cache_boot_id(id, sizeof(id)));
+    assert_string_equal(id, want);
+    assert_false(cache_boot_id(id, 10)); /* (cut short: not an id) */
+
+    char dir[] = "/tmp/tprof-cache.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    cache_set_dir(dir);
+    const char *names[] = {"kbtf-old", "kbtf-now", "kallsyms-old", "x"};
+    char path[128];
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+        FILE *e = fopen(path, "w");
+        assert_non_null(e);
+        fclose(e);
+    }
+    cache_remove_others("kbtf-", "kbtf-now");
+    bool there[4];
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+        there[i] = access(path, F_OK) == 0;
+        unlink(path);
+    }
+    assert_false(there[0]);
+    assert_true(there[1] && there[2] && there[3]);
+    rmdir(dir);
+    cache_set_dir(NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_where),
         cmocka_unit_test(test_whole_or_nothing),
+        cmocka_unit_test(test_boot),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
