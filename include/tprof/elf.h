@@ -80,6 +80,8 @@ const uint8_t *dso_bytes(struct dso *d, uint64_t vaddr, size_t len);
 int dso_find_section(struct dso *d, const char *name, uint64_t *vaddr, uint64_t *size);
 const char *dso_symbol_source(const struct dso *d);
 
+/* D's build id into OUT: its size, 0 when it has none (or is not usable). */
+size_t dso_build_id(const struct dso *d, uint8_t out[20]);
 /* The DWARF of D (libdw), from the file itself or from its debug file
  * (searched as for symbols); opened on first use, owned by D. NULL when
  * there is none. */

@@ -87,6 +87,8 @@ struct symref *symbols_user(struct symbols *s, uint32_t pid, uint64_t ip, bool c
  * function's (as symbols_user's). Cached per address. */
 size_t symbols_user_frames(struct symbols *s, uint32_t pid, uint64_t ip, bool caller,
                            struct symref **out, size_t max);
+/* The build id of the file at PATH into OUT: its size, 0 when none. */
+size_t symbols_build_id(struct symbols *s, const char *path, uint8_t out[20]);
 /* The DWARF of the file at PATH (NULL: none), as dso_dwarf. */
 struct Dwarf;
 struct Dwarf *symbols_dwarf(struct symbols *s, const char *path);

@@ -195,7 +195,13 @@ void py_prepare(struct python *py, const char *path)
     if (!o || prepared_find(py, real, minor))
         return;
     struct py_prepared pr = {xstrdup(real), minor, false, *o};
-    pr.ok = py_offsets_from_dwarf(&pr.off, minor, symbols_dwarf(py->sym, real));
+    /* (from the cache when found there before: the DWARF's structures
+     * take milliseconds to find) */
+    uint8_t bid[20];
+    size_t bid_size = symbols_build_id(py->sym, real, bid);
+    pr.ok = py_offsets_cache_read(bid, bid_size, minor, &pr.off);
+    if (!pr.ok && (pr.ok = py_offsets_from_dwarf(&pr.off, minor, symbols_dwarf(py->sym, real))))
+        py_offsets_cache_write(bid, bid_size, minor, &pr.off);
     py->prepared = xrealloc(py->prepared, (py->nprepared + 1) * sizeof(*py->prepared));
     py->prepared[py->nprepared++] = pr;
 }

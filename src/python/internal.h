@@ -50,6 +50,12 @@ const struct py_offsets *py_offsets_builtin(int minor);
  * is missing. */
 struct Dwarf;
 bool py_offsets_from_dwarf(struct py_offsets *o, int minor, struct Dwarf *dw);
+/* O (version MINOR) from tprof's cache, as py_offsets_from_dwarf found it
+ * for the interpreter file of build id BID; false when no good entry. */
+bool py_offsets_cache_read(const uint8_t *bid, size_t bid_size, int minor, struct py_offsets *o);
+/* ... and kept there. */
+void py_offsets_cache_write(const uint8_t *bid, size_t bid_size, int minor,
+                            const struct py_offsets *o);
 /* 3.13+: fill O from the _Py_DebugOffsets block at the start of
  * _PyRuntime (BUF, LEN bytes); false when it is not one. */
 bool py_offsets_from_debug(struct py_offsets *o, const uint8_t *buf, size_t len);

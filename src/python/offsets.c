@@ -13,10 +13,15 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdw.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
+#include "tprof/cache.h"
+#include "tprof/xalloc.h"
 
 static const struct py_offsets py310 = {
     .minor = 10,
@@ -483,4 +488,92 @@ bool py_offsets_from_dwarf(struct py_offsets *o, int minor, Dwarf *dw)
 #undef M
     }
     return ok;
+}
+
+/* ----- the cache: offsets read from an interpreter's DWARF -----
+ * Finding the structures in python3.11-dbg's DWARF takes 4-11 ms, before
+ * a Python program tprof launches may start. What was found is kept per
+ * build id and version ("pyoff-BUILDID-3.MINOR"): the fields below in
+ * this order, each checked as the DWARF's are. */
+#define PYOFF_MAGIC "tppyoff1"
+#define F(x) offsetof(struct py_offsets, x)
+static const size_t pyoff_fields[] = {
+    F(rt_interpreters_head), F(is_next),           F(is_threads_head),     F(ts_size),
+    F(ts_next),              F(ts_frame),          F(ts_thread_id),        F(ts_native_thread_id),
+    F(ts_datastack_chunk),   F(ts_datastack_top),  F(ts_root_cframe),      F(cf_size),
+    F(cf_current_frame),     F(cf_previous),       F(fr_size),             F(fr_code),
+    F(fr_previous),          F(fr_instr),          F(fr_owner),            F(fr_is_entry),
+    F(co_size),              F(co_firstlineno),    F(co_filename),         F(co_name),
+    F(co_qualname),          F(co_linetable),      F(co_code_adaptive),    F(co_code),
+    F(u_ascii_data),         F(u_compact_data),
+};
+#undef F
+#define PYOFF_N (sizeof(pyoff_fields) / sizeof(pyoff_fields[0]))
+#define PYOFF_SIZE (8 + 4 + 4 * PYOFF_N + 1)
+
+static char *pyoff_name(const uint8_t *bid, size_t bid_size, int minor)
+{
+    char hex[41];
+    size_t n = bid_size > 20 ? 20 : bid_size;
+    for (size_t i = 0; i < n; i++)
+        snprintf(hex + 2 * i, 3, "%02x", bid[i]);
+    hex[2 * n] = '\0';
+    return xasprintf("pyoff-%s-3.%d", hex, minor);
+}
+
+bool py_offsets_cache_read(const uint8_t *bid, size_t bid_size, int minor, struct py_offsets *o)
+{
+    if (!bid_size)
+        return false;
+    char *name = pyoff_name(bid, bid_size, minor);
+    char *path = cache_path(name);
+    free(name);
+    FILE *f = path ? fopen(path, "re") : NULL;
+    free(path);
+    if (!f)
+        return false;
+    uint8_t buf[PYOFF_SIZE + 1];
+    size_t got = fread(buf, 1, sizeof(buf), f);
+    fclose(f);
+    int32_t m;
+    memcpy(&m, buf + 8, 4);
+    if (got != PYOFF_SIZE || memcmp(buf, PYOFF_MAGIC, 8) != 0 || m != minor ||
+        buf[PYOFF_SIZE - 1] > 1)
+        return false;
+    struct py_offsets r = *o;
+    r.minor = minor;
+    for (size_t i = 0; i < PYOFF_N; i++) {
+        uint32_t v;
+        memcpy(&v, buf + 12 + 4 * i, 4);
+        if (v != PY_NO_FIELD && v >= 65536)
+            return false;
+        memcpy((char *)&r + pyoff_fields[i], &v, 4);
+    }
+    /* (the sizes as py_offsets_from_dwarf takes them) */
+    if (r.ts_size == 0 || r.ts_size > 512 || r.u_ascii_data == 0 || r.u_ascii_data >= 128 ||
+        r.u_compact_data == 0 || r.u_compact_data >= 128)
+        return false;
+    r.u_has_ready = buf[PYOFF_SIZE - 1];
+    *o = r;
+    return true;
+}
+
+void py_offsets_cache_write(const uint8_t *bid, size_t bid_size, int minor,
+                            const struct py_offsets *o)
+{
+    if (!bid_size || !cache_enabled())
+        return;
+    uint8_t buf[PYOFF_SIZE];
+    memcpy(buf, PYOFF_MAGIC, 8);
+    int32_t m = minor;
+    memcpy(buf + 8, &m, 4);
+    for (size_t i = 0; i < PYOFF_N; i++)
+        memcpy(buf + 12 + 4 * i, (const char *)o + pyoff_fields[i], 4);
+    buf[PYOFF_SIZE - 1] = o->u_has_ready ? 1 : 0;
+    char *name = pyoff_name(bid, bid_size, minor), *tmp, err[256];
+    int fd = cache_create(name, &tmp, err, sizeof(err));
+    if (fd >= 0)
+        cache_commit(name, fd, tmp, write(fd, buf, sizeof(buf)) == (ssize_t)sizeof(buf), err,
+                     sizeof(err));
+    free(name);
 }

@@ -507,6 +507,15 @@ static bool usable(const struct dso *d)
     return d->ok && !d->changed;
 }
 
+size_t dso_build_id(const struct dso *d, uint8_t out[20])
+{
+    ensure(d);
+    if (!usable(d))
+        return 0;
+    memcpy(out, d->build_id, d->build_id_size);
+    return d->build_id_size;
+}
+
 bool dso_ok(const struct dso *d)
 {
     ensure(d);

@@ -782,6 +782,11 @@ void symbols_preload_dwarf(struct symbols *s, const char *path)
         symbols_dwarf(s, path);
 }
 
+size_t symbols_build_id(struct symbols *s, const char *path, uint8_t out[20])
+{
+    return dso_build_id(dso_cache_get(s->dsos, path, NULL, 0), out);
+}
+
 struct Dwarf *symbols_dwarf(struct symbols *s, const char *path)
 {
     return dso_dwarf(dso_cache_get(s->dsos, path, NULL, 0));

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "../../src/python/internal.h"
+#include "tprof/cache.h"
 #include "tprof/perf.h"
 #include "tprof/folded.h"
 #include "tprof/python.h"
@@ -899,6 +900,64 @@ static void test_kernel_records(void **state)
     free(f);
 }
 
+/* The offsets an interpreter's DWARF gave, kept per build id and version:
+ * read back the same; an entry of another version, cut short, with a wild
+ * offset or a wild size is not used. */
+static void test_offsets_cache(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/tprof-pyoff.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    cache_set_dir(dir);
+    const uint8_t bid[20] = {0xab, 0xcd, 1, 2, 3};
+    struct py_offsets o = *py_offsets_builtin(11), r = *py_offsets_builtin(11);
+    o.ts_frame += 8; /* (not the built-in table's) */
+    o.co_name = 0x1234;
+    assert_false(py_offsets_cache_read(bid, sizeof(bid), 11, &r));
+    py_offsets_cache_write(bid, sizeof(bid), 11, &o);
+    assert_true(py_offsets_cache_read(bid, sizeof(bid), 11, &r));
+    assert_memory_equal(&r, &o, sizeof(o));
+    r = *py_offsets_builtin(12);
+    assert_false(py_offsets_cache_read(bid, sizeof(bid), 12, &r)); /* another version */
+    assert_false(py_offsets_cache_read(bid, 0, 11, &r)); /* no build id */
+
+    char path[160];
+    snprintf(path, sizeof(path), "%s/pyoff-abcd010203000000000000000000000000000000-3.11", dir);
+    FILE *f = fopen(path, "r+");
+    assert_non_null(f);
+    uint8_t buf[256];
+    size_t n = fread(buf, 1, sizeof(buf), f);
+    assert_true(n > 20);
+    struct {
+        size_t off;
+        uint8_t byte;
+        size_t len;
+    } bad[] = {
+        {0, 'x', n},       /* magic */
+        {8, 12, n},        /* version */
+        {12 + 2, 0x7f, n}, /* an offset of 8 MB */
+        {12 + 12 + 1, 9, n}, /* ts_size (the 4th field) 2304 */
+        {n - 1, 2, n},     /* u_has_ready neither 0 nor 1 */
+        {0, 't', n - 1},   /* cut short */
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        uint8_t c[256];
+        memcpy(c, buf, n);
+        c[bad[i].off] = bad[i].byte;
+        FILE *w = fopen(path, "w");
+        assert_non_null(w);
+        assert_int_equal(fwrite(c, 1, bad[i].len, w), bad[i].len);
+        fclose(w);
+        r = *py_offsets_builtin(11);
+        assert_false(py_offsets_cache_read(bid, sizeof(bid), 11, &r));
+        assert_memory_equal(&r, py_offsets_builtin(11), sizeof(r)); /* untouched */
+    }
+    fclose(f);
+    unlink(path);
+    rmdir(dir);
+    cache_set_dir(NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -906,7 +965,7 @@ int main(void)
         cmocka_unit_test(test_short_file),     cmocka_unit_test(test_is_python_name),
         cmocka_unit_test(test_splice_plan),    cmocka_unit_test(test_debug_offsets),
         cmocka_unit_test(test_read_fake_311),  cmocka_unit_test(test_late_reads),
-        cmocka_unit_test(test_kernel_records),
+        cmocka_unit_test(test_kernel_records), cmocka_unit_test(test_offsets_cache),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
