@@ -961,6 +961,13 @@ static int sampling_start(struct run *u, struct perf_config *pc, int *status)
      * Python frames, and per CPU keeps the program's samples) */
     if (o->backend != BACKEND_PTRACE && (o->python || !o->per_task))
         pipeline_kernel_program_soon(u->pl);
+    /* (and for a Python program launched directly, the kernel's symbols:
+     * its first samples wait for them, and the sampler's buffers take
+     * milliseconds to map; kernel frames are likely when root or allowed
+     * by perf_event_paranoid, else they wait to be known for sure) */
+    if (o->backend != BACKEND_PTRACE && o->python && u->pyexe[0] &&
+        (geteuid() == 0 || perf_paranoid() <= 1))
+        pipeline_load_soon(u->pl, true);
     bool ok = open_sampler(u, pc, err, sizeof(err)) == 0;
     if (ok && !u->ps && u->reniced) /* (perf refused: ptrace alone) */
         u->reniced = setpriority(PRIO_PROCESS, 0, 0) != 0;
@@ -969,19 +976,20 @@ static int sampling_start(struct run *u, struct perf_config *pc, int *status)
      * the first samples need comes before the program, else once it runs) */
     if (python_first(u))
         pipeline_load_soon(u->pl, kernel);
+    /* What the first samples need, before the program or after it (the
+     * ptrace backend takes its samples in tprof's own loop: a load at a
+     * first sample held a round up and gave one stack the ticks owed
+     * meanwhile, 5 points of a 1.5 s qsort_cb run to memmove). Before,
+     * while the kernel program loads in its thread. */
+    bool prepare_first = python_first(u) || u->pt;
+    if (ok && prepare_first)
+        pipeline_prepare(u->pl, u->pyexe[0] ? u->pyexe : NULL, true);
     if (!ok || (!kernel_program_later(u) && kernel_program(u, err, sizeof(err)) < 0)) {
         if (u->launched)
             launch_abort(&u->l);
         say("%s", err);
         return -1;
     }
-    /* What the first samples need, before the program or after it (the
-     * ptrace backend takes its samples in tprof's own loop: a load at a
-     * first sample held a round up and gave one stack the ticks owed
-     * meanwhile, 5 points of a 1.5 s qsort_cb run to memmove). */
-    bool prepare_first = python_first(u) || u->pt;
-    if (prepare_first)
-        pipeline_prepare(u->pl, u->pyexe[0] ? u->pyexe : NULL, true);
     u->cpu0 = self_cpu_s();
     u->setup0 = setup_cpu_s();
     /* attached: Python processes are known from their first sample on */

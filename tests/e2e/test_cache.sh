@@ -60,3 +60,50 @@ rc=$?
 [ $rc -eq 0 ] && [ "$(grep -c 'DWARF cache was not written' unw.err)" -eq 1 ] &&
     [ "$(lines unw.folded)" -gt 0 ]
 check "an unwritable cache: one notice, lines named, exit 0" $? "rc=$rc $(cat unw.err)"
+
+# A Python program launched directly waits for the kernel program, whose
+# CO-RE relocations read the kernel's types from a BTF of their own
+# (kbtf-BOOTID), and for the interpreter's structure offsets from its
+# DWARF (pyoff-BUILDID-3.MINOR): the first run writes both, the next reads
+# them instead of /sys/kernel/btf/vmlinux and the DWARF's structures.
+PY311=/usr/bin/python3.11
+boot=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null)
+if [ "$(id -u)" != 0 ] || [ ! -x "$PY311" ] || [ ! -r /sys/kernel/btf/vmlinux ] || [ -z "$boot" ]; then
+    skip "the kernel types' and Python offsets' entries" "needs root, $PY311 and the kernel's BTF"
+    exit 0
+fi
+C=$TMP/c3
+atsample() { sed -n 's/.* \([0-9.]*\)% read at the sample.*/\1/p' "$1"; }
+XDG_CACHE_HOME=$C "$TPROF" -o py1.folded -- "$PY311" "$ROOT/tests/e2e/py/computesleep.py" 0.5 \
+    >/dev/null 2>py1.err
+kb=$C/tprof/kbtf-$boot
+pyoff=$(ls "$C"/tprof/pyoff-*-3.11 2>/dev/null | head -1)
+[ -s "$kb" ] && awk -v v="$(atsample py1.err)" 'BEGIN { exit !(v >= 90) }'
+check "a Python program's first run writes kbtf-BOOTID, Python frames read at the sample ($(atsample py1.err)%)" \
+    $? "$(ls -la "$C/tprof"; tail -2 py1.err)"
+pybid=$(readelf -n "$(readlink -f "$PY311")" 2>/dev/null | awk '/Build ID/ { print $3 }')
+pydbg=/usr/lib/debug/.build-id/$(echo "$pybid" | cut -c1-2)/$(echo "$pybid" | cut -c3-).debug
+if [ -n "$pybid" ] && [ -f "$pydbg" ]; then
+    [ "$pyoff" = "$C/tprof/pyoff-$pybid-3.11" ]
+    check "the interpreter's offsets from its DWARF kept in pyoff-BUILDID-3.11" $? \
+        "$(ls "$C/tprof")"
+else
+    skip "the interpreter's offsets kept" "no DWARF for $PY311 (python3.11-dbg not installed)"
+    pyoff=""
+fi
+XDG_CACHE_HOME=$C strace -f -e trace=openat -o py2.trace \
+    "$TPROF" -o py2.folded -- "$PY311" "$ROOT/tests/e2e/py/computesleep.py" 0.5 >/dev/null 2>py2.err
+grep -q "\"$kb\"" py2.trace && ! grep -q '"/sys/kernel/btf/vmlinux"' py2.trace &&
+    { [ -z "$pyoff" ] || grep -q "\"$pyoff\"" py2.trace; } &&
+    awk -v v="$(atsample py2.err)" 'BEGIN { exit !(v >= 90) }'
+check "the next run reads them, not the kernel's BTF ($(atsample py2.err)% at the sample)" $? \
+    "$(grep -c btf py2.trace) $(tail -2 py2.err)"
+# entries that lie: garbage in both; refused, rewritten, frames as good
+printf 'garbage' >"$kb"
+[ -n "$pyoff" ] && head -c 133 /dev/urandom >"$pyoff"
+XDG_CACHE_HOME=$C "$TPROF" -o py3.folded -- "$PY311" "$ROOT/tests/e2e/py/computesleep.py" 0.5 \
+    >/dev/null 2>py3.err
+[ "$(head -c 7 "$kb" | tr -d '\000')" != garbage ] && awk -v v="$(atsample py3.err)" 'BEGIN { exit !(v >= 90) }' &&
+    grep -q ';compute (' py3.folded && { [ -z "$pyoff" ] || [ "$(head -c 8 "$pyoff")" = tppyoff1 ]; }
+check "garbage entries are refused and rewritten, Python frames as good ($(atsample py3.err)%)" $? \
+    "$(tail -2 py3.err)"
