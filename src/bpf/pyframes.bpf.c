@@ -421,8 +421,12 @@ int pyframes_sample(struct bpf_perf_event_data *ctx)
          * parent's image, so its parent's layout (user space takes such a
          * record only for a child it knows was forked from that parent;
          * after an exec the thread-state check fails). */
-        struct task_struct *task = bpf_get_current_task_btf();
-        __u32 ppid = (__u32)task->real_parent->tgid;
+        struct task_struct *task = (struct task_struct *)bpf_get_current_task(), *parent = NULL;
+        int tg = 0;
+        if (bpf_core_read(&parent, sizeof(parent), &task->real_parent) != 0 || !parent ||
+            bpf_core_read(&tg, sizeof(tg), &parent->tgid) != 0)
+            return 1;
+        __u32 ppid = (__u32)tg;
         cfg = bpf_map_lookup_elem(&procs, &ppid);
         if (!cfg)
             return 1;
