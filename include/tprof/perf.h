@@ -19,6 +19,8 @@ struct perf_config {
     uint32_t stack_size; /* bytes of user stack per sample (dwarf) */
     bool per_cpu;        /* sample every CPU, keeping the watched processes'
                             records (perf_watch), where tprof may */
+    bool prompt;         /* tprof runs at a high priority: its buffers need
+                            hold half as long */
 };
 
 /* Sampled registers: the x86-64 perf_regs indices tprof asks for. */

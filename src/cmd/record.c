@@ -956,6 +956,7 @@ static int sampling_start(struct run *u, struct perf_config *pc, int *status)
      * vs 11.7 s at 999 Hz). */
     if (o->backend != BACKEND_PTRACE)
         u->reniced = setpriority(PRIO_PROCESS, 0, TPROF_NICE) == 0;
+    pc->prompt = u->reniced;
     /* (the kernel program, in a thread of its own, from now: perf_open
      * and the program's start need it only later, if at all; it reads
      * Python frames, and per CPU keeps the program's samples) */

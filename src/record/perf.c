@@ -255,10 +255,14 @@ struct perf_session *perf_open(const struct perf_config *cfg, char *err, size_t 
     /* Size each buffer for about two seconds of samples (every sample
      * reserves the full stack size, whatever the stack really used), at
      * most 32 MiB: with many more runnable threads than CPUs, tprof gets
-     * the CPU late, and what the buffer cannot hold is lost. Where the
-     * locked-memory limit is lower, map_ring halves it until it fits. */
+     * the CPU late, and what the buffer cannot hold is lost. One second
+     * when tprof runs at a high priority (prompt): the kernel clears every
+     * page of the buffers before the program may start (two of 32 MiB:
+     * 8-14 ms here). Where the locked-memory limit is lower, map_ring
+     * halves it until it fits. */
     uint64_t per_sample = 64 + (cfg->callgraph == PERF_CG_DWARF ? cfg->stack_size + 256 : 1100);
-    uint64_t pages = pow2_at_least((uint64_t)cfg->freq * per_sample * 2 / 4096 + 1);
+    uint64_t seconds = cfg->prompt ? 1 : 2;
+    uint64_t pages = pow2_at_least((uint64_t)cfg->freq * per_sample * seconds / 4096 + 1);
     if (pages < 16)
         pages = 16;
     if (pages > 8192)
