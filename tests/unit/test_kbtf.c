@@ -3,6 +3,7 @@
  * is exactly those. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,53 +64,51 @@ static void test_make(void **state)
     btf__free(vm);
 }
 
+/* A BTF shaped as kbtf_make's: thread_struct (16 bytes) with fsbase at
+ * FSBASE, task_struct (64) with tgid of type TGID_TYPE; the pointer type
+ * last, if WITH_PTR. */
+static struct btf *shaped(__u32 fsbase, int tgid_type, bool with_ptr)
+{
+    struct btf *b = btf__new_empty();
+    btf__add_int(b, "int", 4, BTF_INT_SIGNED);
+    btf__add_int(b, "long unsigned int", 8, 0);
+    btf__add_struct(b, "thread_struct", 16);
+    btf__add_field(b, "fsbase", 2, fsbase * 8, 0);
+    btf__add_struct(b, "task_struct", 64);
+    btf__add_field(b, "thread", 3, 0, 0);
+    btf__add_field(b, "real_parent", 5, 16 * 8, 0);
+    btf__add_field(b, "tgid", tgid_type, 24 * 8, 0);
+    if (with_ptr)
+        btf__add_ptr(b, 4);
+    return b;
+}
+
 /* Anything but exactly those five types is refused. */
 static void test_refused(void **state)
 {
     (void)state;
     struct btf *b = btf__new_empty();
     assert_false(kbtf_good(b)); /* nothing */
-    btf__add_int(b, "int", 4, BTF_INT_SIGNED);
-    btf__add_int(b, "long unsigned int", 8, 0);
-    btf__add_struct(b, "thread_struct", 16);
-    btf__add_field(b, "fsbase", 2, 64, 0);
-    btf__add_struct(b, "task_struct", 64);
-    btf__add_field(b, "thread", 3, 0, 0);
-    btf__add_field(b, "real_parent", 5, 16 * 8, 0);
-    btf__add_field(b, "tgid", 1, 24 * 8, 0);
-    assert_false(kbtf_good(b)); /* no pointer type yet */
-    btf__add_ptr(b, 4);
-    assert_true(kbtf_good(b));
     btf__free(b);
-
-    /* a field past its struct's end */
-    b = btf__new_empty();
-    btf__add_int(b, "int", 4, BTF_INT_SIGNED);
-    btf__add_int(b, "long unsigned int", 8, 0);
-    btf__add_struct(b, "thread_struct", 16);
-    btf__add_field(b, "fsbase", 2, 12 * 8, 0);
-    btf__add_struct(b, "task_struct", 64);
-    btf__add_field(b, "thread", 3, 0, 0);
-    btf__add_field(b, "real_parent", 5, 16 * 8, 0);
-    btf__add_field(b, "tgid", 1, 24 * 8, 0);
-    btf__add_ptr(b, 4);
-    assert_false(kbtf_good(b));
+    b = shaped(8, 1, true);
+    assert_true(kbtf_good(b)); /* (the shape itself is good) */
     btf__free(b);
-
-    /* tgid of the wrong type */
-    b = btf__new_empty();
-    btf__add_int(b, "int", 4, BTF_INT_SIGNED);
-    btf__add_int(b, "long unsigned int", 8, 0);
-    btf__add_struct(b, "thread_struct", 16);
-    btf__add_field(b, "fsbase", 2, 0, 0);
-    btf__add_struct(b, "task_struct", 64);
-    btf__add_field(b, "thread", 3, 0, 0);
-    btf__add_field(b, "real_parent", 5, 16 * 8, 0);
-    btf__add_field(b, "tgid", 2, 24 * 8, 0);
-    btf__add_ptr(b, 4);
-    assert_false(kbtf_good(b));
-    btf__free(b);
-
+    struct {
+        __u32 fsbase;
+        int tgid_type;
+        bool with_ptr;
+        const char *what;
+    } bad[] = {
+        {8, 1, false, "no pointer type"},
+        {12, 1, true, "fsbase past its struct's end"},
+        {8, 2, true, "tgid of the wrong type"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        b = shaped(bad[i].fsbase, bad[i].tgid_type, bad[i].with_ptr);
+        if (kbtf_good(b))
+            fail_msg("%s: taken as good", bad[i].what);
+        btf__free(b);
+    }
     /* not BTF at all */
     static const char junk[] = "not a btf, not at all";
     assert_null(btf__new(junk, sizeof(junk)));
