@@ -126,20 +126,18 @@ bool kbtf_good(const struct btf *b)
 /* The entry NAME made from the kernel's BTF and written; whether it was. */
 static bool write_entry(const char *name)
 {
-    struct btf *vmlinux = btf__load_vmlinux_btf();
-    if (!vmlinux)
-        return false;
-    struct btf *b = kbtf_make(vmlinux);
-    btf__free(vmlinux);
-    if (!b)
-        return false;
-    __u32 size = 0;
-    const void *raw = btf__raw_data(b, &size);
+    /* (the file first: a cache that cannot be written costs no parse) */
     char *tmp, err[256];
-    int fd = raw ? cache_create(name, &tmp, err, sizeof(err)) : -1;
-    bool ok = fd >= 0 && write(fd, raw, size) == (ssize_t)size;
-    if (fd >= 0)
-        ok = cache_commit(name, fd, tmp, ok, err, sizeof(err)) == 0 && ok;
+    int fd = cache_create(name, &tmp, err, sizeof(err));
+    if (fd < 0)
+        return false;
+    struct btf *vmlinux = btf__load_vmlinux_btf();
+    struct btf *b = vmlinux ? kbtf_make(vmlinux) : NULL;
+    btf__free(vmlinux);
+    __u32 size = 0;
+    const void *raw = b ? btf__raw_data(b, &size) : NULL;
+    bool ok = raw && write(fd, raw, size) == (ssize_t)size;
+    ok = cache_commit(name, fd, tmp, ok, err, sizeof(err)) == 0 && ok;
     btf__free(b);
     if (ok)
         cache_remove_others("kbtf-", name); /* (boots gone) */
