@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Off (--no-cache): no path is given, nothing is read or written. */
 void cache_set_enabled(bool on);
@@ -25,6 +26,8 @@ int cache_create(const char *name, char **tmp, char *err, size_t errlen);
  * so that a reader sees a whole entry or none; OK false, or any step
  * failing (a full disk), removes it. -1 with ERR (when OK). TMP is freed. */
 int cache_commit(const char *name, int fd, char *tmp, bool ok, char *err, size_t errlen);
+/* A build id's first 20 bytes in hex into OUT (entries are named by it). */
+void cache_hex(const uint8_t *bid, size_t n, char out[41]);
 /* This boot's id (/proc/sys/kernel/random/boot_id: hex digits and dashes)
  * into ID; false when there is none. */
 bool cache_boot_id(char *id, size_t len);

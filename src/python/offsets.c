@@ -514,10 +514,7 @@ static const size_t pyoff_fields[] = {
 static char *pyoff_name(const uint8_t *bid, size_t bid_size, int minor)
 {
     char hex[41];
-    size_t n = bid_size > 20 ? 20 : bid_size;
-    for (size_t i = 0; i < n; i++)
-        snprintf(hex + 2 * i, 3, "%02x", bid[i]);
-    hex[2 * n] = '\0';
+    cache_hex(bid, bid_size, hex);
     return xasprintf("pyoff-%s-3.%d", hex, minor);
 }
 

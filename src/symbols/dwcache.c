@@ -21,20 +21,13 @@
 #include "tprof/dwcache.h"
 #include "tprof/xalloc.h"
 
-static void hex_of(const uint8_t *bid, size_t n, char out[41])
-{
-    out[0] = '\0';
-    for (size_t i = 0; i < n && i < 20; i++)
-        snprintf(out + 2 * i, 3, "%02x", bid[i]);
-}
-
 /* The entry's name: BUILDID.debug (NULL: no build id to name it by). */
 static char *entry_name(const uint8_t *bid, size_t n)
 {
     if (n < 2 || n > 20)
         return NULL;
     char hex[41];
-    hex_of(bid, n, hex);
+    cache_hex(bid, n, hex);
     return xasprintf("%s.debug", hex);
 }
 

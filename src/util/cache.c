@@ -151,3 +151,10 @@ void cache_remove_others(const char *prefix, const char *keep)
             unlinkat(dirfd(d), de->d_name, 0);
     closedir(d);
 }
+
+void cache_hex(const uint8_t *bid, size_t n, char out[41])
+{
+    out[0] = '\0';
+    for (size_t i = 0; i < n && i < 20; i++)
+        snprintf(out + 2 * i, 3, "%02x", bid[i]);
+}
